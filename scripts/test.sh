@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# The project's one test command (CI runs exactly this): installs what the tests need,
+# then runs the format check, clippy with warnings as errors, and every test.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+apt_install() {
+  echo "test.sh: installing $* with apt-get" >&2
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+}
+
+# kubernetes-validate checks rendered manifests against the official OpenAPI schemas,
+# offline. It lives in a virtual environment under target/ so the system Python is
+# left alone (Debian refuses pip installs into it).
+validator_version=1.37.0
+venv=target/test-tools/python
+if ! "$venv/bin/kubernetes-validate" --version 2>/dev/null | grep -q "$validator_version"; then
+  command -v python3 >/dev/null || apt_install python3
+  if ! python3 -m venv "$venv" 2>/dev/null; then
+    apt_install python3-venv
+    rm -rf "$venv"
+    python3 -m venv "$venv"
+  fi
+  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "kubernetes-validate==$validator_version"
+fi
+export SIDECAR_LAB_KUBERNETES_VALIDATE="$PWD/$venv/bin/kubernetes-validate"
+
+for component in rustfmt clippy; do
+  if ! cargo "${component/rustfmt/fmt}" --version >/dev/null 2>&1; then
+    echo "test.sh: cargo $component is missing: run \`rustup component add $component\`" >&2
+    exit 2
+  fi
+done
+
+# Snapshots are compared, never rewritten, here; review changes with `cargo insta review`.
+export INSTA_UPDATE=no
+
+cargo fmt --all -- --check
+cargo clippy --locked --all-targets -- -D warnings
+cargo test --locked

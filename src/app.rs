@@ -1,0 +1,95 @@
+//! Dispatch: resolves the parsed command line against the embedded data, runs the
+//! command, and says which exit status the process ends with.
+
+use anyhow::Context;
+
+use crate::cli::{Cli, Command, OutputFormat, RenderCommand};
+use crate::commands;
+use crate::lab::Lab;
+use crate::matrix::VersionMatrix;
+use crate::render;
+use crate::ui::Printer;
+
+/// How the process ends; the numbers are documented in the README.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExitStatus {
+    /// 0: done; every step judged was expected.
+    Success,
+    /// 1: a step or a check was unexpected, or doctor found a failure.
+    Unexpected,
+    /// 2: usage or setup error (also any `Err` from `run`).
+    UsageOrSetup,
+    /// 3: `check` could not decide yet.
+    Undecided,
+    /// 130: interrupted by Ctrl-C.
+    Interrupted,
+}
+
+impl ExitStatus {
+    pub const fn code(self) -> u8 {
+        match self {
+            Self::Success => 0,
+            Self::Unexpected => 1,
+            Self::UsageOrSetup => 2,
+            Self::Undecided => 3,
+            Self::Interrupted => 130,
+        }
+    }
+}
+
+/// Runs one command. An `Err` is a usage or setup error: the caller prints it on one
+/// line and exits 2.
+pub fn run(cli: Cli, printer: &Printer) -> anyhow::Result<ExitStatus> {
+    match cli.command {
+        Command::Render(what) => render_command(what, printer),
+        Command::Versions(args) => {
+            let matrix = VersionMatrix::embedded()?;
+            printer.out(&match args.output {
+                OutputFormat::Text => commands::versions::table(&matrix),
+                OutputFormat::Json => commands::versions::json(&matrix)?,
+            });
+            Ok(ExitStatus::Success)
+        }
+        Command::Up(_) => not_available("up"),
+        Command::Step(_) => not_available("step"),
+        Command::Status(_) => not_available("status"),
+        Command::Down(_) => not_available("down"),
+        Command::Doctor(_) => not_available("doctor"),
+        Command::Install(_) => not_available("install"),
+        Command::Check(_) => not_available("check"),
+    }
+}
+
+fn render_command(what: RenderCommand, printer: &Printer) -> anyhow::Result<ExitStatus> {
+    let palette = printer.stdout_palette();
+    let text = match what {
+        RenderCommand::Job(args) => {
+            let matrix = VersionMatrix::embedded()?;
+            let release = matrix.release_or_default(args.kubernetes.kubernetes)?;
+            render::job_manifest(args.variant, args.name.as_ref(), release)?
+        }
+        RenderCommand::Config(args) => {
+            let matrix = VersionMatrix::embedded()?;
+            let release = matrix.release_or_default(args.kubernetes.kubernetes)?;
+            render::kind_config_file(release, &args.name, args.sidecar_gate)?
+        }
+        RenderCommand::Diff(args) => commands::render::diff(args.from, args.to, &palette)?,
+        RenderCommand::Lab(args) => {
+            let lab = match &args.lab {
+                Some(path) => Lab::load(path)?,
+                None => Lab::embedded()?,
+            };
+            commands::render::lab_text(&lab, &args.namespace, &palette)
+                .context("cannot render the lab")?
+        }
+    };
+    printer.out(&text);
+    Ok(ExitStatus::Success)
+}
+
+/// Commands whose work is not built yet say so in one line instead of pretending.
+fn not_available(command: &str) -> anyhow::Result<ExitStatus> {
+    anyhow::bail!(
+        "`sidecar-lab {command}` is not available yet in this version; `sidecar-lab render` and `sidecar-lab versions` are"
+    )
+}

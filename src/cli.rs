@@ -1,0 +1,314 @@
+//! The command line: clap definitions only. Doc comments are the help text; business
+//! code never sees these types (see `app`).
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::matrix::GateChoice;
+use crate::names::{ClusterName, JobName};
+use crate::variant::Variant;
+use crate::version::{MinorVersion, ReleaseVersion};
+
+/// Hands-on lab for Kubernetes native sidecar containers.
+///
+/// `sidecar-lab up` checks the host, installs Docker, kind and kubectl, creates a kind
+/// cluster (with the SidecarContainers gate only where that Kubernetes version needs
+/// it) and runs one Job three ways: postgres as a plain init container, as a regular
+/// second container, and as a native sidecar. Each step is checked and explained.
+#[derive(Debug, Parser)]
+#[command(
+    name = "sidecar-lab",
+    version,
+    propagate_version = true,
+    arg_required_else_help = true
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+
+    /// Show every kind, kubectl and docker command as it runs
+    #[arg(short, long, global = true)]
+    pub verbose: bool,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check the host, install what is missing, create the cluster and run every step
+    Up(UpArgs),
+    /// Run one lab step on the current cluster (1 init, 2 sidecar, 3 native)
+    Step(StepArgs),
+    /// Show the tools, the cluster and each step's last verdict
+    Status(OutputArgs),
+    /// Delete the lab's cluster (or, on an existing cluster, the lab's objects) and its state
+    Down(DownArgs),
+    /// Check the host for what would break the lab, and fix what is safe to fix
+    Doctor(DoctorArgs),
+    /// Install Docker, kind and kubectl (all three when none is named)
+    Install(InstallArgs),
+    /// Judge a Pod or Job dump (`kubectl get … -o json|yaml`) against a variant
+    Check(CheckArgs),
+    /// Print the lab's Job, the kind cluster config, a diff of two variants or the lab's steps
+    #[command(subcommand)]
+    Render(RenderCommand),
+    /// Print the supported Kubernetes versions: kind release, node image, kubectl, gate rule
+    Versions(OutputArgs),
+}
+
+/// What `render` prints.
+#[derive(Debug, Subcommand)]
+pub enum RenderCommand {
+    /// Print the lab Job for one variant
+    Job(RenderJobArgs),
+    /// Print the kind cluster config for a Kubernetes version
+    Config(RenderConfigArgs),
+    /// Show which lines differ between two variants' Jobs
+    Diff(RenderDiffArgs),
+    /// Print the lab's steps: what to expect, why, and the commands to try
+    Lab(RenderLabArgs),
+}
+
+/// `--kubernetes`, shared by the commands that depend on the version.
+#[derive(Debug, Args)]
+pub struct KubernetesArg {
+    /// Kubernetes minor version, such as 1.28 (default: the newest in `sidecar-lab versions`)
+    #[arg(short = 'k', long, value_name = "1.NN")]
+    pub kubernetes: Option<MinorVersion>,
+}
+
+/// `--output`, for commands that scripts may read.
+#[derive(Debug, Args)]
+pub struct OutputArgs {
+    /// Output format
+    #[arg(short, long, value_enum, default_value_t = OutputFormat::Text)]
+    pub output: OutputFormat,
+}
+
+/// How results are printed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    /// For people
+    Text,
+    /// One JSON document, for scripts
+    Json,
+}
+
+/// Where the lab runs when it is not the lab's own kind cluster.
+#[derive(Debug, Args)]
+pub struct TargetArgs {
+    /// Run on this existing kubectl context instead of the lab's kind cluster
+    #[arg(long, value_name = "CONTEXT")]
+    pub context: Option<String>,
+
+    /// Namespace for the lab's Jobs (one per learner on a shared cluster)
+    #[arg(short, long, value_name = "NAMESPACE")]
+    pub namespace: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct UpArgs {
+    #[command(flatten)]
+    pub kubernetes: KubernetesArg,
+
+    /// Name of the kind cluster
+    #[arg(long, default_value = "sidecar-lab")]
+    pub name: ClusterName,
+
+    /// Answer yes to every question and run the steps without pausing
+    #[arg(short, long)]
+    pub yes: bool,
+
+    /// Print every command that would run and every manifest, and change nothing
+    #[arg(long)]
+    pub dry_run: bool,
+
+    #[command(flatten)]
+    pub target: TargetArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct StepArgs {
+    /// Step number: 1 (init), 2 (sidecar) or 3 (native)
+    pub number: usize,
+
+    /// Print the commands and the manifest, and change nothing
+    #[arg(long)]
+    pub dry_run: bool,
+
+    #[command(flatten)]
+    pub target: TargetArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct DownArgs {
+    /// Do not ask for confirmation
+    #[arg(short, long)]
+    pub yes: bool,
+
+    /// Name of the kind cluster
+    #[arg(long, default_value = "sidecar-lab")]
+    pub name: ClusterName,
+
+    #[command(flatten)]
+    pub target: TargetArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct DoctorArgs {
+    /// Apply the safe fixes (inotify limits, start Docker, docker group)
+    #[arg(long)]
+    pub fix: bool,
+
+    /// Do not ask before each fix
+    #[arg(short, long)]
+    pub yes: bool,
+
+    #[command(flatten)]
+    pub kubernetes: KubernetesArg,
+
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+/// A tool `install` can install.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Tool {
+    /// The Docker engine, from the system's packages
+    Docker,
+    /// kind, from its GitHub release
+    Kind,
+    /// kubectl, from dl.k8s.io
+    Kubectl,
+}
+
+#[derive(Debug, Args)]
+pub struct InstallArgs {
+    /// Tools to install (default: all three)
+    #[arg(value_enum)]
+    pub tools: Vec<Tool>,
+
+    #[command(flatten)]
+    pub kubernetes: KubernetesArg,
+
+    /// kind release to install instead of the one the version matrix pairs with the Kubernetes version
+    #[arg(long, value_name = "vX.Y.Z")]
+    pub kind_version: Option<ReleaseVersion>,
+
+    /// kubectl release to install instead of the cluster's own
+    #[arg(long, value_name = "vX.Y.Z")]
+    pub kubectl_version: Option<ReleaseVersion>,
+
+    /// Download from this mirror: its scheme and host replace the official ones, paths stay
+    #[arg(long, value_name = "URL", env = "SIDECAR_LAB_MIRROR")]
+    pub mirror: Option<String>,
+
+    /// Where kind and kubectl go (default: ~/.local/bin)
+    #[arg(long, value_name = "DIR")]
+    pub bin_dir: Option<PathBuf>,
+
+    /// Print the plan and change nothing
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Do not ask for confirmation
+    #[arg(short, long)]
+    pub yes: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// The variant the dump should show
+    #[arg(long, value_enum)]
+    pub variant: Option<Variant>,
+
+    /// File with the dump; `-` reads standard input
+    #[arg(long, value_name = "FILE")]
+    pub from: PathBuf,
+
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct RenderJobArgs {
+    /// Where postgres runs
+    #[arg(long, value_enum)]
+    pub variant: Variant,
+
+    #[command(flatten)]
+    pub kubernetes: KubernetesArg,
+
+    /// Job name (default: cy-job-<variant>)
+    #[arg(long)]
+    pub name: Option<JobName>,
+}
+
+#[derive(Debug, Args)]
+pub struct RenderConfigArgs {
+    #[command(flatten)]
+    pub kubernetes: KubernetesArg,
+
+    /// Name of the kind cluster
+    #[arg(long, default_value = "sidecar-lab")]
+    pub name: ClusterName,
+
+    /// SidecarContainers gate: auto does what the version needs; off shows a cluster without native sidecars (1.28–1.32)
+    #[arg(long, value_enum, default_value_t = GateChoice::Auto)]
+    pub sidecar_gate: GateChoice,
+}
+
+#[derive(Debug, Args)]
+pub struct RenderDiffArgs {
+    /// The variant to compare from
+    #[arg(long, value_enum, default_value_t = Variant::Init)]
+    pub from: Variant,
+
+    /// The variant to compare to
+    #[arg(long, value_enum, default_value_t = Variant::Native)]
+    pub to: Variant,
+}
+
+#[derive(Debug, Args)]
+pub struct RenderLabArgs {
+    /// A lab file to read instead of the built-in lab
+    #[arg(long, value_name = "FILE")]
+    pub lab: Option<PathBuf>,
+
+    /// Namespace to put into the commands to try
+    #[arg(short, long, default_value = "default")]
+    pub namespace: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::*;
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn every_command_and_flag_has_help() {
+        fn visit(command: &clap::Command, path: &str) {
+            for arg in command.get_arguments() {
+                let id = arg.get_id().as_str();
+                if id != "help" && id != "version" {
+                    assert!(
+                        arg.get_help().is_some(),
+                        "`{path}` argument `{id}` has no help"
+                    );
+                }
+            }
+            for sub in command.get_subcommands() {
+                let path = format!("{path} {}", sub.get_name());
+                assert!(sub.get_about().is_some(), "`{path}` has no help");
+                visit(sub, &path);
+            }
+        }
+        visit(&Cli::command(), "sidecar-lab");
+    }
+}

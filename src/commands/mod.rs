@@ -1,0 +1,5 @@
+//! One module per command; each turns resolved arguments into text to show (or an
+//! exit status), leaving printing to `app`.
+
+pub mod render;
+pub mod versions;

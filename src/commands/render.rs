@@ -1,0 +1,81 @@
+//! `sidecar-lab render …`: the Job of a variant, the kind config, a diff of two
+//! variants, or the lab's steps as a learner reads them.
+
+use anyhow::Context;
+
+use crate::lab::Lab;
+use crate::render::{self, job};
+use crate::ui::Palette;
+use crate::ui::text::wrap;
+use crate::variant::Variant;
+use crate::{assets, render::RenderError};
+
+/// Width the lab text is wrapped to: fits an 80-column terminal with room to spare.
+const WIDTH: usize = 78;
+
+/// A unified diff with added lines green and removed lines red (when colour is on).
+pub fn colored_diff(diff: &str, palette: &Palette) -> String {
+    diff.lines()
+        .map(|line| {
+            let styled =
+                if line.starts_with("+++") || line.starts_with("---") || line.starts_with("@@") {
+                    palette.dim.apply_to(line).to_string()
+                } else if line.starts_with('+') {
+                    palette.added.apply_to(line).to_string()
+                } else if line.starts_with('-') {
+                    palette.removed.apply_to(line).to_string()
+                } else {
+                    line.to_owned()
+                };
+            styled + "\n"
+        })
+        .collect()
+}
+
+/// The diff between two variants, or a sentence saying they are the same.
+pub fn diff(from: Variant, to: Variant, palette: &Palette) -> Result<String, RenderError> {
+    let diff = render::variant_diff(from, to)?;
+    if diff.is_empty() {
+        return Ok(format!("`{from}` and `{to}` render the same Job\n"));
+    }
+    let intro = format!(
+        "From `{from}` ({}) to `{to}` ({}):\n\n",
+        from.placement(),
+        to.placement()
+    );
+    Ok(intro + &colored_diff(&diff, palette))
+}
+
+/// The lab's steps as a learner reads them: what to expect, why, and what to type.
+pub fn lab_text(lab: &Lab, namespace: &str, palette: &Palette) -> anyhow::Result<String> {
+    let template = job::parse_template(assets::JOB_TEMPLATE)?;
+    let mut out = format!(
+        "{}\n{}\n",
+        palette.heading.apply_to(&lab.title),
+        wrap(&lab.summary, WIDTH, "")
+    );
+    for (index, step) in lab.steps.iter().enumerate() {
+        let job_name = job::default_job_name(&template, step.variant)
+            .with_context(|| format!("step {} has no valid Job name", index + 1))?;
+        let heading = format!("Step {}: {}", index + 1, step.title);
+        out.push_str(&format!(
+            "\n{}\n  variant `{}`, expected outcome `{}`; run it with: sidecar-lab step {}\n\n",
+            palette.heading.apply_to(heading),
+            step.variant,
+            step.expect,
+            index + 1
+        ));
+        out.push_str(&format!(
+            "  What you will see\n{}\n\n",
+            wrap(&step.what_you_see, WIDTH, "    ")
+        ));
+        out.push_str(&format!("  Why\n{}\n", wrap(&step.why, WIDTH, "    ")));
+        if !step.try_commands.is_empty() {
+            out.push_str("\n  Try\n");
+            for command in step.commands(job_name.as_str(), namespace) {
+                out.push_str(&format!("    {command}\n"));
+            }
+        }
+    }
+    Ok(out)
+}

@@ -1,0 +1,295 @@
+//! The lab as data (`labs/*.yaml`): its steps, what each expects and why, and the
+//! commands a learner types. Decoded strictly and checked as a whole, so a typo in a
+//! lab file is an error that names the field instead of a silently ignored line.
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::assets;
+use crate::outcome::Outcome;
+use crate::variant::Variant;
+use crate::yaml;
+
+/// The `apiVersion` every lab file carries.
+pub const API_VERSION: &str = "sidecar-lab/v1alpha1";
+
+/// The placeholders `try` commands may use.
+pub const PLACEHOLDERS: [&str; 2] = ["job", "namespace"];
+
+/// A whole lab.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Lab {
+    pub api_version: String,
+    pub kind: String,
+    pub name: String,
+    pub title: String,
+    pub summary: String,
+    pub steps: Vec<Step>,
+}
+
+/// One step: one variant of the Job, run and judged.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Step {
+    pub title: String,
+    pub variant: Variant,
+    /// The outcome this step teaches.
+    pub expect: Outcome,
+    /// How long the outcome must hold before it is believed (for outcomes that never
+    /// end, such as `init-running`); 0 decides at once.
+    pub hold_seconds: u64,
+    /// How long the step may take in all before it is given up.
+    pub timeout_seconds: u64,
+    /// What the learner will see.
+    pub what_you_see: String,
+    /// Why it happens.
+    pub why: String,
+    /// kubectl commands to see it for oneself; `{{job}}` and `{{namespace}}` are filled in.
+    #[serde(rename = "try")]
+    pub try_commands: Vec<String>,
+}
+
+/// A lab file that cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum LabError {
+    #[error("cannot read lab file `{path}`: {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("lab file `{origin}` is malformed: {source}")]
+    Decode {
+        origin: String,
+        source: yaml::YamlError,
+    },
+    #[error("lab file `{origin}` is invalid: {}", .problems.join("; "))]
+    Invalid {
+        origin: String,
+        problems: Vec<String>,
+    },
+}
+
+impl Lab {
+    /// The lab compiled into the binary.
+    pub fn embedded() -> Result<Self, LabError> {
+        Self::parse(assets::NATIVE_SIDECAR_LAB, "labs/native-sidecar.yaml")
+    }
+
+    /// Reads and checks the lab file at `path`.
+    pub fn load(path: &Path) -> Result<Self, LabError> {
+        let text = std::fs::read_to_string(path).map_err(|source| LabError::Read {
+            path: path.display().to_string(),
+            source,
+        })?;
+        Self::parse(&text, &path.display().to_string())
+    }
+
+    /// Decodes and checks lab text; `origin` names it in errors.
+    pub fn parse(text: &str, origin: &str) -> Result<Self, LabError> {
+        let lab: Self = yaml::from_str(text).map_err(|source| LabError::Decode {
+            origin: origin.to_owned(),
+            source,
+        })?;
+        let problems = lab.problems();
+        if problems.is_empty() {
+            Ok(lab)
+        } else {
+            Err(LabError::Invalid {
+                origin: origin.to_owned(),
+                problems,
+            })
+        }
+    }
+
+    /// Step `number`, counting from 1 as the learner does.
+    pub fn step(&self, number: usize) -> Option<&Step> {
+        number
+            .checked_sub(1)
+            .and_then(|index| self.steps.get(index))
+    }
+
+    /// Every problem in the lab, so a lab author fixes them in one go.
+    fn problems(&self) -> Vec<String> {
+        let mut problems = Vec::new();
+        if self.api_version != API_VERSION {
+            problems.push(format!(
+                "apiVersion is `{}`, expected `{API_VERSION}`",
+                self.api_version
+            ));
+        }
+        if self.kind != "Lab" {
+            problems.push(format!("kind is `{}`, expected `Lab`", self.kind));
+        }
+        for (field, value) in [("name", &self.name), ("title", &self.title)] {
+            if value.trim().is_empty() {
+                problems.push(format!("{field} is empty"));
+            }
+        }
+        if self.steps.is_empty() {
+            problems.push("steps is empty: a lab needs at least one step".to_owned());
+        }
+        for (index, step) in self.steps.iter().enumerate() {
+            let at = format!("steps[{index}]");
+            for (field, value) in [
+                ("title", &step.title),
+                ("whatYouSee", &step.what_you_see),
+                ("why", &step.why),
+            ] {
+                if value.trim().is_empty() {
+                    problems.push(format!("{at}.{field} is empty"));
+                }
+            }
+            if step.timeout_seconds == 0 {
+                problems.push(format!("{at}.timeoutSeconds must be more than 0"));
+            }
+            if step.hold_seconds >= step.timeout_seconds && step.timeout_seconds > 0 {
+                problems.push(format!(
+                    "{at}.holdSeconds ({}) must be less than timeoutSeconds ({})",
+                    step.hold_seconds, step.timeout_seconds
+                ));
+            }
+            for (n, command) in step.try_commands.iter().enumerate() {
+                for name in placeholders(command) {
+                    if !PLACEHOLDERS.contains(&name) {
+                        problems.push(format!(
+                            "{at}.try[{n}] uses unknown placeholder {{{{{name}}}}} (known: {{{{job}}}}, {{{{namespace}}}})"
+                        ));
+                    }
+                }
+            }
+        }
+        problems
+    }
+}
+
+impl Step {
+    /// The `try` commands with the placeholders filled in.
+    pub fn commands(&self, job: &str, namespace: &str) -> Vec<String> {
+        self.try_commands
+            .iter()
+            .map(|command| {
+                command
+                    .replace("{{job}}", job)
+                    .replace("{{namespace}}", namespace)
+            })
+            .collect()
+    }
+}
+
+/// The names inside `{{…}}` in `text`.
+fn placeholders(text: &str) -> Vec<&str> {
+    let mut names = Vec::new();
+    let mut rest = text;
+    while let Some(start) = rest.find("{{") {
+        let after = &rest[start + 2..];
+        let Some(end) = after.find("}}") else { break };
+        names.push(after[..end].trim());
+        rest = &after[end + 2..];
+    }
+    names
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_embedded_lab_has_the_three_variants_in_order() {
+        let lab = Lab::embedded().expect("valid");
+        let steps: Vec<(Variant, Outcome)> =
+            lab.steps.iter().map(|s| (s.variant, s.expect)).collect();
+        assert_eq!(
+            steps,
+            [
+                (Variant::Init, Outcome::InitRunning),
+                (Variant::Sidecar, Outcome::SidecarHoldsPod),
+                (Variant::Native, Outcome::Succeeded),
+            ]
+        );
+        assert_eq!(lab.step(3).map(|s| s.variant), Some(Variant::Native));
+        assert!(lab.step(0).is_none() && lab.step(4).is_none());
+    }
+
+    #[test]
+    fn the_lab_round_trips() {
+        let lab = Lab::embedded().expect("valid");
+        let text = yaml::to_string(&lab).expect("encodes");
+        assert_eq!(Lab::parse(&text, "round trip").expect("decodes"), lab);
+    }
+
+    #[test]
+    fn an_unknown_field_is_named() {
+        let text = assets::NATIVE_SIDECAR_LAB.replacen("holdSeconds", "holdSecs", 1);
+        let error = Lab::parse(&text, "bad.yaml").expect_err("strict");
+        let message = error.to_string();
+        assert!(
+            message.contains("bad.yaml") && message.contains("holdSecs"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn an_unknown_outcome_or_variant_is_named() {
+        let text = assets::NATIVE_SIDECAR_LAB.replacen("expect: init-running", "expect: stuck", 1);
+        let message = Lab::parse(&text, "bad.yaml")
+            .expect_err("bad outcome")
+            .to_string();
+        assert!(
+            message.contains("stuck") && message.contains("init-running"),
+            "{message}"
+        );
+        let text = assets::NATIVE_SIDECAR_LAB.replacen("variant: init", "variant: initial", 1);
+        let message = Lab::parse(&text, "bad.yaml")
+            .expect_err("bad variant")
+            .to_string();
+        assert!(message.contains("initial"), "{message}");
+    }
+
+    #[test]
+    fn all_problems_are_reported_at_once() {
+        let text = assets::NATIVE_SIDECAR_LAB
+            .replacen("kind: Lab", "kind: Labb", 1)
+            .replacen("holdSeconds: 10", "holdSeconds: 500", 1)
+            .replacen("job-name={{job}}", "job-name={{jobname}}", 1);
+        let Err(LabError::Invalid { problems, .. }) = Lab::parse(&text, "bad.yaml") else {
+            panic!("expected an invalid lab");
+        };
+        assert_eq!(problems.len(), 3, "{problems:#?}");
+        assert!(problems[2].contains("{{jobname}}"), "{problems:#?}");
+    }
+
+    #[test]
+    fn malformed_text_is_an_error_not_a_panic() {
+        for text in [
+            "",
+            "[",
+            "steps: {",
+            "apiVersion: 1\n  bad indent: [",
+            "\u{0}",
+            "- - -",
+        ] {
+            assert!(Lab::parse(text, "x").is_err(), "{text:?} parsed");
+        }
+    }
+
+    #[test]
+    fn commands_get_the_job_and_namespace() {
+        let lab = Lab::embedded().expect("valid");
+        let commands = lab.steps[0].commands("cy-job-init", "team-a");
+        assert_eq!(
+            commands[0],
+            "kubectl get pods -n team-a -l batch.kubernetes.io/job-name=cy-job-init"
+        );
+        assert!(commands.iter().all(|c| !c.contains("{{")));
+    }
+
+    #[test]
+    fn placeholders_are_found_between_double_braces_only() {
+        assert_eq!(
+            placeholders("a {{job}} b {.x} {{ namespace }} {{open"),
+            ["job", "namespace"]
+        );
+    }
+}

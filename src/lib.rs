@@ -1,0 +1,19 @@
+//! sidecar-lab: a hands-on lab for Kubernetes native sidecar containers.
+//!
+//! Data flows one way: templates and labs (`assets`, `matrix`, `lab`) → rendering
+//! (`render`, pure) → commands (`commands`, `app`) → the user (`ui`).
+
+pub mod app;
+pub mod assets;
+pub mod cli;
+pub mod commands;
+pub mod env;
+pub mod lab;
+pub mod matrix;
+pub mod names;
+pub mod outcome;
+pub mod render;
+pub mod ui;
+pub mod variant;
+pub mod version;
+pub mod yaml;

@@ -1,0 +1,96 @@
+//! Rendering: templates and the version matrix in, manifests and configs out. Nothing
+//! here touches the outside world.
+
+pub mod diff;
+pub mod job;
+pub mod kind_config;
+
+use crate::assets;
+use crate::matrix::{GateChoice, GateRule, KubernetesRelease};
+use crate::names::{ClusterName, JobName};
+use crate::variant::Variant;
+
+/// A render that could not be done; each wraps the failing part's own error.
+#[derive(Debug, thiserror::Error)]
+pub enum RenderError {
+    #[error(transparent)]
+    Template(#[from] job::TemplateError),
+    #[error(transparent)]
+    KindConfig(#[from] kind_config::KindConfigError),
+    #[error("could not encode the manifest: {0}")]
+    Yaml(#[from] crate::yaml::YamlError),
+}
+
+/// The lab Job for `variant` as a manifest, with a comment header that says where
+/// postgres runs and what the Kubernetes version means for it.
+pub fn job_manifest(
+    variant: Variant,
+    name: Option<&JobName>,
+    release: &KubernetesRelease,
+) -> Result<String, RenderError> {
+    let template = job::parse_template(assets::JOB_TEMPLATE)?;
+    let name = match name {
+        Some(name) => name.clone(),
+        None => job::default_job_name(&template, variant)?,
+    };
+    let job = job::derive_variant(&template, variant, &name)?;
+    let mut header = vec![
+        format!(
+            "sidecar-lab: the lab Job, variant `{variant}`: {}.",
+            variant.placement()
+        ),
+        native_sidecar_note(release),
+    ];
+    if !variant.completes() {
+        header.push(format!(
+            "This Job never completes by itself: activeDeadlineSeconds ends it after {} seconds.",
+            job::HUNG_VARIANT_DEADLINE_SECONDS
+        ));
+    }
+    Ok(job::to_manifest(&job, &header)?)
+}
+
+/// The kind cluster config file for `release`.
+pub fn kind_config_file(
+    release: &KubernetesRelease,
+    name: &ClusterName,
+    gate: GateChoice,
+) -> Result<String, RenderError> {
+    let cluster = kind_config::kind_config(assets::KIND_CLUSTER_TEMPLATE, release, name, gate)?;
+    Ok(kind_config::to_config_file(&cluster, release)?)
+}
+
+/// A unified diff between two variants' Jobs, without the comment headers.
+pub fn variant_diff(from: Variant, to: Variant) -> Result<String, RenderError> {
+    let template = job::parse_template(assets::JOB_TEMPLATE)?;
+    let text = |variant| -> Result<String, RenderError> {
+        let name = job::default_job_name(&template, variant)?;
+        let job = job::derive_variant(&template, variant, &name)?;
+        Ok(job::to_manifest(&job, &[])?)
+    };
+    Ok(diff::unified(
+        from.name(),
+        &text(from)?,
+        to.name(),
+        &text(to)?,
+    ))
+}
+
+/// One sentence on whether native sidecars work on this Kubernetes version.
+fn native_sidecar_note(release: &KubernetesRelease) -> String {
+    let minor = release.minor;
+    match release.sidecar_gate {
+        GateRule::Required => format!(
+            "Kubernetes {minor}: native sidecars need the SidecarContainers gate (alpha); without it the API server silently drops `restartPolicy: Always`."
+        ),
+        GateRule::Optional => format!(
+            "Kubernetes {minor}: native sidecars are on by default (SidecarContainers is beta)."
+        ),
+        GateRule::Omitted => {
+            format!("Kubernetes {minor}: native sidecars are always on (SidecarContainers is GA).")
+        }
+        GateRule::Forbidden => format!(
+            "Kubernetes {minor}: native sidecars are always on (the SidecarContainers gate is gone)."
+        ),
+    }
+}

@@ -1,0 +1,75 @@
+//! Everything the user sees goes through here: the `Printer` writes results to
+//! standard output and messages to standard error, with colour only where it belongs.
+
+pub mod text;
+
+use std::io::{self, Write};
+
+use console::Style;
+
+use crate::env::Environment;
+
+/// Writes to standard output and error. A closed pipe (`sidecar-lab versions | head -1`)
+/// ends the output quietly instead of panicking as `println!` would.
+#[derive(Clone, Copy, Debug)]
+pub struct Printer {
+    stdout_color: bool,
+    stderr_color: bool,
+}
+
+/// Colours for kinds of text; plain when colour is off.
+#[derive(Clone, Debug)]
+pub struct Palette {
+    pub added: Style,
+    pub removed: Style,
+    pub heading: Style,
+    pub dim: Style,
+    pub error: Style,
+}
+
+impl Printer {
+    pub const fn new(environment: &Environment) -> Self {
+        Self {
+            stdout_color: environment.stdout_color(),
+            stderr_color: environment.stderr_color(),
+        }
+    }
+
+    /// Colours for text bound for standard output.
+    pub fn stdout_palette(&self) -> Palette {
+        Palette::new(self.stdout_color)
+    }
+
+    /// Writes `text` to standard output as it is.
+    pub fn out(&self, text: &str) {
+        write_ignoring_closed_pipe(&mut io::stdout().lock(), text);
+    }
+
+    /// Writes one line of `error: …` to standard error.
+    pub fn error(&self, message: &str) {
+        let palette = Palette::new(self.stderr_color);
+        let line = format!("{} {message}\n", palette.error.apply_to("error:"));
+        write_ignoring_closed_pipe(&mut io::stderr().lock(), &line);
+    }
+}
+
+impl Palette {
+    /// Styles that colour when `color` is true and are plain otherwise.
+    pub fn new(color: bool) -> Self {
+        let style = |s: Style| s.force_styling(color);
+        Self {
+            added: style(Style::new().green()),
+            removed: style(Style::new().red()),
+            heading: style(Style::new().bold()),
+            dim: style(Style::new().dim()),
+            error: style(Style::new().red().bold()),
+        }
+    }
+}
+
+fn write_ignoring_closed_pipe(stream: &mut impl Write, text: &str) {
+    // Nothing sensible can be done when the terminal or pipe is gone.
+    let _ = stream
+        .write_all(text.as_bytes())
+        .and_then(|()| stream.flush());
+}

@@ -1,0 +1,91 @@
+//! The one module that reads and writes YAML, so the YAML crate (serde_yaml, deprecated
+//! upstream) can be swapped here and nowhere else.
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+/// A YAML document that could not be read or written; the message carries the line
+/// and column where the parser knows them.
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct YamlError {
+    message: String,
+}
+
+impl From<serde_yaml::Error> for YamlError {
+    fn from(error: serde_yaml::Error) -> Self {
+        Self {
+            message: error.to_string(),
+        }
+    }
+}
+
+/// Decodes one YAML document into `T`.
+pub fn from_str<T: DeserializeOwned>(text: &str) -> Result<T, YamlError> {
+    Ok(serde_yaml::from_str(text)?)
+}
+
+/// Encodes `value` as one YAML document (no leading `---`).
+pub fn to_string<T: Serialize>(value: &T) -> Result<String, YamlError> {
+    Ok(serde_yaml::to_string(value)?)
+}
+
+/// Encodes `value` with the keys of every mapping reordered: keys named in `first` come
+/// first, in that order, the rest keep their order. Kubernetes types serialize their
+/// fields alphabetically, which puts a container's `name` after its `image`; people read
+/// manifests name first.
+pub fn to_string_with_key_order<T: Serialize>(
+    value: &T,
+    first: &[&str],
+) -> Result<String, YamlError> {
+    let mut value = serde_yaml::to_value(value)?;
+    reorder_keys(&mut value, first);
+    to_string(&value)
+}
+
+fn reorder_keys(value: &mut serde_yaml::Value, first: &[&str]) {
+    match value {
+        serde_yaml::Value::Mapping(mapping) => {
+            let mut entries: Vec<_> = std::mem::take(mapping).into_iter().collect();
+            let rank = |key: &serde_yaml::Value| {
+                key.as_str()
+                    .and_then(|key| first.iter().position(|wanted| *wanted == key))
+                    .unwrap_or(first.len())
+            };
+            // A stable sort keeps the serializer's order among keys of equal rank.
+            entries.sort_by_key(|(key, _)| rank(key));
+            for (key, mut child) in entries {
+                reorder_keys(&mut child, first);
+                mapping.insert(key, child);
+            }
+        }
+        serde_yaml::Value::Sequence(items) => {
+            for item in items {
+                reorder_keys(item, first);
+            }
+        }
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeMap;
+
+    #[test]
+    fn named_keys_come_first_and_the_rest_keep_their_order() {
+        let value: BTreeMap<&str, Vec<BTreeMap<&str, u8>>> = BTreeMap::from([(
+            "items",
+            vec![BTreeMap::from([("a", 1), ("b", 2), ("name", 3)])],
+        )]);
+        let text = to_string_with_key_order(&value, &["name"]).expect("encodes");
+        assert_eq!(text, "items:\n- name: 3\n  a: 1\n  b: 2\n");
+    }
+
+    #[test]
+    fn errors_carry_the_location() {
+        let error = from_str::<BTreeMap<String, u8>>("a: 1\nb: [").expect_err("malformed");
+        assert!(error.to_string().contains("line"), "{error}");
+    }
+}

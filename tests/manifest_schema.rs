@@ -1,0 +1,110 @@
+//! Every rendered Job passes strict validation against the official Kubernetes OpenAPI
+//! schemas of every minor in the version matrix, checked offline by the PyPI package
+//! `kubernetes-validate` (`scripts/test.sh` installs it). Negative controls prove the
+//! validator really rejects what it should.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use sidecar_lab::matrix::VersionMatrix;
+use sidecar_lab::render;
+use sidecar_lab::variant::Variant;
+use sidecar_lab::version::MinorVersion;
+
+fn validator() -> String {
+    let program = std::env::var("SIDECAR_LAB_KUBERNETES_VALIDATE")
+        .unwrap_or_else(|_| "kubernetes-validate".to_owned());
+    let found = Command::new(&program)
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    assert!(
+        found,
+        "`{program}` is not installed: run scripts/test.sh, which installs it, or `pip install kubernetes-validate`"
+    );
+    program
+}
+
+/// Runs the strict validator for `minor` over `files`: (success, combined output).
+fn validate(minor: &str, files: &[PathBuf]) -> (bool, String) {
+    let output = Command::new(validator())
+        .args(["--strict", "--kubernetes-version", minor])
+        .args(files)
+        .output()
+        .expect("the validator runs");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    (output.status.success(), text)
+}
+
+fn write_variants(dir: &Path, minor: MinorVersion) -> Vec<PathBuf> {
+    let matrix = VersionMatrix::embedded().expect("matrix");
+    let release = matrix.release(minor).expect("supported minor");
+    Variant::ALL
+        .into_iter()
+        .map(|variant| {
+            let path = dir.join(format!("{}-{variant}.yaml", minor));
+            let text = render::job_manifest(variant, None, release).expect("renders");
+            std::fs::write(&path, text).expect("write");
+            path
+        })
+        .collect()
+}
+
+#[test]
+fn every_variant_validates_strictly_on_every_supported_minor() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let matrix = VersionMatrix::embedded().expect("matrix");
+    for release in &matrix.kubernetes {
+        let files = write_variants(dir.path(), release.minor);
+        let (ok, output) = validate(&release.minor.to_string(), &files);
+        assert!(ok, "Kubernetes {}:\n{output}", release.minor);
+        assert_eq!(
+            output.matches(" passed for resource ").count(),
+            3,
+            "{output}"
+        );
+    }
+}
+
+#[test]
+fn an_unknown_field_fails_strict_validation() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let files = write_variants(dir.path(), MinorVersion::new(1, 37));
+    let text = std::fs::read_to_string(&files[2]).expect("read");
+    let broken = dir.path().join("broken.yaml");
+    std::fs::write(
+        &broken,
+        text.replacen("backoffLimit: 0", "backoffLimit: 0\n  bogus: 1", 1),
+    )
+    .expect("write");
+    let (ok, output) = validate("1.37", &[broken]);
+    assert!(!ok && output.contains("'bogus' was unexpected"), "{output}");
+}
+
+#[test]
+fn the_native_job_needs_kubernetes_1_28() {
+    // Before 1.28 the API has no `restartPolicy` on containers: the native Job is refused.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let files = write_variants(dir.path(), MinorVersion::new(1, 28));
+    let (ok, output) = validate("1.27", &files[2..]);
+    assert!(
+        !ok && output.contains("'restartPolicy' was unexpected"),
+        "{output}"
+    );
+    let (ok, output) = validate("1.27", &files[..2]);
+    assert!(
+        ok,
+        "init and sidecar are plain pods on any version:\n{output}"
+    );
+}
+
+#[test]
+fn the_articles_job_is_not_a_valid_manifest() {
+    let article = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/article-cy-job.yaml");
+    let (ok, output) = validate("1.28", &[article]);
+    assert!(!ok, "the article's listing validated:\n{output}");
+}
