@@ -56,7 +56,25 @@ pub fn run(cli: Cli, printer: &Printer) -> anyhow::Result<ExitStatus> {
         Command::Down(_) => not_available("down"),
         Command::Doctor(_) => not_available("doctor"),
         Command::Install(_) => not_available("install"),
-        Command::Check(_) => not_available("check"),
+        Command::Check(args) => {
+            let bytes = commands::check::read_input(&args.from)?;
+            let origin = args.from.display().to_string();
+            let judgement = commands::check::judge_bytes(&bytes, &origin, args.variant)?;
+            printer.out(&match args.output.output {
+                OutputFormat::Text => commands::check::text(
+                    &judgement,
+                    printer.stdout_fancy(),
+                    &printer.stdout_palette(),
+                ),
+                OutputFormat::Json => {
+                    let mut text =
+                        serde_json::to_string_pretty(&commands::check::report(&judgement))?;
+                    text.push('\n');
+                    text
+                }
+            });
+            Ok(commands::check::exit_status(&judgement))
+        }
     }
 }
 
@@ -90,6 +108,6 @@ fn render_command(what: RenderCommand, printer: &Printer) -> anyhow::Result<Exit
 /// Commands whose work is not built yet say so in one line instead of pretending.
 fn not_available(command: &str) -> anyhow::Result<ExitStatus> {
     anyhow::bail!(
-        "`sidecar-lab {command}` is not available yet in this version; `sidecar-lab render` and `sidecar-lab versions` are"
+        "`sidecar-lab {command}` is not available yet in this version; `render`, `versions` and `check` are"
     )
 }

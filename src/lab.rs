@@ -7,8 +7,8 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use crate::assets;
-use crate::outcome::Outcome;
 use crate::variant::Variant;
+use crate::verdict::Outcome;
 use crate::yaml;
 
 /// The `apiVersion` every lab file carries.

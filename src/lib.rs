@@ -1,7 +1,8 @@
 //! sidecar-lab: a hands-on lab for Kubernetes native sidecar containers.
 //!
 //! Data flows one way: templates and labs (`assets`, `matrix`, `lab`) → rendering
-//! (`render`, pure) → commands (`commands`, `app`) → the user (`ui`).
+//! (`render`, pure) → observation (`observe`: kubectl dumps to typed objects) → verdict
+//! (`verdict`, pure) → commands (`commands`, `app`) → the user (`ui`).
 
 pub mod app;
 pub mod assets;
@@ -11,9 +12,10 @@ pub mod env;
 pub mod lab;
 pub mod matrix;
 pub mod names;
-pub mod outcome;
+pub mod observe;
 pub mod render;
 pub mod ui;
 pub mod variant;
+pub mod verdict;
 pub mod version;
 pub mod yaml;

@@ -41,6 +41,11 @@ impl Variant {
         }
     }
 
+    /// The variant named `name`, if there is one.
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|v| v.name() == name)
+    }
+
     /// One sentence on where postgres runs.
     pub const fn placement(self) -> &'static str {
         match self {

@@ -25,6 +25,20 @@ pub fn from_str<T: DeserializeOwned>(text: &str) -> Result<T, YamlError> {
     Ok(serde_yaml::from_str(text)?)
 }
 
+/// Decodes a stream of YAML documents (separated by `---`, as `kubectl get -w -o yaml`
+/// prints them) into generic values, in order. Decoding stops at the first document that
+/// is not valid YAML: the documents before it are returned with that error.
+pub fn documents(text: &str) -> (Vec<serde_json::Value>, Option<YamlError>) {
+    let mut values = Vec::new();
+    for document in serde_yaml::Deserializer::from_str(text) {
+        match serde::Deserialize::deserialize(document) {
+            Ok(value) => values.push(value),
+            Err(error) => return (values, Some(YamlError::from(error))),
+        }
+    }
+    (values, None)
+}
+
 /// Encodes `value` as one YAML document (no leading `---`).
 pub fn to_string<T: Serialize>(value: &T) -> Result<String, YamlError> {
     Ok(serde_yaml::to_string(value)?)
@@ -81,6 +95,23 @@ mod tests {
         )]);
         let text = to_string_with_key_order(&value, &["name"]).expect("encodes");
         assert_eq!(text, "items:\n- name: 3\n  a: 1\n  b: 2\n");
+    }
+
+    #[test]
+    fn document_streams_decode_in_order_with_comments_between() {
+        let (values, error) = documents("# first\na: 1\n---\n# second\na: 2\n");
+        assert!(error.is_none());
+        assert_eq!(
+            values,
+            [serde_json::json!({"a": 1}), serde_json::json!({"a": 2})]
+        );
+    }
+
+    #[test]
+    fn a_broken_document_keeps_the_ones_before_it() {
+        let (values, error) = documents("a: 1\n---\na: [\n");
+        assert_eq!(values, [serde_json::json!({"a": 1})]);
+        assert!(error.is_some());
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! One module per command; each turns resolved arguments into text to show (or an
 //! exit status), leaving printing to `app`.
 
+pub mod check;
 pub mod render;
 pub mod versions;

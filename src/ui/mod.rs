@@ -2,6 +2,7 @@
 //! standard output and messages to standard error, with colour only where it belongs.
 
 pub mod text;
+pub mod timeline;
 
 use std::io::{self, Write};
 
@@ -25,6 +26,10 @@ pub struct Palette {
     pub heading: Style,
     pub dim: Style,
     pub error: Style,
+    pub warning: Style,
+    pub init: Style,
+    pub sidecar: Style,
+    pub app: Style,
 }
 
 impl Printer {
@@ -33,6 +38,11 @@ impl Printer {
             stdout_color: environment.stdout_color(),
             stderr_color: environment.stderr_color(),
         }
+    }
+
+    /// True when standard output may use colour and Unicode drawing.
+    pub const fn stdout_fancy(&self) -> bool {
+        self.stdout_color
     }
 
     /// Colours for text bound for standard output.
@@ -63,6 +73,10 @@ impl Palette {
             heading: style(Style::new().bold()),
             dim: style(Style::new().dim()),
             error: style(Style::new().red().bold()),
+            warning: style(Style::new().yellow().bold()),
+            init: style(Style::new().yellow()),
+            sidecar: style(Style::new().cyan()),
+            app: style(Style::new().green()),
         }
     }
 }

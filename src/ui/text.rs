@@ -21,6 +21,31 @@ pub fn wrap(text: &str, width: usize, indent: &str) -> String {
     lines.join("\n")
 }
 
+/// `text` wrapped for a place that already has `lead_width` columns in front of its
+/// first line; the following lines start with `indent` (a hanging indent, for lists).
+pub fn wrap_hanging(lead_width: usize, text: &str, width: usize, indent: &str) -> String {
+    let mut out = String::new();
+    let mut used = lead_width;
+    let mut first_on_line = true;
+    for word in text.split_whitespace() {
+        let length = word.chars().count();
+        if !first_on_line && used + 1 + length > width {
+            out.push('\n');
+            out.push_str(indent);
+            used = indent.chars().count();
+            first_on_line = true;
+        }
+        if !first_on_line {
+            out.push(' ');
+            used += 1;
+        }
+        out.push_str(word);
+        used += length;
+        first_on_line = false;
+    }
+    out
+}
+
 /// Rows aligned in columns two spaces apart; the last column is not padded.
 pub fn table(rows: &[Vec<String>]) -> String {
     let columns = rows.iter().map(Vec::len).max().unwrap_or(0);
@@ -61,6 +86,11 @@ mod tests {
             wrap("averyveryverylongword x", 8, ""),
             "averyveryverylongword\nx"
         );
+    }
+
+    #[test]
+    fn hanging_indents_indent_all_but_the_first_line() {
+        assert_eq!(wrap_hanging(2, "aa bb cc dd", 8, "  "), "aa bb\n  cc dd");
     }
 
     #[test]

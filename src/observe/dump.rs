@@ -1,0 +1,229 @@
+//! Reads a dump — one object, a `List`, or a stream of snapshots as `kubectl get -w`
+//! prints them (multi-document YAML, or concatenated JSON objects) — into typed Pods and
+//! Jobs, in the order they appear. Objects of other kinds are skipped. Pure: bytes in.
+
+use k8s_openapi::api::batch::v1::Job;
+use k8s_openapi::api::core::v1::Pod;
+use serde_json::Value;
+
+use crate::yaml;
+
+/// One Pod or Job snapshot.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Object {
+    Pod(Box<Pod>),
+    Job(Box<Job>),
+}
+
+/// What a dump held.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Dump {
+    /// Pods and Jobs in the order they appear.
+    pub objects: Vec<Object>,
+    /// True when the input ended inside a document: the complete ones before it are kept,
+    /// as when a `kubectl get -w` recording was cut short.
+    pub truncated: bool,
+}
+
+/// Input that holds nothing to judge.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DumpError {
+    #[error("the input is not UTF-8 text")]
+    NotText,
+    #[error("the input is neither YAML nor JSON: {0}")]
+    Syntax(String),
+    #[error(
+        "the input holds no Pod or Job ({0} documents read); dump one with `kubectl get pod,job -o yaml`"
+    )]
+    NoPodOrJob(usize),
+    #[error("{what} is not a valid {kind}: {message}")]
+    BadObject {
+        what: String,
+        kind: &'static str,
+        message: String,
+    },
+}
+
+/// Reads the dump in `bytes`.
+pub fn parse(bytes: &[u8]) -> Result<Dump, DumpError> {
+    let text = std::str::from_utf8(bytes).map_err(|_| DumpError::NotText)?;
+    let (documents, truncated) = documents(text)?;
+    let mut objects = Vec::new();
+    for (index, document) in documents.iter().enumerate() {
+        collect(document, index + 1, &mut objects)?;
+    }
+    if objects.is_empty() {
+        let read = documents.iter().filter(|d| !d.is_null()).count();
+        return Err(DumpError::NoPodOrJob(read));
+    }
+    Ok(Dump { objects, truncated })
+}
+
+/// The documents of a JSON stream or a YAML stream, and whether the input was cut short.
+fn documents(text: &str) -> Result<(Vec<Value>, bool), DumpError> {
+    let looks_like_json = text.trim_start().starts_with('{');
+    if looks_like_json {
+        let mut values = Vec::new();
+        for item in serde_json::Deserializer::from_str(text).into_iter::<Value>() {
+            match item {
+                Ok(value) => values.push(value),
+                // A watch stream cut off mid-object: keep the snapshots before it.
+                Err(error) if error.is_eof() && !values.is_empty() => return Ok((values, true)),
+                Err(error) if values.is_empty() => {
+                    // `{` may also open a YAML flow mapping; give YAML its chance.
+                    return yaml_documents(text)
+                        .map_err(|_| DumpError::Syntax(format!("JSON: {error}")));
+                }
+                Err(error) => return Err(DumpError::Syntax(format!("JSON: {error}"))),
+            }
+        }
+        return Ok((values, false));
+    }
+    yaml_documents(text)
+}
+
+fn yaml_documents(text: &str) -> Result<(Vec<Value>, bool), DumpError> {
+    match yaml::documents(text) {
+        (values, None) => Ok((values, false)),
+        // A later document broken (typically a recording cut short): keep the earlier ones.
+        (values, Some(_)) if values.iter().any(Value::is_object) => Ok((values, true)),
+        (_, Some(error)) => Err(DumpError::Syntax(format!("YAML: {error}"))),
+    }
+}
+
+/// Adds the Pods and Jobs in `value` (an object, a `List`, or a watch event) to `out`.
+fn collect(value: &Value, document: usize, out: &mut Vec<Object>) -> Result<(), DumpError> {
+    let Some(map) = value.as_object() else {
+        return Ok(()); // an empty document or a bare scalar: nothing to judge
+    };
+    let kind = map.get("kind").and_then(Value::as_str);
+    match kind {
+        Some("Pod") => out.push(Object::Pod(Box::new(typed(value, document, "Pod")?))),
+        Some("Job") => out.push(Object::Job(Box::new(typed(value, document, "Job")?))),
+        Some(list) if list.ends_with("List") => {
+            // `kubectl get pods -o json` prints a `List`; the API's typed lists (PodList)
+            // may leave out each item's kind.
+            let item_kind = list.strip_suffix("List").filter(|k| !k.is_empty());
+            for item in map
+                .get("items")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
+                match (item.get("kind"), item_kind) {
+                    (None, Some(kind)) => {
+                        let mut item = item.clone();
+                        if let Some(object) = item.as_object_mut() {
+                            object.insert("kind".to_owned(), Value::String(kind.to_owned()));
+                        }
+                        collect(&item, document, out)?;
+                    }
+                    _ => collect(item, document, out)?,
+                }
+            }
+        }
+        Some(_) => {}
+        // `kubectl get -w --output-watch-events` wraps each snapshot in an event.
+        None => {
+            if let Some(object) = map.get("object").filter(|_| map.contains_key("type")) {
+                collect(object, document, out)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn typed<T: serde::de::DeserializeOwned>(
+    value: &Value,
+    document: usize,
+    kind: &'static str,
+) -> Result<T, DumpError> {
+    serde_json::from_value(value.clone()).map_err(|error| {
+        let name = value
+            .pointer("/metadata/name")
+            .and_then(Value::as_str)
+            .map(|name| format!(" `{name}`"))
+            .unwrap_or_default();
+        DumpError::BadObject {
+            what: format!("document {document} ({kind}{name})"),
+            kind,
+            message: error.to_string(),
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const POD: &str = r#"{"apiVersion":"v1","kind":"Pod","metadata":{"name":"p","uid":"u1"},"spec":{"containers":[{"name":"main"}]}}"#;
+
+    fn kinds(dump: &Dump) -> Vec<&'static str> {
+        dump.objects
+            .iter()
+            .map(|o| match o {
+                Object::Pod(_) => "Pod",
+                Object::Job(_) => "Job",
+            })
+            .collect()
+    }
+
+    #[test]
+    fn concatenated_json_objects_are_a_stream() {
+        let dump = parse(format!("{POD}\n{POD}").as_bytes()).expect("parses");
+        assert_eq!(kinds(&dump), ["Pod", "Pod"]);
+        assert!(!dump.truncated);
+    }
+
+    #[test]
+    fn a_json_stream_cut_short_keeps_the_complete_snapshots() {
+        let text = format!("{POD}\n{}", &POD[..40]);
+        let dump = parse(text.as_bytes()).expect("parses");
+        assert_eq!(kinds(&dump), ["Pod"]);
+        assert!(dump.truncated);
+    }
+
+    #[test]
+    fn lists_and_watch_events_are_unwrapped_and_other_kinds_skipped() {
+        let text = format!(
+            r#"{{"kind":"List","items":[{POD},{{"kind":"Service","metadata":{{"name":"s"}}}}]}}
+{{"type":"MODIFIED","object":{POD}}}"#
+        );
+        assert_eq!(
+            kinds(&parse(text.as_bytes()).expect("parses")),
+            ["Pod", "Pod"]
+        );
+    }
+
+    #[test]
+    fn typed_lists_may_leave_out_the_item_kind() {
+        let text =
+            r#"{"kind":"JobList","apiVersion":"batch/v1","items":[{"metadata":{"name":"j"}}]}"#;
+        assert_eq!(kinds(&parse(text.as_bytes()).expect("parses")), ["Job"]);
+    }
+
+    #[test]
+    fn yaml_streams_with_comments_between_documents() {
+        let text = "# snapshot 1\napiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec: {containers: [{name: main}]}\n---\n# snapshot 2\napiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec: {containers: [{name: main}]}\n";
+        assert_eq!(
+            kinds(&parse(text.as_bytes()).expect("parses")),
+            ["Pod", "Pod"]
+        );
+    }
+
+    #[test]
+    fn bad_input_is_named() {
+        assert_eq!(parse(b"\xff\xfe"), Err(DumpError::NotText));
+        assert!(matches!(parse(b"a: [\n"), Err(DumpError::Syntax(_))));
+        assert_eq!(parse(b"kind: Service\n"), Err(DumpError::NoPodOrJob(1)));
+        assert_eq!(parse(b""), Err(DumpError::NoPodOrJob(0)));
+        let error = parse(br#"{"kind":"Pod","metadata":{"name":"p"},"spec":{"containers":5}}"#)
+            .expect_err("containers must be a list");
+        assert!(
+            error
+                .to_string()
+                .starts_with("document 1 (Pod `p`) is not a valid Pod"),
+            "{error}"
+        );
+    }
+}

@@ -1,0 +1,218 @@
+//! Groups snapshots by object and picks what to judge: the latest snapshot of each
+//! object decides, earlier ones only add history. Pure.
+
+use k8s_openapi::api::batch::v1::Job;
+use k8s_openapi::api::core::v1::Pod;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+
+use crate::observe::dump::{Dump, Object};
+use crate::render::job::VARIANT_LABEL;
+use crate::variant::Variant;
+
+/// Every snapshot of one object, oldest first; never empty.
+#[derive(Clone, Debug, PartialEq)]
+pub struct History<T> {
+    snapshots: Vec<T>,
+}
+
+impl<T> History<T> {
+    /// The newest snapshot: the one that decides.
+    pub fn latest(&self) -> &T {
+        // Invariant: a History is only built with one snapshot and then grows.
+        &self.snapshots[self.snapshots.len() - 1]
+    }
+
+    /// All snapshots, oldest first.
+    pub fn snapshots(&self) -> &[T] {
+        &self.snapshots
+    }
+}
+
+/// The Pod and Job to judge, with their histories.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Subject {
+    pub pod: Option<History<Pod>>,
+    pub job: Option<History<Job>>,
+    /// Other pods in the input that were not chosen.
+    pub other_pods: usize,
+}
+
+/// Picks the pod to judge — the one labelled with `variant` when there are several,
+/// then the newest — and the Job that owns it (or, without a pod, the Job alone).
+pub fn subject(dump: &Dump, variant: Option<Variant>) -> Subject {
+    let mut pods: Vec<History<Pod>> = Vec::new();
+    let mut jobs: Vec<History<Job>> = Vec::new();
+    for object in &dump.objects {
+        match object {
+            Object::Pod(pod) => add(&mut pods, pod.as_ref().clone(), |p| &p.metadata),
+            Object::Job(job) => add(&mut jobs, job.as_ref().clone(), |j| &j.metadata),
+        }
+    }
+    let total_pods = pods.len();
+    let pod = pick(pods, variant, |p| &p.metadata);
+    let job = match &pod {
+        Some(pod) => jobs
+            .into_iter()
+            .rev()
+            .find(|job| owns(job.latest(), pod.latest())),
+        None => pick(jobs, variant, |j| &j.metadata),
+    };
+    Subject {
+        other_pods: total_pods.saturating_sub(usize::from(pod.is_some())),
+        pod,
+        job,
+    }
+}
+
+/// Appends `object` to the history of the same object, or starts a new history.
+fn add<T>(histories: &mut Vec<History<T>>, object: T, meta: impl Fn(&T) -> &ObjectMeta) {
+    let key = identity(meta(&object));
+    let existing = key.as_ref().and_then(|key| {
+        histories
+            .iter_mut()
+            .find(|h| identity(meta(h.latest())).as_ref() == Some(key))
+    });
+    match existing {
+        Some(history) => history.snapshots.push(object),
+        None => histories.push(History {
+            snapshots: vec![object],
+        }),
+    }
+}
+
+/// The uid, or else namespace and name; `None` for an object with neither.
+fn identity(meta: &ObjectMeta) -> Option<String> {
+    meta.uid.clone().or_else(|| {
+        meta.name
+            .as_ref()
+            .map(|name| format!("{}/{name}", meta.namespace.as_deref().unwrap_or_default()))
+    })
+}
+
+fn pick<T>(
+    histories: Vec<History<T>>,
+    variant: Option<Variant>,
+    meta: impl Fn(&T) -> &ObjectMeta,
+) -> Option<History<T>> {
+    let labelled = |h: &History<T>| {
+        variant.is_some_and(|v| {
+            meta(h.latest())
+                .labels
+                .as_ref()
+                .and_then(|labels| labels.get(VARIANT_LABEL))
+                .is_some_and(|label| label == v.name())
+        })
+    };
+    let any_labelled = histories.iter().any(&labelled);
+    // Among equals the last one in the input wins: `max_by_key` keeps the last maximum.
+    histories
+        .into_iter()
+        .filter(|h| !any_labelled || labelled(h))
+        .enumerate()
+        .max_by_key(|(index, h)| (meta(h.latest()).creation_timestamp.clone(), *index))
+        .map(|(_, h)| h)
+}
+
+/// True when `job` owns `pod`: by owner reference, or by the job-name label.
+fn owns(job: &Job, pod: &Pod) -> bool {
+    let by_reference = pod.metadata.owner_references.iter().flatten().any(|owner| {
+        owner.kind == "Job"
+            && (Some(&owner.uid) == job.metadata.uid.as_ref()
+                || Some(&owner.name) == job.metadata.name.as_ref())
+    });
+    let by_label = pod.metadata.labels.as_ref().is_some_and(|labels| {
+        ["batch.kubernetes.io/job-name", "job-name"]
+            .iter()
+            .any(|key| {
+                labels
+                    .get(*key)
+                    .is_some_and(|name| Some(name) == job.metadata.name.as_ref())
+            })
+    });
+    by_reference || by_label
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::observe::dump;
+
+    fn pod(name: &str, uid: &str, created: &str, variant: &str, job: &str) -> String {
+        format!(
+            r#"{{"apiVersion":"v1","kind":"Pod","metadata":{{"name":"{name}","uid":"{uid}","creationTimestamp":"{created}","labels":{{"sidecar-lab/variant":"{variant}","batch.kubernetes.io/job-name":"{job}"}}}},"spec":{{"containers":[{{"name":"main"}}]}}}}"#
+        )
+    }
+
+    fn job(name: &str, uid: &str) -> String {
+        format!(
+            r#"{{"apiVersion":"batch/v1","kind":"Job","metadata":{{"name":"{name}","uid":"{uid}"}}}}"#
+        )
+    }
+
+    fn subject_of(text: &str, variant: Option<Variant>) -> Subject {
+        subject(&dump::parse(text.as_bytes()).expect("parses"), variant)
+    }
+
+    fn pod_name(subject: &Subject) -> Option<&str> {
+        subject
+            .pod
+            .as_ref()
+            .and_then(|p| p.latest().metadata.name.as_deref())
+    }
+
+    #[test]
+    fn snapshots_of_one_pod_form_one_history() {
+        let a = pod("a", "1", "2026-01-01T00:00:00Z", "native", "j");
+        let s = subject_of(&format!("{a}{a}{a}"), None);
+        assert_eq!(s.pod.as_ref().map(|p| p.snapshots().len()), Some(3));
+        assert_eq!(s.other_pods, 0);
+    }
+
+    #[test]
+    fn the_newest_pod_wins_unless_a_variant_label_says_otherwise() {
+        let old = pod("old", "1", "2026-01-01T00:00:00Z", "init", "cy-job-init");
+        let new = pod(
+            "new",
+            "2",
+            "2026-01-01T00:05:00Z",
+            "native",
+            "cy-job-native",
+        );
+        let text = format!("{old}{new}");
+        assert_eq!(pod_name(&subject_of(&text, None)), Some("new"));
+        assert_eq!(
+            pod_name(&subject_of(&text, Some(Variant::Init))),
+            Some("old")
+        );
+        assert_eq!(subject_of(&text, None).other_pods, 1);
+    }
+
+    #[test]
+    fn only_the_job_that_owns_the_pod_is_used() {
+        let text = format!(
+            "{}{}{}",
+            job("cy-job-init", "j1"),
+            job("cy-job-native", "j3"),
+            pod("p", "1", "2026-01-01T00:00:00Z", "native", "cy-job-native")
+        );
+        let s = subject_of(&text, None);
+        assert_eq!(
+            s.job
+                .as_ref()
+                .and_then(|j| j.latest().metadata.uid.as_deref()),
+            Some("j3")
+        );
+        let text = format!(
+            "{}{}",
+            job("other", "j9"),
+            pod("p", "1", "2026-01-01T00:00:00Z", "native", "x")
+        );
+        assert!(subject_of(&text, None).job.is_none());
+    }
+
+    #[test]
+    fn a_job_alone_is_judged_alone() {
+        let s = subject_of(&job("cy-job-native", "j3"), None);
+        assert!(s.pod.is_none() && s.job.is_some());
+    }
+}

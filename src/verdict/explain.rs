@@ -1,0 +1,53 @@
+//! A short explanation of a judgement, for people (pure).
+
+use crate::variant::Variant;
+use crate::verdict::finding::code;
+use crate::verdict::{Judgement, Outcome, Verdict};
+
+/// A few sentences on what happened and why.
+pub fn explain(judgement: &Judgement) -> String {
+    if judgement.has(code::GATE_OFF) {
+        return "The API server dropped `restartPolicy: Always` from the init container because the SidecarContainers feature gate is off. postgres therefore runs as a plain init container and main never starts, exactly as in the init variant. Enable the gate (Kubernetes 1.28: `featureGates: {SidecarContainers: true}` in the kind config, `sidecar-lab render config -k 1.28`) or use Kubernetes 1.29 or later.".to_owned();
+    }
+    if judgement.has(code::SIDECAR_STOPPED_BEFORE_MAIN) {
+        return "The pod succeeded, but the sidecar was stopped before the app container finished. That is how Kubernetes 1.28's alpha treated sidecars; since 1.29 sidecars are stopped only after every app container has exited, in reverse order. Use Kubernetes 1.29 or later to see the real behaviour.".to_owned();
+    }
+    if judgement.has(code::IMAGE_PULL_FAILED) {
+        return "A container cannot start because its image cannot be pulled. On a workshop VM the lab preloads its images into the kind node (`sidecar-lab up`); check the image name, the node's network, or load the image with `kind load image-archive`.".to_owned();
+    }
+    let text = match judgement.outcome {
+        Outcome::InitRunning => {
+            "The pod is still in its init phase. Init containers run one after another and each must exit before the next container starts; a plain init container that never exits (a database server) keeps every app container waiting in `PodInitializing`."
+        }
+        Outcome::SidecarHoldsPod => {
+            "An app container finished, but another regular container is still running. A pod with `restartPolicy: Never` finishes only when all its containers have exited, and nothing stops the second one, so the Job never completes."
+        }
+        Outcome::Succeeded
+            if judgement.variant == Some(Variant::Native)
+                || judgement
+                    .timeline
+                    .rows_of(crate::verdict::containers::Role::Sidecar)
+                    .next()
+                    .is_some() =>
+        {
+            "postgres ran as a native sidecar: it started before the app container, kept running beside it, and was stopped by the kubelet after the app container had finished, so the pod succeeded and the Job completed. A non-zero exit code of the stopped sidecar (143, 137) is normal."
+        }
+        Outcome::Succeeded => {
+            "Every app container exited 0, so the pod succeeded and the Job completed."
+        }
+        Outcome::Running => "An app container has started and the pod has not finished yet.",
+        Outcome::Pending => {
+            "No container has started yet: the pod is waiting to be scheduled, or for its images."
+        }
+        Outcome::Failed
+            if judgement.has(code::DEADLINE_EXCEEDED)
+                && judgement.verdict == Some(Verdict::Expected) =>
+        {
+            "The pod never finished by itself, so the Job's activeDeadlineSeconds ended it — which is what this variant shows: until the deadline it was stuck as the lesson describes."
+        }
+        Outcome::Failed => {
+            "The pod or its Job failed; the findings above say where. The lab's Jobs have backoffLimit 0, so a failure shows at once instead of being retried."
+        }
+    };
+    text.to_owned()
+}

@@ -1,0 +1,76 @@
+//! Findings: things worth telling about a pod, each with a stable code for scripts and
+//! one sentence for people.
+
+use serde::Serialize;
+
+/// How much a finding matters.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Level {
+    /// Explains something normal that looks odd (a sidecar's exit code 143).
+    Info,
+    /// Something went wrong, or the lesson did not happen.
+    Problem,
+}
+
+/// One finding.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Finding {
+    pub code: &'static str,
+    pub level: Level,
+    pub message: String,
+}
+
+impl Finding {
+    pub fn info(code: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            level: Level::Info,
+            message: message.into(),
+        }
+    }
+
+    pub fn problem(code: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            level: Level::Problem,
+            message: message.into(),
+        }
+    }
+}
+
+/// The stable codes, one place to read them all.
+pub mod code {
+    /// Under `--variant native`, the server returned no init container with
+    /// `restartPolicy: Always`: the SidecarContainers gate is off.
+    pub const GATE_OFF: &str = "gate-off";
+    /// The kubelet refused the pod (`InitContainerRestartPolicyForbidden`): the gate is on
+    /// in the API server but off in the kubelet.
+    pub const KUBELET_GATE_OFF: &str = "kubelet-gate-off";
+    /// A sidecar finished before the last app container (Kubernetes 1.28's alpha).
+    pub const SIDECAR_STOPPED_BEFORE_MAIN: &str = "sidecar-stopped-before-main";
+    /// An app container started before a sidecar did.
+    pub const MAIN_STARTED_BEFORE_SIDECAR: &str = "main-started-before-sidecar";
+    /// A container cannot get its image.
+    pub const IMAGE_PULL_FAILED: &str = "image-pull-failed";
+    /// A container waits on another error (CrashLoopBackOff, CreateContainerConfigError, …).
+    pub const CONTAINER_ERROR: &str = "container-error";
+    /// An app container exited with a non-zero code.
+    pub const APP_CONTAINER_FAILED: &str = "app-container-failed";
+    /// The Job was ended by its activeDeadlineSeconds.
+    pub const DEADLINE_EXCEEDED: &str = "deadline-exceeded";
+    /// The pod is laid out as another variant than the one asked for.
+    pub const VARIANT_MISMATCH: &str = "variant-mismatch";
+    /// A sidecar exited non-zero after it was stopped: normal.
+    pub const SIDECAR_EXIT_CODE: &str = "sidecar-exit-code";
+    /// A sidecar was restarted.
+    pub const SIDECAR_RESTARTED: &str = "sidecar-restarted";
+    /// The pod cannot be scheduled.
+    pub const UNSCHEDULABLE: &str = "unschedulable";
+    /// Only the Job was given: the container timeline cannot be checked.
+    pub const NO_POD: &str = "no-pod";
+    /// The input holds other pods than the one judged.
+    pub const OTHER_PODS: &str = "other-pods";
+    /// The input ended inside a document.
+    pub const INPUT_TRUNCATED: &str = "input-truncated";
+}

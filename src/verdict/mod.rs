@@ -1,0 +1,489 @@
+//! The verdict engine: objects in, verdict out. From the latest snapshot of the pod (and
+//! its Job) it decides the outcome; from all snapshots it builds the container timeline;
+//! against a variant it decides whether the outcome is what that variant teaches. No I/O.
+
+pub mod containers;
+pub mod explain;
+pub mod finding;
+pub mod outcome;
+pub mod timeline;
+
+use std::fmt;
+
+use k8s_openapi::api::batch::v1::Job;
+use k8s_openapi::api::core::v1::{Pod, PodSpec};
+use k8s_openapi::jiff::Timestamp;
+use serde::Serialize;
+
+pub use finding::{Finding, Level};
+pub use outcome::Outcome;
+
+use crate::observe::dump::Dump;
+use crate::observe::history::{self, History};
+use crate::render::job::VARIANT_LABEL;
+use crate::variant::Variant;
+use containers::{IMAGE_REASONS, Layout, Role, containers as pod_containers, layout};
+use finding::code;
+use outcome::{Classified, classify, classify_live, job_condition};
+use timeline::Timeline;
+
+/// Whether the outcome is what the variant teaches.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Verdict {
+    Expected,
+    Unexpected,
+    /// It may still get there (the pod is still starting, say).
+    Undecided,
+}
+
+impl Verdict {
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::Expected => "expected",
+            Self::Unexpected => "unexpected",
+            Self::Undecided => "undecided",
+        }
+    }
+}
+
+impl fmt::Display for Verdict {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// The outcome each variant teaches.
+pub const fn taught_outcome(variant: Variant) -> Outcome {
+    match variant {
+        Variant::Init => Outcome::InitRunning,
+        Variant::Sidecar => Outcome::SidecarHoldsPod,
+        Variant::Native => Outcome::Succeeded,
+    }
+}
+
+/// Everything the engine concluded.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Judgement {
+    pub outcome: Outcome,
+    /// What decided the outcome, in one sentence.
+    pub outcome_message: String,
+    pub variant: Option<Variant>,
+    pub verdict: Option<Verdict>,
+    pub findings: Vec<Finding>,
+    pub timeline: Timeline,
+    pub pod: Option<String>,
+    pub job: Option<String>,
+}
+
+impl Judgement {
+    /// True when a finding with `code` was made.
+    pub fn has(&self, code: &str) -> bool {
+        self.findings.iter().any(|f| f.code == code)
+    }
+}
+
+/// Judges the dump, against `variant` when one is given.
+pub fn judge(dump: &Dump, variant: Option<Variant>) -> Judgement {
+    let subject = history::subject(dump, variant);
+    let pod = subject.pod.as_ref().map(History::latest);
+    let job = subject.job.as_ref().map(History::latest);
+    let Classified { outcome, message } = classify(pod, job);
+    let timeline = subject
+        .pod
+        .as_ref()
+        .map(|h| Timeline::from_snapshots(h.snapshots()))
+        .unwrap_or_default();
+
+    let mut findings = Vec::new();
+    if dump.truncated {
+        findings.push(Finding::info(
+            code::INPUT_TRUNCATED,
+            "the input ends inside a document; judged from the complete ones before it",
+        ));
+    }
+    if subject.other_pods > 0 {
+        findings.push(Finding::info(
+            code::OTHER_PODS,
+            format!(
+                "the input holds {} other pod(s); judged `{}`",
+                subject.other_pods,
+                pod.and_then(|p| p.metadata.name.as_deref())
+                    .unwrap_or("the newest")
+            ),
+        ));
+    }
+    if let Some(pod) = pod {
+        findings.extend(pod_findings(pod, &timeline));
+    }
+    let held = held_until_deadline(pod, job, subject.pod.as_ref());
+    if let Some(held) = held {
+        findings.push(Finding::info(
+            code::DEADLINE_EXCEEDED,
+            format!("activeDeadlineSeconds ended the Job (DeadlineExceeded); until then the pod was `{held}`"),
+        ));
+    }
+
+    let verdict = variant.map(|variant| {
+        let spec = pod
+            .and_then(|p| p.spec.as_ref())
+            .or_else(|| job.and_then(template_spec));
+        let meta = pod
+            .map(|p| &p.metadata)
+            .or_else(|| job.map(|j| &j.metadata));
+        let labelled = meta
+            .and_then(|m| m.labels.as_ref())
+            .and_then(|labels| labels.get(VARIANT_LABEL))
+            .and_then(|name| Variant::from_name(name));
+        let facts = Facts {
+            outcome,
+            held,
+            spec,
+            labelled,
+            have_pod: pod.is_some(),
+        };
+        decide(variant, &facts, &timeline, &mut findings)
+    });
+
+    Judgement {
+        outcome,
+        outcome_message: message,
+        variant,
+        verdict,
+        findings,
+        timeline,
+        pod: pod.and_then(|p| p.metadata.name.clone()),
+        job: job.and_then(|j| j.metadata.name.clone()),
+    }
+}
+
+/// What the verdict is decided from, besides the timeline.
+struct Facts<'a> {
+    outcome: Outcome,
+    /// The outcome held until activeDeadlineSeconds ended the Job.
+    held: Option<Outcome>,
+    /// The pod spec the server returned (or the Job's template).
+    spec: Option<&'a PodSpec>,
+    /// The variant the lab labelled the objects with.
+    labelled: Option<Variant>,
+    have_pod: bool,
+}
+
+/// The verdict for `variant`; adds the findings that explain it.
+fn decide(
+    variant: Variant,
+    facts: &Facts<'_>,
+    timeline: &Timeline,
+    findings: &mut Vec<Finding>,
+) -> Verdict {
+    let Facts {
+        outcome,
+        held,
+        spec,
+        labelled,
+        have_pod,
+    } = *facts;
+    if let Some(labelled) = labelled.filter(|l| *l != variant) {
+        findings.push(Finding::problem(
+            code::VARIANT_MISMATCH,
+            format!("the objects are labelled `{VARIANT_LABEL}: {labelled}`, not `{variant}`"),
+        ));
+        return Verdict::Unexpected;
+    }
+    let layout = spec.map(layout);
+    let expected_layout = match variant {
+        Variant::Init => Layout::Init,
+        Variant::Sidecar => Layout::Sidecar,
+        Variant::Native => Layout::Native,
+    };
+    if variant == Variant::Native && layout == Some(Layout::Init) {
+        findings.push(Finding::problem(
+            code::GATE_OFF,
+            "no init container has `restartPolicy: Always` in the object the server returned: the API server drops it when the SidecarContainers gate is off, so postgres runs as a plain init container",
+        ));
+        return Verdict::Unexpected;
+    }
+    if let Some(layout) = layout.filter(|l| *l != expected_layout) {
+        findings.push(Finding::problem(
+            code::VARIANT_MISMATCH,
+            format!(
+                "the pod is laid out {}, not as the `{variant}` variant",
+                describe(layout)
+            ),
+        ));
+        return Verdict::Unexpected;
+    }
+    if findings
+        .iter()
+        .any(|f| f.code == code::APP_CONTAINER_FAILED)
+        && outcome != Outcome::Succeeded
+    {
+        return Verdict::Unexpected;
+    }
+    if !have_pod && outcome == Outcome::Running {
+        // An active Job alone says nothing about where its pod is.
+        return Verdict::Undecided;
+    }
+    match variant {
+        Variant::Init => match outcome {
+            Outcome::InitRunning => Verdict::Expected,
+            Outcome::Pending => Verdict::Undecided,
+            Outcome::Failed if held == Some(Outcome::InitRunning) => Verdict::Expected,
+            _ => Verdict::Unexpected,
+        },
+        Variant::Sidecar => match outcome {
+            Outcome::SidecarHoldsPod => Verdict::Expected,
+            Outcome::Pending | Outcome::Running | Outcome::InitRunning => Verdict::Undecided,
+            Outcome::Failed if held == Some(Outcome::SidecarHoldsPod) => Verdict::Expected,
+            _ => Verdict::Unexpected,
+        },
+        Variant::Native => match outcome {
+            Outcome::Succeeded if !have_pod => {
+                findings.push(Finding::info(
+                    code::NO_POD,
+                    "only the Job was given: the order in which containers started and stopped cannot be checked",
+                ));
+                Verdict::Expected
+            }
+            Outcome::Succeeded => {
+                if native_order_holds(timeline, findings) {
+                    Verdict::Expected
+                } else {
+                    Verdict::Unexpected
+                }
+            }
+            Outcome::Pending | Outcome::InitRunning | Outcome::Running => Verdict::Undecided,
+            Outcome::Failed | Outcome::SidecarHoldsPod => Verdict::Unexpected,
+        },
+    }
+}
+
+/// The native properties: every sidecar started no later than the first app container,
+/// and finished no earlier than the last app container (or is still stopping).
+/// Timestamps have one-second resolution, so equal times pass.
+fn native_order_holds(timeline: &Timeline, findings: &mut Vec<Finding>) -> bool {
+    let first_app_start = timeline
+        .rows_of(Role::App)
+        .filter_map(|r| r.first_start())
+        .min();
+    let last_app_finish = timeline
+        .rows_of(Role::App)
+        .filter_map(|r| r.last_run().and_then(|run| run.finished))
+        .max();
+    let mut holds = true;
+    for sidecar in timeline.rows_of(Role::Sidecar) {
+        if let (Some(sidecar_start), Some(app_start)) = (sidecar.first_start(), first_app_start) {
+            if sidecar_start > app_start {
+                holds = false;
+                findings.push(Finding::problem(
+                    code::MAIN_STARTED_BEFORE_SIDECAR,
+                    format!(
+                        "an app container started at {app_start}, before sidecar `{}` at {sidecar_start}",
+                        sidecar.container
+                    ),
+                ));
+            }
+        }
+        let sidecar_finish = sidecar.last_run().and_then(|run| run.finished);
+        if let (Some(sidecar_finish), Some(app_finish)) = (sidecar_finish, last_app_finish) {
+            if sidecar_finish < app_finish {
+                holds = false;
+                findings.push(Finding::problem(
+                    code::SIDECAR_STOPPED_BEFORE_MAIN,
+                    format!(
+                        "sidecar `{}` finished at {sidecar_finish}, before the last app container at {app_finish}: Kubernetes 1.28 (alpha) stops sidecars like regular containers; 1.29 and later stop them after the app containers",
+                        sidecar.container
+                    ),
+                ));
+            }
+        }
+    }
+    holds
+}
+
+/// Findings any pod can carry, whatever the variant.
+fn pod_findings(pod: &Pod, timeline: &Timeline) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    let status = pod.status.as_ref();
+    if status.and_then(|s| s.reason.as_deref()) == Some("InitContainerRestartPolicyForbidden") {
+        findings.push(Finding::problem(
+            code::KUBELET_GATE_OFF,
+            "the kubelet refused the pod (InitContainerRestartPolicyForbidden): SidecarContainers is on in the API server but off in the kubelet",
+        ));
+    }
+    let unscheduled = status.and_then(|s| s.conditions.as_ref()).and_then(|c| {
+        c.iter()
+            .find(|c| c.type_ == "PodScheduled" && c.status == "False")
+    });
+    if let Some(condition) = unscheduled {
+        findings.push(Finding::problem(
+            code::UNSCHEDULABLE,
+            format!(
+                "the pod cannot be scheduled: {}",
+                condition
+                    .message
+                    .as_deref()
+                    .or(condition.reason.as_deref())
+                    .unwrap_or("no reason given")
+            ),
+        ));
+    }
+    let last_app_finish = timeline
+        .rows_of(Role::App)
+        .filter_map(|r| r.last_run().and_then(|run| run.finished))
+        .max();
+    for c in pod_containers(pod) {
+        let Some(container_status) = c.status else {
+            continue;
+        };
+        if let Some((reason, message)) = containers::waiting_reason(container_status) {
+            let detail = message.map(|m| format!(": {m}")).unwrap_or_default();
+            if IMAGE_REASONS.contains(&reason) {
+                let image = c.image.unwrap_or(&container_status.image);
+                findings.push(Finding::problem(
+                    code::IMAGE_PULL_FAILED,
+                    format!("`{}` cannot get image `{image}` ({reason}){detail}", c.name),
+                ));
+            } else if containers::ERROR_REASONS.contains(&reason) {
+                findings.push(Finding::problem(
+                    code::CONTAINER_ERROR,
+                    format!("`{}` is waiting on {reason}{detail}", c.name),
+                ));
+            }
+        }
+        let exited = containers::terminated(container_status);
+        match c.role {
+            Role::App => {
+                if let Some(t) = exited.filter(|t| t.exit_code != 0) {
+                    findings.push(Finding::problem(
+                        code::APP_CONTAINER_FAILED,
+                        format!(
+                            "`{}` exited {}{}",
+                            c.name,
+                            t.exit_code,
+                            t.reason
+                                .as_deref()
+                                .map(|r| format!(" ({r})"))
+                                .unwrap_or_default()
+                        ),
+                    ));
+                }
+            }
+            Role::Sidecar => {
+                let stopped = exited.filter(|t| {
+                    t.exit_code != 0
+                        && match (t.finished_at.as_ref(), last_app_finish) {
+                            (Some(finished), Some(app)) => finished.0 >= app,
+                            _ => false,
+                        }
+                });
+                if let Some(t) = stopped {
+                    findings.push(Finding::info(
+                        code::SIDECAR_EXIT_CODE,
+                        format!(
+                            "sidecar `{}` exited {} after it was stopped{}: normal for a sidecar, not a failure",
+                            c.name,
+                            t.exit_code,
+                            signal_name(t.exit_code)
+                        ),
+                    ));
+                }
+                if container_status.restart_count > 0 {
+                    findings.push(Finding::info(
+                        code::SIDECAR_RESTARTED,
+                        format!(
+                            "sidecar `{}` was restarted {} time(s): a sidecar is restarted whenever it exits, even under restartPolicy Never",
+                            c.name, container_status.restart_count
+                        ),
+                    ));
+                }
+            }
+            Role::Init => {}
+        }
+    }
+    findings
+}
+
+/// When the Job was ended by its deadline: the outcome the pod showed until then.
+fn held_until_deadline(
+    pod: Option<&Pod>,
+    job: Option<&Job>,
+    history: Option<&History<Pod>>,
+) -> Option<Outcome> {
+    let by_job = job.is_some_and(|j| {
+        ["Failed", "FailureTarget"].iter().any(|t| {
+            job_condition(j, t).and_then(|c| c.reason.as_deref()) == Some("DeadlineExceeded")
+        })
+    });
+    let by_pod = pod
+        .and_then(|p| p.status.as_ref())
+        .and_then(|s| s.reason.as_deref())
+        == Some("DeadlineExceeded");
+    if !by_job && !by_pod {
+        return None;
+    }
+    if let Some(held) = pod.and_then(held_by_timestamps) {
+        return Some(held);
+    }
+    // Otherwise the last lesson-like outcome among the earlier snapshots.
+    history?
+        .snapshots()
+        .iter()
+        .rev()
+        .map(|p| classify_live(p).outcome)
+        .find(|o| matches!(o, Outcome::InitRunning | Outcome::SidecarHoldsPod))
+}
+
+/// What a pod stopped from outside was doing, read from its final container times: no
+/// app container ever started (init) or an app container exited 0 while another kept
+/// running (sidecar).
+fn held_by_timestamps(pod: &Pod) -> Option<Outcome> {
+    let timeline = Timeline::from_snapshots(std::slice::from_ref(pod));
+    let apps: Vec<_> = timeline.rows_of(Role::App).collect();
+    if apps.iter().all(|r| r.runs.is_empty()) {
+        return timeline
+            .rows
+            .iter()
+            .any(|r| r.role != Role::App && !r.runs.is_empty())
+            .then_some(Outcome::InitRunning);
+    }
+    let done: Vec<Timestamp> = apps
+        .iter()
+        .filter_map(|r| {
+            r.last_run()
+                .filter(|run| run.exit_code == Some(0))
+                .and_then(|run| run.finished)
+        })
+        .collect();
+    let outlived = |at: Timestamp| {
+        apps.iter()
+            .flat_map(|r| &r.runs)
+            .any(|run| run.started.is_some_and(|s| s <= at) && run.finished.is_none_or(|f| f > at))
+    };
+    done.into_iter()
+        .any(outlived)
+        .then_some(Outcome::SidecarHoldsPod)
+}
+
+fn template_spec(job: &Job) -> Option<&PodSpec> {
+    job.spec.as_ref()?.template.spec.as_ref()
+}
+
+fn describe(layout: Layout) -> &'static str {
+    match layout {
+        Layout::Native => "as the native variant (an init container with `restartPolicy: Always`)",
+        Layout::Init => "as the init variant (a plain init container and one app container)",
+        Layout::Sidecar => "as the sidecar variant (two app containers, no init container)",
+        Layout::Other => "in none of the lab's three ways",
+    }
+}
+
+/// " (SIGTERM)" for 143 and " (SIGKILL)" for 137.
+fn signal_name(exit_code: i32) -> &'static str {
+    match exit_code {
+        143 => " (SIGTERM)",
+        137 => " (SIGKILL)",
+        130 => " (SIGINT)",
+        _ => "",
+    }
+}

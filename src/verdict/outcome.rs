@@ -1,0 +1,262 @@
+//! The names of what a lab pod can be seen doing; the lab file states which one each
+//! step expects, and the verdict engine decides which one a pod shows.
+
+use std::fmt;
+
+use k8s_openapi::api::batch::v1::{Job, JobCondition};
+use k8s_openapi::api::core::v1::Pod;
+use serde::{Deserialize, Serialize};
+
+use crate::verdict::containers::{
+    ERROR_REASONS, Role, containers, has_started, is_running, terminated, waiting_reason,
+};
+
+/// What the latest snapshot of a lab pod (or its Job) shows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Outcome {
+    /// The pod or Job failed, or a container waits on an error such as ImagePullBackOff.
+    Failed,
+    /// The pod succeeded, or the Job is Complete.
+    Succeeded,
+    /// An app container exited 0 while another app container keeps the pod running.
+    SidecarHoldsPod,
+    /// At least one app container has started and the pod has not finished.
+    Running,
+    /// The pod is still in its init phase: no app container has started.
+    InitRunning,
+    /// Not scheduled yet, or no container status yet.
+    Pending,
+}
+
+impl Outcome {
+    /// Every outcome, in the order they are matched.
+    pub const ALL: [Self; 6] = [
+        Self::Failed,
+        Self::Succeeded,
+        Self::SidecarHoldsPod,
+        Self::Running,
+        Self::InitRunning,
+        Self::Pending,
+    ];
+
+    /// The kebab-case name used in lab files and JSON output.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::Failed => "failed",
+            Self::Succeeded => "succeeded",
+            Self::SidecarHoldsPod => "sidecar-holds-pod",
+            Self::Running => "running",
+            Self::InitRunning => "init-running",
+            Self::Pending => "pending",
+        }
+    }
+}
+
+impl fmt::Display for Outcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// The outcome and one sentence on what decided it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Classified {
+    pub outcome: Outcome,
+    pub message: String,
+}
+
+impl Classified {
+    fn new(outcome: Outcome, message: impl Into<String>) -> Self {
+        Self {
+            outcome,
+            message: message.into(),
+        }
+    }
+}
+
+/// The outcome of the latest pod snapshot (and its Job); the first rule that matches wins.
+pub fn classify(pod: Option<&Pod>, job: Option<&Job>) -> Classified {
+    if let Some(failed) = failure(pod, job) {
+        return failed;
+    }
+    if pod
+        .and_then(|p| p.status.as_ref())
+        .and_then(|s| s.phase.as_deref())
+        == Some("Succeeded")
+    {
+        return Classified::new(Outcome::Succeeded, "the pod succeeded");
+    }
+    if let Some(condition) = job.and_then(|j| job_condition(j, "Complete")) {
+        let detail = condition
+            .message
+            .as_deref()
+            .map(|m| format!(": {m}"))
+            .unwrap_or_default();
+        return Classified::new(Outcome::Succeeded, format!("the Job is complete{detail}"));
+    }
+    match pod {
+        Some(pod) => classify_live(pod),
+        None => classify_job_alone(job),
+    }
+}
+
+/// Rules 3 to 6 for a pod that has neither failed nor succeeded.
+pub fn classify_live(pod: &Pod) -> Classified {
+    let all = containers(pod);
+    let apps: Vec<_> = all.iter().filter(|c| c.role == Role::App).collect();
+    let done = apps.iter().find(|c| {
+        c.status
+            .and_then(terminated)
+            .is_some_and(|t| t.exit_code == 0)
+    });
+    let running = apps.iter().find(|c| c.status.is_some_and(is_running));
+    if let (Some(done), Some(running)) = (done, running) {
+        return Classified::new(
+            Outcome::SidecarHoldsPod,
+            format!(
+                "`{}` exited 0 but `{}` is still running, so the pod cannot finish",
+                done.name, running.name
+            ),
+        );
+    }
+    if let Some(started) = apps.iter().find(|c| c.status.is_some_and(has_started)) {
+        let what = if started.status.is_some_and(is_running) {
+            "is running"
+        } else {
+            "has run"
+        };
+        return Classified::new(
+            Outcome::Running,
+            format!("`{}` {what} and the pod has not finished", started.name),
+        );
+    }
+    let init_with_status = all
+        .iter()
+        .filter(|c| c.role != Role::App && c.status.is_some())
+        .collect::<Vec<_>>();
+    if !init_with_status.is_empty() {
+        let current = init_with_status
+            .iter()
+            .find(|c| c.status.is_some_and(is_running))
+            .or_else(|| init_with_status.last())
+            .map(|c| {
+                format!(
+                    ": `{}` ({}) is {}",
+                    c.name,
+                    c.role.name(),
+                    state_word(c.status)
+                )
+            })
+            .unwrap_or_default();
+        return Classified::new(
+            Outcome::InitRunning,
+            format!("the pod is still initializing, no app container has started{current}"),
+        );
+    }
+    let unscheduled = pod
+        .status
+        .as_ref()
+        .and_then(|s| s.conditions.as_ref())
+        .and_then(|c| {
+            c.iter()
+                .find(|c| c.type_ == "PodScheduled" && c.status == "False")
+        });
+    match unscheduled {
+        Some(condition) => Classified::new(
+            Outcome::Pending,
+            format!(
+                "the pod is not scheduled: {}",
+                condition
+                    .message
+                    .as_deref()
+                    .or(condition.reason.as_deref())
+                    .unwrap_or("no reason given")
+            ),
+        ),
+        None => Classified::new(Outcome::Pending, "no container has a status yet"),
+    }
+}
+
+fn classify_job_alone(job: Option<&Job>) -> Classified {
+    let active = job
+        .and_then(|j| j.status.as_ref())
+        .and_then(|s| s.active)
+        .unwrap_or(0);
+    if active > 0 {
+        Classified::new(
+            Outcome::Running,
+            format!("the Job has {active} active pod(s)"),
+        )
+    } else {
+        Classified::new(Outcome::Pending, "the Job has no active pod yet")
+    }
+}
+
+/// Rule 1: the pod failed, a container waits on an error, or the Job failed.
+fn failure(pod: Option<&Pod>, job: Option<&Job>) -> Option<Classified> {
+    if let Some(pod) = pod {
+        let status = pod.status.as_ref();
+        if status.and_then(|s| s.phase.as_deref()) == Some("Failed") {
+            let reason = status
+                .and_then(|s| s.reason.as_deref().map(|r| (r, s.message.as_deref())))
+                .map(|(r, m)| format!(": {r}{}", m.map(|m| format!(" ({m})")).unwrap_or_default()))
+                .or_else(|| {
+                    containers(pod).iter().find_map(|c| {
+                        let t = c.status.and_then(terminated).filter(|t| t.exit_code != 0)?;
+                        Some(format!(": `{}` exited {}", c.name, t.exit_code))
+                    })
+                })
+                .unwrap_or_default();
+            return Some(Classified::new(
+                Outcome::Failed,
+                format!("the pod failed{reason}"),
+            ));
+        }
+        for c in containers(pod) {
+            if let Some((reason, message)) = c.status.and_then(waiting_reason) {
+                if ERROR_REASONS.contains(&reason) {
+                    let detail = message.map(|m| format!(": {m}")).unwrap_or_default();
+                    return Some(Classified::new(
+                        Outcome::Failed,
+                        format!("`{}` is waiting on {reason}{detail}", c.name),
+                    ));
+                }
+            }
+        }
+    }
+    let condition =
+        job.and_then(|j| job_condition(j, "Failed").or_else(|| job_condition(j, "FailureTarget")))?;
+    let reason = condition.reason.as_deref().unwrap_or("no reason given");
+    let message = condition
+        .message
+        .as_deref()
+        .map(|m| format!(" ({m})"))
+        .unwrap_or_default();
+    Some(Classified::new(
+        Outcome::Failed,
+        format!("the Job failed: {reason}{message}"),
+    ))
+}
+
+/// The Job's condition of `type_` when its status is True.
+pub fn job_condition<'a>(job: &'a Job, type_: &str) -> Option<&'a JobCondition> {
+    job.status
+        .as_ref()?
+        .conditions
+        .as_ref()?
+        .iter()
+        .find(|c| c.type_ == type_ && c.status == "True")
+}
+
+fn state_word(status: Option<&k8s_openapi::api::core::v1::ContainerStatus>) -> String {
+    match status {
+        Some(s) if is_running(s) => "running".to_owned(),
+        Some(s) => match (terminated(s), waiting_reason(s)) {
+            (Some(t), _) => format!("terminated with exit code {}", t.exit_code),
+            (None, Some((reason, _))) => format!("waiting ({reason})"),
+            (None, None) => "without a state".to_owned(),
+        },
+        None => "without a status".to_owned(),
+    }
+}

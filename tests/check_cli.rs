@@ -1,0 +1,155 @@
+//! `sidecar-lab check` as a user runs it: text and JSON reports, exit codes, standard
+//! input, and bad input that must give one clear line and status 2.
+
+use std::path::PathBuf;
+use std::process::Output;
+
+use assert_cmd::Command;
+
+fn dump(name: &str) -> String {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/dumps")
+        .join(name)
+        .display()
+        .to_string()
+}
+
+fn check(args: &[&str], stdin: Option<Vec<u8>>) -> Output {
+    let mut command = Command::cargo_bin("sidecar-lab").expect("built");
+    command.arg("check").args(args).env("NO_COLOR", "1");
+    if let Some(bytes) = stdin {
+        command.write_stdin(bytes);
+    }
+    command.output().expect("runs")
+}
+
+fn text(output: &Output) -> String {
+    String::from_utf8(output.stdout.clone()).expect("utf-8")
+}
+
+#[test]
+fn reports_for_the_three_lessons_and_the_two_classic_failures() {
+    let cases = [
+        ("init", "init-running.yaml", 0),
+        ("sidecar", "sidecar-holds-pod.yaml", 0),
+        ("native", "native-watch.yaml", 0),
+        ("native", "native-1.28-sidecar-stopped-first.yaml", 1),
+        ("native", "native-gate-off.yaml", 1),
+        ("native", "native-running.yaml", 3),
+        ("native", "image-pull-failed.yaml", 1),
+    ];
+    for (variant, name, code) in cases {
+        let output = check(&["--variant", variant, "--from", &dump(name)], None);
+        assert_eq!(
+            output.status.code(),
+            Some(code),
+            "{name}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        insta::assert_snapshot!(
+            format!("check_{}", name.replace(['.', '-'], "_")),
+            text(&output)
+        );
+    }
+}
+
+#[test]
+fn json_report() {
+    let output = check(
+        &[
+            "--variant",
+            "native",
+            "--from",
+            &dump("native-succeeded-exit-143.json"),
+            "-o",
+            "json",
+        ],
+        None,
+    );
+    assert_eq!(output.status.code(), Some(0));
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    assert_eq!(report["outcome"], "succeeded");
+    assert_eq!(report["verdict"], "expected");
+    assert_eq!(report["timeline"][0]["role"], "sidecar");
+    assert_eq!(report["timeline"][0]["exit_code"], 143);
+    assert_eq!(report["timeline"][1]["started"], "2026-11-20T10:00:03Z");
+    insta::assert_json_snapshot!(report);
+}
+
+#[test]
+fn without_a_variant_there_is_no_verdict_and_status_0() {
+    let output = check(
+        &[
+            "--from",
+            &dump("sidecar-holds-pod.yaml"),
+            "--output",
+            "json",
+        ],
+        None,
+    );
+    assert_eq!(output.status.code(), Some(0));
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    assert_eq!(report["outcome"], "sidecar-holds-pod");
+    assert!(report["verdict"].is_null());
+}
+
+#[test]
+fn reads_standard_input() {
+    let bytes = std::fs::read(dump("native-watch.json")).expect("fixture");
+    let output = check(
+        &["--variant", "native", "--from", "-", "-o", "json"],
+        Some(bytes),
+    );
+    assert_eq!(output.status.code(), Some(0));
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    assert_eq!(report["verdict"], "expected");
+}
+
+#[test]
+fn bad_input_gives_one_line_and_status_2() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let service = dir.path().join("service.yaml");
+    std::fs::write(
+        &service,
+        "apiVersion: v1\nkind: Service\nmetadata: {name: s}\n",
+    )
+    .expect("write");
+    // Arguments, standard input, and what the error line must say.
+    type Case = (Vec<String>, Option<Vec<u8>>, &'static str);
+    let cases: [Case; 5] = [
+        (
+            vec!["--from".into(), "no/such/dump.yaml".into()],
+            None,
+            "cannot read `no/such/dump.yaml`",
+        ),
+        (
+            vec!["--from".into(), "-".into()],
+            Some(b"kind: [Pod\n".to_vec()),
+            "neither YAML nor JSON",
+        ),
+        (
+            vec!["--from".into(), "-".into()],
+            Some(vec![0xff, 0xfe, 0x00]),
+            "not UTF-8",
+        ),
+        (
+            vec!["--from".into(), service.display().to_string()],
+            None,
+            "holds no Pod or Job",
+        ),
+        (
+            vec!["--from".into(), "-".into()],
+            Some(br#"{"kind":"Pod","spec":{"containers":7}}"#.to_vec()),
+            "is not a valid Pod",
+        ),
+    ];
+    for (args, stdin, expected) in cases {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let output = check(&args, stdin);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains(expected), "{args:?}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{args:?}: {stderr}");
+        assert!(output.stdout.is_empty());
+    }
+}

@@ -1,0 +1,438 @@
+//! The verdict engine on dumps shaped like real clusters' output (tests/fixtures/dumps,
+//! after sidecar-facts.md §3): every outcome, every finding, the cross matrix of
+//! variants, both stream formats, and inputs that must never panic.
+
+use std::path::Path;
+
+use proptest::prelude::*;
+use sidecar_lab::observe::dump;
+use sidecar_lab::variant::Variant;
+use sidecar_lab::verdict::{Judgement, Outcome, Verdict, judge};
+
+fn fixture(name: &str) -> Vec<u8> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/dumps")
+        .join(name);
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+fn judged(bytes: &[u8], variant: Option<Variant>) -> Judgement {
+    judge(&dump::parse(bytes).expect("the fixture parses"), variant)
+}
+
+fn codes(judgement: &Judgement) -> Vec<&'static str> {
+    judgement.findings.iter().map(|f| f.code).collect()
+}
+
+/// A fixture, the variant it is judged under, and the outcome, verdict and finding
+/// codes expected.
+type Case = (
+    &'static str,
+    Option<Variant>,
+    Outcome,
+    Option<Verdict>,
+    &'static [&'static str],
+);
+
+const CASES: &[Case] = {
+    use Outcome::*;
+    use Variant::*;
+    use Verdict::*;
+    &[
+        (
+            "init-running.yaml",
+            Some(Init),
+            InitRunning,
+            Some(Expected),
+            &[],
+        ),
+        (
+            "sidecar-holds-pod.yaml",
+            Some(Sidecar),
+            SidecarHoldsPod,
+            Some(Expected),
+            &[],
+        ),
+        (
+            "native-succeeded.yaml",
+            Some(Native),
+            Succeeded,
+            Some(Expected),
+            &[],
+        ),
+        (
+            "native-succeeded-exit-143.json",
+            Some(Native),
+            Succeeded,
+            Some(Expected),
+            &["sidecar-exit-code"],
+        ),
+        (
+            "native-succeeded-sidecar-stopping.yaml",
+            Some(Native),
+            Succeeded,
+            Some(Expected),
+            &[],
+        ),
+        (
+            "native-watch.json",
+            Some(Native),
+            Succeeded,
+            Some(Expected),
+            &[],
+        ),
+        (
+            "native-watch.yaml",
+            Some(Native),
+            Succeeded,
+            Some(Expected),
+            &[],
+        ),
+        (
+            "native-1.28-sidecar-stopped-first.yaml",
+            Some(Native),
+            Succeeded,
+            Some(Unexpected),
+            &["sidecar-stopped-before-main"],
+        ),
+        (
+            "native-gate-off.yaml",
+            Some(Native),
+            InitRunning,
+            Some(Unexpected),
+            &["gate-off"],
+        ),
+        (
+            "native-init-starting.yaml",
+            Some(Native),
+            InitRunning,
+            Some(Undecided),
+            &[],
+        ),
+        (
+            "native-running.yaml",
+            Some(Native),
+            Running,
+            Some(Undecided),
+            &[],
+        ),
+        (
+            "native-sidecar-restarted.yaml",
+            Some(Native),
+            Running,
+            Some(Undecided),
+            &["sidecar-restarted"],
+        ),
+        (
+            "image-pull-failed.yaml",
+            Some(Native),
+            Failed,
+            Some(Unexpected),
+            &["image-pull-failed"],
+        ),
+        (
+            "sidecar-crashloop.yaml",
+            Some(Native),
+            Failed,
+            Some(Unexpected),
+            &["container-error", "sidecar-restarted"],
+        ),
+        (
+            "kubelet-rejected.yaml",
+            Some(Native),
+            Failed,
+            Some(Unexpected),
+            &["kubelet-gate-off"],
+        ),
+        (
+            "pending-unschedulable.yaml",
+            Some(Native),
+            Pending,
+            Some(Undecided),
+            &["unschedulable"],
+        ),
+        (
+            "init-deadline-exceeded.yaml",
+            Some(Init),
+            Failed,
+            Some(Expected),
+            &["deadline-exceeded"],
+        ),
+        (
+            "sidecar-deadline-exceeded.yaml",
+            Some(Sidecar),
+            Failed,
+            Some(Expected),
+            &["deadline-exceeded"],
+        ),
+        (
+            "sidecar-main-failed.yaml",
+            Some(Sidecar),
+            Running,
+            Some(Unexpected),
+            &["app-container-failed"],
+        ),
+        (
+            "job-complete.yaml",
+            Some(Native),
+            Succeeded,
+            Some(Expected),
+            &["no-pod"],
+        ),
+        ("job-active.yaml", Some(Init), Running, Some(Undecided), &[]),
+        ("native-succeeded.yaml", None, Succeeded, None, &[]),
+    ]
+};
+
+#[test]
+fn every_outcome_verdict_and_finding_on_its_fixture() {
+    for (name, variant, outcome, verdict, findings) in CASES {
+        let judgement = judged(&fixture(name), *variant);
+        assert_eq!(
+            (
+                judgement.outcome,
+                judgement.verdict,
+                codes(&judgement).as_slice()
+            ),
+            (*outcome, *verdict, *findings),
+            "{name} under {variant:?}: {}",
+            judgement.outcome_message
+        );
+    }
+}
+
+#[test]
+fn every_outcome_and_every_finding_is_covered() {
+    let outcomes: Vec<Outcome> = CASES.iter().map(|c| c.2).collect();
+    for outcome in Outcome::ALL {
+        assert!(
+            outcomes.contains(&outcome),
+            "no fixture for outcome {outcome}"
+        );
+    }
+    let mut seen: Vec<&str> = CASES.iter().flat_map(|c| c.4.iter().copied()).collect();
+    // Findings the cross matrix and the stream tests produce.
+    seen.extend([
+        "variant-mismatch",
+        "other-pods",
+        "input-truncated",
+        "main-started-before-sidecar",
+    ]);
+    let source = include_str!("../src/verdict/finding.rs");
+    for line in source
+        .lines()
+        .filter(|l| l.contains("pub const") && l.contains(": &str = \""))
+    {
+        let code = line.split('"').nth(1).expect("a quoted code");
+        assert!(seen.contains(&code), "finding `{code}` has no test");
+    }
+}
+
+/// The state each variant teaches, judged under the other two, is never `expected` —
+/// with the lab's labels, and from the pod's layout alone without them.
+#[test]
+fn cross_matrix_never_confuses_variants() {
+    let characteristic = [
+        (Variant::Init, "init-running.yaml"),
+        (Variant::Init, "init-deadline-exceeded.yaml"),
+        (Variant::Sidecar, "sidecar-holds-pod.yaml"),
+        (Variant::Sidecar, "sidecar-deadline-exceeded.yaml"),
+        (Variant::Native, "native-succeeded.yaml"),
+        (Variant::Native, "native-watch.json"),
+    ];
+    for (own, name) in characteristic {
+        let labelled = fixture(name);
+        for bytes in [without_variant_labels(&labelled), labelled] {
+            assert_eq!(
+                judged(&bytes, Some(own)).verdict,
+                Some(Verdict::Expected),
+                "{name} under its own variant"
+            );
+            for other in Variant::ALL.into_iter().filter(|v| *v != own) {
+                let judgement = judged(&bytes, Some(other));
+                assert!(
+                    matches!(
+                        judgement.verdict,
+                        Some(Verdict::Unexpected | Verdict::Undecided)
+                    ),
+                    "{name} judged {:?} under {other}",
+                    judgement.verdict
+                );
+            }
+        }
+    }
+}
+
+/// The dump without the lab's `sidecar-lab/variant` labels, as any cluster would print it.
+fn without_variant_labels(bytes: &[u8]) -> Vec<u8> {
+    fn strip(value: &mut serde_json::Value) {
+        match value {
+            serde_json::Value::Object(map) => {
+                map.remove("sidecar-lab/variant");
+                map.values_mut().for_each(strip);
+            }
+            serde_json::Value::Array(items) => items.iter_mut().for_each(strip),
+            _ => {}
+        }
+    }
+    let text = String::from_utf8(bytes.to_vec()).expect("utf-8");
+    if text.trim_start().starts_with('{') {
+        let mut out = Vec::new();
+        for value in serde_json::Deserializer::from_str(&text).into_iter::<serde_json::Value>() {
+            let mut value = value.expect("valid JSON fixture");
+            strip(&mut value);
+            out.extend(serde_json::to_vec(&value).expect("encodes"));
+        }
+        out
+    } else {
+        let stripped: String = text
+            .lines()
+            .filter(|l| !l.contains("sidecar-lab/variant"))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        assert_ne!(stripped, text, "the fixture has the label");
+        stripped.into_bytes()
+    }
+}
+
+#[test]
+fn json_and_yaml_streams_give_the_same_judgement() {
+    let json = judged(&fixture("native-watch.json"), Some(Variant::Native));
+    let yaml = judged(&fixture("native-watch.yaml"), Some(Variant::Native));
+    assert_eq!(json, yaml);
+}
+
+#[test]
+fn earlier_snapshots_only_add_history() {
+    // The latest snapshot decides: the first five snapshots alone are still running.
+    let text = String::from_utf8(fixture("native-watch.yaml")).expect("utf-8");
+    let first_five: Vec<&str> = text.split("\n---\n").take(5).collect();
+    let judgement = judged(first_five.join("\n---\n").as_bytes(), Some(Variant::Native));
+    assert_eq!(
+        (judgement.outcome, judgement.verdict),
+        (Outcome::Running, Some(Verdict::Undecided))
+    );
+    // The whole stream carries main's start, seen only while it ran, into the timeline.
+    let whole = judged(text.as_bytes(), Some(Variant::Native));
+    let main = whole
+        .timeline
+        .rows
+        .iter()
+        .find(|r| r.container == "main")
+        .expect("main row");
+    assert_eq!(main.runs.len(), 1);
+    assert_eq!(main.runs[0].exit_code, Some(0));
+}
+
+#[test]
+fn a_recording_cut_short_is_judged_from_its_complete_snapshots() {
+    let bytes = fixture("native-watch.json");
+    let cut = &bytes[..bytes.len() - 100];
+    let judgement = judged(cut, Some(Variant::Native));
+    assert!(
+        codes(&judgement).contains(&"input-truncated"),
+        "{:?}",
+        codes(&judgement)
+    );
+    assert_eq!(judgement.outcome, Outcome::Running);
+}
+
+#[test]
+fn main_started_before_the_sidecar_is_unexpected() {
+    let text = String::from_utf8(fixture("native-succeeded.yaml")).expect("utf-8");
+    // Make main start at :00, before postgres at :01.
+    let swapped = text.replacen(
+        "startedAt: '2026-11-20T10:00:03Z'",
+        "startedAt: '2026-11-20T10:00:00Z'",
+        1,
+    );
+    assert_ne!(swapped, text, "the fixture has main's start time");
+    let judgement = judged(swapped.as_bytes(), Some(Variant::Native));
+    assert_eq!(judgement.verdict, Some(Verdict::Unexpected));
+    assert!(codes(&judgement).contains(&"main-started-before-sidecar"));
+}
+
+#[test]
+fn several_pods_pick_the_one_of_the_variant_and_say_so() {
+    let mut bytes = fixture("init-running.yaml");
+    bytes.extend_from_slice(b"\n---\n");
+    bytes.extend(fixture("native-succeeded.yaml"));
+    let judgement = judged(&bytes, Some(Variant::Init));
+    assert_eq!(judgement.pod.as_deref(), Some("cy-job-init-k4m9q"));
+    assert_eq!(judgement.verdict, Some(Verdict::Expected));
+    assert!(codes(&judgement).contains(&"other-pods"));
+}
+
+#[test]
+fn image_pull_findings_name_the_image_and_reason() {
+    let judgement = judged(&fixture("image-pull-failed.yaml"), Some(Variant::Native));
+    let message = &judgement.findings[0].message;
+    assert!(
+        message.contains("postgres:17.5-alpine") && message.contains("ImagePullBackOff"),
+        "{message}"
+    );
+    assert!(judgement.outcome_message.contains("ImagePullBackOff"));
+}
+
+#[test]
+fn a_150_kb_stream_is_judged_like_its_last_snapshot() {
+    let one = fixture("native-watch.json");
+    let mut big = Vec::new();
+    while big.len() < 150 * 1024 {
+        big.extend_from_slice(&one);
+    }
+    let judgement = judged(&big, Some(Variant::Native));
+    assert_eq!(
+        (judgement.outcome, judgement.verdict),
+        (Outcome::Succeeded, Some(Verdict::Expected))
+    );
+}
+
+fn all_fixtures() -> Vec<Vec<u8>> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/dumps");
+    let mut names: Vec<_> = std::fs::read_dir(dir)
+        .expect("fixtures")
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .collect();
+    names.sort();
+    names
+        .iter()
+        .map(|p| std::fs::read(p).expect("read"))
+        .collect()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+    #[test]
+    fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..2048)) {
+        if let Ok(dump) = dump::parse(&bytes) {
+            for variant in [None, Some(Variant::Init), Some(Variant::Sidecar), Some(Variant::Native)] {
+                let _ = judge(&dump, variant);
+            }
+        }
+    }
+
+    #[test]
+    fn truncated_and_mutated_dumps_never_panic(
+        which in 0usize..64,
+        cut in 0.0f64..=1.0,
+        flips in proptest::collection::vec((0.0f64..1.0, any::<u8>()), 0..4),
+    ) {
+        let fixtures = all_fixtures();
+        let mut bytes = fixtures[which % fixtures.len()].clone();
+        for (at, byte) in flips {
+            let index = ((bytes.len() as f64) * at) as usize;
+            if index < bytes.len() {
+                bytes[index] = byte;
+            }
+        }
+        let end = ((bytes.len() as f64) * cut) as usize;
+        if let Ok(dump) = dump::parse(&bytes[..end.min(bytes.len())]) {
+            for variant in [None, Some(Variant::Init), Some(Variant::Sidecar), Some(Variant::Native)] {
+                let _ = judge(&dump, variant);
+            }
+        }
+    }
+}
