@@ -3,11 +3,15 @@
 
 use anyhow::Context;
 
-use crate::cli::{Cli, Command, OutputFormat, RenderCommand};
+use crate::cli::{Cli, Command, DockerSourceArg, OutputFormat, RenderCommand, Tool as ToolArg};
 use crate::commands;
+use crate::env::Environment;
+use crate::install::Tool;
+use crate::install::docker::DockerSource;
 use crate::lab::Lab;
 use crate::matrix::VersionMatrix;
 use crate::render;
+use crate::runner::SystemRunner;
 use crate::ui::Printer;
 
 /// How the process ends; the numbers are documented in the README.
@@ -39,7 +43,8 @@ impl ExitStatus {
 
 /// Runs one command. An `Err` is a usage or setup error: the caller prints it on one
 /// line and exits 2.
-pub fn run(cli: Cli, printer: &Printer) -> anyhow::Result<ExitStatus> {
+pub fn run(cli: Cli, environment: &Environment, printer: &Printer) -> anyhow::Result<ExitStatus> {
+    let runner = SystemRunner::new(*printer, cli.verbose);
     match cli.command {
         Command::Render(what) => render_command(what, printer),
         Command::Versions(args) => {
@@ -55,7 +60,36 @@ pub fn run(cli: Cli, printer: &Printer) -> anyhow::Result<ExitStatus> {
         Command::Status(_) => not_available("status"),
         Command::Down(_) => not_available("down"),
         Command::Doctor(_) => not_available("doctor"),
-        Command::Install(_) => not_available("install"),
+        Command::Install(args) => {
+            let settings = commands::install::Settings {
+                tools: args
+                    .tools
+                    .iter()
+                    .map(|tool| match tool {
+                        ToolArg::Docker => Tool::Docker,
+                        ToolArg::Kind => Tool::Kind,
+                        ToolArg::Kubectl => Tool::Kubectl,
+                    })
+                    .collect(),
+                kubernetes: args.kubernetes.kubernetes,
+                kind_version: args.kind_version,
+                kubectl_version: args.kubectl_version,
+                mirror: args.mirror,
+                bin_dir: args.bin_dir,
+                docker_source: match args.docker_source {
+                    DockerSourceArg::Distribution => DockerSource::Distribution,
+                    DockerSourceArg::GetDockerCom => DockerSource::GetDockerCom,
+                },
+                dry_run: args.dry_run,
+                yes: args.yes,
+            };
+            let world = commands::install::World {
+                environment,
+                printer,
+                runner: &runner,
+            };
+            commands::install::install(&settings, &world)
+        }
         Command::Check(args) => {
             let bytes = commands::check::read_input(&args.from)?;
             let origin = args.from.display().to_string();
@@ -108,6 +142,6 @@ fn render_command(what: RenderCommand, printer: &Printer) -> anyhow::Result<Exit
 /// Commands whose work is not built yet say so in one line instead of pretending.
 fn not_available(command: &str) -> anyhow::Result<ExitStatus> {
     anyhow::bail!(
-        "`sidecar-lab {command}` is not available yet in this version; `render`, `versions` and `check` are"
+        "`sidecar-lab {command}` is not available yet in this version; `render`, `versions`, `check` and `install` are"
     )
 }

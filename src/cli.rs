@@ -207,6 +207,10 @@ pub struct InstallArgs {
     #[arg(long, value_name = "DIR")]
     pub bin_dir: Option<PathBuf>,
 
+    /// Where Docker comes from on Debian and Ubuntu
+    #[arg(long, value_enum, default_value_t = DockerSourceArg::Distribution)]
+    pub docker_source: DockerSourceArg,
+
     /// Print the plan and change nothing
     #[arg(long)]
     pub dry_run: bool,
@@ -214,6 +218,16 @@ pub struct InstallArgs {
     /// Do not ask for confirmation
     #[arg(short, long)]
     pub yes: bool,
+}
+
+/// Where Docker comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum DockerSourceArg {
+    /// The distribution's `docker.io` package (Debian, Ubuntu), or Docker's repository (Fedora, RHEL)
+    Distribution,
+    /// Docker's convenience script: the latest Docker CE
+    #[value(name = "get.docker.com")]
+    GetDockerCom,
 }
 
 #[derive(Debug, Args)]

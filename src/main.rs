@@ -18,7 +18,7 @@ fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(error) => return usage_error(&error, &printer),
     };
-    match app::run(cli, &printer) {
+    match app::run(cli, &environment, &printer) {
         Ok(status) => ExitCode::from(status.code()),
         Err(error) => {
             // `{:#}` puts the whole chain of causes on one line.

@@ -2,5 +2,6 @@
 //! exit status), leaving printing to `app`.
 
 pub mod check;
+pub mod install;
 pub mod render;
 pub mod versions;

@@ -1,6 +1,8 @@
 //! Everything the user sees goes through here: the `Printer` writes results to
 //! standard output and messages to standard error, with colour only where it belongs.
 
+pub mod progress;
+pub mod prompt;
 pub mod text;
 pub mod timeline;
 
@@ -16,6 +18,7 @@ use crate::env::Environment;
 pub struct Printer {
     stdout_color: bool,
     stderr_color: bool,
+    stderr_terminal: bool,
 }
 
 /// Colours for kinds of text; plain when colour is off.
@@ -37,6 +40,7 @@ impl Printer {
         Self {
             stdout_color: environment.stdout_color(),
             stderr_color: environment.stderr_color(),
+            stderr_terminal: environment.stderr_is_terminal,
         }
     }
 
@@ -53,6 +57,23 @@ impl Printer {
     /// Writes `text` to standard output as it is.
     pub fn out(&self, text: &str) {
         write_ignoring_closed_pipe(&mut io::stdout().lock(), text);
+    }
+
+    /// Writes one line of progress or information to standard error.
+    pub fn note(&self, message: &str) {
+        write_ignoring_closed_pipe(&mut io::stderr().lock(), &format!("{message}\n"));
+    }
+
+    /// Writes one line of `warning: …` to standard error.
+    pub fn warn(&self, message: &str) {
+        let palette = Palette::new(self.stderr_color);
+        let line = format!("{} {message}\n", palette.warning.apply_to("warning:"));
+        write_ignoring_closed_pipe(&mut io::stderr().lock(), &line);
+    }
+
+    /// True when standard error is a terminal, where progress bars and spinners belong.
+    pub const fn stderr_is_terminal(&self) -> bool {
+        self.stderr_terminal
     }
 
     /// Writes one line of `error: …` to standard error.

@@ -1,0 +1,436 @@
+//! What it takes to get a working Docker daemon on this host: install the package, start
+//! the daemon (with systemd, or `dockerd` itself where there is none), give the user the
+//! `docker` group. Pure: the host and Docker's status in, steps out.
+
+use std::path::PathBuf;
+
+use crate::install::detect::{DockerStatus, docker_at_least};
+use crate::platform::{Distro, Os, PackageManager, Platform};
+use crate::runner::CommandLine;
+
+/// Where Docker comes from on Debian and Ubuntu.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum DockerSource {
+    /// The distribution's own `docker.io` package.
+    #[default]
+    Distribution,
+    /// Docker's convenience script from get.docker.com (latest Docker CE).
+    GetDockerCom,
+}
+
+/// Docker's convenience script.
+pub const GET_DOCKER_URL: &str = "https://get.docker.com";
+
+/// The oldest Docker kind supports (kind v0.20 release notes).
+pub const MINIMUM_DOCKER: (u32, u32) = (20, 10);
+
+/// The host facts the Docker steps depend on.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DockerHost {
+    pub platform: Platform,
+    pub distro: Option<Distro>,
+    pub is_root: bool,
+    /// True when systemd manages services (`/run/systemd/system` exists).
+    pub systemd: bool,
+    /// The user to add to the `docker` group (not root).
+    pub user: Option<String>,
+    /// Where `dockerd`'s log goes when sidecar-lab starts it.
+    pub dockerd_log: PathBuf,
+}
+
+/// One step towards a working daemon.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DockerStep {
+    /// Run a command (as root when it says so) and require success.
+    Run(CommandLine),
+    /// Download get.docker.com to a file and run it with `sh` as root.
+    RunConvenienceScript { url: String, is_root: bool },
+    /// Start `dockerd` in the background, its output in `log` (no systemd here).
+    StartDockerd { command: CommandLine, log: PathBuf },
+    /// Wait until `docker info` answers; through sudo when the group is not in effect yet.
+    WaitForDaemon { through_sudo: bool },
+}
+
+/// What to do about Docker.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DockerPlan {
+    /// Docker runs and answers.
+    Fine { server: String },
+    /// These steps make it work.
+    Steps {
+        why: String,
+        steps: Vec<DockerStep>,
+        notes: Vec<String>,
+    },
+    /// sidecar-lab cannot do it; the reason says what the user can do.
+    Cannot(String),
+}
+
+/// The Docker plan for `host` given what was found.
+pub fn plan(host: &DockerHost, status: &DockerStatus, source: DockerSource) -> DockerPlan {
+    let (major, minor) = MINIMUM_DOCKER;
+    match status {
+        DockerStatus::Running { server, .. } if docker_at_least(server, major, minor) => {
+            DockerPlan::Fine {
+                server: server.clone(),
+            }
+        }
+        DockerStatus::Running { server, .. } => DockerPlan::Cannot(format!(
+            "Docker {server} is older than {major}.{minor}, which kind needs: upgrade it with your package manager"
+        )),
+        DockerStatus::Broken(message) => DockerPlan::Cannot(format!(
+            "{message}; check the daemon (`docker info`) and run again"
+        )),
+        DockerStatus::PermissionDenied { .. } => {
+            let mut steps = group_steps(host);
+            steps.push(DockerStep::WaitForDaemon { through_sudo: true });
+            DockerPlan::Steps {
+                why: "the daemon runs, but this user may not use its socket".to_owned(),
+                steps,
+                notes: vec![group_note()],
+            }
+        }
+        DockerStatus::DaemonDown {
+            dockerd_installed: true,
+            ..
+        } => {
+            if host.platform.os == Os::Darwin {
+                return DockerPlan::Cannot(MACOS.to_owned());
+            }
+            let mut steps = start_steps(host);
+            steps.extend(group_steps(host));
+            steps.push(DockerStep::WaitForDaemon {
+                through_sudo: !host.is_root,
+            });
+            DockerPlan::Steps {
+                why: "Docker is installed but its daemon is not running".to_owned(),
+                steps,
+                notes: notes(host),
+            }
+        }
+        DockerStatus::Missing
+        | DockerStatus::DaemonDown {
+            dockerd_installed: false,
+            ..
+        } => {
+            let why = if *status == DockerStatus::Missing {
+                "Docker is not installed"
+            } else {
+                "only the Docker client is installed, not the daemon"
+            };
+            install_plan(host, source, why)
+        }
+    }
+}
+
+const MACOS: &str = "on macOS, install Docker Desktop (https://docs.docker.com/desktop/) or colima (`brew install colima docker && colima start`), then run this again";
+
+fn install_plan(host: &DockerHost, source: DockerSource, why: &str) -> DockerPlan {
+    if host.platform.os == Os::Darwin {
+        return DockerPlan::Cannot(MACOS.to_owned());
+    }
+    let root = |program: &str, args: &[&str]| {
+        DockerStep::Run(CommandLine::new(program, args.iter().copied()).as_root(host.is_root))
+    };
+    let manager = host.distro.as_ref().and_then(Distro::package_manager);
+    let mut steps = match (source, manager) {
+        (DockerSource::GetDockerCom, _) => vec![DockerStep::RunConvenienceScript {
+            url: GET_DOCKER_URL.to_owned(),
+            is_root: host.is_root,
+        }],
+        (DockerSource::Distribution, Some(PackageManager::Apt)) => vec![
+            root("apt-get", &["update"]),
+            DockerStep::Run(
+                CommandLine::new("apt-get", ["install", "-y", "docker.io"])
+                    .with_env("DEBIAN_FRONTEND", "noninteractive")
+                    .as_root(host.is_root),
+            ),
+        ],
+        (
+            DockerSource::Distribution,
+            Some(manager @ (PackageManager::DnfFedora | PackageManager::DnfRhel)),
+        ) => {
+            let add_repo = if manager == PackageManager::DnfFedora {
+                root(
+                    "dnf",
+                    &[
+                        "config-manager",
+                        "addrepo",
+                        "--overwrite",
+                        "--from-repofile=https://download.docker.com/linux/fedora/docker-ce.repo",
+                    ],
+                )
+            } else {
+                root(
+                    "dnf",
+                    &[
+                        "config-manager",
+                        "--add-repo",
+                        "https://download.docker.com/linux/rhel/docker-ce.repo",
+                    ],
+                )
+            };
+            vec![
+                root("dnf", &["-y", "install", "dnf-plugins-core"]),
+                add_repo,
+                root(
+                    "dnf",
+                    &[
+                        "-y",
+                        "install",
+                        "docker-ce",
+                        "docker-ce-cli",
+                        "containerd.io",
+                        "docker-buildx-plugin",
+                        "docker-compose-plugin",
+                    ],
+                ),
+            ]
+        }
+        (DockerSource::Distribution, None) => {
+            let name = host
+                .distro
+                .as_ref()
+                .map_or("this Linux distribution", Distro::name);
+            return DockerPlan::Cannot(format!(
+                "sidecar-lab does not know how to install Docker on {name}: install it as https://docs.docker.com/engine/install/ describes (or use --docker-source get.docker.com), then run this again"
+            ));
+        }
+    };
+    steps.extend(start_steps(host));
+    steps.extend(group_steps(host));
+    steps.push(DockerStep::WaitForDaemon {
+        through_sudo: !host.is_root,
+    });
+    DockerPlan::Steps {
+        why: why.to_owned(),
+        steps,
+        notes: notes(host),
+    }
+}
+
+fn start_steps(host: &DockerHost) -> Vec<DockerStep> {
+    if host.systemd {
+        vec![DockerStep::Run(
+            CommandLine::new("systemctl", ["enable", "--now", "docker"]).as_root(host.is_root),
+        )]
+    } else {
+        // VMs and containers without systemd are common: start the daemon directly.
+        vec![DockerStep::StartDockerd {
+            command: CommandLine::new("dockerd", Vec::<String>::new()).as_root(host.is_root),
+            log: host.dockerd_log.clone(),
+        }]
+    }
+}
+
+fn group_steps(host: &DockerHost) -> Vec<DockerStep> {
+    match (&host.user, host.is_root) {
+        (Some(user), false) => vec![
+            DockerStep::Run(CommandLine::new("groupadd", ["-f", "docker"]).as_root(false)),
+            DockerStep::Run(
+                CommandLine::new("usermod", ["-aG", "docker", user.as_str()]).as_root(false),
+            ),
+        ],
+        _ => Vec::new(),
+    }
+}
+
+fn group_note() -> String {
+    "membership of the `docker` group takes effect at the next login (or in a shell started with `newgrp docker`); until then sidecar-lab runs docker through sudo. The group grants root-level access to the host".to_owned()
+}
+
+fn notes(host: &DockerHost) -> Vec<String> {
+    let mut notes = Vec::new();
+    if !host.systemd {
+        notes.push(format!(
+            "no systemd here: dockerd is started directly, its log in {}; it does not start again after a reboot",
+            host.dockerd_log.display()
+        ));
+    }
+    if !host.is_root && host.user.is_some() {
+        notes.push(group_note());
+    }
+    notes
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn host(distro: &str, is_root: bool, systemd: bool) -> DockerHost {
+        DockerHost {
+            platform: "linux-amd64".parse().expect("platform"),
+            distro: Some(Distro::parse_os_release(distro)),
+            is_root,
+            systemd,
+            user: (!is_root).then(|| "learner".to_owned()),
+            dockerd_log: PathBuf::from("/state/dockerd.log"),
+        }
+    }
+
+    fn commands(plan: &DockerPlan) -> Vec<String> {
+        let DockerPlan::Steps { steps, .. } = plan else {
+            return vec![format!("{plan:?}")];
+        };
+        steps
+            .iter()
+            .map(|step| match step {
+                DockerStep::Run(command) => command.to_string(),
+                DockerStep::RunConvenienceScript { url, .. } => format!("script {url}"),
+                DockerStep::StartDockerd { command, log } => {
+                    format!("{command} >>{}", log.display())
+                }
+                DockerStep::WaitForDaemon { through_sudo } => {
+                    format!("wait (sudo: {through_sudo})")
+                }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn debian_as_root_without_systemd() {
+        let plan = plan(
+            &host("ID=debian\n", true, false),
+            &DockerStatus::Missing,
+            DockerSource::Distribution,
+        );
+        assert_eq!(
+            commands(&plan),
+            [
+                "apt-get update",
+                "DEBIAN_FRONTEND=noninteractive apt-get install -y docker.io",
+                "dockerd >>/state/dockerd.log",
+                "wait (sudo: false)",
+            ]
+        );
+    }
+
+    #[test]
+    fn ubuntu_as_a_user_with_systemd() {
+        let status = DockerStatus::DaemonDown {
+            client: None,
+            dockerd_installed: false,
+        };
+        let plan = plan(
+            &host("ID=ubuntu\nID_LIKE=debian\n", false, true),
+            &status,
+            DockerSource::Distribution,
+        );
+        assert_eq!(
+            commands(&plan),
+            [
+                "sudo apt-get update",
+                "sudo DEBIAN_FRONTEND=noninteractive apt-get install -y docker.io",
+                "sudo systemctl enable --now docker",
+                "sudo groupadd -f docker",
+                "sudo usermod -aG docker learner",
+                "wait (sudo: true)",
+            ]
+        );
+    }
+
+    #[test]
+    fn fedora_and_rhel_use_dockers_repository() {
+        let fedora = commands(&plan(
+            &host("ID=fedora\n", true, true),
+            &DockerStatus::Missing,
+            DockerSource::Distribution,
+        ));
+        assert!(
+            fedora[1].contains("linux/fedora/docker-ce.repo"),
+            "{fedora:?}"
+        );
+        let rhel = commands(&plan(
+            &host("ID=rocky\nID_LIKE=\"rhel centos fedora\"\n", true, true),
+            &DockerStatus::Missing,
+            DockerSource::Distribution,
+        ));
+        assert!(rhel[1].contains("linux/rhel/docker-ce.repo"), "{rhel:?}");
+        assert!(rhel[2].starts_with("dnf -y install docker-ce"), "{rhel:?}");
+    }
+
+    #[test]
+    fn the_convenience_script_on_request() {
+        let plan = plan(
+            &host("ID=debian\n", true, true),
+            &DockerStatus::Missing,
+            DockerSource::GetDockerCom,
+        );
+        assert_eq!(commands(&plan)[0], "script https://get.docker.com");
+    }
+
+    #[test]
+    fn a_stopped_daemon_is_only_started() {
+        let status = DockerStatus::DaemonDown {
+            client: Some("20.10.24".into()),
+            dockerd_installed: true,
+        };
+        assert_eq!(
+            commands(&plan(
+                &host("ID=debian\n", true, true),
+                &status,
+                DockerSource::Distribution
+            )),
+            ["systemctl enable --now docker", "wait (sudo: false)"]
+        );
+    }
+
+    #[test]
+    fn permission_denied_adds_the_group_and_says_a_login_is_needed() {
+        let plan = plan(
+            &host("ID=debian\n", false, true),
+            &DockerStatus::PermissionDenied { client: None },
+            DockerSource::Distribution,
+        );
+        assert_eq!(
+            commands(&plan),
+            [
+                "sudo groupadd -f docker",
+                "sudo usermod -aG docker learner",
+                "wait (sudo: true)"
+            ]
+        );
+        let DockerPlan::Steps { notes, .. } = plan else {
+            panic!("steps")
+        };
+        assert!(notes[0].contains("next login") && notes[0].contains("newgrp docker"));
+    }
+
+    #[test]
+    fn what_sidecar_lab_cannot_do_is_explained() {
+        let running_old = DockerStatus::Running {
+            client: None,
+            server: "19.03.15".into(),
+        };
+        assert!(
+            matches!(plan(&host("ID=debian\n", true, true), &running_old, DockerSource::Distribution), DockerPlan::Cannot(m) if m.contains("older than 20.10"))
+        );
+        let mut mac = host("", false, false);
+        mac.platform = "darwin-arm64".parse().expect("platform");
+        mac.distro = None;
+        assert!(
+            matches!(plan(&mac, &DockerStatus::Missing, DockerSource::Distribution), DockerPlan::Cannot(m) if m.contains("Docker Desktop") && m.contains("colima"))
+        );
+        assert!(
+            matches!(plan(&host("ID=arch\n", true, true), &DockerStatus::Missing, DockerSource::Distribution), DockerPlan::Cannot(m) if m.contains("docs.docker.com"))
+        );
+    }
+
+    #[test]
+    fn a_running_daemon_is_fine() {
+        let running = DockerStatus::Running {
+            client: None,
+            server: "20.10.24+dfsg1".into(),
+        };
+        assert_eq!(
+            plan(
+                &host("ID=debian\n", true, true),
+                &running,
+                DockerSource::Distribution
+            ),
+            DockerPlan::Fine {
+                server: "20.10.24+dfsg1".into()
+            }
+        );
+    }
+}

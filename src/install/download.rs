@@ -1,0 +1,255 @@
+//! Downloads a binary, verifies it and places it atomically: streamed to a temporary
+//! file in the destination directory with SHA-256 computed on the way, compared with the
+//! pinned digest and the published checksum file, made executable, renamed into place.
+//! On any failure nothing is left at the destination and an existing binary is untouched.
+
+use std::io::{Read, Seek, Write};
+use std::path::Path;
+use std::time::Duration;
+
+use sha2::{Digest, Sha256};
+
+use crate::http::{HttpClient, HttpError, transport};
+use crate::install::checksum::{self, ChecksumFileError};
+use crate::install::plan::Download;
+
+/// Read buffer: large enough that hashing and writing run in big strides.
+const BUFFER: usize = 256 * 1024;
+
+/// Events of a download, for a progress bar or plain lines.
+pub trait Progress {
+    fn started(&self, label: &str, total: Option<u64>);
+    fn advanced(&self, bytes: u64);
+    fn retrying(&self, attempt: u32, error: &str, delay: Duration);
+    fn note(&self, message: &str);
+    fn finished(&self, message: &str);
+    fn failed(&self);
+}
+
+/// Progress that shows nothing.
+pub struct NoProgress;
+
+impl Progress for NoProgress {
+    fn started(&self, _: &str, _: Option<u64>) {}
+    fn advanced(&self, _: u64) {}
+    fn retrying(&self, _: u32, _: &str, _: Duration) {}
+    fn note(&self, _: &str) {}
+    fn finished(&self, _: &str) {}
+    fn failed(&self) {}
+}
+
+/// How often to try, and how long to wait before the second try (doubling after).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RetryPolicy {
+    pub attempts: u32,
+    pub first_delay: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        Self {
+            attempts: 4,
+            first_delay: Duration::from_millis(500),
+        }
+    }
+}
+
+/// A download that was refused or failed; nothing was placed.
+#[derive(Debug, thiserror::Error)]
+pub enum DownloadError {
+    #[error(transparent)]
+    Http(#[from] HttpError),
+    #[error(transparent)]
+    ChecksumFile(#[from] ChecksumFileError),
+    #[error(
+        "{url} says the SHA-256 is {published}, but sidecar-lab pins {pinned}: refusing to install; the release may have been replaced"
+    )]
+    PinMismatch {
+        url: String,
+        pinned: String,
+        published: String,
+    },
+    #[error(
+        "the SHA-256 of {url} is {actual}, expected {expected}: refusing to install it (nothing was placed)"
+    )]
+    Mismatch {
+        url: String,
+        expected: String,
+        actual: String,
+    },
+    #[error("cannot write `{path}`: {source}; choose another --bin-dir")]
+    Place {
+        path: String,
+        source: std::io::Error,
+    },
+}
+
+/// What was installed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Placed {
+    pub sha256: String,
+    pub bytes: u64,
+}
+
+/// Downloads, verifies and places `download`.
+pub fn install(
+    client: &HttpClient,
+    download: &Download,
+    progress: &dyn Progress,
+    retry: RetryPolicy,
+) -> Result<Placed, DownloadError> {
+    let expected = expected_digest(client, download, progress, retry)?;
+    let destination = &download.destination;
+    let place_error = |source| DownloadError::Place {
+        path: destination.display().to_string(),
+        source,
+    };
+    let directory = destination.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(directory).map_err(place_error)?;
+    // In the destination directory, so the final rename cannot cross file systems.
+    let mut file = tempfile::Builder::new()
+        .prefix(&format!(".{}.", download.tool))
+        .suffix(".partial")
+        .tempfile_in(directory)
+        .map_err(place_error)?;
+
+    let label = format!("{} {}", download.tool, download.version);
+    let (sha256, bytes) = with_retries(progress, retry, || {
+        file.as_file_mut()
+            .set_len(0)
+            .map_err(|e| local(download, &e))?;
+        file.as_file_mut()
+            .rewind()
+            .map_err(|e| local(download, &e))?;
+        stream(client, &download.url, file.as_file_mut(), &label, progress)
+    })
+    .inspect_err(|_| progress.failed())?;
+
+    if sha256 != expected {
+        progress.failed();
+        return Err(DownloadError::Mismatch {
+            url: download.url.clone(),
+            expected,
+            actual: sha256,
+        });
+    }
+    make_executable(file.as_file()).map_err(place_error)?;
+    file.as_file().sync_all().map_err(place_error)?;
+    file.persist(destination)
+        .map_err(|e| place_error(e.error))?;
+    progress.finished(&format!(
+        "{label} installed to {} (sha256 {sha256})",
+        destination.display()
+    ));
+    Ok(Placed { sha256, bytes })
+}
+
+/// The digest to require: the pinned one (checked against the published checksum file
+/// when that can be read), or the published one.
+fn expected_digest(
+    client: &HttpClient,
+    download: &Download,
+    progress: &dyn Progress,
+    retry: RetryPolicy,
+) -> Result<String, DownloadError> {
+    let url = &download.checksum_url;
+    let published = with_retries(progress, retry, || client.get_text(url))
+        .map(|text| checksum::parse(&text, url));
+    match (&download.pinned_sha256, published) {
+        (Some(pinned), Ok(Ok(published))) if published != *pinned => {
+            Err(DownloadError::PinMismatch {
+                url: url.clone(),
+                pinned: pinned.clone(),
+                published,
+            })
+        }
+        (Some(pinned), Ok(Ok(_))) => Ok(pinned.clone()),
+        (Some(pinned), Ok(Err(error))) => {
+            progress.note(&format!("{error}; relying on the pinned digest"));
+            Ok(pinned.clone())
+        }
+        (Some(pinned), Err(error)) => {
+            progress.note(&format!("{error}; relying on the pinned digest"));
+            Ok(pinned.clone())
+        }
+        (None, Ok(parsed)) => Ok(parsed?),
+        (None, Err(error)) => Err(error.into()),
+    }
+}
+
+/// GETs `url` into `file`, hashing on the way: (hex digest, bytes).
+fn stream(
+    client: &HttpClient,
+    url: &str,
+    file: &mut std::fs::File,
+    label: &str,
+    progress: &dyn Progress,
+) -> Result<(String, u64), HttpError> {
+    let mut response = client.get(url)?;
+    let total = response.content_length();
+    progress.started(label, total);
+    let mut hasher = Sha256::new();
+    let mut buffer = vec![0; BUFFER];
+    let mut bytes = 0u64;
+    loop {
+        let read = match response.read(&mut buffer) {
+            Ok(0) => break,
+            Ok(read) => read,
+            Err(error) if error.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(error) => return Err(transport(url, &error)),
+        };
+        hasher.update(&buffer[..read]);
+        file.write_all(&buffer[..read])
+            .map_err(|e| transport(url, &e))?;
+        bytes += read as u64;
+        progress.advanced(read as u64);
+    }
+    if let Some(total) = total.filter(|total| *total != bytes) {
+        return Err(HttpError::Transport {
+            url: url.to_owned(),
+            message: format!("the body ended after {bytes} of {total} bytes"),
+        });
+    }
+    Ok((hex(&hasher.finalize()), bytes))
+}
+
+/// Calls `attempt` until it succeeds, fails for good, or the attempts are used up.
+fn with_retries<T>(
+    progress: &dyn Progress,
+    retry: RetryPolicy,
+    mut attempt: impl FnMut() -> Result<T, HttpError>,
+) -> Result<T, HttpError> {
+    let mut delay = retry.first_delay;
+    let mut tried = 1;
+    loop {
+        match attempt() {
+            Err(error) if error.is_retryable() && tried < retry.attempts => {
+                progress.retrying(tried, &error.to_string(), delay);
+                std::thread::sleep(delay);
+                delay *= 2;
+                tried += 1;
+            }
+            result => return result,
+        }
+    }
+}
+
+/// A local file error during a download, reported against the download.
+fn local(download: &Download, error: &std::io::Error) -> HttpError {
+    HttpError::Transport {
+        url: download.url.clone(),
+        message: format!(
+            "cannot write the temporary file beside {}: {error}",
+            download.destination.display()
+        ),
+    }
+}
+
+fn make_executable(file: &std::fs::File) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    file.set_permissions(std::fs::Permissions::from_mode(0o755))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}

@@ -1,0 +1,109 @@
+//! Carries out the Docker steps of a plan through the runner: package installs shown as
+//! they run, `dockerd` started in the background where there is no systemd, and a wait
+//! until the daemon answers.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+
+use crate::http::HttpClient;
+use crate::install::docker::DockerStep;
+use crate::runner::{CommandLine, Runner};
+use crate::ui::Printer;
+
+/// How long a package install may take on a slow network.
+const PACKAGE_TIMEOUT: Duration = Duration::from_secs(30 * 60);
+/// How long the daemon may take to answer after it was started.
+const DAEMON_TIMEOUT: Duration = Duration::from_secs(90);
+
+/// Runs `steps` in order; stops at the first that fails, naming it.
+pub fn docker_steps(
+    steps: &[DockerStep],
+    runner: &dyn Runner,
+    client: &HttpClient,
+    printer: &Printer,
+    state_dir: &Path,
+) -> anyhow::Result<()> {
+    for step in steps {
+        match step {
+            DockerStep::Run(command) => run_checked(runner, printer, command)?,
+            DockerStep::RunConvenienceScript { url, is_root } => {
+                printer.note(
+                    "get.docker.com: Docker's convenience script adds Docker's apt or dnf repository and installs the latest Docker CE without asking; it is not meant for upgrading an existing Docker",
+                );
+                let script = client.get_text(url)?;
+                std::fs::create_dir_all(state_dir)
+                    .with_context(|| format!("cannot create `{}`", state_dir.display()))?;
+                let path = state_dir.join("get-docker.sh");
+                crate::state::write_atomically(&path, script.as_bytes())?;
+                let command =
+                    CommandLine::new("sh", [path.display().to_string()]).as_root(*is_root);
+                run_checked(runner, printer, &command)?;
+            }
+            DockerStep::StartDockerd { command, log } => {
+                if let Some(dir) = log.parent() {
+                    std::fs::create_dir_all(dir)
+                        .with_context(|| format!("cannot create `{}`", dir.display()))?;
+                }
+                printer.note(&format!("$ {command} >>{} 2>&1 &", log.display()));
+                runner.start_detached(command, log)?;
+            }
+            DockerStep::WaitForDaemon { through_sudo } => {
+                wait_for_daemon(runner, printer, *through_sudo, steps)?
+            }
+        }
+    }
+    Ok(())
+}
+
+fn run_checked(
+    runner: &dyn Runner,
+    printer: &Printer,
+    command: &CommandLine,
+) -> anyhow::Result<()> {
+    printer.note(&format!("$ {command}"));
+    let output = runner.run_shown(command, PACKAGE_TIMEOUT)?;
+    if !output.success() {
+        let code = output
+            .code
+            .map_or("a signal".to_owned(), |c| format!("exit code {c}"));
+        bail!("`{command}` failed with {code}; its output is above");
+    }
+    Ok(())
+}
+
+fn wait_for_daemon(
+    runner: &dyn Runner,
+    printer: &Printer,
+    through_sudo: bool,
+    steps: &[DockerStep],
+) -> anyhow::Result<()> {
+    let command = CommandLine::new("docker", ["info", "--format", "{{.ServerVersion}}"])
+        .as_root(!through_sudo);
+    let started = Instant::now();
+    let mut last = String::new();
+    while started.elapsed() < DAEMON_TIMEOUT {
+        match runner.run(&command, Duration::from_secs(10)) {
+            Ok(output) if output.success() => {
+                printer.note(&format!(
+                    "✓ the Docker daemon answers (version {})",
+                    output.stdout.trim()
+                ));
+                return Ok(());
+            }
+            Ok(output) => last = output.stderr.lines().next().unwrap_or_default().to_owned(),
+            Err(error) => last = error.to_string(),
+        }
+        std::thread::sleep(Duration::from_secs(1));
+    }
+    let log = steps.iter().find_map(|s| match s {
+        DockerStep::StartDockerd { log, .. } => Some(format!("; its log is `{}`", log.display())),
+        _ => None,
+    });
+    bail!(
+        "the Docker daemon did not answer `{command}` within {} s ({last}){}",
+        DAEMON_TIMEOUT.as_secs(),
+        log.unwrap_or_default()
+    )
+}

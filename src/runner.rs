@@ -1,0 +1,314 @@
+//! The one place that runs other programs — docker, kind, kubectl, apt-get, sudo. Every
+//! command has a timeout, can be shown before it runs (`-v`), and fails with an error
+//! that names it. Logic elsewhere takes a `&dyn Runner`, so tests can script it.
+
+use std::fmt;
+use std::path::Path;
+use std::time::Duration;
+
+use crate::ui::Printer;
+
+/// A command to run: program, arguments and extra environment.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CommandLine {
+    pub program: String,
+    pub args: Vec<String>,
+    pub env: Vec<(String, String)>,
+}
+
+/// What a finished command printed and how it exited.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Output {
+    /// The exit code; `None` when a signal ended it.
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// A command that could not be run to the end.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error("`{command}` was not found; is it installed and on PATH?")]
+    NotFound { command: String },
+    #[error("`{command}` did not finish within {seconds} s and was stopped")]
+    TimedOut { command: String, seconds: u64 },
+    #[error("cannot run `{command}`: {source}")]
+    Io {
+        command: String,
+        source: std::io::Error,
+    },
+}
+
+/// Runs commands. `SystemRunner` runs them for real; tests script their own.
+pub trait Runner {
+    /// Runs `command` with its output captured; a non-zero exit is not an error here.
+    fn run(&self, command: &CommandLine, timeout: Duration) -> Result<Output, RunError>;
+
+    /// Runs `command` with its output shown to the user (package installs).
+    fn run_shown(&self, command: &CommandLine, timeout: Duration) -> Result<Output, RunError>;
+
+    /// Starts `command` in the background, detached from this process, its output
+    /// appended to `log`; returns at once. For daemons such as `dockerd`.
+    fn start_detached(&self, command: &CommandLine, log: &Path) -> Result<(), RunError>;
+}
+
+impl CommandLine {
+    pub fn new<I, S>(program: &str, args: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        Self {
+            program: program.to_owned(),
+            args: args.into_iter().map(Into::into).collect(),
+            env: Vec::new(),
+        }
+    }
+
+    /// Adds an environment variable.
+    pub fn with_env(mut self, name: &str, value: &str) -> Self {
+        self.env.push((name.to_owned(), value.to_owned()));
+        self
+    }
+
+    /// The command run as root: unchanged for root, through `sudo` otherwise (with the
+    /// extra environment passed on the command line, as sudo resets it).
+    pub fn as_root(self, is_root: bool) -> Self {
+        if is_root {
+            return self;
+        }
+        let mut args: Vec<String> = self.env.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        args.push(self.program);
+        args.extend(self.args);
+        Self {
+            program: "sudo".to_owned(),
+            args,
+            env: Vec::new(),
+        }
+    }
+}
+
+impl Output {
+    pub fn success(&self) -> bool {
+        self.code == Some(0)
+    }
+}
+
+impl fmt::Display for CommandLine {
+    /// The command as one could paste it into a shell.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let words = self
+            .env
+            .iter()
+            .map(|(k, v)| format!("{k}={}", quote(v)))
+            .chain(std::iter::once(quote(&self.program)))
+            .chain(self.args.iter().map(|a| quote(a)));
+        f.write_str(&words.collect::<Vec<_>>().join(" "))
+    }
+}
+
+/// `word` quoted for a POSIX shell when it needs it.
+fn quote(word: &str) -> String {
+    let plain = !word.is_empty()
+        && word
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_./:=,@+%".contains(&b));
+    if plain {
+        word.to_owned()
+    } else {
+        format!("'{}'", word.replace('\'', r"'\''"))
+    }
+}
+
+/// Runs commands for real through `duct`.
+#[derive(Clone, Copy, Debug)]
+pub struct SystemRunner {
+    printer: Printer,
+    /// Show every command before it runs.
+    verbose: bool,
+}
+
+impl SystemRunner {
+    pub const fn new(printer: Printer, verbose: bool) -> Self {
+        Self { printer, verbose }
+    }
+
+    fn expression(&self, command: &CommandLine) -> duct::Expression {
+        if self.verbose {
+            self.printer.note(&format!("$ {command}"));
+        }
+        let mut expression = duct::cmd(&command.program, &command.args).unchecked();
+        for (name, value) in &command.env {
+            expression = expression.env(name, value);
+        }
+        expression
+    }
+
+    fn finish(
+        command: &CommandLine,
+        handle: std::io::Result<duct::Handle>,
+        timeout: Duration,
+    ) -> Result<Output, RunError> {
+        let handle = handle.map_err(|source| start_error(command, source))?;
+        let io = |source| RunError::Io {
+            command: command.to_string(),
+            source,
+        };
+        match handle.wait_timeout(timeout).map_err(io)? {
+            Some(output) => Ok(Output {
+                code: output.status.code(),
+                stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+                stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+            }),
+            None => {
+                // Best effort: the process may have ended between the wait and the kill.
+                let _ = handle.kill();
+                Err(RunError::TimedOut {
+                    command: command.to_string(),
+                    seconds: timeout.as_secs(),
+                })
+            }
+        }
+    }
+}
+
+impl Runner for SystemRunner {
+    fn run(&self, command: &CommandLine, timeout: Duration) -> Result<Output, RunError> {
+        let expression = self
+            .expression(command)
+            .stdin_null()
+            .stdout_capture()
+            .stderr_capture();
+        Self::finish(command, expression.start(), timeout)
+    }
+
+    fn run_shown(&self, command: &CommandLine, timeout: Duration) -> Result<Output, RunError> {
+        // Shown on standard error, so standard output stays clean for `-o json`.
+        let expression = self.expression(command).stdin_null().stdout_to_stderr();
+        Self::finish(command, expression.start(), timeout)
+    }
+
+    fn start_detached(&self, command: &CommandLine, log: &Path) -> Result<(), RunError> {
+        let log_file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(log)
+            .map_err(|source| RunError::Io {
+                command: command.to_string(),
+                source,
+            })?;
+        let stderr = log_file.try_clone().map_err(|source| RunError::Io {
+            command: command.to_string(),
+            source,
+        })?;
+        let mut process = std::process::Command::new(&command.program);
+        process
+            .args(&command.args)
+            .envs(command.env.iter().map(|(k, v)| (k, v)))
+            .stdin(std::process::Stdio::null())
+            .stdout(log_file)
+            .stderr(stderr);
+        if self.verbose {
+            self.printer
+                .note(&format!("$ {command} >>{} 2>&1 &", log.display()));
+        }
+        // The child is not waited for: it is meant to outlive this process.
+        process
+            .spawn()
+            .map(drop)
+            .map_err(|source| start_error(command, source))
+    }
+}
+
+fn start_error(command: &CommandLine, source: std::io::Error) -> RunError {
+    if source.kind() == std::io::ErrorKind::NotFound {
+        RunError::NotFound {
+            command: command.program.clone(),
+        }
+    } else {
+        RunError::Io {
+            command: command.to_string(),
+            source,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::env::Environment;
+
+    fn runner() -> SystemRunner {
+        let environment = Environment {
+            no_color: true,
+            ..Environment::default()
+        };
+        SystemRunner::new(Printer::new(&environment), false)
+    }
+
+    #[test]
+    fn commands_print_as_pastable_shell() {
+        let command =
+            CommandLine::new("sh", ["-c", "echo 'hi' there", "plain-word"]).with_env("A", "b c");
+        assert_eq!(
+            command.to_string(),
+            r#"A='b c' sh -c 'echo '\''hi'\'' there' plain-word"#
+        );
+    }
+
+    #[test]
+    fn root_commands_go_through_sudo_with_their_environment() {
+        let command = CommandLine::new("apt-get", ["install", "-y", "docker.io"])
+            .with_env("DEBIAN_FRONTEND", "noninteractive");
+        assert_eq!(command.clone().as_root(true), command);
+        assert_eq!(
+            command.as_root(false).to_string(),
+            "sudo DEBIAN_FRONTEND=noninteractive apt-get install -y docker.io"
+        );
+    }
+
+    #[test]
+    fn output_and_exit_codes_are_captured() {
+        let output = runner()
+            .run(
+                &CommandLine::new("sh", ["-c", "echo out; echo err >&2; exit 3"]),
+                Duration::from_secs(10),
+            )
+            .expect("runs");
+        assert_eq!(
+            output,
+            Output {
+                code: Some(3),
+                stdout: "out\n".into(),
+                stderr: "err\n".into()
+            }
+        );
+    }
+
+    #[test]
+    fn a_missing_program_is_named() {
+        let error = runner()
+            .run(
+                &CommandLine::new("no-such-program-here", Vec::<String>::new()),
+                Duration::from_secs(5),
+            )
+            .expect_err("missing");
+        assert_eq!(
+            error.to_string(),
+            "`no-such-program-here` was not found; is it installed and on PATH?"
+        );
+    }
+
+    #[test]
+    fn a_hung_command_is_stopped_at_its_timeout() {
+        let started = std::time::Instant::now();
+        let error = runner()
+            .run(
+                &CommandLine::new("sleep", ["30"]),
+                Duration::from_millis(300),
+            )
+            .expect_err("times out");
+        assert!(matches!(error, RunError::TimedOut { .. }), "{error}");
+        assert!(started.elapsed() < Duration::from_secs(5));
+    }
+}

@@ -1,0 +1,28 @@
+//! Helpers shared by the integration tests.
+
+#![allow(dead_code)] // each test binary uses a different part
+
+pub mod http_server;
+
+use sha2::{Digest, Sha256};
+
+/// The lower-case hex SHA-256 of `bytes`.
+pub fn sha256(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// A fake kind binary: a shell script that answers `kind version` like the real one.
+pub fn fake_kind(version: &str) -> Vec<u8> {
+    format!("#!/bin/sh\necho \"kind {version} go1.26.7 linux/amd64\"\n").into_bytes()
+}
+
+/// A fake kubectl binary that answers `kubectl version --client -o json`.
+pub fn fake_kubectl(version: &str) -> Vec<u8> {
+    format!(
+        "#!/bin/sh\necho '{{\"clientVersion\":{{\"gitVersion\":\"{version}\",\"platform\":\"linux/amd64\"}},\"kustomizeVersion\":\"v5.7.1\"}}'\n"
+    )
+    .into_bytes()
+}
