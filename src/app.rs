@@ -59,7 +59,21 @@ pub fn run(cli: Cli, environment: &Environment, printer: &Printer) -> anyhow::Re
         Command::Step(_) => not_available("step"),
         Command::Status(_) => not_available("status"),
         Command::Down(_) => not_available("down"),
-        Command::Doctor(_) => not_available("doctor"),
+        Command::Doctor(args) => {
+            let settings = commands::doctor::Settings {
+                kubernetes: args.kubernetes.kubernetes,
+                cluster_name: args.name,
+                fix: args.fix,
+                yes: args.yes,
+                json: args.output.output == OutputFormat::Json,
+            };
+            let world = commands::install::World {
+                environment,
+                printer,
+                runner: &runner,
+            };
+            commands::doctor::doctor(&settings, &world)
+        }
         Command::Install(args) => {
             let settings = commands::install::Settings {
                 tools: args
@@ -142,6 +156,6 @@ fn render_command(what: RenderCommand, printer: &Printer) -> anyhow::Result<Exit
 /// Commands whose work is not built yet say so in one line instead of pretending.
 fn not_available(command: &str) -> anyhow::Result<ExitStatus> {
     anyhow::bail!(
-        "`sidecar-lab {command}` is not available yet in this version; `render`, `versions`, `check` and `install` are"
+        "`sidecar-lab {command}` is not available yet in this version; `render`, `versions`, `check`, `install` and `doctor` are"
     )
 }

@@ -167,6 +167,10 @@ pub struct DoctorArgs {
     #[command(flatten)]
     pub kubernetes: KubernetesArg,
 
+    /// Name of the kind cluster the lab will use
+    #[arg(long, default_value = "sidecar-lab")]
+    pub name: ClusterName,
+
     #[command(flatten)]
     pub output: OutputArgs,
 }

@@ -20,10 +20,22 @@ pub struct Environment {
     pub user: Option<String>,
     /// `XDG_STATE_HOME`.
     pub xdg_state_home: Option<PathBuf>,
+    /// Proxy variables that are set (`HTTP_PROXY`, `https_proxy`, `NO_PROXY`, …), by name.
+    pub proxy: Vec<(String, String)>,
     /// `SIDECAR_LAB_PLATFORM`: overrides the detected platform (`linux-arm64`), for tests
     /// and for preparing another machine's binaries.
     pub platform_override: Option<String>,
 }
+
+/// The proxy variables kind passes on to its nodes, in both spellings.
+const PROXY_VARIABLES: [&str; 6] = [
+    "HTTP_PROXY",
+    "HTTPS_PROXY",
+    "NO_PROXY",
+    "http_proxy",
+    "https_proxy",
+    "no_proxy",
+];
 
 /// The environment variables sidecar-lab itself defines.
 pub mod vars {
@@ -47,6 +59,10 @@ impl Environment {
             user: var("USER").or_else(|| var("LOGNAME")),
             xdg_state_home: var("XDG_STATE_HOME").map(PathBuf::from),
             platform_override: var(vars::PLATFORM),
+            proxy: PROXY_VARIABLES
+                .iter()
+                .filter_map(|name| var(name).map(|value| ((*name).to_owned(), value)))
+                .collect(),
         }
     }
 

@@ -8,6 +8,7 @@ pub mod app;
 pub mod assets;
 pub mod cli;
 pub mod commands;
+pub mod doctor;
 pub mod env;
 pub mod http;
 pub mod install;

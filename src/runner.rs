@@ -183,8 +183,9 @@ impl Runner for SystemRunner {
     }
 
     fn run_shown(&self, command: &CommandLine, timeout: Duration) -> Result<Output, RunError> {
-        // Shown on standard error, so standard output stays clean for `-o json`.
-        let expression = self.expression(command).stdin_null().stdout_to_stderr();
+        // Shown on standard error, so standard output stays clean for `-o json`; standard
+        // input stays connected so that sudo can ask for a password.
+        let expression = self.expression(command).stdout_to_stderr();
         Self::finish(command, expression.start(), timeout)
     }
 
@@ -310,5 +311,64 @@ mod tests {
             .expect_err("times out");
         assert!(matches!(error, RunError::TimedOut { .. }), "{error}");
         assert!(started.elapsed() < Duration::from_secs(5));
+    }
+}
+
+/// A runner for tests: answers from a script of (command prefix → output) and records
+/// every command it was asked to run.
+#[cfg(test)]
+pub mod scripted {
+    use std::cell::RefCell;
+    use std::path::Path;
+    use std::time::Duration;
+
+    use super::{CommandLine, Output, RunError, Runner};
+
+    #[derive(Default)]
+    pub struct ScriptedRunner {
+        answers: Vec<(String, Result<Output, String>)>,
+        pub calls: RefCell<Vec<String>>,
+    }
+
+    impl ScriptedRunner {
+        /// Commands starting with `prefix` print `stdout` and exit with `code`.
+        pub fn answer(mut self, prefix: &str, code: i32, stdout: &str) -> Self {
+            let output = Output {
+                code: Some(code),
+                stdout: stdout.to_owned(),
+                stderr: String::new(),
+            };
+            self.answers.push((prefix.to_owned(), Ok(output)));
+            self
+        }
+
+        fn reply(&self, command: &CommandLine) -> Result<Output, RunError> {
+            let line = command.to_string();
+            self.calls.borrow_mut().push(line.clone());
+            match self
+                .answers
+                .iter()
+                .find(|(prefix, _)| line.starts_with(prefix.as_str()))
+            {
+                Some((_, Ok(output))) => Ok(output.clone()),
+                Some((_, Err(_))) | None => Err(RunError::NotFound {
+                    command: command.program.clone(),
+                }),
+            }
+        }
+    }
+
+    impl Runner for ScriptedRunner {
+        fn run(&self, command: &CommandLine, _: Duration) -> Result<Output, RunError> {
+            self.reply(command)
+        }
+
+        fn run_shown(&self, command: &CommandLine, _: Duration) -> Result<Output, RunError> {
+            self.reply(command)
+        }
+
+        fn start_detached(&self, command: &CommandLine, _: &Path) -> Result<(), RunError> {
+            self.reply(command).map(drop)
+        }
     }
 }

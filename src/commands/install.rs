@@ -9,9 +9,10 @@ use crate::app::ExitStatus;
 use crate::env::Environment;
 use crate::http::HttpClient;
 use crate::install::detect::{self, DockerStatus};
-use crate::install::docker::{DockerHost, DockerPlan, DockerSource, DockerStep};
+use crate::install::docker::{DockerHost, DockerPlan, DockerSource};
 use crate::install::download::{self, RetryPolicy};
 use crate::install::plan::{self, Action, Installed, Plan, Request};
+use crate::install::step::HostStep;
 use crate::install::urls::Mirror;
 use crate::install::{Tool, execute};
 use crate::matrix::VersionMatrix;
@@ -81,7 +82,7 @@ pub fn install(settings: &Settings, world: &World<'_>) -> anyhow::Result<ExitSta
     let docker_host = docker_host(environment, *runner, platform, &state_dir);
     let path = environment.path.as_deref();
     let docker = if tools.contains(&Tool::Docker) {
-        detect::probe_docker(*runner, path)
+        detect::probe_docker(*runner, path, detect::PROBE_TIMEOUT)
     } else {
         DockerStatus::Missing
     };
@@ -125,7 +126,7 @@ pub fn install(settings: &Settings, world: &World<'_>) -> anyhow::Result<ExitSta
                     .with_context(|| format!("{} {} was not installed", d.tool, d.version))?;
             }
             Action::Docker(DockerPlan::Steps { steps, notes, .. }) => {
-                execute::docker_steps(steps, *runner, &client, printer, &state_dir)?;
+                execute::steps(steps, *runner, &client, printer, &state_dir)?;
                 notes
                     .iter()
                     .for_each(|n| printer.note(&format!("note: {n}")));
@@ -208,19 +209,20 @@ pub fn describe(plan: &Plan, platform: Platform, distro: Option<&Distro>) -> Str
     out
 }
 
-fn describe_step(step: &DockerStep) -> String {
+fn describe_step(step: &HostStep) -> String {
     match step {
-        DockerStep::Run(command) => format!("$ {command}"),
-        DockerStep::RunConvenienceScript { url, is_root } => {
+        HostStep::Run(command) => format!("$ {command}"),
+        HostStep::RunConvenienceScript { url, is_root } => {
             format!(
                 "$ {}   (the script from {url})",
                 CommandLine::new("sh", ["get-docker.sh"]).as_root(*is_root)
             )
         }
-        DockerStep::StartDockerd { command, log } => {
+        HostStep::StartDockerd { command, log } => {
             format!("$ {command} >>{} 2>&1 &", log.display())
         }
-        DockerStep::WaitForDaemon { through_sudo } => format!(
+        HostStep::WriteFile { path, .. } => format!("write {}", path.display()),
+        HostStep::WaitForDaemon { through_sudo } => format!(
             "then wait until `{}` answers",
             CommandLine::new("docker", ["info"]).as_root(!through_sudo)
         ),
@@ -241,7 +243,7 @@ fn platform(environment: &Environment) -> anyhow::Result<Platform> {
 }
 
 /// The host facts the Docker plan needs. Root is asked of `id -u`, which every Unix has.
-fn docker_host(
+pub fn docker_host(
     environment: &Environment,
     runner: &dyn Runner,
     platform: Platform,
@@ -259,6 +261,6 @@ fn docker_host(
         is_root,
         systemd: Path::new("/run/systemd/system").is_dir(),
         user: environment.user.clone().filter(|user| user != "root"),
-        dockerd_log: state_dir.join("dockerd.log"),
+        state_dir: state_dir.to_path_buf(),
     }
 }

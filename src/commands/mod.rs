@@ -2,6 +2,7 @@
 //! exit status), leaving printing to `app`.
 
 pub mod check;
+pub mod doctor;
 pub mod install;
 pub mod render;
 pub mod versions;

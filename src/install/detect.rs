@@ -115,11 +115,15 @@ pub fn kubectl_version(stdout: &str) -> Option<ReleaseVersion> {
     git.split(['-', '+']).next()?.parse().ok()
 }
 
-/// Runs `docker version` and reads its answer.
-pub fn probe_docker(runner: &dyn Runner, path_var: Option<&str>) -> DockerStatus {
+/// Runs `docker version` (stopped after `timeout`) and reads its answer.
+pub fn probe_docker(
+    runner: &dyn Runner,
+    path_var: Option<&str>,
+    timeout: Duration,
+) -> DockerStatus {
     let docker = runner.run(
         &CommandLine::new("docker", ["version", "--format", "{{json .}}"]),
-        PROBE_TIMEOUT,
+        timeout,
     );
     docker_status(&docker, find_program("dockerd", path_var).is_some())
 }

@@ -5,6 +5,7 @@
 use std::path::PathBuf;
 
 use crate::install::detect::{DockerStatus, docker_at_least};
+use crate::install::step::HostStep;
 use crate::platform::{Distro, Os, PackageManager, Platform};
 use crate::runner::CommandLine;
 
@@ -34,21 +35,15 @@ pub struct DockerHost {
     pub systemd: bool,
     /// The user to add to the `docker` group (not root).
     pub user: Option<String>,
-    /// Where `dockerd`'s log goes when sidecar-lab starts it.
-    pub dockerd_log: PathBuf,
+    /// sidecar-lab's state directory: `dockerd`'s log goes there when sidecar-lab starts it.
+    pub state_dir: PathBuf,
 }
 
-/// One step towards a working daemon.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum DockerStep {
-    /// Run a command (as root when it says so) and require success.
-    Run(CommandLine),
-    /// Download get.docker.com to a file and run it with `sh` as root.
-    RunConvenienceScript { url: String, is_root: bool },
-    /// Start `dockerd` in the background, its output in `log` (no systemd here).
-    StartDockerd { command: CommandLine, log: PathBuf },
-    /// Wait until `docker info` answers; through sudo when the group is not in effect yet.
-    WaitForDaemon { through_sudo: bool },
+impl DockerHost {
+    /// Where `dockerd`'s output goes when sidecar-lab starts it.
+    pub fn dockerd_log(&self) -> PathBuf {
+        self.state_dir.join("dockerd.log")
+    }
 }
 
 /// What to do about Docker.
@@ -59,7 +54,7 @@ pub enum DockerPlan {
     /// These steps make it work.
     Steps {
         why: String,
-        steps: Vec<DockerStep>,
+        steps: Vec<HostStep>,
         notes: Vec<String>,
     },
     /// sidecar-lab cannot do it; the reason says what the user can do.
@@ -83,7 +78,7 @@ pub fn plan(host: &DockerHost, status: &DockerStatus, source: DockerSource) -> D
         )),
         DockerStatus::PermissionDenied { .. } => {
             let mut steps = group_steps(host);
-            steps.push(DockerStep::WaitForDaemon { through_sudo: true });
+            steps.push(HostStep::WaitForDaemon { through_sudo: true });
             DockerPlan::Steps {
                 why: "the daemon runs, but this user may not use its socket".to_owned(),
                 steps,
@@ -99,7 +94,7 @@ pub fn plan(host: &DockerHost, status: &DockerStatus, source: DockerSource) -> D
             }
             let mut steps = start_steps(host);
             steps.extend(group_steps(host));
-            steps.push(DockerStep::WaitForDaemon {
+            steps.push(HostStep::WaitForDaemon {
                 through_sudo: !host.is_root,
             });
             DockerPlan::Steps {
@@ -130,17 +125,17 @@ fn install_plan(host: &DockerHost, source: DockerSource, why: &str) -> DockerPla
         return DockerPlan::Cannot(MACOS.to_owned());
     }
     let root = |program: &str, args: &[&str]| {
-        DockerStep::Run(CommandLine::new(program, args.iter().copied()).as_root(host.is_root))
+        HostStep::Run(CommandLine::new(program, args.iter().copied()).as_root(host.is_root))
     };
     let manager = host.distro.as_ref().and_then(Distro::package_manager);
     let mut steps = match (source, manager) {
-        (DockerSource::GetDockerCom, _) => vec![DockerStep::RunConvenienceScript {
+        (DockerSource::GetDockerCom, _) => vec![HostStep::RunConvenienceScript {
             url: GET_DOCKER_URL.to_owned(),
             is_root: host.is_root,
         }],
         (DockerSource::Distribution, Some(PackageManager::Apt)) => vec![
             root("apt-get", &["update"]),
-            DockerStep::Run(
+            HostStep::Run(
                 CommandLine::new("apt-get", ["install", "-y", "docker.io"])
                     .with_env("DEBIAN_FRONTEND", "noninteractive")
                     .as_root(host.is_root),
@@ -199,7 +194,7 @@ fn install_plan(host: &DockerHost, source: DockerSource, why: &str) -> DockerPla
     };
     steps.extend(start_steps(host));
     steps.extend(group_steps(host));
-    steps.push(DockerStep::WaitForDaemon {
+    steps.push(HostStep::WaitForDaemon {
         through_sudo: !host.is_root,
     });
     DockerPlan::Steps {
@@ -209,25 +204,25 @@ fn install_plan(host: &DockerHost, source: DockerSource, why: &str) -> DockerPla
     }
 }
 
-fn start_steps(host: &DockerHost) -> Vec<DockerStep> {
+fn start_steps(host: &DockerHost) -> Vec<HostStep> {
     if host.systemd {
-        vec![DockerStep::Run(
+        vec![HostStep::Run(
             CommandLine::new("systemctl", ["enable", "--now", "docker"]).as_root(host.is_root),
         )]
     } else {
         // VMs and containers without systemd are common: start the daemon directly.
-        vec![DockerStep::StartDockerd {
+        vec![HostStep::StartDockerd {
             command: CommandLine::new("dockerd", Vec::<String>::new()).as_root(host.is_root),
-            log: host.dockerd_log.clone(),
+            log: host.dockerd_log(),
         }]
     }
 }
 
-fn group_steps(host: &DockerHost) -> Vec<DockerStep> {
+fn group_steps(host: &DockerHost) -> Vec<HostStep> {
     match (&host.user, host.is_root) {
         (Some(user), false) => vec![
-            DockerStep::Run(CommandLine::new("groupadd", ["-f", "docker"]).as_root(false)),
-            DockerStep::Run(
+            HostStep::Run(CommandLine::new("groupadd", ["-f", "docker"]).as_root(false)),
+            HostStep::Run(
                 CommandLine::new("usermod", ["-aG", "docker", user.as_str()]).as_root(false),
             ),
         ],
@@ -244,7 +239,7 @@ fn notes(host: &DockerHost) -> Vec<String> {
     if !host.systemd {
         notes.push(format!(
             "no systemd here: dockerd is started directly, its log in {}; it does not start again after a reboot",
-            host.dockerd_log.display()
+            host.dockerd_log().display()
         ));
     }
     if !host.is_root && host.user.is_some() {
@@ -264,7 +259,7 @@ mod tests {
             is_root,
             systemd,
             user: (!is_root).then(|| "learner".to_owned()),
-            dockerd_log: PathBuf::from("/state/dockerd.log"),
+            state_dir: PathBuf::from("/state"),
         }
     }
 
@@ -275,14 +270,15 @@ mod tests {
         steps
             .iter()
             .map(|step| match step {
-                DockerStep::Run(command) => command.to_string(),
-                DockerStep::RunConvenienceScript { url, .. } => format!("script {url}"),
-                DockerStep::StartDockerd { command, log } => {
+                HostStep::Run(command) => command.to_string(),
+                HostStep::RunConvenienceScript { url, .. } => format!("script {url}"),
+                HostStep::StartDockerd { command, log } => {
                     format!("{command} >>{}", log.display())
                 }
-                DockerStep::WaitForDaemon { through_sudo } => {
+                HostStep::WaitForDaemon { through_sudo } => {
                     format!("wait (sudo: {through_sudo})")
                 }
+                HostStep::WriteFile { path, .. } => format!("write {}", path.display()),
             })
             .collect()
     }

@@ -1,4 +1,4 @@
-//! Carries out the Docker steps of a plan through the runner: package installs shown as
+//! Carries out host steps through the runner: package installs shown as
 //! they run, `dockerd` started in the background where there is no systemd, and a wait
 //! until the daemon answers.
 
@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail};
 
 use crate::http::HttpClient;
-use crate::install::docker::DockerStep;
+use crate::install::step::HostStep;
 use crate::runner::{CommandLine, Runner};
 use crate::ui::Printer;
 
@@ -18,8 +18,8 @@ const PACKAGE_TIMEOUT: Duration = Duration::from_secs(30 * 60);
 const DAEMON_TIMEOUT: Duration = Duration::from_secs(90);
 
 /// Runs `steps` in order; stops at the first that fails, naming it.
-pub fn docker_steps(
-    steps: &[DockerStep],
+pub fn steps(
+    steps: &[HostStep],
     runner: &dyn Runner,
     client: &HttpClient,
     printer: &Printer,
@@ -27,8 +27,8 @@ pub fn docker_steps(
 ) -> anyhow::Result<()> {
     for step in steps {
         match step {
-            DockerStep::Run(command) => run_checked(runner, printer, command)?,
-            DockerStep::RunConvenienceScript { url, is_root } => {
+            HostStep::Run(command) => run_checked(runner, printer, command)?,
+            HostStep::RunConvenienceScript { url, is_root } => {
                 printer.note(
                     "get.docker.com: Docker's convenience script adds Docker's apt or dnf repository and installs the latest Docker CE without asking; it is not meant for upgrading an existing Docker",
                 );
@@ -41,7 +41,7 @@ pub fn docker_steps(
                     CommandLine::new("sh", [path.display().to_string()]).as_root(*is_root);
                 run_checked(runner, printer, &command)?;
             }
-            DockerStep::StartDockerd { command, log } => {
+            HostStep::StartDockerd { command, log } => {
                 if let Some(dir) = log.parent() {
                     std::fs::create_dir_all(dir)
                         .with_context(|| format!("cannot create `{}`", dir.display()))?;
@@ -49,7 +49,10 @@ pub fn docker_steps(
                 printer.note(&format!("$ {command} >>{} 2>&1 &", log.display()));
                 runner.start_detached(command, log)?;
             }
-            DockerStep::WaitForDaemon { through_sudo } => {
+            HostStep::WriteFile { path, contents } => {
+                crate::state::write_atomically(path, contents.as_bytes())?;
+            }
+            HostStep::WaitForDaemon { through_sudo } => {
                 wait_for_daemon(runner, printer, *through_sudo, steps)?
             }
         }
@@ -77,7 +80,7 @@ fn wait_for_daemon(
     runner: &dyn Runner,
     printer: &Printer,
     through_sudo: bool,
-    steps: &[DockerStep],
+    steps: &[HostStep],
 ) -> anyhow::Result<()> {
     let command = CommandLine::new("docker", ["info", "--format", "{{.ServerVersion}}"])
         .as_root(!through_sudo);
@@ -98,7 +101,7 @@ fn wait_for_daemon(
         std::thread::sleep(Duration::from_secs(1));
     }
     let log = steps.iter().find_map(|s| match s {
-        DockerStep::StartDockerd { log, .. } => Some(format!("; its log is `{}`", log.display())),
+        HostStep::StartDockerd { log, .. } => Some(format!("; its log is `{}`", log.display())),
         _ => None,
     });
     bail!(

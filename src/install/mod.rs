@@ -8,6 +8,7 @@ pub mod docker;
 pub mod download;
 pub mod execute;
 pub mod plan;
+pub mod step;
 pub mod urls;
 
 use std::fmt;

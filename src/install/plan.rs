@@ -240,7 +240,7 @@ mod tests {
             is_root: true,
             systemd: false,
             user: None,
-            dockerd_log: PathBuf::from("/state/dockerd.log"),
+            state_dir: PathBuf::from("/state"),
         }
     }
 
