@@ -3,15 +3,18 @@
 
 use anyhow::Context;
 
-use crate::cli::{Cli, Command, DockerSourceArg, OutputFormat, RenderCommand, Tool as ToolArg};
+use crate::cli::{
+    Cli, Command, DockerSourceArg, OutputFormat, RenderCommand, TargetArgs, Tool as ToolArg,
+};
 use crate::commands;
 use crate::env::Environment;
 use crate::install::Tool;
 use crate::install::docker::DockerSource;
 use crate::lab::Lab;
 use crate::matrix::VersionMatrix;
+use crate::names::ClusterName;
 use crate::render;
-use crate::runner::SystemRunner;
+use crate::runner::{DryRunner, SystemRunner};
 use crate::ui::Printer;
 
 /// How the process ends; the numbers are documented in the README.
@@ -44,7 +47,7 @@ impl ExitStatus {
 /// Runs one command. An `Err` is a usage or setup error: the caller prints it on one
 /// line and exits 2.
 pub fn run(cli: Cli, environment: &Environment, printer: &Printer) -> anyhow::Result<ExitStatus> {
-    let runner = SystemRunner::new(*printer, cli.verbose);
+    let runner = SystemRunner::new(*printer, cli.verbose).preferring(environment.default_bin_dir());
     match cli.command {
         Command::Render(what) => render_command(what, printer),
         Command::Versions(args) => {
@@ -55,10 +58,59 @@ pub fn run(cli: Cli, environment: &Environment, printer: &Printer) -> anyhow::Re
             });
             Ok(ExitStatus::Success)
         }
-        Command::Up(_) => not_available("up"),
-        Command::Step(_) => not_available("step"),
-        Command::Status(_) => not_available("status"),
-        Command::Down(_) => not_available("down"),
+        Command::Up(args) => {
+            let settings = crate::session::up::Settings {
+                kubernetes: args.kubernetes.kubernetes,
+                place: place(args.target, args.name),
+                lab: args.lab,
+                yes: args.yes,
+                dry_run: args.dry_run,
+            };
+            let interrupted = crate::interrupt::flag();
+            let world = commands::install::World {
+                environment,
+                printer,
+                runner: &runner,
+            };
+            crate::session::up::up(&settings, &world, &interrupted)
+        }
+        Command::Step(args) => {
+            let settings = commands::session::StepSettings {
+                number: args.number,
+                place: place(args.target, args.name),
+                lab: args.lab,
+                dry_run: args.dry_run,
+            };
+            let interrupted = crate::interrupt::flag();
+            let dry = DryRunner::new(*printer);
+            let step_runner: &dyn crate::runner::Runner = if args.dry_run { &dry } else { &runner };
+            let world = commands::install::World {
+                environment,
+                printer,
+                runner: step_runner,
+            };
+            commands::session::step(&settings, &world, &interrupted)
+        }
+        Command::Status(args) => {
+            let world = commands::install::World {
+                environment,
+                printer,
+                runner: &runner,
+            };
+            commands::session::status(
+                &place(args.target, args.name),
+                args.output.output == OutputFormat::Json,
+                &world,
+            )
+        }
+        Command::Down(args) => {
+            let world = commands::install::World {
+                environment,
+                printer,
+                runner: &runner,
+            };
+            commands::session::down(&place(args.target, args.name), args.yes, &world)
+        }
         Command::Doctor(args) => {
             let settings = commands::doctor::Settings {
                 kubernetes: args.kubernetes.kubernetes,
@@ -153,9 +205,11 @@ fn render_command(what: RenderCommand, printer: &Printer) -> anyhow::Result<Exit
     Ok(ExitStatus::Success)
 }
 
-/// Commands whose work is not built yet say so in one line instead of pretending.
-fn not_available(command: &str) -> anyhow::Result<ExitStatus> {
-    anyhow::bail!(
-        "`sidecar-lab {command}` is not available yet in this version; `render`, `versions`, `check`, `install` and `doctor` are"
-    )
+/// Where the lab runs, from the command line.
+fn place(target: TargetArgs, cluster: ClusterName) -> commands::session::Where {
+    commands::session::Where {
+        context: target.context,
+        namespace: target.namespace,
+        cluster,
+    }
 }

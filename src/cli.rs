@@ -40,7 +40,7 @@ pub enum Command {
     /// Run one lab step on the current cluster (1 init, 2 sidecar, 3 native)
     Step(StepArgs),
     /// Show the tools, the cluster and each step's last verdict
-    Status(OutputArgs),
+    Status(StatusArgs),
     /// Delete the lab's cluster (or, on an existing cluster, the lab's objects) and its state
     Down(DownArgs),
     /// Check the host for what would break the lab, and fix what is safe to fix
@@ -123,6 +123,10 @@ pub struct UpArgs {
     #[arg(long)]
     pub dry_run: bool,
 
+    /// A lab file to run instead of the built-in lab
+    #[arg(long, value_name = "FILE")]
+    pub lab: Option<PathBuf>,
+
     #[command(flatten)]
     pub target: TargetArgs,
 }
@@ -135,6 +139,27 @@ pub struct StepArgs {
     /// Print the commands and the manifest, and change nothing
     #[arg(long)]
     pub dry_run: bool,
+
+    /// A lab file to run instead of the built-in lab
+    #[arg(long, value_name = "FILE")]
+    pub lab: Option<PathBuf>,
+
+    /// Name of the kind cluster
+    #[arg(long, default_value = "sidecar-lab")]
+    pub name: ClusterName,
+
+    #[command(flatten)]
+    pub target: TargetArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    #[command(flatten)]
+    pub output: OutputArgs,
+
+    /// Name of the kind cluster
+    #[arg(long, default_value = "sidecar-lab")]
+    pub name: ClusterName,
 
     #[command(flatten)]
     pub target: TargetArgs,

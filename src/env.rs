@@ -20,6 +20,8 @@ pub struct Environment {
     pub user: Option<String>,
     /// `XDG_STATE_HOME`.
     pub xdg_state_home: Option<PathBuf>,
+    /// `SIDECAR_LAB_MIRROR`: a download mirror for kind and kubectl.
+    pub mirror: Option<String>,
     /// Proxy variables that are set (`HTTP_PROXY`, `https_proxy`, `NO_PROXY`, …), by name.
     pub proxy: Vec<(String, String)>,
     /// `SIDECAR_LAB_PLATFORM`: overrides the detected platform (`linux-arm64`), for tests
@@ -59,6 +61,7 @@ impl Environment {
             user: var("USER").or_else(|| var("LOGNAME")),
             xdg_state_home: var("XDG_STATE_HOME").map(PathBuf::from),
             platform_override: var(vars::PLATFORM),
+            mirror: var(vars::MIRROR),
             proxy: PROXY_VARIABLES
                 .iter()
                 .filter_map(|name| var(name).map(|value| ((*name).to_owned(), value)))

@@ -40,7 +40,7 @@ pub enum RunError {
 }
 
 /// Runs commands. `SystemRunner` runs them for real; tests script their own.
-pub trait Runner {
+pub trait Runner: Sync {
     /// Runs `command` with its output captured; a non-zero exit is not an error here.
     fn run(&self, command: &CommandLine, timeout: Duration) -> Result<Output, RunError>;
 
@@ -121,23 +121,50 @@ fn quote(word: &str) -> String {
 }
 
 /// Runs commands for real through `duct`.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct SystemRunner {
     printer: Printer,
     /// Show every command before it runs.
     verbose: bool,
+    /// Where sidecar-lab installs kind and kubectl: a program found there is run from
+    /// there, even when the directory is not (yet) on PATH.
+    bin_dir: Option<std::path::PathBuf>,
 }
 
 impl SystemRunner {
     pub const fn new(printer: Printer, verbose: bool) -> Self {
-        Self { printer, verbose }
+        Self {
+            printer,
+            verbose,
+            bin_dir: None,
+        }
+    }
+
+    /// Runs programs found in `bin_dir` from there.
+    pub fn preferring(mut self, bin_dir: Option<std::path::PathBuf>) -> Self {
+        self.bin_dir = bin_dir;
+        self
+    }
+
+    /// The program to start. A string, not a path: duct runs a one-component *path*
+    /// as `./name` instead of looking it up on PATH.
+    fn program(&self, command: &CommandLine) -> std::ffi::OsString {
+        let plain = !command.program.contains('/');
+        self.bin_dir
+            .as_ref()
+            .map(|dir| dir.join(&command.program))
+            .filter(|path| plain && path.is_file())
+            .map_or_else(
+                || std::ffi::OsString::from(&command.program),
+                std::path::PathBuf::into_os_string,
+            )
     }
 
     fn expression(&self, command: &CommandLine) -> duct::Expression {
         if self.verbose {
             self.printer.note(&format!("$ {command}"));
         }
-        let mut expression = duct::cmd(&command.program, &command.args).unchecked();
+        let mut expression = duct::cmd(self.program(command), &command.args).unchecked();
         for (name, value) in &command.env {
             expression = expression.env(name, value);
         }
@@ -202,7 +229,7 @@ impl Runner for SystemRunner {
             command: command.to_string(),
             source,
         })?;
-        let mut process = std::process::Command::new(&command.program);
+        let mut process = std::process::Command::new(self.program(command));
         process
             .args(&command.args)
             .envs(command.env.iter().map(|(k, v)| (k, v)))
@@ -318,8 +345,8 @@ mod tests {
 /// every command it was asked to run.
 #[cfg(test)]
 pub mod scripted {
-    use std::cell::RefCell;
     use std::path::Path;
+    use std::sync::Mutex;
     use std::time::Duration;
 
     use super::{CommandLine, Output, RunError, Runner};
@@ -327,7 +354,7 @@ pub mod scripted {
     #[derive(Default)]
     pub struct ScriptedRunner {
         answers: Vec<(String, Result<Output, String>)>,
-        pub calls: RefCell<Vec<String>>,
+        pub calls: Mutex<Vec<String>>,
     }
 
     impl ScriptedRunner {
@@ -344,7 +371,9 @@ pub mod scripted {
 
         fn reply(&self, command: &CommandLine) -> Result<Output, RunError> {
             let line = command.to_string();
-            self.calls.borrow_mut().push(line.clone());
+            if let Ok(mut calls) = self.calls.lock() {
+                calls.push(line.clone());
+            }
             match self
                 .answers
                 .iter()
@@ -370,5 +399,73 @@ pub mod scripted {
         fn start_detached(&self, command: &CommandLine, _: &Path) -> Result<(), RunError> {
             self.reply(command).map(drop)
         }
+    }
+}
+
+/// For `--dry-run`: prints every command instead of running it, and answers as if it
+/// succeeded with no output.
+#[derive(Clone, Copy, Debug)]
+pub struct DryRunner {
+    printer: Printer,
+}
+
+impl DryRunner {
+    pub const fn new(printer: Printer) -> Self {
+        Self { printer }
+    }
+}
+
+impl Runner for DryRunner {
+    fn run(&self, command: &CommandLine, _: Duration) -> Result<Output, RunError> {
+        self.printer.out(&format!("$ {command}\n"));
+        Ok(Output {
+            code: Some(0),
+            ..Output::default()
+        })
+    }
+
+    fn run_shown(&self, command: &CommandLine, timeout: Duration) -> Result<Output, RunError> {
+        self.run(command, timeout)
+    }
+
+    fn start_detached(&self, command: &CommandLine, log: &Path) -> Result<(), RunError> {
+        self.printer
+            .out(&format!("$ {command} >>{} 2>&1 &\n", log.display()));
+        Ok(())
+    }
+}
+
+/// Runs `docker` and `kind` with the `docker` group in effect (`sg docker -c …`), for the
+/// rest of a run in which the user was just added to the group: the new membership
+/// counts only from the next login.
+pub struct DockerGroupRunner<'a> {
+    pub inner: &'a dyn Runner,
+}
+
+impl DockerGroupRunner<'_> {
+    fn wrap(command: &CommandLine) -> CommandLine {
+        if matches!(command.program.as_str(), "docker" | "kind") {
+            CommandLine {
+                program: "sg".to_owned(),
+                args: vec!["docker".to_owned(), "-c".to_owned(), command.to_string()],
+                env: Vec::new(),
+            }
+        } else {
+            command.clone()
+        }
+    }
+}
+
+impl Runner for DockerGroupRunner<'_> {
+    fn run(&self, command: &CommandLine, timeout: Duration) -> Result<Output, RunError> {
+        self.inner.run(&Self::wrap(command), timeout)
+    }
+
+    fn run_shown(&self, command: &CommandLine, timeout: Duration) -> Result<Output, RunError> {
+        self.inner.run_shown(&Self::wrap(command), timeout)
+    }
+
+    fn start_detached(&self, command: &CommandLine, log: &Path) -> Result<(), RunError> {
+        self.inner.start_detached(&Self::wrap(command), log)
     }
 }

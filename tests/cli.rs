@@ -221,19 +221,6 @@ fn bad_values_exit_2_with_one_line_listing_what_is_allowed() {
 }
 
 #[test]
-fn commands_still_to_come_say_so_and_exit_2() {
-    let cases: [&[&str]; 4] = [&["up"], &["step", "3"], &["status"], &["down"]];
-    for args in cases {
-        let stderr = failure(args, 2);
-        assert_eq!(stderr.lines().count(), 1, "{args:?}: {stderr}");
-        assert!(
-            stderr.contains("is not available yet"),
-            "{args:?}: {stderr}"
-        );
-    }
-}
-
-#[test]
 fn help_lists_every_command() {
     insta::assert_snapshot!(stdout(&["--help"]));
 }

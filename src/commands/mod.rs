@@ -5,4 +5,5 @@ pub mod check;
 pub mod doctor;
 pub mod install;
 pub mod render;
+pub mod session;
 pub mod versions;

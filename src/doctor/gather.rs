@@ -93,8 +93,10 @@ pub fn gather(environment: &Environment, runner: &dyn Runner, bin_dir: &Path) ->
         cgroup_fs: run(runner, &["stat", "-f", "-c", "%T", "/sys/fs/cgroup"])
             .filter(Output::success)
             .map(|out| out.stdout.trim().to_owned()),
-        inotify_watches: number("/proc/sys/fs/inotify/max_user_watches"),
-        inotify_instances: number("/proc/sys/fs/inotify/max_user_instances"),
+        inotify_watches: sysctl(runner, "fs.inotify.max_user_watches")
+            .or_else(|| number("/proc/sys/fs/inotify/max_user_watches")),
+        inotify_instances: sysctl(runner, "fs.inotify.max_user_instances")
+            .or_else(|| number("/proc/sys/fs/inotify/max_user_instances")),
         kind,
         kubectl,
         kind_clusters,
@@ -103,6 +105,13 @@ pub fn gather(environment: &Environment, runner: &dyn Runner, bin_dir: &Path) ->
         kernel: read("/proc/version"),
         is_root: run(runner, &["id", "-u"]).is_some_and(|out| out.stdout.trim() == "0"),
     }
+}
+
+/// `sysctl -n KEY` as a number (absent on hosts without the key, such as macOS).
+fn sysctl(runner: &dyn Runner, key: &str) -> Option<u64> {
+    run(runner, &["sysctl", "-n", key])
+        .filter(Output::success)
+        .and_then(|out| out.stdout.trim().parse().ok())
 }
 
 fn run(runner: &dyn Runner, words: &[&str]) -> Option<Output> {

@@ -126,6 +126,26 @@ pub fn derive_variant(
     Ok(job)
 }
 
+/// The images a Job's containers use, each once, in order: what the lab preloads.
+pub fn images(job: &Job) -> Vec<String> {
+    let mut images: Vec<String> = Vec::new();
+    if let Ok(spec) = pod_spec(job) {
+        for container in spec
+            .init_containers
+            .iter()
+            .flatten()
+            .chain(&spec.containers)
+        {
+            if let Some(image) = &container.image {
+                if !images.contains(image) {
+                    images.push(image.clone());
+                }
+            }
+        }
+    }
+    images
+}
+
 /// The manifest text: `header` lines as YAML comments, then the Job.
 pub fn to_manifest(job: &Job, header: &[String]) -> Result<String, YamlError> {
     let mut text = String::new();

@@ -74,6 +74,8 @@ pub struct Judgement {
     pub timeline: Timeline,
     pub pod: Option<String>,
     pub job: Option<String>,
+    /// The Job has finished: `Complete` or `Failed` is True.
+    pub job_done: bool,
 }
 
 impl Judgement {
@@ -154,6 +156,9 @@ pub fn judge(dump: &Dump, variant: Option<Variant>) -> Judgement {
         timeline,
         pod: pod.and_then(|p| p.metadata.name.clone()),
         job: job.and_then(|j| j.metadata.name.clone()),
+        job_done: job.is_some_and(|j| {
+            job_condition(j, "Complete").is_some() || job_condition(j, "Failed").is_some()
+        }),
     }
 }
 

@@ -1,0 +1,162 @@
+//! When a running step is decided — from the judgements of its observations so far
+//! (pure). The native variant is decided when its Job completes or fails; the variants
+//! that never end are decided once their outcome has held for the step's hold time,
+//! never from one early snapshot; every step ends at its timeout.
+
+use crate::variant::Variant;
+use crate::verdict::{Judgement, Outcome, Verdict};
+
+/// How long an `unexpected` verdict must hold before a native step stops early (a gate
+/// that is off, an image that cannot be pulled): long enough not to mistake a passing
+/// state, short enough not to wait out the whole timeout.
+pub const UNEXPECTED_HOLD_SECONDS: u64 = 10;
+
+/// One observation: seconds since the step started, and the judgement of all
+/// observations up to then.
+#[derive(Clone, Debug)]
+pub struct Observed {
+    pub seconds: u64,
+    pub judgement: Judgement,
+}
+
+/// What to do after an observation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Decision {
+    /// Keep watching.
+    Watch,
+    /// The step is decided; the last observation holds the verdict.
+    Decided,
+    /// The timeout passed first.
+    TimedOut,
+}
+
+/// Decides from `observed` (oldest first) for a step of `variant`.
+pub fn decide(
+    variant: Variant,
+    hold_seconds: u64,
+    timeout_seconds: u64,
+    observed: &[Observed],
+) -> Decision {
+    let Some(last) = observed.last() else {
+        return Decision::Watch;
+    };
+    let verdict = last.judgement.verdict;
+    let held = held_for(observed);
+    let decided = match variant {
+        Variant::Native => {
+            last.judgement.job_done
+                || (verdict == Some(Verdict::Unexpected)
+                    && held >= hold_seconds.max(UNEXPECTED_HOLD_SECONDS))
+        }
+        Variant::Init | Variant::Sidecar => {
+            matches!(verdict, Some(Verdict::Expected | Verdict::Unexpected)) && held >= hold_seconds
+                // A finished Job will not change any more.
+                || last.judgement.job_done
+        }
+    };
+    if decided {
+        Decision::Decided
+    } else if last.seconds >= timeout_seconds {
+        Decision::TimedOut
+    } else {
+        Decision::Watch
+    }
+}
+
+/// How long the latest (outcome, verdict) has held, in seconds.
+fn held_for(observed: &[Observed]) -> u64 {
+    let Some(last) = observed.last() else {
+        return 0;
+    };
+    let key =
+        |o: &Observed| -> (Outcome, Option<Verdict>) { (o.judgement.outcome, o.judgement.verdict) };
+    let since = observed
+        .iter()
+        .rev()
+        .take_while(|o| key(o) == key(last))
+        .last()
+        .map_or(last.seconds, |o| o.seconds);
+    last.seconds - since
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::verdict::timeline::Timeline;
+
+    fn seen(seconds: u64, outcome: Outcome, verdict: Verdict, job_done: bool) -> Observed {
+        Observed {
+            seconds,
+            judgement: Judgement {
+                outcome,
+                outcome_message: String::new(),
+                variant: None,
+                verdict: Some(verdict),
+                findings: Vec::new(),
+                timeline: Timeline::default(),
+                pod: None,
+                job: None,
+                job_done,
+            },
+        }
+    }
+
+    #[test]
+    fn init_is_decided_only_after_its_outcome_held() {
+        let mut observed = vec![seen(0, Outcome::Pending, Verdict::Undecided, false)];
+        observed.push(seen(1, Outcome::InitRunning, Verdict::Expected, false));
+        assert_eq!(decide(Variant::Init, 10, 180, &observed), Decision::Watch);
+        observed.push(seen(6, Outcome::InitRunning, Verdict::Expected, false));
+        assert_eq!(decide(Variant::Init, 10, 180, &observed), Decision::Watch);
+        observed.push(seen(11, Outcome::InitRunning, Verdict::Expected, false));
+        assert_eq!(decide(Variant::Init, 10, 180, &observed), Decision::Decided);
+    }
+
+    #[test]
+    fn a_change_restarts_the_hold() {
+        let observed = vec![
+            seen(0, Outcome::Running, Verdict::Undecided, false),
+            seen(5, Outcome::SidecarHoldsPod, Verdict::Expected, false),
+            seen(12, Outcome::SidecarHoldsPod, Verdict::Expected, false),
+        ];
+        assert_eq!(
+            decide(Variant::Sidecar, 10, 180, &observed),
+            Decision::Watch
+        );
+        let mut later = observed;
+        later.push(seen(15, Outcome::SidecarHoldsPod, Verdict::Expected, false));
+        assert_eq!(decide(Variant::Sidecar, 10, 180, &later), Decision::Decided);
+    }
+
+    #[test]
+    fn native_waits_for_the_job() {
+        let running = vec![seen(3, Outcome::Succeeded, Verdict::Expected, false)];
+        assert_eq!(decide(Variant::Native, 0, 180, &running), Decision::Watch);
+        let done = vec![seen(4, Outcome::Succeeded, Verdict::Expected, true)];
+        assert_eq!(decide(Variant::Native, 0, 180, &done), Decision::Decided);
+    }
+
+    #[test]
+    fn native_stops_early_on_a_lasting_unexpected_verdict() {
+        let observed = vec![
+            seen(1, Outcome::InitRunning, Verdict::Unexpected, false),
+            seen(11, Outcome::InitRunning, Verdict::Unexpected, false),
+        ];
+        assert_eq!(
+            decide(Variant::Native, 0, 180, &observed),
+            Decision::Decided
+        );
+    }
+
+    #[test]
+    fn the_timeout_ends_an_undecided_step() {
+        let observed = vec![
+            seen(0, Outcome::Pending, Verdict::Undecided, false),
+            seen(181, Outcome::Pending, Verdict::Undecided, false),
+        ];
+        assert_eq!(
+            decide(Variant::Init, 10, 180, &observed),
+            Decision::TimedOut
+        );
+    }
+}

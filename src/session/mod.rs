@@ -1,0 +1,8 @@
+//! A lab session on a cluster: running steps and watching them (`step`), bringing the
+//! cluster up (`up`), and the state kept between runs (`state`).
+
+pub mod decide;
+pub mod state;
+pub mod step;
+pub mod target;
+pub mod up;

@@ -1,0 +1,80 @@
+//! One line per phase of a long operation — a spinner on a terminal, a plain line
+//! otherwise — ending in ✓ or ✗ (as kind reports its own steps).
+
+use std::time::{Duration, Instant};
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use crate::ui::Printer;
+
+/// A phase in progress.
+pub struct Phase {
+    printer: Printer,
+    label: String,
+    spinner: Option<ProgressBar>,
+    started: Instant,
+}
+
+impl Phase {
+    /// Starts a phase; on a terminal a spinner turns until it ends.
+    pub fn start(printer: Printer, label: &str) -> Self {
+        let spinner = printer.stderr_is_terminal().then(|| {
+            let spinner = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+            spinner.set_style(
+                ProgressStyle::with_template(" {spinner} {msg}")
+                    .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+            );
+            spinner.set_message(label.to_owned());
+            spinner.enable_steady_tick(Duration::from_millis(120));
+            spinner
+        });
+        if spinner.is_none() {
+            printer.note(&format!(" • {label} ..."));
+        }
+        Self {
+            printer,
+            label: label.to_owned(),
+            spinner,
+            started: Instant::now(),
+        }
+    }
+
+    /// Shows what is happening now, on the spinner's line (plain output stays quiet).
+    pub fn update(&self, detail: &str) {
+        if let Some(spinner) = &self.spinner {
+            spinner.set_message(format!("{}: {detail}", self.label));
+        }
+    }
+
+    /// Prints a line above the spinner.
+    pub fn println(&self, line: &str) {
+        match &self.spinner {
+            Some(spinner) => spinner.println(line),
+            None => self.printer.note(line),
+        }
+    }
+
+    /// Ends the phase with ✓.
+    pub fn succeed(self, detail: &str) {
+        self.finish("✓", detail);
+    }
+
+    /// Ends the phase with ✗.
+    pub fn fail(self, detail: &str) {
+        self.finish("✗", detail);
+    }
+
+    fn finish(self, mark: &str, detail: &str) {
+        if let Some(spinner) = &self.spinner {
+            spinner.finish_and_clear();
+        }
+        let seconds = self.started.elapsed().as_secs_f64();
+        let detail = if detail.is_empty() {
+            String::new()
+        } else {
+            format!(": {detail}")
+        };
+        self.printer
+            .note(&format!(" {mark} {}{detail} ({seconds:.1} s)", self.label));
+    }
+}
