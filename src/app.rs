@@ -66,13 +66,12 @@ pub fn run(cli: Cli, environment: &Environment, printer: &Printer) -> anyhow::Re
                 yes: args.yes,
                 dry_run: args.dry_run,
             };
-            let interrupted = crate::interrupt::flag();
-            let world = commands::install::World {
+            let world = commands::World {
                 environment,
                 printer,
                 runner: &runner,
             };
-            crate::session::up::up(&settings, &world, &interrupted)
+            crate::session::up::up(&settings, &world)
         }
         Command::Step(args) => {
             let settings = commands::session::StepSettings {
@@ -81,18 +80,17 @@ pub fn run(cli: Cli, environment: &Environment, printer: &Printer) -> anyhow::Re
                 lab: args.lab,
                 dry_run: args.dry_run,
             };
-            let interrupted = crate::interrupt::flag();
             let dry = DryRunner::new(*printer);
             let step_runner: &dyn crate::runner::Runner = if args.dry_run { &dry } else { &runner };
-            let world = commands::install::World {
+            let world = commands::World {
                 environment,
                 printer,
                 runner: step_runner,
             };
-            commands::session::step(&settings, &world, &interrupted)
+            commands::session::step(&settings, &world)
         }
         Command::Status(args) => {
-            let world = commands::install::World {
+            let world = commands::World {
                 environment,
                 printer,
                 runner: &runner,
@@ -104,7 +102,7 @@ pub fn run(cli: Cli, environment: &Environment, printer: &Printer) -> anyhow::Re
             )
         }
         Command::Down(args) => {
-            let world = commands::install::World {
+            let world = commands::World {
                 environment,
                 printer,
                 runner: &runner,
@@ -119,7 +117,7 @@ pub fn run(cli: Cli, environment: &Environment, printer: &Printer) -> anyhow::Re
                 yes: args.yes,
                 json: args.output.output == OutputFormat::Json,
             };
-            let world = commands::install::World {
+            let world = commands::World {
                 environment,
                 printer,
                 runner: &runner,
@@ -149,7 +147,7 @@ pub fn run(cli: Cli, environment: &Environment, printer: &Printer) -> anyhow::Re
                 dry_run: args.dry_run,
                 yes: args.yes,
             };
-            let world = commands::install::World {
+            let world = commands::World {
                 environment,
                 printer,
                 runner: &runner,

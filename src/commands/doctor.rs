@@ -4,7 +4,8 @@
 use std::path::PathBuf;
 
 use crate::app::ExitStatus;
-use crate::commands::install::{World, docker_host};
+use crate::commands::World;
+use crate::commands::install::docker_host;
 use crate::doctor::checks::{self, Target};
 use crate::doctor::{Check, Status, any_failed, fix, gather};
 use crate::http::HttpClient;

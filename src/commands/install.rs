@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, anyhow};
 
 use crate::app::ExitStatus;
+use crate::commands::World;
 use crate::env::Environment;
 use crate::http::HttpClient;
 use crate::install::detect::{self, DockerStatus};
@@ -19,7 +20,7 @@ use crate::matrix::VersionMatrix;
 use crate::platform::{Distro, Platform};
 use crate::runner::{CommandLine, Runner};
 use crate::ui::progress::DownloadProgress;
-use crate::ui::{Printer, prompt};
+use crate::ui::prompt;
 use crate::version::{MinorVersion, ReleaseVersion};
 
 /// `install`'s arguments, free of clap.
@@ -35,13 +36,6 @@ pub struct Settings {
     pub docker_source: DockerSource,
     pub dry_run: bool,
     pub yes: bool,
-}
-
-/// Everything the command needs from the world.
-pub struct World<'a> {
-    pub environment: &'a Environment,
-    pub printer: &'a Printer,
-    pub runner: &'a dyn Runner,
 }
 
 /// Runs `install`.

@@ -2,13 +2,12 @@
 //! show where the lab stands, and take it down.
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::AtomicBool;
 
 use anyhow::{Context, anyhow};
 use serde::Serialize;
 
 use crate::app::ExitStatus;
-use crate::commands::install::World;
+use crate::commands::World;
 use crate::install::detect;
 use crate::kube;
 use crate::lab::Lab;
@@ -56,6 +55,43 @@ pub fn load_state(world: &World<'_>, dir: &Path) -> LabState {
     state
 }
 
+/// The state directory, the state in it, and where the lab runs.
+pub fn open(place: &Where, world: &World<'_>) -> anyhow::Result<(PathBuf, LabState, Resolved)> {
+    let dir = state_dir(world)?;
+    let state = load_state(world, &dir);
+    let resolved = target::resolve(
+        place.context.as_deref(),
+        place.namespace.as_deref(),
+        &place.cluster,
+        &state,
+    );
+    Ok((dir, state, resolved))
+}
+
+/// The files the lab keeps in its state directory: the state, kind configs, manifests.
+/// (dockerd's log stays: the daemon may still be writing it.)
+fn lab_files(dir: &Path) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    entries
+        .filter_map(Result::ok)
+        .map(|entry| entry.path())
+        .filter(|path| {
+            let name = path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or_default();
+            name == "state.json"
+                || name == "99-sidecar-lab.conf"
+                || (name.ends_with(".yaml")
+                    && (name.starts_with("kind-")
+                        || name.starts_with("step-")
+                        || name.starts_with("gate-check-")))
+        })
+        .collect()
+}
+
 /// The lab file given, or the built-in lab.
 pub fn lab(path: Option<&Path>) -> anyhow::Result<Lab> {
     Ok(match path {
@@ -65,20 +101,9 @@ pub fn lab(path: Option<&Path>) -> anyhow::Result<Lab> {
 }
 
 /// Runs `step N`.
-pub fn step(
-    settings: &StepSettings,
-    world: &World<'_>,
-    interrupted: &AtomicBool,
-) -> anyhow::Result<ExitStatus> {
+pub fn step(settings: &StepSettings, world: &World<'_>) -> anyhow::Result<ExitStatus> {
     let lab = lab(settings.lab.as_deref())?;
-    let dir = state_dir(world)?;
-    let mut state = load_state(world, &dir);
-    let resolved = target::resolve(
-        settings.place.context.as_deref(),
-        settings.place.namespace.as_deref(),
-        &settings.place.cluster,
-        &state,
-    );
+    let (dir, mut state, resolved) = open(&settings.place, world)?;
     let matrix = VersionMatrix::embedded()?;
     let minor = state
         .cluster
@@ -94,7 +119,7 @@ pub fn step(
         target: resolved.kube.clone(),
         state_dir: dir.clone(),
         release,
-        interrupted,
+        interrupted: &crate::interrupt::flag(),
         dry_run: settings.dry_run,
     };
     let run = step::run(&session, &lab, settings.number)?;
@@ -174,14 +199,7 @@ pub struct StepStatus {
 
 /// Runs `status`.
 pub fn status(place: &Where, json: bool, world: &World<'_>) -> anyhow::Result<ExitStatus> {
-    let dir = state_dir(world)?;
-    let state = load_state(world, &dir);
-    let resolved = target::resolve(
-        place.context.as_deref(),
-        place.namespace.as_deref(),
-        &place.cluster,
-        &state,
-    );
+    let (_, state, resolved) = open(place, world)?;
     let bin_dir = world.environment.default_bin_dir().unwrap_or_default();
     let report = gather_status(
         world.runner,
@@ -320,14 +338,7 @@ fn status_text(status: &Status) -> String {
 /// Runs `down`: deletes the kind cluster (or, on an existing cluster, the lab's
 /// objects in its namespace) and the lab's state.
 pub fn down(place: &Where, yes: bool, world: &World<'_>) -> anyhow::Result<ExitStatus> {
-    let dir = state_dir(world)?;
-    let state = load_state(world, &dir);
-    let resolved = target::resolve(
-        place.context.as_deref(),
-        place.namespace.as_deref(),
-        &place.cluster,
-        &state,
-    );
+    let (dir, _, resolved) = open(place, world)?;
     let (what, command) = match &resolved.kind_name {
         Some(name) => (
             format!("delete the kind cluster `{name}` and the lab's state"),
@@ -356,14 +367,9 @@ pub fn down(place: &Where, yes: bool, world: &World<'_>) -> anyhow::Result<ExitS
     if !output.success() {
         return Err(anyhow!("`{command}` failed; its output is above"));
     }
-    for file in [state::path(&dir)] {
-        match std::fs::remove_file(&file) {
-            Ok(()) => {}
-            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
-            Err(error) => {
-                return Err(error).with_context(|| format!("cannot remove `{}`", file.display()));
-            }
-        }
+    for file in lab_files(&dir) {
+        std::fs::remove_file(&file)
+            .with_context(|| format!("cannot remove `{}`", file.display()))?;
     }
     world.printer.note(&format!("✓ {what}: done"));
     Ok(ExitStatus::Success)

@@ -12,7 +12,8 @@ use anyhow::{Context, anyhow, bail};
 
 use crate::app::ExitStatus;
 use crate::assets;
-use crate::commands::install::{self as install_command, World};
+use crate::commands::World;
+use crate::commands::install as install_command;
 use crate::commands::session::{self, Where};
 use crate::doctor::{self, checks, gather};
 use crate::install::detect::{self, DockerStatus};
@@ -23,7 +24,6 @@ use crate::render::{self, diff, job};
 use crate::runner::{CommandLine, DockerGroupRunner, DryRunner, Runner};
 use crate::session::state::{self, ClusterRecord, LabState};
 use crate::session::step::{self, Ending, Session, StepRun};
-use crate::session::target;
 use crate::state::write_atomically;
 use crate::ui::phase::Phase;
 use crate::ui::{Printer, prompt, text};
@@ -45,24 +45,13 @@ const PULL_TIMEOUT: Duration = Duration::from_secs(15 * 60);
 const SHORT: Duration = Duration::from_secs(60);
 
 /// Runs `up`.
-pub fn up(
-    settings: &Settings,
-    world: &World<'_>,
-    interrupted: &AtomicBool,
-) -> anyhow::Result<ExitStatus> {
+pub fn up(settings: &Settings, world: &World<'_>) -> anyhow::Result<ExitStatus> {
     let printer = *world.printer;
     let lab = session::lab(settings.lab.as_deref())?;
     let matrix = VersionMatrix::embedded()?;
     let release = matrix.release_or_default(settings.kubernetes)?;
-    let dir = session::state_dir(world)?;
-    let mut state = session::load_state(world, &dir);
+    let (dir, mut state, resolved) = session::open(&settings.place, world)?;
     let existing = settings.place.context.is_some();
-    let resolved = target::resolve(
-        settings.place.context.as_deref(),
-        settings.place.namespace.as_deref(),
-        &settings.place.cluster,
-        &state,
-    );
 
     // Read-only probes (host checks, install detection) always run; with --dry-run the
     // commands that change something are only printed.
@@ -128,17 +117,14 @@ pub fn up(
             let previous = std::fs::read_to_string(&config_path).ok();
             write_atomically(&config_path, config.as_bytes())?;
             printer.note(&format!(" • kind config: {}", config_path.display()));
-            cluster(
+            let up = Up {
                 runner,
                 world,
                 settings,
                 release,
-                &name,
-                &config_path,
-                previous.as_deref(),
-                &config,
-                &dir,
-            )?;
+                dir: &dir,
+            };
+            cluster(&up, &name, &config_path, previous.as_deref(), &config)?;
         }
         record.config = Some(config_path);
         record.kubernetes = Some(release.minor.to_string());
@@ -163,17 +149,16 @@ pub fn up(
         );
     }
 
-    let runs = run_steps(
+    let up = Up {
         runner,
         world,
         settings,
-        &lab,
         release,
-        &resolved.kube,
-        &dir,
-        &mut state,
-        interrupted,
-    )?;
+        dir: &dir,
+    };
+    // From here on Ctrl-C stops a step cleanly; before, it ends sidecar-lab as usual.
+    let interrupted = crate::interrupt::flag();
+    let runs = run_steps(&up, &lab, &resolved.kube, &mut state, &interrupted)?;
     printer.out(&summary(&runs));
     Ok(session::exit_status(&runs))
 }
@@ -230,23 +215,34 @@ fn install_tools(
     }
 }
 
+/// What the phases of `up` after the install work with.
+struct Up<'a, 'w> {
+    /// Runs docker, kind and kubectl (printing them with --dry-run; through `sg docker`
+    /// when the group is not in effect yet).
+    runner: &'a dyn Runner,
+    world: &'a World<'w>,
+    settings: &'a Settings,
+    release: &'a KubernetesRelease,
+    /// The state directory.
+    dir: &'a Path,
+}
+
 /// Steps 4 and 5 (and 7): create or reuse the cluster, pulling the lab images meanwhile;
 /// wait for the node; preload the images.
-#[expect(
-    clippy::too_many_arguments,
-    reason = "one call site; the phases share these"
-)]
 fn cluster(
-    runner: &dyn Runner,
-    world: &World<'_>,
-    settings: &Settings,
-    release: &KubernetesRelease,
+    up: &Up<'_, '_>,
     name: &str,
     config_path: &Path,
     previous_config: Option<&str>,
     config: &str,
-    dir: &Path,
 ) -> anyhow::Result<()> {
+    let Up {
+        runner,
+        world,
+        settings,
+        release,
+        dir,
+    } = *up;
     let printer = *world.printer;
     let target = kube::Target::kind(name, "default");
     let clusters = runner.run(&kube::kind::get_clusters(), SHORT)?;
@@ -459,21 +455,20 @@ fn gate_check(
 }
 
 /// Step 8: every step in order; interactively, Enter before each.
-#[expect(
-    clippy::too_many_arguments,
-    reason = "one call site; the phases share these"
-)]
 fn run_steps(
-    runner: &dyn Runner,
-    world: &World<'_>,
-    settings: &Settings,
+    up: &Up<'_, '_>,
     lab: &crate::lab::Lab,
-    release: &KubernetesRelease,
     target: &kube::Target,
-    dir: &Path,
     state: &mut LabState,
     interrupted: &AtomicBool,
 ) -> anyhow::Result<Vec<StepRun>> {
+    let Up {
+        runner,
+        world,
+        settings,
+        release,
+        dir,
+    } = *up;
     let interactive = !settings.yes && world.environment.stdin_is_terminal && !settings.dry_run;
     let session = Session {
         runner,
