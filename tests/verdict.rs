@@ -156,7 +156,7 @@ const CASES: &[Case] = {
             Some(Init),
             Failed,
             Some(Expected),
-            &["deadline-exceeded"],
+            &["pod-deleted", "deadline-exceeded"],
         ),
         (
             "sidecar-deadline-exceeded.yaml",
@@ -361,6 +361,30 @@ fn several_pods_pick_the_one_of_the_variant_and_say_so() {
     assert_eq!(judgement.pod.as_deref(), Some("cy-job-init-k4m9q"));
     assert_eq!(judgement.verdict, Some(Verdict::Expected));
     assert!(codes(&judgement).contains(&"other-pods"));
+}
+
+#[test]
+fn without_labels_the_pod_laid_out_as_the_variant_is_judged() {
+    // A real namespace after all three steps, recorded without the lab's labels: the
+    // native pod is the newest, yet each variant finds its own.
+    let mut bytes = Vec::new();
+    for name in [
+        "init-running.yaml",
+        "sidecar-holds-pod.yaml",
+        "native-succeeded.yaml",
+    ] {
+        bytes.extend(without_variant_labels(&fixture(name)));
+        bytes.extend_from_slice(b"\n---\n");
+    }
+    for (variant, pod) in [
+        (Variant::Init, "cy-job-init-k4m9q"),
+        (Variant::Sidecar, "cy-job-sidecar-p2x7w"),
+        (Variant::Native, "cy-job-native-x7k2p"),
+    ] {
+        let judgement = judged(&bytes, Some(variant));
+        assert_eq!(judgement.pod.as_deref(), Some(pod), "{variant}");
+        assert_eq!(judgement.verdict, Some(Verdict::Expected), "{variant}");
+    }
 }
 
 #[test]

@@ -2,7 +2,7 @@
 //! object decides, earlier ones only add history. Pure.
 
 use k8s_openapi::api::batch::v1::Job;
-use k8s_openapi::api::core::v1::Pod;
+use k8s_openapi::api::core::v1::{Pod, PodSpec};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
 use crate::observe::dump::{Dump, Object};
@@ -37,9 +37,10 @@ pub struct Subject {
     pub other_pods: usize,
 }
 
-/// Picks the pod to judge — the one labelled with `variant` when there are several,
-/// then the newest — and the Job that owns it (or, without a pod, the Job alone).
-pub fn subject(dump: &Dump, variant: Option<Variant>) -> Subject {
+/// Picks the pod to judge — among several, the one labelled with `variant`, then one
+/// whose spec `fits` the variant (for dumps of clusters that carry no lab labels), then
+/// the newest — and the Job that owns it (or, without a pod, the Job alone).
+pub fn subject(dump: &Dump, variant: Option<Variant>, fits: &dyn Fn(&PodSpec) -> bool) -> Subject {
     let mut pods: Vec<History<Pod>> = Vec::new();
     let mut jobs: Vec<History<Job>> = Vec::new();
     for object in &dump.objects {
@@ -49,13 +50,19 @@ pub fn subject(dump: &Dump, variant: Option<Variant>) -> Subject {
         }
     }
     let total_pods = pods.len();
-    let pod = pick(pods, variant, |p| &p.metadata);
+    let pod = pick(pods, variant, fits, |p| &p.metadata, |p| p.spec.as_ref());
     let job = match &pod {
         Some(pod) => jobs
             .into_iter()
             .rev()
             .find(|job| owns(job.latest(), pod.latest())),
-        None => pick(jobs, variant, |j| &j.metadata),
+        None => pick(
+            jobs,
+            variant,
+            fits,
+            |j| &j.metadata,
+            |j| j.spec.as_ref()?.template.spec.as_ref(),
+        ),
     };
     Subject {
         other_pods: total_pods.saturating_sub(usize::from(pod.is_some())),
@@ -92,7 +99,9 @@ fn identity(meta: &ObjectMeta) -> Option<String> {
 fn pick<T>(
     histories: Vec<History<T>>,
     variant: Option<Variant>,
+    fits: &dyn Fn(&PodSpec) -> bool,
     meta: impl Fn(&T) -> &ObjectMeta,
+    spec: impl Fn(&T) -> Option<&PodSpec>,
 ) -> Option<History<T>> {
     let labelled = |h: &History<T>| {
         variant.is_some_and(|v| {
@@ -103,13 +112,19 @@ fn pick<T>(
                 .is_some_and(|label| label == v.name())
         })
     };
-    let any_labelled = histories.iter().any(&labelled);
+    let fitting = |h: &History<T>| variant.is_some() && spec(h.latest()).is_some_and(fits);
     // Among equals the last one in the input wins: `max_by_key` keeps the last maximum.
     histories
         .into_iter()
-        .filter(|h| !any_labelled || labelled(h))
         .enumerate()
-        .max_by_key(|(index, h)| (meta(h.latest()).creation_timestamp.clone(), *index))
+        .max_by_key(|(index, h)| {
+            (
+                labelled(h),
+                fitting(h),
+                meta(h.latest()).creation_timestamp.clone(),
+                *index,
+            )
+        })
         .map(|(_, h)| h)
 }
 
@@ -150,7 +165,11 @@ mod tests {
     }
 
     fn subject_of(text: &str, variant: Option<Variant>) -> Subject {
-        subject(&dump::parse(text.as_bytes()).expect("parses"), variant)
+        subject(
+            &dump::parse(text.as_bytes()).expect("parses"),
+            variant,
+            &|_| false,
+        )
     }
 
     fn pod_name(subject: &Subject) -> Option<&str> {

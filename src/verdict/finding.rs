@@ -71,6 +71,8 @@ pub mod code {
     pub const NO_POD: &str = "no-pod";
     /// The input holds other pods than the one judged.
     pub const OTHER_PODS: &str = "other-pods";
+    /// The pod was being deleted in the latest snapshot.
+    pub const POD_DELETED: &str = "pod-deleted";
     /// The input ended inside a document.
     pub const INPUT_TRUNCATED: &str = "input-truncated";
 }

@@ -87,7 +87,10 @@ impl Judgement {
 
 /// Judges the dump, against `variant` when one is given.
 pub fn judge(dump: &Dump, variant: Option<Variant>) -> Judgement {
-    let subject = history::subject(dump, variant);
+    // Several pods and no lab labels (a real cluster's namespace): prefer the one laid
+    // out as the variant.
+    let fits = |spec: &PodSpec| variant.is_some_and(|v| layout(spec) == expected_layout(v));
+    let subject = history::subject(dump, variant, &fits);
     let pod = subject.pod.as_ref().map(History::latest);
     let job = subject.job.as_ref().map(History::latest);
     let Classified { outcome, message } = classify(pod, job);
@@ -117,6 +120,12 @@ pub fn judge(dump: &Dump, variant: Option<Variant>) -> Judgement {
     }
     if let Some(pod) = pod {
         findings.extend(pod_findings(pod, &timeline));
+        if pod.metadata.deletion_timestamp.is_some() {
+            findings.push(Finding::info(
+                code::POD_DELETED,
+                "the pod was being deleted in the latest snapshot: its containers were stopped from outside",
+            ));
+        }
     }
     let held = held_until_deadline(pod, job, subject.pod.as_ref());
     if let Some(held) = held {
@@ -196,11 +205,7 @@ fn decide(
         return Verdict::Unexpected;
     }
     let layout = spec.map(layout);
-    let expected_layout = match variant {
-        Variant::Init => Layout::Init,
-        Variant::Sidecar => Layout::Sidecar,
-        Variant::Native => Layout::Native,
-    };
+    let expected_layout = expected_layout(variant);
     if variant == Variant::Native && layout == Some(Layout::Init) {
         findings.push(Finding::problem(
             code::GATE_OFF,
@@ -468,6 +473,15 @@ fn held_by_timestamps(pod: &Pod) -> Option<Outcome> {
     done.into_iter()
         .any(outlived)
         .then_some(Outcome::SidecarHoldsPod)
+}
+
+/// How each variant lays out its pod.
+fn expected_layout(variant: Variant) -> Layout {
+    match variant {
+        Variant::Init => Layout::Init,
+        Variant::Sidecar => Layout::Sidecar,
+        Variant::Native => Layout::Native,
+    }
 }
 
 fn template_spec(job: &Job) -> Option<&PodSpec> {
