@@ -25,6 +25,11 @@ pub fn steps(
     printer: &Printer,
     state_dir: &Path,
 ) -> anyhow::Result<()> {
+    // Ask for the sudo password once, up front, where the user can type it: the daemon
+    // is later started in the background, where sudo could not ask.
+    if steps.iter().any(needs_sudo) {
+        run_checked(runner, printer, &CommandLine::new("sudo", ["-v"]))?;
+    }
     for step in steps {
         match step {
             HostStep::Run(command) => run_checked(runner, printer, command)?,
@@ -58,6 +63,17 @@ pub fn steps(
         }
     }
     Ok(())
+}
+
+fn needs_sudo(step: &HostStep) -> bool {
+    match step {
+        HostStep::Run(command) | HostStep::StartDockerd { command, .. } => {
+            command.program == "sudo"
+        }
+        HostStep::RunConvenienceScript { is_root, .. } => !is_root,
+        HostStep::WaitForDaemon { through_sudo } => *through_sudo,
+        HostStep::WriteFile { .. } => false,
+    }
 }
 
 fn run_checked(
@@ -109,4 +125,74 @@ fn wait_for_daemon(
         DAEMON_TIMEOUT.as_secs(),
         log.unwrap_or_default()
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::env::Environment;
+    use crate::runner::scripted::ScriptedRunner;
+
+    fn printer() -> Printer {
+        Printer::new(&Environment {
+            no_color: true,
+            ..Environment::default()
+        })
+    }
+
+    #[test]
+    fn sudo_is_asked_for_once_up_front_and_steps_run_in_order() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let runner =
+            ScriptedRunner::default()
+                .answer("sudo", 0, "")
+                .answer("docker info", 0, "28.2.2\n");
+        let staged = dir.path().join("staged.conf");
+        let steps = [
+            HostStep::Run(CommandLine::new("sysctl", ["-w", "a=1"]).as_root(false)),
+            HostStep::WriteFile {
+                path: staged.clone(),
+                contents: "a = 1\n".into(),
+            },
+            HostStep::Run(
+                CommandLine::new("install", ["staged.conf", "/etc/x.conf"]).as_root(false),
+            ),
+        ];
+        let client = HttpClient::new().expect("client");
+        steps_ok(&steps, &runner, &client, dir.path());
+        let calls = runner.calls.lock().expect("calls").clone();
+        assert_eq!(
+            calls,
+            [
+                "sudo -v",
+                "sudo sysctl -w a=1",
+                "sudo install staged.conf /etc/x.conf"
+            ]
+        );
+        assert_eq!(std::fs::read_to_string(staged).expect("written"), "a = 1\n");
+    }
+
+    #[test]
+    fn a_failing_step_stops_the_rest_and_is_named() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let runner = ScriptedRunner::default()
+            .answer("apt-get update", 100, "")
+            .answer("apt-get", 0, "");
+        let steps = [
+            HostStep::Run(CommandLine::new("apt-get", ["update"])),
+            HostStep::Run(CommandLine::new("apt-get", ["install", "-y", "docker.io"])),
+        ];
+        let client = HttpClient::new().expect("client");
+        let error =
+            super::steps(&steps, &runner, &client, &printer(), dir.path()).expect_err("fails");
+        assert_eq!(
+            error.to_string(),
+            "`apt-get update` failed with exit code 100; its output is above"
+        );
+        assert_eq!(runner.calls.lock().expect("calls").len(), 1);
+    }
+
+    fn steps_ok(steps: &[HostStep], runner: &ScriptedRunner, client: &HttpClient, dir: &Path) {
+        super::steps(steps, runner, client, &printer(), dir).expect("steps run");
+    }
 }
