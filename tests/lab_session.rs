@@ -435,13 +435,14 @@ fn a_step_replaces_its_previous_job_and_prints_what_to_try() {
         ),
         "{stdout}"
     );
+    insta::assert_snapshot!(stdout);
 }
 
 #[test]
 fn ctrl_c_during_a_step_stops_it_and_records_it() {
     let world = World::new(&["kind", "kubectl"]);
     world.existing_cluster("v1.37.0");
-    world.polls("init", &["native-init-starting.yaml"]);
+    world.polls("init", &["init-running.yaml"]);
     world.write_lab(60, 120);
     let child = world
         .command(&["step", "1", "--lab", world.lab().to_str().expect("utf-8")])
