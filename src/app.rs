@@ -10,7 +10,6 @@ use crate::commands;
 use crate::env::Environment;
 use crate::install::Tool;
 use crate::install::docker::DockerSource;
-use crate::lab::Lab;
 use crate::matrix::VersionMatrix;
 use crate::names::ClusterName;
 use crate::render;
@@ -48,6 +47,11 @@ impl ExitStatus {
 /// line and exits 2.
 pub fn run(cli: Cli, environment: &Environment, printer: &Printer) -> anyhow::Result<ExitStatus> {
     let runner = SystemRunner::new(*printer, cli.verbose).preferring(environment.default_bin_dir());
+    let world = commands::World {
+        environment,
+        printer,
+        runner: &runner,
+    };
     match cli.command {
         Command::Render(what) => render_command(what, printer),
         Command::Versions(args) => {
@@ -66,11 +70,6 @@ pub fn run(cli: Cli, environment: &Environment, printer: &Printer) -> anyhow::Re
                 yes: args.yes,
                 dry_run: args.dry_run,
             };
-            let world = commands::World {
-                environment,
-                printer,
-                runner: &runner,
-            };
             crate::session::up::up(&settings, &world)
         }
         Command::Step(args) => {
@@ -80,33 +79,20 @@ pub fn run(cli: Cli, environment: &Environment, printer: &Printer) -> anyhow::Re
                 lab: args.lab,
                 dry_run: args.dry_run,
             };
+            // `step --dry-run` only prints: every command it has is kubectl.
             let dry = DryRunner::new(*printer);
-            let step_runner: &dyn crate::runner::Runner = if args.dry_run { &dry } else { &runner };
             let world = commands::World {
-                environment,
-                printer,
-                runner: step_runner,
+                runner: if args.dry_run { &dry } else { &runner },
+                ..world
             };
             commands::session::step(&settings, &world)
         }
-        Command::Status(args) => {
-            let world = commands::World {
-                environment,
-                printer,
-                runner: &runner,
-            };
-            commands::session::status(
-                &place(args.target, args.name),
-                args.output.output == OutputFormat::Json,
-                &world,
-            )
-        }
+        Command::Status(args) => commands::session::status(
+            &place(args.target, args.name),
+            args.output.output == OutputFormat::Json,
+            &world,
+        ),
         Command::Down(args) => {
-            let world = commands::World {
-                environment,
-                printer,
-                runner: &runner,
-            };
             commands::session::down(&place(args.target, args.name), args.yes, &world)
         }
         Command::Doctor(args) => {
@@ -116,11 +102,6 @@ pub fn run(cli: Cli, environment: &Environment, printer: &Printer) -> anyhow::Re
                 fix: args.fix,
                 yes: args.yes,
                 json: args.output.output == OutputFormat::Json,
-            };
-            let world = commands::World {
-                environment,
-                printer,
-                runner: &runner,
             };
             commands::doctor::doctor(&settings, &world)
         }
@@ -146,11 +127,6 @@ pub fn run(cli: Cli, environment: &Environment, printer: &Printer) -> anyhow::Re
                 },
                 dry_run: args.dry_run,
                 yes: args.yes,
-            };
-            let world = commands::World {
-                environment,
-                printer,
-                runner: &runner,
             };
             commands::install::install(&settings, &world)
         }
@@ -191,10 +167,7 @@ fn render_command(what: RenderCommand, printer: &Printer) -> anyhow::Result<Exit
         }
         RenderCommand::Diff(args) => commands::render::diff(args.from, args.to, &palette)?,
         RenderCommand::Lab(args) => {
-            let lab = match &args.lab {
-                Some(path) => Lab::load(path)?,
-                None => Lab::embedded()?,
-            };
+            let lab = commands::session::lab(args.lab.as_deref())?;
             commands::render::lab_text(&lab, &args.namespace, &palette)
                 .context("cannot render the lab")?
         }
