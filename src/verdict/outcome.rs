@@ -179,11 +179,20 @@ pub fn classify_live(pod: &Pod) -> Classified {
 }
 
 fn classify_job_alone(job: Option<&Job>) -> Classified {
-    let active = job
-        .and_then(|j| j.status.as_ref())
-        .and_then(|s| s.active)
-        .unwrap_or(0);
-    if active > 0 {
+    let status = job.and_then(|j| j.status.as_ref());
+    let active = status.and_then(|s| s.active).unwrap_or(0);
+    let succeeded = status.and_then(|s| s.succeeded).unwrap_or(0);
+    let completions = job.and_then(|j| j.spec.as_ref()?.completions).unwrap_or(1);
+    // Kubernetes 1.31 and later mark success (SuccessCriteriaMet) before `Complete`,
+    // which waits until every pod has terminated: the Job has succeeded already.
+    if job.is_some_and(|j| job_condition(j, "SuccessCriteriaMet").is_some())
+        || (succeeded >= completions && active == 0)
+    {
+        Classified::new(
+            Outcome::Succeeded,
+            "the Job's pods succeeded; `Complete` follows once they have all terminated",
+        )
+    } else if active > 0 {
         Classified::new(
             Outcome::Running,
             format!("the Job has {active} active pod(s)"),
@@ -258,5 +267,52 @@ fn state_word(status: Option<&k8s_openapi::api::core::v1::ContainerStatus>) -> S
             (None, None) => "without a state".to_owned(),
         },
         None => "without a status".to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn job(status: serde_json::Value) -> Job {
+        serde_json::from_value(serde_json::json!({"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "j"}, "status": status}))
+            .expect("a Job")
+    }
+
+    fn condition(type_: &str) -> serde_json::Value {
+        serde_json::json!({"type": type_, "status": "True", "reason": "CompletionsReached"})
+    }
+
+    #[test]
+    fn a_job_alone() {
+        let cases = [
+            (serde_json::json!({"active": 1}), Outcome::Running),
+            (serde_json::json!({}), Outcome::Pending),
+            (
+                serde_json::json!({"conditions": [condition("Complete")], "succeeded": 1}),
+                Outcome::Succeeded,
+            ),
+            // 1.31+: success is marked before `Complete`, while the sidecar still stops.
+            (
+                serde_json::json!({"conditions": [condition("SuccessCriteriaMet")], "terminating": 1}),
+                Outcome::Succeeded,
+            ),
+            (serde_json::json!({"succeeded": 1}), Outcome::Succeeded),
+            (
+                serde_json::json!({"conditions": [{"type": "Failed", "status": "True", "reason": "DeadlineExceeded"}]}),
+                Outcome::Failed,
+            ),
+        ];
+        for (status, expected) in cases {
+            let job = job(status.clone());
+            assert_eq!(classify(None, Some(&job)).outcome, expected, "{status}");
+        }
+    }
+
+    #[test]
+    fn success_is_never_required_to_be_marked_by_success_criteria() {
+        // ≤ 1.30 has only `Complete`.
+        let job = job(serde_json::json!({"conditions": [condition("Complete")]}));
+        assert_eq!(classify(None, Some(&job)).outcome, Outcome::Succeeded);
     }
 }
