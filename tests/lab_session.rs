@@ -555,3 +555,33 @@ fn up_on_an_existing_cluster_skips_install_and_cluster_creation() {
     );
     assert_eq!(world.state_json()["cluster"]["context"], "classroom");
 }
+
+#[test]
+fn up_dry_run_prints_every_command_and_changes_nothing() {
+    let world = World::new(&["kind", "kubectl"]);
+    let output = world.run(&["up", "--dry-run"]);
+    assert_code(&output, 0);
+    let stdout = text(&output.stdout);
+    for expected in [
+        "$ kind create cluster --name sidecar-lab --config",
+        "$ docker pull postgres:17.5-alpine",
+        "$ kind load image-archive",
+        "create --dry-run=server",
+        "apply -f",
+    ] {
+        assert!(stdout.contains(expected), "no `{expected}` in:\n{stdout}");
+    }
+    assert!(
+        !stdout.contains("featureGates"),
+        "1.37's config must not name the gate:\n{stdout}"
+    );
+    // Only reads ran: versions, clusters, sysctl.
+    for call in world.calls() {
+        let read = call.contains("version")
+            || call == "kind get clusters"
+            || call.starts_with("sysctl -n")
+            || call.starts_with("docker info");
+        assert!(read, "`{call}` ran during a dry run");
+    }
+    assert!(!world.home().join(".local/state").exists());
+}

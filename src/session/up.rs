@@ -69,7 +69,8 @@ pub fn up(settings: &Settings, world: &World<'_>) -> anyhow::Result<ExitStatus> 
 
     if existing {
         let phase = Phase::start(printer, &format!("cluster `{}`", resolved.kube.context));
-        let version = runner.run(&resolved.kube.version(), SHORT)?;
+        // A read: it runs even with --dry-run.
+        let version = world.runner.run(&resolved.kube.version(), SHORT)?;
         let Some(minor) = kube::server_minor(&version.stdout).filter(|_| version.success()) else {
             phase.fail("does not answer");
             bail!(
@@ -108,24 +109,24 @@ pub fn up(settings: &Settings, world: &World<'_>) -> anyhow::Result<ExitStatus> 
             .unwrap_or_else(|| settings.place.cluster.to_string());
         let config_path = dir.join(format!("kind-{name}.yaml"));
         let config = render::kind_config_file(release, &settings.place.cluster, GateChoice::Auto)?;
+        let previous = std::fs::read_to_string(&config_path).ok();
         if settings.dry_run {
             printer.out(&format!(
                 "# would write {}:\n{config}",
                 config_path.display()
             ));
         } else {
-            let previous = std::fs::read_to_string(&config_path).ok();
             write_atomically(&config_path, config.as_bytes())?;
             printer.note(&format!(" • kind config: {}", config_path.display()));
-            let up = Up {
-                runner,
-                world,
-                settings,
-                release,
-                dir: &dir,
-            };
-            cluster(&up, &name, &config_path, previous.as_deref(), &config)?;
         }
+        let up = Up {
+            runner,
+            world,
+            settings,
+            release,
+            dir: &dir,
+        };
+        cluster(&up, &name, &config_path, previous.as_deref(), &config)?;
         record.config = Some(config_path);
         record.kubernetes = Some(release.minor.to_string());
     }
