@@ -110,9 +110,12 @@ pub fn step(settings: &StepSettings, world: &World<'_>) -> anyhow::Result<ExitSt
         .as_ref()
         .and_then(|c| c.kubernetes.as_deref())
         .and_then(|k| k.parse::<MinorVersion>().ok());
-    let release = matrix
-        .release(minor.unwrap_or(matrix.default))
-        .unwrap_or(matrix.release_or_default(None)?);
+    // The recorded cluster's minor only changes the manifest's comments; an unknown one
+    // (a shared cluster on 1.38, say) falls back to the default.
+    let release = match minor.and_then(|m| matrix.release(m).ok()) {
+        Some(release) => release,
+        None => matrix.release_or_default(None)?,
+    };
     let session = Session {
         runner: world.runner,
         printer: *world.printer,
