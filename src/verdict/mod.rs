@@ -272,14 +272,8 @@ fn decide(
 /// and finished no earlier than the last app container (or is still stopping).
 /// Timestamps have one-second resolution, so equal times pass.
 fn native_order_holds(timeline: &Timeline, findings: &mut Vec<Finding>) -> bool {
-    let first_app_start = timeline
-        .rows_of(Role::App)
-        .filter_map(|r| r.first_start())
-        .min();
-    let last_app_finish = timeline
-        .rows_of(Role::App)
-        .filter_map(|r| r.last_run().and_then(|run| run.finished))
-        .max();
+    let first_app_start = timeline.first_app_start();
+    let last_app_finish = timeline.last_app_finish();
     let mut holds = true;
     for sidecar in timeline.rows_of(Role::Sidecar) {
         if let (Some(sidecar_start), Some(app_start)) = (sidecar.first_start(), first_app_start) {
@@ -338,10 +332,7 @@ fn pod_findings(pod: &Pod, timeline: &Timeline) -> Vec<Finding> {
             ),
         ));
     }
-    let last_app_finish = timeline
-        .rows_of(Role::App)
-        .filter_map(|r| r.last_run().and_then(|run| run.finished))
-        .max();
+    let last_app_finish = timeline.last_app_finish();
     for c in pod_containers(pod) {
         let Some(container_status) = c.status else {
             continue;

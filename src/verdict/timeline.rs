@@ -93,6 +93,18 @@ impl Timeline {
         self.rows.iter().filter(move |r| r.role == role)
     }
 
+    /// When the first app container started.
+    pub fn first_app_start(&self) -> Option<Timestamp> {
+        self.rows_of(Role::App).filter_map(Row::first_start).min()
+    }
+
+    /// When the last app container finished its latest run.
+    pub fn last_app_finish(&self) -> Option<Timestamp> {
+        self.rows_of(Role::App)
+            .filter_map(|r| r.last_run().and_then(|run| run.finished))
+            .max()
+    }
+
     /// The time axis: from the pod's creation (or the first start) to the latest
     /// observation; `None` when no container has run.
     pub fn span(&self) -> Option<(Timestamp, Timestamp)> {
