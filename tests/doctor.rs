@@ -58,21 +58,7 @@ fn the_report_is_right_for_this_machine_and_quick() {
     let (output, elapsed) = doctor(None);
     let report = report(&output);
     let ids: Vec<&str> = report.iter().filter_map(|c| c["id"].as_str()).collect();
-    for id in [
-        "os-arch",
-        "cpus",
-        "memory",
-        "disk",
-        "docker-cli",
-        "docker-daemon",
-        "cgroup",
-        "inotify-watches",
-        "inotify-instances",
-        "kind",
-        "kubectl",
-        "cluster-name",
-        "proxy",
-    ] {
+    for id in sidecar_lab::doctor::checks::ALWAYS {
         assert!(ids.contains(&id), "no `{id}` in {ids:?}");
     }
     for entry in &report {

@@ -15,6 +15,24 @@ pub struct Target {
     pub cluster_name: String,
 }
 
+/// The ids of the checks every report has, in order; others (`docker-init`, `wsl`,
+/// `docker-rootless`, `docker-image-store`) appear only when they apply.
+pub const ALWAYS: [&str; 13] = [
+    "os-arch",
+    "cpus",
+    "memory",
+    "disk",
+    "docker-cli",
+    "docker-daemon",
+    "cgroup",
+    "inotify-watches",
+    "inotify-instances",
+    "kind",
+    "kubectl",
+    "cluster-name",
+    "proxy",
+];
+
 /// Every check, in a fixed order.
 pub fn all(facts: &Facts, target: &Target) -> Vec<Check> {
     let mut checks = vec![
@@ -439,24 +457,7 @@ mod tests {
         let failing: Vec<_> = checks.iter().filter(|c| c.status != Status::Pass).collect();
         assert!(failing.is_empty(), "{failing:#?}");
         let ids: Vec<_> = checks.iter().map(|c| c.id).collect();
-        assert_eq!(
-            ids,
-            [
-                "os-arch",
-                "cpus",
-                "memory",
-                "disk",
-                "docker-cli",
-                "docker-daemon",
-                "cgroup",
-                "inotify-watches",
-                "inotify-instances",
-                "kind",
-                "kubectl",
-                "cluster-name",
-                "proxy"
-            ]
-        );
+        assert_eq!(ids, ALWAYS);
     }
 
     #[test]

@@ -30,15 +30,23 @@ pub enum Decision {
     TimedOut,
 }
 
-/// Decides from `observed` (oldest first) for a step of `variant`.
+/// Decides from `observed` (oldest first) for a step of `variant`, `now` seconds after
+/// it started: the clock, not the last observation, decides the timeout, so a step whose
+/// observations stop coming still ends.
 pub fn decide(
     variant: Variant,
     hold_seconds: u64,
     timeout_seconds: u64,
+    now: u64,
     observed: &[Observed],
 ) -> Decision {
+    let timed_out = now >= timeout_seconds;
     let Some(last) = observed.last() else {
-        return Decision::Watch;
+        return if timed_out {
+            Decision::TimedOut
+        } else {
+            Decision::Watch
+        };
     };
     let verdict = last.judgement.verdict;
     let held = held_for(observed);
@@ -56,7 +64,7 @@ pub fn decide(
     };
     if decided {
         Decision::Decided
-    } else if last.seconds >= timeout_seconds {
+    } else if timed_out {
         Decision::TimedOut
     } else {
         Decision::Watch
@@ -101,15 +109,47 @@ mod tests {
         }
     }
 
+    /// The clock at the last observation.
+    fn now(observed: &[Observed]) -> u64 {
+        observed.last().map_or(0, |o| o.seconds)
+    }
+
+    #[test]
+    fn no_observation_at_all_still_times_out() {
+        assert_eq!(decide(Variant::Native, 0, 180, 10, &[]), Decision::Watch);
+        assert_eq!(
+            decide(Variant::Native, 0, 180, 180, &[]),
+            Decision::TimedOut
+        );
+    }
+
+    #[test]
+    fn the_clock_ends_a_step_whose_observations_stopped() {
+        let observed = vec![seen(3, Outcome::Running, Verdict::Undecided, false)];
+        assert_eq!(
+            decide(Variant::Native, 0, 180, 200, &observed),
+            Decision::TimedOut
+        );
+    }
+
     #[test]
     fn init_is_decided_only_after_its_outcome_held() {
         let mut observed = vec![seen(0, Outcome::Pending, Verdict::Undecided, false)];
         observed.push(seen(1, Outcome::InitRunning, Verdict::Expected, false));
-        assert_eq!(decide(Variant::Init, 10, 180, &observed), Decision::Watch);
+        assert_eq!(
+            decide(Variant::Init, 10, 180, now(&observed), &observed),
+            Decision::Watch
+        );
         observed.push(seen(6, Outcome::InitRunning, Verdict::Expected, false));
-        assert_eq!(decide(Variant::Init, 10, 180, &observed), Decision::Watch);
+        assert_eq!(
+            decide(Variant::Init, 10, 180, now(&observed), &observed),
+            Decision::Watch
+        );
         observed.push(seen(11, Outcome::InitRunning, Verdict::Expected, false));
-        assert_eq!(decide(Variant::Init, 10, 180, &observed), Decision::Decided);
+        assert_eq!(
+            decide(Variant::Init, 10, 180, now(&observed), &observed),
+            Decision::Decided
+        );
     }
 
     #[test]
@@ -120,20 +160,29 @@ mod tests {
             seen(12, Outcome::SidecarHoldsPod, Verdict::Expected, false),
         ];
         assert_eq!(
-            decide(Variant::Sidecar, 10, 180, &observed),
+            decide(Variant::Sidecar, 10, 180, now(&observed), &observed),
             Decision::Watch
         );
         let mut later = observed;
         later.push(seen(15, Outcome::SidecarHoldsPod, Verdict::Expected, false));
-        assert_eq!(decide(Variant::Sidecar, 10, 180, &later), Decision::Decided);
+        assert_eq!(
+            decide(Variant::Sidecar, 10, 180, now(&later), &later),
+            Decision::Decided
+        );
     }
 
     #[test]
     fn native_waits_for_the_job() {
         let running = vec![seen(3, Outcome::Succeeded, Verdict::Expected, false)];
-        assert_eq!(decide(Variant::Native, 0, 180, &running), Decision::Watch);
+        assert_eq!(
+            decide(Variant::Native, 0, 180, now(&running), &running),
+            Decision::Watch
+        );
         let done = vec![seen(4, Outcome::Succeeded, Verdict::Expected, true)];
-        assert_eq!(decide(Variant::Native, 0, 180, &done), Decision::Decided);
+        assert_eq!(
+            decide(Variant::Native, 0, 180, now(&done), &done),
+            Decision::Decided
+        );
     }
 
     #[test]
@@ -143,7 +192,7 @@ mod tests {
             seen(11, Outcome::InitRunning, Verdict::Unexpected, false),
         ];
         assert_eq!(
-            decide(Variant::Native, 0, 180, &observed),
+            decide(Variant::Native, 0, 180, now(&observed), &observed),
             Decision::Decided
         );
     }
@@ -155,7 +204,7 @@ mod tests {
             seen(181, Outcome::Pending, Verdict::Undecided, false),
         ];
         assert_eq!(
-            decide(Variant::Init, 10, 180, &observed),
+            decide(Variant::Init, 10, 180, now(&observed), &observed),
             Decision::TimedOut
         );
     }

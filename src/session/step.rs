@@ -163,12 +163,11 @@ fn watch(
 ) -> (Ending, Option<Judgement>) {
     let mut all = Dump::default();
     let mut observed: Vec<Observed> = Vec::new();
+    // A failing kubectl is reported when its message changes, not every second.
+    let mut last_problem = String::new();
     loop {
-        if session.interrupted.load(Ordering::SeqCst) {
-            return (Ending::Interrupted, observed.pop().map(|o| o.judgement));
-        }
         let tick = Instant::now();
-        match session.runner.run(observe, KUBECTL_TIMEOUT) {
+        let problem = match session.runner.run(observe, KUBECTL_TIMEOUT) {
             Ok(output) if output.success() => {
                 if let Ok(dump) = dump::parse(output.stdout.as_bytes()) {
                     all.objects.extend(dump.objects);
@@ -182,31 +181,29 @@ fn watch(
                         judgement,
                     });
                 }
+                String::new()
             }
-            Ok(output) => phase.println(&format!(
-                "  (kubectl: {})",
+            Ok(output) => format!(
+                "kubectl: {}",
                 output.stderr.lines().next().unwrap_or("failed")
-            )),
-            Err(error) => phase.println(&format!("  ({error})")),
+            ),
+            Err(error) => error.to_string(),
+        };
+        if !problem.is_empty() && problem != last_problem {
+            phase.println(&format!("  ({problem})"));
         }
+        last_problem = problem;
         if session.interrupted.load(Ordering::SeqCst) {
             return (Ending::Interrupted, observed.pop().map(|o| o.judgement));
         }
-        let seconds = started.elapsed().as_secs();
-        if observed.is_empty() && seconds >= step.timeout_seconds {
-            return (Ending::TimedOut, None);
-        }
-        // The clock decides the timeout even when observations stop coming.
-        let mut decision = decide(
+        let now = started.elapsed().as_secs();
+        match decide(
             step.variant,
             step.hold_seconds,
             step.timeout_seconds,
+            now,
             &observed,
-        );
-        if decision == Decision::Watch && seconds >= step.timeout_seconds {
-            decision = Decision::TimedOut;
-        }
-        match decision {
+        ) {
             Decision::Watch => {}
             Decision::Decided => {
                 let judgement = observed.pop().map(|o| o.judgement);
