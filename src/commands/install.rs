@@ -68,6 +68,7 @@ pub fn install(settings: &Settings, world: &World<'_>) -> anyhow::Result<ExitSta
         tools: tools.clone(),
         kind,
         kubectl,
+        kubectl_for: settings.kubectl_version.is_none().then_some(release.minor),
         bin_dir: bin_dir.clone(),
         mirror,
         docker_source: settings.docker_source,

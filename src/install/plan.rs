@@ -10,7 +10,7 @@ use crate::install::docker::{self, DockerHost, DockerPlan, DockerSource};
 use crate::install::urls::{self, Mirror};
 use crate::matrix::{KubernetesRelease, VersionMatrix};
 use crate::platform::Platform;
-use crate::version::ReleaseVersion;
+use crate::version::{MinorVersion, ReleaseVersion};
 
 /// What the user asked for, resolved against the version matrix.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -18,6 +18,9 @@ pub struct Request {
     pub tools: Vec<Tool>,
     pub kind: ReleaseVersion,
     pub kubectl: ReleaseVersion,
+    /// The cluster's minor when any kubectl within the supported skew of it will do (the
+    /// user named no kubectl version): such a kubectl is kept, not shadowed by a download.
+    pub kubectl_for: Option<MinorVersion>,
     pub bin_dir: PathBuf,
     pub mirror: Option<Mirror>,
     pub docker_source: DockerSource,
@@ -129,15 +132,24 @@ pub fn plan(
                 ".sha256sum",
                 pinned_kind(matrix, request.kind, platform),
             ),
-            Tool::Kubectl => binary(
-                tool,
-                request.kubectl,
-                installed.kubectl.as_ref(),
-                &request.bin_dir,
-                urls::kubectl(request.kubectl, platform, request.mirror.as_ref()),
-                ".sha256",
-                pinned_kubectl(matrix, request.kubectl, platform),
-            ),
+            Tool::Kubectl => match within_skew(installed.kubectl.as_ref(), request.kubectl_for) {
+                Some((found, version, minor)) => Action::Fine {
+                    tool,
+                    detail: format!(
+                        "{version} at {} (within one minor of Kubernetes {minor})",
+                        found.path.display()
+                    ),
+                },
+                None => binary(
+                    tool,
+                    request.kubectl,
+                    installed.kubectl.as_ref(),
+                    &request.bin_dir,
+                    urls::kubectl(request.kubectl, platform, request.mirror.as_ref()),
+                    ".sha256",
+                    pinned_kubectl(matrix, request.kubectl, platform),
+                ),
+            },
         };
         if let (Action::Download(download), Some(found)) = (&action, found_of(tool, installed)) {
             if found.path != download.destination {
@@ -152,6 +164,17 @@ pub fn plan(
         actions.push(action);
     }
     Plan { actions, notes }
+}
+
+/// A kubectl that kubectl's version skew policy allows with the cluster's minor (±1).
+fn within_skew(
+    found: Option<&Found>,
+    cluster: Option<MinorVersion>,
+) -> Option<(&Found, ReleaseVersion, MinorVersion)> {
+    let (found, cluster) = (found?, cluster?);
+    let version = found.version?;
+    let skew = i64::from(version.minor) - i64::from(cluster.minor);
+    (version.major == cluster.major && skew.abs() <= 1).then_some((found, version, cluster))
 }
 
 fn found_of(tool: Tool, installed: &Installed) -> Option<&Found> {
@@ -227,6 +250,7 @@ mod tests {
             tools: Tool::ALL.to_vec(),
             kind: v(kind),
             kubectl: v(kubectl),
+            kubectl_for: None,
             bin_dir: PathBuf::from("/home/learner/.local/bin"),
             mirror: None,
             docker_source: DockerSource::Distribution,
@@ -351,6 +375,41 @@ mod tests {
             plan.notes[0].contains("/usr/local/bin/kubectl")
                 && plan.notes[0].contains("comes first on PATH")
         );
+    }
+
+    #[test]
+    fn a_kubectl_within_one_minor_of_the_cluster_is_kept() {
+        let with = |version: &str| Installed {
+            kubectl: Some(Found {
+                path: "/usr/local/bin/kubectl".into(),
+                version: Some(v(version)),
+            }),
+            ..nothing()
+        };
+        let mut request = request("v0.33.0", "v1.37.0");
+        request.tools = vec![Tool::Kubectl];
+        request.kubectl_for = Some(MinorVersion::new(1, 37));
+        for kept in ["v1.36.4", "v1.37.1", "v1.38.0"] {
+            let plan = run(&request, &with(kept));
+            assert!(plan.is_noop() && plan.notes.is_empty(), "{kept}: {plan:?}");
+            let Action::Fine { detail, .. } = &plan.actions[0] else {
+                panic!("{plan:?}")
+            };
+            assert!(
+                detail.contains("within one minor of Kubernetes 1.37"),
+                "{detail}"
+            );
+        }
+        for replaced in ["v1.35.8", "v1.39.0", "v2.37.0"] {
+            let plan = run(&request, &with(replaced));
+            assert!(
+                matches!(&plan.actions[..], [Action::Download(_)]),
+                "{replaced}: {plan:?}"
+            );
+        }
+        // A version the user named is installed as named.
+        request.kubectl_for = None;
+        assert!(!run(&request, &with("v1.37.1")).is_noop());
     }
 
     #[test]

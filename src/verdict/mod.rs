@@ -152,6 +152,7 @@ pub fn judge(dump: &Dump, variant: Option<Variant>) -> Judgement {
             spec,
             labelled,
             have_pod: pod.is_some(),
+            sent_native: job.and_then(applied_native),
         };
         decide(variant, &facts, &timeline, &mut findings)
     });
@@ -181,6 +182,29 @@ struct Facts<'a> {
     /// The variant the lab labelled the objects with.
     labelled: Option<Variant>,
     have_pod: bool,
+    /// Whether the manifest `kubectl apply` sent had an init container with
+    /// `restartPolicy: Always` (from the Job's last-applied-configuration), when known.
+    sent_native: Option<bool>,
+}
+
+/// The annotation where `kubectl apply` keeps the manifest it sent.
+const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration";
+
+/// Whether the manifest applied for `job` had a native sidecar. The API server drops
+/// `restartPolicy` only when the gate is off, so a field in the sent manifest that is
+/// missing from the stored Job tells a gate that is off from a manifest without it.
+fn applied_native(job: &Job) -> Option<bool> {
+    let sent = job.metadata.annotations.as_ref()?.get(LAST_APPLIED)?;
+    let sent: serde_json::Value = serde_json::from_str(sent).ok()?;
+    let init = sent.pointer("/spec/template/spec/initContainers");
+    Some(
+        init.and_then(serde_json::Value::as_array)
+            .is_some_and(|containers| {
+                containers.iter().any(|c| {
+                    c.get("restartPolicy").and_then(serde_json::Value::as_str) == Some("Always")
+                })
+            }),
+    )
 }
 
 /// The verdict for `variant`; adds the findings that explain it.
@@ -196,6 +220,7 @@ fn decide(
         spec,
         labelled,
         have_pod,
+        sent_native,
     } = *facts;
     if let Some(labelled) = labelled.filter(|l| *l != variant) {
         findings.push(Finding::problem(
@@ -206,6 +231,15 @@ fn decide(
     }
     let layout = spec.map(layout);
     let expected_layout = expected_layout(variant);
+    if variant == Variant::Native && layout == Some(Layout::Init) && sent_native == Some(false) {
+        findings.push(Finding::problem(
+            code::VARIANT_MISMATCH,
+            format!(
+                "the manifest that was applied has no init container with `restartPolicy: Always` (the Job's {LAST_APPLIED} annotation): postgres is a plain init container, as in the `init` variant"
+            ),
+        ));
+        return Verdict::Unexpected;
+    }
     if variant == Variant::Native && layout == Some(Layout::Init) {
         findings.push(Finding::problem(
             code::GATE_OFF,

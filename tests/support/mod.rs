@@ -3,6 +3,7 @@
 #![allow(dead_code)] // each test binary uses a different part
 
 pub mod http_server;
+pub mod sim;
 
 use sha2::{Digest, Sha256};
 

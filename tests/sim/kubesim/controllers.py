@@ -1,0 +1,314 @@
+"""The control plane's loops: the event recorder, the scheduler and the Job controller.
+
+Sources: the scheduler's fit uses the sidecar-aware effective request
+(k8s.io/component-helpers/resource PodRequests: max(max InitContainerUse(i),
+sum(sidecars) + sum(containers)), sidecar-facts §4) and reports
+"0/1 nodes are available: 1 Insufficient cpu. preemption: ..." (wave2-facts §4.3).
+The Job controller (pkg/controller/job): pods from the template with the job-name and
+controller-uid labels and a controlling ownerReference; backoffLimit;
+activeDeadlineSeconds (reason DeadlineExceeded, "Job was active longer than specified
+deadline"); from 1.31 SuccessCriteriaMet / FailureTarget first, then Complete / Failed
+once no pod is terminating (reason CompletionsReached, "Reached expected number of
+succeeded pods"; sidecar-facts §3).
+"""
+
+import copy
+import uuid
+
+from . import versions
+from .clock import stamp
+
+
+def cpu_milli(value):
+    if value is None:
+        return 0
+    text = str(value)
+    if text.endswith("m"):
+        return int(float(text[:-1]))
+    return int(float(text) * 1000)
+
+
+def effective_cpu(spec, sidecars_enabled=True):
+    """The pod's effective CPU request in millicores (KEP-753 formula)."""
+    def req(c):
+        return cpu_milli((c.get("resources") or {}).get("requests", {}).get("cpu"))
+
+    apps = sum(req(c) for c in spec.get("containers") or [])
+    init_use, sidecar_sum = 0, 0
+    for c in spec.get("initContainers") or []:
+        if sidecars_enabled and c.get("restartPolicy") == "Always":
+            sidecar_sum += req(c)
+            init_use = max(init_use, sidecar_sum)
+        else:
+            init_use = max(init_use, sidecar_sum + req(c))
+    return max(init_use, sidecar_sum + apps)
+
+
+class Events:
+    """core/v1 Events, deduplicated by object, reason and message as the recorder does."""
+
+    def __init__(self, cluster):
+        self.cluster = cluster
+
+    def record(self, obj, kind, reason, message, field_path=None, component="kubelet"):
+        store = self.cluster.store
+        meta = obj["metadata"]
+        namespace = meta.get("namespace") or "default"
+        now = stamp(self.cluster.clock.now())
+        with store.lock:
+            for event in store.items("events", namespace):
+                involved = event["involvedObject"]
+                if (involved.get("uid") == meta.get("uid") and event["reason"] == reason
+                        and event["message"] == message and involved.get("fieldPath") == field_path):
+                    updated = copy.deepcopy(event)
+                    updated["count"] = event.get("count", 1) + 1
+                    updated["lastTimestamp"] = now
+                    store.replace("events", namespace, event["metadata"]["name"], updated, internal=True)
+                    return
+            involved = {
+                "apiVersion": obj.get("apiVersion", "v1"),
+                "kind": obj.get("kind", "Pod"),
+                "name": meta["name"],
+                "namespace": namespace,
+                "resourceVersion": meta.get("resourceVersion", ""),
+                "uid": meta.get("uid", ""),
+            }
+            if field_path:
+                involved["fieldPath"] = field_path
+            host = self.cluster.node_name if component == "kubelet" else None
+            event = {
+                "apiVersion": "v1",
+                "kind": "Event",
+                "metadata": {"name": f"{meta['name']}.{uuid.uuid4().hex[:16]}", "namespace": namespace},
+                "involvedObject": involved,
+                "reason": reason,
+                "message": message,
+                "source": {"component": component, **({"host": host} if host else {})},
+                "firstTimestamp": now,
+                "lastTimestamp": now,
+                "count": 1,
+                "type": kind,
+                "eventTime": None,
+                "reportingComponent": component,
+                "reportingInstance": host or "",
+            }
+            store.create("events", namespace, event, internal=True)
+
+
+class Scheduler:
+    def __init__(self, cluster):
+        self.cluster = cluster
+        self.reported = set()
+
+    def tick(self, now):
+        cluster = self.cluster
+        store = cluster.store
+        node = store.find("nodes", "", cluster.node_name)
+        if node is None or not cluster.node_ready(now):
+            return
+        sidecars = cluster.gates.get("SidecarContainers", True)
+        allocatable = cpu_milli(node["status"]["allocatable"]["cpu"])
+        for pod in store.items("pods"):
+            if pod["spec"].get("nodeName") or pod["metadata"].get("deletionTimestamp"):
+                continue
+            used = sum(
+                effective_cpu(p["spec"], sidecars) for p in store.items("pods")
+                if p["spec"].get("nodeName") == cluster.node_name
+                and p.get("status", {}).get("phase") not in ("Succeeded", "Failed")
+            )
+            need = effective_cpu(pod["spec"], sidecars)
+            if used + need > allocatable:
+                self._unschedulable(pod, need > allocatable)
+                continue
+            bound = copy.deepcopy(pod)
+            bound["spec"]["nodeName"] = cluster.node_name
+            store.replace("pods", pod["metadata"]["namespace"], pod["metadata"]["name"], bound, internal=True)
+            status = copy.deepcopy(bound.get("status", {}))
+            status["conditions"] = [{
+                "lastProbeTime": None,
+                "lastTransitionTime": stamp(now),
+                "status": "True",
+                "type": "PodScheduled",
+            }]
+            store.set_status("pods", pod["metadata"]["namespace"], pod["metadata"]["name"], status)
+            cluster.events.record(bound, "Normal", "Scheduled",
+                                  f"Successfully assigned {pod['metadata']['namespace']}/"
+                                  f"{pod['metadata']['name']} to {cluster.node_name}",
+                                  component="default-scheduler")
+
+    def _unschedulable(self, pod, never):
+        uid = pod["metadata"]["uid"]
+        tail = ("1 Preemption is not helpful for scheduling." if never
+                else "1 No preemption victims found for incoming pod.")
+        message = (f"0/1 nodes are available: 1 Insufficient cpu. preemption: 0/1 nodes are "
+                   f"available: {tail}")
+        if uid not in self.reported:
+            self.reported.add(uid)
+            status = copy.deepcopy(pod.get("status", {}))
+            status["phase"] = "Pending"
+            status["conditions"] = [{
+                "lastProbeTime": None,
+                "lastTransitionTime": stamp(self.cluster.clock.now()),
+                "message": message,
+                "reason": "Unschedulable",
+                "status": "False",
+                "type": "PodScheduled",
+            }]
+            self.cluster.store.set_status("pods", pod["metadata"]["namespace"], pod["metadata"]["name"], status)
+            self.cluster.events.record(pod, "Warning", "FailedScheduling", message,
+                                       component="default-scheduler")
+
+
+def _condition(kind, now, reason=None, message=None):
+    condition = {
+        "lastProbeTime": stamp(now),
+        "lastTransitionTime": stamp(now),
+        "status": "True",
+        "type": kind,
+    }
+    if reason:
+        condition["reason"] = reason
+    if message:
+        condition["message"] = message
+    return condition
+
+
+class JobController:
+    def __init__(self, cluster):
+        self.cluster = cluster
+        self.counted = {}  # job uid -> {pod uid: phase}
+        self.next_pod_at = {}
+
+    def tick(self, now):
+        store = self.cluster.store
+        for job in store.items("jobs"):
+            self._sync(job, now)
+
+    def _sync(self, job, now):
+        cluster = self.cluster
+        minor = cluster.minor
+        store = cluster.store
+        meta, spec = job["metadata"], job["spec"]
+        uid = meta["uid"]
+        status = copy.deepcopy(job.get("status") or {})
+        conditions = status.get("conditions", [])
+        finished = any(c["type"] in ("Complete", "Failed") and c["status"] == "True" for c in conditions)
+        pods = store.dependents(job)
+        counted = self.counted.setdefault(uid, {})
+        for pod in pods:
+            phase = pod.get("status", {}).get("phase")
+            if phase in ("Succeeded", "Failed") and pod["metadata"]["uid"] not in counted:
+                counted[pod["metadata"]["uid"]] = phase
+        succeeded = sum(1 for p in counted.values() if p == "Succeeded")
+        failed = sum(1 for p in counted.values() if p == "Failed")
+        live = [p for p in pods if p.get("status", {}).get("phase") not in ("Succeeded", "Failed")]
+        active = [p for p in live if not p["metadata"].get("deletionTimestamp")]
+        terminating = [p for p in live if p["metadata"].get("deletionTimestamp")]
+        ready = sum(
+            1 for p in active
+            if any(c["type"] == "Ready" and c["status"] == "True" for c in p.get("status", {}).get("conditions", []))
+        )
+        if "startTime" not in status and not spec.get("suspend"):
+            status["startTime"] = stamp(now)
+        target = [c for c in conditions if c["type"] in ("SuccessCriteriaMet", "FailureTarget")]
+        if not finished and not meta.get("deletionTimestamp"):
+            completions = spec.get("completions", 1)
+            deadline = spec.get("activeDeadlineSeconds")
+            started = status.get("startTime")
+            from .clock import parse_stamp
+            if not target and succeeded >= completions:
+                target = [_condition("SuccessCriteriaMet", now, "CompletionsReached",
+                                     "Reached expected number of succeeded pods")]
+                cluster.events.record(job, "Normal", "Completed", "Job completed",
+                                      component="job-controller")
+            elif not target and failed > spec.get("backoffLimit", 6):
+                target = [_condition("FailureTarget", now, "BackoffLimitExceeded",
+                                     "Job has reached the specified backoff limit")]
+                cluster.events.record(job, "Warning", "BackoffLimitExceeded",
+                                      "Job has reached the specified backoff limit",
+                                      component="job-controller")
+            elif not target and deadline and started and now >= parse_stamp(started) + deadline:
+                target = [_condition("FailureTarget", now, "DeadlineExceeded",
+                                     "Job was active longer than specified deadline")]
+                cluster.events.record(job, "Warning", "DeadlineExceeded",
+                                      "Job was active longer than specified deadline",
+                                      component="job-controller")
+            if target and target[0]["type"] == "FailureTarget":
+                for pod in active:
+                    store.delete("pods", pod["metadata"]["namespace"], pod["metadata"]["name"], internal=True)
+                    cluster.events.record(job, "Normal", "SuccessfulDelete",
+                                          f"Deleted pod: {pod['metadata']['name']}",
+                                          component="job-controller")
+                terminating += active
+                active = []
+            if not target and not active and not terminating and not spec.get("suspend"):
+                if now >= self.next_pod_at.get(uid, 0):
+                    self._create_pod(job)
+                    # A failed pod is replaced after the Job's back-off (10 s doubling).
+                    self.next_pod_at[uid] = now + (10 * (2 ** failed) if failed else 0)
+                    pods = store.dependents(job)
+                    active = [p for p in pods if p.get("status", {}).get("phase") not in ("Succeeded", "Failed")]
+            if target and not terminating:
+                final = target[0]
+                kind = "Complete" if final["type"] == "SuccessCriteriaMet" else "Failed"
+                closing = _condition(kind, now, final.get("reason"), final.get("message"))
+                if minor < 31 and kind == "Complete":
+                    closing.pop("reason", None)
+                    closing.pop("message", None)
+                conditions = [c for c in conditions if c["type"] not in ("SuccessCriteriaMet", "FailureTarget")]
+                if versions.job_success_policy_conditions(minor):
+                    conditions.append(final)
+                conditions.append(closing)
+                if kind == "Complete":
+                    status["completionTime"] = stamp(now)
+            elif target and versions.job_success_policy_conditions(minor):
+                conditions = [c for c in conditions if c["type"] not in ("SuccessCriteriaMet", "FailureTarget")] + target
+        if conditions:
+            status["conditions"] = conditions
+        status["uncountedTerminatedPods"] = {}
+        for field, value in (("active", len(active)), ("succeeded", succeeded), ("failed", failed)):
+            if value:
+                status[field] = value
+            else:
+                status.pop(field, None)
+        status["ready"] = ready
+        if versions.job_status_terminating(minor):
+            status["terminating"] = len(terminating)
+        store.set_status("jobs", meta["namespace"], meta["name"], status)
+
+    def _create_pod(self, job):
+        cluster = self.cluster
+        template = copy.deepcopy(job["spec"]["template"])
+        meta = template.get("metadata", {})
+        pod = {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {
+                "generateName": job["metadata"]["name"] + "-",
+                "labels": meta.get("labels", {}),
+                "annotations": meta.get("annotations", {}),
+                "ownerReferences": [{
+                    "apiVersion": "batch/v1",
+                    "blockOwnerDeletion": True,
+                    "controller": True,
+                    "kind": "Job",
+                    "name": job["metadata"]["name"],
+                    "uid": job["metadata"]["uid"],
+                }],
+            },
+            "spec": template["spec"],
+        }
+        if not pod["metadata"]["annotations"]:
+            del pod["metadata"]["annotations"]
+        spec = pod["spec"]
+        spec.setdefault("serviceAccountName", "default")
+        spec.setdefault("serviceAccount", "default")
+        spec.setdefault("tolerations", [
+            {"effect": "NoExecute", "key": "node.kubernetes.io/not-ready", "operator": "Exists",
+             "tolerationSeconds": 300},
+            {"effect": "NoExecute", "key": "node.kubernetes.io/unreachable", "operator": "Exists",
+             "tolerationSeconds": 300},
+        ])
+        created = cluster.store.create("pods", job["metadata"]["namespace"], pod, internal=True)
+        cluster.events.record(job, "Normal", "SuccessfulCreate",
+                              f"Created pod: {created['metadata']['name']}", component="job-controller")

@@ -1,0 +1,734 @@
+//! The simulated cluster is as strict as a real one: the real kubectl gets the real error
+//! shapes (AlreadyExists, NotFound, Forbidden, Invalid, strict decoding), dry runs are
+//! checked like creates, the kind stand-in refuses what kind refuses, and the kubelet
+//! model runs the lab's three variants as sidecar-facts.md describes, on every minor
+//! from 1.28 to 1.37. A mutation self-test runs the Job as learners get it wrong and
+//! checks that `sidecar-lab check` judges each one `unexpected` with the right finding.
+
+mod support;
+
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+use support::sim::Sim;
+
+/// A simulator with one kind cluster `lab`, made by the kind stand-in from the config
+/// sidecar-lab renders for `minor`, with the lab's image on its node.
+struct Lab {
+    root: tempfile::TempDir,
+    sim: Sim,
+}
+
+impl Lab {
+    fn new(minor: &str) -> Self {
+        Self::with_gate(minor, "auto")
+    }
+
+    fn with_gate(minor: &str, gate: &str) -> Self {
+        let root = tempfile::tempdir().expect("temp dir");
+        let sim = Sim::start(root.path(), 2.0);
+        let lab = Self { root, sim };
+        std::fs::create_dir_all(lab.home()).expect("home");
+        let config = lab.sidecar_lab(&[
+            "render",
+            "config",
+            "-k",
+            minor,
+            "--name",
+            "lab",
+            "--sidecar-gate",
+            gate,
+        ]);
+        assert_ok(&config);
+        let path = lab.file("kind.yaml", &text(&config.stdout));
+        assert_ok(&lab.tool("kind", &["create", "cluster", "--config", &path]));
+        lab.sim.control(
+            "POST",
+            "/clusters/lab/images",
+            json!({"images": ["postgres:17.5-alpine"]}),
+        );
+        lab
+    }
+
+    fn home(&self) -> PathBuf {
+        self.root.path().join("home")
+    }
+
+    fn file(&self, name: &str, contents: &str) -> String {
+        let path = self.root.path().join(name);
+        std::fs::write(&path, contents).expect("write");
+        path.display().to_string()
+    }
+
+    fn env(&self, command: &mut Command) {
+        command
+            .env_clear()
+            .env("HOME", self.home())
+            .env("PATH", format!("{}:/usr/bin:/bin", self.sim.bin.display()))
+            .env("NO_COLOR", "1")
+            .envs(self.sim.env())
+            .stdin(Stdio::null());
+    }
+
+    fn tool(&self, name: &str, args: &[&str]) -> Output {
+        let mut command = Command::new(self.sim.bin.join(name));
+        command.args(args);
+        self.env(&mut command);
+        command.output().expect("runs")
+    }
+
+    fn kubectl(&self, args: &[&str]) -> Output {
+        self.tool("kubectl", args)
+    }
+
+    fn sidecar_lab(&self, args: &[&str]) -> Output {
+        let mut command = Command::new(assert_cmd::cargo::cargo_bin("sidecar-lab"));
+        command.args(args);
+        self.env(&mut command);
+        command.output().expect("runs")
+    }
+
+    /// The lab's Job for `variant` on `minor`, as sidecar-lab renders it.
+    fn job(&self, variant: &str, minor: &str) -> String {
+        let output = self.sidecar_lab(&["render", "job", "--variant", variant, "-k", minor]);
+        assert_ok(&output);
+        text(&output.stdout)
+    }
+
+    fn namespace(&self, name: &str) {
+        assert_ok(&self.kubectl(&["create", "namespace", name]));
+    }
+
+    fn apply(&self, namespace: &str, manifest: &str) -> Output {
+        let path = self.file(&format!("{namespace}.yaml"), manifest);
+        self.kubectl(&["-n", namespace, "apply", "-f", &path])
+    }
+
+    /// Watches the namespace's Job and pods with `sidecar-lab check` until the verdict is
+    /// decided and has held for `hold` (a finished Job decides at once).
+    fn judge(&self, namespace: &str, variant: &str, hold: Duration) -> Value {
+        let start = Instant::now();
+        let mut last: Option<(Value, Instant)> = None;
+        loop {
+            let dump = self.kubectl(&["-n", namespace, "get", "jobs,pods", "-o", "json"]);
+            assert_ok(&dump);
+            let path = self.file(&format!("{namespace}-dump.json"), &text(&dump.stdout));
+            let check =
+                self.sidecar_lab(&["check", "--variant", variant, "--from", &path, "-o", "json"]);
+            let report: Value = serde_json::from_slice(&check.stdout).expect("check prints JSON");
+            let key = json!([report["verdict"], report["outcome"]]);
+            let finished =
+                ["succeeded", "failed"].contains(&report["outcome"].as_str().unwrap_or(""));
+            if report["verdict"] != "undecided" {
+                if finished {
+                    return report;
+                }
+                match &last {
+                    Some((seen, since)) if *seen == key && since.elapsed() >= hold => {
+                        return report;
+                    }
+                    Some((seen, _)) if *seen == key => {}
+                    _ => last = Some((key, Instant::now())),
+                }
+            } else {
+                last = None;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(60),
+                "undecided after 60 s: {report:#}"
+            );
+            std::thread::sleep(Duration::from_millis(400));
+        }
+    }
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn assert_ok(output: &Output) {
+    assert!(
+        output.status.success(),
+        "stdout:\n{}\nstderr:\n{}",
+        text(&output.stdout),
+        text(&output.stderr)
+    );
+}
+
+fn codes(report: &Value) -> Vec<String> {
+    report["findings"]
+        .as_array()
+        .map(|f| {
+            f.iter()
+                .filter_map(|f| f["code"].as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+const HOLD: Duration = Duration::from_secs(3);
+
+/// The three correct variants on `minor`: each judged `expected`, with the facts of that
+/// minor visible to kubectl.
+fn three_variants_are_expected(minor: &str) {
+    let lab = Lab::new(minor);
+    let version = lab.kubectl(&["version", "-o", "json"]);
+    let version: Value = serde_json::from_slice(&version.stdout).expect("version JSON");
+    assert!(
+        version["serverVersion"]["gitVersion"]
+            .as_str()
+            .unwrap_or("")
+            .starts_with(&format!("v{minor}.")),
+        "{version:#}"
+    );
+    for variant in ["init", "sidecar", "native"] {
+        lab.namespace(variant);
+        assert_ok(&lab.apply(variant, &lab.job(variant, minor)));
+    }
+    for variant in ["native", "init", "sidecar"] {
+        let report = lab.judge(variant, variant, HOLD);
+        assert_eq!(
+            report["verdict"], "expected",
+            "{minor} {variant}: {report:#}"
+        );
+    }
+    // What kubectl shows a learner (server-side printing).
+    let pods = text(&lab.kubectl(&["get", "pods", "-A"]).stdout);
+    for (namespace, ready, status) in [
+        ("init", "0/1", "Init:0/1"),
+        ("sidecar", "1/2", "NotReady"),
+        ("native", "0/2", "Completed"),
+    ] {
+        let row = pods
+            .lines()
+            .find(|l| l.starts_with(namespace))
+            .unwrap_or_else(|| panic!("{pods}"));
+        assert!(
+            row.contains(ready) && row.contains(status),
+            "{minor}: {row}"
+        );
+    }
+    // The Job's conditions as this minor writes them.
+    let job: Value = serde_json::from_slice(
+        &lab.kubectl(&["-n", "native", "get", "job", "cy-job-native", "-o", "json"])
+            .stdout,
+    )
+    .expect("job JSON");
+    let kinds: Vec<&str> = job["status"]["conditions"]
+        .as_array()
+        .expect("conditions")
+        .iter()
+        .filter_map(|c| c["type"].as_str())
+        .collect();
+    let newer = minor
+        .trim_start_matches("1.")
+        .parse::<u32>()
+        .expect("minor")
+        >= 31;
+    assert_eq!(
+        kinds,
+        if newer {
+            vec!["SuccessCriteriaMet", "Complete"]
+        } else {
+            vec!["Complete"]
+        },
+        "{minor}"
+    );
+    // The pod: sidecar stopped after main (from 1.29), cleanly; PodReadyToStartContainers from 1.29.
+    let pod: Value = serde_json::from_slice(
+        &lab.kubectl(&["-n", "native", "get", "pods", "-o", "json"])
+            .stdout,
+    )
+    .expect("pod JSON");
+    let pod = &pod["items"][0];
+    let sidecar = &pod["status"]["initContainerStatuses"][0]["state"]["terminated"];
+    let main = &pod["status"]["containerStatuses"][0]["state"]["terminated"];
+    assert_eq!(
+        sidecar["exitCode"], 0,
+        "postgres stops cleanly on SIGINT: {pod:#}"
+    );
+    assert!(
+        sidecar["finishedAt"].as_str() >= main["finishedAt"].as_str(),
+        "{pod:#}"
+    );
+    let ready_to_start = pod["status"]["conditions"]
+        .as_array()
+        .expect("conditions")
+        .iter()
+        .any(|c| c["type"] == "PodReadyToStartContainers");
+    assert_eq!(ready_to_start, minor != "1.28", "{minor}");
+}
+
+#[test]
+fn the_three_variants_on_1_28_with_the_gate_on() {
+    three_variants_are_expected("1.28");
+}
+
+#[test]
+fn the_three_variants_on_1_29() {
+    three_variants_are_expected("1.29");
+}
+
+#[test]
+fn the_three_variants_on_1_30() {
+    three_variants_are_expected("1.30");
+}
+
+#[test]
+fn the_three_variants_on_1_31() {
+    three_variants_are_expected("1.31");
+}
+
+#[test]
+fn the_three_variants_on_1_32() {
+    three_variants_are_expected("1.32");
+}
+
+#[test]
+fn the_three_variants_on_1_33() {
+    three_variants_are_expected("1.33");
+}
+
+#[test]
+fn the_three_variants_on_1_34() {
+    three_variants_are_expected("1.34");
+}
+
+#[test]
+fn the_three_variants_on_1_35() {
+    three_variants_are_expected("1.35");
+}
+
+#[test]
+fn the_three_variants_on_1_36() {
+    three_variants_are_expected("1.36");
+}
+
+#[test]
+fn the_three_variants_on_1_37() {
+    three_variants_are_expected("1.37");
+}
+
+// ---- The mutation self-test: the Job as learners get it wrong.
+
+fn native(lab: &Lab, minor: &str) -> String {
+    lab.job("native", minor)
+}
+
+#[test]
+fn mutations_of_the_lab_job_are_judged_unexpected_with_the_right_finding() {
+    let minor = "1.37";
+    let lab = Lab::new(minor);
+    let native_job = native(&lab, minor);
+    let cases: Vec<(&str, &str, String, &str)> = vec![
+        // native without `restartPolicy: Always`: postgres is a plain init container again.
+        (
+            "no-restart-policy",
+            "native",
+            native_job.replace("        restartPolicy: Always\n", ""),
+            "variant-mismatch",
+        ),
+        // the init variant with postgres as a regular container: the sidecar layout.
+        (
+            "init-as-regular",
+            "init",
+            lab.job("sidecar", minor)
+                .replace("sidecar-lab/variant: sidecar", "sidecar-lab/variant: init")
+                .replace("cy-job-sidecar", "cy-job-init"),
+            "variant-mismatch",
+        ),
+        // a wrong image tag: no registry has it.
+        (
+            "wrong-tag",
+            "native",
+            native_job.replace("postgres:17.5-alpine", "postgres:17.5-alpin"),
+            "image-pull-failed",
+        ),
+        // main exits 1.
+        (
+            "main-fails",
+            "native",
+            native_job.replace(
+                "        - |\n          set -eu\n",
+                "        - |\n          exit 1\n          set -eu\n",
+            ),
+            "app-container-failed",
+        ),
+    ];
+    for (namespace, _, manifest, _) in &cases {
+        lab.namespace(namespace);
+        assert_ok(&lab.apply(namespace, manifest));
+    }
+    for (namespace, variant, _, finding) in &cases {
+        let report = lab.judge(namespace, variant, HOLD);
+        assert_eq!(report["verdict"], "unexpected", "{namespace}: {report:#}");
+        assert!(
+            codes(&report).iter().any(|c| c == finding),
+            "{namespace}: want {finding}: {report:#}"
+        );
+    }
+}
+
+#[test]
+fn restart_policy_on_a_regular_container_is_refused_before_1_35() {
+    let lab = Lab::new("1.34");
+    lab.namespace("learner");
+    let manifest = lab.job("sidecar", "1.34").replace(
+        "      - name: postgres\n        image:",
+        "      - name: postgres\n        restartPolicy: Always\n        image:",
+    );
+    let output = lab.apply("learner", &manifest);
+    assert!(!output.status.success());
+    assert!(
+        text(&output.stderr).contains(
+            "The Job \"cy-job-sidecar\" is invalid: spec.template.spec.containers[1].restartPolicy: Forbidden: may not be set for non-init containers"
+        ),
+        "{}",
+        text(&output.stderr)
+    );
+}
+
+#[test]
+fn restart_policy_on_a_regular_container_is_accepted_from_1_35_and_still_hangs() {
+    let lab = Lab::new("1.35");
+    lab.namespace("learner");
+    let manifest = lab.job("sidecar", "1.35").replace(
+        "      - name: postgres\n        image:",
+        "      - name: postgres\n        restartPolicy: Always\n        image:",
+    );
+    assert_ok(&lab.apply("learner", &manifest));
+    // The learner meant a native sidecar: the Job hangs, as the sidecar variant does.
+    let report = lab.judge("learner", "native", HOLD);
+    assert_eq!(report["verdict"], "unexpected", "{report:#}");
+    assert_eq!(report["outcome"], "sidecar-holds-pod", "{report:#}");
+}
+
+// ---- Negative controls: the real kubectl's own error text.
+
+#[test]
+fn kubectl_prints_its_real_errors() {
+    let lab = Lab::new("1.37");
+    let job = lab.file("job.yaml", &lab.job("native", "1.37"));
+    assert_ok(&lab.kubectl(&["create", "-f", &job]));
+    let again = lab.kubectl(&["create", "-f", &job]);
+    assert_eq!(
+        text(&again.stderr).trim(),
+        format!(
+            "Error from server (AlreadyExists): error when creating \"{job}\": jobs.batch \"cy-job-native\" already exists"
+        )
+    );
+    let missing = lab.kubectl(&["get", "job", "nope"]);
+    assert_eq!(
+        text(&missing.stderr).trim(),
+        "Error from server (NotFound): jobs.batch \"nope\" not found"
+    );
+    let no_namespace = lab.kubectl(&["-n", "nowhere", "create", "-f", &job]);
+    assert_eq!(
+        text(&no_namespace.stderr).trim(),
+        format!(
+            "Error from server (NotFound): error when creating \"{job}\": namespaces \"nowhere\" not found"
+        )
+    );
+    // A dry run is checked like a create, and stores nothing.
+    let dry = lab.kubectl(&["create", "--dry-run=server", "-f", &job]);
+    assert!(
+        text(&dry.stderr).contains("(AlreadyExists)"),
+        "{}",
+        text(&dry.stderr)
+    );
+    let dry = lab.kubectl(&["-n", "nowhere", "create", "--dry-run=server", "-f", &job]);
+    assert!(
+        text(&dry.stderr).contains("namespaces \"nowhere\" not found"),
+        "{}",
+        text(&dry.stderr)
+    );
+    lab.namespace("empty");
+    assert_ok(&lab.kubectl(&["-n", "empty", "create", "--dry-run=server", "-f", &job]));
+    let none = lab.kubectl(&["-n", "empty", "get", "jobs"]);
+    assert_eq!(
+        text(&none.stderr).trim(),
+        "No resources found in empty namespace."
+    );
+    // Strict decoding: an unknown field is refused, as kubectl's default --validate=strict asks.
+    let typo = lab.file(
+        "typo.yaml",
+        &lab.job("native", "1.37")
+            .replace("imagePullPolicy", "imagePullPolicyy"),
+    );
+    let refused = lab.kubectl(&["-n", "empty", "apply", "-f", &typo]);
+    assert!(
+        text(&refused.stderr).contains("Error from server (BadRequest)")
+            && text(&refused.stderr).contains("strict decoding error: unknown field \"spec.template.spec.containers[0].imagePullPolicyy\", unknown field \"spec.template.spec.initContainers[0].imagePullPolicyy\""),
+        "{}",
+        text(&refused.stderr)
+    );
+}
+
+#[test]
+fn rbac_switches_answer_forbidden_per_user_and_verb() {
+    let lab = Lab::new("1.37");
+    let server = lab.sim.control("GET", "/clusters/lab", Value::Null)["server"]
+        .as_str()
+        .expect("server")
+        .to_owned();
+    let ca = lab.sim.dir.join("pki/ca.crt").display().to_string();
+    for args in [
+        vec![
+            "config",
+            "set-cluster",
+            "class",
+            "--server",
+            server.as_str(),
+            "--certificate-authority",
+            ca.as_str(),
+            "--embed-certs",
+        ],
+        vec![
+            "config",
+            "set-credentials",
+            "learner-7",
+            "--token",
+            "learner-7",
+        ],
+        vec![
+            "config",
+            "set-context",
+            "class",
+            "--cluster",
+            "class",
+            "--user",
+            "learner-7",
+        ],
+    ] {
+        assert_ok(&lab.kubectl(&args));
+    }
+    lab.sim.control(
+        "POST",
+        "/clusters/lab/forbid",
+        json!({"user": "learner-7", "verb": "list", "resource": "pods"}),
+    );
+    let denied = lab.kubectl(&["--context", "class", "get", "pods"]);
+    assert_eq!(
+        text(&denied.stderr).trim(),
+        "Error from server (Forbidden): pods is forbidden: User \"learner-7\" cannot list resource \"pods\" in API group \"\" in the namespace \"default\""
+    );
+    // Other verbs and other users are allowed.
+    assert_ok(&lab.kubectl(&["--context", "class", "get", "jobs"]));
+    assert_ok(&lab.kubectl(&["get", "pods"]));
+    lab.sim.control(
+        "POST",
+        "/clusters/lab/forbid",
+        json!({"user": "learner-7", "verb": "get", "resource": "namespaces"}),
+    );
+    let denied = lab.kubectl(&["--context", "class", "get", "namespace", "default"]);
+    assert_eq!(
+        text(&denied.stderr).trim(),
+        "Error from server (Forbidden): namespaces \"default\" is forbidden: User \"learner-7\" cannot get resource \"namespaces\" in API group \"\" at the cluster scope"
+    );
+}
+
+#[test]
+fn a_gate_off_server_drops_restart_policy_silently() {
+    for (minor, gate) in [("1.28", "off"), ("1.32", "off")] {
+        let lab = Lab::with_gate(minor, gate);
+        let job = lab.file("job.yaml", &lab.job("native", minor));
+        let dry = lab.kubectl(&["create", "--dry-run=server", "-o", "json", "-f", &job]);
+        assert_ok(&dry);
+        assert!(
+            text(&dry.stderr).is_empty(),
+            "no warning: {}",
+            text(&dry.stderr)
+        );
+        let answer: Value = serde_json::from_slice(&dry.stdout).expect("JSON");
+        assert!(
+            answer["spec"]["template"]["spec"]["initContainers"][0]
+                .get("restartPolicy")
+                .is_none(),
+            "{minor}"
+        );
+        // Applied, the native Job behaves as the init variant, and is judged so.
+        lab.namespace("learner");
+        assert_ok(&lab.apply("learner", &lab.job("native", minor)));
+        let report = lab.judge("learner", "native", HOLD);
+        assert_eq!(report["verdict"], "unexpected", "{minor}: {report:#}");
+        assert_eq!(report["outcome"], "init-running", "{minor}: {report:#}");
+    }
+}
+
+#[test]
+fn foreground_deletion_keeps_the_job_until_its_pods_are_gone() {
+    let lab = Lab::new("1.37");
+    lab.namespace("learner");
+    assert_ok(&lab.apply("learner", &lab.job("sidecar", "1.37")));
+    lab.judge("learner", "sidecar", Duration::from_secs(1));
+    assert_ok(&lab.kubectl(&[
+        "-n",
+        "learner",
+        "delete",
+        "job",
+        "cy-job-sidecar",
+        "--cascade=foreground",
+        "--wait=false",
+    ]));
+    let job: Value = serde_json::from_slice(
+        &lab.kubectl(&[
+            "-n",
+            "learner",
+            "get",
+            "job",
+            "cy-job-sidecar",
+            "-o",
+            "json",
+        ])
+        .stdout,
+    )
+    .expect("the Job lingers");
+    assert!(job["metadata"]["deletionTimestamp"].is_string(), "{job:#}");
+    assert_eq!(job["metadata"]["finalizers"], json!(["foregroundDeletion"]));
+    // kubectl waits (a watch) until it is gone: postgres stops at once, main has exited.
+    assert_ok(&lab.kubectl(&[
+        "-n",
+        "learner",
+        "wait",
+        "--for=delete",
+        "job/cy-job-sidecar",
+        "--timeout=30s",
+    ]));
+    let pods = lab.kubectl(&["-n", "learner", "get", "pods"]);
+    assert_eq!(
+        text(&pods.stderr).trim(),
+        "No resources found in learner namespace."
+    );
+}
+
+#[test]
+fn kubectl_wait_follows_a_watch_until_the_job_completes() {
+    let lab = Lab::new("1.33");
+    lab.namespace("learner");
+    assert_ok(&lab.apply("learner", &lab.job("native", "1.33")));
+    let waited = lab.kubectl(&[
+        "-n",
+        "learner",
+        "wait",
+        "--for=condition=complete",
+        "job/cy-job-native",
+        "--timeout=40s",
+    ]);
+    assert_ok(&waited);
+    assert_eq!(
+        text(&waited.stdout).trim(),
+        "job.batch/cy-job-native condition met"
+    );
+}
+
+#[test]
+fn a_pod_that_does_not_fit_stays_pending_with_insufficient_cpu() {
+    let lab = Lab::new("1.37");
+    lab.namespace("learner");
+    // 1200m each: the native pod's effective request is max(1200, 1200 + 1200) = 2400m,
+    // more than the node's 2 CPUs; the init variant needs max(1200, 1200) and fits.
+    let big = |variant: &str| {
+        lab.job(variant, "1.37")
+            .replace("cpu: 100m", "cpu: 1200m")
+            .replace("cpu: 50m", "cpu: 1200m")
+    };
+    assert_ok(&lab.apply("learner", &big("native")));
+    lab.namespace("other");
+    assert_ok(&lab.apply("other", &big("init")));
+    // Pending stays undecided (it may yet be scheduled), with the reason as a finding.
+    let start = Instant::now();
+    loop {
+        let dump = lab.kubectl(&["-n", "learner", "get", "jobs,pods", "-o", "json"]);
+        let path = lab.file("pending.json", &text(&dump.stdout));
+        let check = lab.sidecar_lab(&[
+            "check",
+            "--variant",
+            "native",
+            "--from",
+            &path,
+            "-o",
+            "json",
+        ]);
+        let report: Value = serde_json::from_slice(&check.stdout).expect("JSON");
+        if codes(&report).contains(&"unschedulable".to_owned()) {
+            assert_eq!(report["outcome"], "pending", "{report:#}");
+            break;
+        }
+        assert!(start.elapsed() < Duration::from_secs(20), "{report:#}");
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    let events = text(&lab.kubectl(&["-n", "learner", "get", "events"]).stdout);
+    assert!(
+        events.contains("FailedScheduling")
+            && events.contains("0/1 nodes are available: 1 Insufficient cpu."),
+        "{events}"
+    );
+    let report = lab.judge("other", "init", HOLD);
+    assert_eq!(report["verdict"], "expected", "{report:#}");
+}
+
+// ---- The kind stand-in refuses what kind refuses.
+
+#[test]
+fn kind_refuses_the_articles_config_and_gates_a_version_does_not_allow() {
+    let lab = Lab::new("1.37");
+    let article = lab.file(
+        "article.yaml",
+        "kind: Cluster\napiVersion: kind.x-k8s.io/v1alpha4\nSidecarContainers: true\nnodes:\n- role: control-plane\n  image: kindest/node:v1.28.15\n",
+    );
+    let refused = lab.tool(
+        "kind",
+        &[
+            "create", "cluster", "--name", "article", "--config", &article,
+        ],
+    );
+    assert!(!refused.status.success());
+    assert_eq!(
+        text(&refused.stderr).trim(),
+        "ERROR: failed to create cluster: unable to decode config: yaml: unmarshal errors:\n  line 3: field SidecarContainers not found in type v1alpha4.Cluster"
+    );
+    for (image, gate, error) in [
+        (
+            "kindest/node:v1.37.0",
+            "true",
+            "unrecognized feature gate: SidecarContainers",
+        ),
+        (
+            "kindest/node:v1.34.11",
+            "false",
+            "cannot set feature gate SidecarContainers to false, feature is locked to true",
+        ),
+    ] {
+        let config = lab.file(
+            "gate.yaml",
+            &format!("kind: Cluster\napiVersion: kind.x-k8s.io/v1alpha4\nfeatureGates:\n  SidecarContainers: {gate}\nnodes:\n- role: control-plane\n  image: {image}\n"),
+        );
+        let refused = lab.tool(
+            "kind",
+            &["create", "cluster", "--name", "gated", "--config", &config],
+        );
+        let stderr = text(&refused.stderr);
+        assert!(!refused.status.success(), "{stderr}");
+        assert!(
+            stderr.contains("failed to init node with kubeadm") && stderr.contains(error),
+            "{stderr}"
+        );
+    }
+    // Nothing is left behind, and the name that exists is refused.
+    let clusters = lab.tool("kind", &["get", "clusters"]);
+    assert_eq!(text(&clusters.stdout).trim(), "lab");
+    let again = lab.tool("kind", &["create", "cluster", "--name", "lab"]);
+    assert!(
+        text(&again.stderr).contains("node(s) already exist for a cluster with the name \"lab\"")
+    );
+    let load = lab.tool(
+        "kind",
+        &["load", "image-archive", "/dev/null", "--name", "nope"],
+    );
+    assert_eq!(
+        text(&load.stderr).trim(),
+        "ERROR: no nodes found for cluster \"nope\""
+    );
+}
