@@ -938,3 +938,78 @@ fn a_job_left_over_from_an_earlier_class() {
     );
     assert_code(&world.up(&[]), 0);
 }
+
+#[test]
+fn doctor_tells_the_docker_stand_ins_failure_modes_apart() {
+    let world = World::new();
+    // dockerd is installed (as Debian's docker.io puts it); whether its daemon answers
+    // is the docker stand-in's mode.
+    let dockerd = world.sim.bin.join("dockerd");
+    std::fs::write(&dockerd, "#!/bin/sh\nexit 1\n").expect("dockerd");
+    Command::new("chmod")
+        .args(["755"])
+        .arg(&dockerd)
+        .status()
+        .expect("chmod");
+    for (mode, words) in [
+        (
+            json!({"daemon": "down"}),
+            "the Docker daemon is not running",
+        ),
+        (
+            json!({"group": "sidecar-lab-no-such-group"}),
+            "permission denied on the Docker socket",
+        ),
+        (json!({"daemon": "hang"}), "does not answer"),
+    ] {
+        world.sim.docker_mode(mode.clone());
+        let started = std::time::Instant::now();
+        let output = world.run(&["doctor", "--output", "json"]);
+        let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+        let daemon = report
+            .as_array()
+            .expect("checks")
+            .iter()
+            .find(|c| c["id"] == "docker-daemon")
+            .expect("docker-daemon")
+            .clone();
+        assert!(
+            daemon["message"].as_str().unwrap_or("").contains(words),
+            "{mode}: {daemon}"
+        );
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "{mode}: a hung daemon is not waited on"
+        );
+    }
+}
+
+#[test]
+fn kind_export_kubeconfig_restores_a_deleted_context() {
+    let world = World::new();
+    world.cluster("1.37");
+    assert_code(
+        &world.kubectl(&["config", "delete-context", "kind-sidecar-lab"]),
+        0,
+    );
+    let gone = world.kubectl(&["--context", "kind-sidecar-lab", "get", "nodes"]);
+    assert!(
+        text(&gone.stderr)
+            .contains("context was not found for specified context: kind-sidecar-lab"),
+        "{}",
+        text(&gone.stderr)
+    );
+    assert_code(
+        &world.tool("kind", &["export", "kubeconfig", "--name", "sidecar-lab"]),
+        0,
+    );
+    assert_code(
+        &world.kubectl(&["--context", "kind-sidecar-lab", "get", "nodes"]),
+        0,
+    );
+    let missing = world.tool("kind", &["export", "kubeconfig", "--name", "nope"]);
+    assert!(
+        text(&missing.stderr)
+            .contains("could not locate any control plane nodes for cluster named 'nope'")
+    );
+}
