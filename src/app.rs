@@ -8,45 +8,20 @@ use crate::cli::{
 };
 use crate::commands;
 use crate::env::Environment;
+use crate::exit::ExitStatus;
 use crate::install::Tool;
 use crate::install::docker::DockerSource;
 use crate::matrix::VersionMatrix;
 use crate::names::ClusterName;
 use crate::render;
-use crate::runner::{DryRunner, SystemRunner};
+use crate::runner::SystemRunner;
 use crate::ui::Printer;
-
-/// How the process ends; the numbers are documented in the README.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ExitStatus {
-    /// 0: done; every step judged was expected.
-    Success,
-    /// 1: a step or a check was unexpected, or doctor found a failure.
-    Unexpected,
-    /// 2: usage or setup error (also any `Err` from `run`).
-    UsageOrSetup,
-    /// 3: `check` could not decide yet.
-    Undecided,
-    /// 130: interrupted by Ctrl-C.
-    Interrupted,
-}
-
-impl ExitStatus {
-    pub const fn code(self) -> u8 {
-        match self {
-            Self::Success => 0,
-            Self::Unexpected => 1,
-            Self::UsageOrSetup => 2,
-            Self::Undecided => 3,
-            Self::Interrupted => 130,
-        }
-    }
-}
 
 /// Runs one command. An `Err` is a usage or setup error: the caller prints it on one
 /// line and exits 2.
 pub fn run(cli: Cli, environment: &Environment, printer: &Printer) -> anyhow::Result<ExitStatus> {
-    let runner = SystemRunner::new(*printer, cli.verbose).preferring(environment.default_bin_dir());
+    let runner = SystemRunner::new(*printer, cli.verbose)
+        .preferring(environment.default_bin_dir(), environment.path.clone());
     let world = commands::World {
         environment,
         printer,
@@ -69,6 +44,7 @@ pub fn run(cli: Cli, environment: &Environment, printer: &Printer) -> anyhow::Re
                 lab: args.lab,
                 yes: args.yes,
                 dry_run: args.dry_run,
+                sequential: args.sequential,
             };
             crate::session::up::up(&settings, &world)
         }
@@ -78,12 +54,6 @@ pub fn run(cli: Cli, environment: &Environment, printer: &Printer) -> anyhow::Re
                 place: place(args.target, args.name),
                 lab: args.lab,
                 dry_run: args.dry_run,
-            };
-            // `step --dry-run` only prints: every command it has is kubectl.
-            let dry = DryRunner::new(*printer);
-            let world = commands::World {
-                runner: if args.dry_run { &dry } else { &runner },
-                ..world
             };
             commands::session::step(&settings, &world)
         }
@@ -106,7 +76,7 @@ pub fn run(cli: Cli, environment: &Environment, printer: &Printer) -> anyhow::Re
             commands::doctor::doctor(&settings, &world)
         }
         Command::Install(args) => {
-            let settings = commands::install::Settings {
+            let settings = crate::install::prepare::Settings {
                 tools: args
                     .tools
                     .iter()
@@ -167,7 +137,7 @@ fn render_command(what: RenderCommand, printer: &Printer) -> anyhow::Result<Exit
         }
         RenderCommand::Diff(args) => commands::render::diff(args.from, args.to, &palette)?,
         RenderCommand::Lab(args) => {
-            let lab = commands::session::lab(args.lab.as_deref())?;
+            let lab = crate::session::workspace::lab(args.lab.as_deref())?;
             commands::render::lab_text(&lab, &args.namespace, &palette)
                 .context("cannot render the lab")?
         }
@@ -177,8 +147,8 @@ fn render_command(what: RenderCommand, printer: &Printer) -> anyhow::Result<Exit
 }
 
 /// Where the lab runs, from the command line.
-fn place(target: TargetArgs, cluster: ClusterName) -> commands::session::Where {
-    commands::session::Where {
+fn place(target: TargetArgs, cluster: ClusterName) -> crate::session::workspace::Where {
+    crate::session::workspace::Where {
         context: target.context,
         namespace: target.namespace,
         cluster,

@@ -115,13 +115,17 @@ pub struct UpArgs {
     #[arg(long, default_value = "sidecar-lab")]
     pub name: ClusterName,
 
-    /// Answer yes to every question and run the steps without pausing
+    /// Answer yes to every question and run the steps without pausing (all at once)
     #[arg(short, long)]
     pub yes: bool,
 
-    /// Print every command that would run and every manifest, and change nothing
+    /// Read the host and the cluster, print the plan, and change nothing
     #[arg(long)]
     pub dry_run: bool,
+
+    /// Run the steps one after another even when unattended
+    #[arg(long)]
+    pub sequential: bool,
 
     /// A lab file to run instead of the built-in lab
     #[arg(long, value_name = "FILE")]
@@ -134,7 +138,7 @@ pub struct UpArgs {
 #[derive(Debug, Args)]
 pub struct StepArgs {
     /// Step number: 1 (init), 2 (sidecar) or 3 (native)
-    pub number: usize,
+    pub number: crate::lab::StepNumber,
 
     /// Print the commands and the manifest, and change nothing
     #[arg(long)]

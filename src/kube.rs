@@ -39,6 +39,30 @@ impl Target {
         self.kubectl(["version", "-o", "json"])
     }
 
+    /// The same, through another kubeconfig file (a kind cluster whose context is gone
+    /// from the user's kubeconfig, read with `kind get kubeconfig`).
+    pub fn version_with(&self, kubeconfig: &Path) -> CommandLine {
+        let file = kubeconfig.display().to_string();
+        self.kubectl(["--kubeconfig", file.as_str(), "version", "-o", "json"])
+    }
+
+    /// The nodes as JSON: readiness and the images the kubelet reports.
+    pub fn nodes(&self) -> CommandLine {
+        self.kubectl(["get", "nodes", "-o", "json"])
+    }
+
+    /// The lab's Jobs in the namespace, by name.
+    pub fn lab_jobs(&self) -> CommandLine {
+        self.namespaced([
+            "get",
+            "jobs",
+            "-l",
+            "app.kubernetes.io/part-of=sidecar-lab",
+            "-o",
+            "name",
+        ])
+    }
+
     /// Waits until every node is Ready.
     pub fn wait_nodes_ready(&self, seconds: u64) -> CommandLine {
         let timeout = format!("--timeout={seconds}s");
@@ -49,6 +73,11 @@ impl Target {
             "--all",
             timeout.as_str(),
         ])
+    }
+
+    /// The contexts of the kubeconfig, one name per line.
+    pub fn contexts() -> CommandLine {
+        CommandLine::new("kubectl", ["config", "get-contexts", "-o", "name"])
     }
 
     /// `kubectl get namespace NS`.
@@ -62,6 +91,8 @@ impl Target {
     }
 
     /// A server-side dry run of creating `manifest`, printing what the server would store.
+    /// (The gate check's manifest has a `generateName` of its own, so it never collides
+    /// with a step's Job.)
     pub fn dry_run_create(&self, manifest: &Path) -> CommandLine {
         let file = manifest.display().to_string();
         self.namespaced([
@@ -137,6 +168,16 @@ pub mod kind {
         CommandLine::new("kind", ["delete", "cluster", "--name", name])
     }
 
+    /// Writes the context `kind-NAME` back into the kubeconfig.
+    pub fn export_kubeconfig(name: &str) -> CommandLine {
+        CommandLine::new("kind", ["export", "kubeconfig", "--name", name])
+    }
+
+    /// Prints the cluster's kubeconfig without touching the user's (a read).
+    pub fn get_kubeconfig(name: &str) -> CommandLine {
+        CommandLine::new("kind", ["get", "kubeconfig", "--name", name])
+    }
+
     pub fn load_image_archive(name: &str, archive: &Path) -> CommandLine {
         CommandLine::new(
             "kind",
@@ -158,6 +199,76 @@ pub mod kind {
             .filter(|line| !line.is_empty() && !line.starts_with("No kind clusters"))
             .map(str::to_owned)
             .collect()
+    }
+}
+
+/// What `kubectl get namespace NS` found.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum NamespaceFound {
+    Exists,
+    Missing,
+    /// The user may not read it (RBAC); it may well exist.
+    Forbidden(String),
+    /// The question failed for another reason.
+    Unknown(String),
+}
+
+/// Reads the answer to `kubectl get namespace NS -o name`.
+pub fn namespace_found(success: bool, stderr: &str) -> NamespaceFound {
+    if success {
+        NamespaceFound::Exists
+    } else if stderr.contains("(NotFound)") {
+        NamespaceFound::Missing
+    } else if stderr.contains("(Forbidden)") {
+        NamespaceFound::Forbidden(stderr.trim().to_owned())
+    } else {
+        NamespaceFound::Unknown(stderr.trim().to_owned())
+    }
+}
+
+/// The image names the node's kubelet reports (`status.images[].names`), from
+/// `kubectl get nodes -o json`; `None` when the answer is not a node list.
+pub fn node_images(stdout: &str) -> Option<Vec<String>> {
+    let json: serde_json::Value = serde_json::from_str(stdout).ok()?;
+    let mut names = Vec::new();
+    for node in json.get("items")?.as_array()? {
+        for image in node
+            .pointer("/status/images")
+            .and_then(serde_json::Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            for name in image
+                .get("names")
+                .and_then(serde_json::Value::as_array)
+                .into_iter()
+                .flatten()
+            {
+                if let Some(name) = name.as_str() {
+                    names.push(name.to_owned());
+                }
+            }
+        }
+    }
+    Some(names)
+}
+
+/// containerd's name for an image reference: `postgres:17.5-alpine` is
+/// `docker.io/library/postgres:17.5-alpine` on the node.
+pub fn full_image_name(image: &str) -> String {
+    let tagged = if image.contains('@') || image.rsplit('/').next().is_some_and(|n| n.contains(':'))
+    {
+        image.to_owned()
+    } else {
+        format!("{image}:latest")
+    };
+    let first = tagged.split('/').next().unwrap_or_default();
+    if !tagged.contains('/') {
+        format!("docker.io/library/{tagged}")
+    } else if !first.contains('.') && !first.contains(':') && first != "localhost" {
+        format!("docker.io/{tagged}")
+    } else {
+        tagged
     }
 }
 
@@ -201,6 +312,51 @@ mod tests {
         assert_eq!(
             kind::create_cluster("lab", Path::new("/s/kind.yaml")).to_string(),
             "kind create cluster --name lab --config /s/kind.yaml"
+        );
+    }
+
+    #[test]
+    fn namespaces_and_images_are_read() {
+        assert_eq!(namespace_found(true, ""), NamespaceFound::Exists);
+        assert_eq!(
+            namespace_found(
+                false,
+                "Error from server (NotFound): namespaces \"x\" not found"
+            ),
+            NamespaceFound::Missing
+        );
+        assert!(matches!(
+            namespace_found(
+                false,
+                "Error from server (Forbidden): namespaces \"x\" is forbidden: User \"u\" cannot get resource"
+            ),
+            NamespaceFound::Forbidden(_)
+        ));
+        assert!(matches!(
+            namespace_found(false, "The connection to the server was refused"),
+            NamespaceFound::Unknown(_)
+        ));
+        let nodes = r#"{"items":[{"status":{"images":[{"names":["docker.io/library/postgres:17.5-alpine"],"sizeBytes":1}]}}]}"#;
+        assert_eq!(
+            node_images(nodes),
+            Some(vec!["docker.io/library/postgres:17.5-alpine".to_owned()])
+        );
+        assert_eq!(node_images("not json"), None);
+        assert_eq!(
+            full_image_name("postgres:17.5-alpine"),
+            "docker.io/library/postgres:17.5-alpine"
+        );
+        assert_eq!(
+            full_image_name("bitnami/postgresql:17"),
+            "docker.io/bitnami/postgresql:17"
+        );
+        assert_eq!(
+            full_image_name("registry.k8s.io/pause:3.10"),
+            "registry.k8s.io/pause:3.10"
+        );
+        assert_eq!(
+            full_image_name("busybox"),
+            "docker.io/library/busybox:latest"
         );
     }
 

@@ -18,6 +18,31 @@ pub const API_VERSION: &str = "sidecar-lab/v1alpha1";
 pub const PLACEHOLDERS: [&str; 2] = ["job", "namespace"];
 
 /// A whole lab.
+/// A step's number, counting from 1 as the learner does: the same type from the command
+/// line (`sidecar-lab step 3`) to the state file's keys.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
+#[serde(transparent)]
+pub struct StepNumber(pub u32);
+
+impl std::fmt::Display for StepNumber {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+impl std::str::FromStr for StepNumber {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        match text.parse::<u32>() {
+            Ok(n) if n >= 1 => Ok(Self(n)),
+            _ => Err(format!("`{text}` is not a step number (1, 2, 3, …)")),
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Lab {
@@ -104,10 +129,16 @@ impl Lab {
     }
 
     /// Step `number`, counting from 1 as the learner does.
-    pub fn step(&self, number: usize) -> Option<&Step> {
-        number
-            .checked_sub(1)
+    pub fn step(&self, number: StepNumber) -> Option<&Step> {
+        usize::try_from(number.0)
+            .ok()
+            .and_then(|n| n.checked_sub(1))
             .and_then(|index| self.steps.get(index))
+    }
+
+    /// The lab's step numbers, in order.
+    pub fn numbers(&self) -> impl Iterator<Item = StepNumber> + '_ {
+        (1..=self.steps.len()).filter_map(|n| u32::try_from(n).ok().map(StepNumber))
     }
 
     /// Every problem in the lab, so a lab author fixes them in one go.
@@ -208,8 +239,13 @@ mod tests {
                 (Variant::Native, Outcome::Succeeded),
             ]
         );
-        assert_eq!(lab.step(3).map(|s| s.variant), Some(Variant::Native));
-        assert!(lab.step(0).is_none() && lab.step(4).is_none());
+        assert_eq!(
+            lab.step(StepNumber(3)).map(|s| s.variant),
+            Some(Variant::Native)
+        );
+        assert!(lab.step(StepNumber(0)).is_none() && lab.step(StepNumber(4)).is_none());
+        assert!("0".parse::<StepNumber>().is_err() && "x".parse::<StepNumber>().is_err());
+        assert_eq!("2".parse::<StepNumber>(), Ok(StepNumber(2)));
     }
 
     #[test]

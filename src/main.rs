@@ -6,9 +6,10 @@ use std::process::ExitCode;
 use clap::Parser;
 use clap::error::ErrorKind;
 
-use sidecar_lab::app::{self, ExitStatus};
+use sidecar_lab::app;
 use sidecar_lab::cli::Cli;
 use sidecar_lab::env::Environment;
+use sidecar_lab::exit::ExitStatus;
 use sidecar_lab::ui::Printer;
 
 fn main() -> ExitCode {

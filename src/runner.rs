@@ -50,6 +50,67 @@ pub trait Runner: Sync {
     /// Starts `command` in the background, detached from this process, its output
     /// appended to `log`; returns at once. For daemons such as `dockerd`.
     fn start_detached(&self, command: &CommandLine, log: &Path) -> Result<(), RunError>;
+
+    /// From now on (`on`), runs `docker` and `kind` with the `docker` group in effect
+    /// (`sg docker -c …`): the user is in the group, but a new membership counts only
+    /// from the next login. Returns false where that is not possible (no `sg`).
+    fn docker_group(&self, on: bool) -> bool {
+        let _ = on;
+        false
+    }
+}
+
+/// A command that ran and failed: the command, its exit code and the end of its output,
+/// which is where tools put the reason.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{command}` failed{}: {tail}", code.map(|c| format!(" (exit {c})")).unwrap_or_default())]
+pub struct Failed {
+    pub command: String,
+    pub code: Option<i32>,
+    /// The last lines of standard error (or of standard output when that is empty).
+    pub tail: String,
+}
+
+/// How many lines of a failed command's output an error shows.
+const TAIL_LINES: usize = 3;
+
+impl Failed {
+    pub fn of(command: &CommandLine, output: &Output) -> Self {
+        let text = if output.stderr.trim().is_empty() {
+            &output.stdout
+        } else {
+            &output.stderr
+        };
+        let lines: Vec<&str> = text
+            .lines()
+            .map(str::trim_end)
+            .filter(|l| !l.trim().is_empty())
+            .collect();
+        let tail = lines[lines.len().saturating_sub(TAIL_LINES)..].join(" / ");
+        Self {
+            command: command.to_string(),
+            code: output.code,
+            tail: if tail.is_empty() {
+                "no output".to_owned()
+            } else {
+                tail
+            },
+        }
+    }
+}
+
+/// Runs `command` and fails unless it exits 0: the one checked run every caller uses.
+pub fn checked(
+    runner: &dyn Runner,
+    command: &CommandLine,
+    timeout: Duration,
+) -> anyhow::Result<Output> {
+    let output = runner.run(command, timeout)?;
+    if output.success() {
+        Ok(output)
+    } else {
+        Err(Failed::of(command, &output).into())
+    }
 }
 
 impl CommandLine {
@@ -121,7 +182,7 @@ fn quote(word: &str) -> String {
 }
 
 /// Runs commands for real through `duct`.
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 pub struct SystemRunner {
     printer: Printer,
     /// Show every command before it runs.
@@ -129,6 +190,25 @@ pub struct SystemRunner {
     /// Where sidecar-lab installs kind and kubectl: a program found there is run from
     /// there, even when the directory is not (yet) on PATH.
     bin_dir: Option<std::path::PathBuf>,
+    /// PATH, to find programs by absolute path for `sg`, whose shell would search a
+    /// different PATH (and miss the bin dir).
+    path: Option<String>,
+    /// Run docker and kind through `sg docker -c`.
+    docker_group: std::sync::atomic::AtomicBool,
+}
+
+impl Clone for SystemRunner {
+    fn clone(&self) -> Self {
+        Self {
+            printer: self.printer,
+            verbose: self.verbose,
+            bin_dir: self.bin_dir.clone(),
+            path: self.path.clone(),
+            docker_group: std::sync::atomic::AtomicBool::new(
+                self.docker_group.load(std::sync::atomic::Ordering::SeqCst),
+            ),
+        }
+    }
 }
 
 impl SystemRunner {
@@ -137,13 +217,40 @@ impl SystemRunner {
             printer,
             verbose,
             bin_dir: None,
+            path: None,
+            docker_group: std::sync::atomic::AtomicBool::new(false),
         }
     }
 
-    /// Runs programs found in `bin_dir` from there.
-    pub fn preferring(mut self, bin_dir: Option<std::path::PathBuf>) -> Self {
+    /// Runs programs found in `bin_dir` from there; `path` is PATH.
+    pub fn preferring(mut self, bin_dir: Option<std::path::PathBuf>, path: Option<String>) -> Self {
         self.bin_dir = bin_dir;
+        self.path = path;
         self
+    }
+
+    /// `command` as it runs: through `sg docker -c` with the program's absolute path
+    /// when the docker group is not in effect in this login yet.
+    fn in_group(&self, command: &CommandLine) -> CommandLine {
+        let grouped = self.docker_group.load(std::sync::atomic::Ordering::SeqCst)
+            && matches!(command.program.as_str(), "docker" | "kind");
+        if !grouped {
+            return command.clone();
+        }
+        let program = std::path::PathBuf::from(self.program(command));
+        let absolute = if program.is_absolute() {
+            Some(program)
+        } else {
+            crate::install::detect::find_program(&command.program, self.path.as_deref())
+        };
+        let inner = CommandLine {
+            program: absolute.map_or_else(|| command.program.clone(), |p| p.display().to_string()),
+            ..command.clone()
+        };
+        CommandLine::new(
+            "sg",
+            ["docker".to_owned(), "-c".to_owned(), inner.to_string()],
+        )
     }
 
     /// The program to start. A string, not a path: duct runs a one-component *path*
@@ -201,6 +308,7 @@ impl SystemRunner {
 
 impl Runner for SystemRunner {
     fn run(&self, command: &CommandLine, timeout: Duration) -> Result<Output, RunError> {
+        let command = &self.in_group(command);
         let expression = self
             .expression(command)
             .stdin_null()
@@ -210,10 +318,20 @@ impl Runner for SystemRunner {
     }
 
     fn run_shown(&self, command: &CommandLine, timeout: Duration) -> Result<Output, RunError> {
+        let command = &self.in_group(command);
         // Shown on standard error, so standard output stays clean for `-o json`; standard
         // input stays connected so that sudo can ask for a password.
         let expression = self.expression(command).stdout_to_stderr();
         Self::finish(command, expression.start(), timeout)
+    }
+
+    fn docker_group(&self, on: bool) -> bool {
+        let sg = crate::install::detect::find_program("sg", self.path.as_deref()).is_some();
+        if sg || !on {
+            self.docker_group
+                .store(on, std::sync::atomic::Ordering::SeqCst);
+        }
+        sg
     }
 
     fn start_detached(&self, command: &CommandLine, log: &Path) -> Result<(), RunError> {
@@ -399,73 +517,5 @@ pub mod scripted {
         fn start_detached(&self, command: &CommandLine, _: &Path) -> Result<(), RunError> {
             self.reply(command).map(drop)
         }
-    }
-}
-
-/// For `--dry-run`: prints every command instead of running it, and answers as if it
-/// succeeded with no output.
-#[derive(Clone, Copy, Debug)]
-pub struct DryRunner {
-    printer: Printer,
-}
-
-impl DryRunner {
-    pub const fn new(printer: Printer) -> Self {
-        Self { printer }
-    }
-}
-
-impl Runner for DryRunner {
-    fn run(&self, command: &CommandLine, _: Duration) -> Result<Output, RunError> {
-        self.printer.out(&format!("$ {command}\n"));
-        Ok(Output {
-            code: Some(0),
-            ..Output::default()
-        })
-    }
-
-    fn run_shown(&self, command: &CommandLine, timeout: Duration) -> Result<Output, RunError> {
-        self.run(command, timeout)
-    }
-
-    fn start_detached(&self, command: &CommandLine, log: &Path) -> Result<(), RunError> {
-        self.printer
-            .out(&format!("$ {command} >>{} 2>&1 &\n", log.display()));
-        Ok(())
-    }
-}
-
-/// Runs `docker` and `kind` with the `docker` group in effect (`sg docker -c …`), for the
-/// rest of a run in which the user was just added to the group: the new membership
-/// counts only from the next login.
-pub struct DockerGroupRunner<'a> {
-    pub inner: &'a dyn Runner,
-}
-
-impl DockerGroupRunner<'_> {
-    fn wrap(command: &CommandLine) -> CommandLine {
-        if matches!(command.program.as_str(), "docker" | "kind") {
-            CommandLine {
-                program: "sg".to_owned(),
-                args: vec!["docker".to_owned(), "-c".to_owned(), command.to_string()],
-                env: Vec::new(),
-            }
-        } else {
-            command.clone()
-        }
-    }
-}
-
-impl Runner for DockerGroupRunner<'_> {
-    fn run(&self, command: &CommandLine, timeout: Duration) -> Result<Output, RunError> {
-        self.inner.run(&Self::wrap(command), timeout)
-    }
-
-    fn run_shown(&self, command: &CommandLine, timeout: Duration) -> Result<Output, RunError> {
-        self.inner.run_shown(&Self::wrap(command), timeout)
-    }
-
-    fn start_detached(&self, command: &CommandLine, log: &Path) -> Result<(), RunError> {
-        self.inner.start_detached(&Self::wrap(command), log)
     }
 }

@@ -7,16 +7,12 @@ use std::path::Path;
 use anyhow::Context;
 use serde::Serialize;
 
-use crate::app::ExitStatus;
+use crate::exit::ExitStatus;
 use crate::observe::dump;
-use crate::ui::text::{wrap, wrap_hanging};
-
-/// Width text is wrapped to.
-const WIDTH: usize = 88;
-use crate::ui::{Palette, timeline};
+pub use crate::ui::report::text;
 use crate::variant::Variant;
 use crate::verdict::explain::explain;
-use crate::verdict::{Finding, Judgement, Level, Verdict, judge, taught_outcome};
+use crate::verdict::{Finding, Judgement, Verdict, judge};
 
 /// The JSON document `check --output json` prints.
 #[derive(Debug, Serialize)]
@@ -112,51 +108,4 @@ pub fn report(judgement: &Judgement) -> Report<'_> {
         timeline: entries,
         explanation: explain(judgement),
     }
-}
-
-/// The report for people.
-pub fn text(judgement: &Judgement, fancy: bool, palette: &Palette) -> String {
-    let mut out = String::new();
-    let subject = match (&judgement.pod, &judgement.job) {
-        (Some(pod), Some(job)) => format!("Pod {pod} (Job {job})"),
-        (Some(pod), None) => format!("Pod {pod}"),
-        (None, Some(job)) => format!("Job {job} (no pod in the input)"),
-        (None, None) => "No pod or Job".to_owned(),
-    };
-    out.push_str(&format!("{}\n", palette.heading.apply_to(subject)));
-    out.push_str(&format!(
-        "  outcome   {}: {}\n",
-        judgement.outcome, judgement.outcome_message
-    ));
-    if let (Some(verdict), Some(variant)) = (judgement.verdict, judgement.variant) {
-        let style = match verdict {
-            Verdict::Expected => &palette.added,
-            Verdict::Unexpected => &palette.removed,
-            Verdict::Undecided => &palette.warning,
-        };
-        out.push_str(&format!(
-            "  verdict   {} for the `{variant}` variant (expects `{}`)\n",
-            style.apply_to(verdict),
-            taught_outcome(variant)
-        ));
-    }
-    if !judgement.findings.is_empty() {
-        out.push_str("\nFindings\n");
-        for finding in &judgement.findings {
-            let level = match finding.level {
-                Level::Problem => palette.removed.apply_to("problem"),
-                Level::Info => palette.dim.apply_to("info   "),
-            };
-            let lead = format!("  {}  {}: ", "problem", finding.code);
-            let message =
-                wrap_hanging(lead.chars().count(), &finding.message, WIDTH, "           ");
-            out.push_str(&format!("  {level}  {}: {message}\n", finding.code));
-        }
-    }
-    out.push_str("\nTimeline\n");
-    out.push_str(&timeline::draw(&judgement.timeline, fancy, palette));
-    out.push('\n');
-    out.push_str(&wrap(&explain(judgement), WIDTH, ""));
-    out.push('\n');
-    out
 }

@@ -6,110 +6,35 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, anyhow};
 use serde::Serialize;
 
-use crate::app::ExitStatus;
 use crate::commands::World;
+use crate::exit::ExitStatus;
 use crate::install::detect;
 use crate::kube;
-use crate::lab::Lab;
+use crate::lab::{Lab, StepNumber};
 use crate::matrix::VersionMatrix;
-use crate::names::ClusterName;
 use crate::runner::Runner;
-use crate::session::state::{self, LabState, StepRecord};
-use crate::session::step::{self, Ending, Session, StepRun};
-use crate::session::target::{self, Resolved};
+use crate::session::namespace;
+use crate::session::state::{self, LabState};
+use crate::session::step::{self, Session};
+use crate::session::target::Resolved;
+use crate::session::workspace::{Where, exit_status, lab, lab_files, open, record};
 use crate::ui::prompt;
-use crate::version::MinorVersion;
-
-/// Where the lab runs, as the user gave it.
-#[derive(Clone, Debug)]
-pub struct Where {
-    pub context: Option<String>,
-    pub namespace: Option<String>,
-    pub cluster: ClusterName,
-}
 
 /// `step`'s arguments, free of clap.
 #[derive(Clone, Debug)]
 pub struct StepSettings {
-    pub number: usize,
+    pub number: StepNumber,
     pub place: Where,
     pub lab: Option<PathBuf>,
     pub dry_run: bool,
 }
 
-/// The state directory, or an error that says how to get one.
-pub fn state_dir(world: &World<'_>) -> anyhow::Result<PathBuf> {
-    world.environment.state_dir().ok_or_else(|| {
-        anyhow!(
-            "neither XDG_STATE_HOME nor HOME is set, so sidecar-lab has nowhere to keep its state"
-        )
-    })
-}
-
-/// Loads the lab state, saying so when an unreadable one was set aside.
-pub fn load_state(world: &World<'_>, dir: &Path) -> LabState {
-    let (state, problem) = state::load(dir);
-    if let Some(problem) = problem {
-        world.printer.warn(&problem);
-    }
-    state
-}
-
-/// The state directory, the state in it, and where the lab runs.
-pub fn open(place: &Where, world: &World<'_>) -> anyhow::Result<(PathBuf, LabState, Resolved)> {
-    let dir = state_dir(world)?;
-    let state = load_state(world, &dir);
-    let resolved = target::resolve(
-        place.context.as_deref(),
-        place.namespace.as_deref(),
-        &place.cluster,
-        &state,
-    );
-    Ok((dir, state, resolved))
-}
-
-/// The files the lab keeps in its state directory: the state, kind configs, manifests.
-/// (dockerd's log stays: the daemon may still be writing it.)
-fn lab_files(dir: &Path) -> Vec<PathBuf> {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return Vec::new();
-    };
-    entries
-        .filter_map(Result::ok)
-        .map(|entry| entry.path())
-        .filter(|path| {
-            let name = path
-                .file_name()
-                .and_then(|n| n.to_str())
-                .unwrap_or_default();
-            name == "state.json"
-                || name == "99-sidecar-lab.conf"
-                || (name.ends_with(".yaml")
-                    && (name.starts_with("kind-")
-                        || name.starts_with("step-")
-                        || name.starts_with("gate-check-")))
-        })
-        .collect()
-}
-
-/// The lab file given, or the built-in lab.
-pub fn lab(path: Option<&Path>) -> anyhow::Result<Lab> {
-    Ok(match path {
-        Some(path) => Lab::load(path)?,
-        None => Lab::embedded()?,
-    })
-}
-
 /// Runs `step N`.
 pub fn step(settings: &StepSettings, world: &World<'_>) -> anyhow::Result<ExitStatus> {
     let lab = lab(settings.lab.as_deref())?;
-    let (dir, mut state, resolved) = open(&settings.place, world)?;
+    let (dir, mut state, resolved) = open(&settings.place, world.environment, world.printer)?;
     let matrix = VersionMatrix::embedded()?;
-    let minor = state
-        .cluster
-        .as_ref()
-        .and_then(|c| c.kubernetes.as_deref())
-        .and_then(|k| k.parse::<MinorVersion>().ok());
+    let minor = state.cluster.as_ref().and_then(|c| c.kubernetes);
     // The recorded cluster's minor only changes the manifest's comments; an unknown one
     // (a shared cluster on 1.38, say) falls back to the default.
     let release = match minor.and_then(|m| matrix.release(m).ok()) {
@@ -125,41 +50,16 @@ pub fn step(settings: &StepSettings, world: &World<'_>) -> anyhow::Result<ExitSt
         interrupted: &crate::interrupt::flag(),
         dry_run: settings.dry_run,
     };
-    let run = step::run(&session, &lab, settings.number)?;
+    if !settings.dry_run {
+        namespace::ensure(world.runner, &resolved.kube, world.printer)?;
+    }
+    let run = step::run(&session, &lab, settings.number, None)?;
+    world.printer.out(&run.report);
     if !settings.dry_run {
         record(&mut state, &run);
         state::save(&dir, &state)?;
     }
     Ok(exit_status(std::slice::from_ref(&run)))
-}
-
-/// Adds a step's result to the state.
-pub fn record(state: &mut LabState, run: &StepRun) {
-    let number = u32::try_from(run.number).unwrap_or(u32::MAX);
-    state.steps.insert(
-        number,
-        StepRecord {
-            variant: run.variant.to_string(),
-            result: run.ending.name().to_owned(),
-            outcome: run.judgement.as_ref().map(|j| j.outcome.to_string()),
-            at: state::now().to_string(),
-            seconds: run.seconds,
-        },
-    );
-}
-
-/// 130 if interrupted, 1 if any step was not as expected, 0 otherwise.
-pub fn exit_status(runs: &[StepRun]) -> ExitStatus {
-    if runs.iter().any(|r| r.ending == Ending::Interrupted) {
-        ExitStatus::Interrupted
-    } else if runs
-        .iter()
-        .any(|r| matches!(r.ending, Ending::Unexpected | Ending::TimedOut))
-    {
-        ExitStatus::Unexpected
-    } else {
-        ExitStatus::Success
-    }
 }
 
 /// What `status` reports.
@@ -193,16 +93,16 @@ pub struct ClusterStatus {
 pub struct StepStatus {
     pub number: u32,
     pub title: Option<String>,
-    pub variant: String,
-    pub result: String,
-    pub outcome: Option<String>,
+    pub variant: crate::variant::Variant,
+    pub result: crate::session::step::Ending,
+    pub outcome: Option<crate::verdict::Outcome>,
     pub at: String,
     pub seconds: u64,
 }
 
 /// Runs `status`.
 pub fn status(place: &Where, json: bool, world: &World<'_>) -> anyhow::Result<ExitStatus> {
-    let (_, state, resolved) = open(place, world)?;
+    let (_, state, resolved) = open(place, world.environment, world.printer)?;
     let bin_dir = world.environment.default_bin_dir().unwrap_or_default();
     let report = gather_status(
         world.runner,
@@ -274,14 +174,14 @@ fn gather_status(
             .steps
             .iter()
             .map(|(number, record)| StepStatus {
-                number: *number,
+                number: number.0,
                 title: lab
                     .as_ref()
-                    .and_then(|lab| lab.step(usize::try_from(*number).unwrap_or(0)))
+                    .and_then(|lab| lab.step(*number))
                     .map(|s| s.title.clone()),
-                variant: record.variant.clone(),
-                result: record.result.clone(),
-                outcome: record.outcome.clone(),
+                variant: record.variant,
+                result: record.result,
+                outcome: record.outcome,
                 at: record.at.clone(),
                 seconds: record.seconds,
             })
@@ -328,9 +228,9 @@ fn status_text(status: &Status) -> String {
         out.push_str(&format!(
             "  {}  {:8} {:12} {:18} {} ({} s)\n",
             step.number,
-            step.variant,
-            step.result,
-            step.outcome.as_deref().unwrap_or("-"),
+            step.variant.to_string(),
+            step.result.name(),
+            step.outcome.map_or("-", |o| o.name()),
             step.at,
             step.seconds
         ));
@@ -341,7 +241,7 @@ fn status_text(status: &Status) -> String {
 /// Runs `down`: deletes the kind cluster (or, on an existing cluster, the lab's
 /// objects in its namespace) and the lab's state.
 pub fn down(place: &Where, yes: bool, world: &World<'_>) -> anyhow::Result<ExitStatus> {
-    let (dir, _, resolved) = open(place, world)?;
+    let (dir, _, resolved) = open(place, world.environment, world.printer)?;
     let (what, command) = match &resolved.kind_name {
         Some(name) => (
             format!("delete the kind cluster `{name}` and the lab's state"),

@@ -2,12 +2,14 @@
 //! from the host and what is already installed; the executor downloads, verifies and
 //! places binaries, and runs the package manager for Docker.
 
+pub mod apply;
 pub mod checksum;
 pub mod detect;
 pub mod docker;
 pub mod download;
 pub mod execute;
 pub mod plan;
+pub mod prepare;
 pub mod step;
 pub mod urls;
 

@@ -50,6 +50,25 @@ pub fn job_manifest(
     Ok(job::to_manifest(&job, &header)?)
 }
 
+/// The native Job the gate check sends as a server-side dry run: no name of its own but
+/// a `generateName`, so it never collides with a step's Job (nor with any other).
+pub fn gate_check_manifest(release: &KubernetesRelease) -> Result<String, RenderError> {
+    let template = job::parse_template(assets::JOB_TEMPLATE)?;
+    let name = job::default_job_name(&template, Variant::Native)?;
+    let mut job = job::derive_variant(&template, Variant::Native, &name)?;
+    job.metadata.name = None;
+    job.metadata.generate_name = Some(GATE_CHECK_PREFIX.to_owned());
+    let header = [
+        "sidecar-lab: the gate check, sent only as a server-side dry run (never stored)."
+            .to_owned(),
+        native_sidecar_note(release),
+    ];
+    Ok(job::to_manifest(&job, &header)?)
+}
+
+/// The `generateName` of the gate check's dry-run Job.
+pub const GATE_CHECK_PREFIX: &str = "sidecar-lab-gate-check-";
+
 /// The kind cluster config file for `release`.
 pub fn kind_config_file(
     release: &KubernetesRelease,

@@ -2,7 +2,10 @@
 //! cluster up (`up`), and the state kept between runs (`state`).
 
 pub mod decide;
+pub mod facts;
+pub mod namespace;
 pub mod state;
 pub mod step;
 pub mod target;
 pub mod up;
+pub mod workspace;

@@ -8,7 +8,12 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use serde::{Deserialize, Serialize};
 
+use crate::lab::StepNumber;
+use crate::session::step::Ending;
 use crate::state::write_atomically;
+use crate::variant::Variant;
+use crate::verdict::Outcome;
+use crate::version::MinorVersion;
 
 /// The state file's format version.
 pub const VERSION: u32 = 1;
@@ -22,7 +27,7 @@ pub struct LabState {
     pub cluster: Option<ClusterRecord>,
     /// Step number → its last run.
     #[serde(default)]
-    pub steps: BTreeMap<u32, StepRecord>,
+    pub steps: BTreeMap<StepNumber, StepRecord>,
 }
 
 /// The cluster the lab runs on.
@@ -36,7 +41,7 @@ pub struct ClusterRecord {
     pub namespace: String,
     /// The server's Kubernetes minor, such as `1.37`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub kubernetes: Option<String>,
+    pub kubernetes: Option<MinorVersion>,
     /// The kind config the cluster was created from.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub config: Option<PathBuf>,
@@ -49,11 +54,11 @@ pub struct ClusterRecord {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StepRecord {
-    pub variant: String,
+    pub variant: Variant,
     /// `expected`, `unexpected`, `timed-out` or `interrupted`.
-    pub result: String,
+    pub result: Ending,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub outcome: Option<String>,
+    pub outcome: Option<Outcome>,
     /// When it ended, RFC 3339.
     pub at: String,
     pub seconds: u64,
@@ -135,17 +140,47 @@ mod tests {
         let dir = tempfile::tempdir().expect("temp dir");
         let mut state = fresh();
         state.steps.insert(
-            3,
+            StepNumber(3),
             StepRecord {
-                variant: "native".into(),
-                result: "expected".into(),
-                outcome: Some("succeeded".into()),
+                variant: Variant::Native,
+                result: Ending::Expected,
+                outcome: Some(Outcome::Succeeded),
                 at: "2026-11-25T10:00:00Z".into(),
                 seconds: 9,
             },
         );
+        state.cluster = Some(ClusterRecord {
+            context: "kind-sidecar-lab".into(),
+            namespace: "default".into(),
+            kubernetes: Some(MinorVersion::new(1, 37)),
+            ..ClusterRecord::default()
+        });
         save(dir.path(), &state).expect("saves");
         assert_eq!(load(dir.path()), (state, None));
+        // The file keeps the names people and scripts read.
+        let text = std::fs::read_to_string(path(dir.path())).expect("state file");
+        for field in [
+            "\"3\": {",
+            "\"variant\": \"native\"",
+            "\"result\": \"expected\"",
+            "\"outcome\": \"succeeded\"",
+            "\"kubernetes\": \"1.37\"",
+        ] {
+            assert!(text.contains(field), "no {field} in {text}");
+        }
+    }
+
+    #[test]
+    fn a_state_with_an_unknown_variant_is_set_aside() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        std::fs::write(
+            path(dir.path()),
+            r#"{"version":1,"steps":{"1":{"variant":"sidecars","result":"expected","at":"x","seconds":1}}}"#,
+        )
+        .expect("write");
+        let (state, problem) = load(dir.path());
+        assert_eq!(state, fresh());
+        assert!(problem.is_some());
     }
 
     #[test]

@@ -8,20 +8,19 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, anyhow, bail};
+use anyhow::{Context, anyhow};
 
 use crate::assets;
-use crate::commands::check;
 use crate::kube;
-use crate::lab::{Lab, Step};
+use crate::lab::{Lab, Step, StepNumber};
 use crate::matrix::KubernetesRelease;
 use crate::observe::dump::{self, Dump};
 use crate::render::{self, job};
-use crate::runner::{CommandLine, Runner};
+use crate::runner::{CommandLine, Runner, checked};
 use crate::session::decide::{Decision, Observed, decide};
 use crate::state::write_atomically;
 use crate::ui::Printer;
-use crate::ui::phase::Phase;
+use crate::ui::phase::{Board, Phase};
 use crate::ui::text::wrap;
 use crate::variant::Variant;
 use crate::verdict::{Judgement, Verdict, judge};
@@ -46,7 +45,8 @@ pub struct Session<'a> {
 }
 
 /// How a step ended.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum Ending {
     Expected,
     Unexpected,
@@ -71,16 +71,25 @@ impl Ending {
 /// A finished step.
 #[derive(Clone, Debug)]
 pub struct StepRun {
-    pub number: usize,
+    pub number: StepNumber,
     pub title: String,
     pub variant: Variant,
     pub ending: Ending,
     pub judgement: Option<Judgement>,
     pub seconds: u64,
+    /// What the learner reads: the verdict, the timeline, why, what to try.
+    pub report: String,
 }
 
-/// Runs step `number` of `lab`.
-pub fn run(session: &Session<'_>, lab: &Lab, number: usize) -> anyhow::Result<StepRun> {
+/// Runs step `number` of `lab`; `board` holds its progress line when several steps run
+/// at once. The report is returned, not printed, so that reports of steps that ran
+/// together are shown one after another.
+pub fn run(
+    session: &Session<'_>,
+    lab: &Lab,
+    number: StepNumber,
+    board: Option<&Board>,
+) -> anyhow::Result<StepRun> {
     let step = lab.step(number).ok_or_else(|| {
         anyhow!(
             "lab `{}` has steps 1 to {}; there is no step {number}",
@@ -100,15 +109,15 @@ pub fn run(session: &Session<'_>, lab: &Lab, number: usize) -> anyhow::Result<St
     let observe = session.target.observe(&label);
     let printer = &session.printer;
 
-    printer.note(&format!("\nStep {number}: {}", step.title));
-    printer.note(&wrap(&step.what_you_see, 88, "  "));
+    let mut intro = format!("\nStep {number}: {}\n", step.title);
+    intro.push_str(&wrap(&step.what_you_see, 88, "  "));
     if session.dry_run {
-        printer.out(&format!(
-            "# would write {}:\n{manifest_text}",
+        let mut report = format!(
+            "{intro}\n# would write {}:\n{manifest_text}",
             manifest.display()
-        ));
+        );
         for command in [&delete, &apply, &observe] {
-            printer.out(&format!("$ {command}\n"));
+            report.push_str(&format!("$ {command}\n"));
         }
         return Ok(StepRun {
             number,
@@ -117,16 +126,24 @@ pub fn run(session: &Session<'_>, lab: &Lab, number: usize) -> anyhow::Result<St
             ending: Ending::DryRun,
             judgement: None,
             seconds: 0,
+            report,
         });
+    }
+    if board.is_none() {
+        printer.note(&intro);
     }
 
     write_atomically(&manifest, manifest_text.as_bytes())?;
-    run_checked(session, &delete, DELETE_TIMEOUT)
+    checked(session.runner, &delete, DELETE_TIMEOUT)
         .context("cannot remove the step's previous Job")?;
-    run_checked(session, &apply, KUBECTL_TIMEOUT).context("cannot create the step's Job")?;
+    checked(session.runner, &apply, KUBECTL_TIMEOUT).context("cannot create the step's Job")?;
 
     let started = Instant::now();
-    let phase = Phase::start(*printer, &format!("step {number} ({})", step.variant));
+    let phase = Phase::start_on(
+        board,
+        *printer,
+        &format!("step {number} ({})", step.variant),
+    );
     let (ending, judgement) = watch(session, step, &observe, &phase, started);
     let seconds = started.elapsed().as_secs();
     match ending {
@@ -136,8 +153,21 @@ pub fn run(session: &Session<'_>, lab: &Lab, number: usize) -> anyhow::Result<St
         Ending::Interrupted => phase.fail("interrupted"),
         Ending::DryRun => phase.succeed(""),
     }
+    let mut report = if board.is_some() {
+        intro
+    } else {
+        String::new()
+    };
     if let Some(judgement) = &judgement {
-        show(session, step, job_name.as_str(), judgement, ending);
+        let palette = printer.stdout_palette();
+        report.push_str(&crate::ui::report::step(
+            judgement,
+            (ending == Ending::TimedOut).then_some(step.timeout_seconds),
+            &step.why,
+            &step.commands(job_name.as_str(), &session.target.namespace),
+            printer.stdout_fancy(),
+            &palette,
+        ));
     } else if ending != Ending::Interrupted {
         printer.warn(&format!(
             "nothing was observed: `{observe}` never answered with the step's Job"
@@ -150,6 +180,7 @@ pub fn run(session: &Session<'_>, lab: &Lab, number: usize) -> anyhow::Result<St
         ending,
         judgement,
         seconds,
+        report,
     })
 }
 
@@ -219,47 +250,4 @@ fn watch(
             std::thread::sleep(rest);
         }
     }
-}
-
-/// The verdict, the explanation, the timeline and the commands to try.
-fn show(session: &Session<'_>, step: &Step, job_name: &str, judgement: &Judgement, ending: Ending) {
-    let printer = &session.printer;
-    let palette = printer.stdout_palette();
-    let mut out = String::new();
-    if ending == Ending::TimedOut {
-        out.push_str(&format!(
-            "The step did not settle within {} s; this is the last state observed.\n",
-            step.timeout_seconds
-        ));
-    }
-    out.push_str(&check::text(judgement, printer.stdout_fancy(), &palette));
-    out.push_str(&format!("\nWhy\n{}\n", wrap(&step.why, 88, "  ")));
-    let commands = step.commands(job_name, &session.target.namespace);
-    if !commands.is_empty() {
-        out.push_str("\nSee for yourself\n");
-        for command in commands {
-            out.push_str(&format!("  {command}\n"));
-        }
-    }
-    printer.out(&out);
-}
-
-fn run_checked(
-    session: &Session<'_>,
-    command: &CommandLine,
-    timeout: Duration,
-) -> anyhow::Result<()> {
-    let output = session.runner.run(command, timeout)?;
-    if !output.success() {
-        let detail = output.stderr.trim();
-        bail!(
-            "`{command}` failed: {}",
-            if detail.is_empty() {
-                output.stdout.trim()
-            } else {
-                detail
-            }
-        );
-    }
-    Ok(())
 }

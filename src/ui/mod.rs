@@ -1,9 +1,13 @@
 //! Everything the user sees goes through here: the `Printer` writes results to
 //! standard output and messages to standard error, with colour only where it belongs.
 
+pub mod doctor;
+pub mod install;
 pub mod phase;
+pub mod plan;
 pub mod progress;
 pub mod prompt;
+pub mod report;
 pub mod text;
 pub mod timeline;
 

@@ -3,7 +3,7 @@
 
 use std::time::{Duration, Instant};
 
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::ui::Printer;
 
@@ -15,11 +15,39 @@ pub struct Phase {
     started: Instant,
 }
 
+/// Several phases at once (the lab's steps run together): one line each.
+pub struct Board {
+    multi: MultiProgress,
+}
+
+impl Board {
+    pub fn new() -> Self {
+        Self {
+            multi: MultiProgress::with_draw_target(ProgressDrawTarget::stderr()),
+        }
+    }
+}
+
+impl Default for Board {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl Phase {
     /// Starts a phase; on a terminal a spinner turns until it ends.
     pub fn start(printer: Printer, label: &str) -> Self {
+        Self::start_on(None, printer, label)
+    }
+
+    /// Starts a phase on `board`'s own line (a plain line when not on a terminal).
+    pub fn start_on(board: Option<&Board>, printer: Printer, label: &str) -> Self {
         let spinner = printer.stderr_is_terminal().then(|| {
             let spinner = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+            let spinner = match board {
+                Some(board) => board.multi.add(spinner),
+                None => spinner,
+            };
             spinner.set_style(
                 ProgressStyle::with_template(" {spinner} {msg}")
                     .unwrap_or_else(|_| ProgressStyle::default_spinner()),

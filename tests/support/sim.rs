@@ -56,7 +56,7 @@ impl Sim {
         let bin = root.join("bin");
         std::fs::create_dir_all(&dir).expect("sim dir");
         std::fs::create_dir_all(&bin).expect("bin dir");
-        for tool in ["kind", "docker", "sysctl"] {
+        for tool in ["kind", "docker", "sysctl", "install"] {
             std::os::unix::fs::symlink(sim_root().join("bin").join(tool), bin.join(tool))
                 .expect("link a stand-in");
         }
@@ -134,6 +134,11 @@ impl Sim {
     /// Sets the docker stand-in's modes (see tests/sim/kubesim/docker_cli.py).
     pub fn docker_mode(&self, mode: serde_json::Value) {
         std::fs::write(self.dir.join("docker-mode.json"), mode.to_string()).expect("docker mode");
+    }
+
+    /// Sets the sysctl stand-in's values (`KEY=VALUE` lines).
+    pub fn sysctl(&self, settings: &str) {
+        std::fs::write(self.dir.join("sysctl.conf"), settings).expect("sysctl values");
     }
 
     /// Sets the kind stand-in's version.

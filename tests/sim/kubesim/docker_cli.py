@@ -8,6 +8,7 @@ Modes, from SIDECAR_SIM_DIR/docker-mode.json:
   registry  true | false                        (false: every pull fails, as with no registry)
   group     a group name: the socket is refused unless this process has that group,
             as for a user added to `docker` whose login has not picked it up yet
+  cgroup    "2" | "1"                           (the host's cgroup version, as docker info says)
 Sources: install-facts.md §3 (the daemon-down and permission-denied messages, `docker info
 --format '{{json .}}'`), wave2-facts.md §1.1 (save --platform came with docker/cli#5331;
 save/load keeps tags and RootFS.Layers, not registry digests).
@@ -28,7 +29,8 @@ SOCKET = "unix:///var/run/docker.sock"
 
 
 def _mode():
-    mode = {"daemon": "up", "version": "28.2.2", "store": "overlay2", "registry": True, "group": None}
+    mode = {"daemon": "up", "version": "28.2.2", "store": "overlay2", "registry": True, "group": None,
+            "cgroup": "2"}
     mode.update(read("docker-mode.json", {}))
     return mode
 
@@ -112,7 +114,7 @@ def main(argv):
     if command == "info":
         containerd = mode["store"] == "containerd"
         info = {
-            "ID": "SIM0:DOCK:ER00", "ServerVersion": mode["version"], "CgroupVersion": "2",
+            "ID": "SIM0:DOCK:ER00", "ServerVersion": mode["version"], "CgroupVersion": mode["cgroup"],
             "CgroupDriver": "systemd", "DockerRootDir": "/var/lib/docker",
             "Driver": "overlayfs" if containerd else "overlay2",
             "DriverStatus": [["driver-type", "io.containerd.snapshotter.v1"]] if containerd

@@ -278,6 +278,24 @@ def export_kubeconfig(args):
     sys.stderr.write(f'Set kubectl context to "kind-{name}"\n')
 
 
+def get_kubeconfig(args):
+    """Prints the cluster's kubeconfig; the user's is left alone."""
+    name = _flag(args, "--name") or os.environ.get("KIND_CLUSTER_NAME") or "kind"
+    nodes, _ = _nodes(name)
+    code, answer = control("GET", f"/clusters/{name}")
+    if not nodes or code != 200:
+        _err(f"could not locate any control plane nodes for cluster named '{name}'. "
+             "Use the --name option to select a different cluster")
+    context = f"kind-{name}"
+    print(yaml.safe_dump({
+        "apiVersion": "v1", "kind": "Config", "preferences": {}, "current-context": context,
+        "clusters": [{"name": context, "cluster": {"server": answer["server"],
+                                                   "certificate-authority-data": answer["ca"]}}],
+        "contexts": [{"name": context, "context": {"cluster": context, "user": context}}],
+        "users": [{"name": context, "user": {"token": "kubernetes-admin"}}],
+    }, sort_keys=True), end="")
+
+
 def load_archive(args):
     name = _flag(args, "--name") or os.environ.get("KIND_CLUSTER_NAME") or "kind"
     files = [a for i, a in enumerate(args) if not a.startswith("-") and (i == 0 or args[i - 1] not in ("--name", "--nodes"))]
@@ -324,6 +342,8 @@ def main(argv):
         get_clusters()
     elif words == ["delete", "cluster"]:
         delete(args[2:])
+    elif words == ["get", "kubeconfig"]:
+        get_kubeconfig(args[2:])
     elif words == ["export", "kubeconfig"]:
         export_kubeconfig(args[2:])
     elif words == ["load", "image-archive"]:

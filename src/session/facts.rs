@@ -1,0 +1,241 @@
+//! What `up` reads before it plans: the host checks, what is installed, the kind
+//! clusters, the kubeconfig context, the node and its images, the namespace, the lab's
+//! images on the host, and earlier lab Jobs. Read-only commands only: `up --dry-run`
+//! runs exactly this, then prints the plan.
+
+use std::path::Path;
+use std::time::Duration;
+
+use crate::doctor::{checks, fix, gather};
+use crate::env::Environment;
+use crate::install::detect::{self, DockerStatus};
+use crate::install::prepare;
+use crate::kube::{self, NamespaceFound, Target};
+use crate::matrix::KubernetesRelease;
+use crate::runner::{CommandLine, Runner};
+use crate::session::namespace;
+use crate::setup_plan::{self, ClusterFacts, Facts, HostFacts, ImageFacts};
+use crate::version::MinorVersion;
+
+const SHORT: Duration = Duration::from_secs(60);
+
+/// What the facts are gathered for.
+pub struct Ask<'a> {
+    pub release: &'a KubernetesRelease,
+    pub target: &'a Target,
+    /// The kind cluster's name; `None` on an existing cluster (`--context`).
+    pub kind_name: Option<&'a str>,
+    /// The kind config the lab would write, and where.
+    pub config: Option<(&'a Path, &'a str)>,
+    pub images: &'a [String],
+    pub mirror: Option<String>,
+    pub interactive: bool,
+    pub sequential: bool,
+    pub state_dir: &'a Path,
+}
+
+/// Reads everything `up` plans from.
+pub fn gather(
+    ask: &Ask<'_>,
+    environment: &Environment,
+    runner: &dyn Runner,
+) -> anyhow::Result<Facts> {
+    let Some(name) = ask.kind_name else {
+        return Ok(existing(ask, runner));
+    };
+    let bin_dir = environment.default_bin_dir().unwrap_or_default();
+    // The user may be in the docker group without it being in effect in this login yet
+    // (just added, no new login): then docker and kind run through `sg docker` from here
+    // on, reads included. If that does not help, the install plan adds the user.
+    if docker_needs_group(runner, environment.path.as_deref())
+        && runner.docker_group(true)
+        && docker_needs_group(runner, environment.path.as_deref())
+    {
+        runner.docker_group(false);
+    }
+    let host_facts = gather::gather(environment, runner, &bin_dir);
+    let target = checks::Target {
+        kubernetes: ask.release.minor,
+        cluster_name: name.to_owned(),
+    };
+    let report = checks::all(&host_facts, &target);
+    let settings = prepare::Settings {
+        kubernetes: Some(ask.release.minor),
+        mirror: ask.mirror.clone(),
+        ..prepare::Settings::default()
+    };
+    let install = prepare::prepare(&settings, environment, runner)?;
+    let fixes = fix::plan(
+        &report,
+        &host_facts,
+        &prepare::docker_host(environment, runner, install.platform, ask.state_dir),
+    );
+    let (config_path, config) = ask.config.unwrap_or((Path::new(""), ""));
+    let kind_runs = host_facts.kind.is_some();
+    let listed = kind_runs.then(|| {
+        let clusters = kube::kind::get_clusters();
+        match runner.run(&clusters, SHORT) {
+            Ok(out) if out.success() => {
+                Ok(kube::kind::clusters(&out.stdout).iter().any(|c| c == name))
+            }
+            Ok(out) => Err(crate::runner::Failed::of(&clusters, &out).to_string()),
+            Err(error) => Err(error.to_string()),
+        }
+    });
+    let exists = matches!(listed, Some(Ok(true)));
+    let context = exists && has_context(runner, &ask.target.context);
+    let server = if !exists {
+        None
+    } else if context {
+        server_minor(runner, &ask.target.version())
+    } else {
+        // The context is gone: ask the cluster through its own kubeconfig, read with
+        // `kind get kubeconfig`, without touching the user's.
+        kubeconfig_minor(runner, ask.target, name)
+    };
+    let ready = context && server == Some(ask.release.minor);
+    let namespace_found = ready.then(|| namespace::find(runner, ask.target));
+    let node_images = if ready {
+        node_images(runner, ask.target)
+    } else {
+        Vec::new()
+    };
+    let images = ask
+        .images
+        .iter()
+        .map(|image| ImageFacts {
+            image: image.clone(),
+            on_host: host_facts.docker.as_ref().is_some_and(|d| {
+                matches!(
+                    d,
+                    DockerStatus::Running { .. } | DockerStatus::PermissionDenied { .. }
+                )
+            }) && runner
+                .run(
+                    &CommandLine::new("docker", ["image", "inspect", image.as_str()]),
+                    SHORT,
+                )
+                .is_ok_and(|o| o.success()),
+            on_node: setup_plan::on_node(image, &node_images),
+        })
+        .collect();
+    Ok(Facts {
+        kubernetes: ask.release.minor,
+        host: Some(HostFacts {
+            checks: report,
+            fixes,
+            install,
+        }),
+        cluster: ClusterFacts::Kind {
+            name: name.to_owned(),
+            listed,
+            context,
+            server,
+            config_path: config_path.to_path_buf(),
+            config: config.to_owned(),
+            previous_config: std::fs::read_to_string(config_path).ok(),
+        },
+        namespace: ask.target.namespace.clone(),
+        namespace_found,
+        images,
+        lab_jobs: if ready {
+            lab_jobs(runner, ask.target)
+        } else {
+            Vec::new()
+        },
+        interactive: ask.interactive,
+        sequential: ask.sequential,
+    })
+}
+
+/// An existing cluster (`--context`): its version, the namespace, earlier lab Jobs.
+fn existing(ask: &Ask<'_>, runner: &dyn Runner) -> Facts {
+    let version = ask.target.version();
+    let server = match runner.run(&version, SHORT) {
+        Ok(out) if out.success() => kube::server_minor(&out.stdout)
+            .ok_or_else(|| format!("`{version}` printed no server version")),
+        Ok(out) => Err(crate::runner::Failed::of(&version, &out).tail),
+        Err(error) => Err(error.to_string()),
+    };
+    let answered = server.is_ok();
+    Facts {
+        kubernetes: ask.release.minor,
+        host: None,
+        cluster: ClusterFacts::Existing {
+            context: ask.target.context.clone(),
+            server,
+        },
+        namespace: ask.target.namespace.clone(),
+        namespace_found: answered.then(|| namespace::find(runner, ask.target)),
+        images: Vec::new(),
+        lab_jobs: if answered {
+            lab_jobs(runner, ask.target)
+        } else {
+            Vec::new()
+        },
+        interactive: ask.interactive,
+        sequential: ask.sequential,
+    }
+}
+
+fn has_context(runner: &dyn Runner, context: &str) -> bool {
+    runner
+        .run(&Target::contexts(), SHORT)
+        .is_ok_and(|o| o.success() && o.stdout.lines().any(|l| l.trim() == context))
+}
+
+fn server_minor(runner: &dyn Runner, command: &CommandLine) -> Option<MinorVersion> {
+    runner
+        .run(command, SHORT)
+        .ok()
+        .filter(crate::runner::Output::success)
+        .and_then(|o| kube::server_minor(&o.stdout))
+}
+
+fn kubeconfig_minor(runner: &dyn Runner, target: &Target, name: &str) -> Option<MinorVersion> {
+    let out = runner
+        .run(&kube::kind::get_kubeconfig(name), SHORT)
+        .ok()
+        .filter(crate::runner::Output::success)?;
+    // A private temporary file, removed when dropped: it holds the cluster's credentials.
+    let mut file = tempfile::NamedTempFile::new().ok()?;
+    std::io::Write::write_all(&mut file, out.stdout.as_bytes()).ok()?;
+    server_minor(runner, &target.version_with(file.path()))
+}
+
+fn node_images(runner: &dyn Runner, target: &Target) -> Vec<String> {
+    runner
+        .run(&target.nodes(), SHORT)
+        .ok()
+        .filter(crate::runner::Output::success)
+        .and_then(|o| kube::node_images(&o.stdout))
+        .unwrap_or_default()
+}
+
+fn lab_jobs(runner: &dyn Runner, target: &Target) -> Vec<String> {
+    runner
+        .run(&target.lab_jobs(), SHORT)
+        .ok()
+        .filter(crate::runner::Output::success)
+        .map(|o| {
+            o.stdout
+                .lines()
+                .map(|l| l.trim().trim_start_matches("job.batch/").to_owned())
+                .filter(|l| !l.is_empty())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Whether `found` says the namespace is there (for messages).
+pub fn exists(found: &NamespaceFound) -> bool {
+    matches!(found, NamespaceFound::Exists)
+}
+
+/// Whether docker answers now (after an install, the group may still be pending).
+pub fn docker_needs_group(runner: &dyn Runner, path: Option<&str>) -> bool {
+    matches!(
+        detect::probe_docker(runner, path, detect::PROBE_TIMEOUT),
+        DockerStatus::PermissionDenied { .. }
+    )
+}

@@ -1,0 +1,118 @@
+//! The lab's workspace on this machine: where it runs (the place the user named), the
+//! state directory and the state in it, the lab file, and how step results are kept.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::anyhow;
+
+use crate::env::Environment;
+use crate::exit::ExitStatus;
+use crate::lab::Lab;
+use crate::names::ClusterName;
+use crate::session::state::{self, LabState, StepRecord};
+use crate::session::step::{Ending, StepRun};
+use crate::session::target::{self, Resolved};
+use crate::ui::Printer;
+
+/// Where the lab runs, as the user gave it.
+#[derive(Clone, Debug)]
+pub struct Where {
+    pub context: Option<String>,
+    pub namespace: Option<String>,
+    pub cluster: ClusterName,
+}
+
+/// The state directory, or an error that says how to get one.
+pub fn state_dir(environment: &Environment) -> anyhow::Result<PathBuf> {
+    environment.state_dir().ok_or_else(|| {
+        anyhow!(
+            "neither XDG_STATE_HOME nor HOME is set, so sidecar-lab has nowhere to keep its state"
+        )
+    })
+}
+
+/// Loads the lab state, saying so when an unreadable one was set aside.
+pub fn load_state(printer: &Printer, dir: &Path) -> LabState {
+    let (state, problem) = state::load(dir);
+    if let Some(problem) = problem {
+        printer.warn(&problem);
+    }
+    state
+}
+
+/// The state directory, the state in it, and where the lab runs.
+pub fn open(
+    place: &Where,
+    environment: &Environment,
+    printer: &Printer,
+) -> anyhow::Result<(PathBuf, LabState, Resolved)> {
+    let dir = state_dir(environment)?;
+    let state = load_state(printer, &dir);
+    let resolved = target::resolve(
+        place.context.as_deref(),
+        place.namespace.as_deref(),
+        &place.cluster,
+        &state,
+    );
+    Ok((dir, state, resolved))
+}
+
+/// The files the lab keeps in its state directory: the state, kind configs, manifests.
+/// (dockerd's log stays: the daemon may still be writing it.)
+pub fn lab_files(dir: &Path) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    entries
+        .filter_map(Result::ok)
+        .map(|entry| entry.path())
+        .filter(|path| {
+            let name = path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or_default();
+            name == "state.json"
+                || name == "99-sidecar-lab.conf"
+                || (name.ends_with(".yaml")
+                    && (name.starts_with("kind-")
+                        || name.starts_with("step-")
+                        || name.starts_with("gate-check-")))
+        })
+        .collect()
+}
+
+/// The lab file given, or the built-in lab.
+pub fn lab(path: Option<&Path>) -> anyhow::Result<Lab> {
+    Ok(match path {
+        Some(path) => Lab::load(path)?,
+        None => Lab::embedded()?,
+    })
+}
+
+/// Adds a step's result to the state.
+pub fn record(state: &mut LabState, run: &StepRun) {
+    state.steps.insert(
+        run.number,
+        StepRecord {
+            variant: run.variant,
+            result: run.ending,
+            outcome: run.judgement.as_ref().map(|j| j.outcome),
+            at: state::now().to_string(),
+            seconds: run.seconds,
+        },
+    );
+}
+
+/// 130 if interrupted, 1 if any step was not as expected, 0 otherwise.
+pub fn exit_status(runs: &[StepRun]) -> ExitStatus {
+    if runs.iter().any(|r| r.ending == Ending::Interrupted) {
+        ExitStatus::Interrupted
+    } else if runs
+        .iter()
+        .any(|r| matches!(r.ending, Ending::Unexpected | Ending::TimedOut))
+    {
+        ExitStatus::Unexpected
+    } else {
+        ExitStatus::Success
+    }
+}

@@ -1,0 +1,711 @@
+//! `up`'s plan (pure, below `session`): from facts that were really read (the host checks, what is installed,
+//! the clusters, the context, the node, the namespace, the images, earlier lab Jobs) to
+//! the phases that take this machine to a judged lab. Pure: facts in, plan out; the same
+//! plan is printed, confirmed once, and executed — or, with `--dry-run`, only printed.
+
+use std::path::PathBuf;
+
+use crate::doctor::fix::Fix;
+use crate::doctor::{Check, Status};
+use crate::install::prepare::Prepared;
+use crate::kube::{NamespaceFound, full_image_name};
+use crate::version::MinorVersion;
+
+/// What `up` does about the namespace the lab runs in.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum NamespaceAction {
+    /// It exists: nothing to do.
+    Use,
+    /// It is missing (or a new cluster has only the standard ones): create it.
+    Create,
+    /// The user may not read namespaces: go on as if it exists.
+    Trust { why: String },
+}
+
+impl NamespaceAction {
+    /// The action for what `kubectl get namespace` found; `Err` when it could not tell.
+    pub fn for_found(found: NamespaceFound) -> Result<Self, String> {
+        match found {
+            NamespaceFound::Exists => Ok(Self::Use),
+            NamespaceFound::Missing => Ok(Self::Create),
+            NamespaceFound::Forbidden(why) => Ok(Self::Trust { why }),
+            NamespaceFound::Unknown(why) => Err(why),
+        }
+    }
+}
+
+/// Everything `up` read before deciding.
+#[derive(Clone, Debug)]
+pub struct Facts {
+    /// The Kubernetes minor the lab wants (kind clusters).
+    pub kubernetes: MinorVersion,
+    /// The host, on a machine where the lab makes its own kind cluster.
+    pub host: Option<HostFacts>,
+    pub cluster: ClusterFacts,
+    pub namespace: String,
+    /// Whether the namespace exists; `None` when it could not be asked yet.
+    pub namespace_found: Option<NamespaceFound>,
+    /// The lab's images (kind clusters only).
+    pub images: Vec<ImageFacts>,
+    /// The lab's Jobs already in the namespace (from an earlier run or class).
+    pub lab_jobs: Vec<String>,
+    /// Steps wait for Enter, one by one (a terminal, without --yes).
+    pub interactive: bool,
+    /// `--sequential`: one step after another even when unattended.
+    pub sequential: bool,
+}
+
+/// The host: its checks, the safe fixes for them, and the install plan.
+#[derive(Clone, Debug)]
+pub struct HostFacts {
+    pub checks: Vec<Check>,
+    pub fixes: Vec<Fix>,
+    pub install: Prepared,
+}
+
+/// The cluster the lab runs on.
+#[derive(Clone, Debug)]
+pub enum ClusterFacts {
+    /// `--context`: a cluster someone else runs.
+    Existing {
+        context: String,
+        /// Its minor, or why it did not answer.
+        server: Result<MinorVersion, String>,
+    },
+    /// The lab's own kind cluster.
+    Kind {
+        name: String,
+        /// Whether `kind get clusters` lists it; `None` when kind could not be asked
+        /// (not installed yet), `Some(Err)` when asking failed.
+        listed: Option<Result<bool, String>>,
+        /// The kubeconfig has the context `kind-NAME`.
+        context: bool,
+        /// The running cluster's minor, when it answered.
+        server: Option<MinorVersion>,
+        config_path: PathBuf,
+        config: String,
+        /// The config the cluster was made from, as the lab last wrote it.
+        previous_config: Option<String>,
+    },
+}
+
+/// One image the lab's Job uses.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ImageFacts {
+    pub image: String,
+    pub on_host: bool,
+    pub on_node: bool,
+}
+
+/// What happens to the cluster.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ClusterAction {
+    Create {
+        name: String,
+    },
+    Reuse {
+        name: String,
+    },
+    /// Delete and create again: `drift` says why (version, config).
+    Recreate {
+        name: String,
+        drift: Vec<String>,
+        config_diff: Option<(String, String)>,
+    },
+    Existing {
+        context: String,
+        minor: MinorVersion,
+    },
+}
+
+/// What happens to one image.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ImageAction {
+    /// Pull on the host (while the cluster is made), then load into the node.
+    PullAndLoad(String),
+    /// On the host already: load into the node.
+    Load(String),
+}
+
+/// One phase of `up`, in the order they run.
+#[derive(Clone, Debug)]
+pub enum Phase {
+    HostFixes(Vec<Fix>),
+    Install(Box<Prepared>),
+    WriteConfig {
+        path: PathBuf,
+        text: String,
+    },
+    Cluster(ClusterAction),
+    /// `kind export kubeconfig`: the cluster runs, its context is gone.
+    RestoreContext {
+        name: String,
+    },
+    WaitForNode,
+    Namespace(NamespaceAction),
+    Images(Vec<ImageAction>),
+    GateCheck,
+    Steps {
+        concurrent: bool,
+        replacing: Vec<String>,
+    },
+}
+
+/// The plan: its phases, or why `up` cannot go on (each reason with its fix).
+#[derive(Clone, Debug)]
+pub struct Plan {
+    pub phases: Vec<Phase>,
+    pub stop: Vec<String>,
+}
+
+impl Plan {
+    /// The cluster action, if any.
+    pub fn cluster(&self) -> Option<&ClusterAction> {
+        self.phases.iter().find_map(|p| match p {
+            Phase::Cluster(action) => Some(action),
+            _ => None,
+        })
+    }
+
+    /// True when the plan changes nothing before the steps (a ready machine and cluster).
+    pub fn only_steps(&self) -> bool {
+        self.phases.iter().all(|p| {
+            matches!(
+                p,
+                Phase::Cluster(ClusterAction::Reuse { .. } | ClusterAction::Existing { .. })
+                    | Phase::WriteConfig { .. }
+                    | Phase::WaitForNode
+                    | Phase::Namespace(NamespaceAction::Use | NamespaceAction::Trust { .. })
+                    | Phase::GateCheck
+                    | Phase::Steps { .. }
+            ) || matches!(p, Phase::Images(images) if images.is_empty())
+        })
+    }
+}
+
+/// The checks whose safe fix `up` applies itself: the inotify limits. Docker is the
+/// install's to fix; everything else needs a person.
+const FIXED_BY_UP: &[&str] = &["inotify-watches", "inotify-instances"];
+
+/// The plan for `facts`.
+pub fn plan(facts: &Facts) -> Plan {
+    let mut phases = Vec::new();
+    let mut stop = Vec::new();
+    let mut docker_being_installed = false;
+
+    if let Some(host) = &facts.host {
+        let fixes: Vec<Fix> = host
+            .fixes
+            .iter()
+            .filter(|f| f.check == "inotify")
+            .cloned()
+            .collect();
+        for check in host.checks.iter().filter(|c| c.status == Status::Fail) {
+            let fixed = !fixes.is_empty() && FIXED_BY_UP.contains(&check.id);
+            if !fixed {
+                stop.push(match &check.fix {
+                    Some(fix) => format!("{}: {} (fix: {fix})", check.id, check.message),
+                    None => format!("{}: {}", check.id, check.message),
+                });
+            }
+        }
+        if !fixes.is_empty() {
+            phases.push(Phase::HostFixes(fixes));
+        }
+        let install = &host.install.plan;
+        if install.has_cannot() {
+            stop.push("some tools cannot be installed here (see the install plan)".to_owned());
+        }
+        if !install.is_noop() {
+            docker_being_installed = install
+                .actions
+                .iter()
+                .any(|a| matches!(a, crate::install::plan::Action::Docker(_)));
+            phases.push(Phase::Install(Box::new(host.install.clone())));
+        }
+    }
+
+    let (cluster, fresh) = match &facts.cluster {
+        ClusterFacts::Existing { context, server } => match server {
+            Ok(minor) if *minor < MinorVersion::new(1, 28) => {
+                stop.push(format!(
+                    "context `{context}` runs Kubernetes {minor}, which has no native sidecars (they came in 1.28): use a 1.28 or newer cluster"
+                ));
+                (None, false)
+            }
+            Ok(minor) => (
+                Some(ClusterAction::Existing {
+                    context: context.clone(),
+                    minor: *minor,
+                }),
+                false,
+            ),
+            Err(why) => {
+                stop.push(format!("context `{context}` does not answer: {why}"));
+                (None, false)
+            }
+        },
+        ClusterFacts::Kind {
+            name,
+            listed,
+            context,
+            server,
+            config_path,
+            config,
+            previous_config,
+        } => {
+            phases.push(Phase::WriteConfig {
+                path: config_path.clone(),
+                text: config.clone(),
+            });
+            let listed = match listed {
+                Some(Ok(listed)) => *listed,
+                // Docker is being installed or its group is not in effect yet: kind could
+                // not ask, and there is no cluster to find.
+                Some(Err(_)) if docker_being_installed => false,
+                Some(Err(why)) => {
+                    stop.push(format!("cannot list the kind clusters: {why}"));
+                    false
+                }
+                None => false,
+            };
+            let action = if listed {
+                let mut drift = Vec::new();
+                if let Some(minor) = server.filter(|m| *m != facts.kubernetes) {
+                    drift.push(format!(
+                        "kind cluster `{name}` runs Kubernetes {minor}; the lab wants {}",
+                        facts.kubernetes
+                    ));
+                }
+                let config_diff = previous_config
+                    .as_ref()
+                    .filter(|old| *old != config)
+                    .map(|old| (old.clone(), config.clone()));
+                if config_diff.is_some() {
+                    drift.push(format!(
+                        "kind cluster `{name}` was made from another config"
+                    ));
+                }
+                if drift.is_empty() {
+                    ClusterAction::Reuse { name: name.clone() }
+                } else {
+                    ClusterAction::Recreate {
+                        name: name.clone(),
+                        drift,
+                        config_diff,
+                    }
+                }
+            } else {
+                ClusterAction::Create { name: name.clone() }
+            };
+            let fresh = !matches!(action, ClusterAction::Reuse { .. });
+            let restore = !fresh && !context;
+            phases.push(Phase::Cluster(action));
+            if restore {
+                phases.push(Phase::RestoreContext { name: name.clone() });
+            }
+            phases.push(Phase::WaitForNode);
+            (None, fresh)
+        }
+    };
+    if let Some(action) = cluster {
+        phases.push(Phase::Cluster(action));
+    }
+
+    // The namespace: a new cluster has only the standard ones.
+    let namespace = if fresh || facts.namespace_found.is_none() {
+        Some(if facts.namespace == "default" {
+            NamespaceAction::Use
+        } else {
+            NamespaceAction::Create
+        })
+    } else {
+        match facts
+            .namespace_found
+            .clone()
+            .map(NamespaceAction::for_found)
+        {
+            Some(Ok(action)) => Some(action),
+            Some(Err(why)) => {
+                stop.push(format!(
+                    "cannot tell whether namespace `{}` exists: {why}",
+                    facts.namespace
+                ));
+                None
+            }
+            None => None,
+        }
+    };
+    if let Some(action) = namespace {
+        phases.push(Phase::Namespace(action));
+    }
+
+    if matches!(facts.cluster, ClusterFacts::Kind { .. }) {
+        let images = facts
+            .images
+            .iter()
+            .filter(|i| fresh || !i.on_node)
+            .map(|i| {
+                if i.on_host {
+                    ImageAction::Load(i.image.clone())
+                } else {
+                    ImageAction::PullAndLoad(i.image.clone())
+                }
+            })
+            .collect();
+        phases.push(Phase::Images(images));
+    }
+    phases.push(Phase::GateCheck);
+    phases.push(Phase::Steps {
+        concurrent: !facts.interactive && !facts.sequential,
+        replacing: facts.lab_jobs.clone(),
+    });
+    Plan { phases, stop }
+}
+
+/// Whether the node already has `image` (the kubelet reports containerd's full names).
+pub fn on_node(image: &str, node_images: &[String]) -> bool {
+    let full = full_image_name(image);
+    node_images.iter().any(|n| *n == full || n == image)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::install::Tool;
+    use crate::install::plan::{Action, Plan as InstallPlan};
+    use crate::platform::Platform;
+
+    const LAB: &str = "postgres:17.5-alpine";
+
+    fn prepared(actions: Vec<Action>) -> Prepared {
+        Prepared {
+            plan: InstallPlan {
+                actions,
+                notes: Vec::new(),
+            },
+            platform: "linux-amd64".parse::<Platform>().expect("platform"),
+            distro: None,
+            bin_dir: "/home/u/.local/bin".into(),
+            state_dir: "/home/u/.local/state/sidecar-lab".into(),
+        }
+    }
+
+    fn fine() -> Vec<Action> {
+        vec![Action::Fine {
+            tool: Tool::Kind,
+            detail: "v0.33.0".into(),
+        }]
+    }
+
+    fn host(checks: Vec<Check>, fixes: Vec<Fix>, install: Vec<Action>) -> HostFacts {
+        HostFacts {
+            checks,
+            fixes,
+            install: prepared(install),
+        }
+    }
+
+    fn kind(listed: Option<Result<bool, String>>, server: Option<MinorVersion>) -> ClusterFacts {
+        ClusterFacts::Kind {
+            name: "sidecar-lab".into(),
+            listed,
+            context: true,
+            server,
+            config_path: "/s/kind-sidecar-lab.yaml".into(),
+            config: "config".into(),
+            previous_config: Some("config".into()),
+        }
+    }
+
+    fn facts(cluster: ClusterFacts) -> Facts {
+        Facts {
+            kubernetes: MinorVersion::new(1, 37),
+            host: Some(host(Vec::new(), Vec::new(), fine())),
+            cluster,
+            namespace: "default".into(),
+            namespace_found: Some(NamespaceFound::Exists),
+            images: vec![ImageFacts {
+                image: LAB.into(),
+                on_host: true,
+                on_node: true,
+            }],
+            lab_jobs: Vec::new(),
+            interactive: false,
+            sequential: false,
+        }
+    }
+
+    fn kinds(plan: &Plan) -> Vec<&'static str> {
+        plan.phases
+            .iter()
+            .map(|p| match p {
+                Phase::HostFixes(_) => "fixes",
+                Phase::Install(_) => "install",
+                Phase::WriteConfig { .. } => "config",
+                Phase::Cluster(ClusterAction::Create { .. }) => "create",
+                Phase::Cluster(ClusterAction::Reuse { .. }) => "reuse",
+                Phase::Cluster(ClusterAction::Recreate { .. }) => "recreate",
+                Phase::Cluster(ClusterAction::Existing { .. }) => "existing",
+                Phase::RestoreContext { .. } => "restore-context",
+                Phase::WaitForNode => "wait",
+                Phase::Namespace(NamespaceAction::Use) => "namespace",
+                Phase::Namespace(NamespaceAction::Create) => "create-namespace",
+                Phase::Namespace(NamespaceAction::Trust { .. }) => "trust-namespace",
+                Phase::Images(images) if images.is_empty() => "no-images",
+                Phase::Images(_) => "images",
+                Phase::GateCheck => "gate",
+                Phase::Steps {
+                    concurrent: true, ..
+                } => "steps-together",
+                Phase::Steps {
+                    concurrent: false, ..
+                } => "steps-one-by-one",
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_ready_machine_and_cluster_plan_nothing_but_the_steps() {
+        let plan = plan(&facts(kind(Some(Ok(true)), Some(MinorVersion::new(1, 37)))));
+        assert!(plan.stop.is_empty());
+        assert_eq!(
+            kinds(&plan),
+            [
+                "config",
+                "reuse",
+                "wait",
+                "namespace",
+                "no-images",
+                "gate",
+                "steps-together"
+            ]
+        );
+        assert!(plan.only_steps());
+    }
+
+    #[test]
+    fn a_fresh_machine_gets_everything_host_fixes_first() {
+        let mut facts = facts(kind(None, None));
+        let inotify = Check::fail("inotify-instances", "128, under 512", Some("sysctl".into()));
+        let fix = Fix {
+            check: "inotify",
+            title: "raise the inotify limits".into(),
+            steps: Vec::new(),
+        };
+        let docker_fix = Fix {
+            check: "docker",
+            title: "start dockerd".into(),
+            steps: Vec::new(),
+        };
+        facts.host = Some(host(
+            vec![inotify],
+            vec![fix, docker_fix],
+            vec![Action::Fine {
+                tool: Tool::Kubectl,
+                detail: "ok".into(),
+            }],
+        ));
+        facts
+            .host
+            .as_mut()
+            .expect("host")
+            .install
+            .plan
+            .actions
+            .push(Action::Docker(crate::install::docker::DockerPlan::Cannot(
+                "for the test".into(),
+            )));
+        facts.images[0] = ImageFacts {
+            image: LAB.into(),
+            on_host: false,
+            on_node: false,
+        };
+        facts.namespace = "learner-7".into();
+        facts.namespace_found = None;
+        let plan = plan(&facts);
+        assert_eq!(
+            kinds(&plan),
+            [
+                "fixes",
+                "install",
+                "config",
+                "create",
+                "wait",
+                "create-namespace",
+                "images",
+                "gate",
+                "steps-together"
+            ]
+        );
+        let Phase::HostFixes(fixes) = &plan.phases[0] else {
+            panic!()
+        };
+        assert_eq!(
+            fixes.len(),
+            1,
+            "only the inotify fix: Docker is the install's"
+        );
+        assert_eq!(
+            plan.stop,
+            ["some tools cannot be installed here (see the install plan)"]
+        );
+        let Some(Phase::Images(images)) =
+            plan.phases.iter().find(|p| matches!(p, Phase::Images(_)))
+        else {
+            panic!()
+        };
+        assert_eq!(images, &[ImageAction::PullAndLoad(LAB.into())]);
+    }
+
+    #[test]
+    fn failures_only_a_person_can_fix_stop_up_with_their_fix() {
+        let mut facts = facts(kind(None, None));
+        facts.host = Some(host(
+            vec![
+                Check::fail("cgroup", "cgroup v1", Some("use a cgroup v2 host".into())),
+                Check::fail("inotify-watches", "8192", None),
+            ],
+            Vec::new(),
+            fine(),
+        ));
+        let plan = plan(&facts);
+        assert_eq!(
+            plan.stop.len(),
+            2,
+            "no inotify fix planned: both stop: {:?}",
+            plan.stop
+        );
+        assert!(plan.stop[0].contains("use a cgroup v2 host"));
+    }
+
+    #[test]
+    fn drift_recreates_and_says_why() {
+        let mut facts = facts(kind(Some(Ok(true)), Some(MinorVersion::new(1, 36))));
+        facts.images[0].on_node = true;
+        let plan = plan(&facts);
+        let Some(ClusterAction::Recreate {
+            drift, config_diff, ..
+        }) = plan.cluster()
+        else {
+            panic!("{plan:?}")
+        };
+        assert_eq!(
+            drift,
+            &["kind cluster `sidecar-lab` runs Kubernetes 1.36; the lab wants 1.37"]
+        );
+        assert!(config_diff.is_none());
+        // A new cluster has none of the images.
+        assert!(
+            plan.phases
+                .iter()
+                .any(|p| matches!(p, Phase::Images(i) if i == &[ImageAction::Load(LAB.into())]))
+        );
+    }
+
+    #[test]
+    fn a_lost_context_is_restored_and_missing_images_loaded() {
+        let mut facts = facts(kind(Some(Ok(true)), Some(MinorVersion::new(1, 37))));
+        if let ClusterFacts::Kind { context, .. } = &mut facts.cluster {
+            *context = false;
+        }
+        facts.images[0].on_node = false;
+        let plan = plan(&facts);
+        assert_eq!(
+            kinds(&plan),
+            [
+                "config",
+                "reuse",
+                "restore-context",
+                "wait",
+                "namespace",
+                "images",
+                "gate",
+                "steps-together"
+            ]
+        );
+    }
+
+    #[test]
+    fn namespaces_are_created_used_or_trusted() {
+        for (found, kind) in [
+            (NamespaceFound::Missing, "create-namespace"),
+            (NamespaceFound::Exists, "namespace"),
+            (NamespaceFound::Forbidden("no".into()), "trust-namespace"),
+        ] {
+            let mut facts = facts(ClusterFacts::Existing {
+                context: "classroom".into(),
+                server: Ok(MinorVersion::new(1, 35)),
+            });
+            facts.host = None;
+            facts.namespace = "learner-7".into();
+            facts.namespace_found = Some(found);
+            let plan = plan(&facts);
+            assert_eq!(kinds(&plan), ["existing", kind, "gate", "steps-together"]);
+        }
+        let mut facts = facts(ClusterFacts::Existing {
+            context: "classroom".into(),
+            server: Ok(MinorVersion::new(1, 35)),
+        });
+        facts.namespace_found = Some(NamespaceFound::Unknown("refused".into()));
+        assert!(plan(&facts).stop[0].contains("refused"));
+    }
+
+    #[test]
+    fn an_existing_cluster_that_cannot_run_the_lab_stops() {
+        for server in [
+            Ok(MinorVersion::new(1, 27)),
+            Err("connection refused".to_owned()),
+        ] {
+            let mut facts = facts(ClusterFacts::Existing {
+                context: "old".into(),
+                server,
+            });
+            facts.host = None;
+            assert_eq!(plan(&facts).stop.len(), 1);
+        }
+    }
+
+    #[test]
+    fn kind_that_cannot_list_stops_unless_docker_is_being_installed() {
+        let facts_failing = facts(kind(Some(Err("permission denied".into())), None));
+        assert_eq!(
+            plan(&facts_failing).stop,
+            ["cannot list the kind clusters: permission denied"]
+        );
+    }
+
+    #[test]
+    fn steps_run_together_only_unattended() {
+        let mut facts = facts(kind(Some(Ok(true)), Some(MinorVersion::new(1, 37))));
+        facts.interactive = true;
+        assert!(kinds(&plan(&facts)).contains(&"steps-one-by-one"));
+        facts.interactive = false;
+        facts.sequential = true;
+        assert!(kinds(&plan(&facts)).contains(&"steps-one-by-one"));
+    }
+
+    #[test]
+    fn what_is_found_decides_the_namespace_action() {
+        assert_eq!(
+            NamespaceAction::for_found(NamespaceFound::Exists),
+            Ok(NamespaceAction::Use)
+        );
+        assert_eq!(
+            NamespaceAction::for_found(NamespaceFound::Missing),
+            Ok(NamespaceAction::Create)
+        );
+        assert!(matches!(
+            NamespaceAction::for_found(NamespaceFound::Forbidden("no".into())),
+            Ok(NamespaceAction::Trust { .. })
+        ));
+        assert!(NamespaceAction::for_found(NamespaceFound::Unknown("refused".into())).is_err());
+    }
+
+    #[test]
+    fn images_on_the_node_are_matched_by_containerds_name() {
+        let node = vec!["docker.io/library/postgres:17.5-alpine".to_owned()];
+        assert!(on_node("postgres:17.5-alpine", &node));
+        assert!(!on_node("postgres:17.4-alpine", &node));
+    }
+}

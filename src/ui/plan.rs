@@ -1,0 +1,204 @@
+//! `up`'s plan as people read it: one block per phase, with the commands it will run,
+//! so `up --dry-run` is a script one could follow by hand.
+
+use std::path::Path;
+
+use crate::kube::{self, Target};
+use crate::runner::CommandLine;
+use crate::setup_plan::{ClusterAction, ImageAction, NamespaceAction, Phase, Plan};
+use crate::ui::install;
+use crate::ui::install::describe_step;
+
+/// What the plan needs to name its commands.
+pub struct Names<'a> {
+    pub target: &'a Target,
+    pub state_dir: &'a Path,
+    pub steps: &'a [(String, String)],
+}
+
+/// The plan, phase by phase.
+pub fn describe(plan: &Plan, names: &Names<'_>) -> String {
+    let mut out = String::from("Plan\n");
+    let target = names.target;
+    let mut n = 0;
+    let mut heading = |out: &mut String, text: &str| {
+        n += 1;
+        out.push_str(&format!("{n:>3}. {text}\n"));
+    };
+    let command = |out: &mut String, command: &CommandLine| {
+        out.push_str(&format!("       $ {command}\n"));
+    };
+    for phase in &plan.phases {
+        match phase {
+            Phase::HostFixes(fixes) => {
+                for fix in fixes {
+                    heading(&mut out, &format!("host: {}", fix.title));
+                    for step in &fix.steps {
+                        out.push_str(&format!("       {}\n", describe_step(step)));
+                    }
+                }
+            }
+            Phase::Install(prepared) => {
+                heading(&mut out, "install");
+                let text =
+                    install::describe(&prepared.plan, prepared.platform, prepared.distro.as_ref());
+                for line in text.lines().skip(1) {
+                    out.push_str(&format!("     {line}\n"));
+                }
+            }
+            Phase::WriteConfig { path, .. } => {
+                heading(
+                    &mut out,
+                    &format!("write the kind config {}", path.display()),
+                );
+            }
+            Phase::Cluster(ClusterAction::Reuse { name }) => {
+                heading(
+                    &mut out,
+                    &format!("reuse kind cluster `{name}`: it runs and matches"),
+                );
+            }
+            Phase::Cluster(ClusterAction::Create { name }) => {
+                heading(&mut out, &format!("create kind cluster `{name}`"));
+                command(
+                    &mut out,
+                    &kube::kind::create_cluster(name, &config_path(names, name)),
+                );
+            }
+            Phase::Cluster(ClusterAction::Recreate {
+                name,
+                drift,
+                config_diff,
+            }) => {
+                heading(&mut out, &format!("recreate kind cluster `{name}`:"));
+                for why in drift {
+                    out.push_str(&format!("       {why}\n"));
+                }
+                if let Some((old, new)) = config_diff {
+                    for line in
+                        crate::render::diff::unified("cluster's config", old, "lab's config", new)
+                            .lines()
+                    {
+                        out.push_str(&format!("       {line}\n"));
+                    }
+                }
+                command(&mut out, &kube::kind::delete_cluster(name));
+                command(
+                    &mut out,
+                    &kube::kind::create_cluster(name, &config_path(names, name)),
+                );
+            }
+            Phase::Cluster(ClusterAction::Existing { context, minor }) => {
+                heading(
+                    &mut out,
+                    &format!("use context `{context}` (Kubernetes {minor})"),
+                );
+            }
+            Phase::RestoreContext { name } => {
+                heading(
+                    &mut out,
+                    &format!("restore the kubeconfig context `kind-{name}`"),
+                );
+                command(&mut out, &kube::kind::export_kubeconfig(name));
+            }
+            Phase::WaitForNode => {
+                heading(&mut out, "wait until the node is Ready");
+                command(&mut out, &target.wait_nodes_ready(180));
+            }
+            Phase::Namespace(NamespaceAction::Use) => {
+                heading(
+                    &mut out,
+                    &format!("namespace `{}`: exists", target.namespace),
+                );
+            }
+            Phase::Namespace(NamespaceAction::Create) => {
+                heading(
+                    &mut out,
+                    &format!("create namespace `{}`", target.namespace),
+                );
+                command(&mut out, &target.create_namespace());
+            }
+            Phase::Namespace(NamespaceAction::Trust { .. }) => {
+                heading(
+                    &mut out,
+                    &format!(
+                        "namespace `{}`: may not be read here; used as it is",
+                        target.namespace
+                    ),
+                );
+            }
+            Phase::Images(images) if images.is_empty() => {
+                heading(&mut out, "lab images: already on the node");
+            }
+            Phase::Images(images) => {
+                heading(
+                    &mut out,
+                    "load the lab images into the node (pulled while the cluster starts)",
+                );
+                for image in images {
+                    let (ImageAction::PullAndLoad(name) | ImageAction::Load(name)) = image;
+                    if matches!(image, ImageAction::PullAndLoad(_)) {
+                        command(
+                            &mut out,
+                            &CommandLine::new("docker", ["pull", name.as_str()]),
+                        );
+                    }
+                    let archive = names
+                        .state_dir
+                        .join(format!("{}.tar", name.replace(['/', ':'], "_")));
+                    command(
+                        &mut out,
+                        &CommandLine::new(
+                            "docker",
+                            ["save", "-o", &archive.display().to_string(), name],
+                        ),
+                    );
+                    let cluster = target.context.trim_start_matches("kind-");
+                    command(&mut out, &kube::kind::load_image_archive(cluster, &archive));
+                }
+            }
+            Phase::GateCheck => {
+                heading(
+                    &mut out,
+                    "check that native sidecars work here (a server-side dry run)",
+                );
+                command(
+                    &mut out,
+                    &target.dry_run_create(&names.state_dir.join("gate-check-native.yaml")),
+                );
+            }
+            Phase::Steps {
+                concurrent,
+                replacing,
+            } => {
+                let how = if *concurrent {
+                    "together"
+                } else {
+                    "one by one"
+                };
+                heading(
+                    &mut out,
+                    &format!("run the lab's {} steps, {how}", names.steps.len()),
+                );
+                if !replacing.is_empty() {
+                    out.push_str(&format!(
+                        "       (replacing the Jobs left from an earlier run: {})\n",
+                        replacing.join(", ")
+                    ));
+                }
+                for (job, manifest) in names.steps {
+                    command(&mut out, &target.delete_job(job));
+                    command(&mut out, &target.apply(Path::new(manifest)));
+                }
+            }
+        }
+    }
+    for reason in &plan.stop {
+        out.push_str(&format!("  cannot go on: {reason}\n"));
+    }
+    out
+}
+
+fn config_path(names: &Names<'_>, name: &str) -> std::path::PathBuf {
+    names.state_dir.join(format!("kind-{name}.yaml"))
+}

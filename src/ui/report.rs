@@ -1,0 +1,84 @@
+//! What a judged pod looks like to people: the outcome, the verdict, the findings, the
+//! timeline and the explanation (`check`, and every lab step).
+
+use crate::ui::text::{wrap, wrap_hanging};
+use crate::ui::{Palette, timeline};
+use crate::verdict::explain::explain;
+use crate::verdict::{Judgement, Level, Verdict, taught_outcome};
+
+/// Width text is wrapped to.
+pub const WIDTH: usize = 88;
+
+/// The report for people.
+pub fn text(judgement: &Judgement, fancy: bool, palette: &Palette) -> String {
+    let mut out = String::new();
+    let subject = match (&judgement.pod, &judgement.job) {
+        (Some(pod), Some(job)) => format!("Pod {pod} (Job {job})"),
+        (Some(pod), None) => format!("Pod {pod}"),
+        (None, Some(job)) => format!("Job {job} (no pod in the input)"),
+        (None, None) => "No pod or Job".to_owned(),
+    };
+    out.push_str(&format!("{}\n", palette.heading.apply_to(subject)));
+    out.push_str(&format!(
+        "  outcome   {}: {}\n",
+        judgement.outcome, judgement.outcome_message
+    ));
+    if let (Some(verdict), Some(variant)) = (judgement.verdict, judgement.variant) {
+        let style = match verdict {
+            Verdict::Expected => &palette.added,
+            Verdict::Unexpected => &palette.removed,
+            Verdict::Undecided => &palette.warning,
+        };
+        out.push_str(&format!(
+            "  verdict   {} for the `{variant}` variant (expects `{}`)\n",
+            style.apply_to(verdict),
+            taught_outcome(variant)
+        ));
+    }
+    if !judgement.findings.is_empty() {
+        out.push_str("\nFindings\n");
+        for finding in &judgement.findings {
+            let level = match finding.level {
+                Level::Problem => palette.removed.apply_to("problem"),
+                Level::Info => palette.dim.apply_to("info   "),
+            };
+            let lead = format!("  {}  {}: ", "problem", finding.code);
+            let message =
+                wrap_hanging(lead.chars().count(), &finding.message, WIDTH, "           ");
+            out.push_str(&format!("  {level}  {}: {message}\n", finding.code));
+        }
+    }
+    out.push_str("\nTimeline\n");
+    out.push_str(&timeline::draw(&judgement.timeline, fancy, palette));
+    out.push('\n');
+    out.push_str(&wrap(&explain(judgement), WIDTH, ""));
+    out.push('\n');
+    out
+}
+
+/// A lab step's report: the judged pod, why it behaves so, and what to try.
+/// `timed_out` is the step's timeout when it ended undecided.
+pub fn step(
+    judgement: &Judgement,
+    timed_out: Option<u64>,
+    why: &str,
+    commands: &[String],
+    fancy: bool,
+    palette: &Palette,
+) -> String {
+    let mut out = String::new();
+    if let Some(seconds) = timed_out {
+        out.push_str(&format!(
+            "The step did not settle within {seconds} s; this is the last state observed.\n"
+        ));
+    }
+    out.push_str(&text(judgement, fancy, palette));
+    out.push_str(&format!("\nWhy\n{}\n", wrap(why, WIDTH, "  ")));
+    if !commands.is_empty() {
+        out.push_str("\nSee for yourself\n");
+        for command in commands {
+            out.push_str(&format!("  {command}\n"));
+        }
+    }
+    out
+}
