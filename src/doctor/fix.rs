@@ -110,6 +110,7 @@ mod tests {
             systemd,
             user: (!is_root).then(|| "learner".to_owned()),
             state_dir: "/state".into(),
+            dockerd: None,
         }
     }
 
@@ -177,7 +178,8 @@ mod tests {
         let fixes = fixes_for(&facts, &host(true, false));
         assert_eq!(fixes.len(), 1);
         assert_eq!(fixes[0].title, "start the Docker daemon");
-        assert_eq!(commands(&fixes)[0], "dockerd &");
+        // The fixture's host is Debian, whose docker.io puts dockerd in /usr/sbin.
+        assert_eq!(commands(&fixes)[0], "/usr/sbin/dockerd &");
     }
 
     #[test]

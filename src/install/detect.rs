@@ -125,7 +125,7 @@ pub fn probe_docker(
         &CommandLine::new("docker", ["version", "--format", "{{json .}}"]),
         timeout,
     );
-    docker_status(&docker, find_program("dockerd", path_var).is_some())
+    docker_status(&docker, find_dockerd(path_var).is_some())
 }
 
 /// Finds kind and kubectl — in `bin_dir` first, then on PATH (`path_var`) — and runs
@@ -161,6 +161,13 @@ pub fn probe_binaries(
         kubectl_version,
     );
     (kind, kubectl)
+}
+
+/// `dockerd`: on PATH, or where packages put it (Debian's docker.io in /usr/sbin, which
+/// is not on a user's PATH).
+pub fn find_dockerd(path_var: Option<&str>) -> Option<PathBuf> {
+    let system = "/usr/sbin:/usr/bin:/usr/local/sbin:/usr/local/bin";
+    find_program("dockerd", path_var).or_else(|| find_program("dockerd", Some(system)))
 }
 
 /// The first executable file named `name` in the directories of `path_var` (PATH).

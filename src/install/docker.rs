@@ -37,6 +37,9 @@ pub struct DockerHost {
     pub user: Option<String>,
     /// sidecar-lab's state directory: `dockerd`'s log goes there when sidecar-lab starts it.
     pub state_dir: PathBuf,
+    /// Where `dockerd` is, when it is installed (Debian puts it in /usr/sbin, often not
+    /// on a user's PATH).
+    pub dockerd: Option<PathBuf>,
 }
 
 impl DockerHost {
@@ -133,12 +136,17 @@ fn install_plan(host: &DockerHost, source: DockerSource, why: &str) -> DockerPla
             url: GET_DOCKER_URL.to_owned(),
             is_root: host.is_root,
         }],
+        // On a freshly booted cloud VM unattended-upgrades holds the package lock for
+        // minutes: apt waits for it (printing who holds it) instead of failing at once.
         (DockerSource::Distribution, Some(PackageManager::Apt)) => vec![
-            root("apt-get", &["update"]),
+            root("apt-get", &["-o", APT_LOCK_WAIT, "update"]),
             HostStep::Run(
-                CommandLine::new("apt-get", ["install", "-y", "docker.io"])
-                    .with_env("DEBIAN_FRONTEND", "noninteractive")
-                    .as_root(host.is_root),
+                CommandLine::new(
+                    "apt-get",
+                    ["-o", APT_LOCK_WAIT, "install", "-y", "docker.io"],
+                )
+                .with_env("DEBIAN_FRONTEND", "noninteractive")
+                .as_root(host.is_root),
             ),
         ],
         (
@@ -204,6 +212,9 @@ fn install_plan(host: &DockerHost, source: DockerSource, why: &str) -> DockerPla
     }
 }
 
+/// How long apt waits for the package lock another process holds (seconds).
+pub const APT_LOCK_WAIT: &str = "DPkg::Lock::Timeout=600";
+
 fn start_steps(host: &DockerHost) -> Vec<HostStep> {
     if host.systemd {
         vec![HostStep::Run(
@@ -211,8 +222,17 @@ fn start_steps(host: &DockerHost) -> Vec<HostStep> {
         )]
     } else {
         // VMs and containers without systemd are common: start the daemon directly.
+        // Debian's and Ubuntu's docker.io install it in /usr/sbin, Docker's packages in
+        // /usr/bin; neither need be on this user's PATH.
+        let dockerd = host.dockerd.as_ref().map_or_else(
+            || match host.distro.as_ref().and_then(Distro::package_manager) {
+                Some(PackageManager::Apt) => "/usr/sbin/dockerd".to_owned(),
+                _ => "/usr/bin/dockerd".to_owned(),
+            },
+            |path| path.display().to_string(),
+        );
         vec![HostStep::StartDockerd {
-            command: CommandLine::new("dockerd", Vec::<String>::new()).as_root(host.is_root),
+            command: CommandLine::new(&dockerd, Vec::<String>::new()).as_root(host.is_root),
             log: host.dockerd_log(),
         }]
     }
@@ -260,6 +280,7 @@ mod tests {
             systemd,
             user: (!is_root).then(|| "learner".to_owned()),
             state_dir: PathBuf::from("/state"),
+            dockerd: None,
         }
     }
 
@@ -293,9 +314,9 @@ mod tests {
         assert_eq!(
             commands(&plan),
             [
-                "apt-get update",
-                "DEBIAN_FRONTEND=noninteractive apt-get install -y docker.io",
-                "dockerd >>/state/dockerd.log",
+                "apt-get -o DPkg::Lock::Timeout=600 update",
+                "DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y docker.io",
+                "/usr/sbin/dockerd >>/state/dockerd.log",
                 "wait (sudo: false)",
             ]
         );
@@ -315,8 +336,8 @@ mod tests {
         assert_eq!(
             commands(&plan),
             [
-                "sudo apt-get update",
-                "sudo DEBIAN_FRONTEND=noninteractive apt-get install -y docker.io",
+                "sudo apt-get -o DPkg::Lock::Timeout=600 update",
+                "sudo DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y docker.io",
                 "sudo systemctl enable --now docker",
                 "sudo groupadd -f docker",
                 "sudo usermod -aG docker learner",

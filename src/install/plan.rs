@@ -265,6 +265,7 @@ mod tests {
             systemd: false,
             user: None,
             state_dir: PathBuf::from("/state"),
+            dockerd: None,
         }
     }
 

@@ -133,5 +133,6 @@ pub fn docker_host(
         systemd: Path::new("/run/systemd/system").is_dir(),
         user: environment.user.clone().filter(|user| user != "root"),
         state_dir: state_dir.to_path_buf(),
+        dockerd: detect::find_dockerd(environment.path.as_deref()),
     }
 }

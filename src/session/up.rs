@@ -10,7 +10,6 @@ use std::time::Duration;
 use anyhow::{Context, anyhow, bail};
 
 use crate::assets;
-use crate::world::World;
 use crate::exit::ExitStatus;
 use crate::http::HttpClient;
 use crate::install::{apply, execute};
@@ -31,6 +30,7 @@ use crate::ui::phase::{Board, Phase as Progress};
 use crate::ui::plan::{Names, describe};
 use crate::ui::{Printer, prompt, text};
 use crate::version::MinorVersion;
+use crate::world::World;
 
 /// `up`'s arguments, free of clap.
 #[derive(Clone, Debug)]
