@@ -153,3 +153,96 @@ fn bad_input_gives_one_line_and_status_2() {
         assert!(output.stdout.is_empty());
     }
 }
+
+#[test]
+fn after_the_deadline_a_job_alone_is_undecided_with_status_3_in_text_and_json() {
+    for format in ["text", "json"] {
+        let output = check(
+            &[
+                "--variant",
+                "sidecar",
+                "--from",
+                &dump("sidecar-deadline-job-only.yaml"),
+                "--output",
+                format,
+            ],
+            None,
+        );
+        assert_eq!(output.status.code(), Some(3), "{}", text(&output));
+        let shown = text(&output);
+        assert!(
+            shown.contains("no-pod") && shown.contains("deadline-exceeded"),
+            "{shown}"
+        );
+        assert!(
+            shown.contains("while the pod still exists"),
+            "the hint: {shown}"
+        );
+        assert!(!shown.contains("no container has started yet"), "{shown}");
+    }
+}
+
+#[test]
+fn deeply_nested_input_is_refused_at_once() {
+    let started = std::time::Instant::now();
+    let output = check(&["--from", "-"], Some("[".repeat(100_000).into_bytes()));
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("nests deeper than 256 levels"), "{stderr}");
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(5),
+        "debug build, with process start"
+    );
+}
+
+#[test]
+fn the_rules_give_the_same_verdict_and_exit_status_in_text_and_json() {
+    for (name, variant, status, verdict) in [
+        ("init-deadline-job-only.yaml", "init", 3, "undecided"),
+        ("sidecar-deadline-shell-exit.yaml", "sidecar", 0, "expected"),
+        (
+            "native-sidecar-restarted-often.yaml",
+            "native",
+            0,
+            "expected",
+        ),
+        (
+            "native-succeeded-stale-crashloop.yaml",
+            "native",
+            0,
+            "expected",
+        ),
+        ("init-pulling.yaml", "init", 3, "undecided"),
+        ("native-recreated-job.yaml", "native", 3, "undecided"),
+        ("init-oomkilled.yaml", "init", 1, "unexpected"),
+        ("sidecar-postgres-stopped.yaml", "sidecar", 1, "unexpected"),
+        ("native-node-lost.yaml", "native", 3, "undecided"),
+        (
+            "native-startup-probe-failing.yaml",
+            "native",
+            3,
+            "undecided",
+        ),
+    ] {
+        let file = dump(name);
+        let json = check(&["--variant", variant, "--from", &file, "-o", "json"], None);
+        assert_eq!(json.status.code(), Some(status), "{name}: {}", text(&json));
+        let report: serde_json::Value = serde_json::from_slice(&json.stdout).expect("JSON");
+        assert_eq!(report["verdict"], verdict, "{name}");
+        let plain = check(&["--variant", variant, "--from", &file], None);
+        assert_eq!(plain.status.code(), Some(status), "{name}");
+        let shown = text(&plain);
+        assert!(
+            shown.contains(&format!("verdict   {verdict}")),
+            "{name}: {shown}"
+        );
+        for finding in report["findings"].as_array().expect("findings") {
+            let code = finding["code"].as_str().expect("code");
+            assert!(
+                shown.contains(&format!("{code}:")),
+                "{name}: {code} missing in:\n{shown}"
+            );
+        }
+    }
+}

@@ -172,6 +172,91 @@ const CASES: &[Case] = {
             Some(Unexpected),
             &["app-container-failed"],
         ),
+        // After the deadline only the Job is left: undecided, never unexpected.
+        (
+            "init-deadline-job-only.yaml",
+            Some(Init),
+            Failed,
+            Some(Undecided),
+            &["deadline-exceeded", "no-pod"],
+        ),
+        (
+            "sidecar-deadline-job-only.yaml",
+            Some(Sidecar),
+            Failed,
+            Some(Undecided),
+            &["deadline-exceeded", "no-pod"],
+        ),
+        // The deadline's kill through a shell is not an app failure.
+        (
+            "sidecar-deadline-shell-exit.yaml",
+            Some(Sidecar),
+            Failed,
+            Some(Expected),
+            &["deadline-exceeded"],
+        ),
+        // An order that cannot be seen is not a broken order.
+        (
+            "native-sidecar-restarted-often.yaml",
+            Some(Native),
+            Succeeded,
+            Some(Expected),
+            &["sidecar-restarted", "order-not-visible"],
+        ),
+        // Terminal states win over stale waits.
+        (
+            "native-succeeded-stale-crashloop.yaml",
+            Some(Native),
+            Succeeded,
+            Some(Expected),
+            &["sidecar-restarted", "order-not-visible"],
+        ),
+        // Nothing has run yet: pending, not init-running.
+        (
+            "init-pulling.yaml",
+            Some(Init),
+            Pending,
+            Some(Undecided),
+            &[],
+        ),
+        // A re-created Job is not judged by its predecessor's pod.
+        (
+            "native-recreated-job.yaml",
+            Some(Native),
+            Running,
+            Some(Undecided),
+            &["other-pods"],
+        ),
+        // Every unexpected names its cause.
+        (
+            "init-oomkilled.yaml",
+            Some(Init),
+            Failed,
+            Some(Unexpected),
+            &["init-container-failed"],
+        ),
+        (
+            "sidecar-postgres-stopped.yaml",
+            Some(Sidecar),
+            Succeeded,
+            Some(Unexpected),
+            &["unexpected-outcome"],
+        ),
+        // Node lost: stale states decide nothing.
+        (
+            "native-node-lost.yaml",
+            Some(Native),
+            Pending,
+            Some(Undecided),
+            &["node-lost"],
+        ),
+        (
+            "native-startup-probe-failing.yaml",
+            Some(Native),
+            InitRunning,
+            Some(Undecided),
+            &["sidecar-not-started"],
+        ),
         (
             "job-complete.yaml",
             Some(Native),
@@ -426,8 +511,91 @@ fn all_fixtures() -> Vec<Vec<u8>> {
         .collect()
 }
 
+/// The explanation matches the cause: a failing startup probe, a pod that is gone, a
+/// node that stopped reporting.
+#[test]
+fn explanations_name_the_real_cause() {
+    for (name, variant, words, never) in [
+        (
+            "native-startup-probe-failing.yaml",
+            Variant::Native,
+            "startupProbe",
+            "never exits",
+        ),
+        (
+            "init-deadline-job-only.yaml",
+            Variant::Init,
+            "its pod is gone",
+            "No container has started yet",
+        ),
+        (
+            "native-node-lost.yaml",
+            Variant::Native,
+            "stopped reporting",
+            "is running",
+        ),
+    ] {
+        let judgement = judged(&fixture(name), Some(variant));
+        let text = sidecar_lab::verdict::explain::explain(&judgement);
+        assert!(
+            text.contains(words) && !text.contains(never),
+            "{name}: {text}"
+        );
+        if name == "native-node-lost.yaml" {
+            assert!(
+                !judgement.outcome_message.contains("is running"),
+                "stale states are not reported as live: {}",
+                judgement.outcome_message
+            );
+        }
+    }
+}
+
+/// Every `unexpected` names its cause: at least one finding of level problem.
+fn unexpected_has_a_problem(bytes: &[u8]) {
+    if let Ok(dump) = dump::parse(bytes) {
+        for variant in Variant::ALL {
+            let judgement = judge(&dump, Some(variant));
+            if judgement.verdict == Some(Verdict::Unexpected) {
+                assert!(
+                    judgement
+                        .findings
+                        .iter()
+                        .any(|f| f.level == sidecar_lab::verdict::Level::Problem),
+                    "unexpected without a problem finding under {variant}: {:?}",
+                    judgement.findings
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn every_fixture_that_is_unexpected_names_a_problem() {
+    for bytes in all_fixtures() {
+        unexpected_has_a_problem(&bytes);
+        unexpected_has_a_problem(&without_variant_labels(&bytes));
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+    #[test]
+    fn mutated_dumps_that_judge_unexpected_name_a_problem(
+        which in 0usize..64,
+        flips in proptest::collection::vec((0.0f64..1.0, any::<u8>()), 0..3),
+    ) {
+        let fixtures = all_fixtures();
+        let mut bytes = fixtures[which % fixtures.len()].clone();
+        for (at, byte) in flips {
+            let index = ((bytes.len() as f64) * at) as usize;
+            if index < bytes.len() {
+                bytes[index] = byte;
+            }
+        }
+        unexpected_has_a_problem(&bytes);
+    }
 
     #[test]
     fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..2048)) {

@@ -36,6 +36,10 @@ pub enum DumpError {
         "the input holds no Pod or Job ({0} documents read); dump one with `kubectl get pod,job -o yaml`"
     )]
     NoPodOrJob(usize),
+    #[error(
+        "the input nests deeper than {MAX_DEPTH} levels (at byte {0}); kubectl never prints that, so it is refused unread"
+    )]
+    TooDeep(usize),
     #[error("{what} is not a valid {kind}: {message}")]
     BadObject {
         what: String,
@@ -44,9 +48,16 @@ pub enum DumpError {
     },
 }
 
+/// How deep objects and lists may nest. A Pod is about 10 levels deep; the parsers
+/// recurse, so deeply nested input (a line of 100,000 `[`) would take minutes to refuse.
+pub const MAX_DEPTH: usize = 256;
+
 /// Reads the dump in `bytes`.
 pub fn parse(bytes: &[u8]) -> Result<Dump, DumpError> {
     let text = std::str::from_utf8(bytes).map_err(|_| DumpError::NotText)?;
+    if let Some(at) = too_deep(bytes) {
+        return Err(DumpError::TooDeep(at));
+    }
     let (documents, truncated) = documents(text)?;
     let mut objects = Vec::new();
     for (index, document) in documents.iter().enumerate() {
@@ -57,6 +68,58 @@ pub fn parse(bytes: &[u8]) -> Result<Dump, DumpError> {
         return Err(DumpError::NoPodOrJob(read));
     }
     Ok(Dump { objects, truncated })
+}
+
+/// Where the input first nests deeper than `MAX_DEPTH`, in one pass before any parser
+/// runs: flow brackets (`[`, `{`) outside quoted strings, and block indentation (a YAML
+/// level needs at least one more column, so a line indented past the limit nests too
+/// deep as well, or is not a dump kubectl printed).
+fn too_deep(bytes: &[u8]) -> Option<usize> {
+    let mut depth = 0usize;
+    let mut quote: Option<u8> = None;
+    let mut escaped = false;
+    let mut column = 0usize;
+    let mut indenting = true;
+    for (at, &byte) in bytes.iter().enumerate() {
+        if byte == b'\n' {
+            column = 0;
+            indenting = true;
+            continue;
+        }
+        if indenting {
+            if byte == b' ' {
+                column += 1;
+                if column > MAX_DEPTH * 4 {
+                    return Some(at);
+                }
+                continue;
+            }
+            indenting = false;
+        }
+        match quote {
+            Some(q) => {
+                if escaped {
+                    escaped = false;
+                } else if byte == b'\\' && q == b'"' {
+                    escaped = true;
+                } else if byte == q {
+                    quote = None;
+                }
+            }
+            None => match byte {
+                b'"' | b'\'' => quote = Some(byte),
+                b'[' | b'{' => {
+                    depth += 1;
+                    if depth > MAX_DEPTH {
+                        return Some(at);
+                    }
+                }
+                b']' | b'}' => depth = depth.saturating_sub(1),
+                _ => {}
+            },
+        }
+    }
+    None
 }
 
 /// The documents of a JSON stream or a YAML stream, and whether the input was cut short.
@@ -155,6 +218,30 @@ fn typed<T: serde::de::DeserializeOwned>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn deep_nesting_is_refused_before_parsing() {
+        let started = std::time::Instant::now();
+        let deep = "[".repeat(100_000);
+        assert_eq!(parse(deep.as_bytes()), Err(DumpError::TooDeep(MAX_DEPTH)));
+        let deep_json = format!("{{\"a\":{}", "{\"a\":".repeat(300));
+        assert!(matches!(
+            parse(deep_json.as_bytes()),
+            Err(DumpError::TooDeep(_))
+        ));
+        assert!(started.elapsed() < std::time::Duration::from_secs(1));
+        // Brackets in strings do not count; real dumps pass.
+        let quoted = format!("kind: Pod\nmetadata:\n  name: \"{}\"\n", "[".repeat(1000));
+        assert!(!matches!(
+            parse(quoted.as_bytes()),
+            Err(DumpError::TooDeep(_))
+        ));
+        let indented = format!("a:\n{}b: 1\n", " ".repeat(2000));
+        assert!(matches!(
+            parse(indented.as_bytes()),
+            Err(DumpError::TooDeep(_))
+        ));
+    }
 
     const POD: &str = r#"{"apiVersion":"v1","kind":"Pod","metadata":{"name":"p","uid":"u1"},"spec":{"containers":[{"name":"main"}]}}"#;
 

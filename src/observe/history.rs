@@ -35,6 +35,8 @@ pub struct Subject {
     pub job: Option<History<Job>>,
     /// Other pods in the input that were not chosen.
     pub other_pods: usize,
+    /// Of those, pods of an earlier Job with the same name (left out).
+    pub predecessor_pods: usize,
 }
 
 /// Picks the pod to judge — among several, the one labelled with `variant`, then one
@@ -50,6 +52,9 @@ pub fn subject(dump: &Dump, variant: Option<Variant>, fits: &dyn Fn(&PodSpec) ->
         }
     }
     let total_pods = pods.len();
+    // Pods of an earlier Job with the same name are not this Job's: left out.
+    pods.retain(|p| !predecessors_pod(&jobs, p.latest()));
+    let predecessor_pods = total_pods - pods.len();
     let pod = pick(pods, variant, fits, |p| &p.metadata, |p| p.spec.as_ref());
     let job = match &pod {
         Some(pod) => jobs
@@ -66,6 +71,7 @@ pub fn subject(dump: &Dump, variant: Option<Variant>, fits: &dyn Fn(&PodSpec) ->
     };
     Subject {
         other_pods: total_pods.saturating_sub(usize::from(pod.is_some())),
+        predecessor_pods,
         pod,
         job,
     }
@@ -128,23 +134,57 @@ fn pick<T>(
         .map(|(_, h)| h)
 }
 
-/// True when `job` owns `pod`: by owner reference, or by the job-name label.
-fn owns(job: &Job, pod: &Pod) -> bool {
-    let by_reference = pod.metadata.owner_references.iter().flatten().any(|owner| {
-        owner.kind == "Job"
-            && (Some(&owner.uid) == job.metadata.uid.as_ref()
-                || Some(&owner.name) == job.metadata.name.as_ref())
-    });
-    let by_label = pod.metadata.labels.as_ref().is_some_and(|labels| {
+/// The uid of the Job that controls `pod`: its controlling ownerReference, else the
+/// controller-uid labels the Job controller sets.
+fn owner_uid(pod: &Pod) -> Option<&str> {
+    let by_reference = pod
+        .metadata
+        .owner_references
+        .iter()
+        .flatten()
+        .find(|owner| owner.kind == "Job" && owner.controller != Some(false))
+        .map(|owner| owner.uid.as_str());
+    by_reference.or_else(|| {
+        let labels = pod.metadata.labels.as_ref()?;
+        ["batch.kubernetes.io/controller-uid", "controller-uid"]
+            .iter()
+            .find_map(|key| labels.get(*key).map(String::as_str))
+    })
+}
+
+/// The name of the Job `pod` belongs to, from its owner reference or job-name label.
+fn owner_name(pod: &Pod) -> Option<&str> {
+    let by_reference = pod
+        .metadata
+        .owner_references
+        .iter()
+        .flatten()
+        .find(|owner| owner.kind == "Job")
+        .map(|owner| owner.name.as_str());
+    by_reference.or_else(|| {
+        let labels = pod.metadata.labels.as_ref()?;
         ["batch.kubernetes.io/job-name", "job-name"]
             .iter()
-            .any(|key| {
-                labels
-                    .get(*key)
-                    .is_some_and(|name| Some(name) == job.metadata.name.as_ref())
-            })
-    });
-    by_reference || by_label
+            .find_map(|key| labels.get(*key).map(String::as_str))
+    })
+}
+
+/// True when `job` owns `pod`: by uid where both carry one (a Job re-created under the
+/// same name is another Job), by name only where they do not.
+fn owns(job: &Job, pod: &Pod) -> bool {
+    match (owner_uid(pod), job.metadata.uid.as_deref()) {
+        (Some(owner), Some(uid)) => owner == uid,
+        _ => owner_name(pod).is_some_and(|name| Some(name) == job.metadata.name.as_deref()),
+    }
+}
+
+/// True when `pod` belongs to an earlier Job of the same name as one in the input: an
+/// orphan of a predecessor, not the Job's own pod.
+fn predecessors_pod(jobs: &[History<Job>], pod: &Pod) -> bool {
+    !jobs.iter().any(|job| owns(job.latest(), pod))
+        && jobs.iter().any(|job| {
+            owner_name(pod).is_some_and(|name| Some(name) == job.latest().metadata.name.as_deref())
+        })
 }
 
 #[cfg(test)]
@@ -227,6 +267,27 @@ mod tests {
             pod("p", "1", "2026-01-01T00:00:00Z", "native", "x")
         );
         assert!(subject_of(&text, None).job.is_none());
+    }
+
+    #[test]
+    fn a_recreated_job_is_not_judged_by_its_predecessors_pod() {
+        let old_pod = r#"{"apiVersion":"v1","kind":"Pod","metadata":{"name":"cy-job-native-old","uid":"p1","creationTimestamp":"2026-01-01T00:00:00Z","labels":{"batch.kubernetes.io/job-name":"cy-job-native","batch.kubernetes.io/controller-uid":"j-old"},"ownerReferences":[{"apiVersion":"batch/v1","kind":"Job","name":"cy-job-native","uid":"j-old","controller":true}]},"spec":{"containers":[{"name":"main"}]}}"#;
+        let text = format!("{}{old_pod}", job("cy-job-native", "j-new"));
+        let s = subject_of(&text, None);
+        assert!(s.pod.is_none(), "the orphan is not judged");
+        assert_eq!(
+            s.job
+                .as_ref()
+                .and_then(|j| j.latest().metadata.uid.as_deref()),
+            Some("j-new")
+        );
+        // Without uids, names still match.
+        let plain = format!(
+            "{}{}",
+            r#"{"apiVersion":"batch/v1","kind":"Job","metadata":{"name":"cy-job-native"}}"#,
+            pod("p", "1", "2026-01-01T00:00:00Z", "native", "cy-job-native")
+        );
+        assert!(subject_of(&plain, None).job.is_some());
     }
 
     #[test]

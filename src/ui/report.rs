@@ -49,7 +49,11 @@ pub fn text(judgement: &Judgement, fancy: bool, palette: &Palette) -> String {
         }
     }
     out.push_str("\nTimeline\n");
-    out.push_str(&timeline::draw(&judgement.timeline, fancy, palette));
+    if judgement.pod.is_none() {
+        out.push_str("  no pod in the input: no container times to show\n");
+    } else {
+        out.push_str(&timeline::draw(&judgement.timeline, fancy, palette));
+    }
     out.push('\n');
     out.push_str(&wrap(&explain(judgement), WIDTH, ""));
     out.push('\n');

@@ -12,6 +12,16 @@ pub fn explain(judgement: &Judgement) -> String {
     if judgement.has(code::SIDECAR_STOPPED_BEFORE_MAIN) {
         return "The pod succeeded, but the sidecar was stopped before the app container finished. That is how Kubernetes 1.28's alpha treated sidecars; since 1.29 sidecars are stopped only after every app container has exited, in reverse order. Use Kubernetes 1.29 or later to see the real behaviour.".to_owned();
     }
+    if judgement.has(code::NODE_LOST) {
+        return "The node stopped reporting, so the pod's status is the last one it sent: containers shown as running may have stopped long ago. Judge again once the node is back (`kubectl get nodes`).".to_owned();
+    }
+    if judgement.pod.is_none() && judgement.job.is_some() && judgement.has(code::DEADLINE_EXCEEDED)
+    {
+        return "Only the Job is in the input: its pod is gone, deleted by the Job controller when activeDeadlineSeconds ended the Job. What the pod did before then cannot be read from the Job alone; dump the Job and its pod while the pod still exists, or let `sidecar-lab step` watch it.".to_owned();
+    }
+    if judgement.has(code::SIDECAR_NOT_STARTED) && judgement.outcome == Outcome::InitRunning {
+        return "The sidecar is running but the kubelet has not marked it started: its startupProbe has not passed yet (or keeps failing). A native sidecar lets the next container start only once it is started, so the app containers wait. Check the probe with `kubectl describe pod`.".to_owned();
+    }
     if judgement.has(code::IMAGE_PULL_FAILED) {
         return "A container cannot start because its image cannot be pulled. On a workshop VM the lab preloads its images into the kind node (`sidecar-lab up`); check the image name, the node's network, or load the image with `kind load image-archive`.".to_owned();
     }
@@ -36,6 +46,9 @@ pub fn explain(judgement: &Judgement) -> String {
             "Every app container exited 0, so the pod succeeded and the Job completed."
         }
         Outcome::Running => "An app container has started and the pod has not finished yet.",
+        Outcome::Pending if judgement.pod.is_none() => {
+            "Only the Job is in the input, without a pod: it may not have made one yet, or the pod was deleted."
+        }
         Outcome::Pending => {
             "No container has started yet: the pod is waiting to be scheduled, or for its images."
         }

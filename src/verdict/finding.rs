@@ -75,4 +75,16 @@ pub mod code {
     pub const POD_DELETED: &str = "pod-deleted";
     /// The input ended inside a document.
     pub const INPUT_TRUNCATED: &str = "input-truncated";
+    /// A plain init container exited non-zero (or was OOMKilled): the pod cannot start.
+    pub const INIT_CONTAINER_FAILED: &str = "init-container-failed";
+    /// A sidecar restarted so often that its first start is no longer in the status:
+    /// the start order cannot be checked from this input.
+    pub const ORDER_NOT_VISIBLE: &str = "order-not-visible";
+    /// The node stopped reporting (phase `Unknown`, NodeLost): the states shown are stale.
+    pub const NODE_LOST: &str = "node-lost";
+    /// A sidecar runs but is not started (its startupProbe has not passed): the app
+    /// containers wait for it.
+    pub const SIDECAR_NOT_STARTED: &str = "sidecar-not-started";
+    /// The outcome is not the one the variant teaches, for no more specific reason.
+    pub const UNEXPECTED_OUTCOME: &str = "unexpected-outcome";
 }

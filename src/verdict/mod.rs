@@ -107,7 +107,15 @@ pub fn judge(dump: &Dump, variant: Option<Variant>) -> Judgement {
             "the input ends inside a document; judged from the complete ones before it",
         ));
     }
-    if subject.other_pods > 0 {
+    if subject.predecessor_pods > 0 {
+        findings.push(Finding::info(
+            code::OTHER_PODS,
+            format!(
+                "the input holds {} pod(s) of an earlier Job with the same name (another uid): not this Job's, so not judged",
+                subject.predecessor_pods
+            ),
+        ));
+    } else if subject.other_pods > 0 {
         findings.push(Finding::info(
             code::OTHER_PODS,
             format!(
@@ -118,8 +126,10 @@ pub fn judge(dump: &Dump, variant: Option<Variant>) -> Judgement {
             ),
         ));
     }
+    let deadline = deadline_end(pod, job);
     if let Some(pod) = pod {
-        findings.extend(pod_findings(pod, &timeline));
+        let settled = outcome::settled(pod, job);
+        findings.extend(pod_findings(pod, &timeline, settled, deadline));
         if pod.metadata.deletion_timestamp.is_some() {
             findings.push(Finding::info(
                 code::POD_DELETED,
@@ -127,11 +137,14 @@ pub fn judge(dump: &Dump, variant: Option<Variant>) -> Judgement {
             ));
         }
     }
-    let held = held_until_deadline(pod, job, subject.pod.as_ref());
-    if let Some(held) = held {
+    let held = deadline.and_then(|_| held_until_deadline(pod, subject.pod.as_ref()));
+    if deadline.is_some() {
         findings.push(Finding::info(
             code::DEADLINE_EXCEEDED,
-            format!("activeDeadlineSeconds ended the Job (DeadlineExceeded); until then the pod was `{held}`"),
+            match held {
+                Some(held) => format!("activeDeadlineSeconds ended the Job (DeadlineExceeded); until then the pod was `{held}`"),
+                None => "activeDeadlineSeconds ended the Job (DeadlineExceeded)".to_owned(),
+            },
         ));
     }
 
@@ -153,8 +166,15 @@ pub fn judge(dump: &Dump, variant: Option<Variant>) -> Judgement {
             labelled,
             have_pod: pod.is_some(),
             sent_native: job.and_then(applied_native),
+            deadline: deadline.is_some(),
+            node_lost: pod.is_some_and(outcome::node_lost),
+            restarts: pod.map(restart_counts).unwrap_or_default(),
         };
-        decide(variant, &facts, &timeline, &mut findings)
+        let verdict = decide(variant, &facts, &timeline, &mut findings);
+        if verdict == Verdict::Unexpected && !findings.iter().any(|f| f.level == Level::Problem) {
+            findings.push(unexpected_cause(variant, outcome));
+        }
+        verdict
     });
 
     Judgement {
@@ -185,6 +205,33 @@ struct Facts<'a> {
     /// Whether the manifest `kubectl apply` sent had an init container with
     /// `restartPolicy: Always` (from the Job's last-applied-configuration), when known.
     sent_native: Option<bool>,
+    /// activeDeadlineSeconds ended the Job or the pod.
+    deadline: bool,
+    /// The node stopped reporting: the pod's states are stale.
+    node_lost: bool,
+    /// Each container's restart count in the latest snapshot.
+    restarts: Vec<(String, i32)>,
+}
+
+/// Each container's restart count in the pod's latest status.
+fn restart_counts(pod: &Pod) -> Vec<(String, i32)> {
+    pod_containers(pod)
+        .iter()
+        .filter_map(|c| Some((c.name.to_owned(), c.status?.restart_count)))
+        .collect()
+}
+
+/// The problem finding for an `unexpected` that no other finding explains.
+fn unexpected_cause(variant: Variant, outcome: Outcome) -> Finding {
+    let message = match (variant, outcome) {
+        (Variant::Sidecar, Outcome::Succeeded) => "the pod finished, so its regular postgres container exited: something stopped it (it crashed with exit 0, or was killed from outside); in this variant nothing should, and the pod holds".to_owned(),
+        (Variant::Init, Outcome::Succeeded) => "the pod finished, so the init container exited: in this variant postgres never exits and the pod stays in its init phase".to_owned(),
+        _ => format!(
+            "the pod ended `{outcome}`, but the `{variant}` variant teaches `{}`",
+            taught_outcome(variant)
+        ),
+    };
+    Finding::problem(code::UNEXPECTED_OUTCOME, message)
 }
 
 /// The annotation where `kubectl apply` keeps the manifest it sent.
@@ -221,7 +268,26 @@ fn decide(
         labelled,
         have_pod,
         sent_native,
+        deadline,
+        node_lost,
+        ref restarts,
     } = *facts;
+    if node_lost {
+        findings.push(Finding::problem(
+            code::NODE_LOST,
+            "the node stopped reporting (phase Unknown): the container states shown are the last it sent, and may be stale; judge again once the node is back",
+        ));
+        return Verdict::Undecided;
+    }
+    // After the deadline the Job controller deletes the pods: a Job alone, Failed by its
+    // deadline, says nothing about what a holding variant showed.
+    if !have_pod && deadline && matches!(variant, Variant::Init | Variant::Sidecar) {
+        findings.push(Finding::info(
+            code::NO_POD,
+            "only the Job is left: its pod was deleted when activeDeadlineSeconds ended it. Dump `kubectl get job,pod` while the pod still exists (before the deadline), or run `sidecar-lab step`, which watches it",
+        ));
+        return Verdict::Undecided;
+    }
     if let Some(labelled) = labelled.filter(|l| *l != variant) {
         findings.push(Finding::problem(
             code::VARIANT_MISMATCH,
@@ -290,7 +356,7 @@ fn decide(
                 Verdict::Expected
             }
             Outcome::Succeeded => {
-                if native_order_holds(timeline, findings) {
+                if native_order_holds(timeline, restarts, findings) {
                     Verdict::Expected
                 } else {
                     Verdict::Unexpected
@@ -305,12 +371,33 @@ fn decide(
 /// The native properties: every sidecar started no later than the first app container,
 /// and finished no earlier than the last app container (or is still stopping).
 /// Timestamps have one-second resolution, so equal times pass.
-fn native_order_holds(timeline: &Timeline, findings: &mut Vec<Finding>) -> bool {
+fn native_order_holds(
+    timeline: &Timeline,
+    restarts: &[(String, i32)],
+    findings: &mut Vec<Finding>,
+) -> bool {
     let first_app_start = timeline.first_app_start();
     let last_app_finish = timeline.last_app_finish();
     let mut holds = true;
     for sidecar in timeline.rows_of(Role::Sidecar) {
-        if let (Some(sidecar_start), Some(app_start)) = (sidecar.first_start(), first_app_start) {
+        // The kubelet keeps only the last termination: after two restarts the first start
+        // is gone from a single snapshot (a watch recording may still show it).
+        let restarted = restarts
+            .iter()
+            .find(|(name, _)| *name == sidecar.container)
+            .map_or(0, |(_, count)| *count);
+        let seen_runs = sidecar.runs.iter().filter(|r| r.started.is_some()).count();
+        if usize::try_from(restarted).unwrap_or(0) >= seen_runs && restarted >= 2 {
+            findings.push(Finding::info(
+                code::ORDER_NOT_VISIBLE,
+                format!(
+                    "sidecar `{}` restarted {restarted} times: its first start is no longer in the status, so whether it started before the app containers cannot be checked from this input",
+                    sidecar.container
+                ),
+            ));
+        } else if let (Some(sidecar_start), Some(app_start)) =
+            (sidecar.first_start(), first_app_start)
+        {
             if sidecar_start > app_start {
                 holds = false;
                 findings.push(Finding::problem(
@@ -340,7 +427,18 @@ fn native_order_holds(timeline: &Timeline, findings: &mut Vec<Finding>) -> bool 
 }
 
 /// Findings any pod can carry, whatever the variant.
-fn pod_findings(pod: &Pod, timeline: &Timeline) -> Vec<Finding> {
+fn pod_findings(
+    pod: &Pod,
+    timeline: &Timeline,
+    settled: bool,
+    deadline: Option<Option<Timestamp>>,
+) -> Vec<Finding> {
+    // A container stopped by the deadline's kill did not fail: it was stopped.
+    let killed_at_deadline = |finished: Option<Timestamp>| match deadline {
+        None => false,
+        Some(None) => true,
+        Some(Some(at)) => finished.is_none_or(|f| f.as_second() + 2 >= at.as_second()),
+    };
     let mut findings = Vec::new();
     let status = pod.status.as_ref();
     if status.and_then(|s| s.reason.as_deref()) == Some("InitContainerRestartPolicyForbidden") {
@@ -371,7 +469,9 @@ fn pod_findings(pod: &Pod, timeline: &Timeline) -> Vec<Finding> {
         let Some(container_status) = c.status else {
             continue;
         };
-        if let Some((reason, message)) = containers::waiting_reason(container_status) {
+        if let Some((reason, message)) =
+            containers::waiting_reason(container_status).filter(|_| !settled)
+        {
             let detail = message.map(|m| format!(": {m}")).unwrap_or_default();
             if IMAGE_REASONS.contains(&reason) {
                 let image = c.image.unwrap_or(&container_status.image);
@@ -389,7 +489,10 @@ fn pod_findings(pod: &Pod, timeline: &Timeline) -> Vec<Finding> {
         let exited = containers::terminated(container_status);
         match c.role {
             Role::App => {
-                if let Some(t) = exited.filter(|t| t.exit_code != 0) {
+                if let Some(t) = exited
+                    .filter(|t| t.exit_code != 0)
+                    .filter(|t| !killed_at_deadline(t.finished_at.as_ref().map(|f| f.0)))
+                {
                     findings.push(Finding::problem(
                         code::APP_CONTAINER_FAILED,
                         format!(
@@ -433,30 +536,73 @@ fn pod_findings(pod: &Pod, timeline: &Timeline) -> Vec<Finding> {
                     ));
                 }
             }
-            Role::Init => {}
+            Role::Init => {
+                let failed = exited
+                    .filter(|t| t.exit_code != 0)
+                    .filter(|t| !killed_at_deadline(t.finished_at.as_ref().map(|f| f.0)));
+                if let Some(t) = failed {
+                    findings.push(Finding::problem(
+                        code::INIT_CONTAINER_FAILED,
+                        format!(
+                            "init container `{}` exited {}{}: the app containers cannot start",
+                            c.name,
+                            t.exit_code,
+                            t.reason
+                                .as_deref()
+                                .map(|r| format!(" ({r})"))
+                                .unwrap_or_default()
+                        ),
+                    ));
+                }
+            }
+        }
+        if c.role == Role::Sidecar
+            && containers::is_running(container_status)
+            && container_status.started == Some(false)
+            && !settled
+        {
+            findings.push(Finding::info(
+                code::SIDECAR_NOT_STARTED,
+                format!(
+                    "sidecar `{}` runs but is not started: its startupProbe has not passed, and the app containers wait for it",
+                    c.name
+                ),
+            ));
         }
     }
     findings
 }
 
-/// When the Job was ended by its deadline: the outcome the pod showed until then.
-fn held_until_deadline(
-    pod: Option<&Pod>,
-    job: Option<&Job>,
-    history: Option<&History<Pod>>,
-) -> Option<Outcome> {
-    let by_job = job.is_some_and(|j| {
-        ["Failed", "FailureTarget"].iter().any(|t| {
-            job_condition(j, t).and_then(|c| c.reason.as_deref()) == Some("DeadlineExceeded")
+/// Whether activeDeadlineSeconds ended the Job or the pod, and when (if the input says):
+/// the Job's condition's transition time, else the pod's start plus its deadline.
+fn deadline_end(pod: Option<&Pod>, job: Option<&Job>) -> Option<Option<Timestamp>> {
+    let condition = job.and_then(|j| {
+        ["FailureTarget", "Failed"].iter().find_map(|t| {
+            job_condition(j, t).filter(|c| c.reason.as_deref() == Some("DeadlineExceeded"))
         })
     });
     let by_pod = pod
         .and_then(|p| p.status.as_ref())
         .and_then(|s| s.reason.as_deref())
         == Some("DeadlineExceeded");
-    if !by_job && !by_pod {
+    if condition.is_none() && !by_pod {
         return None;
     }
+    let from_job = condition
+        .and_then(|c| c.last_transition_time.as_ref())
+        .map(|t| t.0);
+    let from_pod = pod.and_then(|p| {
+        let start = p.status.as_ref()?.start_time.as_ref()?.0;
+        let seconds = p.spec.as_ref()?.active_deadline_seconds?;
+        start
+            .checked_add(k8s_openapi::jiff::SignedDuration::from_secs(seconds))
+            .ok()
+    });
+    Some(from_job.or(from_pod))
+}
+
+/// When the deadline ended the pod: the outcome it showed until then.
+fn held_until_deadline(pod: Option<&Pod>, history: Option<&History<Pod>>) -> Option<Outcome> {
     if let Some(held) = pod.and_then(held_by_timestamps) {
         return Some(held);
     }

@@ -77,6 +77,17 @@ impl Classified {
 
 /// The outcome of the latest pod snapshot (and its Job); the first rule that matches wins.
 pub fn classify(pod: Option<&Pod>, job: Option<&Job>) -> Classified {
+    if let Some(pod) = pod.filter(|p| node_lost(p)) {
+        let reason = pod
+            .status
+            .as_ref()
+            .and_then(|s| s.reason.as_deref())
+            .unwrap_or("NodeLost");
+        return Classified::new(
+            Outcome::Pending,
+            format!("the node stopped reporting ({reason}): the container states shown are stale"),
+        );
+    }
     if let Some(failed) = failure(pod, job) {
         return failed;
     }
@@ -87,7 +98,9 @@ pub fn classify(pod: Option<&Pod>, job: Option<&Job>) -> Classified {
     {
         return Classified::new(Outcome::Succeeded, "the pod succeeded");
     }
-    if let Some(condition) = job.and_then(|j| job_condition(j, "Complete")) {
+    if let Some(condition) = job.and_then(|j| {
+        job_condition(j, "Complete").or_else(|| job_condition(j, "SuccessCriteriaMet"))
+    }) {
         let detail = condition
             .message
             .as_deref()
@@ -131,9 +144,11 @@ pub fn classify_live(pod: &Pod) -> Classified {
             format!("`{}` {what} and the pod has not finished", started.name),
         );
     }
+    // An init container that runs or has run; one that still waits (its image pulling,
+    // `PodInitializing`) has not shown the init phase yet.
     let init_with_status = all
         .iter()
-        .filter(|c| c.role != Role::App && c.status.is_some())
+        .filter(|c| c.role != Role::App && c.status.is_some_and(has_started))
         .collect::<Vec<_>>();
     if !init_with_status.is_empty() {
         let current = init_with_status
@@ -174,8 +189,31 @@ pub fn classify_live(pod: &Pod) -> Classified {
                     .unwrap_or("no reason given")
             ),
         ),
-        None => Classified::new(Outcome::Pending, "no container has a status yet"),
+        None => Classified::new(Outcome::Pending, "no container has started yet"),
     }
+}
+
+/// Phase `Unknown`: the node stopped reporting (NodeLost), so what the pod shows is old.
+pub fn node_lost(pod: &Pod) -> bool {
+    let status = pod.status.as_ref();
+    status.and_then(|s| s.phase.as_deref()) == Some("Unknown")
+        || status.and_then(|s| s.reason.as_deref()) == Some("NodeLost")
+}
+
+/// The Job has a terminal condition (or marked success, 1.31+).
+pub fn job_terminal(job: &Job) -> bool {
+    ["Complete", "SuccessCriteriaMet", "Failed"]
+        .iter()
+        .any(|t| job_condition(job, t).is_some())
+}
+
+/// The pod has finished (or its Job has): its waiting reasons are left from the kubelet's
+/// last attempt and decide nothing.
+pub fn settled(pod: &Pod, job: Option<&Job>) -> bool {
+    matches!(
+        pod.status.as_ref().and_then(|s| s.phase.as_deref()),
+        Some("Succeeded" | "Failed")
+    ) || job.is_some_and(job_terminal)
 }
 
 fn classify_job_alone(job: Option<&Job>) -> Classified {
@@ -222,7 +260,7 @@ fn failure(pod: Option<&Pod>, job: Option<&Job>) -> Option<Classified> {
                 format!("the pod failed{reason}"),
             ));
         }
-        for c in containers(pod) {
+        for c in containers(pod).iter().filter(|_| !settled(pod, job)) {
             if let Some((reason, message)) = c.status.and_then(waiting_reason) {
                 if ERROR_REASONS.contains(&reason) {
                     let detail = message.map(|m| format!(": {m}")).unwrap_or_default();
