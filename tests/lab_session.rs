@@ -51,14 +51,8 @@ impl World {
     }
 
     fn env(&self, command: &mut Command) {
-        command
-            .env_clear()
-            .env("HOME", self.home())
-            .env("PATH", format!("{}:/usr/bin:/bin", self.sim.bin.display()))
-            .env("NO_COLOR", "1")
-            .env("SIDECAR_LAB_PLATFORM", "linux-amd64")
-            .envs(self.sim.env())
-            .stdin(Stdio::null());
+        self.sim.prepare(command, &self.home());
+        command.env("SIDECAR_LAB_PLATFORM", "linux-amd64");
     }
 
     fn command(&self, args: &[&str]) -> Command {
@@ -182,6 +176,16 @@ fn position(calls: &[String], prefix: &str) -> usize {
         .iter()
         .position(|c| c.starts_with(prefix))
         .unwrap_or_else(|| panic!("no `{prefix}` in {calls:#?}"))
+}
+
+/// The summary of `up` says the three steps went as expected.
+fn assert_three_expected(output: &Output) {
+    let stdout = text(&output.stdout);
+    assert_eq!(
+        summary_results(&stdout),
+        ["expected", "expected", "expected"],
+        "{stdout}"
+    );
 }
 
 fn summary_results(stdout: &str) -> Vec<String> {
@@ -365,10 +369,7 @@ fn a_second_up_creates_nothing_downloads_nothing_and_pulls_nothing() {
         vec!["/apis/batch/v1/namespaces/default/jobs"; 3],
         "only the steps' Jobs"
     );
-    assert_eq!(
-        summary_results(&text(&second.stdout)),
-        ["expected", "expected", "expected"]
-    );
+    assert_three_expected(&second);
 }
 
 #[test]
@@ -966,10 +967,7 @@ fn a_user_not_yet_in_the_docker_group_with_kind_only_in_local_bin() {
     // kind ran from ~/.local/bin, by its absolute path, inside `sg docker`.
     let kinds = world.calls_to("kind get clusters");
     assert!(!kinds.is_empty(), "{:#?}", world.sim.calls());
-    assert_eq!(
-        summary_results(&text(&output.stdout)),
-        ["expected", "expected", "expected"]
-    );
+    assert_three_expected(&output);
 }
 
 #[test]
@@ -1134,10 +1132,7 @@ fn a_stock_cloud_vm_with_low_inotify_limits_goes_from_nothing_to_judged_steps_in
             .expect("persisted")
             .contains("fs.inotify.max_user_instances = 512")
     );
-    assert_eq!(
-        summary_results(&text(&output.stdout)),
-        ["expected", "expected", "expected"]
-    );
+    assert_three_expected(&output);
 }
 
 #[test]

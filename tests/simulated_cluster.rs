@@ -8,7 +8,7 @@
 mod support;
 
 use std::path::PathBuf;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
@@ -63,13 +63,7 @@ impl Lab {
     }
 
     fn env(&self, command: &mut Command) {
-        command
-            .env_clear()
-            .env("HOME", self.home())
-            .env("PATH", format!("{}:/usr/bin:/bin", self.sim.bin.display()))
-            .env("NO_COLOR", "1")
-            .envs(self.sim.env())
-            .stdin(Stdio::null());
+        self.sim.prepare(command, &self.home());
     }
 
     fn tool(&self, name: &str, args: &[&str]) -> Output {

@@ -495,15 +495,7 @@ fn pod_findings(
                 {
                     findings.push(Finding::problem(
                         code::APP_CONTAINER_FAILED,
-                        format!(
-                            "`{}` exited {}{}",
-                            c.name,
-                            t.exit_code,
-                            t.reason
-                                .as_deref()
-                                .map(|r| format!(" ({r})"))
-                                .unwrap_or_default()
-                        ),
+                        format!("`{}` exited {}", c.name, exit_text(t)),
                     ));
                 }
             }
@@ -544,13 +536,9 @@ fn pod_findings(
                     findings.push(Finding::problem(
                         code::INIT_CONTAINER_FAILED,
                         format!(
-                            "init container `{}` exited {}{}: the app containers cannot start",
+                            "init container `{}` exited {}: the app containers cannot start",
                             c.name,
-                            t.exit_code,
-                            t.reason
-                                .as_deref()
-                                .map(|r| format!(" ({r})"))
-                                .unwrap_or_default()
+                            exit_text(t)
                         ),
                     ));
                 }
@@ -665,6 +653,14 @@ fn describe(layout: Layout) -> &'static str {
         Layout::Init => "as the init variant (a plain init container and one app container)",
         Layout::Sidecar => "as the sidecar variant (two app containers, no init container)",
         Layout::Other => "in none of the lab's three ways",
+    }
+}
+
+/// `1 (Error)`: the exit code and the reason the runtime gave.
+fn exit_text(terminated: &k8s_openapi::api::core::v1::ContainerStateTerminated) -> String {
+    match terminated.reason.as_deref() {
+        Some(reason) => format!("{} ({reason})", terminated.exit_code),
+        None => terminated.exit_code.to_string(),
     }
 }
 

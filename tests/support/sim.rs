@@ -150,6 +150,18 @@ impl Sim {
         .expect("kind version");
     }
 
+    /// `command` with the environment of a machine whose tools are the simulator's: a
+    /// clean environment, `home` as HOME, the stand-ins and the real kubectl first on PATH.
+    pub fn prepare(&self, command: &mut Command, home: &Path) {
+        command
+            .env_clear()
+            .env("HOME", home)
+            .env("PATH", format!("{}:/usr/bin:/bin", self.bin.display()))
+            .env("NO_COLOR", "1")
+            .envs(self.env())
+            .stdin(Stdio::null());
+    }
+
     /// Environment every stand-in needs.
     pub fn env(&self) -> Vec<(String, String)> {
         vec![
