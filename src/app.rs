@@ -45,6 +45,7 @@ pub fn run(cli: Cli, environment: &Environment, printer: &Printer) -> anyhow::Re
                 yes: args.yes,
                 dry_run: args.dry_run,
                 sequential: args.sequential,
+                bundle: args.bundle,
             };
             crate::session::up::up(&settings, &world)
         }
@@ -72,6 +73,7 @@ pub fn run(cli: Cli, environment: &Environment, printer: &Printer) -> anyhow::Re
                 fix: args.fix,
                 yes: args.yes,
                 json: args.output.output == OutputFormat::Json,
+                bundle: args.bundle,
             };
             commands::doctor::doctor(&settings, &world)
         }
@@ -97,9 +99,27 @@ pub fn run(cli: Cli, environment: &Environment, printer: &Printer) -> anyhow::Re
                 },
                 dry_run: args.dry_run,
                 yes: args.yes,
+                bundled: None,
+                bundle: args.bundle,
             };
             commands::install::install(&settings, &world)
         }
+        Command::Bundle(what) => match what {
+            crate::cli::BundleCommand::Create(args) => commands::bundle::create(
+                &args.kubernetes,
+                &args.platform,
+                args.output,
+                args.mirror,
+                &world,
+            ),
+            crate::cli::BundleCommand::Check(args) => commands::bundle::check(&args.bundle, &world),
+            crate::cli::BundleCommand::Fetch(args) => {
+                commands::bundle::fetch(&args.bundle, args.output, &world)
+            }
+            crate::cli::BundleCommand::Load(args) => {
+                commands::bundle::load(&args.bundle, args.kubernetes.kubernetes, &world)
+            }
+        },
         Command::Check(args) => {
             let bytes = commands::check::read_input(&args.from)?;
             let origin = args.from.display().to_string();

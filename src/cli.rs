@@ -54,6 +54,69 @@ pub enum Command {
     Render(RenderCommand),
     /// Print the supported Kubernetes versions: kind release, node image, kubectl, gate rule
     Versions(OutputArgs),
+    /// Make, check or fetch a classroom bundle: the lab for VMs without internet
+    #[command(subcommand)]
+    Bundle(BundleCommand),
+}
+
+/// What `bundle` does.
+#[derive(Debug, Subcommand)]
+pub enum BundleCommand {
+    /// Download and save everything the lab needs into a directory (on a machine with internet)
+    Create(BundleCreateArgs),
+    /// Check every file of a bundle (a directory or a URL) against its manifest
+    Check(BundleArgs),
+    /// Fetch a bundle from a URL into a directory, every file checked
+    Fetch(BundleFetchArgs),
+    /// Load a bundle's node image into Docker, check its layers, and print the tag kind gets
+    Load(BundleLoadArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BundleCreateArgs {
+    /// Kubernetes minors to bundle (repeat the flag; default: the newest)
+    #[arg(short = 'k', long = "kubernetes", value_name = "1.NN")]
+    pub kubernetes: Vec<MinorVersion>,
+
+    /// Platforms to bundle, comma-separated (default: this machine's)
+    #[arg(long, value_name = "OS-ARCH,…", value_delimiter = ',')]
+    pub platform: Vec<String>,
+
+    /// The directory to write (created if missing)
+    #[arg(short, long, value_name = "DIR", default_value = "sidecar-lab-bundle")]
+    pub output: PathBuf,
+
+    /// Download kind and kubectl from this mirror (scheme and host replaced, paths kept)
+    #[arg(long, value_name = "URL", env = "SIDECAR_LAB_MIRROR")]
+    pub mirror: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct BundleArgs {
+    /// The bundle: a directory, or an http(s):// URL
+    #[arg(value_name = "DIR|URL")]
+    pub bundle: String,
+}
+
+#[derive(Debug, Args)]
+pub struct BundleFetchArgs {
+    /// The bundle's URL
+    #[arg(value_name = "URL")]
+    pub bundle: String,
+
+    /// Where to put it (default: the cache under ~/.cache/sidecar-lab/bundles)
+    #[arg(short, long, value_name = "DIR")]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct BundleLoadArgs {
+    /// The bundle: a directory, or an http(s):// URL
+    #[arg(value_name = "DIR|URL")]
+    pub bundle: String,
+
+    #[command(flatten)]
+    pub kubernetes: KubernetesArg,
 }
 
 /// What `render` prints.
@@ -126,6 +189,10 @@ pub struct UpArgs {
     /// Run the steps one after another even when unattended
     #[arg(long)]
     pub sequential: bool,
+
+    /// Take kind, kubectl and every image from this bundle (a directory or a URL), not the internet
+    #[arg(long, value_name = "DIR|URL")]
+    pub bundle: Option<String>,
 
     /// A lab file to run instead of the built-in lab
     #[arg(long, value_name = "FILE")]
@@ -200,6 +267,10 @@ pub struct DoctorArgs {
     #[arg(long, default_value = "sidecar-lab")]
     pub name: ClusterName,
 
+    /// Also check that this bundle (a directory or a URL) fits this platform and version
+    #[arg(long, value_name = "DIR|URL")]
+    pub bundle: Option<String>,
+
     #[command(flatten)]
     pub output: OutputArgs,
 }
@@ -243,6 +314,10 @@ pub struct InstallArgs {
     /// Where Docker comes from on Debian and Ubuntu
     #[arg(long, value_enum, default_value_t = DockerSourceArg::Distribution)]
     pub docker_source: DockerSourceArg,
+
+    /// Take kind and kubectl from this bundle (a directory or a URL), not the internet
+    #[arg(long, value_name = "DIR|URL")]
+    pub bundle: Option<String>,
 
     /// Print the plan and change nothing
     #[arg(long)]

@@ -92,6 +92,13 @@ impl Environment {
             .map(|dir| dir.join("sidecar-lab"))
     }
 
+    /// `~/.cache/sidecar-lab`: bundles fetched from a URL.
+    pub fn cache_dir(&self) -> Option<PathBuf> {
+        self.home
+            .as_ref()
+            .map(|home| home.join(".cache/sidecar-lab"))
+    }
+
     /// True when `dir` is one of the directories on PATH.
     pub fn on_path(&self, dir: &std::path::Path) -> bool {
         self.path

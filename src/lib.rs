@@ -6,6 +6,7 @@
 
 pub mod app;
 pub mod assets;
+pub mod bundle;
 pub mod cli;
 pub mod commands;
 pub mod doctor;

@@ -53,6 +53,20 @@ pub struct Facts {
     pub interactive: bool,
     /// `--sequential`: one step after another even when unattended.
     pub sequential: bool,
+    /// `--bundle`: images come from the bundle, never from a registry.
+    pub bundle: Option<BundleFacts>,
+}
+
+/// What a bundle brings for this machine.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BundleFacts {
+    /// The node image's tag: what kind is handed, so that it never pulls.
+    pub node_image: String,
+    /// Docker has that tag already, with the manifest's layers.
+    pub node_loaded: bool,
+    /// The archives inside the bundle.
+    pub node_archive: String,
+    pub lab_archive: String,
 }
 
 /// The host: its checks, the safe fixes for them, and the install plan.
@@ -125,6 +139,8 @@ pub enum ImageAction {
     PullAndLoad(String),
     /// On the host already: load into the node.
     Load(String),
+    /// The bundle's lab images archive (its path in the bundle), loaded into the node.
+    FromBundle(String),
 }
 
 /// One phase of `up`, in the order they run.
@@ -132,6 +148,11 @@ pub enum ImageAction {
 pub enum Phase {
     HostFixes(Vec<Fix>),
     Install(Box<Prepared>),
+    /// `docker load` the bundle's node image, checked against its manifest.
+    LoadNodeImage {
+        tag: String,
+        archive: String,
+    },
     WriteConfig {
         path: PathBuf,
         text: String,
@@ -300,6 +321,12 @@ pub fn plan(facts: &Facts) -> Plan {
             };
             let fresh = !matches!(action, ClusterAction::Reuse { .. });
             let restore = !fresh && !context;
+            if let Some(bundle) = facts.bundle.as_ref().filter(|b| fresh && !b.node_loaded) {
+                phases.push(Phase::LoadNodeImage {
+                    tag: bundle.node_image.clone(),
+                    archive: bundle.node_archive.clone(),
+                });
+            }
             phases.push(Phase::Cluster(action));
             if restore {
                 phases.push(Phase::RestoreContext { name: name.clone() });
@@ -340,7 +367,15 @@ pub fn plan(facts: &Facts) -> Plan {
         phases.push(Phase::Namespace(action));
     }
 
-    if matches!(facts.cluster, ClusterFacts::Kind { .. }) {
+    if let (ClusterFacts::Kind { .. }, Some(bundle)) = (&facts.cluster, &facts.bundle) {
+        let missing = facts.images.iter().any(|i| fresh || !i.on_node);
+        let images = if missing {
+            vec![ImageAction::FromBundle(bundle.lab_archive.clone())]
+        } else {
+            Vec::new()
+        };
+        phases.push(Phase::Images(images));
+    } else if matches!(facts.cluster, ClusterFacts::Kind { .. }) {
         let images = facts
             .images
             .iter()
@@ -433,6 +468,7 @@ mod tests {
             lab_jobs: Vec::new(),
             interactive: false,
             sequential: false,
+            bundle: None,
         }
     }
 
@@ -441,6 +477,7 @@ mod tests {
             .iter()
             .map(|p| match p {
                 Phase::HostFixes(_) => "fixes",
+                Phase::LoadNodeImage { .. } => "load-node-image",
                 Phase::Install(_) => "install",
                 Phase::WriteConfig { .. } => "config",
                 Phase::Cluster(ClusterAction::Create { .. }) => "create",
@@ -700,6 +737,45 @@ mod tests {
             Ok(NamespaceAction::Trust { .. })
         ));
         assert!(NamespaceAction::for_found(NamespaceFound::Unknown("refused".into())).is_err());
+    }
+
+    #[test]
+    fn a_bundle_loads_the_node_image_and_the_lab_archive_and_pulls_nothing() {
+        let mut facts = facts(kind(Some(Ok(false)), None));
+        facts.images[0] = ImageFacts {
+            image: LAB.into(),
+            on_host: false,
+            on_node: false,
+        };
+        facts.bundle = Some(BundleFacts {
+            node_image: "kindest/node:v1.37.0".into(),
+            node_loaded: false,
+            node_archive: "images/linux-amd64/kind-node-1.37.tar".into(),
+            lab_archive: "images/linux-amd64/lab-images.tar".into(),
+        });
+        let plan = plan(&facts);
+        assert_eq!(
+            kinds(&plan),
+            [
+                "config",
+                "load-node-image",
+                "create",
+                "wait",
+                "namespace",
+                "images",
+                "gate",
+                "steps-together"
+            ]
+        );
+        assert!(plan.phases.iter().any(|p| matches!(p, Phase::Images(i)
+            if i == &[ImageAction::FromBundle("images/linux-amd64/lab-images.tar".into())])));
+        // Loaded already: not again.
+        facts.bundle.as_mut().expect("bundle").node_loaded = true;
+        assert!(!kinds(&plan_of(&facts)).contains(&"load-node-image"));
+    }
+
+    fn plan_of(facts: &Facts) -> Plan {
+        plan(facts)
     }
 
     #[test]

@@ -206,3 +206,186 @@ fn a_held_dpkg_lock_is_waited_for_not_failed_on() {
         "apt did not wait for the lock ({waited:?})"
     );
 }
+
+/// A root file system holding a static busybox, as a tar stream for `docker import`.
+fn busybox_rootfs() -> Vec<u8> {
+    if !std::path::Path::new("/bin/busybox").exists() {
+        let apt = run(
+            "apt-get",
+            &[
+                "-o",
+                "DPkg::Lock::Timeout=600",
+                "install",
+                "-y",
+                "-qq",
+                "busybox-static",
+            ],
+        );
+        assert!(
+            apt.status.success(),
+            "{}",
+            String::from_utf8_lossy(&apt.stderr)
+        );
+    }
+    let rootfs = tempfile::tempdir().expect("temp dir");
+    std::fs::create_dir(rootfs.path().join("bin")).expect("bin");
+    std::fs::copy("/bin/busybox", rootfs.path().join("bin/busybox")).expect("copy busybox");
+    let tar = Command::new("tar")
+        .args(["-C"])
+        .arg(rootfs.path())
+        .args(["-cf", "-", "."])
+        .output()
+        .expect("tar");
+    assert!(tar.status.success());
+    tar.stdout
+}
+
+fn docker_import(tar: &[u8], tag: &str) {
+    let mut import = Command::new("docker")
+        .args(["import", "-", tag])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("docker import");
+    import
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(tar)
+        .expect("write the tar");
+    let imported = import.wait_with_output().expect("docker import ends");
+    assert!(
+        imported.status.success(),
+        "{}",
+        String::from_utf8_lossy(&imported.stderr)
+    );
+}
+
+#[test]
+#[expect(clippy::print_stderr, reason = "a skipped run says why it did nothing")]
+fn a_bundled_node_image_is_loaded_checked_and_handed_to_kind_by_tag() {
+    use sidecar_lab::bundle::manifest::{
+        FORMAT, FileEntry, ImageEntry, KubernetesEntry, MANIFEST, Manifest, layout,
+    };
+    if !enabled() {
+        eprintln!("skipped: set SIDECAR_LAB_TEST_DOCKER=1 to use Docker for real");
+        return;
+    }
+    let output = sidecar_lab(&["install", "docker", "--yes"]);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    // A small stand-in for a node image, built without a registry.
+    let tag = "sidecar-lab-test/kind-node:v1.37.0";
+    docker_import(&busybox_rootfs(), tag);
+    let layers: Vec<String> = serde_json::from_slice(
+        &run(
+            "docker",
+            &["image", "inspect", "-f", "{{json .RootFS.Layers}}", tag],
+        )
+        .stdout,
+    )
+    .expect("layers");
+    let bundle = tempfile::tempdir().expect("bundle");
+    let platform = "linux-amd64";
+    let minor = sidecar_lab::version::MinorVersion::new(1, 37);
+    let archive = layout::node_image(platform, minor);
+    std::fs::create_dir_all(bundle.path().join(format!("images/{platform}"))).expect("dir");
+    let saved = run(
+        "docker",
+        &[
+            "save",
+            "-o",
+            bundle.path().join(&archive).to_str().expect("utf-8"),
+            tag,
+        ],
+    );
+    assert!(
+        saved.status.success(),
+        "{}",
+        String::from_utf8_lossy(&saved.stderr)
+    );
+    let bytes = std::fs::read(bundle.path().join(&archive)).expect("archive");
+    let manifest = Manifest {
+        format: FORMAT,
+        sidecar_lab: "test".into(),
+        platforms: vec![platform.into()],
+        kubernetes: vec![KubernetesEntry {
+            minor,
+            kind: "v0.33.0".parse().expect("version"),
+            kubectl: "v1.37.0".parse().expect("version"),
+            node_image: tag.into(),
+        }],
+        files: vec![FileEntry {
+            path: archive.clone(),
+            size: bytes.len() as u64,
+            sha256: support_sha256(&bytes),
+        }],
+        images: vec![ImageEntry {
+            tag: tag.into(),
+            digest: None,
+            layers: layers.clone(),
+            archive: archive.clone(),
+            platform: platform.into(),
+        }],
+    };
+    std::fs::write(
+        bundle.path().join(MANIFEST),
+        serde_json::to_string_pretty(&manifest).expect("JSON"),
+    )
+    .expect("manifest");
+    // Gone from Docker, as on a learner's VM; then the load phase brings it back.
+    assert!(run("docker", &["image", "rm", tag]).status.success());
+    let path = bundle.path().to_str().expect("utf-8");
+    let loaded = sidecar_lab(&["bundle", "load", path, "-k", "1.37"]);
+    let stdout = String::from_utf8_lossy(&loaded.stdout);
+    assert_eq!(
+        loaded.status.code(),
+        Some(0),
+        "{stdout}{}",
+        String::from_utf8_lossy(&loaded.stderr)
+    );
+    assert!(
+        stdout.contains(&format!("kind gets `--image {tag}`")) && stdout.contains("layers match"),
+        "{stdout}"
+    );
+    let again: Vec<String> = serde_json::from_slice(
+        &run(
+            "docker",
+            &["image", "inspect", "-f", "{{json .RootFS.Layers}}", tag],
+        )
+        .stdout,
+    )
+    .expect("layers after load");
+    assert_eq!(again, layers, "RootFS.Layers survive save and load");
+
+    // A tampered archive is refused, and named.
+    assert!(run("docker", &["image", "rm", tag]).status.success());
+    let mut tampered = bytes.clone();
+    let at = tampered.len() / 2;
+    tampered[at] ^= 0xff;
+    std::fs::write(bundle.path().join(&archive), tampered).expect("tamper");
+    let refused = sidecar_lab(&["bundle", "load", path, "-k", "1.37"]);
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert_eq!(refused.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains(&format!("`{archive}` does not match its manifest")),
+        "{stderr}"
+    );
+    assert!(
+        !run("docker", &["image", "inspect", tag]).status.success(),
+        "nothing was loaded"
+    );
+}
+
+fn support_sha256(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}

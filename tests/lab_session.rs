@@ -1147,3 +1147,207 @@ fn failures_only_a_person_can_fix_stop_up_with_their_fix() {
     assert!(stderr.contains("up cannot go on: cgroup"), "{stderr}");
     assert!(world.calls_to("kind create").is_empty());
 }
+
+/// `bundle create` on an instructor's machine (registry and mirror reachable) for
+/// Kubernetes 1.30 (no pinned digests, so the stand-ins can be served): its directory.
+fn bundle_for_1_30() -> (tempfile::TempDir, PathBuf) {
+    let instructor = World::new();
+    let server = mirror("v0.29.0", "v1.30.13");
+    let out = tempfile::tempdir().expect("bundle dir");
+    let dir = out.path().join("bundle");
+    let output = instructor
+        .command(&[
+            "bundle",
+            "create",
+            "-k",
+            "1.30",
+            "--output",
+            dir.to_str().expect("utf-8"),
+        ])
+        .env("SIDECAR_LAB_MIRROR", server.url())
+        .output()
+        .expect("runs");
+    assert_code(&output, 0);
+    assert!(
+        text(&output.stdout).contains("linux-amd64:"),
+        "{}",
+        text(&output.stdout)
+    );
+    (out, dir)
+}
+
+/// A learner's VM: no kind or kubectl yet, and Docker cannot pull anything.
+fn offline_vm() -> World {
+    let world = World::new();
+    std::fs::remove_file(world.sim.bin.join("kind")).expect("no kind yet");
+    std::fs::remove_file(world.sim.bin.join("kubectl")).expect("no kubectl yet");
+    world.sim.docker_mode(json!({"registry": false}));
+    world
+}
+
+#[test]
+fn a_bundle_brings_the_lab_up_without_a_registry_or_a_mirror() {
+    let (_keep, bundle) = bundle_for_1_30();
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(bundle.join("manifest.json")).expect("manifest"))
+            .expect("JSON");
+    assert_eq!(
+        manifest["kubernetes"][0]["nodeImage"],
+        "kindest/node:v1.30.13"
+    );
+    assert!(
+        manifest["images"][0]["digest"]
+            .as_str()
+            .unwrap_or("")
+            .starts_with("sha256:")
+    );
+    assert!(
+        std::fs::read_to_string(bundle.join("SHA256SUMS"))
+            .expect("sums")
+            .contains("bin/linux-amd64/kind-v0.29.0")
+    );
+
+    let world = offline_vm();
+    let path = bundle.to_str().expect("utf-8");
+    let check = world.run(&["bundle", "check", path]);
+    assert_code(&check, 0);
+    let lab = world.lab();
+    let output = world.run(&[
+        "up",
+        "--yes",
+        "-k",
+        "1.30",
+        "--bundle",
+        path,
+        "--lab",
+        lab.as_str(),
+    ]);
+    assert_code(&output, 0);
+    assert_three_expected(&output);
+    let calls = world.sim.calls();
+    assert!(
+        calls.iter().all(|c| !c.starts_with("docker pull")),
+        "{calls:#?}"
+    );
+    assert!(
+        calls.iter().any(|c| c.starts_with("docker load -i")),
+        "{calls:#?}"
+    );
+    let config = std::fs::read_to_string(
+        world
+            .home()
+            .join(".local/state/sidecar-lab/kind-sidecar-lab.yaml"),
+    )
+    .expect("config");
+    assert!(
+        config.contains("image: kindest/node:v1.30.13\n"),
+        "kind gets the tag, not a digest:\n{config}"
+    );
+    assert!(
+        world.home().join(".local/bin/kind").is_file()
+            && world.home().join(".local/bin/kubectl").is_file()
+    );
+}
+
+#[test]
+fn a_bundle_served_over_http_is_fetched_once_per_file() {
+    let (_keep, bundle) = bundle_for_1_30();
+    let server = Server::start();
+    let mut files = vec!["manifest.json".to_owned()];
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(bundle.join("manifest.json")).expect("manifest"))
+            .expect("JSON");
+    files.extend(
+        manifest["files"]
+            .as_array()
+            .expect("files")
+            .iter()
+            .map(|f| f["path"].as_str().expect("path").to_owned()),
+    );
+    for file in &files {
+        let body = std::fs::read(bundle.join(file)).expect("file");
+        server.route(&format!("/class/{file}"), vec![Reply::Body(body)]);
+    }
+    let world = offline_vm();
+    let url = format!("{}/class", server.url());
+    let lab = world.lab();
+    let output = world.run(&[
+        "up",
+        "--yes",
+        "-k",
+        "1.30",
+        "--bundle",
+        url.as_str(),
+        "--lab",
+        lab.as_str(),
+    ]);
+    assert_code(&output, 0);
+    assert_three_expected(&output);
+    for file in &files[1..] {
+        if file.contains("sidecar-lab") {
+            continue; // the VM runs its own sidecar-lab
+        }
+        assert_eq!(server.hits(&format!("/class/{file}")), 1, "{file}");
+    }
+}
+
+#[test]
+fn a_tampered_bundle_is_refused_and_the_file_named() {
+    let (_keep, bundle) = bundle_for_1_30();
+    let path = bundle.to_str().expect("utf-8");
+    let world = offline_vm();
+    // A byte changed in the lab's images archive.
+    let archive = bundle.join("images/linux-amd64/lab-images.tar");
+    let mut bytes = std::fs::read(&archive).expect("archive");
+    bytes[10] ^= 1;
+    std::fs::write(&archive, bytes).expect("tamper");
+    let check = world.run(&["bundle", "check", path]);
+    assert_code(&check, 2);
+    assert!(
+        text(&check.stderr)
+            .contains("`images/linux-amd64/lab-images.tar` does not match its manifest"),
+        "{}",
+        text(&check.stderr)
+    );
+    // A swapped binary: refused before it is placed.
+    std::fs::write(
+        bundle.join("bin/linux-amd64/kind-v0.29.0"),
+        "#!/bin/sh\necho impostor\n",
+    )
+    .expect("swap");
+    let lab = world.lab();
+    let up = world.run(&[
+        "up",
+        "--yes",
+        "-k",
+        "1.30",
+        "--bundle",
+        path,
+        "--lab",
+        lab.as_str(),
+    ]);
+    assert_code(&up, 2);
+    assert!(
+        text(&up.stderr).contains("`bin/linux-amd64/kind-v0.29.0` does not match its manifest"),
+        "{}",
+        text(&up.stderr)
+    );
+    assert!(
+        !world.home().join(".local/bin/kind").exists(),
+        "nothing was placed"
+    );
+    // A truncated manifest.
+    let manifest = std::fs::read(bundle.join("manifest.json")).expect("manifest");
+    std::fs::write(
+        bundle.join("manifest.json"),
+        &manifest[..manifest.len() / 2],
+    )
+    .expect("truncate");
+    let check = world.run(&["bundle", "check", path]);
+    assert_code(&check, 2);
+    assert!(
+        text(&check.stderr).contains("manifest.json"),
+        "{}",
+        text(&check.stderr)
+    );
+}

@@ -24,6 +24,8 @@ pub struct Settings {
     pub fix: bool,
     pub yes: bool,
     pub json: bool,
+    /// A bundle to check against this host (`--bundle`).
+    pub bundle: Option<String>,
 }
 
 /// Runs the checks (and the fixes); exit 1 when a check still fails.
@@ -44,6 +46,9 @@ pub fn doctor(settings: &Settings, world: &World<'_>) -> anyhow::Result<ExitStat
         .unwrap_or_else(|| PathBuf::from(".local/bin"));
     let mut facts = gather::gather(environment, *runner, &bin_dir);
     let mut report = checks::all(&facts, &target);
+    if let Some(location) = &settings.bundle {
+        report.push(bundle_check(location, release.minor, world));
+    }
 
     if settings.fix {
         let state_dir = environment
@@ -84,6 +89,10 @@ pub fn doctor(settings: &Settings, world: &World<'_>) -> anyhow::Result<ExitStat
         }
     }
 
+    if let (Some(location), true) = (&settings.bundle, settings.fix) {
+        report.retain(|c| c.id != "bundle");
+        report.push(bundle_check(location, release.minor, world));
+    }
     if settings.json {
         let mut text = serde_json::to_string_pretty(&report)?;
         text.push('\n');
@@ -99,3 +108,24 @@ pub fn doctor(settings: &Settings, world: &World<'_>) -> anyhow::Result<ExitStat
 }
 
 pub use crate::ui::doctor::text;
+
+/// The `bundle` check: the bundle opens and carries this platform and Kubernetes minor.
+fn bundle_check(location: &str, minor: MinorVersion, world: &World<'_>) -> crate::doctor::Check {
+    use crate::doctor::Check;
+    let fits = crate::commands::bundle::open(location, world).and_then(|bundle| {
+        let platform = crate::commands::bundle::this_platform(world)?;
+        crate::bundle::load::entry(&bundle, minor, &platform)?;
+        Ok((bundle.describe(), platform))
+    });
+    match fits {
+        Ok((bundle, platform)) => Check::pass(
+            "bundle",
+            format!("{bundle} carries Kubernetes {minor} for {platform}"),
+        ),
+        Err(error) => Check::fail(
+            "bundle",
+            format!("{error:#}"),
+            Some("make the bundle for this machine: sidecar-lab bundle create -k 1.NN --platform OS-ARCH".into()),
+        ),
+    }
+}

@@ -1,15 +1,33 @@
 //! `sidecar-lab install`: detect what is there, print the plan, confirm once, then
 //! install — Docker through the package manager, kind and kubectl as verified downloads.
 
+use crate::bundle::load;
 use crate::commands::World;
 use crate::exit::ExitStatus;
 use crate::install::apply::apply;
+use crate::install::plan;
 use crate::install::prepare::{Settings, prepare};
+use crate::matrix::VersionMatrix;
 use crate::ui::install::describe;
 use crate::ui::prompt;
 
 /// Runs `install`.
 pub fn install(settings: &Settings, world: &World<'_>) -> anyhow::Result<ExitStatus> {
+    let bundle = settings
+        .bundle
+        .as_deref()
+        .map(|location| crate::commands::bundle::open(location, world))
+        .transpose()?;
+    let mut settings = settings.clone();
+    if let Some(bundle) = &bundle {
+        let matrix = VersionMatrix::embedded()?;
+        let release = matrix.release_or_default(settings.kubernetes)?;
+        let (kind, kubectl) =
+            plan::versions(release, settings.kind_version, settings.kubectl_version);
+        let platform = crate::commands::bundle::this_platform(world)?;
+        settings.bundled = Some(load::binaries(bundle, &platform, kind, kubectl));
+    }
+    let settings = &settings;
     let prepared = prepare(settings, world.environment, world.runner)?;
     world.printer.out(&describe(
         &prepared.plan,
@@ -31,6 +49,12 @@ pub fn install(settings: &Settings, world: &World<'_>) -> anyhow::Result<ExitSta
         world.printer.note("nothing was changed");
         return Ok(ExitStatus::UsageOrSetup);
     }
-    apply(&prepared, world.environment, world.runner, world.printer)?;
+    apply(
+        &prepared,
+        bundle.as_ref(),
+        world.environment,
+        world.runner,
+        world.printer,
+    )?;
     Ok(ExitStatus::Success)
 }

@@ -1,6 +1,7 @@
 //! One module per command: each takes its resolved arguments, does its work through the
 //! `World` it is given (environment, printer, runner) and returns an exit status.
 
+pub mod bundle;
 pub mod check;
 pub mod doctor;
 pub mod install;

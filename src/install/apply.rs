@@ -4,6 +4,8 @@
 
 use anyhow::{Context, anyhow};
 
+use crate::bundle::create::copy_atomically;
+use crate::bundle::source::Bundle;
 use crate::env::Environment;
 use crate::http::HttpClient;
 use crate::install::docker::DockerPlan;
@@ -15,9 +17,10 @@ use crate::runner::Runner;
 use crate::ui::Printer;
 use crate::ui::progress::DownloadProgress;
 
-/// Installs what `prepared` plans.
+/// Installs what `prepared` plans (kind and kubectl from `bundle` where it says so).
 pub fn apply(
     prepared: &Prepared,
+    bundle: Option<&Bundle>,
     environment: &Environment,
     runner: &dyn Runner,
     printer: &Printer,
@@ -31,6 +34,23 @@ pub fn apply(
             Action::Download(d) => {
                 download::install(&client, d, &progress, RetryPolicy::default())
                     .with_context(|| format!("{} {} was not installed", d.tool, d.version))?;
+            }
+            Action::FromBundle {
+                tool,
+                bundled,
+                destination,
+            } => {
+                let bundle = bundle.ok_or_else(|| {
+                    anyhow!("{tool} is to come from a bundle, but none was opened")
+                })?;
+                let local = bundle.fetch(&bundled.path, &progress)?;
+                copy_atomically(&local, destination)?;
+                printer.note(&format!(
+                    " ✓ {tool} {} from the bundle to {} (sha256 {})",
+                    bundled.version,
+                    destination.display(),
+                    bundled.sha256
+                ));
             }
             Action::Docker(DockerPlan::Steps { steps, notes, .. }) => {
                 execute::steps(steps, runner, &client, printer, &prepared.state_dir)?;
@@ -47,7 +67,7 @@ pub fn apply(
         .plan
         .actions
         .iter()
-        .any(|a| matches!(a, Action::Download(_)));
+        .any(|a| matches!(a, Action::Download(_) | Action::FromBundle { .. }));
     if downloaded && !environment.on_path(&prepared.bin_dir) {
         printer.warn(&format!(
             "`{0}` is not on PATH: add `export PATH=\"{0}:$PATH\"` to ~/.profile (and run it in this shell)",

@@ -99,7 +99,46 @@ pub fn install(
     retry: RetryPolicy,
 ) -> Result<Placed, DownloadError> {
     let expected = expected_digest(client, download, progress, retry)?;
-    let destination = &download.destination;
+    let label = format!("{} {}", download.tool, download.version);
+    let placed = fetch(
+        client,
+        &Fetch {
+            url: &download.url,
+            sha256: &expected,
+            destination: &download.destination,
+            label: &label,
+            executable: true,
+        },
+        progress,
+        retry,
+    )?;
+    progress.finished(&format!(
+        "{label} installed to {} (sha256 {})",
+        download.destination.display(),
+        placed.sha256
+    ));
+    Ok(placed)
+}
+
+/// One file to fetch whose SHA-256 is known (a bundle's manifest names every file's).
+pub struct Fetch<'a> {
+    pub url: &'a str,
+    pub sha256: &'a str,
+    pub destination: &'a Path,
+    /// What progress lines call it.
+    pub label: &'a str,
+    pub executable: bool,
+}
+
+/// Streams `fetch.url` to a temporary file beside the destination, hashing on the way,
+/// and renames it into place only when the digest is the expected one.
+pub fn fetch(
+    client: &HttpClient,
+    fetch: &Fetch<'_>,
+    progress: &dyn Progress,
+    retry: RetryPolicy,
+) -> Result<Placed, DownloadError> {
+    let destination = fetch.destination;
     let place_error = |source| DownloadError::Place {
         path: destination.display().to_string(),
         source,
@@ -107,41 +146,59 @@ pub fn install(
     let directory = destination.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(directory).map_err(place_error)?;
     // In the destination directory, so the final rename cannot cross file systems.
+    let name = destination
+        .file_name()
+        .map_or_else(|| "download".into(), |n| n.to_string_lossy().into_owned());
     let mut file = tempfile::Builder::new()
-        .prefix(&format!(".{}.", download.tool))
+        .prefix(&format!(".{name}."))
         .suffix(".partial")
         .tempfile_in(directory)
         .map_err(place_error)?;
-
-    let label = format!("{} {}", download.tool, download.version);
+    let local = |error: &std::io::Error| HttpError::Transport {
+        url: fetch.url.to_owned(),
+        message: format!(
+            "cannot write the temporary file beside {}: {error}",
+            destination.display()
+        ),
+    };
     let (sha256, bytes) = with_retries(progress, retry, || {
-        file.as_file_mut()
-            .set_len(0)
-            .map_err(|e| local(download, &e))?;
-        file.as_file_mut()
-            .rewind()
-            .map_err(|e| local(download, &e))?;
-        stream(client, &download.url, file.as_file_mut(), &label, progress)
+        file.as_file_mut().set_len(0).map_err(|e| local(&e))?;
+        file.as_file_mut().rewind().map_err(|e| local(&e))?;
+        stream(client, fetch.url, file.as_file_mut(), fetch.label, progress)
     })
     .inspect_err(|_| progress.failed())?;
-
-    if sha256 != expected {
+    if sha256 != fetch.sha256 {
         progress.failed();
         return Err(DownloadError::Mismatch {
-            url: download.url.clone(),
-            expected,
+            url: fetch.url.to_owned(),
+            expected: fetch.sha256.to_owned(),
             actual: sha256,
         });
     }
-    make_executable(file.as_file()).map_err(place_error)?;
+    if fetch.executable {
+        make_executable(file.as_file()).map_err(place_error)?;
+    }
     file.as_file().sync_all().map_err(place_error)?;
     file.persist(destination)
         .map_err(|e| place_error(e.error))?;
-    progress.finished(&format!(
-        "{label} installed to {} (sha256 {sha256})",
-        destination.display()
-    ));
     Ok(Placed { sha256, bytes })
+}
+
+/// The SHA-256 of a local file, read in large strides.
+pub fn sha256_of(path: &Path) -> std::io::Result<(String, u64)> {
+    let mut file = std::fs::File::open(path)?;
+    let mut hasher = Sha256::new();
+    let mut buffer = vec![0; BUFFER];
+    let mut bytes = 0u64;
+    loop {
+        let read = file.read(&mut buffer)?;
+        if read == 0 {
+            break;
+        }
+        hasher.update(&buffer[..read]);
+        bytes += read as u64;
+    }
+    Ok((hex(&hasher.finalize()), bytes))
 }
 
 /// The digest to require: the pinned one (checked against the published checksum file
@@ -231,17 +288,6 @@ fn with_retries<T>(
             }
             result => return result,
         }
-    }
-}
-
-/// A local file error during a download, reported against the download.
-fn local(download: &Download, error: &std::io::Error) -> HttpError {
-    HttpError::Transport {
-        url: download.url.clone(),
-        message: format!(
-            "cannot write the temporary file beside {}: {error}",
-            download.destination.display()
-        ),
     }
 }
 

@@ -21,6 +21,9 @@ pub struct Request {
     /// The cluster's minor when any kubectl within the supported skew of it will do (the
     /// user named no kubectl version): such a kubectl is kept, not shadowed by a download.
     pub kubectl_for: Option<MinorVersion>,
+    /// kind and kubectl from a bundle instead of the internet: each tool's path in the
+    /// bundle and digest (`None`: the bundle does not carry that tool at that version).
+    pub bundled: Option<Vec<(Tool, Option<Bundled>)>>,
     pub bin_dir: PathBuf,
     pub mirror: Option<Mirror>,
     pub docker_source: DockerSource,
@@ -47,6 +50,15 @@ pub struct Download {
     pub destination: PathBuf,
 }
 
+/// A binary a bundle carries.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Bundled {
+    /// Its path inside the bundle.
+    pub path: String,
+    pub sha256: String,
+    pub version: ReleaseVersion,
+}
+
 /// What happens to one tool.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Action {
@@ -56,6 +68,12 @@ pub enum Action {
         detail: String,
     },
     Download(Download),
+    /// Copied from the bundle (checked against its manifest first).
+    FromBundle {
+        tool: Tool,
+        bundled: Bundled,
+        destination: PathBuf,
+    },
     Docker(DockerPlan),
     Cannot {
         tool: Tool,
@@ -151,6 +169,21 @@ pub fn plan(
                 ),
             },
         };
+        let action = match (&action, bundled(request, tool)) {
+            (Action::Download(download), Some(Some(bundled))) => Action::FromBundle {
+                tool,
+                bundled: bundled.clone(),
+                destination: download.destination.clone(),
+            },
+            (Action::Download(download), Some(None)) => Action::Cannot {
+                tool,
+                reason: format!(
+                    "the bundle carries no {tool} {} for {platform}: make the bundle for this Kubernetes version and platform",
+                    download.version
+                ),
+            },
+            _ => action,
+        };
         if let (Action::Download(download), Some(found)) = (&action, found_of(tool, installed)) {
             if found.path != download.destination {
                 notes.push(format!(
@@ -175,6 +208,18 @@ fn within_skew(
     let version = found.version?;
     let skew = i64::from(version.minor) - i64::from(cluster.minor);
     (version.major == cluster.major && skew.abs() <= 1).then_some((found, version, cluster))
+}
+
+/// The bundle's copy of `tool`: `None` without a bundle, `Some(None)` when the bundle
+/// does not carry it.
+fn bundled(request: &Request, tool: Tool) -> Option<Option<&Bundled>> {
+    let bundled = request.bundled.as_ref()?;
+    Some(
+        bundled
+            .iter()
+            .find(|(t, _)| *t == tool)
+            .and_then(|(_, b)| b.as_ref()),
+    )
 }
 
 fn found_of(tool: Tool, installed: &Installed) -> Option<&Found> {
@@ -251,6 +296,7 @@ mod tests {
             kind: v(kind),
             kubectl: v(kubectl),
             kubectl_for: None,
+            bundled: None,
             bin_dir: PathBuf::from("/home/learner/.local/bin"),
             mirror: None,
             docker_source: DockerSource::Distribution,
@@ -411,6 +457,45 @@ mod tests {
         // A version the user named is installed as named.
         request.kubectl_for = None;
         assert!(!run(&request, &with("v1.37.1")).is_noop());
+    }
+
+    #[test]
+    fn a_bundle_replaces_downloads_and_says_what_it_lacks() {
+        let mut request = request("v0.33.0", "v1.37.0");
+        request.tools = vec![Tool::Kind, Tool::Kubectl];
+        request.bundled = Some(vec![
+            (
+                Tool::Kind,
+                Some(Bundled {
+                    path: "bin/linux-amd64/kind-v0.33.0".into(),
+                    sha256: "ab".repeat(32),
+                    version: v("v0.33.0"),
+                }),
+            ),
+            (Tool::Kubectl, None),
+        ]);
+        let plan = run(&request, &nothing());
+        assert!(
+            matches!(
+                &plan.actions[0],
+                Action::FromBundle {
+                    tool: Tool::Kind,
+                    ..
+                }
+            ),
+            "{plan:?}"
+        );
+        assert!(
+            matches!(
+                &plan.actions[1],
+                Action::Cannot {
+                    tool: Tool::Kubectl,
+                    ..
+                }
+            ),
+            "{plan:?}"
+        );
+        assert!(plan.has_cannot());
     }
 
     #[test]

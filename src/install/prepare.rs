@@ -30,6 +30,10 @@ pub struct Settings {
     pub docker_source: DockerSource,
     pub dry_run: bool,
     pub yes: bool,
+    /// A bundle's kind and kubectl, per tool, for this platform.
+    pub bundled: Option<Vec<(Tool, Option<plan::Bundled>)>>,
+    /// The bundle they come from, as named on the command line.
+    pub bundle: Option<String>,
 }
 
 /// What an install will do, and where.
@@ -73,6 +77,7 @@ pub fn prepare(
         kind,
         kubectl,
         kubectl_for: settings.kubectl_version.is_none().then_some(release.minor),
+        bundled: settings.bundled.clone(),
         bin_dir: bin_dir.clone(),
         mirror,
         docker_source: settings.docker_source,

@@ -6,6 +6,9 @@
 use std::path::Path;
 use std::time::Duration;
 
+use crate::bundle::load;
+use crate::bundle::manifest::layout;
+use crate::bundle::source::Bundle;
 use crate::doctor::{checks, fix, gather};
 use crate::env::Environment;
 use crate::install::detect::{self, DockerStatus};
@@ -14,7 +17,7 @@ use crate::kube::{self, NamespaceFound, Target};
 use crate::matrix::KubernetesRelease;
 use crate::runner::{CommandLine, Runner};
 use crate::session::namespace;
-use crate::setup_plan::{self, ClusterFacts, Facts, HostFacts, ImageFacts};
+use crate::setup_plan::{self, BundleFacts, ClusterFacts, Facts, HostFacts, ImageFacts};
 use crate::version::MinorVersion;
 
 const SHORT: Duration = Duration::from_secs(60);
@@ -32,6 +35,8 @@ pub struct Ask<'a> {
     pub interactive: bool,
     pub sequential: bool,
     pub state_dir: &'a Path,
+    /// `--bundle`, opened, and this machine's platform.
+    pub bundle: Option<(&'a Bundle, &'a str)>,
 }
 
 /// Reads everything `up` plans from.
@@ -59,9 +64,13 @@ pub fn gather(
         cluster_name: name.to_owned(),
     };
     let report = checks::all(&host_facts, &target);
+    let bundled = ask.bundle.map(|(bundle, platform)| {
+        load::binaries(bundle, platform, ask.release.kind, ask.release.kubectl)
+    });
     let settings = prepare::Settings {
         kubernetes: Some(ask.release.minor),
         mirror: ask.mirror.clone(),
+        bundled,
         ..prepare::Settings::default()
     };
     let install = prepare::prepare(&settings, environment, runner)?;
@@ -119,7 +128,28 @@ pub fn gather(
             on_node: setup_plan::on_node(image, &node_images),
         })
         .collect();
+    let docker_answers = matches!(host_facts.docker, Some(DockerStatus::Running { .. }));
+    let bundle = match ask.bundle {
+        Some((bundle, platform)) => {
+            let entry = load::entry(bundle, ask.release.minor, platform)?;
+            let node_archive = layout::node_image(platform, entry.minor);
+            let layers = bundle
+                .manifest
+                .images_in(&node_archive)
+                .find(|i| i.tag == entry.node_image)
+                .map(|i| i.layers.clone())
+                .unwrap_or_default();
+            Some(BundleFacts {
+                node_image: entry.node_image.clone(),
+                node_loaded: docker_answers && load::docker_has(runner, &entry.node_image, &layers),
+                node_archive,
+                lab_archive: layout::lab_images(platform),
+            })
+        }
+        None => None,
+    };
     Ok(Facts {
+        bundle,
         kubernetes: ask.release.minor,
         host: Some(HostFacts {
             checks: report,
@@ -159,6 +189,7 @@ fn existing(ask: &Ask<'_>, runner: &dyn Runner) -> Facts {
     };
     let answered = server.is_ok();
     Facts {
+        bundle: None,
         kubernetes: ask.release.minor,
         host: None,
         cluster: ClusterFacts::Existing {

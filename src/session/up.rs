@@ -10,6 +10,7 @@ use std::time::Duration;
 use anyhow::{Context, anyhow, bail};
 
 use crate::assets;
+use crate::bundle::source::Bundle;
 use crate::exit::ExitStatus;
 use crate::http::HttpClient;
 use crate::install::{apply, execute};
@@ -42,6 +43,8 @@ pub struct Settings {
     pub dry_run: bool,
     /// Run the steps one after another even when unattended.
     pub sequential: bool,
+    /// `--bundle DIR|URL`: everything from a classroom bundle, nothing from the internet.
+    pub bundle: Option<String>,
 }
 
 const CREATE_TIMEOUT: Duration = Duration::from_secs(15 * 60);
@@ -60,7 +63,21 @@ pub fn up(settings: &Settings, world: &World<'_>) -> anyhow::Result<ExitStatus> 
         "kind-{}.yaml",
         kind_name.as_deref().unwrap_or_default()
     ));
-    let config = render::kind_config_file(release, &settings.place.cluster, GateChoice::Auto)?;
+    // With a bundle, kind gets the node image's tag, which `docker load` brings: a digest
+    // does not survive save and load, and kind would pull it (wave2-facts.md §1.1).
+    let bundle = settings
+        .bundle
+        .as_deref()
+        .map(|location| crate::commands::bundle::open(location, world))
+        .transpose()?;
+    let platform = crate::commands::bundle::this_platform(world)?;
+    let mut config_release = release.clone();
+    if let Some(bundle) = &bundle {
+        let entry = crate::bundle::load::entry(bundle, release.minor, &platform)?;
+        config_release.node_image = entry.node_image.clone();
+    }
+    let config =
+        render::kind_config_file(&config_release, &settings.place.cluster, GateChoice::Auto)?;
     let template = job::parse_template(assets::JOB_TEMPLATE)?;
     let images = job::images(&template);
     let interactive = !settings.yes && world.environment.stdin_is_terminal;
@@ -79,6 +96,7 @@ pub fn up(settings: &Settings, world: &World<'_>) -> anyhow::Result<ExitStatus> 
         interactive,
         sequential: settings.sequential,
         state_dir: &dir,
+        bundle: bundle.as_ref().map(|b| (b, platform.as_str())),
     };
     let facts = facts::gather(&ask, world.environment, world.runner)?;
     reading.succeed("");
@@ -90,6 +108,7 @@ pub fn up(settings: &Settings, world: &World<'_>) -> anyhow::Result<ExitStatus> 
         &plan,
         &Names {
             target: &resolved.kube,
+            bundle: settings.bundle.as_deref(),
             state_dir: &dir,
             steps: &steps,
         },
@@ -149,6 +168,8 @@ pub fn up(settings: &Settings, world: &World<'_>) -> anyhow::Result<ExitStatus> 
         release,
         dir: &dir,
         target: &resolved.kube,
+        bundle: bundle.as_ref(),
+        platform: &platform,
     };
     run.setup(&plan)?;
     let native = run.gate_check()?;
@@ -204,6 +225,8 @@ struct Execute<'a, 'w> {
     release: &'a KubernetesRelease,
     dir: &'a Path,
     target: &'a kube::Target,
+    bundle: Option<&'a Bundle>,
+    platform: &'a str,
 }
 
 impl Execute<'_, '_> {
@@ -228,7 +251,7 @@ impl Execute<'_, '_> {
             .flatten()
             .filter_map(|i| match i {
                 ImageAction::PullAndLoad(image) => Some(image.clone()),
-                ImageAction::Load(_) => None,
+                ImageAction::Load(_) | ImageAction::FromBundle(_) => None,
             })
             .collect();
         std::thread::scope(|scope| -> anyhow::Result<()> {
@@ -240,6 +263,7 @@ impl Execute<'_, '_> {
                         let progress = Progress::start(self.printer(), "installing the tools");
                         match apply::apply(
                             prepared,
+                            self.bundle,
                             self.world.environment,
                             self.runner(),
                             self.world.printer,
@@ -261,6 +285,7 @@ impl Execute<'_, '_> {
                             self.printer().note("the `docker` group is not in effect in this login yet: running docker and kind through `sg docker`");
                         }
                     }
+                    Phase::LoadNodeImage { tag, .. } => self.load_node_image(tag)?,
                     Phase::WriteConfig { path, text } => {
                         write_atomically(path, text.as_bytes())?;
                         self.printer()
@@ -416,7 +441,16 @@ impl Execute<'_, '_> {
         let mut problems = Vec::new();
         let mut loaded = Vec::new();
         for action in images {
-            let (ImageAction::PullAndLoad(image) | ImageAction::Load(image)) = action;
+            if let ImageAction::FromBundle(archive) = action {
+                match self.load_bundle_archive(archive) {
+                    Ok(()) => loaded.push(archive.as_str()),
+                    Err(error) => problems.push(format!("{error:#}")),
+                }
+                continue;
+            }
+            let (ImageAction::PullAndLoad(image)
+            | ImageAction::Load(image)
+            | ImageAction::FromBundle(image)) = action;
             if let Some((_, result)) = pulled.iter().find(|(i, _)| i == image) {
                 let pull = CommandLine::new("docker", ["pull", image.as_str()]);
                 match result {
@@ -442,6 +476,44 @@ impl Execute<'_, '_> {
             progress.fail("the node will have to pull them itself");
             problems.iter().for_each(|p| printer.warn(p));
         }
+    }
+
+    /// The bundle's node image into Docker, its layers checked.
+    fn load_node_image(&self, tag: &str) -> anyhow::Result<()> {
+        let bundle = self.bundle.ok_or_else(|| anyhow!("no bundle was opened"))?;
+        let entry = crate::bundle::load::entry(bundle, self.release.minor, self.platform)?;
+        let progress = Progress::start(self.printer(), &format!("loading {tag} from the bundle"));
+        let downloads = crate::ui::progress::DownloadProgress::new(self.printer());
+        match crate::bundle::load::node_image(
+            bundle,
+            entry,
+            self.platform,
+            self.runner(),
+            &downloads,
+        ) {
+            Ok(tag) => {
+                progress.succeed(&format!("{tag}: layers match the manifest"));
+                Ok(())
+            }
+            Err(error) => {
+                progress.fail("");
+                Err(error)
+            }
+        }
+    }
+
+    /// The bundle's lab images archive into the node: no `docker save`, no pull.
+    fn load_bundle_archive(&self, archive: &str) -> anyhow::Result<()> {
+        let bundle = self.bundle.ok_or_else(|| anyhow!("no bundle was opened"))?;
+        let downloads = crate::ui::progress::DownloadProgress::new(self.printer());
+        let local = bundle.fetch(archive, &downloads)?;
+        let cluster = self.target.context.trim_start_matches("kind-");
+        checked(
+            self.runner(),
+            &kube::kind::load_image_archive(cluster, &local),
+            PULL_TIMEOUT,
+        )
+        .map(drop)
     }
 
     /// `docker save` then `kind load image-archive` — not `kind load docker-image`,

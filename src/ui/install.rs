@@ -34,6 +34,20 @@ pub fn describe(plan: &Plan, platform: Platform, distro: Option<&Distro>) -> Str
                     d.destination.display()
                 ));
             }
+            Action::FromBundle {
+                tool,
+                bundled,
+                destination,
+            } => {
+                out.push_str(&format!(
+                    "  {:8} bundle    {} from the bundle's {}\n                     to {} (sha256 {}…, checked first)\n",
+                    tool.name(),
+                    bundled.version,
+                    bundled.path,
+                    destination.display(),
+                    &bundled.sha256[..12.min(bundled.sha256.len())]
+                ));
+            }
             Action::Docker(DockerPlan::Steps { why, steps, notes }) => {
                 out.push_str(&format!("  docker   install   {why}:\n"));
                 for step in steps {

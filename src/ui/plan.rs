@@ -12,6 +12,8 @@ use crate::ui::install::describe_step;
 /// What the plan needs to name its commands.
 pub struct Names<'a> {
     pub target: &'a Target,
+    /// The bundle, as named on the command line.
+    pub bundle: Option<&'a str>,
     pub state_dir: &'a Path,
     pub steps: &'a [(String, String)],
 }
@@ -45,6 +47,25 @@ pub fn describe(plan: &Plan, names: &Names<'_>) -> String {
                 for line in text.lines().skip(1) {
                     out.push_str(&format!("     {line}\n"));
                 }
+            }
+            Phase::LoadNodeImage { tag, archive } => {
+                heading(
+                    &mut out,
+                    &format!(
+                        "load the node image {tag} from the bundle, its layers checked against the manifest"
+                    ),
+                );
+                command(
+                    &mut out,
+                    &CommandLine::new(
+                        "docker",
+                        [
+                            "load",
+                            "-i",
+                            &format!("{}/{archive}", names.bundle.unwrap_or("BUNDLE")),
+                        ],
+                    ),
+                );
             }
             Phase::WriteConfig { path, .. } => {
                 heading(
@@ -136,7 +157,18 @@ pub fn describe(plan: &Plan, names: &Names<'_>) -> String {
                     "load the lab images into the node (pulled while the cluster starts)",
                 );
                 for image in images {
-                    let (ImageAction::PullAndLoad(name) | ImageAction::Load(name)) = image;
+                    if let ImageAction::FromBundle(archive) = image {
+                        let cluster = target.context.trim_start_matches("kind-");
+                        let path = format!("{}/{archive}", names.bundle.unwrap_or("BUNDLE"));
+                        command(
+                            &mut out,
+                            &kube::kind::load_image_archive(cluster, Path::new(&path)),
+                        );
+                        continue;
+                    }
+                    let (ImageAction::PullAndLoad(name)
+                    | ImageAction::Load(name)
+                    | ImageAction::FromBundle(name)) = image;
                     if matches!(image, ImageAction::PullAndLoad(_)) {
                         command(
                             &mut out,

@@ -82,6 +82,22 @@ def _normal(ref):
     return ref
 
 
+def _operands(args, with_values):
+    """The arguments that are not flags nor the values of `with_values` flags."""
+    out, skip = [], False
+    for arg in args:
+        if skip:
+            skip = False
+            continue
+        if arg in with_values:
+            skip = True
+            continue
+        if arg.startswith("-"):
+            continue
+        out.append(arg)
+    return out
+
+
 def main(argv):
     record_call("docker", argv)
     mode = _mode()
@@ -135,7 +151,7 @@ def main(argv):
             print(f"Server:\n Server Version: {mode['version']}\n Cgroup Version: 2")
         return
     if command == "pull":
-        ref = _normal([a for a in args if not a.startswith("-")][0])
+        ref = _normal(_operands(args, {"--platform"})[0])
         if not mode["registry"]:
             name = ref.split("@")[0].rsplit(":", 1)[0]
             _fail(f'Error response from daemon: Get "https://registry-1.docker.io/v2/": dial tcp: '
@@ -148,6 +164,7 @@ def main(argv):
         return
     if command in ("inspect",):
         kind = None
+        fmt = None
         refs = []
         i = 0
         while i < len(args):
@@ -156,6 +173,7 @@ def main(argv):
                 i += 1 if "=" in args[i] else 2
                 continue
             if args[i] in ("-f", "--format"):
+                fmt = args[i + 1]
                 i += 2
                 continue
             refs.append(args[i])
@@ -167,7 +185,13 @@ def main(argv):
             if image is None:
                 _fail(f"Error: No such image: {ref}" if kind == "image" else f"Error: No such object: {ref}")
             found.append({"RepoTags": [_normal(ref)], **image})
-        print(json.dumps(found, indent=4))
+        if fmt == "{{json .RootFS.Layers}}":
+            for image in found:
+                print(json.dumps(image["RootFS"]["Layers"]))
+        elif fmt:
+            _fail(f"the stand-in does not model the format {fmt}")
+        else:
+            print(json.dumps(found, indent=4))
         return
     if command == "images":
         state = read("docker.json", {"images": {}, "containers": {}})
@@ -211,8 +235,10 @@ def main(argv):
             manifest = json.load(tar.extractfile("manifest.json"))
         with locked("docker.json", {"images": {}, "containers": {}}) as state:
             for entry in manifest:
+                # The layers travel in the archive: RootFS.Layers survive save and load.
+                layers = ["sha256:" + l.split("/")[0] for l in entry.get("Layers") or []]
                 for tag in entry.get("RepoTags") or []:
-                    state["images"][tag] = {"Id": _image_id(tag), "RootFS": {"Layers": _layers(tag)}}
+                    state["images"][tag] = {"Id": _image_id(tag), "RootFS": {"Layers": layers or _layers(tag)}}
                     print(f"Loaded image: {tag}")
         return
     if command == "ps":

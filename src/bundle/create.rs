@@ -1,0 +1,342 @@
+//! `sidecar-lab bundle create`: on one machine with internet, everything thirty VMs need
+//! to come up without it — kind and kubectl per platform (verified as `install` verifies
+//! them), sidecar-lab itself, the node image pulled by its pinned digest and saved by its
+//! tag, the lab's images — with `manifest.json` and `SHA256SUMS`.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{Context, anyhow, bail};
+
+use crate::assets;
+use crate::bundle::manifest::{
+    FORMAT, FileEntry, ImageEntry, KubernetesEntry, MANIFEST, Manifest, SHA256SUMS, layout,
+};
+use crate::http::HttpClient;
+use crate::install::Tool;
+use crate::install::download::{self, RetryPolicy};
+use crate::install::plan::Download;
+use crate::install::urls::{self, Mirror};
+use crate::matrix::VersionMatrix;
+use crate::platform::Platform;
+use crate::render::job;
+use crate::runner::{CommandLine, Runner, checked};
+use crate::state::write_atomically;
+use crate::ui::Printer;
+use crate::ui::phase::Phase;
+use crate::ui::progress::DownloadProgress;
+use crate::version::MinorVersion;
+
+const DOCKER_TIMEOUT: Duration = Duration::from_secs(30 * 60);
+
+/// What to bundle.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    pub kubernetes: Vec<MinorVersion>,
+    pub platforms: Vec<Platform>,
+    pub output: PathBuf,
+    pub mirror: Option<String>,
+}
+
+/// Writes the bundle; returns its manifest.
+pub fn create(
+    settings: &Settings,
+    runner: &dyn Runner,
+    printer: Printer,
+) -> anyhow::Result<Manifest> {
+    let matrix = VersionMatrix::embedded()?;
+    let minors = if settings.kubernetes.is_empty() {
+        vec![matrix.release_or_default(None)?.minor]
+    } else {
+        settings.kubernetes.clone()
+    };
+    let releases = minors
+        .iter()
+        .map(|m| matrix.release(*m))
+        .collect::<Result<Vec<_>, _>>()?;
+    let mirror = settings.mirror.as_deref().map(Mirror::parse).transpose()?;
+    let out = &settings.output;
+    std::fs::create_dir_all(out).with_context(|| format!("cannot create `{}`", out.display()))?;
+    let client = HttpClient::new()?;
+    let progress = DownloadProgress::new(printer);
+    let mut images = Vec::new();
+    let template = job::parse_template(assets::JOB_TEMPLATE)?;
+    let lab_images = job::images(&template);
+
+    for platform in &settings.platforms {
+        let name = platform.to_string();
+        // kind and kubectl, each version once.
+        let mut done: Vec<(Tool, crate::version::ReleaseVersion)> = Vec::new();
+        for release in &releases {
+            for (tool, version) in [(Tool::Kind, release.kind), (Tool::Kubectl, release.kubectl)] {
+                if done.contains(&(tool, version)) {
+                    continue;
+                }
+                done.push((tool, version));
+                let (url, suffix, pinned) = match tool {
+                    Tool::Kind => (
+                        urls::kind(version, *platform, mirror.as_ref()),
+                        ".sha256sum",
+                        matrix
+                            .kind_binaries
+                            .get(&version)
+                            .and_then(|p| p.get(&name))
+                            .cloned(),
+                    ),
+                    _ => (
+                        urls::kubectl(version, *platform, mirror.as_ref()),
+                        ".sha256",
+                        release.kubectl_sha256.get(&name).cloned(),
+                    ),
+                };
+                let path = layout::tool(&name, tool.name(), version);
+                download::install(
+                    &client,
+                    &Download {
+                        tool,
+                        version,
+                        checksum_url: format!("{url}{suffix}"),
+                        url,
+                        pinned_sha256: pinned,
+                        destination: out.join(&path),
+                    },
+                    &progress,
+                    RetryPolicy::default(),
+                )
+                .with_context(|| format!("{tool} {version} for {name} was not bundled"))?;
+            }
+        }
+        // sidecar-lab itself, for this machine's platform: the running binary.
+        if Platform::of_this_build().is_ok_and(|p| p == *platform) {
+            let me = std::env::current_exe().context("cannot find the running sidecar-lab")?;
+            let dest = out.join(layout::binary(&name, "sidecar-lab"));
+            copy_atomically(&me, &dest)?;
+        } else {
+            printer.warn(&format!(
+                "no sidecar-lab binary for {name} in this bundle: VMs of that platform need sidecar-lab installed another way"
+            ));
+        }
+        // The node images, pulled by digest and saved by tag (a digest does not survive
+        // save and load: kind would pull again, wave2-facts.md §1.1).
+        for release in &releases {
+            let tag = release
+                .node_image
+                .split('@')
+                .next()
+                .unwrap_or(&release.node_image)
+                .to_owned();
+            let digest = release
+                .node_image
+                .split_once('@')
+                .map(|(_, d)| d.to_owned());
+            let archive = layout::node_image(&name, release.minor);
+            let layers = save_images(
+                runner,
+                printer,
+                platform,
+                &[(release.node_image.clone(), tag.clone())],
+                &out.join(&archive),
+            )?;
+            images.push(ImageEntry {
+                tag,
+                digest,
+                layers: layers.into_iter().next().unwrap_or_default(),
+                archive,
+                platform: name.clone(),
+            });
+        }
+        // The lab's images, in one archive.
+        let archive = layout::lab_images(&name);
+        let pairs: Vec<(String, String)> =
+            lab_images.iter().map(|i| (i.clone(), i.clone())).collect();
+        let layers = save_images(runner, printer, platform, &pairs, &out.join(&archive))?;
+        for (image, layers) in lab_images.iter().zip(layers) {
+            images.push(ImageEntry {
+                tag: image.clone(),
+                digest: None,
+                layers,
+                archive: archive.clone(),
+                platform: name.clone(),
+            });
+        }
+    }
+
+    let manifest = Manifest {
+        format: FORMAT,
+        sidecar_lab: env!("CARGO_PKG_VERSION").to_owned(),
+        platforms: settings.platforms.iter().map(ToString::to_string).collect(),
+        kubernetes: releases
+            .iter()
+            .map(|r| KubernetesEntry {
+                minor: r.minor,
+                kind: r.kind,
+                kubectl: r.kubectl,
+                node_image: r
+                    .node_image
+                    .split('@')
+                    .next()
+                    .unwrap_or(&r.node_image)
+                    .to_owned(),
+            })
+            .collect(),
+        files: files(out)?,
+        images,
+    };
+    write_atomically(&out.join(SHA256SUMS), manifest.sha256sums().as_bytes())?;
+    let mut text = serde_json::to_string_pretty(&manifest)?;
+    text.push('\n');
+    write_atomically(&out.join(MANIFEST), text.as_bytes())?;
+    Ok(manifest)
+}
+
+/// Pulls each `(reference, tag)` (unless Docker has it), tags it, and saves them all by
+/// tag into `archive`; returns each image's `RootFS.Layers`.
+fn save_images(
+    runner: &dyn Runner,
+    printer: Printer,
+    platform: &Platform,
+    images: &[(String, String)],
+    archive: &Path,
+) -> anyhow::Result<Vec<Vec<String>>> {
+    let docker_platform = format!("linux/{}", platform.arch.name());
+    let mut layers = Vec::new();
+    for (reference, tag) in images {
+        let phase = Phase::start(printer, &format!("pulling {reference} ({docker_platform})"));
+        let present = runner
+            .run(
+                &CommandLine::new("docker", ["image", "inspect", reference.as_str()]),
+                DOCKER_TIMEOUT,
+            )
+            .is_ok_and(|o| o.success());
+        if !present {
+            if let Err(error) = checked(
+                runner,
+                &CommandLine::new(
+                    "docker",
+                    [
+                        "pull",
+                        "--platform",
+                        docker_platform.as_str(),
+                        reference.as_str(),
+                    ],
+                ),
+                DOCKER_TIMEOUT,
+            ) {
+                phase.fail("");
+                return Err(error);
+            }
+        }
+        if reference != tag {
+            checked(
+                runner,
+                &CommandLine::new("docker", ["tag", reference.as_str(), tag.as_str()]),
+                DOCKER_TIMEOUT,
+            )?;
+        }
+        layers.push(image_layers(runner, tag)?);
+        phase.succeed(tag);
+    }
+    if let Some(dir) = archive.parent() {
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("cannot create `{}`", dir.display()))?;
+    }
+    let tags: Vec<&str> = images.iter().map(|(_, t)| t.as_str()).collect();
+    let partial = archive.with_extension("tar.partial");
+    let partial_text = partial.display().to_string();
+    let phase = Phase::start(printer, &format!("saving {}", tags.join(", ")));
+    let mut with_platform = vec![
+        "save",
+        "--platform",
+        docker_platform.as_str(),
+        "-o",
+        partial_text.as_str(),
+    ];
+    with_platform.extend(&tags);
+    let saved = runner.run(&CommandLine::new("docker", with_platform), DOCKER_TIMEOUT)?;
+    if !saved.success() {
+        // Docker before 25 has no `save --platform`: the image pulled for the platform is
+        // the only one under that tag anyway.
+        let mut plain = vec!["save", "-o", partial_text.as_str()];
+        plain.extend(&tags);
+        if let Err(error) = checked(runner, &CommandLine::new("docker", plain), DOCKER_TIMEOUT) {
+            phase.fail("");
+            return Err(error);
+        }
+    }
+    std::fs::rename(&partial, archive).with_context(|| {
+        format!(
+            "cannot move the archive into place at {}",
+            archive.display()
+        )
+    })?;
+    phase.succeed(&archive.display().to_string());
+    Ok(layers)
+}
+
+/// `docker image inspect -f '{{json .RootFS.Layers}}' TAG`.
+pub fn image_layers(runner: &dyn Runner, tag: &str) -> anyhow::Result<Vec<String>> {
+    let output = checked(
+        runner,
+        &CommandLine::new(
+            "docker",
+            ["image", "inspect", "-f", "{{json .RootFS.Layers}}", tag],
+        ),
+        DOCKER_TIMEOUT,
+    )?;
+    serde_json::from_str(output.stdout.trim())
+        .map_err(|e| anyhow!("`docker image inspect {tag}` printed no layer list: {e}"))
+}
+
+/// Every file under `root` (but the manifest and SHA256SUMS), with size and SHA-256.
+fn files(root: &Path) -> anyhow::Result<Vec<FileEntry>> {
+    let mut found = Vec::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for entry in
+            std::fs::read_dir(&dir).with_context(|| format!("cannot read `{}`", dir.display()))?
+        {
+            let path = entry?.path();
+            if path.is_dir() {
+                stack.push(path);
+                continue;
+            }
+            let relative = path
+                .strip_prefix(root)
+                .unwrap_or(&path)
+                .to_string_lossy()
+                .into_owned();
+            if relative == MANIFEST || relative == SHA256SUMS || relative.ends_with(".partial") {
+                continue;
+            }
+            let (sha256, size) = download::sha256_of(&path)
+                .with_context(|| format!("cannot read `{}`", path.display()))?;
+            found.push(FileEntry {
+                path: relative,
+                size,
+                sha256,
+            });
+        }
+    }
+    found.sort_by(|a, b| a.path.cmp(&b.path));
+    if found.is_empty() {
+        bail!("nothing was bundled in `{}`", root.display());
+    }
+    Ok(found)
+}
+
+/// Copies `from` to `to` through a temporary file beside it.
+pub fn copy_atomically(from: &Path, to: &Path) -> anyhow::Result<()> {
+    let dir = to.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create `{}`", dir.display()))?;
+    let temp = tempfile::Builder::new()
+        .prefix(".copy.")
+        .tempfile_in(dir)
+        .with_context(|| format!("cannot write in `{}`", dir.display()))?;
+    std::fs::copy(from, temp.path())
+        .with_context(|| format!("cannot copy `{}` to `{}`", from.display(), to.display()))?;
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(temp.path(), std::fs::Permissions::from_mode(0o755))?;
+    temp.persist(to)
+        .map_err(|e| anyhow!("cannot place `{}`: {}", to.display(), e.error))?;
+    Ok(())
+}

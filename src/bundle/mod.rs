@@ -1,0 +1,7 @@
+//! Classroom bundles: everything the lab needs, prepared once on a machine with internet
+//! and carried to VMs without it — on a USB stick or from a static HTTP server.
+
+pub mod create;
+pub mod load;
+pub mod manifest;
+pub mod source;

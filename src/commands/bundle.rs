@@ -1,0 +1,169 @@
+//! `sidecar-lab bundle create|check|fetch|load`: the classroom bundle, made once on a
+//! machine with internet, checked, fetched from the instructor's server, loaded.
+
+use std::path::PathBuf;
+
+use anyhow::{anyhow, bail};
+
+use crate::bundle::create;
+use crate::bundle::load;
+use crate::bundle::manifest::{MANIFEST, SHA256SUMS};
+use crate::bundle::source::Bundle;
+use crate::commands::World;
+use crate::exit::ExitStatus;
+use crate::matrix::VersionMatrix;
+use crate::platform::Platform;
+use crate::state::write_atomically;
+use crate::ui::progress::DownloadProgress;
+use crate::version::MinorVersion;
+
+/// Where bundles fetched from a URL are kept.
+fn cache(world: &World<'_>) -> anyhow::Result<PathBuf> {
+    world
+        .environment
+        .cache_dir()
+        .map(|dir| dir.join("bundles"))
+        .ok_or_else(|| anyhow!("HOME is not set, so there is no cache for a bundle's files"))
+}
+
+/// Opens a bundle named on the command line.
+pub fn open(location: &str, world: &World<'_>) -> anyhow::Result<Bundle> {
+    Bundle::open(location, &cache(world)?)
+}
+
+/// This machine's platform, as a bundle names it.
+pub fn this_platform(world: &World<'_>) -> anyhow::Result<String> {
+    Ok(match &world.environment.platform_override {
+        Some(text) => text.parse::<Platform>()?.to_string(),
+        None => Platform::of_this_build()?.to_string(),
+    })
+}
+
+/// `bundle create`.
+pub fn create(
+    kubernetes: &[MinorVersion],
+    platforms: &[String],
+    output: PathBuf,
+    mirror: Option<String>,
+    world: &World<'_>,
+) -> anyhow::Result<ExitStatus> {
+    let platforms = if platforms.is_empty() {
+        vec![this_platform(world)?.parse::<Platform>()?]
+    } else {
+        platforms
+            .iter()
+            .map(|p| p.parse::<Platform>())
+            .collect::<Result<_, _>>()?
+    };
+    let settings = create::Settings {
+        kubernetes: kubernetes.to_vec(),
+        platforms,
+        output: output.clone(),
+        mirror,
+    };
+    let manifest = create::create(&settings, world.runner, *world.printer)?;
+    let mut out = format!("Bundle written to {}\n", output.display());
+    for platform in &manifest.platforms {
+        out.push_str(&format!(
+            "  {platform}: {:.1} MiB\n",
+            manifest.size_for(platform) as f64 / (1024.0 * 1024.0)
+        ));
+    }
+    let minors: Vec<String> = manifest
+        .kubernetes
+        .iter()
+        .map(|k| k.minor.to_string())
+        .collect();
+    out.push_str(&format!(
+        "  Kubernetes {}; {} files, listed in {MANIFEST} and {SHA256SUMS}\n\nNext: copy the directory to each VM (or serve it: `python3 -m http.server -d {}`), then on each VM:\n  sidecar-lab up --bundle DIR      (or --bundle http://INSTRUCTOR:8000)\n",
+        minors.join(", "),
+        manifest.files.len(),
+        output.display()
+    ));
+    world.printer.out(&out);
+    Ok(ExitStatus::Success)
+}
+
+/// `bundle check`: every file against the manifest.
+pub fn check(location: &str, world: &World<'_>) -> anyhow::Result<ExitStatus> {
+    let bundle = open(location, world)?;
+    let progress = DownloadProgress::new(*world.printer);
+    let problems = bundle.verify_all(&progress);
+    if !problems.is_empty() {
+        for problem in &problems {
+            world.printer.error(problem);
+        }
+        bail!(
+            "the bundle {} has {} bad file(s): copy it again",
+            bundle.describe(),
+            problems.len()
+        );
+    }
+    world.printer.out(&format!(
+        "{}: all {} files match the manifest\n",
+        bundle.describe(),
+        bundle.manifest.files.len()
+    ));
+    Ok(ExitStatus::Success)
+}
+
+/// `bundle fetch`: every file from a URL, checked, into a directory.
+pub fn fetch(
+    location: &str,
+    output: Option<PathBuf>,
+    world: &World<'_>,
+) -> anyhow::Result<ExitStatus> {
+    if !location.starts_with("http://") && !location.starts_with("https://") {
+        bail!(
+            "`{location}` is not a URL: `bundle fetch` takes http(s)://…; a directory is used as it is"
+        );
+    }
+    // With --output the files land there directly; without, in the cache `up` reads.
+    let bundle = match &output {
+        Some(dir) => Bundle::open_into(location, dir)?,
+        None => open(location, world)?,
+    };
+    let progress = DownloadProgress::new(*world.printer);
+    for file in &bundle.manifest.files {
+        bundle.fetch(&file.path, &progress)?;
+    }
+    if let Some(dir) = &output {
+        let text = serde_json::to_string_pretty(&bundle.manifest)? + "\n";
+        write_atomically(&dir.join(MANIFEST), text.as_bytes())?;
+        write_atomically(
+            &dir.join(SHA256SUMS),
+            bundle.manifest.sha256sums().as_bytes(),
+        )?;
+    }
+    world.printer.out(&format!(
+        "fetched {} files from {}{}\n",
+        bundle.manifest.files.len(),
+        bundle.describe(),
+        output
+            .map(|d| format!(" into {}", d.display()))
+            .unwrap_or_default()
+    ));
+    Ok(ExitStatus::Success)
+}
+
+/// `bundle load`: the node image into Docker, checked; prints the tag kind gets.
+pub fn load(
+    location: &str,
+    kubernetes: Option<MinorVersion>,
+    world: &World<'_>,
+) -> anyhow::Result<ExitStatus> {
+    let bundle = open(location, world)?;
+    let minor = match (kubernetes, bundle.manifest.kubernetes.first()) {
+        (Some(minor), _) => minor,
+        (None, Some(first)) => first.minor,
+        (None, None) => VersionMatrix::embedded()?.release_or_default(None)?.minor,
+    };
+    let platform = this_platform(world)?;
+    let entry = load::entry(&bundle, minor, &platform)?;
+    let progress = DownloadProgress::new(*world.printer);
+    let tag = load::node_image(&bundle, entry, &platform, world.runner, &progress)?;
+    world.printer.out(&format!(
+        "{tag}: loaded, its layers match the manifest; kind gets `--image {tag}` and pulls nothing\n"
+    ));
+    Ok(ExitStatus::Success)
+}
