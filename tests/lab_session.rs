@@ -1351,3 +1351,45 @@ fn a_tampered_bundle_is_refused_and_the_file_named() {
         text(&check.stderr)
     );
 }
+
+#[test]
+fn install_and_doctor_read_a_bundle_too() {
+    let (_keep, bundle) = bundle_for_1_30();
+    let path = bundle.to_str().expect("utf-8");
+    let world = offline_vm();
+    let install = world.run(&[
+        "install", "kind", "kubectl", "-k", "1.30", "--bundle", path, "--yes",
+    ]);
+    assert_code(&install, 0);
+    assert!(
+        text(&install.stdout)
+            .contains("bundle    v0.29.0 from the bundle's bin/linux-amd64/kind-v0.29.0"),
+        "{}",
+        text(&install.stdout)
+    );
+    assert!(
+        world.home().join(".local/bin/kind").is_file()
+            && world.home().join(".local/bin/kubectl").is_file()
+    );
+    let check = |minor: &str| -> serde_json::Value {
+        let output = world.run(&["doctor", "-k", minor, "--bundle", path, "--output", "json"]);
+        let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+        report
+            .as_array()
+            .expect("checks")
+            .iter()
+            .find(|c| c["id"] == "bundle")
+            .cloned()
+            .expect("a bundle check")
+    };
+    assert_eq!(check("1.30")["status"], "pass");
+    let other = check("1.37");
+    assert_eq!(other["status"], "fail");
+    assert!(
+        other["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("carries Kubernetes 1.30, not 1.37"),
+        "{other}"
+    );
+}

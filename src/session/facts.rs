@@ -13,7 +13,7 @@ use crate::doctor::{checks, fix, gather};
 use crate::env::Environment;
 use crate::install::detect::{self, DockerStatus};
 use crate::install::prepare;
-use crate::kube::{self, NamespaceFound, Target};
+use crate::kube::{self, Target};
 use crate::matrix::KubernetesRelease;
 use crate::runner::{CommandLine, Runner};
 use crate::session::namespace;
@@ -256,11 +256,6 @@ fn lab_jobs(runner: &dyn Runner, target: &Target) -> Vec<String> {
                 .collect()
         })
         .unwrap_or_default()
-}
-
-/// Whether `found` says the namespace is there (for messages).
-pub fn exists(found: &NamespaceFound) -> bool {
-    matches!(found, NamespaceFound::Exists)
 }
 
 /// Whether docker answers now (after an install, the group may still be pending).

@@ -326,9 +326,6 @@ class Kubelet:
                 self._stop(pod, rt, sidecars[-1], now, grace)
         for c in rt.containers:
             self._live(pod, rt, c, now)
-        for c in rt.containers:
-            if c.state == "waiting":
-                c.reason = c.reason if c.started_at is not None else c.reason
         if all(c.state != "running" for c in rt.containers):
             if why == "deadline":
                 self._finish(pod, rt, now, "Failed", "DeadlineExceeded",
