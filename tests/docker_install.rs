@@ -52,54 +52,7 @@ fn installs_and_starts_docker_then_runs_a_locally_built_image() {
     assert!(plan.contains("docker   ok        daemon"), "{plan}");
 
     // An image from a root file system holding a static busybox: `docker import`.
-    if !std::path::Path::new("/bin/busybox").exists() {
-        // Waits for the package lock, as the product's own apt steps do.
-        let apt = run(
-            "apt-get",
-            &[
-                "-o",
-                "DPkg::Lock::Timeout=600",
-                "install",
-                "-y",
-                "-qq",
-                "busybox-static",
-            ],
-        );
-        assert!(
-            apt.status.success(),
-            "apt-get install busybox-static: {}",
-            String::from_utf8_lossy(&apt.stderr)
-        );
-    }
-    let rootfs = tempfile::tempdir().expect("temp dir");
-    std::fs::create_dir(rootfs.path().join("bin")).expect("bin");
-    std::fs::copy("/bin/busybox", rootfs.path().join("bin/busybox")).expect("copy busybox");
-    let tar = Command::new("tar")
-        .args(["-C"])
-        .arg(rootfs.path())
-        .args(["-cf", "-", "."])
-        .output()
-        .expect("tar");
-    assert!(tar.status.success());
-    let mut import = Command::new("docker")
-        .args(["import", "-", "sidecar-lab-test/busybox:1"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("docker import");
-    import
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(&tar.stdout)
-        .expect("write the tar");
-    let imported = import.wait_with_output().expect("docker import ends");
-    assert!(
-        imported.status.success(),
-        "docker import: {}",
-        String::from_utf8_lossy(&imported.stderr)
-    );
+    docker_import(&busybox_rootfs(), "sidecar-lab-test/busybox:1");
 
     let container = run(
         "docker",
