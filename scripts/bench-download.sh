@@ -7,7 +7,10 @@ cd "$(dirname "$0")/.."
 
 size_mib=${SIZE_MIB:-64}
 runs=${RUNS:-5}
-command -v curl >/dev/null && command -v sha256sum >/dev/null || { echo "needs curl and sha256sum" >&2; exit 2; }
+if ! command -v curl >/dev/null || ! command -v sha256sum >/dev/null; then
+  echo "needs curl and sha256sum" >&2
+  exit 2
+fi
 [ -x /usr/bin/time ] || { echo "needs /usr/bin/time (apt-get install time)" >&2; exit 2; }
 
 cargo build --release --quiet

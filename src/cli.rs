@@ -10,6 +10,16 @@ use crate::names::{ClusterName, JobName};
 use crate::variant::Variant;
 use crate::version::{MinorVersion, ReleaseVersion};
 
+/// `sidecar-lab --version`: the version, the git commit and the target it was built for.
+pub const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (",
+    env!("SIDECAR_LAB_GIT_COMMIT"),
+    ", ",
+    env!("SIDECAR_LAB_TARGET"),
+    ")"
+);
+
 /// Hands-on lab for Kubernetes native sidecar containers.
 ///
 /// `sidecar-lab up` checks the host, installs Docker, kind and kubectl, creates a kind
@@ -19,7 +29,7 @@ use crate::version::{MinorVersion, ReleaseVersion};
 #[derive(Debug, Parser)]
 #[command(
     name = "sidecar-lab",
-    version,
+    version = VERSION,
     propagate_version = true,
     arg_required_else_help = true
 )]

@@ -239,3 +239,25 @@ fn output_into_a_closed_pipe_is_not_a_panic() {
     assert!(!stderr.contains("panicked"), "{stderr}");
     assert_eq!(output.status.code(), Some(0));
 }
+
+#[test]
+fn version_names_the_commit_and_the_target() {
+    let out = stdout(&["--version"]);
+    let (name, rest) = out.trim().split_once(' ').expect("name and version");
+    assert_eq!(name, "sidecar-lab");
+    assert!(rest.starts_with(env!("CARGO_PKG_VERSION")), "{out}");
+    let inside = rest
+        .split_once('(')
+        .and_then(|(_, r)| r.strip_suffix(')'))
+        .expect("(commit, target)");
+    let (commit, target) = inside.split_once(", ").expect("commit, target");
+    assert!(
+        commit == "unknown"
+            || (commit.len() == 12 && commit.chars().all(|c| c.is_ascii_hexdigit())),
+        "{out}"
+    );
+    assert!(
+        target.contains("-linux-") || target.contains("-apple-"),
+        "{out}"
+    );
+}

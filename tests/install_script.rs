@@ -1,0 +1,239 @@
+//! `scripts/install.sh`, the one-line installer, against a release served on 127.0.0.1:
+//! a good install, a wrong checksum refused with nothing installed, and a machine
+//! without `sha256sum` or `shasum` refused. And the release binaries `scripts/dist.sh`
+//! built (`SIDECAR_LAB_DIST_DIR`, set by scripts/test.sh): glibc 2.17 at most, and they
+//! run `versions` and `render config` from an empty directory.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use support::http_server::{Reply, Server};
+use support::sha256;
+
+fn script() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/install.sh")
+}
+
+/// A release archive holding a `sidecar-lab` that says its version.
+fn archive(dir: &Path) -> Vec<u8> {
+    let stage = dir.join("stage");
+    std::fs::create_dir_all(&stage).expect("stage");
+    std::fs::write(
+        stage.join("sidecar-lab"),
+        "#!/bin/sh\necho 'sidecar-lab 9.9.9 (test)'\n",
+    )
+    .expect("binary");
+    let out = dir.join("archive.tar.gz");
+    let tar = Command::new("tar")
+        .arg("-C")
+        .arg(&stage)
+        .args(["-czf"])
+        .arg(&out)
+        .arg("sidecar-lab")
+        .status()
+        .expect("tar");
+    assert!(tar.success());
+    std::fs::read(out).expect("archive")
+}
+
+/// A release server with the archive and a SHA256SUMS saying `digest`.
+fn release(archive: &[u8], digest: &str) -> Server {
+    let server = Server::start();
+    let name = "sidecar-lab-9.9.9-linux-amd64.tar.gz";
+    server.route(
+        "/release/SHA256SUMS",
+        vec![Reply::Body(
+            format!(
+                "{digest}  {name}\n{}  sidecar-lab-9.9.9-linux-arm64.tar.gz\n",
+                "0".repeat(64)
+            )
+            .into_bytes(),
+        )],
+    );
+    server.route(
+        &format!("/release/{name}"),
+        vec![Reply::Body(archive.to_vec())],
+    );
+    server
+}
+
+fn install(server: &Server, home: &Path, path: &str) -> Output {
+    Command::new("/bin/sh")
+        .arg(script())
+        .env_clear()
+        .env("HOME", home)
+        .env("PATH", path)
+        .env("SIDECAR_LAB_DOWNLOAD", format!("{}/release", server.url()))
+        .output()
+        .expect("sh runs")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn on_x86_64() -> bool {
+    std::env::consts::ARCH == "x86_64"
+}
+
+#[test]
+fn a_good_release_is_installed_into_local_bin() {
+    let dir = tempfile::tempdir().expect("dir");
+    let bytes = archive(dir.path());
+    let server = release(&bytes, &sha256(&bytes));
+    let home = dir.path().join("home");
+    let output = install(&server, &home, "/usr/bin:/bin");
+    assert!(
+        output.status.success() || !on_x86_64(),
+        "{}",
+        text(&output.stderr)
+    );
+    if !on_x86_64() {
+        return;
+    }
+    let installed = home.join(".local/bin/sidecar-lab");
+    let ran = Command::new(&installed).output().expect("runs");
+    assert_eq!(text(&ran.stdout).trim(), "sidecar-lab 9.9.9 (test)");
+    let stderr = text(&output.stderr);
+    assert!(
+        stderr.contains("is not on PATH") && stderr.contains("next: sidecar-lab up"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_wrong_checksum_is_refused_and_nothing_installed() {
+    let dir = tempfile::tempdir().expect("dir");
+    let bytes = archive(dir.path());
+    let server = release(&bytes, &"ab".repeat(32));
+    let home = dir.path().join("home");
+    let output = install(&server, &home, "/usr/bin:/bin");
+    assert!(!output.status.success());
+    assert!(
+        text(&output.stderr).contains("refusing to install it (nothing was installed)"),
+        "{}",
+        text(&output.stderr)
+    );
+    assert!(!home.join(".local/bin/sidecar-lab").exists());
+}
+
+#[test]
+fn without_sha256sum_or_shasum_it_refuses() {
+    let dir = tempfile::tempdir().expect("dir");
+    let bytes = archive(dir.path());
+    let server = release(&bytes, &sha256(&bytes));
+    // A PATH with everything the script uses but the two hashing tools.
+    let tools = dir.path().join("tools");
+    std::fs::create_dir_all(&tools).expect("tools");
+    for tool in [
+        "sh", "uname", "curl", "grep", "tail", "mktemp", "rm", "mkdir", "tar", "gzip", "cp",
+        "chmod", "mv", "cut",
+    ] {
+        let found = ["/usr/bin", "/bin"]
+            .iter()
+            .map(|d| Path::new(d).join(tool))
+            .find(|p| p.exists());
+        if let Some(found) = found {
+            std::os::unix::fs::symlink(found, tools.join(tool)).expect("link");
+        }
+    }
+    let home = dir.path().join("home");
+    let output = install(&server, &home, tools.to_str().expect("utf-8"));
+    assert!(!output.status.success());
+    assert!(
+        text(&output.stderr).contains("neither sha256sum nor shasum is installed"),
+        "{}",
+        text(&output.stderr)
+    );
+    assert!(!home.join(".local/bin/sidecar-lab").exists());
+    assert_eq!(server.total_hits(), 0, "nothing was downloaded");
+}
+
+/// The archives scripts/dist.sh built, when scripts/test.sh built them.
+fn dist_archives() -> Option<Vec<PathBuf>> {
+    let dir = PathBuf::from(std::env::var_os("SIDECAR_LAB_DIST_DIR")?);
+    let mut found: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .expect("dist dir")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.to_string_lossy().ends_with(".tar.gz"))
+        .collect();
+    found.sort();
+    Some(found)
+}
+
+#[test]
+#[expect(clippy::print_stderr, reason = "a skipped run says why it did nothing")]
+fn the_release_binary_needs_glibc_2_17_at_most_and_runs_from_an_empty_directory() {
+    let Some(archives) = dist_archives() else {
+        eprintln!(
+            "skipped: SIDECAR_LAB_DIST_DIR is not set (scripts/test.sh builds the release binaries)"
+        );
+        return;
+    };
+    let amd64 = archives
+        .iter()
+        .find(|a| a.to_string_lossy().ends_with("-linux-amd64.tar.gz"))
+        .expect("dist.sh built the x86_64 archive");
+    let sums = std::fs::read_to_string(amd64.with_file_name("SHA256SUMS")).expect("SHA256SUMS");
+    let bytes = std::fs::read(amd64).expect("archive");
+    assert!(sums.contains(&sha256(&bytes)), "{sums}");
+    // Installed by install.sh from a local release, as a VM would.
+    let dir = tempfile::tempdir().expect("dir");
+    let server = Server::start();
+    let name = amd64
+        .file_name()
+        .expect("name")
+        .to_string_lossy()
+        .into_owned();
+    server.route(
+        "/release/SHA256SUMS",
+        vec![Reply::Body(
+            format!("{}  {name}\n", sha256(&bytes)).into_bytes(),
+        )],
+    );
+    server.route(&format!("/release/{name}"), vec![Reply::Body(bytes)]);
+    let home = dir.path().join("home");
+    let output = install(&server, &home, "/usr/bin:/bin");
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let binary = home.join(".local/bin/sidecar-lab");
+    let symbols = Command::new("objdump")
+        .arg("-T")
+        .arg(&binary)
+        .output()
+        .expect("objdump");
+    let mut versions: Vec<(u32, u32)> = text(&symbols.stdout)
+        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '.'))
+        .filter_map(|w| w.strip_prefix("GLIBC_"))
+        .filter_map(|v| {
+            let mut parts = v.split('.');
+            Some((
+                parts.next()?.parse().ok()?,
+                parts.next().unwrap_or("0").parse().ok()?,
+            ))
+        })
+        .collect();
+    versions.sort_unstable();
+    assert!(
+        versions.last().is_some_and(|v| *v <= (2, 17)),
+        "needs {:?}",
+        versions.last()
+    );
+    let empty = dir.path().join("empty");
+    std::fs::create_dir_all(&empty).expect("empty");
+    for args in [
+        vec!["versions"],
+        vec!["render", "config"],
+        vec!["--version"],
+    ] {
+        let ran = Command::new(&binary)
+            .args(&args)
+            .current_dir(&empty)
+            .env_clear()
+            .env("PATH", "/usr/bin:/bin")
+            .output()
+            .expect("runs");
+        assert!(ran.status.success(), "{args:?}: {}", text(&ran.stderr));
+    }
+}
