@@ -110,6 +110,7 @@ pub fn run(cli: Cli, environment: &Environment, printer: &Printer) -> anyhow::Re
                 &args.platform,
                 args.output,
                 args.mirror,
+                args.dist,
                 &world,
             ),
             crate::cli::BundleCommand::Check(args) => commands::bundle::check(&args.bundle, &world),

@@ -99,6 +99,10 @@ pub struct BundleCreateArgs {
     /// Download kind and kubectl from this mirror (scheme and host replaced, paths kept)
     #[arg(long, value_name = "URL", env = "SIDECAR_LAB_MIRROR")]
     pub mirror: Option<String>,
+
+    /// Where `scripts/dist.sh` put its archives: sidecar-lab for the other platforms
+    #[arg(long, value_name = "DIR")]
+    pub dist: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -5,7 +5,7 @@
 
 mod support;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
@@ -205,14 +205,21 @@ fn summary_results(stdout: &str) -> Vec<String> {
 /// kubectl as kubectl `kubectl`, with their checksum files (releases without pinned digests).
 fn mirror(kind: &str, kubectl: &str) -> Server {
     let server = Server::start();
+    route_tools(&server, kind, kubectl, "linux-amd64");
+    server
+}
+
+/// Routes kind and kubectl for `platform` (`os-arch`) on `server`.
+fn route_tools(server: &Server, kind: &str, kubectl: &str, platform: &str) {
     let kind_bytes = std::fs::read(sim::sim_root().join("bin/kind")).expect("kind stand-in");
     let kubectl_bytes = std::fs::read(sim::kubectl()).expect("real kubectl");
-    let kind_path = format!("/kubernetes-sigs/kind/releases/download/{kind}/kind-linux-amd64");
-    let kubectl_path = format!("/release/{kubectl}/bin/linux/amd64/kubectl");
+    let (os, arch) = platform.split_once('-').expect("os-arch");
+    let kind_path = format!("/kubernetes-sigs/kind/releases/download/{kind}/kind-{platform}");
+    let kubectl_path = format!("/release/{kubectl}/bin/{os}/{arch}/kubectl");
     server.route(
         &format!("{kind_path}.sha256sum"),
         vec![Reply::Body(
-            format!("{}  kind-linux-amd64\n", sha256(&kind_bytes)).into_bytes(),
+            format!("{}  kind-{platform}\n", sha256(&kind_bytes)).into_bytes(),
         )],
     );
     server.route(&kind_path, vec![Reply::Body(kind_bytes)]);
@@ -221,7 +228,6 @@ fn mirror(kind: &str, kubectl: &str) -> Server {
         vec![Reply::Body(sha256(&kubectl_bytes).into_bytes())],
     );
     server.route(&kubectl_path, vec![Reply::Body(kubectl_bytes)]);
-    server
 }
 
 #[test]
@@ -1391,5 +1397,76 @@ fn install_and_doctor_read_a_bundle_too() {
             .unwrap_or("")
             .contains("carries Kubernetes 1.30, not 1.37"),
         "{other}"
+    );
+}
+
+#[test]
+fn a_bundle_for_another_platform_takes_sidecar_lab_from_dist() {
+    let world = World::new();
+    let server = Server::start();
+    route_tools(&server, "v0.29.0", "v1.30.13", "linux-arm64");
+    // What scripts/dist.sh leaves: an archive per platform and SHA256SUMS.
+    let dist = world.root.path().join("dist");
+    let stage = world.root.path().join("stage");
+    std::fs::create_dir_all(&dist).expect("dist");
+    std::fs::create_dir_all(&stage).expect("stage");
+    std::fs::write(stage.join("sidecar-lab"), "#!/bin/sh\necho arm64\n").expect("binary");
+    let name = format!(
+        "sidecar-lab-{}-linux-arm64.tar.gz",
+        env!("CARGO_PKG_VERSION")
+    );
+    let packed = Command::new("tar")
+        .arg("-C")
+        .arg(&stage)
+        .arg("-czf")
+        .arg(dist.join(&name))
+        .arg("sidecar-lab")
+        .status()
+        .expect("tar");
+    assert!(packed.success());
+    let archive = std::fs::read(dist.join(&name)).expect("archive");
+    std::fs::write(
+        dist.join("SHA256SUMS"),
+        format!("{}  {name}\n", sha256(&archive)),
+    )
+    .expect("sums");
+    let out = world.root.path().join("bundle");
+    let create = |dist: &Path| {
+        world
+            .command(&[
+                "bundle",
+                "create",
+                "-k",
+                "1.30",
+                "--platform",
+                "linux-arm64",
+                "--dist",
+                dist.to_str().expect("utf-8"),
+                "--output",
+                out.to_str().expect("utf-8"),
+            ])
+            .env("SIDECAR_LAB_MIRROR", server.url())
+            .output()
+            .expect("runs")
+    };
+    let output = create(&dist);
+    assert_code(&output, 0);
+    assert_eq!(
+        std::fs::read_to_string(out.join("bin/linux-arm64/sidecar-lab")).expect("bundled"),
+        "#!/bin/sh\necho arm64\n"
+    );
+    assert!(
+        world.calls_to("docker pull --platform linux/arm64").len() >= 2,
+        "{:#?}",
+        world.sim.calls()
+    );
+    // A dist archive that does not match its SHA256SUMS is refused.
+    std::fs::write(dist.join(&name), b"not the archive").expect("tamper");
+    let refused = create(&dist);
+    assert_code(&refused, 2);
+    assert!(
+        text(&refused.stderr).contains("build it again with `scripts/dist.sh`"),
+        "{}",
+        text(&refused.stderr)
     );
 }

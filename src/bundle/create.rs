@@ -36,6 +36,8 @@ pub struct Settings {
     pub platforms: Vec<Platform>,
     pub output: PathBuf,
     pub mirror: Option<String>,
+    /// `scripts/dist.sh`'s output: sidecar-lab for the platforms other than this one.
+    pub dist: Option<PathBuf>,
 }
 
 /// Writes the bundle; returns its manifest.
@@ -111,9 +113,12 @@ pub fn create(
             let me = std::env::current_exe().context("cannot find the running sidecar-lab")?;
             let dest = out.join(layout::binary(&name, "sidecar-lab"));
             copy_atomically(&me, &dest)?;
+        } else if let Some(dist) = &settings.dist {
+            let dest = out.join(layout::binary(&name, "sidecar-lab"));
+            from_dist(dist, &name, &dest, runner)?;
         } else {
             printer.warn(&format!(
-                "no sidecar-lab binary for {name} in this bundle: VMs of that platform need sidecar-lab installed another way"
+                "no sidecar-lab binary for {name} in this bundle: pass --dist DIR with the archives `scripts/dist.sh` built, or VMs of that platform need sidecar-lab installed another way"
             ));
         }
         // The node images, pulled by digest and saved by tag (a digest does not survive
@@ -285,6 +290,50 @@ pub fn image_layers(runner: &dyn Runner, tag: &str) -> anyhow::Result<Vec<String
     )?;
     serde_json::from_str(output.stdout.trim())
         .map_err(|e| anyhow!("`docker image inspect {tag}` printed no layer list: {e}"))
+}
+
+/// sidecar-lab for `platform` from a `scripts/dist.sh` output directory: the archive
+/// `sidecar-lab-<version>-<platform>.tar.gz`, checked against the directory's
+/// SHA256SUMS, unpacked, and its binary placed at `dest`.
+fn from_dist(dist: &Path, platform: &str, dest: &Path, runner: &dyn Runner) -> anyhow::Result<()> {
+    let name = format!(
+        "sidecar-lab-{}-{platform}.tar.gz",
+        env!("CARGO_PKG_VERSION")
+    );
+    let archive = dist.join(&name);
+    let sums = dist.join(SHA256SUMS);
+    let listed = std::fs::read_to_string(&sums)
+        .with_context(|| format!("cannot read {} (scripts/dist.sh writes it)", sums.display()))?;
+    let expected = listed
+        .lines()
+        .find_map(|line| line.strip_suffix(&format!("  {name}")))
+        .with_context(|| {
+            format!(
+                "{} lists no {name}: build it with `scripts/dist.sh`",
+                sums.display()
+            )
+        })?;
+    let (actual, _) = download::sha256_of(&archive)
+        .with_context(|| format!("cannot read {}", archive.display()))?;
+    if actual != expected {
+        bail!(
+            "the SHA-256 of {} is {actual}, but {} says {expected}: build it again with `scripts/dist.sh`",
+            archive.display(),
+            sums.display()
+        );
+    }
+    let unpacked = tempfile::tempdir().context("cannot make a temporary directory")?;
+    let into = unpacked.path().display().to_string();
+    let from = archive.display().to_string();
+    checked(
+        runner,
+        &CommandLine::new(
+            "tar",
+            ["-xzf", from.as_str(), "-C", into.as_str(), "sidecar-lab"],
+        ),
+        DOCKER_TIMEOUT,
+    )?;
+    copy_atomically(&unpacked.path().join("sidecar-lab"), dest)
 }
 
 /// Every file under `root` (but the manifest and SHA256SUMS), with size and SHA-256.

@@ -45,6 +45,7 @@ pub fn create(
     platforms: &[String],
     output: PathBuf,
     mirror: Option<String>,
+    dist: Option<PathBuf>,
     world: &World<'_>,
 ) -> anyhow::Result<ExitStatus> {
     let platforms = if platforms.is_empty() {
@@ -60,6 +61,7 @@ pub fn create(
         platforms,
         output: output.clone(),
         mirror,
+        dist,
     };
     let manifest = create::create(&settings, world.runner, *world.printer)?;
     let mut out = format!("Bundle written to {}\n", output.display());
