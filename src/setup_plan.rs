@@ -753,9 +753,9 @@ mod tests {
             node_archive: "images/linux-amd64/kind-node-1.37.tar".into(),
             lab_archive: "images/linux-amd64/lab-images.tar".into(),
         });
-        let plan = plan(&facts);
+        let planned = plan(&facts);
         assert_eq!(
-            kinds(&plan),
+            kinds(&planned),
             [
                 "config",
                 "load-node-image",
@@ -767,15 +767,11 @@ mod tests {
                 "steps-together"
             ]
         );
-        assert!(plan.phases.iter().any(|p| matches!(p, Phase::Images(i)
+        assert!(planned.phases.iter().any(|p| matches!(p, Phase::Images(i)
             if i == &[ImageAction::FromBundle("images/linux-amd64/lab-images.tar".into())])));
         // Loaded already: not again.
         facts.bundle.as_mut().expect("bundle").node_loaded = true;
-        assert!(!kinds(&plan_of(&facts)).contains(&"load-node-image"));
-    }
-
-    fn plan_of(facts: &Facts) -> Plan {
-        plan(facts)
+        assert!(!kinds(&plan(&facts)).contains(&"load-node-image"));
     }
 
     #[test]

@@ -578,6 +578,20 @@ fn every_fixture_that_is_unexpected_names_a_problem() {
     }
 }
 
+/// Fixture `which` (modulo their number) with the bytes at the given fractions of its
+/// length replaced.
+fn mutated(which: usize, flips: &[(f64, u8)]) -> Vec<u8> {
+    let fixtures = all_fixtures();
+    let mut bytes = fixtures[which % fixtures.len()].clone();
+    for (at, byte) in flips {
+        let index = ((bytes.len() as f64) * at) as usize;
+        if index < bytes.len() {
+            bytes[index] = *byte;
+        }
+    }
+    bytes
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
 
@@ -586,14 +600,7 @@ proptest! {
         which in 0usize..64,
         flips in proptest::collection::vec((0.0f64..1.0, any::<u8>()), 0..3),
     ) {
-        let fixtures = all_fixtures();
-        let mut bytes = fixtures[which % fixtures.len()].clone();
-        for (at, byte) in flips {
-            let index = ((bytes.len() as f64) * at) as usize;
-            if index < bytes.len() {
-                bytes[index] = byte;
-            }
-        }
+        let bytes = mutated(which, &flips);
         unexpected_has_a_problem(&bytes);
     }
 
@@ -612,14 +619,7 @@ proptest! {
         cut in 0.0f64..=1.0,
         flips in proptest::collection::vec((0.0f64..1.0, any::<u8>()), 0..4),
     ) {
-        let fixtures = all_fixtures();
-        let mut bytes = fixtures[which % fixtures.len()].clone();
-        for (at, byte) in flips {
-            let index = ((bytes.len() as f64) * at) as usize;
-            if index < bytes.len() {
-                bytes[index] = byte;
-            }
-        }
+        let bytes = mutated(which, &flips);
         let end = ((bytes.len() as f64) * cut) as usize;
         if let Ok(dump) = dump::parse(&bytes[..end.min(bytes.len())]) {
             for variant in [None, Some(Variant::Init), Some(Variant::Sidecar), Some(Variant::Native)] {

@@ -103,7 +103,7 @@ pub fn up(settings: &Settings, world: &World<'_>) -> anyhow::Result<ExitStatus> 
 
     // 2. Plan, and show it.
     let plan = setup_plan::plan(&facts);
-    let steps = step_files(&lab, release, &dir)?;
+    let steps = step_files(&lab, &dir)?;
     printer.out(&describe(
         &plan,
         &Names {
@@ -198,13 +198,8 @@ pub fn up(settings: &Settings, world: &World<'_>) -> anyhow::Result<ExitStatus> 
 }
 
 /// The steps' Job names and manifest paths, for the plan.
-fn step_files(
-    lab: &Lab,
-    release: &KubernetesRelease,
-    dir: &Path,
-) -> anyhow::Result<Vec<(String, String)>> {
+fn step_files(lab: &Lab, dir: &Path) -> anyhow::Result<Vec<(String, String)>> {
     let template = job::parse_template(assets::JOB_TEMPLATE)?;
-    let _ = release;
     lab.numbers()
         .filter_map(|n| lab.step(n).map(|s| (n, s)))
         .map(|(n, s)| {

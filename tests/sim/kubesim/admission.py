@@ -156,10 +156,13 @@ def validate_pod_spec(spec, base, gates, job_template=False):
                 errors.append((f"{path}.image", "Required value", ""))
             policy = container.get("restartPolicy")
             if kind == "initContainers":
-                if policy is not None and policy != "Always" and not restart_rules:
+                # Without ContainerRestartRules only `Always` (a sidecar); with it, an init
+                # container may also name Never or OnFailure — and nothing else, ever.
+                allowed = ("Always", "Never", "OnFailure") if restart_rules else ("Always",)
+                if policy is not None and policy not in allowed:
                     errors.append((
                         f"{path}.restartPolicy", "Unsupported value",
-                        f'"{policy}": supported values: "Always"',
+                        f'"{policy}": supported values: ' + ", ".join(f'"{a}"' for a in allowed),
                     ))
                 if policy != "Always":
                     for field in ("lifecycle", "livenessProbe", "readinessProbe", "startupProbe"):

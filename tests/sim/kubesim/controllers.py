@@ -17,6 +17,7 @@ import uuid
 
 from . import versions
 from .clock import stamp
+from .conditions import condition
 
 
 def cpu_milli(value):
@@ -160,17 +161,7 @@ class Scheduler:
 
 
 def _condition(kind, now, reason=None, message=None):
-    condition = {
-        "lastProbeTime": stamp(now),
-        "lastTransitionTime": stamp(now),
-        "status": "True",
-        "type": kind,
-    }
-    if reason:
-        condition["reason"] = reason
-    if message:
-        condition["message"] = message
-    return condition
+    return condition(kind, "True", stamp(now), stamp(now), reason, message)
 
 
 class JobController:

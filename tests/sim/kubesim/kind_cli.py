@@ -118,6 +118,16 @@ def _save_kubeconfig(path, config):
     os.replace(tmp, path)
 
 
+def _entries(name, server, ca):
+    """The cluster, context and user entries kind writes for cluster `name`."""
+    context = f"kind-{name}"
+    return {
+        "clusters": {"name": context, "cluster": {"server": server, "certificate-authority-data": ca}},
+        "contexts": {"name": context, "context": {"cluster": context, "user": context}},
+        "users": {"name": context, "user": {"token": "kubernetes-admin"}},
+    }
+
+
 def write_kubeconfig(name, server, ca):
     path = kubeconfig_path()
     config = _load_kubeconfig(path)
@@ -125,11 +135,7 @@ def write_kubeconfig(name, server, ca):
     config.setdefault("apiVersion", "v1")
     config.setdefault("kind", "Config")
     config.setdefault("preferences", {})
-    for section, entry in (
-        ("clusters", {"name": context, "cluster": {"server": server, "certificate-authority-data": ca}}),
-        ("contexts", {"name": context, "context": {"cluster": context, "user": context}}),
-        ("users", {"name": context, "user": {"token": "kubernetes-admin"}}),
-    ):
+    for section, entry in _entries(name, server, ca).items():
         items = [i for i in config.get(section) or [] if i.get("name") != context]
         items.append(entry)
         config[section] = items
@@ -255,7 +261,7 @@ def get_clusters():
 
 
 def delete(args):
-    name = _flag(args, "--name") or os.environ.get("KIND_CLUSTER_NAME") or "kind"
+    name = _name(args)
     sys.stderr.write(f'Deleting cluster "{name}" ...\n')
     nodes, result = _nodes(name)
     if nodes is None:
@@ -267,37 +273,38 @@ def delete(args):
         sys.stderr.write("Deleted nodes: [" + " ".join(f'"{n}"' for n in nodes) + "]\n")
 
 
-def export_kubeconfig(args):
-    name = _flag(args, "--name") or os.environ.get("KIND_CLUSTER_NAME") or "kind"
-    nodes, result = _nodes(name)
+def _name(args):
+    return _flag(args, "--name") or os.environ.get("KIND_CLUSTER_NAME") or "kind"
+
+
+def _located(args):
+    """The cluster's name and the simulator's answer for it, or kind's error."""
+    name = _name(args)
+    nodes, _ = _nodes(name)
     code, answer = control("GET", f"/clusters/{name}")
     if not nodes or code != 200:
         _err(f"could not locate any control plane nodes for cluster named '{name}'. "
              "Use the --name option to select a different cluster")
+    return name, answer
+
+
+def export_kubeconfig(args):
+    name, answer = _located(args)
     write_kubeconfig(name, answer["server"], answer["ca"])
     sys.stderr.write(f'Set kubectl context to "kind-{name}"\n')
 
 
 def get_kubeconfig(args):
     """Prints the cluster's kubeconfig; the user's is left alone."""
-    name = _flag(args, "--name") or os.environ.get("KIND_CLUSTER_NAME") or "kind"
-    nodes, _ = _nodes(name)
-    code, answer = control("GET", f"/clusters/{name}")
-    if not nodes or code != 200:
-        _err(f"could not locate any control plane nodes for cluster named '{name}'. "
-             "Use the --name option to select a different cluster")
-    context = f"kind-{name}"
-    print(yaml.safe_dump({
-        "apiVersion": "v1", "kind": "Config", "preferences": {}, "current-context": context,
-        "clusters": [{"name": context, "cluster": {"server": answer["server"],
-                                                   "certificate-authority-data": answer["ca"]}}],
-        "contexts": [{"name": context, "context": {"cluster": context, "user": context}}],
-        "users": [{"name": context, "user": {"token": "kubernetes-admin"}}],
-    }, sort_keys=True), end="")
+    name, answer = _located(args)
+    config = {"apiVersion": "v1", "kind": "Config", "preferences": {}, "current-context": f"kind-{name}"}
+    for section, entry in _entries(name, answer["server"], answer["ca"]).items():
+        config[section] = [entry]
+    print(yaml.safe_dump(config, sort_keys=True), end="")
 
 
 def load_archive(args):
-    name = _flag(args, "--name") or os.environ.get("KIND_CLUSTER_NAME") or "kind"
+    name = _name(args)
     files = [a for i, a in enumerate(args) if not a.startswith("-") and (i == 0 or args[i - 1] not in ("--name", "--nodes"))]
     nodes, _ = _nodes(name)
     if not nodes:
@@ -313,7 +320,7 @@ def load_archive(args):
 
 
 def load_docker_image(args):
-    name = _flag(args, "--name") or os.environ.get("KIND_CLUSTER_NAME") or "kind"
+    name = _name(args)
     images = [a for i, a in enumerate(args) if not a.startswith("-") and (i == 0 or args[i - 1] != "--name")]
     nodes, _ = _nodes(name)
     if not nodes:

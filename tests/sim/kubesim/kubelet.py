@@ -22,6 +22,7 @@ import uuid
 from . import behaviour as model
 from . import versions
 from .clock import stamp
+from .conditions import condition
 
 
 def normalise_image(ref):
@@ -454,17 +455,7 @@ class Kubelet:
         previous = rt.transitions.get(kind)
         if previous is None or previous[0] != value:
             rt.transitions[kind] = (value, now)
-        condition = {
-            "lastProbeTime": None,
-            "lastTransitionTime": stamp(rt.transitions[kind][1]),
-            "status": value,
-            "type": kind,
-        }
-        if reason:
-            condition["reason"] = reason
-        if message:
-            condition["message"] = message
-        return condition
+        return condition(kind, value, stamp(rt.transitions[kind][1]), None, reason, message)
 
     def _status(self, pod, rt, now):
         minor = self.cluster.minor
