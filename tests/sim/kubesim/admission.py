@@ -15,17 +15,12 @@ import copy
 import re
 
 from . import status
+from .resources import RESOURCES
 
 DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 DNS1123_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 
-KINDS = {
-    "namespaces": ("Namespace", "", "v1"),
-    "nodes": ("Node", "", "v1"),
-    "pods": ("Pod", "", "v1"),
-    "events": ("Event", "", "v1"),
-    "jobs": ("Job", "batch", "v1"),
-}
+KINDS = {name: (spec[1], spec[0], "v1") for name, spec in RESOURCES.items()}
 
 
 def _path(parts):
@@ -232,8 +227,70 @@ def admit_create(obj, resource, cluster):
         drop_disabled_fields(spec, gates)
         default_pod_spec(spec)
         errors += validate_pod_spec(spec, "spec", gates)
+    elif resource in ("roles", "clusterroles"):
+        errors += validate_rules(obj, namespaced=resource == "roles")
+    elif resource in ("rolebindings", "clusterrolebindings"):
+        errors += validate_binding(obj, namespaced=resource == "rolebindings")
+    elif resource == "resourcequotas":
+        from .quota import validate
+        errors += validate(obj)
     if errors:
         raise status.invalid(kind, group, meta.get("name", ""), errors)
+
+
+def validate_rules(role, namespaced):
+    """pkg/apis/rbac/validation ValidatePolicyRule."""
+    errors = []
+    for index, rule in enumerate(role.get("rules") or []):
+        path = f"rules[{index}]"
+        if not rule.get("verbs"):
+            errors.append((f"{path}.verbs", "Required value", "verbs must contain at least one value"))
+        if rule.get("nonResourceURLs"):
+            if namespaced:
+                errors.append((f"{path}.nonResourceURLs", "Invalid value",
+                               f"{rule['nonResourceURLs']}: namespaced rules cannot apply to non-resource URLs"))
+            continue
+        if not rule.get("apiGroups"):
+            errors.append((f"{path}.apiGroups", "Required value",
+                           "resource rules must supply at least one api group"))
+        if not rule.get("resources"):
+            errors.append((f"{path}.resources", "Required value",
+                           "resource rules must supply at least one resource"))
+    return errors
+
+
+def validate_binding(binding, namespaced):
+    """pkg/apis/rbac/validation ValidateRoleBinding / ValidateClusterRoleBinding."""
+    errors = []
+    ref = binding.get("roleRef") or {}
+    kinds = ("Role", "ClusterRole") if namespaced else ("ClusterRole",)
+    if ref.get("apiGroup") != "rbac.authorization.k8s.io":
+        errors.append(("roleRef.apiGroup", "Unsupported value",
+                       f'"{ref.get("apiGroup", "")}": supported values: "rbac.authorization.k8s.io"'))
+    if ref.get("kind") not in kinds:
+        errors.append(("roleRef.kind", "Unsupported value",
+                       f'"{ref.get("kind", "")}": supported values: ' + ", ".join(f'"{k}"' for k in kinds)))
+    if not ref.get("name"):
+        errors.append(("roleRef.name", "Required value", ""))
+    for index, subject in enumerate(binding.get("subjects") or []):
+        path = f"subjects[{index}]"
+        kind = subject.get("kind")
+        if not subject.get("name"):
+            errors.append((f"{path}.name", "Required value", ""))
+        if kind == "ServiceAccount":
+            if subject.get("apiGroup"):
+                errors.append((f"{path}.apiGroup", "Unsupported value",
+                               f'"{subject["apiGroup"]}": supported values: ""'))
+            if not namespaced and not subject.get("namespace"):
+                errors.append((f"{path}.namespace", "Required value", ""))
+        elif kind in ("User", "Group"):
+            if subject.get("apiGroup") != "rbac.authorization.k8s.io":
+                errors.append((f"{path}.apiGroup", "Unsupported value",
+                               f'"{subject.get("apiGroup", "")}": supported values: "rbac.authorization.k8s.io"'))
+        else:
+            errors.append((f"{path}.kind", "Unsupported value",
+                           f'"{kind}": supported values: "ServiceAccount", "User", "Group"'))
+    return errors
 
 
 def default_job(job, uid, minor):
@@ -274,6 +331,22 @@ def admit_update(old, new, resource, cluster):
             errors.append(("spec.template", "Invalid value", "field is immutable"))
         if new_spec.get("selector") != old["spec"].get("selector"):
             errors.append(("spec.selector", "Invalid value", "field is immutable"))
+        if errors:
+            raise status.invalid(kind, group, name, errors)
+    elif resource in ("rolebindings", "clusterrolebindings"):
+        errors = validate_binding(new, namespaced=resource == "rolebindings")
+        if new.get("roleRef") != old.get("roleRef"):
+            errors.append(("roleRef", "Invalid value",
+                           f"{new.get('roleRef')}: cannot change roleRef"))
+        if errors:
+            raise status.invalid(kind, group, name, errors)
+    elif resource in ("roles", "clusterroles"):
+        errors = validate_rules(new, namespaced=resource == "roles")
+        if errors:
+            raise status.invalid(kind, group, name, errors)
+    elif resource == "resourcequotas":
+        from .quota import validate
+        errors = validate(new)
         if errors:
             raise status.invalid(kind, group, name, errors)
     elif resource == "pods":

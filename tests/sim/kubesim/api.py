@@ -15,10 +15,19 @@ from http.server import BaseHTTPRequestHandler
 
 from . import patch as patches
 from . import printers, status
-from .store import GROUPS, NAMESPACED
+from .resources import GROUPS, KIND, NAMESPACED, RESOURCES, api_version, by_group
 
-KIND = {"namespaces": "Namespace", "nodes": "Node", "pods": "Pod", "events": "Event", "jobs": "Job"}
-SHORT = {"namespaces": ["ns"], "nodes": ["no"], "pods": ["po"], "events": ["ev"], "jobs": []}
+SHORT = {name: spec[3] for name, spec in RESOURCES.items()}
+# Subresources besides the resource itself: (resource, subresource) -> verbs.
+SUBRESOURCES = {
+    ("pods", "status"): ["get", "patch", "update"],
+    ("pods", "log"): ["get"],
+    ("jobs", "status"): ["get", "patch", "update"],
+    ("namespaces", "status"): ["get", "patch", "update"],
+    ("nodes", "status"): ["get", "patch", "update"],
+    ("resourcequotas", "status"): ["get", "patch", "update"],
+    ("serviceaccounts", "token"): ["create"],
+}
 VERBS = ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"]
 
 
@@ -30,12 +39,12 @@ def _resource_list(group_version, resources):
             "kind": KIND[name], "verbs": VERBS, "shortNames": SHORT[name],
             **({"categories": ["all"]} if name in ("pods", "jobs") else {}),
         })
-        if name in ("pods", "jobs", "namespaces", "nodes"):
-            out.append({"name": f"{name}/status", "singularName": "", "namespaced": NAMESPACED[name],
-                        "kind": KIND[name], "verbs": ["get", "patch", "update"]})
-        if name == "pods":
-            out.append({"name": "pods/log", "singularName": "", "namespaced": True, "kind": "Pod",
-                        "verbs": ["get"]})
+        for (resource, sub), verbs in SUBRESOURCES.items():
+            if resource == name:
+                kind = "TokenRequest" if sub == "token" else KIND[name]
+                out.append({"name": f"{name}/{sub}", "singularName": "", "namespaced": NAMESPACED[name],
+                            "kind": kind, "verbs": verbs,
+                            **({"group": "authentication.k8s.io", "version": "v1"} if sub == "token" else {})})
     return {"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": group_version,
             "resources": out}
 
@@ -58,8 +67,12 @@ def _openapi_gv(path_prefix, resources, group, version, git):
             "components": {"schemas": {}}}
 
 
-CORE = ["namespaces", "nodes", "pods", "events"]
-BATCH = ["jobs"]
+GROUPED = by_group()
+
+
+def _group_entry(group):
+    version = {"groupVersion": f"{group}/v1", "version": "v1"}
+    return {"name": group, "versions": [version], "preferredVersion": version}
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -70,11 +83,11 @@ class Handler(BaseHTTPRequestHandler):
         pass
 
     # -- plumbing -----------------------------------------------------------------
-    def _user(self):
+    def _token(self):
         auth = self.headers.get("Authorization", "")
         if auth.startswith("Bearer "):
             return auth[len("Bearer "):].strip()
-        return "system:anonymous"
+        return None
 
     def _send(self, code, body, content_type="application/json"):
         data = body if isinstance(body, bytes) else json.dumps(body).encode()
@@ -114,7 +127,8 @@ class Handler(BaseHTTPRequestHandler):
             body = self._body()
             if method == "GET":
                 body = None
-            self.cluster.log_request(method, parsed.path, query, self._user(), body)
+            self.user = self.cluster.auth.authenticate(self._token())
+            self.cluster.log_request(method, parsed.path, query, self.user.name, body)
             self._route(method, parsed.path.rstrip("/") or "/", query, body)
         except status.ApiError as error:
             self._send(error.code, error.body())
@@ -148,31 +162,31 @@ class Handler(BaseHTTPRequestHandler):
                                     "serverAddressByClientCIDRs": [{"clientCIDR": "0.0.0.0/0",
                                                                     "serverAddress": cluster.address}]})
         if path == "/apis":
-            batch = {"name": "batch", "versions": [{"groupVersion": "batch/v1", "version": "v1"}],
-                     "preferredVersion": {"groupVersion": "batch/v1", "version": "v1"}}
-            return self._send(200, {"kind": "APIGroupList", "apiVersion": "v1", "groups": [batch]})
-        if path == "/apis/batch":
-            return self._send(200, {"kind": "APIGroup", "apiVersion": "v1", "name": "batch",
-                                    "versions": [{"groupVersion": "batch/v1", "version": "v1"}],
-                                    "preferredVersion": {"groupVersion": "batch/v1", "version": "v1"}})
+            return self._send(200, {"kind": "APIGroupList", "apiVersion": "v1",
+                                    "groups": [_group_entry(g) for g in GROUPED if g]})
+        if path.startswith("/apis/") and path.count("/") == 2 and path.split("/")[2] in GROUPED:
+            return self._send(200, {"kind": "APIGroup", "apiVersion": "v1",
+                                    **_group_entry(path.split("/")[2])})
         if path == "/api/v1":
-            return self._send(200, _resource_list("v1", CORE))
-        if path == "/apis/batch/v1":
-            return self._send(200, _resource_list("batch/v1", BATCH))
+            return self._send(200, _resource_list("v1", GROUPED[""]))
+        for group in GROUPED:
+            if group and path == f"/apis/{group}/v1":
+                return self._send(200, _resource_list(f"{group}/v1", GROUPED[group]))
         if path == "/openapi/v3":
             return self._send(200, {"paths": {
-                "api/v1": {"serverRelativeURL": f"/openapi/v3/api/v1?hash={cluster.minor}A"},
-                "apis/batch/v1": {"serverRelativeURL": f"/openapi/v3/apis/batch/v1?hash={cluster.minor}B"},
+                ("api/v1" if not g else f"apis/{g}/v1"): {
+                    "serverRelativeURL": f"/openapi/v3/{'api/v1' if not g else f'apis/{g}/v1'}?hash={cluster.minor}{i}"}
+                for i, g in enumerate(GROUPED)
             }})
-        if path == "/openapi/v3/api/v1":
-            return self._send(200, _openapi_gv("/api/v1", CORE, "", "v1", cluster.git_version))
-        if path == "/openapi/v3/apis/batch/v1":
-            return self._send(200, _openapi_gv("/apis/batch/v1", BATCH, "batch", "v1", cluster.git_version))
+        for group in GROUPED:
+            prefix = "/api/v1" if not group else f"/apis/{group}/v1"
+            if path == f"/openapi/v3{prefix}":
+                return self._send(200, _openapi_gv(prefix, GROUPED[group], group, "v1", cluster.git_version))
         parts = path.strip("/").split("/")
         if parts[:2] == ["api", "v1"]:
-            rest = parts[2:]
-        elif parts[:3] == ["apis", "batch", "v1"]:
-            rest = parts[3:]
+            group, rest = "", parts[2:]
+        elif len(parts) >= 3 and parts[0] == "apis" and parts[1] in GROUPED and parts[1] and parts[2] == "v1":
+            group, rest = parts[1], parts[3:]
         else:
             raise status.ApiError(404, "NotFound", "the server could not find the requested resource",
                                   {})
@@ -184,8 +198,8 @@ class Handler(BaseHTTPRequestHandler):
         resource = rest[0]
         name = rest[1] if len(rest) > 1 else None
         sub = rest[2] if len(rest) > 2 else None
-        if resource not in KIND or (parts[0] == "api" and resource == "jobs") or \
-                (parts[0] == "apis" and resource != "jobs"):
+        if resource not in KIND or GROUPS[resource] != group or \
+                (sub is not None and (resource, sub) not in SUBRESOURCES):
             raise status.ApiError(404, "NotFound", "the server could not find the requested resource", {})
         if resource == "namespaces" and namespace is not None:
             # /api/v1/namespaces/NAME/... with no namespaced resource after it
@@ -193,7 +207,7 @@ class Handler(BaseHTTPRequestHandler):
         if not NAMESPACED[resource]:
             namespace = None
         verb = self._verb(method, name, query)
-        cluster.authorize(self._user(), verb, resource, GROUPS[resource], namespace, name, sub)
+        cluster.authorize(self.user, verb, resource, GROUPS[resource], namespace, name, sub)
         dry = query.get("dryRun") == "All"
         if dry is False and query.get("dryRun"):
             raise status.bad_request(f"unsupported dry run value: {query.get('dryRun')}")
@@ -208,6 +222,13 @@ class Handler(BaseHTTPRequestHandler):
         if method == "GET":
             obj = store.get(resource, namespace, name)
             return self._send(200, self._maybe_table(resource, [obj], query, single=True))
+        if method == "POST" and sub == "token":
+            if body is None:
+                raise status.bad_request("the body of the request was empty")
+            if body.get("kind") not in (None, "TokenRequest"):
+                raise status.bad_request(f"the kind of the request body ({body.get('kind')}) is not TokenRequest")
+            account = store.get("serviceaccounts", namespace, name)
+            return self._send(201, cluster.auth.issue(account, body))
         if method == "POST" and name is None:
             if body is None:
                 raise status.bad_request("the body of the request was empty")
@@ -274,7 +295,7 @@ class Handler(BaseHTTPRequestHandler):
     def _check_kind(self, body, resource):
         kind = body.get("kind")
         if kind and kind != KIND[resource]:
-            version = "batch/v1" if resource == "jobs" else "v1"
+            version = api_version(resource)
             raise status.bad_request(
                 f"the API version in the data ({body.get('apiVersion')}) and the kind ({kind}) do "
                 f"not match the endpoint, which serves {version} {KIND[resource]}")
@@ -301,16 +322,16 @@ class Handler(BaseHTTPRequestHandler):
         accept = self.headers.get("Accept", "")
         if "as=Table" in accept:
             store = self.cluster.store
-            full = [dict(o, apiVersion="batch/v1" if resource == "jobs" else "v1", kind=KIND[resource])
+            full = [dict(o, apiVersion=api_version(resource), kind=KIND[resource])
                     for o in items]
             return printers.table(resource, full, self.cluster.clock.now(),
                                   rv or str(store.rv), query.get("includeObject", "Metadata"))
         if single:
             obj = dict(items[0])
-            obj.setdefault("apiVersion", "batch/v1" if resource == "jobs" else "v1")
+            obj.setdefault("apiVersion", api_version(resource))
             obj.setdefault("kind", KIND[resource])
             return obj
-        return {"kind": f"{KIND[resource]}List", "apiVersion": "batch/v1" if resource == "jobs" else "v1",
+        return {"kind": f"{KIND[resource]}List", "apiVersion": api_version(resource),
                 "metadata": {"resourceVersion": rv}, "items": items}
 
     def _watch(self, resource, namespace, query):
@@ -328,7 +349,7 @@ class Handler(BaseHTTPRequestHandler):
 
         def send(kind, obj):
             obj = copy.deepcopy(obj)
-            obj.setdefault("apiVersion", "batch/v1" if resource == "jobs" else "v1")
+            obj.setdefault("apiVersion", api_version(resource))
             obj.setdefault("kind", KIND[resource])
             if table:
                 obj = printers.table(resource, [obj], self.cluster.clock.now(), obj["metadata"]["resourceVersion"],

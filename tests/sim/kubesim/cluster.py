@@ -6,8 +6,9 @@ import ssl
 import threading
 from http.server import ThreadingHTTPServer
 
-from . import status, versions
+from . import quota, status, versions
 from .api import Handler
+from .auth import Auth, bootstrap
 from .controllers import Events, JobController, Scheduler
 from .kubelet import Kubelet
 from .store import Store
@@ -47,6 +48,7 @@ class Cluster:
         self.requests = []
         self.stopped = False
         self.store = Store(self)
+        self.auth = Auth(self)
         self.events = Events(self)
         self.kubelet = Kubelet(self)
         self.scheduler = Scheduler(self)
@@ -54,6 +56,7 @@ class Cluster:
         for ns in ("default", "kube-system", "kube-public", "kube-node-lease"):
             self.store.create("namespaces", "", {"apiVersion": "v1", "kind": "Namespace",
                                                  "metadata": {"name": ns}}, internal=True)
+        bootstrap(self.store)
         self._create_node(cpu, memory)
         handler = type("ClusterHandler", (Handler,), {"cluster": self})
         self.server = QuietServer(("127.0.0.1", 0), handler)
@@ -138,12 +141,15 @@ class Cluster:
                 "platform": "linux/amd64"}
 
     def authorize(self, user, verb, resource, group, namespace, name, sub):
+        """The test's switches first, then RBAC (auth.py)."""
+        what = f"{resource}/{sub}" if sub else resource
         for rule in self.forbidden:
             r_user, r_verb, r_resource, r_namespace = rule
-            if r_user == user and r_verb in (verb, "*") and r_resource in (resource, "*") and \
+            if r_user == user.name and r_verb in (verb, "*") and r_resource in (resource, "*") and \
                     r_namespace in ("*", namespace or ""):
-                what = f"{resource}/{sub}" if sub else resource
-                raise status.forbidden(user, verb, what, group, namespace, name)
+                raise status.forbidden(user.name, verb, what, group, namespace, name)
+        if not self.auth.allowed(user, verb, resource, group, namespace, name, sub):
+            raise status.forbidden(user.name, verb, what, group, namespace, name)
 
     def log_request(self, method, path, query, user, body):
         with self.store.lock:
@@ -192,6 +198,7 @@ class Cluster:
                         self.store.set_status("nodes", "", self.node_name,
                                               self._node_status(self._cpu, self._memory, ready=True))
                     self._namespaces(now)
+                    quota.sync(self.store)
                     self.jobs.tick(now)
                     self.scheduler.tick(now)
                     self.kubelet.tick(now)
@@ -202,13 +209,21 @@ class Cluster:
             threading.Event().wait(0.05)
 
     def _namespaces(self, now):
+        """The namespace controller (deletes the content of a terminating namespace, then
+        the namespace) and the ServiceAccount controller (a `default` ServiceAccount in
+        every active namespace)."""
+        from .resources import NAMESPACED
         store = self.store
         for ns in store.items("namespaces"):
-            if not ns["metadata"].get("deletionTimestamp"):
-                continue
             name = ns["metadata"]["name"]
+            if not ns["metadata"].get("deletionTimestamp"):
+                if store.find("serviceaccounts", name, "default") is None:
+                    store.create("serviceaccounts", name, {
+                        "apiVersion": "v1", "kind": "ServiceAccount",
+                        "metadata": {"name": "default"}}, internal=True)
+                continue
             left = False
-            for resource in ("jobs", "pods", "events"):
+            for resource in [r for r, namespaced in NAMESPACED.items() if namespaced]:
                 for obj in store.items(resource, name):
                     left = True
                     if not obj["metadata"].get("deletionTimestamp"):

@@ -29,6 +29,26 @@ def cpu_milli(value):
     return int(float(text) * 1000)
 
 
+def effective_resource(spec, kind, resource, parse):
+    """The pod's effective `kind` (requests or limits) of `resource`, as parsed by `parse`
+    (KEP-753 formula, as k8s.io/component-helpers resource.PodRequests computes it)."""
+    from decimal import Decimal
+
+    def value(c):
+        raw = ((c.get("resources") or {}).get(kind) or {}).get(resource)
+        return parse(raw) if raw is not None else Decimal(0)
+
+    apps = sum((value(c) for c in spec.get("containers") or []), Decimal(0))
+    init_use, sidecar_sum = Decimal(0), Decimal(0)
+    for c in spec.get("initContainers") or []:
+        if c.get("restartPolicy") == "Always":
+            sidecar_sum += value(c)
+            init_use = max(init_use, sidecar_sum)
+        else:
+            init_use = max(init_use, sidecar_sum + value(c))
+    return max(init_use, sidecar_sum + apps)
+
+
 def effective_cpu(spec, sidecars_enabled=True):
     """The pod's effective CPU request in millicores (KEP-753 formula)."""
     def req(c):
@@ -234,9 +254,11 @@ class JobController:
                 active = []
             if not target and not active and not terminating and not spec.get("suspend"):
                 if now >= self.next_pod_at.get(uid, 0):
-                    self._create_pod(job)
-                    # A failed pod is replaced after the Job's back-off (10 s doubling).
-                    self.next_pod_at[uid] = now + (10 * (2 ** failed) if failed else 0)
+                    if self._create_pod(job) is False:
+                        self.next_pod_at[uid] = now + 5  # the controller's requeue, rate limited
+                    else:
+                        # A failed pod is replaced after the Job's back-off (10 s doubling).
+                        self.next_pod_at[uid] = now + (10 * (2 ** failed) if failed else 0)
                     pods = store.dependents(job)
                     active = [p for p in pods if p.get("status", {}).get("phase") not in ("Succeeded", "Failed")]
             if target and not terminating:
@@ -300,6 +322,14 @@ class JobController:
             {"effect": "NoExecute", "key": "node.kubernetes.io/unreachable", "operator": "Exists",
              "tolerationSeconds": 300},
         ])
-        created = cluster.store.create("pods", job["metadata"]["namespace"], pod, internal=True)
+        from .status import ApiError
+        try:
+            created = cluster.store.create("pods", job["metadata"]["namespace"], pod, internal=True,
+                                           admit_quota=True)
+        except ApiError as error:
+            # The Job controller reports a refused pod on the Job and tries again later.
+            cluster.events.record(job, "Warning", "FailedCreate", f"Error creating: {error.message}",
+                                  component="job-controller")
+            return False
         cluster.events.record(job, "Normal", "SuccessfulCreate",
                               f"Created pod: {created['metadata']['name']}", component="job-controller")

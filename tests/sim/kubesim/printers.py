@@ -167,7 +167,35 @@ def event_row(event, now):
 EVENT_COLUMNS = [_column("Last Seen"), _column("Type"), _column("Reason"), _column("Object"),
                  _column("Message")]
 
+def _created_at(obj, now):
+    return [obj["metadata"]["name"], obj["metadata"].get("creationTimestamp", "")]
+
+
+def _binding_row(obj, now):
+    ref = obj.get("roleRef") or {}
+    return [obj["metadata"]["name"], f"{ref.get('kind', '')}/{ref.get('name', '')}", _age(obj, now)]
+
+
+def _quota_row(obj, now):
+    hard = (obj.get("status") or {}).get("hard") or {}
+    used = (obj.get("status") or {}).get("used") or {}
+    requests = ", ".join(f"{k}: {used.get(k, '0')}/{v}" for k, v in sorted(hard.items())
+                         if not k.startswith("limits."))
+    limits = ", ".join(f"{k}: {used.get(k, '0')}/{v}" for k, v in sorted(hard.items())
+                       if k.startswith("limits."))
+    return [obj["metadata"]["name"], _age(obj, now), requests, limits]
+
+
 PRINTERS = {
+    # printServiceAccount, printRole/printClusterRole, printRoleBinding, printResourceQuota
+    "serviceaccounts": ([_column("Name", fmt="name"), _column("Secrets", "integer"), _column("Age")],
+                        lambda o, now: [o["metadata"]["name"], len(o.get("secrets") or []), _age(o, now)]),
+    "roles": ([_column("Name", fmt="name"), _column("Created At", fmt="date")], _created_at),
+    "clusterroles": ([_column("Name", fmt="name"), _column("Created At", fmt="date")], _created_at),
+    "rolebindings": ([_column("Name", fmt="name"), _column("Role"), _column("Age")], _binding_row),
+    "clusterrolebindings": ([_column("Name", fmt="name"), _column("Role"), _column("Age")], _binding_row),
+    "resourcequotas": ([_column("Name", fmt="name"), _column("Age"), _column("Request"),
+                        _column("Limit")], _quota_row),
     "pods": (POD_COLUMNS, pod_row),
     "jobs": (JOB_COLUMNS, job_row),
     "nodes": (NODE_COLUMNS, node_row),

@@ -1,5 +1,5 @@
 """Decoding the protobuf bodies kubectl's typed clients send (`kubectl create namespace`,
-`kubectl create job`): Content-Type application/vnd.kubernetes.protobuf, the `k8s\\x00`
+`kubectl create job`, `kubectl create serviceaccount`, `kubectl create token`): Content-Type application/vnd.kubernetes.protobuf, the `k8s\\x00`
 magic and a runtime.Unknown envelope around the object.
 
 The field numbers are those of k8s.io/api core/v1 and batch/v1 and k8s.io/apimachinery
@@ -58,8 +58,15 @@ SCHEMAS = {
     "ContainerPort": {1: ("name", S), 2: ("hostPort", I), 3: ("containerPort", I), 4: ("protocol", S)},
     "Time": {1: ("seconds", I), 2: ("nanos", I)},
     "Quantity": {1: ("string", S)},
+    "ServiceAccount": {1: ("metadata", "ObjectMeta"), 4: ("automountServiceAccountToken", B)},
+    # k8s.io/api authentication/v1 generated.proto (`kubectl create token`)
+    "TokenRequest": {1: ("metadata", "ObjectMeta"), 2: ("spec", "TokenRequestSpec"), 3: ("status", "Skip")},
+    "TokenRequestSpec": {1: ("audiences", [S]), 4: ("expirationSeconds", I),
+                         3: ("boundObjectRef", "BoundObjectReference")},
+    "BoundObjectReference": {1: ("kind", S), 2: ("apiVersion", S), 3: ("name", S), 4: ("uid", S)},
 }
-KINDS = {"Namespace": "Namespace", "Job": "Job"}
+KINDS = {"Namespace": "Namespace", "Job": "Job", "TokenRequest": "TokenRequest",
+         "ServiceAccount": "ServiceAccount"}
 
 
 def _varint(data, i):

@@ -17,9 +17,8 @@ import uuid
 
 from . import admission, status
 from .clock import stamp
+from .resources import GROUPS, KIND, NAMESPACED, RESOURCES, api_version  # noqa: F401 (re-exported)
 
-GROUPS = {"namespaces": "", "nodes": "", "pods": "", "events": "", "jobs": "batch"}
-NAMESPACED = {"namespaces": False, "nodes": False, "pods": True, "events": True, "jobs": True}
 
 
 def _suffix(n=5):
@@ -68,7 +67,7 @@ class Store:
         ]
 
     # -- writes -------------------------------------------------------------------
-    def create(self, resource, namespace, obj, dry_run=False, internal=False):
+    def create(self, resource, namespace, obj, dry_run=False, internal=False, admit_quota=False):
         """The API server's create: namespace lifecycle, name, admission, store."""
         with self.lock:
             group = GROUPS[resource]
@@ -95,6 +94,9 @@ class Store:
             name = meta["name"]
             if self.key(resource, namespace, name) in self.objects:
                 raise status.already_exists(resource, group, name)
+            if resource == "pods" and (admit_quota or not internal):
+                from .quota import admit_pod
+                admit_pod(self, obj)
             uid = str(uuid.uuid4())
             meta["uid"] = uid
             meta["creationTimestamp"] = stamp(self.cluster.clock.now())

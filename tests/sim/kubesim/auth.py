@@ -1,0 +1,213 @@
+"""Who a request comes from, and whether RBAC lets them do it; ServiceAccount tokens.
+
+Sources (kubernetes/kubernetes):
+- k8s.io/apiserver pkg/authentication: a bearer token that no authenticator accepts ends
+  the request with 401 Unauthorized; there is no anonymous fallback once a token is sent.
+- pkg/serviceaccount/jwt.go, claims.go: tokens are JWTs with `iss`, `sub`
+  (system:serviceaccount:NS:NAME), `exp`, `iat`, `nbf` and a `kubernetes.io` claim naming
+  the namespace and the ServiceAccount's name and uid. The validator refuses an expired
+  token and one whose ServiceAccount is gone or has another uid (deleted and recreated).
+  The user is `system:serviceaccount:NS:NAME` in the groups `system:serviceaccounts`,
+  `system:serviceaccounts:NS` and `system:authenticated`.
+- pkg/registry/core/serviceaccount/storage/token.go and pkg/apis/authentication/validation:
+  TokenRequest defaults expirationSeconds to 3600 and refuses less than 10 minutes or
+  more than 2^32 seconds; the answer carries `status.token` and `status.expirationTimestamp`.
+- plugin/pkg/auth/authorizer/rbac/rbac.go and pkg/apis/rbac/v1/evaluation_helpers.go:
+  a request is allowed when a rule of a role bound to the user (a ClusterRoleBinding
+  anywhere, a RoleBinding in the request's namespace) matches its verb, API group,
+  resource (`pods/log` for a subresource) and resource name; `*` matches everything.
+  plugin/pkg/auth/authorizer/rbac/bootstrappolicy: the group system:masters is bound to
+  cluster-admin, which allows everything.
+
+The simulator's static tokens (kind's admin kubeconfig, and users that tests add with
+`kubectl config set-credentials NAME --token NAME`) name a user in system:masters, so the
+switches of /clusters/N/forbid are the only thing that refuses them, as before RBAC.
+"""
+
+import base64
+import hashlib
+import hmac
+import json
+import secrets
+
+from . import status
+from .clock import stamp
+
+ISSUER = "https://kubernetes.default.svc.cluster.local"
+MIN_EXPIRATION = 10 * 60
+MAX_EXPIRATION = 1 << 32
+DEFAULT_EXPIRATION = 3600
+
+
+def _b64(data):
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def _unb64(text):
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+class User:
+    def __init__(self, name, groups):
+        self.name = name
+        self.groups = groups
+
+    @property
+    def masters(self):
+        return "system:masters" in self.groups
+
+
+def unauthorized():
+    return status.ApiError(401, "Unauthorized", "Unauthorized")
+
+
+class Auth:
+    def __init__(self, cluster):
+        self.cluster = cluster
+        self.key = secrets.token_bytes(32)
+
+    # -- authentication -----------------------------------------------------------------
+    def authenticate(self, token):
+        if token is None:
+            return User("system:anonymous", ["system:unauthenticated"])
+        if token.count(".") == 2:
+            return self._service_account(token)
+        return User(token, ["system:masters", "system:authenticated"])
+
+    def _service_account(self, token):
+        head, body, signature = token.split(".")
+        expected = _b64(hmac.new(self.key, f"{head}.{body}".encode(), hashlib.sha256).digest())
+        if not hmac.compare_digest(signature, expected):
+            raise unauthorized()
+        try:
+            claims = json.loads(_unb64(body))
+        except ValueError:
+            raise unauthorized()
+        if claims.get("exp", 0) <= self.cluster.clock.now():
+            raise unauthorized()
+        info = claims.get("kubernetes.io", {})
+        namespace = info.get("namespace", "")
+        account = info.get("serviceaccount", {})
+        current = self.cluster.store.find("serviceaccounts", namespace, account.get("name", ""))
+        if current is None or current["metadata"]["uid"] != account.get("uid"):
+            raise unauthorized()
+        return User(claims["sub"], ["system:serviceaccounts", f"system:serviceaccounts:{namespace}",
+                                    "system:authenticated"])
+
+    # -- TokenRequest -------------------------------------------------------------------
+    def issue(self, account, request):
+        """The answer to POST serviceaccounts/NAME/token for the stored `account`."""
+        name = account["metadata"]["name"]
+        namespace = account["metadata"]["namespace"]
+        spec = dict(request.get("spec") or {})
+        seconds = spec.get("expirationSeconds") or DEFAULT_EXPIRATION
+        if seconds < MIN_EXPIRATION:
+            raise status.invalid("TokenRequest", "authentication.k8s.io", name, [(
+                "spec.expirationSeconds", "Invalid value",
+                f"{seconds}: may not specify a duration less than 10 minutes")])
+        if seconds > MAX_EXPIRATION:
+            raise status.invalid("TokenRequest", "authentication.k8s.io", name, [(
+                "spec.expirationSeconds", "Invalid value",
+                f"{seconds}: may not specify a duration larger than 2^32 seconds")])
+        now = int(self.cluster.clock.now())
+        audiences = spec.get("audiences") or [ISSUER]
+        claims = {
+            "aud": audiences, "exp": now + seconds, "iat": now, "iss": ISSUER, "nbf": now,
+            "jti": secrets.token_hex(16),
+            "kubernetes.io": {"namespace": namespace, "serviceaccount": {
+                "name": name, "uid": account["metadata"]["uid"]}},
+            "sub": f"system:serviceaccount:{namespace}:{name}",
+        }
+        head = _b64(json.dumps({"alg": "RS256", "kid": "kubesim"}).encode())
+        body = _b64(json.dumps(claims, separators=(",", ":")).encode())
+        signature = _b64(hmac.new(self.key, f"{head}.{body}".encode(), hashlib.sha256).digest())
+        spec["audiences"] = audiences
+        spec["expirationSeconds"] = seconds
+        spec.setdefault("boundObjectRef", None)
+        return {
+            "kind": "TokenRequest", "apiVersion": "authentication.k8s.io/v1",
+            "metadata": {"name": name, "namespace": namespace, "creationTimestamp": None},
+            "spec": spec,
+            "status": {"token": f"{head}.{body}.{signature}",
+                       "expirationTimestamp": stamp(now + seconds)},
+        }
+
+    # -- authorization ------------------------------------------------------------------
+    def allowed(self, user, verb, resource, group, namespace, name, sub):
+        if user.masters:
+            return True
+        store = self.cluster.store
+        wanted = f"{resource}/{sub}" if sub else resource
+        for binding in store.items("clusterrolebindings"):
+            if _binds(binding, user) and _role_allows(store, binding, None, verb, group, wanted, name):
+                return True
+        if namespace:
+            for binding in store.items("rolebindings", namespace):
+                if _binds(binding, user) and _role_allows(store, binding, namespace, verb, group, wanted, name):
+                    return True
+        return False
+
+
+def _binds(binding, user):
+    for subject in binding.get("subjects") or []:
+        kind, name = subject.get("kind"), subject.get("name")
+        if kind == "User" and name == user.name:
+            return True
+        if kind == "Group" and name in user.groups:
+            return True
+        if kind == "ServiceAccount" and \
+                f"system:serviceaccount:{subject.get('namespace', '')}:{name}" == user.name:
+            return True
+    return False
+
+
+def _role_allows(store, binding, namespace, verb, group, resource, name):
+    ref = binding.get("roleRef") or {}
+    if ref.get("kind") == "ClusterRole":
+        role = store.find("clusterroles", "", ref.get("name", ""))
+    else:
+        role = store.find("roles", namespace or "", ref.get("name", ""))
+    if role is None:
+        return False
+    return any(_rule_allows(rule, verb, group, resource, name) for rule in role.get("rules") or [])
+
+
+def _rule_allows(rule, verb, group, resource, name):
+    def has(values, value):
+        return "*" in (values or []) or value in (values or [])
+
+    if not has(rule.get("verbs"), verb) or not has(rule.get("apiGroups"), group):
+        return False
+    resources = rule.get("resources") or []
+    base, _, sub = resource.partition("/")
+    if not ("*" in resources or resource in resources or (sub and f"*/{sub}" in resources)
+            or (sub and f"{base}/*" in resources)):
+        return False
+    names = rule.get("resourceNames") or []
+    return not names or name in names
+
+
+def bootstrap(store):
+    """The default roles a kubeadm cluster starts with (a subset of bootstrappolicy)."""
+    labels = {"kubernetes.io/bootstrapping": "rbac-defaults"}
+    read = ["get", "list", "watch"]
+    roles = {
+        "cluster-admin": [{"apiGroups": ["*"], "resources": ["*"], "verbs": ["*"]}],
+        "view": [
+            {"apiGroups": [""], "resources": ["pods", "pods/log", "pods/status", "events",
+                                              "serviceaccounts", "resourcequotas"], "verbs": read},
+            {"apiGroups": ["batch"], "resources": ["jobs", "jobs/status"], "verbs": read},
+        ],
+    }
+    for name, rules in roles.items():
+        store.create("clusterroles", "", {
+            "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
+            "metadata": {"name": name, "labels": labels,
+                         "annotations": {"rbac.authorization.kubernetes.io/autoupdate": "true"}},
+            "rules": rules}, internal=True)
+    store.create("clusterrolebindings", "", {
+        "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding",
+        "metadata": {"name": "cluster-admin", "labels": labels},
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "cluster-admin"},
+        "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": "system:masters"}],
+    }, internal=True)

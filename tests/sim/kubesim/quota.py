@@ -1,0 +1,174 @@
+"""ResourceQuota: the quota controller (status.hard and status.used) and the admission
+plugin that refuses a pod beyond the quota.
+
+Sources (kubernetes/kubernetes):
+- plugin/pkg/admission/resourcequota/controller.go: a quota whose status the controller
+  has not written yet refuses with "status unknown for quota"; a pod that would take
+  usage past `hard` is refused with
+  `exceeded quota: NAME, requested: R, used: U, limited: L`, each list only the
+  resources exceeded, `name=quantity` sorted and comma-joined (prettyPrint), wrapped in
+  admission.NewForbidden (`pods "NAME" is forbidden: …`, the generated name included).
+- pkg/quota/v1/evaluator/core/pods.go: a quota on requests.cpu (or cpu, memory, limits.*)
+  requires every container, init containers included, to declare it
+  (enforcePodContainerConstraints: "must specify requests.cpu for: main"); usage counts
+  pods that are not terminal, with the sidecar-aware PodRequests (wave2-facts §4.1).
+- pkg/apis/core/validation ValidateResourceQuota: `spec.hard` names and quantities.
+"""
+
+import re
+from decimal import Decimal
+
+from . import status
+from .controllers import effective_resource
+
+QUANTITY = re.compile(r"^([+-]?[0-9.]+)([eE][+-]?[0-9]+|[numkMGTPE]|[KMGTPE]i)?$")
+SUFFIX = {"n": Decimal("1e-9"), "u": Decimal("1e-6"), "m": Decimal("0.001"), "": Decimal(1),
+          "k": Decimal(1000), "M": Decimal(10) ** 6, "G": Decimal(10) ** 9, "T": Decimal(10) ** 12,
+          "P": Decimal(10) ** 15, "E": Decimal(10) ** 18, "Ki": Decimal(1024), "Mi": Decimal(1024) ** 2,
+          "Gi": Decimal(1024) ** 3, "Ti": Decimal(1024) ** 4, "Pi": Decimal(1024) ** 5,
+          "Ei": Decimal(1024) ** 6}
+STANDARD = {"pods", "cpu", "memory", "requests.cpu", "requests.memory", "limits.cpu", "limits.memory",
+            "services", "secrets", "configmaps", "persistentvolumeclaims", "replicationcontrollers",
+            "resourcequotas", "requests.storage", "ephemeral-storage", "requests.ephemeral-storage",
+            "limits.ephemeral-storage"}
+
+
+def parse(text):
+    """A quantity as a Decimal, or None when it is not one."""
+    match = QUANTITY.match(str(text).strip())
+    if not match:
+        return None
+    number, suffix = match.group(1), match.group(2) or ""
+    try:
+        value = Decimal(number)
+    except ArithmeticError:
+        return None
+    if suffix[:1] in ("e", "E"):
+        return value * (Decimal(10) ** int(suffix[1:]))
+    return value * SUFFIX[suffix]
+
+
+def render(resource, value):
+    """A quantity as the API server prints it: cpu in cores or millicores, memory in the
+    largest binary unit that divides it."""
+    if resource.endswith("cpu") or resource == "cpu":
+        milli = int(value * 1000)
+        return str(milli // 1000) if milli % 1000 == 0 else f"{milli}m"
+    if resource.endswith("memory") or resource == "memory":
+        number = int(value)
+        for suffix in ("Ei", "Pi", "Ti", "Gi", "Mi", "Ki"):
+            if number and number % int(SUFFIX[suffix]) == 0:
+                return f"{number // int(SUFFIX[suffix])}{suffix}"
+        return str(number)
+    return str(int(value)) if value == int(value) else str(value)
+
+
+def validate(quota):
+    """Field errors of a ResourceQuota, as ValidateResourceQuota words them."""
+    errors = []
+    for name, value in ((quota.get("spec") or {}).get("hard") or {}).items():
+        path = f"spec.hard[{name}]"
+        if name not in STANDARD and not name.startswith("count/") and "/" not in name:
+            errors.append((path, "Invalid value", f'"{name}": must be a standard resource for quota'))
+        amount = parse(value)
+        if amount is None:
+            errors.append((path, "Invalid value",
+                           f'"{value}": quantities must match the regular expression '
+                           "'^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'"))
+        elif amount < 0:
+            errors.append((path, "Invalid value", f'"{value}": must be greater than or equal to 0'))
+    return errors
+
+
+def _key(resource):
+    return {"cpu": "requests.cpu", "memory": "requests.memory"}.get(resource, resource)
+
+
+def pod_usage(pod):
+    spec = pod.get("spec") or {}
+    usage = {"pods": Decimal(1), "count/pods": Decimal(1)}
+    for kind in ("requests", "limits"):
+        for resource in ("cpu", "memory"):
+            usage[f"{kind}.{resource}"] = effective_resource(spec, kind, resource, parse)
+    usage["cpu"] = usage["requests.cpu"]
+    usage["memory"] = usage["requests.memory"]
+    return usage
+
+
+def _terminal(pod):
+    return (pod.get("status") or {}).get("phase") in ("Succeeded", "Failed")
+
+
+def used(store, namespace, hard):
+    pods = [p for p in store.items("pods", namespace) if not _terminal(p)]
+    out = {}
+    for name in hard:
+        if name.startswith("count/") and name not in ("count/pods",):
+            resource = name[len("count/"):].split(".")[0]
+            try:
+                out[name] = Decimal(len(store.items(resource, namespace)))
+            except KeyError:
+                out[name] = Decimal(0)
+            continue
+        out[name] = sum((pod_usage(p).get(name, Decimal(0)) for p in pods), Decimal(0))
+    return out
+
+
+def sync(store):
+    """The quota controller: status.hard from spec.hard, status.used from the namespace."""
+    for quota in store.items("resourcequotas"):
+        hard = {k: v for k, v in ((quota.get("spec") or {}).get("hard") or {}).items()}
+        namespace = quota["metadata"]["namespace"]
+        usage = used(store, namespace, {k: parse(v) for k, v in hard.items()})
+        new = {"hard": hard, "used": {k: render(k, v) for k, v in usage.items()}}
+        store.set_status("resourcequotas", namespace, quota["metadata"]["name"], new)
+
+
+def admit_pod(store, pod):
+    """Raises Forbidden when a quota in the pod's namespace refuses it."""
+    namespace = pod["metadata"]["namespace"]
+    name = pod["metadata"]["name"]
+    for quota in store.items("resourcequotas", namespace):
+        quota_name = quota["metadata"]["name"]
+        hard_spec = (quota.get("spec") or {}).get("hard") or {}
+        status_hard = (quota.get("status") or {}).get("hard")
+        if status_hard is None:
+            first = sorted(hard_spec)[0] if hard_spec else ""
+            raise _forbidden(name, f"status unknown for quota: {quota_name}, resource: {first}")
+        missing = _missing(pod, hard_spec)
+        if missing:
+            raise _forbidden(name, f"failed quota: {quota_name}: must specify {missing}")
+        usage = pod_usage(pod)
+        current = {k: parse(v) or Decimal(0) for k, v in ((quota.get("status") or {}).get("used") or {}).items()}
+        exceeded = []
+        for resource, limit in sorted(hard_spec.items()):
+            wanted = usage.get(resource, Decimal(0))
+            if wanted and current.get(resource, Decimal(0)) + wanted > parse(limit):
+                exceeded.append(resource)
+        if exceeded:
+            def listing(values):
+                return ",".join(f"{r}={render(r, values.get(r, Decimal(0)))}" for r in exceeded)
+            raise _forbidden(name, (
+                f"exceeded quota: {quota_name}, requested: {listing(usage)}, "
+                f"used: {listing(current)}, limited: {listing({r: parse(hard_spec[r]) for r in exceeded})}"))
+
+
+def _missing(pod, hard):
+    """`requests.cpu for: a,b; limits.memory for: c` for the containers without a value a
+    tracked compute resource needs."""
+    tracked = sorted({_key(r) for r in hard if _key(r) in ("requests.cpu", "requests.memory",
+                                                           "limits.cpu", "limits.memory")})
+    spec = pod.get("spec") or {}
+    containers = (spec.get("initContainers") or []) + (spec.get("containers") or [])
+    parts = []
+    for resource in tracked:
+        kind, _, what = resource.partition(".")
+        names = [c["name"] for c in containers if what not in ((c.get("resources") or {}).get(kind) or {})]
+        if names:
+            parts.append(f"{resource} for: {','.join(names)}")
+    return "; ".join(parts)
+
+
+def _forbidden(name, why):
+    return status.ApiError(403, "Forbidden", f'pods "{name}" is forbidden: {why}',
+                           {"name": name, "kind": "pods"})

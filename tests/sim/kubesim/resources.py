@@ -1,0 +1,34 @@
+"""The resources the simulated API server serves: group, kind, scope and short names, as
+the real server's discovery lists them (kubectl api-resources on a kind cluster)."""
+
+RBAC = "rbac.authorization.k8s.io"
+# resource -> (group, kind, namespaced, short names); every group serves version v1.
+RESOURCES = {
+    "namespaces": ("", "Namespace", False, ["ns"]),
+    "nodes": ("", "Node", False, ["no"]),
+    "pods": ("", "Pod", True, ["po"]),
+    "events": ("", "Event", True, ["ev"]),
+    "serviceaccounts": ("", "ServiceAccount", True, ["sa"]),
+    "resourcequotas": ("", "ResourceQuota", True, ["quota"]),
+    "jobs": ("batch", "Job", True, []),
+    "roles": (RBAC, "Role", True, []),
+    "rolebindings": (RBAC, "RoleBinding", True, []),
+    "clusterroles": (RBAC, "ClusterRole", False, []),
+    "clusterrolebindings": (RBAC, "ClusterRoleBinding", False, []),
+}
+GROUPS = {name: spec[0] for name, spec in RESOURCES.items()}
+NAMESPACED = {name: spec[2] for name, spec in RESOURCES.items()}
+KIND = {name: spec[1] for name, spec in RESOURCES.items()}
+
+
+def api_version(resource):
+    group = GROUPS[resource]
+    return f"{group}/v1" if group else "v1"
+
+
+def by_group():
+    """group -> its resources, in discovery order."""
+    out = {}
+    for name, (group, *_rest) in RESOURCES.items():
+        out.setdefault(group, []).append(name)
+    return out
