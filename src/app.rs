@@ -3,8 +3,10 @@
 
 use anyhow::Context;
 
+use crate::class::objects::QuotaLimits;
 use crate::cli::{
-    Cli, Command, DockerSourceArg, OutputFormat, RenderCommand, TargetArgs, Tool as ToolArg,
+    ClassCommand, Cli, Command, DockerSourceArg, OutputFormat, RenderCommand, ResultsFormatArg,
+    TargetArgs, Tool as ToolArg,
 };
 use crate::commands;
 use crate::env::Environment;
@@ -121,6 +123,16 @@ pub fn run(cli: Cli, environment: &Environment, printer: &Printer) -> anyhow::Re
                 commands::bundle::load(&args.bundle, args.kubernetes.kubernetes, &world)
             }
         },
+        Command::Class(what) => class_command(what, &world),
+        Command::Report(args) => commands::report::report(
+            &commands::report::Settings {
+                format: results_format(args.output),
+                name: args.name,
+                merge: args.merge,
+                lab: args.lab,
+            },
+            &world,
+        ),
         Command::Check(args) => {
             let bytes = commands::check::read_input(&args.from)?;
             let origin = args.from.display().to_string();
@@ -140,6 +152,56 @@ pub fn run(cli: Cli, environment: &Environment, printer: &Printer) -> anyhow::Re
             });
             Ok(commands::check::exit_status(&judgement))
         }
+    }
+}
+
+fn class_command(what: ClassCommand, world: &commands::World<'_>) -> anyhow::Result<ExitStatus> {
+    use commands::class;
+    match what {
+        ClassCommand::Up(args) => class::up(
+            &class::UpSettings {
+                context: args.class.context,
+                learners: args.learners,
+                prefix: args.class.prefix,
+                output_dir: args.output_dir,
+                duration_seconds: args.duration.seconds(),
+                quota: QuotaLimits {
+                    cpu: args.quota_cpu,
+                    memory: args.quota_memory,
+                    pods: args.quota_pods,
+                },
+                yes: args.yes,
+                dry_run: args.dry_run,
+            },
+            world,
+        ),
+        ClassCommand::Down(args) => class::down(
+            &class::DownSettings {
+                context: args.class.context,
+                prefix: args.class.prefix,
+                output_dir: args.output_dir,
+                yes: args.yes,
+                dry_run: args.dry_run,
+            },
+            world,
+        ),
+        ClassCommand::Status(args) => class::status(
+            &class::StatusSettings {
+                context: args.class.context,
+                prefix: args.class.prefix,
+                watch: args.watch,
+                format: results_format(args.output),
+            },
+            world,
+        ),
+    }
+}
+
+const fn results_format(arg: ResultsFormatArg) -> commands::class::ResultsFormat {
+    match arg {
+        ResultsFormatArg::Text => commands::class::ResultsFormat::Text,
+        ResultsFormatArg::Json => commands::class::ResultsFormat::Json,
+        ResultsFormatArg::Junit => commands::class::ResultsFormat::Junit,
     }
 }
 

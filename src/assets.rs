@@ -12,3 +12,6 @@ pub const VERSION_MATRIX: &str = include_str!("../templates/versions.yaml");
 
 /// `labs/native-sidecar.yaml`: the lab's steps.
 pub const NATIVE_SIDECAR_LAB: &str = include_str!("../labs/native-sidecar.yaml");
+
+/// `templates/class-learner.yaml`: one learner's objects when a class shares a cluster.
+pub const CLASS_LEARNER_TEMPLATE: &str = include_str!("../templates/class-learner.yaml");

@@ -5,6 +5,9 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::class::ClassPrefix;
+use crate::class::duration::TokenDuration;
+use crate::class::objects::QuantityArg;
 use crate::matrix::GateChoice;
 use crate::names::{ClusterName, JobName};
 use crate::variant::Variant;
@@ -67,6 +70,134 @@ pub enum Command {
     /// Make, check or fetch a classroom bundle: the lab for VMs without internet
     #[command(subcommand)]
     Bundle(BundleCommand),
+    /// Run a class on one shared cluster: locked-down learner namespaces and a live board
+    #[command(subcommand)]
+    Class(ClassCommand),
+    /// This VM's lab results (text, JSON or JUnit), or many VMs' results merged
+    Report(ReportArgs),
+}
+
+/// What `class` does.
+#[derive(Debug, Subcommand)]
+pub enum ClassCommand {
+    /// Create each learner's namespace, ServiceAccount, Role, RoleBinding and kubeconfig
+    Up(ClassUpArgs),
+    /// Delete everything `class up` created (found by its label), and the kubeconfigs
+    Down(ClassDownArgs),
+    /// One row per learner, one column per step, judged from one read of the cluster
+    Status(ClassStatusArgs),
+}
+
+/// Where the class is.
+#[derive(Debug, Args)]
+pub struct ClassArgs {
+    /// The kubectl context of the shared cluster (an admin's, for up and down)
+    #[arg(long, value_name = "CONTEXT")]
+    pub context: String,
+
+    /// Prefix of the learner namespaces: `learner-` gives learner-01, learner-02, …
+    #[arg(long, value_name = "PREFIX", default_value = "learner-")]
+    pub prefix: ClassPrefix,
+}
+
+#[derive(Debug, Args)]
+pub struct ClassUpArgs {
+    #[command(flatten)]
+    pub class: ClassArgs,
+
+    /// How many learners (namespaces learner-01 … learner-N)
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=999))]
+    pub learners: u32,
+
+    /// Where the learners' kubeconfig files go (one `<namespace>.kubeconfig` each, mode 0600)
+    #[arg(long, value_name = "DIR", default_value = "kubeconfigs")]
+    pub output_dir: PathBuf,
+
+    /// How long each learner's token lasts (`8h`, `90m`, `1h30m`); a run renews tokens that end within an hour
+    #[arg(long, value_name = "DURATION", default_value = "8h")]
+    pub duration: TokenDuration,
+
+    /// Cap each learner's CPU requests with a ResourceQuota (`2`, `1500m`)
+    #[arg(long, value_name = "CPU")]
+    pub quota_cpu: Option<QuantityArg>,
+
+    /// Cap each learner's memory requests with a ResourceQuota (`2Gi`)
+    #[arg(long, value_name = "MEMORY")]
+    pub quota_memory: Option<QuantityArg>,
+
+    /// Cap the number of pods each learner may have at once
+    #[arg(long, value_name = "N")]
+    pub quota_pods: Option<u32>,
+
+    /// Do not ask for confirmation
+    #[arg(short, long)]
+    pub yes: bool,
+
+    /// Print the plan and change nothing
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ClassDownArgs {
+    #[command(flatten)]
+    pub class: ClassArgs,
+
+    /// Where `class up` wrote the kubeconfig files (removed with the class)
+    #[arg(long, value_name = "DIR", default_value = "kubeconfigs")]
+    pub output_dir: PathBuf,
+
+    /// Do not ask for confirmation
+    #[arg(short, long)]
+    pub yes: bool,
+
+    /// Print the plan and change nothing
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ClassStatusArgs {
+    #[command(flatten)]
+    pub class: ClassArgs,
+
+    /// Redraw about once a second until Ctrl-C (a line per change when not on a terminal)
+    #[arg(short, long)]
+    pub watch: bool,
+
+    /// Output format
+    #[arg(short, long, value_enum, default_value_t = ResultsFormatArg::Text)]
+    pub output: ResultsFormatArg,
+}
+
+/// How results are printed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ResultsFormatArg {
+    /// A table, for people
+    Text,
+    /// One JSON document, for scripts and for `report --merge`
+    Json,
+    /// JUnit XML, for CI systems (GitLab, Jenkins, GitHub reporters)
+    Junit,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// Output format
+    #[arg(short, long, value_enum, default_value_t = ResultsFormatArg::Text)]
+    pub output: ResultsFormatArg,
+
+    /// Name of this VM's results (the host name when not given)
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+
+    /// Merge these JSON results files (from `report -o json` on each VM) instead
+    #[arg(long, value_name = "FILE", num_args = 1..)]
+    pub merge: Vec<PathBuf>,
+
+    /// A lab file instead of the built-in lab
+    #[arg(long, value_name = "FILE")]
+    pub lab: Option<PathBuf>,
 }
 
 /// What `bundle` does.

@@ -7,6 +7,7 @@
 pub mod app;
 pub mod assets;
 pub mod bundle;
+pub mod class;
 pub mod cli;
 pub mod commands;
 pub mod doctor;
@@ -22,6 +23,7 @@ pub mod names;
 pub mod observe;
 pub mod platform;
 pub mod render;
+pub mod results;
 pub mod runner;
 pub mod session;
 pub mod setup_plan;

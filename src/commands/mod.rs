@@ -3,9 +3,11 @@
 
 pub mod bundle;
 pub mod check;
+pub mod class;
 pub mod doctor;
 pub mod install;
 pub mod render;
+pub mod report;
 pub mod session;
 pub mod versions;
 

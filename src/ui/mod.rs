@@ -1,6 +1,7 @@
 //! Everything the user sees goes through here: the `Printer` writes results to
 //! standard output and messages to standard error, with colour only where it belongs.
 
+pub mod class;
 pub mod doctor;
 pub mod install;
 pub mod phase;

@@ -1,0 +1,258 @@
+//! The class board: from one read of the cluster (`kubectl get namespaces,jobs,pods -A
+//! -l app.kubernetes.io/part-of=sidecar-lab -o json`), each learner's steps judged by the
+//! same engine as `sidecar-lab step`. Pure: the read's JSON and the time in, results out.
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::api::batch::v1::Job;
+use k8s_openapi::api::core::v1::{Namespace, Pod};
+use k8s_openapi::jiff::Timestamp;
+use serde_json::Value;
+
+use super::{CLASS_LABEL, ClassPrefix, PART_OF};
+use crate::lab::{Lab, Step, StepNumber};
+use crate::observe::dump::{Dump, Object};
+use crate::render::job::VARIANT_LABEL;
+use crate::results::{StepResult, StepState, Suite};
+use crate::verdict::outcome::job_condition;
+use crate::verdict::{self, Judgement, Level, Verdict};
+
+/// The read could not be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("the class read is not a kubectl List: {0}")]
+pub struct ReadError(String);
+
+/// What one read found, sorted by namespace.
+#[derive(Clone, Debug, Default)]
+pub struct ClassRead {
+    /// The class's learner namespaces: number → name.
+    pub learners: BTreeMap<u32, String>,
+    pub jobs: BTreeMap<String, Vec<Job>>,
+    pub pods: BTreeMap<String, Vec<Pod>>,
+}
+
+impl ClassRead {
+    /// Sorts the items of the `List` by kind and namespace; only this class's learner
+    /// namespaces and the lab's Jobs and Pods in them are kept.
+    pub fn parse(text: &[u8], prefix: &ClassPrefix) -> Result<Self, ReadError> {
+        let list: Value = serde_json::from_slice(text).map_err(|e| ReadError(e.to_string()))?;
+        let items = list
+            .get("items")
+            .and_then(Value::as_array)
+            .ok_or_else(|| ReadError("it has no `items`".to_owned()))?;
+        let mut read = Self::default();
+        let mut jobs: BTreeMap<String, Vec<Job>> = BTreeMap::new();
+        let mut pods: BTreeMap<String, Vec<Pod>> = BTreeMap::new();
+        for item in items {
+            match item.get("kind").and_then(Value::as_str) {
+                Some("Namespace") => {
+                    let Ok(namespace) = serde_json::from_value::<Namespace>(item.clone()) else {
+                        continue;
+                    };
+                    let labels = namespace.metadata.labels.unwrap_or_default();
+                    let name = namespace.metadata.name.unwrap_or_default();
+                    if labels.get(CLASS_LABEL).map(String::as_str) == Some(prefix.label())
+                        && let Some(n) = prefix.learner(&name)
+                    {
+                        read.learners.insert(n, name);
+                    }
+                }
+                Some("Job") => {
+                    if let Ok(job) = serde_json::from_value::<Job>(item.clone()) {
+                        let namespace = job.metadata.namespace.clone().unwrap_or_default();
+                        jobs.entry(namespace).or_default().push(job);
+                    }
+                }
+                Some("Pod") => {
+                    if let Ok(pod) = serde_json::from_value::<Pod>(item.clone()) {
+                        let namespace = pod.metadata.namespace.clone().unwrap_or_default();
+                        pods.entry(namespace).or_default().push(pod);
+                    }
+                }
+                _ => {}
+            }
+        }
+        let learning: Vec<&String> = read.learners.values().collect();
+        read.jobs = jobs
+            .into_iter()
+            .filter(|(ns, _)| learning.contains(&ns))
+            .collect();
+        read.pods = pods
+            .into_iter()
+            .filter(|(ns, _)| learning.contains(&ns))
+            .collect();
+        Ok(read)
+    }
+}
+
+/// One suite per learner, one result per step of `lab`, judged at `now`.
+pub fn judge_class(read: &ClassRead, lab: &Lab, now: Timestamp) -> Vec<Suite> {
+    read.learners
+        .values()
+        .map(|namespace| {
+            let jobs = read.jobs.get(namespace).map_or(&[][..], Vec::as_slice);
+            let pods = read.pods.get(namespace).map_or(&[][..], Vec::as_slice);
+            let steps = lab
+                .steps
+                .iter()
+                .enumerate()
+                .map(|(index, step)| {
+                    let number = StepNumber(u32::try_from(index + 1).unwrap_or(u32::MAX));
+                    judge_step(number, step, lab, jobs, pods, now)
+                })
+                .collect();
+            Suite {
+                name: namespace.clone(),
+                namespace: Some(namespace.clone()),
+                properties: BTreeMap::new(),
+                steps,
+            }
+        })
+        .collect()
+}
+
+/// The step's Job: the newest lab Job labelled with the step's variant. Steps that share
+/// a variant are told apart by the lab's order: the first step with the variant owns it.
+fn step_job<'a>(number: StepNumber, step: &Step, lab: &Lab, jobs: &'a [Job]) -> Option<&'a Job> {
+    let first_with_variant = lab
+        .steps
+        .iter()
+        .position(|s| s.variant == step.variant)
+        .and_then(|i| u32::try_from(i + 1).ok());
+    if first_with_variant != Some(number.0) {
+        return None;
+    }
+    jobs.iter()
+        .filter(|job| {
+            let labels = job.metadata.labels.as_ref();
+            labels.and_then(|l| l.get(PART_OF.0)).map(String::as_str) == Some(PART_OF.1)
+                && labels
+                    .and_then(|l| l.get(VARIANT_LABEL))
+                    .map(String::as_str)
+                    == Some(step.variant.name())
+        })
+        .max_by_key(|job| job.metadata.creation_timestamp.as_ref().map(|t| t.0))
+}
+
+fn judge_step(
+    number: StepNumber,
+    step: &Step,
+    lab: &Lab,
+    jobs: &[Job],
+    pods: &[Pod],
+    now: Timestamp,
+) -> StepResult {
+    let mut result = StepResult {
+        step: number,
+        title: step.title.clone(),
+        variant: step.variant,
+        state: StepState::NotStarted,
+        expect: step.expect,
+        outcome: None,
+        seconds: 0,
+        since: None,
+        finding: None,
+        message: None,
+    };
+    let Some(job) = step_job(number, step, lab, jobs) else {
+        return result;
+    };
+    let uid = job.metadata.uid.as_deref();
+    let mut objects = vec![Object::Job(Box::new(job.clone()))];
+    objects.extend(
+        pods.iter()
+            .filter(|pod| {
+                pod.metadata
+                    .owner_references
+                    .iter()
+                    .flatten()
+                    .any(|owner| Some(owner.uid.as_str()) == uid)
+            })
+            .map(|pod| Object::Pod(Box::new(pod.clone()))),
+    );
+    let judgement = verdict::judge(
+        &Dump {
+            objects,
+            truncated: false,
+        },
+        Some(step.variant),
+    );
+    let started = job
+        .status
+        .as_ref()
+        .and_then(|s| s.start_time.as_ref())
+        .or(job.metadata.creation_timestamp.as_ref())
+        .map(|t| t.0);
+    let ended = job_end(job);
+    let changed = ended
+        .or(judgement.timeline.observed)
+        .or(started)
+        .unwrap_or(now);
+    result.seconds = started.map_or(0, |s| {
+        u64::try_from(ended.unwrap_or(now).as_second() - s.as_second()).unwrap_or(0)
+    });
+    result.since = Some(changed.to_string());
+    result.outcome = Some(judgement.outcome);
+    let (state, message) = state_of(step, &judgement, changed, now);
+    result.state = state;
+    result.message = message;
+    if matches!(state, StepState::Unexpected | StepState::Undecided) {
+        result.finding = deciding_finding(&judgement).map(|(code, _)| code.to_owned());
+        if result.message.is_none() {
+            result.message = deciding_finding(&judgement).map(|(_, message)| message);
+        }
+    }
+    result
+}
+
+/// When the Job ended: completion, or the time its `Failed` condition was set.
+fn job_end(job: &Job) -> Option<Timestamp> {
+    let status = job.status.as_ref()?;
+    status.completion_time.as_ref().map(|t| t.0).or_else(|| {
+        job_condition(job, "Failed")
+            .and_then(|c| c.last_transition_time.as_ref())
+            .map(|t| t.0)
+    })
+}
+
+/// The step's state; an outcome that must hold (`holdSeconds`) counts only once it has
+/// held that long since the last change, as `sidecar-lab step` waits it out.
+fn state_of(
+    step: &Step,
+    judgement: &Judgement,
+    changed: Timestamp,
+    now: Timestamp,
+) -> (StepState, Option<String>) {
+    match judgement.verdict {
+        Some(Verdict::Expected) if !judgement.job_done && step.hold_seconds > 0 => {
+            let held = u64::try_from(now.as_second() - changed.as_second()).unwrap_or(0);
+            if held >= step.hold_seconds {
+                (StepState::Expected, None)
+            } else {
+                (
+                    StepState::Running,
+                    Some(format!(
+                        "holding `{}`: {} s left",
+                        judgement.outcome,
+                        step.hold_seconds - held
+                    )),
+                )
+            }
+        }
+        Some(Verdict::Expected) => (StepState::Expected, None),
+        Some(Verdict::Unexpected) => (StepState::Unexpected, None),
+        Some(Verdict::Undecided) | None if judgement.job_done => (StepState::Undecided, None),
+        Some(Verdict::Undecided) | None => (StepState::Running, None),
+    }
+}
+
+/// The problem finding that decided an unexpected verdict (the first), else the first
+/// finding of any level.
+fn deciding_finding(judgement: &Judgement) -> Option<(&'static str, String)> {
+    judgement
+        .findings
+        .iter()
+        .find(|f| f.level == Level::Problem)
+        .or_else(|| judgement.findings.first())
+        .map(|f| (f.code, f.message.clone()))
+}

@@ -1,0 +1,25 @@
+//! A class on one shared cluster: each learner's locked-down namespace (rendered from
+//! `templates/class-learner.yaml`), the plan that brings the cluster to it, the learner's
+//! kubeconfig, and the class board judged from one read. Pure: no I/O here.
+
+pub mod board;
+pub mod duration;
+pub mod kubeconfig;
+pub mod objects;
+pub mod plan;
+pub mod prefix;
+
+pub use prefix::ClassPrefix;
+
+/// The label every class object carries: which class (the prefix without its trailing
+/// `-`), so two classes on one cluster never touch each other's objects.
+pub const CLASS_LABEL: &str = "sidecar-lab/class";
+
+/// Labels shared with the lab's Jobs: one selector finds everything of the lab.
+pub const PART_OF: (&str, &str) = ("app.kubernetes.io/part-of", "sidecar-lab");
+
+/// Who manages the object (the recommended label).
+pub const MANAGED_BY: (&str, &str) = ("app.kubernetes.io/managed-by", "sidecar-lab");
+
+/// The ServiceAccount each learner acts as.
+pub const LEARNER_ACCOUNT: &str = "learner";

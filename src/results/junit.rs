@@ -1,0 +1,238 @@
+//! Results as JUnit XML, in the subset that GitHub's reporters, GitLab and Jenkins all
+//! read (wave2-facts §2.1): `testsuites` → one `testsuite` per learner → one `testcase`
+//! per step, with `name`, `classname` and `time` always set. A passing case has no child;
+//! `failure` carries an unexpected verdict's finding and explanation, `error` a step that
+//! could not be decided, `skipped` one not started or still running.
+//!
+//! GitLab keys cases by classname and name and shows no suite names, so the learner is
+//! part of the classname (`sidecarlab.learner-01`): thirty learners' step 1 stay thirty
+//! cases. Jenkins reads the part before the last `.` as the package (`sidecarlab`).
+
+use std::fmt::Write;
+
+use super::{Results, StepResult, StepState, Suite};
+
+/// The JUnit document for `results`.
+pub fn to_junit(results: &Results) -> String {
+    let totals = results.totals();
+    let counts = |suites: &[Suite]| {
+        let cases = suites.iter().flat_map(|s| &s.steps);
+        let mut c = Counts::default();
+        for step in cases {
+            c.add(step);
+        }
+        c
+    };
+    let all = counts(&results.suites);
+    let mut xml = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    let _ = writeln!(
+        xml,
+        "<testsuites name=\"sidecar-lab\" tests=\"{}\" failures=\"{}\" errors=\"{}\" skipped=\"{}\" time=\"{}\" timestamp=\"{}\">",
+        totals.steps,
+        all.failures,
+        all.errors,
+        all.skipped,
+        all.seconds,
+        attr(&results.generated_at)
+    );
+    for suite in &results.suites {
+        let c = counts(std::slice::from_ref(suite));
+        let _ = writeln!(
+            xml,
+            "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" errors=\"{}\" skipped=\"{}\" time=\"{}\" timestamp=\"{}\">",
+            attr(&suite.name),
+            suite.steps.len(),
+            c.failures,
+            c.errors,
+            c.skipped,
+            c.seconds,
+            attr(&results.generated_at)
+        );
+        let mut properties: Vec<(String, String)> = suite
+            .properties
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        if let Some(namespace) = &suite.namespace {
+            properties.insert(0, ("namespace".to_owned(), namespace.clone()));
+        }
+        if !properties.is_empty() {
+            xml.push_str("    <properties>\n");
+            for (name, value) in properties {
+                let _ = writeln!(
+                    xml,
+                    "      <property name=\"{}\" value=\"{}\"/>",
+                    attr(&name),
+                    attr(&value)
+                );
+            }
+            xml.push_str("    </properties>\n");
+        }
+        for step in &suite.steps {
+            testcase(&mut xml, suite, step);
+        }
+        xml.push_str("  </testsuite>\n");
+    }
+    xml.push_str("</testsuites>\n");
+    xml
+}
+
+#[derive(Default)]
+struct Counts {
+    failures: usize,
+    errors: usize,
+    skipped: usize,
+    seconds: u64,
+}
+
+impl Counts {
+    fn add(&mut self, step: &StepResult) {
+        self.seconds += step.seconds;
+        match step.state {
+            StepState::Expected => {}
+            StepState::Unexpected => self.failures += 1,
+            StepState::Undecided | StepState::TimedOut => self.errors += 1,
+            StepState::Running | StepState::Interrupted | StepState::NotStarted => {
+                self.skipped += 1;
+            }
+        }
+    }
+}
+
+fn testcase(xml: &mut String, suite: &Suite, step: &StepResult) {
+    let name = format!("step {} ({}): {}", step.step, step.variant, step.title);
+    let classname = format!("sidecarlab.{}", suite.name.replace('.', "-"));
+    let open = format!(
+        "    <testcase name=\"{}\" classname=\"{}\" time=\"{}\"",
+        attr(&name),
+        attr(&classname),
+        step.seconds
+    );
+    let message = step.message.clone().unwrap_or_default();
+    let outcome = step
+        .outcome
+        .map(|o| format!("ended `{o}`, the step teaches `{}`", step.expect))
+        .unwrap_or_default();
+    let summary = if message.is_empty() {
+        outcome.clone()
+    } else {
+        message.clone()
+    };
+    match step.state {
+        StepState::Expected => {
+            let _ = writeln!(xml, "{open}/>");
+        }
+        StepState::Unexpected => {
+            let kind = step.finding.as_deref().unwrap_or("unexpected-outcome");
+            let _ = writeln!(
+                xml,
+                "{open}>\n      <failure type=\"{}\" message=\"{}\">{}</failure>\n    </testcase>",
+                attr(kind),
+                attr(&first_line(&summary)),
+                text(&[outcome, message].join("\n").trim().to_owned())
+            );
+        }
+        StepState::Undecided | StepState::TimedOut => {
+            let kind = step.finding.as_deref().unwrap_or(step.state.name());
+            let _ = writeln!(
+                xml,
+                "{open}>\n      <error type=\"{}\" message=\"{}\">{}</error>\n    </testcase>",
+                attr(kind),
+                attr(&first_line(if summary.is_empty() {
+                    step.state.name()
+                } else {
+                    &summary
+                })),
+                text(&summary)
+            );
+        }
+        StepState::Running | StepState::Interrupted | StepState::NotStarted => {
+            let why = if summary.is_empty() {
+                step.state.name().to_owned()
+            } else {
+                format!("{}: {summary}", step.state.name())
+            };
+            let _ = writeln!(
+                xml,
+                "{open}>\n      <skipped message=\"{}\"/>\n    </testcase>",
+                attr(&first_line(&why))
+            );
+        }
+    }
+}
+
+fn first_line(text: &str) -> String {
+    text.lines().next().unwrap_or_default().to_owned()
+}
+
+/// Text that XML 1.0 can carry: characters it forbids (control characters other than
+/// tab, newline and carriage return) are dropped, the five specials escaped.
+fn text(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for c in value.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            '\t' | '\n' | '\r' => out.push(c),
+            c if (c as u32) < 0x20 || c == '\u{FFFE}' || c == '\u{FFFF}' => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// An attribute value: as `text`, with line breaks kept as character references (a
+/// parser would turn a literal newline in an attribute into a space).
+fn attr(value: &str) -> String {
+    text(value)
+        .replace('\n', "&#10;")
+        .replace('\r', "&#13;")
+        .replace('\t', "&#9;")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lab::StepNumber;
+    use crate::variant::Variant;
+    use crate::verdict::Outcome;
+
+    #[test]
+    fn escapes_what_xml_cannot_carry_and_counts_each_kind() {
+        let step = |n, state, message: Option<&str>| StepResult {
+            step: StepNumber(n),
+            title: "a <b> & \"c\"".to_owned(),
+            variant: Variant::Init,
+            state,
+            expect: Outcome::InitRunning,
+            outcome: Some(Outcome::Succeeded),
+            seconds: 5,
+            since: None,
+            finding: Some("gate-off".to_owned()),
+            message: message.map(str::to_owned),
+        };
+        let results = Results::new(
+            "2026-11-26T10:00:00Z".to_owned(),
+            "test".to_owned(),
+            vec![Suite {
+                name: "learner-01".to_owned(),
+                namespace: Some("learner-01".to_owned()),
+                properties: Default::default(),
+                steps: vec![
+                    step(1, StepState::Expected, None),
+                    step(2, StepState::Unexpected, Some("bad\u{1}\nsecond line")),
+                    step(3, StepState::NotStarted, None),
+                ],
+            }],
+        );
+        let xml = to_junit(&results);
+        assert!(xml.contains("tests=\"3\" failures=\"1\" errors=\"0\" skipped=\"1\""));
+        assert!(xml.contains("a &lt;b&gt; &amp; &quot;c&quot;"));
+        assert!(!xml.contains('\u{1}'));
+        assert!(xml.contains("message=\"badsecond line\"") || xml.contains("message=\"bad\""));
+        assert!(xml.contains("classname=\"sidecarlab.learner-01\""));
+    }
+}

@@ -1,0 +1,292 @@
+//! What `class up`, `class down`, `class status` and `report` show: the plans, and the
+//! board (one row per learner, one column per step) with what went wrong below it.
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+
+use k8s_openapi::jiff::Timestamp;
+
+use crate::class::objects::ObjectKind;
+use crate::class::plan::{DownPlan, UpPlan};
+use crate::results::{Results, StepState};
+use crate::ui::Palette;
+
+/// The plan of `class up`.
+pub fn up_plan(plan: &UpPlan, heading: &str, kubeconfig_dir: &str, duration: &str) -> String {
+    let mut out = format!("{heading}\n");
+    let count = |objects: &mut dyn Iterator<Item = ObjectKind>| {
+        let mut counts: BTreeMap<ObjectKind, usize> = BTreeMap::new();
+        for kind in objects {
+            *counts.entry(kind).or_default() += 1;
+        }
+        counts
+            .iter()
+            .map(|(kind, n)| format!("{n} {kind}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    if !plan.create.is_empty() {
+        let _ = writeln!(
+            out,
+            "  create  {}",
+            count(&mut plan.create.iter().map(|o| o.kind))
+        );
+    }
+    for (object, fields) in &plan.update {
+        let _ = writeln!(
+            out,
+            "  update  {} ({} differs)",
+            object.describe(),
+            fields.join(", ")
+        );
+    }
+    if !plan.tokens.is_empty() {
+        let mut reasons: BTreeMap<String, Vec<&str>> = BTreeMap::new();
+        for token in &plan.tokens {
+            reasons
+                .entry(token.reason.describe())
+                .or_default()
+                .push(&token.namespace);
+        }
+        let _ = writeln!(
+            out,
+            "  token   {} kubeconfig(s) in {kubeconfig_dir}, each token valid for {duration}:",
+            plan.tokens.len()
+        );
+        for (reason, names) in reasons {
+            let _ = writeln!(out, "          {} ({reason})", abbreviate(&names));
+        }
+    }
+    if !plan.unchanged.is_empty() {
+        let _ = writeln!(
+            out,
+            "  keep    {} learner(s) already set up",
+            plan.unchanged.len()
+        );
+    }
+    if !plan.beyond.is_empty() {
+        let names: Vec<&str> = plan.beyond.iter().map(String::as_str).collect();
+        let _ = writeln!(
+            out,
+            "  leave   {} (beyond --learners; `class down` removes the whole class)",
+            abbreviate(&names)
+        );
+    }
+    if !plan.stray_quotas.is_empty() {
+        let names: Vec<&str> = plan.stray_quotas.iter().map(String::as_str).collect();
+        let _ = writeln!(
+            out,
+            "  leave   ResourceQuota {} (no --quota-* asked for it; delete it with kubectl if it should go)",
+            abbreviate(&names)
+        );
+    }
+    out
+}
+
+/// The plan of `class down`.
+pub fn down_plan(plan: &DownPlan, heading: &str, kubeconfig_dir: &str) -> String {
+    let mut out = format!("{heading}\n");
+    if !plan.namespaces.is_empty() {
+        let names: Vec<&str> = plan.namespaces.iter().map(String::as_str).collect();
+        let _ = writeln!(
+            out,
+            "  delete  {} namespace(s) and everything in them: {}",
+            plan.namespaces.len(),
+            abbreviate(&names)
+        );
+    }
+    for (kind, namespace, name) in &plan.strays {
+        let _ = writeln!(out, "  delete  {kind} {namespace}/{name}");
+    }
+    if !plan.kubeconfigs.is_empty() {
+        let _ = writeln!(
+            out,
+            "  remove  {} kubeconfig file(s) in {kubeconfig_dir}",
+            plan.kubeconfigs.len()
+        );
+    }
+    out
+}
+
+/// `a, b, c, … z (26)`: long lists of learner names stay on one line.
+fn abbreviate(names: &[&str]) -> String {
+    match names {
+        [] => String::new(),
+        _ if names.len() <= 4 => names.join(", "),
+        [first, second, .., last] => format!("{first}, {second}, … {last} ({})", names.len()),
+        _ => names.join(", "),
+    }
+}
+
+/// The board: one row per suite, one cell per step (its state and how long ago it last
+/// changed), then one line for each step that is not going as the lab teaches.
+pub fn board(results: &Results, now: Timestamp, fancy: bool, palette: &Palette) -> String {
+    let steps = results
+        .suites
+        .iter()
+        .map(|s| s.steps.len())
+        .max()
+        .unwrap_or(0);
+    let mut header = vec!["LEARNER".to_owned()];
+    if let Some(first) = results.suites.iter().find(|s| s.steps.len() == steps) {
+        header.extend(
+            first
+                .steps
+                .iter()
+                .map(|s| format!("{} {}", s.step, s.variant).to_uppercase()),
+        );
+    }
+    let rows: Vec<Vec<(String, StepState)>> = results
+        .suites
+        .iter()
+        .map(|suite| {
+            suite
+                .steps
+                .iter()
+                .map(|step| {
+                    let age = step
+                        .since
+                        .as_deref()
+                        .and_then(|s| s.parse::<Timestamp>().ok())
+                        .map(|since| format!(" {}", ago(now.as_second() - since.as_second())))
+                        .unwrap_or_default();
+                    (
+                        format!("{} {}{age}", symbol(step.state, fancy), step.state.name()),
+                        step.state,
+                    )
+                })
+                .collect()
+        })
+        .collect();
+    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    for (suite, row) in results.suites.iter().zip(&rows) {
+        widths[0] = widths[0].max(suite.name.chars().count());
+        for (i, (cell, _)) in row.iter().enumerate() {
+            if let Some(width) = widths.get_mut(i + 1) {
+                *width = (*width).max(cell.chars().count());
+            }
+        }
+    }
+    let pad = |text: &str, width: usize| {
+        format!(
+            "{text}{}",
+            " ".repeat(width.saturating_sub(text.chars().count()) + 2)
+        )
+    };
+    let mut out = String::new();
+    let mut line = String::new();
+    for (i, title) in header.iter().enumerate() {
+        line.push_str(&pad(title, widths[i]));
+    }
+    let _ = writeln!(out, "{}", palette.heading.apply_to(line.trim_end()));
+    for (suite, row) in results.suites.iter().zip(&rows) {
+        let mut line = pad(&suite.name, widths[0]);
+        for (i, (cell, state)) in row.iter().enumerate() {
+            let padded = pad(cell, widths.get(i + 1).copied().unwrap_or(0));
+            let styled = match state {
+                StepState::Expected => palette.added.apply_to(padded),
+                StepState::Unexpected => palette.error.apply_to(padded),
+                StepState::Running => palette.init.apply_to(padded),
+                StepState::Undecided | StepState::TimedOut => palette.warning.apply_to(padded),
+                StepState::Interrupted | StepState::NotStarted => palette.dim.apply_to(padded),
+            };
+            line.push_str(&styled.to_string());
+        }
+        let _ = writeln!(out, "{}", line.trim_end());
+    }
+    let problems: Vec<String> = results
+        .suites
+        .iter()
+        .flat_map(|suite| {
+            suite.steps.iter().filter_map(move |step| {
+                let shown = matches!(
+                    step.state,
+                    StepState::Unexpected | StepState::Undecided | StepState::TimedOut
+                );
+                shown.then(|| {
+                    format!(
+                        "  {} step {}: {}{}",
+                        suite.name,
+                        step.step,
+                        step.finding
+                            .as_deref()
+                            .map(|f| format!("[{f}] "))
+                            .unwrap_or_default(),
+                        step.message
+                            .as_deref()
+                            .and_then(|m| m.lines().next())
+                            .unwrap_or(step.state.name())
+                    )
+                })
+            })
+        })
+        .collect();
+    if !problems.is_empty() {
+        let _ = writeln!(out, "\n{}", palette.heading.apply_to("Needs a look:"));
+        for problem in problems {
+            let _ = writeln!(out, "{problem}");
+        }
+    }
+    out
+}
+
+/// One line per learner and step, for the line-per-change mode of `--watch`.
+pub fn cell_lines(results: &Results) -> Vec<(String, String)> {
+    results
+        .suites
+        .iter()
+        .flat_map(|suite| {
+            suite.steps.iter().map(move |step| {
+                let key = format!("{} step {} ({})", suite.name, step.step, step.variant);
+                let mut value = step.state.name().to_owned();
+                if let Some(outcome) = step.outcome {
+                    let _ = write!(value, " ({outcome})");
+                }
+                if let Some(finding) = &step.finding {
+                    let _ = write!(value, " [{finding}]");
+                }
+                (key, value)
+            })
+        })
+        .collect()
+}
+
+/// The summary line above the board.
+pub fn summary(results: &Results) -> String {
+    let totals = results.totals();
+    format!(
+        "{} learner(s), {} done · steps: {} expected, {} unexpected, {} running, {} undecided, {} not started",
+        totals.suites,
+        totals.done,
+        totals.expected,
+        totals.unexpected,
+        totals.running,
+        totals.undecided,
+        totals.not_started
+    )
+}
+
+fn symbol(state: StepState, fancy: bool) -> &'static str {
+    match (state, fancy) {
+        (StepState::Expected, true) => "✓",
+        (StepState::Unexpected, true) => "✗",
+        (StepState::Running, true) => "…",
+        (StepState::Undecided | StepState::TimedOut, true) => "?",
+        (StepState::Interrupted | StepState::NotStarted, true) => "·",
+        (StepState::Expected, false) => "+",
+        (StepState::Unexpected, false) => "x",
+        (StepState::Running, false) => ">",
+        (StepState::Undecided | StepState::TimedOut, false) => "?",
+        (StepState::Interrupted | StepState::NotStarted, false) => "-",
+    }
+}
+
+/// `45s`, `3m`, `2h`: how long ago, coarse.
+fn ago(seconds: i64) -> String {
+    let seconds = seconds.max(0);
+    match seconds {
+        0..120 => format!("{seconds}s"),
+        120..7200 => format!("{}m", seconds / 60),
+        _ => format!("{}h", seconds / 3600),
+    }
+}
