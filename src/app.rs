@@ -165,11 +165,7 @@ fn class_command(what: ClassCommand, world: &commands::World<'_>) -> anyhow::Res
                 prefix: args.class.prefix,
                 output_dir: args.output_dir,
                 duration_seconds: args.duration.seconds(),
-                quota: QuotaLimits {
-                    cpu: args.quota_cpu,
-                    memory: args.quota_memory,
-                    pods: args.quota_pods,
-                },
+                quota: quota(args.quota),
                 yes: args.yes,
                 dry_run: args.dry_run,
             },
@@ -191,9 +187,18 @@ fn class_command(what: ClassCommand, world: &commands::World<'_>) -> anyhow::Res
                 prefix: args.class.prefix,
                 watch: args.watch,
                 format: results_format(args.output),
+                lab: args.lab,
             },
             world,
         ),
+    }
+}
+
+fn quota(args: crate::cli::QuotaArgs) -> QuotaLimits {
+    QuotaLimits {
+        cpu: args.quota_cpu,
+        memory: args.quota_memory,
+        pods: args.quota_pods,
     }
 }
 
@@ -223,6 +228,9 @@ fn render_command(what: RenderCommand, printer: &Printer) -> anyhow::Result<Exit
             let lab = crate::session::workspace::lab(args.lab.as_deref())?;
             commands::render::lab_text(&lab, &args.namespace, &palette)
                 .context("cannot render the lab")?
+        }
+        RenderCommand::Class(args) => {
+            commands::render::class(&args.prefix, args.learners, &quota(args.quota))?
         }
     };
     printer.out(&text);

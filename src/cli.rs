@@ -88,6 +88,22 @@ pub enum ClassCommand {
     Status(ClassStatusArgs),
 }
 
+/// A ResourceQuota for each learner (none unless one of these is given).
+#[derive(Debug, Args)]
+pub struct QuotaArgs {
+    /// Cap each learner's CPU requests with a ResourceQuota (`2`, `1500m`)
+    #[arg(long, value_name = "CPU")]
+    pub quota_cpu: Option<QuantityArg>,
+
+    /// Cap each learner's memory requests with a ResourceQuota (`2Gi`)
+    #[arg(long, value_name = "MEMORY")]
+    pub quota_memory: Option<QuantityArg>,
+
+    /// Cap the number of pods each learner may have at once
+    #[arg(long, value_name = "N")]
+    pub quota_pods: Option<u32>,
+}
+
 /// Where the class is.
 #[derive(Debug, Args)]
 pub struct ClassArgs {
@@ -117,17 +133,8 @@ pub struct ClassUpArgs {
     #[arg(long, value_name = "DURATION", default_value = "8h")]
     pub duration: TokenDuration,
 
-    /// Cap each learner's CPU requests with a ResourceQuota (`2`, `1500m`)
-    #[arg(long, value_name = "CPU")]
-    pub quota_cpu: Option<QuantityArg>,
-
-    /// Cap each learner's memory requests with a ResourceQuota (`2Gi`)
-    #[arg(long, value_name = "MEMORY")]
-    pub quota_memory: Option<QuantityArg>,
-
-    /// Cap the number of pods each learner may have at once
-    #[arg(long, value_name = "N")]
-    pub quota_pods: Option<u32>,
+    #[command(flatten)]
+    pub quota: QuotaArgs,
 
     /// Do not ask for confirmation
     #[arg(short, long)]
@@ -164,6 +171,10 @@ pub struct ClassStatusArgs {
     /// Redraw about once a second until Ctrl-C (a line per change when not on a terminal)
     #[arg(short, long)]
     pub watch: bool,
+
+    /// The lab file the learners run, when it is not the built-in lab
+    #[arg(long, value_name = "FILE")]
+    pub lab: Option<PathBuf>,
 
     /// Output format
     #[arg(short, long, value_enum, default_value_t = ResultsFormatArg::Text)]
@@ -275,6 +286,22 @@ pub enum RenderCommand {
     Diff(RenderDiffArgs),
     /// Print the lab's steps: what to expect, why, and the commands to try
     Lab(RenderLabArgs),
+    /// Print the objects `class up` creates for each learner (Namespace, ServiceAccount, Role, …)
+    Class(RenderClassArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RenderClassArgs {
+    /// How many learners
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=999))]
+    pub learners: u32,
+
+    /// Prefix of the learner namespaces
+    #[arg(long, value_name = "PREFIX", default_value = "learner-")]
+    pub prefix: ClassPrefix,
+
+    #[command(flatten)]
+    pub quota: QuotaArgs,
 }
 
 /// `--kubernetes`, shared by the commands that depend on the version.

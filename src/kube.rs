@@ -161,7 +161,10 @@ pub mod class {
 
     /// The context's cluster, with its CA inline: how learners will reach it.
     pub fn cluster_access(context: &str) -> CommandLine {
-        kubectl(context, &["config", "view", "--raw", "--minify", "-o", "json"])
+        kubectl(
+            context,
+            &["config", "view", "--raw", "--minify", "-o", "json"],
+        )
     }
 
     /// Every namespace (names and labels), to see which learner names are taken.
@@ -210,11 +213,25 @@ pub mod class {
     }
 
     /// A time-bound token for the ServiceAccount (TokenRequest API), as JSON.
-    pub fn create_token(context: &str, namespace: &str, account: &str, seconds: u64) -> CommandLine {
+    pub fn create_token(
+        context: &str,
+        namespace: &str,
+        account: &str,
+        seconds: u64,
+    ) -> CommandLine {
         let duration = format!("--duration={seconds}s");
         kubectl(
             context,
-            &["--namespace", namespace, "create", "token", account, &duration, "-o", "json"],
+            &[
+                "--namespace",
+                namespace,
+                "create",
+                "token",
+                account,
+                &duration,
+                "-o",
+                "json",
+            ],
         )
     }
 
@@ -228,10 +245,22 @@ pub mod class {
     }
 
     /// Deletes one object.
-    pub fn delete_object(context: &str, resource: &str, namespace: &str, name: &str) -> CommandLine {
+    pub fn delete_object(
+        context: &str,
+        resource: &str,
+        namespace: &str,
+        name: &str,
+    ) -> CommandLine {
         kubectl(
             context,
-            &["--namespace", namespace, "delete", resource, name, "--ignore-not-found"],
+            &[
+                "--namespace",
+                namespace,
+                "delete",
+                resource,
+                name,
+                "--ignore-not-found",
+            ],
         )
     }
 
@@ -500,7 +529,10 @@ mod tests {
         assert_eq!(missing.resource, "jobs.batch");
         assert_eq!(missing.scope, "at the cluster scope");
         let core = "pods is forbidden: User \"x\" cannot get resource \"pods\" in API group \"\" in the namespace \"a\"";
-        assert_eq!(class::missing_permission(core).expect("read").resource, "pods");
+        assert_eq!(
+            class::missing_permission(core).expect("read").resource,
+            "pods"
+        );
         assert_eq!(class::missing_permission("connection refused"), None);
     }
 

@@ -108,3 +108,39 @@ fn the_articles_job_is_not_a_valid_manifest() {
     let (ok, output) = validate("1.28", &[article]);
     assert!(!ok, "the article's listing validated:\n{output}");
 }
+
+/// The class's objects (Namespace, ServiceAccount, Role, RoleBinding, ResourceQuota), as
+/// `class up` applies them, pass strict validation on the oldest and newest minors; a
+/// Role with a misspelt field does not.
+#[test]
+fn the_class_objects_validate_strictly_on_1_28_and_1_37() {
+    use sidecar_lab::class::ClassPrefix;
+    use sidecar_lab::class::objects::{QuotaLimits, Template, manifests};
+
+    let dir = tempfile::tempdir().expect("temp dir");
+    let quota = QuotaLimits {
+        cpu: Some("2".parse().expect("quantity")),
+        memory: Some("2Gi".parse().expect("quantity")),
+        pods: Some(10),
+    };
+    let objects =
+        Template::embedded()
+            .expect("template")
+            .learner(&ClassPrefix::default(), 1, &quota);
+    assert_eq!(objects.len(), 5);
+    let mut files = Vec::new();
+    for object in &objects {
+        let path = dir.path().join(format!("{}.yaml", object.kind));
+        std::fs::write(&path, manifests(&[object]).expect("renders")).expect("write");
+        files.push(path);
+    }
+    for minor in ["1.28", "1.37"] {
+        let (ok, text) = validate(minor, &files);
+        assert!(ok, "class objects on {minor}:\n{text}");
+    }
+    let role = std::fs::read_to_string(&files[2]).expect("role");
+    let broken = dir.path().join("broken-role.yaml");
+    std::fs::write(&broken, role.replace("verbs:", "verb:")).expect("write");
+    let (ok, text) = validate("1.37", &[broken]);
+    assert!(!ok, "a Role with `verb:` passed:\n{text}");
+}

@@ -256,3 +256,110 @@ fn deciding_finding(judgement: &Judgement) -> Option<(&'static str, String)> {
         .or_else(|| judgement.findings.first())
         .map(|f| (f.code, f.message.clone()))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::results::Results;
+
+    const NAMESPACE_LABELS: &str =
+        r#"{"app.kubernetes.io/part-of":"sidecar-lab","sidecar-lab/class":"learner"}"#;
+
+    /// One read as `kubectl get namespaces,jobs,pods -A -o json` prints it: the learners'
+    /// namespaces and, in each, the Jobs and Pods of the fixture dumps named.
+    fn read(learners: &[(&str, &[&str])]) -> Vec<u8> {
+        let mut items = Vec::new();
+        for (namespace, dumps) in learners {
+            let labels: Value = serde_json::from_str(NAMESPACE_LABELS).expect("labels");
+            items.push(serde_json::json!({
+                "apiVersion": "v1", "kind": "Namespace",
+                "metadata": {"name": namespace, "labels": labels},
+            }));
+            for dump in *dumps {
+                let path = format!(
+                    "{}/tests/fixtures/dumps/{dump}.yaml",
+                    env!("CARGO_MANIFEST_DIR")
+                );
+                let text = std::fs::read_to_string(&path).expect("fixture");
+                let list: Value = crate::yaml::from_str(&text).expect("fixture YAML");
+                for mut item in list["items"].as_array().cloned().unwrap_or_default() {
+                    item["metadata"]["namespace"] = Value::from(*namespace);
+                    items.push(item);
+                }
+            }
+        }
+        // A namespace of another class and a stranger's Job are left out.
+        items.push(serde_json::json!({
+            "apiVersion": "v1", "kind": "Namespace",
+            "metadata": {"name": "learner-99", "labels": {"sidecar-lab/class": "other"}},
+        }));
+        serde_json::to_vec(&serde_json::json!({"apiVersion": "v1", "kind": "List", "items": items}))
+            .expect("JSON")
+    }
+
+    fn board(learners: &[(&str, &[&str])], now: &str) -> Results {
+        let lab = Lab::embedded().expect("lab");
+        let read = ClassRead::parse(&read(learners), &ClassPrefix::default()).expect("parses");
+        let now: Timestamp = now.parse().expect("time");
+        Results::new(
+            now.to_string(),
+            "test".to_owned(),
+            judge_class(&read, &lab, now),
+        )
+    }
+
+    #[test]
+    fn each_learner_is_judged_by_the_engine_and_shown_as_json() {
+        let results = board(
+            &[
+                (
+                    "learner-01",
+                    &["init-running", "sidecar-holds-pod", "native-succeeded"],
+                ),
+                ("learner-02", &["init-running", "native-gate-off"]),
+                ("learner-03", &[]),
+            ],
+            "2026-11-20T10:05:00Z",
+        );
+        let states: Vec<Vec<&str>> = results
+            .suites
+            .iter()
+            .map(|s| s.steps.iter().map(|st| st.state.name()).collect())
+            .collect();
+        assert_eq!(
+            states,
+            [
+                ["expected", "expected", "expected"],
+                ["expected", "not started", "unexpected"],
+                ["not started", "not started", "not started"],
+            ]
+        );
+        assert_eq!(
+            results.suites[1].steps[2].finding.as_deref(),
+            Some("gate-off")
+        );
+        assert_eq!(results.totals().done, 1);
+        insta::assert_snapshot!(results.to_json());
+    }
+
+    #[test]
+    fn an_outcome_that_must_hold_is_running_until_it_has() {
+        // init-running: postgres started at 10:00:0x; the lab holds 10 s.
+        let early = board(&[("learner-01", &["init-running"])], "2026-11-20T10:00:05Z");
+        let step = &early.suites[0].steps[0];
+        assert_eq!(step.state, StepState::Running, "{step:?}");
+        assert!(
+            step.message
+                .as_deref()
+                .is_some_and(|m| m.contains("s left"))
+        );
+        let later = board(&[("learner-01", &["init-running"])], "2026-11-20T10:01:00Z");
+        assert_eq!(later.suites[0].steps[0].state, StepState::Expected);
+    }
+
+    #[test]
+    fn a_read_that_is_not_a_list_is_refused() {
+        assert!(ClassRead::parse(b"{}", &ClassPrefix::default()).is_err());
+        assert!(ClassRead::parse(b"error: Forbidden", &ClassPrefix::default()).is_err());
+    }
+}

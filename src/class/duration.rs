@@ -66,7 +66,16 @@ mod tests {
         assert_eq!("8h".parse(), Ok(TokenDuration(28_800)));
         assert_eq!("1h30m".parse(), Ok(TokenDuration(5_400)));
         assert_eq!("600s".parse(), Ok(TokenDuration(600)));
-        for bad in ["", "8", "5m", "8d", "h", "1h-1m", "721h", "99999999999999999999h"] {
+        for bad in [
+            "",
+            "8",
+            "5m",
+            "8d",
+            "h",
+            "1h-1m",
+            "721h",
+            "99999999999999999999h",
+        ] {
             assert!(bad.parse::<TokenDuration>().is_err(), "{bad}");
         }
     }

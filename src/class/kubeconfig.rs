@@ -108,7 +108,12 @@ impl ClusterAccess {
 
 /// The kubeconfig of the learner in `namespace`: one cluster, one user, one context named
 /// after the namespace, and that context current.
-pub fn render(access: &ClusterAccess, ca_data: Option<&str>, namespace: &str, token: &str) -> String {
+pub fn render(
+    access: &ClusterAccess,
+    ca_data: Option<&str>,
+    namespace: &str,
+    token: &str,
+) -> String {
     let mut cluster = json!({ "server": access.server });
     if let Some(data) = ca_data {
         cluster["certificate-authority-data"] = Value::from(data);
@@ -192,7 +197,9 @@ mod tests {
         format!(
             "{}.{}.sig",
             engine.encode(r#"{"alg":"RS256"}"#),
-            engine.encode(format!(r#"{{"exp":{exp},"sub":"system:serviceaccount:a:b"}}"#))
+            engine.encode(format!(
+                r#"{{"exp":{exp},"sub":"system:serviceaccount:a:b"}}"#
+            ))
         )
     }
 

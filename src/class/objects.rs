@@ -279,7 +279,10 @@ impl Template {
 }
 
 /// The class's labels on top of the template's own.
-fn labels(prefix: &ClassPrefix, base: Option<&BTreeMap<String, String>>) -> BTreeMap<String, String> {
+fn labels(
+    prefix: &ClassPrefix,
+    base: Option<&BTreeMap<String, String>>,
+) -> BTreeMap<String, String> {
     let mut labels = base.cloned().unwrap_or_default();
     labels.insert(PART_OF.0.to_owned(), PART_OF.1.to_owned());
     labels.insert(MANAGED_BY.0.to_owned(), MANAGED_BY.1.to_owned());
@@ -392,12 +395,24 @@ mod tests {
                 .collect();
             for resource in resources {
                 assert!(
-                    ["jobs", "jobs/status", "pods", "pods/log", "pods/status", "events"]
-                        .contains(&resource),
+                    [
+                        "jobs",
+                        "jobs/status",
+                        "pods",
+                        "pods/log",
+                        "pods/status",
+                        "events"
+                    ]
+                    .contains(&resource),
                     "{resource}"
                 );
             }
-            assert!(!rule["verbs"].as_array().expect("verbs").contains(&Value::from("*")));
+            assert!(
+                !rule["verbs"]
+                    .as_array()
+                    .expect("verbs")
+                    .contains(&Value::from("*"))
+            );
         }
     }
 

@@ -11,8 +11,8 @@ use super::kubeconfig::{Existing, token_expiry};
 use super::objects::{ClassObject, ObjectKind, decided_fields};
 use super::{CLASS_LABEL, ClassPrefix};
 
-/// A token is issued again when it expires within this many seconds: a class that runs
-/// on should not lose its learners mid-step.
+/// A token is issued again when it expires within this many seconds (or within half its
+/// lifetime, for short ones): a class that runs on should not lose its learners mid-step.
 pub const RENEW_WITHIN_SECONDS: i64 = 3600;
 
 /// What the cluster holds, from the reads of `class up`.
@@ -115,6 +115,8 @@ pub struct Wanted<'a> {
     /// The server address the learners' kubeconfigs must name.
     pub server: &'a str,
     pub now: Timestamp,
+    /// How long a new token lasts.
+    pub duration_seconds: u64,
 }
 
 /// Plans `class up`.
@@ -143,7 +145,10 @@ pub fn plan_up(
     let mut new_accounts = BTreeSet::new();
     let mut changed_learners = BTreeSet::new();
     for object in wanted.desired {
-        let namespace = object.namespace.clone().unwrap_or_else(|| object.name.clone());
+        let namespace = object
+            .namespace
+            .clone()
+            .unwrap_or_else(|| object.name.clone());
         let key = (object.kind, namespace.clone(), object.name.clone());
         // A namespace of the class is in `objects` (read by label); one without the label
         // was refused above.
@@ -173,7 +178,10 @@ pub fn plan_up(
         let reason = if new_accounts.contains(&namespace) {
             Some(TokenReason::NewAccount)
         } else {
-            match kubeconfigs.get(&namespace).unwrap_or(&KubeconfigFound::Missing) {
+            match kubeconfigs
+                .get(&namespace)
+                .unwrap_or(&KubeconfigFound::Missing)
+            {
                 KubeconfigFound::Missing => Some(TokenReason::NoFile),
                 KubeconfigFound::Unreadable => Some(TokenReason::Unreadable),
                 KubeconfigFound::Found(existing) => token_reason(existing, &namespace, wanted),
@@ -181,10 +189,7 @@ pub fn plan_up(
         };
         match reason {
             Some(reason) => {
-                plan.tokens.push(TokenIssue {
-                    namespace,
-                    reason,
-                });
+                plan.tokens.push(TokenIssue { namespace, reason });
             }
             None if !changed_learners.contains(&namespace) => plan.unchanged.push(namespace),
             None => {}
@@ -224,7 +229,10 @@ pub fn plan_up(
 
 fn token_reason(existing: &Existing, namespace: &str, wanted: &Wanted<'_>) -> Option<TokenReason> {
     if existing.server != wanted.server {
-        return Some(TokenReason::Elsewhere(format!("server {}", existing.server)));
+        return Some(TokenReason::Elsewhere(format!(
+            "server {}",
+            existing.server
+        )));
     }
     if existing.namespace != namespace {
         return Some(TokenReason::Elsewhere(format!(
@@ -233,8 +241,10 @@ fn token_reason(existing: &Existing, namespace: &str, wanted: &Wanted<'_>) -> Op
         )));
     }
     let expiry = token_expiry(&existing.token);
+    let half = i64::try_from(wanted.duration_seconds / 2).unwrap_or(i64::MAX);
+    let margin = RENEW_WITHIN_SECONDS.min(half);
     match expiry {
-        Some(at) if at.as_second() - wanted.now.as_second() > RENEW_WITHIN_SECONDS => None,
+        Some(at) if at.as_second() - wanted.now.as_second() > margin => None,
         other => Some(TokenReason::ExpiresSoon(other)),
     }
 }
@@ -316,12 +326,15 @@ mod tests {
         let mut observed = Observed::default();
         let mut files = BTreeMap::new();
         for object in objects {
-            let namespace = object.namespace.clone().unwrap_or_else(|| object.name.clone());
+            let namespace = object
+                .namespace
+                .clone()
+                .unwrap_or_else(|| object.name.clone());
             let mut stored = object.manifest.clone();
             stored["metadata"]["uid"] = Value::from("u");
             if object.kind == ObjectKind::Namespace {
-                let labels = serde_json::from_value(stored["metadata"]["labels"].clone())
-                    .expect("labels");
+                let labels =
+                    serde_json::from_value(stored["metadata"]["labels"].clone()).expect("labels");
                 observed.namespaces.insert(namespace.clone(), labels);
                 files.insert(
                     namespace.clone(),
@@ -339,13 +352,18 @@ mod tests {
         (observed, files)
     }
 
-    fn wanted<'a>(prefix: &'a ClassPrefix, learners: u32, desired: &'a [ClassObject]) -> Wanted<'a> {
+    fn wanted<'a>(
+        prefix: &'a ClassPrefix,
+        learners: u32,
+        desired: &'a [ClassObject],
+    ) -> Wanted<'a> {
         Wanted {
             prefix,
             learners,
             desired,
             server: SERVER,
             now: now(),
+            duration_seconds: 8 * 3600,
         }
     }
 
@@ -353,11 +371,19 @@ mod tests {
     fn an_empty_cluster_gets_everything_and_a_token_each() {
         let prefix = ClassPrefix::default();
         let desired = desired(3, &QuotaLimits::default());
-        let plan = plan_up(&wanted(&prefix, 3, &desired), &Observed::default(), &BTreeMap::new())
-            .expect("plans");
+        let plan = plan_up(
+            &wanted(&prefix, 3, &desired),
+            &Observed::default(),
+            &BTreeMap::new(),
+        )
+        .expect("plans");
         assert_eq!(plan.create.len(), 12);
         assert_eq!(plan.tokens.len(), 3);
-        assert!(plan.tokens.iter().all(|t| t.reason == TokenReason::NewAccount));
+        assert!(
+            plan.tokens
+                .iter()
+                .all(|t| t.reason == TokenReason::NewAccount)
+        );
         assert_eq!(plan.to_apply()[0].kind, ObjectKind::Namespace);
         assert!(plan.unchanged.is_empty());
     }
@@ -470,8 +496,9 @@ mod tests {
         observed
             .namespaces
             .insert("kube-system".to_owned(), BTreeMap::new());
-        let on_disk: BTreeSet<String> =
-            ["learner-01", "learner-05", "notes"].map(str::to_owned).into();
+        let on_disk: BTreeSet<String> = ["learner-01", "learner-05", "notes"]
+            .map(str::to_owned)
+            .into();
         let down = plan_down(&observed, &on_disk);
         assert_eq!(down.namespaces.len(), 5);
         assert!(down.strays.is_empty());

@@ -18,8 +18,8 @@ use crate::class::{ClassPrefix, LEARNER_ACCOUNT};
 use crate::commands::World;
 use crate::exit::ExitStatus;
 use crate::kube::class as kubectl;
-use crate::runner::{CommandLine, Failed, Runner, checked};
 use crate::results::{Results, junit};
+use crate::runner::{CommandLine, Failed, Runner, checked};
 use crate::session::state::now;
 use crate::session::workspace;
 use crate::state::write_private;
@@ -70,6 +70,8 @@ pub struct StatusSettings {
     pub prefix: ClassPrefix,
     pub watch: bool,
     pub format: ResultsFormat,
+    /// The lab the learners run (the built-in one when `None`).
+    pub lab: Option<PathBuf>,
 }
 
 /// Runs `class up`.
@@ -97,6 +99,7 @@ pub fn up(settings: &UpSettings, world: &World<'_>) -> anyhow::Result<ExitStatus
         desired: &desired,
         server: &access.server,
         now: now(),
+        duration_seconds: settings.duration_seconds,
     };
     let plan = plan::plan_up(&wanted, &observed, &files)?;
     let dir = settings.output_dir.display().to_string();
@@ -108,7 +111,9 @@ pub fn up(settings: &UpSettings, world: &World<'_>) -> anyhow::Result<ExitStatus
         settings.learners
     );
     if plan.is_empty() {
-        world.printer.out(&show::up_plan(&plan, &heading, &dir, &duration));
+        world
+            .printer
+            .out(&show::up_plan(&plan, &heading, &dir, &duration));
         world.printer.out(&format!(
             "Nothing to change: every learner's objects and kubeconfig are in place ({dir}).\n"
         ));
@@ -148,7 +153,12 @@ pub fn up(settings: &UpSettings, world: &World<'_>) -> anyhow::Result<ExitStatus
     Ok(ExitStatus::Success)
 }
 
-fn apply(runner: &dyn Runner, context: &str, plan: &UpPlan, world: &World<'_>) -> anyhow::Result<()> {
+fn apply(
+    runner: &dyn Runner,
+    context: &str,
+    plan: &UpPlan,
+    world: &World<'_>,
+) -> anyhow::Result<()> {
     let objects = plan.to_apply();
     if objects.is_empty() {
         return Ok(());
@@ -206,7 +216,8 @@ fn issue_tokens(
                             let token = token_of(&output.stdout).ok_or_else(|| {
                                 anyhow!("`{command}` printed no TokenRequest with a token")
                             })?;
-                            let text = kubeconfig::render(access, ca_data, &issue.namespace, &token);
+                            let text =
+                                kubeconfig::render(access, ca_data, &issue.namespace, &token);
                             let path = settings
                                 .output_dir
                                 .join(format!("{}.kubeconfig", issue.namespace));
@@ -287,12 +298,8 @@ pub fn down(settings: &DownSettings, world: &World<'_>) -> anyhow::Result<ExitSt
             "deleting {} namespace(s) and waiting until they are gone",
             plan.namespaces.len()
         ));
-        checked(
-            runner,
-            &command,
-            Duration::from_secs(DELETE_SECONDS + 30),
-        )
-        .map_err(|e| explain_forbidden(e, "delete the class's namespaces"))?;
+        checked(runner, &command, Duration::from_secs(DELETE_SECONDS + 30))
+            .map_err(|e| explain_forbidden(e, "delete the class's namespaces"))?;
     }
     for namespace in &plan.kubeconfigs {
         let path = settings.output_dir.join(format!("{namespace}.kubeconfig"));
@@ -317,7 +324,7 @@ pub fn down(settings: &DownSettings, world: &World<'_>) -> anyhow::Result<ExitSt
 
 /// Runs `class status`.
 pub fn status(settings: &StatusSettings, world: &World<'_>) -> anyhow::Result<ExitStatus> {
-    let lab = workspace::lab(None)?;
+    let lab = workspace::lab(settings.lab.as_deref())?;
     let refresh = || -> anyhow::Result<Results> {
         let read = read_board(world.runner, &settings.context)?;
         let read = ClassRead::parse(read.as_bytes(), &settings.prefix)?;
@@ -344,7 +351,11 @@ pub fn status(settings: &StatusSettings, world: &World<'_>) -> anyhow::Result<Ex
     if settings.format != ResultsFormat::Text {
         return Err(anyhow!(
             "--watch draws the board as text; drop -o (or run `class status -o {}` once, without --watch)",
-            if settings.format == ResultsFormat::Json { "json" } else { "junit" }
+            if settings.format == ResultsFormat::Json {
+                "json"
+            } else {
+                "junit"
+            }
         ));
     }
     watch(settings, world, &refresh)
@@ -390,7 +401,9 @@ fn watch(
                 } else {
                     for (key, value) in show::cell_lines(&results) {
                         if last.get(&key) != Some(&value) {
-                            world.printer.out(&format!("{} {key}: {value}\n", results.generated_at));
+                            world
+                                .printer
+                                .out(&format!("{} {key}: {value}\n", results.generated_at));
                             last.insert(key, value);
                         }
                     }
@@ -440,7 +453,9 @@ fn inline_ca(access: &ClusterAccess) -> anyhow::Result<Option<String>> {
         CaSource::Data(data) => Some(data.clone()),
         CaSource::File(file) => {
             let bytes = std::fs::read(file).with_context(|| {
-                format!("cannot read the cluster's CA certificate `{file}` (named by the kubeconfig)")
+                format!(
+                    "cannot read the cluster's CA certificate `{file}` (named by the kubeconfig)"
+                )
             })?;
             Some(base64::engine::general_purpose::STANDARD.encode(bytes))
         }
@@ -474,7 +489,12 @@ fn explain_forbidden(error: anyhow::Error, what: &str) -> anyhow::Error {
 /// What the two reads found.
 fn observed(namespaces: &Value, objects: &Value) -> Observed {
     let mut out = Observed::default();
-    let items = |v: &Value| v.get("items").and_then(Value::as_array).cloned().unwrap_or_default();
+    let items = |v: &Value| {
+        v.get("items")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default()
+    };
     for item in items(namespaces) {
         let name = item.pointer("/metadata/name").and_then(Value::as_str);
         let labels = item
@@ -519,7 +539,8 @@ fn read_kubeconfigs(
             let path = dir.join(format!("{namespace}.kubeconfig"));
             let found = match std::fs::read_to_string(&path) {
                 Err(_) => KubeconfigFound::Missing,
-                Ok(text) => Existing::parse(&text).map_or(KubeconfigFound::Unreadable, KubeconfigFound::Found),
+                Ok(text) => Existing::parse(&text)
+                    .map_or(KubeconfigFound::Unreadable, KubeconfigFound::Found),
             };
             (namespace, found)
         })

@@ -79,3 +79,17 @@ pub fn lab_text(lab: &Lab, namespace: &str, palette: &Palette) -> anyhow::Result
     }
     Ok(out)
 }
+
+/// The objects `class up` creates for learners 1..=`learners`, as one YAML stream.
+pub fn class(
+    prefix: &crate::class::ClassPrefix,
+    learners: u32,
+    quota: &crate::class::objects::QuotaLimits,
+) -> anyhow::Result<String> {
+    let template = crate::class::objects::Template::embedded()?;
+    let objects: Vec<_> = (1..=learners)
+        .flat_map(|n| template.learner(prefix, n, quota))
+        .collect();
+    let refs: Vec<_> = objects.iter().collect();
+    Ok(crate::class::objects::manifests(&refs)?)
+}

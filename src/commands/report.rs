@@ -37,8 +37,8 @@ pub fn report(settings: &Settings, world: &World<'_>) -> anyhow::Result<ExitStat
     } else {
         let mut files = Vec::new();
         for path in &settings.merge {
-            let bytes = std::fs::read(path)
-                .with_context(|| format!("cannot read `{}`", path.display()))?;
+            let bytes =
+                std::fs::read(path).with_context(|| format!("cannot read `{}`", path.display()))?;
             files.push((path.display().to_string(), bytes));
         }
         let (results, notes) = merge(&files, now().to_string())?;
@@ -82,7 +82,10 @@ pub fn from_state(state: &LabState, lab: &Lab, name: String, generated_at: Strin
         .enumerate()
         .map(|(index, step)| {
             let number = StepNumber(u32::try_from(index + 1).unwrap_or(u32::MAX));
-            let record = state.steps.get(&number).filter(|r| r.variant == step.variant);
+            let record = state
+                .steps
+                .get(&number)
+                .filter(|r| r.variant == step.variant);
             let state = record.map_or(StepState::NotStarted, |r| match r.result {
                 Ending::Expected => StepState::Expected,
                 Ending::Unexpected => StepState::Unexpected,
@@ -90,9 +93,9 @@ pub fn from_state(state: &LabState, lab: &Lab, name: String, generated_at: Strin
                 Ending::Interrupted | Ending::DryRun => StepState::Interrupted,
             });
             let message = record.and_then(|r| match r.result {
-                Ending::Unexpected => r.outcome.map(|o| {
-                    format!("ended `{o}`; this step teaches `{}`", step.expect)
-                }),
+                Ending::Unexpected => r
+                    .outcome
+                    .map(|o| format!("ended `{o}`; this step teaches `{}`", step.expect)),
                 Ending::TimedOut => Some(format!(
                     "undecided after {} s; run `sidecar-lab step {number}` again to see why",
                     r.seconds

@@ -128,16 +128,25 @@ mod tests {
 
     #[test]
     fn other_files_are_named_and_refused() {
-        let junit = ("r.xml".to_owned(), b"  <?xml version=\"1.0\"?><testsuites/>".to_vec());
+        let junit = (
+            "r.xml".to_owned(),
+            b"  <?xml version=\"1.0\"?><testsuites/>".to_vec(),
+        );
         assert_eq!(
             merge(&[junit], String::new()).expect_err("refused"),
             MergeError::Junit("r.xml".to_owned())
         );
-        let other = ("x.json".to_owned(), br#"{"kind":"Pod","apiVersion":"v1"}"#.to_vec());
+        let other = (
+            "x.json".to_owned(),
+            br#"{"kind":"Pod","apiVersion":"v1"}"#.to_vec(),
+        );
         let error = merge(&[other], String::new()).expect_err("refused");
         assert!(error.to_string().contains("`x.json`"), "{error}");
         let garbage = ("g.json".to_owned(), vec![0xff, 0x00]);
         assert!(merge(&[garbage], String::new()).is_err());
-        assert_eq!(merge(&[], String::new()).expect_err("nothing"), MergeError::Nothing);
+        assert_eq!(
+            merge(&[], String::new()).expect_err("nothing"),
+            MergeError::Nothing
+        );
     }
 }

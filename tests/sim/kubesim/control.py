@@ -66,6 +66,7 @@ class Control:
 def serve(control, port=0):
     class ControlHandler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True
 
         def log_message(self, *args):
             pass
