@@ -167,6 +167,11 @@ pub mod class {
         )
     }
 
+    /// The nodes, for what they can allocate.
+    pub fn nodes(context: &str) -> CommandLine {
+        kubectl(context, &["get", "nodes", "-o", "json"])
+    }
+
     /// Every namespace (names and labels), to see which learner names are taken.
     pub fn namespaces(context: &str) -> CommandLine {
         kubectl(context, &["get", "namespaces", "-o", "json"])

@@ -23,6 +23,7 @@ pub mod names;
 pub mod observe;
 pub mod platform;
 pub mod render;
+pub mod requests;
 pub mod results;
 pub mod runner;
 pub mod session;

@@ -3,6 +3,7 @@
 //! kubeconfig, and the class board judged from one read. Pure: no I/O here.
 
 pub mod board;
+pub mod capacity;
 pub mod duration;
 pub mod kubeconfig;
 pub mod objects;

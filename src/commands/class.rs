@@ -11,6 +11,7 @@ use base64::Engine;
 use serde_json::Value;
 
 use crate::class::board::{ClassRead, judge_class};
+use crate::class::capacity;
 use crate::class::kubeconfig::{self, CaSource, ClusterAccess, Existing};
 use crate::class::objects::{ObjectKind, QuotaLimits, Template, manifests};
 use crate::class::plan::{self, KubeconfigFound, Observed, UpPlan, Wanted};
@@ -122,6 +123,9 @@ pub fn up(settings: &UpSettings, world: &World<'_>) -> anyhow::Result<ExitStatus
     world
         .printer
         .out(&show::up_plan(&plan, &heading, &dir, &duration));
+    for warning in fit_warnings(runner, settings)? {
+        world.printer.warn(&warning);
+    }
     if access.is_loopback() {
         world.printer.warn(&format!(
             "the cluster's address {} works only on this machine: learners on other machines need an address they can reach (for kind, set networking.apiServerAddress in the cluster config)",
@@ -151,6 +155,24 @@ pub fn up(settings: &UpSettings, world: &World<'_>) -> anyhow::Result<ExitStatus
         settings.prefix,
     ));
     Ok(ExitStatus::Success)
+}
+
+/// Whether the class fits the nodes and the quota. The nodes are read when the context
+/// may (an instructor's usually can); otherwise only the quota is checked.
+fn fit_warnings(runner: &dyn Runner, settings: &UpSettings) -> anyhow::Result<Vec<String>> {
+    let lab = workspace::lab(None)?;
+    let template = crate::render::job::parse_template(crate::assets::JOB_TEMPLATE)?;
+    let nodes = runner
+        .run(&kubectl::nodes(&settings.context), READ_TIMEOUT)
+        .ok()
+        .filter(crate::runner::Output::success)
+        .and_then(|o| serde_json::from_str::<Value>(&o.stdout).ok());
+    Ok(capacity::warnings(
+        capacity::per_learner(&lab, &template),
+        settings.learners,
+        nodes.as_ref().and_then(capacity::allocatable),
+        &settings.quota,
+    ))
 }
 
 fn apply(

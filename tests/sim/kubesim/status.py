@@ -59,8 +59,11 @@ def already_exists(resource, group, name):
 
 
 def forbidden(user, verb, resource, group, namespace, name):
+    """`resource` may name a subresource (`serviceaccounts/token`): the reason names it,
+    the GroupResource in front does not (NewForbidden gets the resource alone)."""
     scope = f'in the namespace "{namespace}"' if namespace else "at the cluster scope"
     why = f'User "{user}" cannot {verb} resource "{resource}" in API group "{group}" {scope}'
+    resource = resource.split("/", 1)[0]
     what = qualified(resource, group)
     message = f'{what} "{name}" is forbidden: {why}' if name else f"{what} is forbidden: {why}"
     return ApiError(403, "Forbidden", message, _details(name or "", resource, group))

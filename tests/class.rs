@@ -1,0 +1,594 @@
+//! A class on one shared cluster, with the real kubectl against the simulated cluster
+//! (tests/sim), RBAC enforced for the learners' ServiceAccount tokens: `class up` for
+//! thirty learners, their kubeconfigs locked to their namespaces, the board judging
+//! learners at mixed progress from one read, JUnit that validates against a schema,
+//! `class down` leaving nothing behind; and `report` on a single VM.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+use support::sim::{Sim, python};
+
+const CONTEXT: &str = "kind-sidecar-lab";
+
+/// One classroom: a simulator with the kind cluster `sidecar-lab`, the instructor's
+/// home (whose kubeconfig has the admin context) and a lab file with short holds.
+struct Classroom {
+    root: tempfile::TempDir,
+    sim: Sim,
+}
+
+impl Classroom {
+    /// A classroom whose one node has `cpus` CPUs.
+    fn new(minor: &str, cpus: u32) -> Self {
+        let root = tempfile::tempdir().expect("temp dir");
+        let sim = Sim::start(root.path(), 1.0);
+        std::fs::write(
+            sim.dir.join("kind-version.json"),
+            json!({ "cpu": cpus.to_string() }).to_string(),
+        )
+        .expect("node size");
+        let room = Self { root, sim };
+        std::fs::create_dir_all(room.home()).expect("home");
+        let lab = include_str!("../labs/native-sidecar.yaml")
+            .replace("holdSeconds: 10", "holdSeconds: 2")
+            .replace("timeoutSeconds: 180", "timeoutSeconds: 40");
+        std::fs::write(room.lab(), lab).expect("lab");
+        let config = room.run(&["render", "config", "-k", minor]);
+        assert_code(&config, 0);
+        let config_path = room.root.path().join("kind.yaml");
+        std::fs::write(&config_path, &config.stdout).expect("config");
+        let created = room.tool(
+            "kind",
+            &[
+                "create",
+                "cluster",
+                "--name",
+                "sidecar-lab",
+                "--config",
+                config_path.to_str().expect("utf-8"),
+            ],
+            None,
+        );
+        assert_code(&created, 0);
+        room.sim.control(
+            "POST",
+            "/clusters/sidecar-lab/images",
+            json!({"images": ["postgres:17.5-alpine"]}),
+        );
+        room
+    }
+
+    fn home(&self) -> PathBuf {
+        self.root.path().join("home")
+    }
+
+    fn lab(&self) -> String {
+        self.root.path().join("lab.yaml").display().to_string()
+    }
+
+    fn kubeconfigs(&self) -> PathBuf {
+        self.root.path().join("kubeconfigs")
+    }
+
+    fn kubeconfig(&self, learner: u32) -> PathBuf {
+        self.kubeconfigs()
+            .join(format!("learner-{learner:02}.kubeconfig"))
+    }
+
+    fn command(&self, args: &[&str]) -> Command {
+        let mut command = Command::new(assert_cmd::cargo::cargo_bin("sidecar-lab"));
+        command.args(args).current_dir(self.root.path());
+        self.sim.prepare(&mut command, &self.home());
+        command
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        self.command(args).output().expect("runs")
+    }
+
+    /// A tool on the classroom's PATH; with `kubeconfig`, as the learner of that file.
+    fn tool(&self, name: &str, args: &[&str], kubeconfig: Option<&Path>) -> Output {
+        let mut command = Command::new(self.sim.bin.join(name));
+        command.args(args);
+        self.sim.prepare(&mut command, &self.home());
+        if let Some(file) = kubeconfig {
+            command.env("KUBECONFIG", file);
+        }
+        command.output().expect("tool runs")
+    }
+
+    fn admin(&self, args: &[&str]) -> Output {
+        let mut all = vec!["--context", CONTEXT];
+        all.extend_from_slice(args);
+        self.tool("kubectl", &all, None)
+    }
+
+    fn learner(&self, learner: u32, args: &[&str]) -> Output {
+        self.tool("kubectl", args, Some(&self.kubeconfig(learner)))
+    }
+
+    fn class_up(&self, learners: u32, extra: &[&str]) -> Output {
+        let learners = learners.to_string();
+        let dir = self.kubeconfigs().display().to_string();
+        let mut args = vec![
+            "class",
+            "up",
+            "--context",
+            CONTEXT,
+            "--learners",
+            learners.as_str(),
+            "--output-dir",
+            dir.as_str(),
+            "--yes",
+        ];
+        args.extend_from_slice(extra);
+        self.run(&args)
+    }
+
+    fn status(&self, format: &str) -> Output {
+        let lab = self.lab();
+        self.run(&[
+            "class",
+            "status",
+            "--context",
+            CONTEXT,
+            "--lab",
+            &lab,
+            "-o",
+            format,
+        ])
+    }
+
+    /// The API requests that changed something.
+    fn writes(&self) -> Vec<String> {
+        self.sim
+            .requests("sidecar-lab")
+            .iter()
+            .filter(|r| r["method"] != "GET")
+            .map(|r| {
+                format!(
+                    "{} {}",
+                    r["method"].as_str().unwrap_or(""),
+                    r["path"].as_str().unwrap_or("")
+                )
+            })
+            .collect()
+    }
+
+    /// Learner `learner` starts the step with `variant`, as `sidecar-lab step` would: the
+    /// lab's Job, applied with the learner's own kubeconfig. `edit` changes the manifest.
+    fn start_step(&self, learner: u32, variant: &str, edit: &dyn Fn(String) -> String) {
+        let manifest = self.run(&["render", "job", "--variant", variant]);
+        assert_code(&manifest, 0);
+        let path = self
+            .root
+            .path()
+            .join(format!("learner-{learner:02}-{variant}.yaml"));
+        std::fs::write(&path, edit(text(&manifest.stdout))).expect("manifest");
+        let namespace = format!("learner-{learner:02}");
+        let applied = self.learner(
+            learner,
+            &[
+                "apply",
+                "-n",
+                &namespace,
+                "-f",
+                path.to_str().expect("utf-8"),
+            ],
+        );
+        assert_code(&applied, 0);
+    }
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn assert_code(output: &Output, code: i32) {
+    assert_eq!(
+        output.status.code(),
+        Some(code),
+        "exit code\nstdout:\n{}\nstderr:\n{}",
+        text(&output.stdout),
+        text(&output.stderr)
+    );
+}
+
+fn assert_forbidden(output: &Output, what: &str) {
+    assert_code(output, 1);
+    let stderr = text(&output.stderr);
+    assert!(
+        stderr.contains("is forbidden: User") && stderr.contains(what),
+        "expected Forbidden naming {what}:\n{stderr}"
+    );
+}
+
+/// Polls `class status -o json` until no step is `running`, or 60 s.
+fn settled(room: &Classroom) -> Value {
+    let start = Instant::now();
+    loop {
+        let output = room.status("json");
+        assert_code(&output, 0);
+        let results: Value = serde_json::from_slice(&output.stdout).expect("JSON results");
+        let running = results["suites"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .flat_map(|s| s["steps"].as_array().cloned().unwrap_or_default())
+            .any(|s| s["state"] == "running");
+        if !running || start.elapsed() > Duration::from_secs(60) {
+            return results;
+        }
+        std::thread::sleep(Duration::from_millis(500));
+    }
+}
+
+/// Validates `xml` against tests/fixtures/junit/junit.xsd (Python's xmlschema).
+fn validate_junit(xml: &str, dir: &Path) -> Result<(), String> {
+    let file = dir.join("results.xml");
+    std::fs::write(&file, xml).expect("junit file");
+    let schema = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/junit/junit.xsd");
+    let output = Command::new(python())
+        .args([
+            "-c",
+            "import sys, xmlschema; xmlschema.XMLSchema(sys.argv[1]).validate(sys.argv[2])",
+        ])
+        .arg(&schema)
+        .arg(&file)
+        .output()
+        .expect("python runs");
+    if output.status.success() {
+        Ok(())
+    } else {
+        Err(text(&output.stderr))
+    }
+}
+
+#[test]
+fn a_class_of_thirty_is_set_up_locked_down_judged_and_removed() {
+    let room = Classroom::new("1.35", 16);
+    let up = room.class_up(30, &["--quota-cpu", "2", "--quota-pods", "10"]);
+    assert_code(&up, 0);
+    assert!(
+        text(&up.stdout).contains("30 kubeconfig(s) written"),
+        "{}",
+        text(&up.stdout)
+    );
+    for n in 1..=30 {
+        let meta = std::fs::metadata(room.kubeconfig(n)).expect("kubeconfig");
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(meta.permissions().mode() & 0o777, 0o600, "learner {n}");
+    }
+
+    // A second run creates nothing, and says so.
+    let writes = room.writes().len();
+    let again = room.class_up(30, &["--quota-cpu", "2", "--quota-pods", "10"]);
+    assert_code(&again, 0);
+    assert!(
+        text(&again.stdout).contains("Nothing to change"),
+        "{}",
+        text(&again.stdout)
+    );
+    assert_eq!(room.writes().len(), writes, "the second class up wrote");
+
+    // A learner reaches their own namespace and nothing else.
+    assert_code(&room.learner(1, &["get", "pods"]), 0);
+    assert_forbidden(
+        &room.learner(1, &["get", "pods", "-n", "learner-02"]),
+        "\"learner-02\"",
+    );
+    assert_forbidden(
+        &room.learner(1, &["get", "jobs", "-n", "learner-02"]),
+        "\"learner-02\"",
+    );
+    assert_forbidden(
+        &room.learner(1, &["get", "pods", "-A"]),
+        "at the cluster scope",
+    );
+    assert_forbidden(&room.learner(1, &["get", "nodes"]), "at the cluster scope");
+    assert_forbidden(
+        &room.learner(1, &["get", "namespaces"]),
+        "at the cluster scope",
+    );
+    assert_forbidden(
+        &room.learner(1, &["create", "token", "learner", "-n", "learner-01"]),
+        "serviceaccounts/token",
+    );
+    assert_forbidden(
+        &room.learner(1, &["delete", "resourcequota", "sidecar-lab-learner"]),
+        "resourcequotas",
+    );
+
+    // Mixed progress: learner n has run steps 1..=(n % 4); learner 4 ran a native step
+    // whose postgres lost `restartPolicy: Always` (judged unexpected).
+    let variants = ["init", "sidecar", "native"];
+    for n in 1..=30u32 {
+        for variant in variants.iter().take((n % 4) as usize) {
+            room.start_step(n, variant, &|m| m);
+        }
+    }
+    room.start_step(4, "native", &|m| m.replace("restartPolicy: Always", ""));
+
+    let results = settled(&room);
+    let suites = results["suites"].as_array().expect("suites");
+    assert_eq!(suites.len(), 30);
+    for (index, suite) in suites.iter().enumerate() {
+        let n = u32::try_from(index + 1).expect("small");
+        assert_eq!(suite["name"], format!("learner-{n:02}"));
+        let states: Vec<&str> = suite["steps"]
+            .as_array()
+            .expect("steps")
+            .iter()
+            .map(|s| s["state"].as_str().unwrap_or(""))
+            .collect();
+        let done = (n % 4) as usize;
+        let mut wanted: Vec<&str> = (0..3)
+            .map(|i| if i < done { "expected" } else { "not-started" })
+            .collect();
+        if n == 4 {
+            wanted[2] = "unexpected";
+        }
+        assert_eq!(states, wanted, "learner {n}: {suite}");
+    }
+    let broken = &suites[3]["steps"][2];
+    assert_eq!(broken["finding"], "variant-mismatch", "{broken}");
+
+    // One cluster read per refresh: one list of each kind, never one call per learner.
+    let before = room.sim.requests("sidecar-lab").len();
+    assert_code(&room.status("text"), 0);
+    let lists: Vec<String> = room.sim.requests("sidecar-lab")[before..]
+        .iter()
+        .filter_map(|r| r["path"].as_str().map(str::to_owned))
+        .filter(|p| p.ends_with("/namespaces") || p.ends_with("/jobs") || p.ends_with("/pods"))
+        .collect();
+    assert_eq!(
+        lists,
+        ["/api/v1/namespaces", "/apis/batch/v1/jobs", "/api/v1/pods"]
+    );
+
+    // JUnit: valid against the schema, one suite per learner, one case per step.
+    let junit = room.status("junit");
+    assert_code(&junit, 0);
+    let xml = text(&junit.stdout);
+    validate_junit(&xml, room.root.path()).unwrap_or_else(|e| panic!("{e}\n{xml}"));
+    assert_eq!(xml.matches("<testsuite ").count(), 30);
+    assert_eq!(xml.matches("<testcase ").count(), 90);
+    assert_eq!(xml.matches("<failure ").count(), 1);
+    assert!(xml.contains("<failure type=\"variant-mismatch\""), "{xml}");
+
+    // The board as a learner: it says which permission is missing.
+    let as_learner = Command::new(assert_cmd::cargo::cargo_bin("sidecar-lab"))
+        .args(["class", "status", "--context", "learner-01"])
+        .env_clear()
+        .env("HOME", room.home())
+        .env("PATH", format!("{}:/usr/bin:/bin", room.sim.bin.display()))
+        .env("KUBECONFIG", room.kubeconfig(1))
+        .output()
+        .expect("runs");
+    assert_code(&as_learner, 2);
+    let error = text(&as_learner.stderr);
+    assert!(
+        error.contains("may not list namespaces at the cluster scope"),
+        "{error}"
+    );
+
+    // Down removes the class, only the class, and its kubeconfigs; tokens stop working.
+    room.admin(&["create", "namespace", "learner-99-notes"]);
+    let down = room.run(&[
+        "class",
+        "down",
+        "--context",
+        CONTEXT,
+        "--yes",
+        "--output-dir",
+        room.kubeconfigs().to_str().expect("utf-8"),
+    ]);
+    assert_code(&down, 0);
+    let left = room.admin(&[
+        "get",
+        "namespaces,serviceaccounts,roles,rolebindings,resourcequotas,jobs,pods",
+        "-A",
+        "-l",
+        "sidecar-lab/class=learner",
+        "-o",
+        "name",
+    ]);
+    assert_code(&left, 0);
+    assert_eq!(
+        text(&left.stdout).trim(),
+        "",
+        "labelled objects left behind"
+    );
+    let namespaces = text(&room.admin(&["get", "namespaces", "-o", "name"]).stdout);
+    assert!(!namespaces.contains("learner-01"), "{namespaces}");
+    assert!(
+        namespaces.contains("learner-99-notes"),
+        "down took a stranger: {namespaces}"
+    );
+    assert!(!room.kubeconfig(1).exists());
+}
+
+#[test]
+fn a_namespace_that_is_not_the_classes_stops_class_up_before_anything_changes() {
+    let room = Classroom::new("1.37", 2);
+    assert_code(&room.admin(&["create", "namespace", "learner-02"]), 0);
+    let writes = room.writes().len();
+    let up = room.class_up(3, &[]);
+    assert_code(&up, 2);
+    let error = text(&up.stderr);
+    assert!(
+        error.contains("learner-02") && error.contains("--prefix"),
+        "{error}"
+    );
+    assert_eq!(room.writes().len(), writes, "class up changed the cluster");
+
+    // Another prefix is another class.
+    let other = room.class_up(2, &["--prefix", "ws-"]);
+    assert_code(&other, 0);
+    assert!(room.kubeconfigs().join("ws-02.kubeconfig").exists());
+    let dry = room.class_up(3, &["--prefix", "ws-", "--dry-run"]);
+    assert_code(&dry, 0);
+    let plan = text(&dry.stdout);
+    assert!(
+        plan.contains("create  1 Namespace, 1 ServiceAccount, 1 Role, 1 RoleBinding"),
+        "{plan}"
+    );
+    assert!(plan.contains("keep    2 learner(s)"), "{plan}");
+    assert!(!room.kubeconfigs().join("ws-03.kubeconfig").exists());
+
+    // Thirty learners do not fit one 2-CPU node, nor two pods each: said with numbers.
+    let crowded = room.class_up(30, &["--prefix", "ws-", "--dry-run", "--quota-pods", "2"]);
+    assert_code(&crowded, 0);
+    let warnings = text(&crowded.stderr);
+    assert!(
+        warnings.contains("request 12 CPU (400m each)"),
+        "{warnings}"
+    );
+    assert!(
+        warnings.contains("--quota-pods 2 is less than the 3 pods"),
+        "{warnings}"
+    );
+}
+
+#[test]
+fn a_learner_runs_a_step_with_their_kubeconfig_and_the_board_watch_shows_it() {
+    let room = Classroom::new("1.37", 2);
+    assert_code(&room.class_up(2, &[]), 0);
+    let lab = room.lab();
+    let watch = room
+        .command(&[
+            "class",
+            "status",
+            "--context",
+            CONTEXT,
+            "--lab",
+            &lab,
+            "--watch",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawns");
+    // `sidecar-lab step` itself, as learner 2, on the shared cluster.
+    let mut step = Command::new(assert_cmd::cargo::cargo_bin("sidecar-lab"));
+    step.args([
+        "step",
+        "3",
+        "--context",
+        "learner-02",
+        "--namespace",
+        "learner-02",
+        "--lab",
+        &lab,
+    ]);
+    room.sim
+        .prepare(&mut step, &room.root.path().join("learner-home"));
+    step.env("KUBECONFIG", room.kubeconfig(2));
+    let stepped = step.output().expect("step runs");
+    assert_code(&stepped, 0);
+    assert!(
+        text(&stepped.stdout).contains("expected"),
+        "{}",
+        text(&stepped.stdout)
+    );
+    std::thread::sleep(Duration::from_secs(2));
+    let killed = Command::new("kill")
+        .args(["-INT", &watch.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(killed.success());
+    let output = watch.wait_with_output().expect("watch ends");
+    assert_code(&output, 0);
+    let lines = text(&output.stdout);
+    // Without a terminal: a line per learner and step at first, then one per change.
+    assert!(
+        lines.contains("learner-01 step 1 (init): not started"),
+        "{lines}"
+    );
+    assert!(
+        lines.contains("learner-02 step 3 (native): not started"),
+        "{lines}"
+    );
+    assert!(
+        lines.contains("learner-02 step 3 (native): expected (succeeded)"),
+        "{lines}"
+    );
+    assert_eq!(
+        lines.matches("learner-01 step 1 (init)").count(),
+        1,
+        "an unchanged cell was printed again:\n{lines}"
+    );
+}
+
+#[test]
+fn report_writes_this_vms_results_and_merges_many() {
+    let room = Classroom::new("1.37", 2);
+    let lab = room.lab();
+    // A VM that ran step 3 on its own kind cluster.
+    assert_code(&room.run(&["step", "3", "--lab", &lab]), 0);
+    let json = room.run(&["report", "-o", "json", "--name", "vm-07", "--lab", &lab]);
+    assert_code(&json, 0);
+    let results: Value = serde_json::from_slice(&json.stdout).expect("JSON");
+    assert_eq!(results["kind"], "LabResults");
+    assert_eq!(results["suites"][0]["name"], "vm-07");
+    let states: Vec<&str> = results["suites"][0]["steps"]
+        .as_array()
+        .expect("steps")
+        .iter()
+        .map(|s| s["state"].as_str().unwrap_or(""))
+        .collect();
+    assert_eq!(states, ["not-started", "not-started", "expected"]);
+    assert!(results["suites"][0]["properties"]["sidecar-lab"].is_string());
+
+    let junit = room.run(&["report", "-o", "junit", "--name", "vm-07", "--lab", &lab]);
+    assert_code(&junit, 0);
+    validate_junit(&text(&junit.stdout), room.root.path()).unwrap_or_else(|e| panic!("{e}"));
+
+    // Thirty VMs' files merge into one report (here: two, and one repeated).
+    let dir = room.root.path();
+    std::fs::write(dir.join("vm-07.json"), &json.stdout).expect("write");
+    let other = text(&json.stdout).replace("vm-07", "vm-08");
+    std::fs::write(dir.join("vm-08.json"), other).expect("write");
+    let merged = room.run(&[
+        "report",
+        "--merge",
+        "vm-07.json",
+        "vm-08.json",
+        "vm-07.json",
+        "-o",
+        "junit",
+    ]);
+    assert_code(&merged, 0);
+    let xml = text(&merged.stdout);
+    assert_eq!(xml.matches("<testsuite ").count(), 2, "{xml}");
+    validate_junit(&xml, dir).unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        text(&merged.stderr).contains("`vm-07` is in"),
+        "{}",
+        text(&merged.stderr)
+    );
+
+    std::fs::write(dir.join("r.xml"), &junit.stdout).expect("write");
+    let refused = room.run(&["report", "--merge", "r.xml"]);
+    assert_code(&refused, 2);
+    assert!(
+        text(&refused.stderr).contains("`r.xml` is JUnit XML"),
+        "{}",
+        text(&refused.stderr)
+    );
+}
+
+/// The schema is a real check: it refuses a test case without `time`.
+#[test]
+fn the_junit_schema_refuses_a_case_without_time() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let bad = "<testsuites><testsuite name=\"a\" tests=\"1\" time=\"1\"><testcase name=\"x\" classname=\"c\"/></testsuite></testsuites>";
+    assert!(validate_junit(bad, dir.path()).is_err());
+    let good = bad.replace("classname=\"c\"", "classname=\"c\" time=\"1\"");
+    validate_junit(&good, dir.path()).unwrap_or_else(|e| panic!("{e}"));
+}
