@@ -523,6 +523,200 @@ fn rbac_switches_answer_forbidden_per_user_and_verb() {
     );
 }
 
+/// ServiceAccount tokens (TokenRequest) are authorised by RBAC: a Role bound in one
+/// namespace reaches that namespace and those resources only; the API server's own
+/// validation refuses short tokens, broken Roles and a changed roleRef; a token stops
+/// working when it expires or its ServiceAccount is deleted.
+#[test]
+fn rbac_authorises_service_account_tokens_that_expire() {
+    let lab = Lab::new("1.37");
+    lab.namespace("team");
+    let rbac = lab.file(
+        "rbac.yaml",
+        "apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: reader, namespace: team}\n---\n\
+         apiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata: {name: pods, namespace: team}\n\
+         rules: [{apiGroups: [\"\"], resources: [pods], verbs: [get, list]}]\n---\n\
+         apiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata: {name: pods, namespace: team}\n\
+         roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: pods}\n\
+         subjects: [{kind: ServiceAccount, name: reader, namespace: team}]\n",
+    );
+    assert_ok(&lab.kubectl(&["apply", "-f", &rbac]));
+    let short = lab.kubectl(&[
+        "-n",
+        "team",
+        "create",
+        "token",
+        "reader",
+        "--duration",
+        "5m",
+    ]);
+    assert_eq!(
+        text(&short.stderr).trim(),
+        "error: failed to create token: TokenRequest.authentication.k8s.io \"reader\" is invalid: spec.expirationSeconds: Invalid value: 300: may not specify a duration less than 10 minutes"
+    );
+    let token = lab.kubectl(&[
+        "-n",
+        "team",
+        "create",
+        "token",
+        "reader",
+        "--duration",
+        "10m",
+    ]);
+    assert_ok(&token);
+    let token = text(&token.stdout).trim().to_owned();
+    let as_reader = |args: &[&str]| {
+        let mut all = vec!["--token", token.as_str()];
+        all.extend_from_slice(args);
+        lab.kubectl(&all)
+    };
+    assert_ok(&as_reader(&["-n", "team", "get", "pods"]));
+    for (args, denied) in [
+        (
+            vec!["-n", "default", "get", "pods"],
+            "cannot list resource \"pods\" in API group \"\" in the namespace \"default\"",
+        ),
+        (
+            vec!["-n", "team", "get", "jobs"],
+            "cannot list resource \"jobs\" in API group \"batch\" in the namespace \"team\"",
+        ),
+        (
+            vec!["get", "pods", "-A"],
+            "cannot list resource \"pods\" in API group \"\" at the cluster scope",
+        ),
+        (
+            vec!["-n", "team", "delete", "pod", "x"],
+            "cannot delete resource \"pods\"",
+        ),
+    ] {
+        let output = as_reader(&args);
+        assert!(
+            text(&output.stderr).contains(&format!(
+                "User \"system:serviceaccount:team:reader\" {denied}"
+            )),
+            "{args:?}: {}",
+            text(&output.stderr)
+        );
+    }
+    // Validation of RBAC objects.
+    let no_verbs = lab.file(
+        "bad-role.yaml",
+        "apiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata: {name: bad, namespace: team}\n\
+         rules: [{apiGroups: [\"\"], resources: [pods], verbs: []}]\n",
+    );
+    let refused = lab.kubectl(&["apply", "-f", &no_verbs]);
+    assert!(
+        text(&refused.stderr).contains("The Role \"bad\" is invalid: rules[0].verbs: Required value: verbs must contain at least one value"),
+        "{}",
+        text(&refused.stderr)
+    );
+    let rebound = lab.file(
+        "rebound.yaml",
+        &std::fs::read_to_string(&rbac)
+            .expect("rbac")
+            .replace("kind: Role, name: pods", "kind: ClusterRole, name: view"),
+    );
+    let refused = lab.kubectl(&["apply", "-f", &rebound]);
+    assert!(
+        text(&refused.stderr).contains("cannot change roleRef"),
+        "{}",
+        text(&refused.stderr)
+    );
+    // Expiry: ten simulated minutes pass in a moment.
+    lab.sim.control("POST", "/speed", json!({"speed": 2000}));
+    std::thread::sleep(Duration::from_millis(600));
+    lab.sim.control("POST", "/speed", json!({"speed": 1}));
+    let expired = as_reader(&["-n", "team", "get", "pods"]);
+    assert_eq!(
+        text(&expired.stderr).trim(),
+        "error: You must be logged in to the server (Unauthorized)"
+    );
+    // A deleted ServiceAccount's tokens stop at once.
+    let fresh = lab.kubectl(&["-n", "team", "create", "token", "reader"]);
+    let fresh = text(&fresh.stdout).trim().to_owned();
+    assert_ok(&lab.kubectl(&["--token", &fresh, "-n", "team", "get", "pods"]));
+    assert_ok(&lab.kubectl(&["-n", "team", "delete", "serviceaccount", "reader"]));
+    let gone = lab.kubectl(&["--token", &fresh, "-n", "team", "get", "pods"]);
+    assert!(
+        text(&gone.stderr).contains("Unauthorized"),
+        "{}",
+        text(&gone.stderr)
+    );
+}
+
+/// A ResourceQuota on requests.cpu counts pods with the sidecar-aware formula: 600m +
+/// 600m as a native sidecar is 1200m, refused by a 1-CPU quota; as a plain init container
+/// it is 600m, admitted. A container without a cpu request is refused by name, and a
+/// Job's refused pod shows as a FailedCreate event on the Job (wave2-facts §4.3).
+#[test]
+fn a_resource_quota_refuses_pods_beyond_it_with_the_api_servers_words() {
+    let lab = Lab::new("1.37");
+    lab.namespace("quota");
+    let quota = lab.file(
+        "quota.yaml",
+        "apiVersion: v1\nkind: ResourceQuota\nmetadata: {name: lab, namespace: quota}\nspec: {hard: {requests.cpu: \"1\"}}\n",
+    );
+    assert_ok(&lab.kubectl(&["apply", "-f", &quota]));
+    std::thread::sleep(Duration::from_millis(300)); // the quota controller writes status
+    let sized = |variant: &str| {
+        lab.job(variant, "1.37")
+            .replace("cpu: 100m", "cpu: 600m")
+            .replace("cpu: 50m", "cpu: 600m")
+    };
+    assert_ok(&lab.apply("quota", &sized("native")));
+    let start = Instant::now();
+    let events = loop {
+        let events = text(&lab.kubectl(&["-n", "quota", "get", "events"]).stdout);
+        if events.contains("FailedCreate") || start.elapsed() > Duration::from_secs(20) {
+            break events;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    assert!(
+        events.contains("Error creating: pods \"cy-job-native-")
+            && events.contains("is forbidden: exceeded quota: lab, requested: requests.cpu=1200m, used: requests.cpu=0, limited: requests.cpu=1"),
+        "{events}"
+    );
+    assert_ok(&lab.kubectl(&["-n", "quota", "delete", "job", "cy-job-native"]));
+    assert_ok(&lab.apply("quota", &sized("init")));
+    let start = Instant::now();
+    while text(
+        &lab.kubectl(&["-n", "quota", "get", "pods", "-o", "name"])
+            .stdout,
+    )
+    .is_empty()
+    {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "the init variant's pod never came"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let used = lab.kubectl(&[
+        "-n",
+        "quota",
+        "get",
+        "quota",
+        "lab",
+        "-o",
+        "jsonpath={.status.used}",
+    ]);
+    assert_eq!(text(&used.stdout), "{\"requests.cpu\":\"600m\"}");
+    let bare = lab.file(
+        "bare.yaml",
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: bare, namespace: quota}\n\
+         spec: {containers: [{name: main, image: postgres:17.5-alpine}]}\n",
+    );
+    let refused = lab.kubectl(&["apply", "-f", &bare]);
+    assert!(
+        text(&refused.stderr).contains(
+            "pods \"bare\" is forbidden: failed quota: lab: must specify requests.cpu for: main"
+        ),
+        "{}",
+        text(&refused.stderr)
+    );
+}
+
 #[test]
 fn a_gate_off_server_drops_restart_policy_silently() {
     for (minor, gate) in [("1.28", "off"), ("1.32", "off")] {

@@ -124,8 +124,10 @@ def sync(store):
         store.set_status("resourcequotas", namespace, quota["metadata"]["name"], new)
 
 
-def admit_pod(store, pod):
-    """Raises Forbidden when a quota in the pod's namespace refuses it."""
+def admit_pod(store, pod, dry_run=False):
+    """Raises Forbidden when a quota in the pod's namespace refuses it; otherwise records
+    the new usage in each quota's status at once, as the admission plugin does (a dry run
+    skips that write)."""
     namespace = pod["metadata"]["namespace"]
     name = pod["metadata"]["name"]
     for quota in store.items("resourcequotas", namespace):
@@ -151,6 +153,17 @@ def admit_pod(store, pod):
             raise _forbidden(name, (
                 f"exceeded quota: {quota_name}, requested: {listing(usage)}, "
                 f"used: {listing(current)}, limited: {listing({r: parse(hard_spec[r]) for r in exceeded})}"))
+    if dry_run:
+        return
+    for quota in store.items("resourcequotas", namespace):
+        status = dict(quota.get("status") or {})
+        used = dict(status.get("used") or {})
+        usage = pod_usage(pod)
+        for resource in (quota.get("spec") or {}).get("hard") or {}:
+            before = parse(used.get(resource, "0")) or Decimal(0)
+            used[resource] = render(resource, before + usage.get(resource, Decimal(0)))
+        status["used"] = used
+        store.set_status("resourcequotas", namespace, quota["metadata"]["name"], status)
 
 
 def _missing(pod, hard):

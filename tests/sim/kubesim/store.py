@@ -96,7 +96,7 @@ class Store:
                 raise status.already_exists(resource, group, name)
             if resource == "pods" and (admit_quota or not internal):
                 from .quota import admit_pod
-                admit_pod(self, obj)
+                admit_pod(self, obj, dry_run=dry_run)
             uid = str(uuid.uuid4())
             meta["uid"] = uid
             meta["creationTimestamp"] = stamp(self.cluster.clock.now())

@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# How long one `sidecar-lab class status` refresh takes for 30 learners with 3 steps
+# each (90 Jobs and their pods, in 30 namespaces), against the obvious alternative: one
+# `kubectl get jobs,pods -n learner-NN -o json` per learner. Both run against the
+# simulated cluster (tests/sim) with the real kubectl; prints seconds per refresh and the
+# ratio (target: at most 0.2, and one refresh under 1 s).
+#
+# Needs the test tools: run scripts/test.sh once (it installs them under target/).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+runs=${RUNS:-5}
+tools=target/test-tools/python/bin
+if [ ! -x "$tools/kubectl" ] || [ ! -x "$tools/python" ]; then
+  echo "bench-class: the test tools are missing; run scripts/test.sh once first" >&2
+  exit 2
+fi
+cargo build --release --quiet
+bin=$PWD/target/release/sidecar-lab
+work=$(mktemp -d)
+fifo="$work/stdin"
+mkfifo "$fifo"
+# The simulator stops when its standard input closes: closing fd 3 stops it.
+cleanup() {
+  exec 3>&- || true
+  wait 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+(cd tests/sim && exec "../../$tools/python" -m kubesim serve "$work/sim" <"$fifo") &
+exec 3>"$fifo"
+for _ in $(seq 100); do [ -f "$work/sim/control.url" ] && break; sleep 0.1; done
+control=$(cat "$work/sim/control.url")
+
+export PATH="$PWD/$tools:$PATH" KUBECONFIG="$work/kubeconfig"
+answer=$(curl -sf -X POST "$control/clusters" -d '{"name":"bench","image":"kindest/node:v1.37.0","cpu":"64"}')
+server=$("$tools/python" -c 'import json,sys; print(json.load(sys.stdin)["server"])' <<<"$answer")
+"$tools/python" - "$work/kubeconfig" "$server" "$work/sim/pki/ca.crt" <<'PY'
+import base64, sys, yaml
+path, server, ca = sys.argv[1:]
+data = base64.b64encode(open(ca, "rb").read()).decode()
+yaml.safe_dump({"apiVersion": "v1", "kind": "Config", "current-context": "bench",
+                "clusters": [{"name": "bench", "cluster": {"server": server, "certificate-authority-data": data}}],
+                "users": [{"name": "admin", "user": {"token": "kubernetes-admin"}}],
+                "contexts": [{"name": "bench", "context": {"cluster": "bench", "user": "admin"}}]},
+               open(path, "w"))
+PY
+curl -sf -X POST "$control/clusters/bench/images" -d '{"images":["postgres:17.5-alpine"]}' >/dev/null
+sleep 2.5  # the node becomes Ready
+
+"$bin" class up --context bench --learners 30 --output-dir "$work/kubeconfigs" --yes >/dev/null 2>&1
+for variant in init sidecar native; do
+  "$bin" render job --variant "$variant" >"$work/$variant.yaml"
+done
+for n in $(seq -w 1 30); do
+  for variant in init sidecar native; do
+    kubectl apply -n "learner-$n" -f "$work/$variant.yaml" >/dev/null
+  done
+done
+# Every Job has its pod.
+for _ in $(seq 120); do
+  pods=$(kubectl get pods -A -l app.kubernetes.io/part-of=sidecar-lab -o name | wc -l)
+  [ "$pods" -ge 90 ] && break
+  sleep 0.5
+done
+objects=$(kubectl get namespaces,jobs.batch,pods -A -l app.kubernetes.io/part-of=sidecar-lab -o name | wc -l)
+
+# Seconds per run of the command given, averaged over $runs runs.
+per_run() {
+  local start end
+  start=$(date +%s%N)
+  for _ in $(seq "$runs"); do "$@" >/dev/null; done
+  end=$(date +%s%N)
+  echo $(( (end - start) / runs / 1000 ))
+}
+per_learner() {
+  for n in $(seq -w 1 30); do
+    kubectl get jobs,pods -n "learner-$n" -o json
+  done
+}
+
+"$bin" class status --context bench -o json >"$work/board.json"
+judged=$("$tools/python" -c 'import json,sys; r=json.load(open(sys.argv[1])); print(sum(1 for s in r["suites"] for c in s["steps"] if c["state"]!="not-started"))' "$work/board.json")
+ours_us=$(per_run "$bin" class status --context bench -o json)
+theirs_us=$(per_run per_learner)
+
+awk -v objects="$objects" -v judged="$judged" -v ours="$ours_us" -v theirs="$theirs_us" -v runs="$runs" 'BEGIN {
+  printf "class: 30 learners, %d objects read (namespaces, Jobs, pods), %d steps judged; %d runs each\n", objects, judged, runs
+  printf "sidecar-lab class status (one read, judged):  %.3f s per refresh\n", ours / 1e6
+  printf "30 x kubectl get jobs,pods -n (read only):     %.3f s per refresh\n", theirs / 1e6
+  printf "ratio (sidecar-lab / per-namespace reads):     %.2f (target <= 0.2)\n", ours / theirs
+}'
