@@ -286,7 +286,129 @@ fn ago(seconds: i64) -> String {
     let seconds = seconds.max(0);
     match seconds {
         0..120 => format!("{seconds}s"),
-        120..7200 => format!("{}m", seconds / 60),
+        120..3600 => format!("{}m", seconds / 60),
         _ => format!("{}h", seconds / 3600),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::class::ClassPrefix;
+    use crate::class::objects::{QuotaLimits, Template};
+    use crate::class::plan::{Observed, Wanted, plan_up};
+    use crate::lab::StepNumber;
+    use crate::results::{StepResult, Suite};
+    use crate::variant::Variant;
+    use crate::verdict::Outcome;
+
+    fn step(n: u32, variant: Variant, state: StepState, since: Option<&str>) -> StepResult {
+        StepResult {
+            step: StepNumber(n),
+            title: format!("step {n}"),
+            variant,
+            state,
+            expect: Outcome::Succeeded,
+            outcome: None,
+            seconds: 12,
+            since: since.map(str::to_owned),
+            finding: (state == StepState::Unexpected).then(|| "gate-off".to_owned()),
+            message: (state == StepState::Unexpected)
+                .then(|| "no init container has `restartPolicy: Always`".to_owned()),
+        }
+    }
+
+    #[test]
+    fn the_board_aligns_learners_and_steps_and_lists_what_needs_a_look() {
+        let results = Results::new(
+            "2026-11-26T10:00:00Z".to_owned(),
+            "test".to_owned(),
+            vec![
+                Suite {
+                    name: "learner-01".to_owned(),
+                    namespace: None,
+                    properties: BTreeMap::new(),
+                    steps: vec![
+                        step(
+                            1,
+                            Variant::Init,
+                            StepState::Expected,
+                            Some("2026-11-26T09:55:00Z"),
+                        ),
+                        step(
+                            2,
+                            Variant::Sidecar,
+                            StepState::Running,
+                            Some("2026-11-26T09:59:50Z"),
+                        ),
+                        step(3, Variant::Native, StepState::NotStarted, None),
+                    ],
+                },
+                Suite {
+                    name: "learner-02".to_owned(),
+                    namespace: None,
+                    properties: BTreeMap::new(),
+                    steps: vec![
+                        step(
+                            1,
+                            Variant::Init,
+                            StepState::Expected,
+                            Some("2026-11-26T07:00:00Z"),
+                        ),
+                        step(
+                            2,
+                            Variant::Sidecar,
+                            StepState::Expected,
+                            Some("2026-11-26T09:00:00Z"),
+                        ),
+                        step(
+                            3,
+                            Variant::Native,
+                            StepState::Unexpected,
+                            Some("2026-11-26T09:58:00Z"),
+                        ),
+                    ],
+                },
+            ],
+        );
+        let now: Timestamp = "2026-11-26T10:00:00Z".parse().expect("time");
+        let plain = format!(
+            "{}\n\n{}",
+            summary(&results),
+            board(&results, now, false, &Palette::new(false))
+        );
+        insta::assert_snapshot!("board_plain", plain);
+        insta::assert_snapshot!(
+            "board_fancy",
+            board(&results, now, true, &Palette::new(false))
+        );
+    }
+
+    #[test]
+    fn the_up_plan_of_a_new_class() {
+        let prefix = ClassPrefix::default();
+        let quota = QuotaLimits {
+            cpu: Some("2".parse().expect("q")),
+            ..QuotaLimits::default()
+        };
+        let template = Template::embedded().expect("template");
+        let desired: Vec<_> = (1..=30)
+            .flat_map(|n| template.learner(&prefix, n, &quota))
+            .collect();
+        let wanted = Wanted {
+            prefix: &prefix,
+            learners: 30,
+            desired: &desired,
+            server: "https://10.0.0.5:6443",
+            now: Timestamp::UNIX_EPOCH,
+            duration_seconds: 8 * 3600,
+        };
+        let plan = plan_up(&wanted, &Observed::default(), &BTreeMap::new()).expect("plans");
+        insta::assert_snapshot!(up_plan(
+            &plan,
+            "Class `learner` on context `classroom` (https://10.0.0.5:6443): 30 learner(s)",
+            "kubeconfigs",
+            "8h"
+        ));
     }
 }
