@@ -203,14 +203,13 @@ pub fn plan_up(
         .collect();
     for (kind, namespace, name) in observed.objects.keys() {
         match kind {
-            ObjectKind::Namespace => {
+            ObjectKind::Namespace
                 if wanted
                     .prefix
                     .learner(namespace)
-                    .is_some_and(|n| n > wanted.learners)
-                {
-                    plan.beyond.push(namespace.clone());
-                }
+                    .is_some_and(|n| n > wanted.learners) =>
+            {
+                plan.beyond.push(namespace.clone());
             }
             ObjectKind::ResourceQuota
                 if wanted

@@ -148,10 +148,9 @@ pub fn up(settings: &UpSettings, world: &World<'_>) -> anyhow::Result<ExitStatus
     let written = issue_tokens(runner, settings, &plan, &access, ca_data.as_deref())?;
     let first = settings.prefix.namespace(1);
     world.printer.out(&format!(
-        "✓ class `{}` is set up: {} learner(s); {written} kubeconfig(s) written to {dir} (mode 0600).\n  Give learner N the file {}N.kubeconfig; they run:\n    export KUBECONFIG=$PWD/{first}.kubeconfig\n    sidecar-lab step 1 --context {first} --namespace {first}\n  Watch the class with: sidecar-lab class status --context {context} --prefix {} --watch\n",
+        "✓ class `{}` is set up: {} learner(s); {written} kubeconfig(s) written to {dir} (mode 0600).\n  Give each learner their own file; the first one runs:\n    export KUBECONFIG=$PWD/{first}.kubeconfig\n    sidecar-lab step 1 --context {first} --namespace {first}\n  Watch the class with: sidecar-lab class status --context {context} --prefix {} --watch\n",
         settings.prefix.label(),
         settings.learners,
-        settings.prefix,
         settings.prefix,
     ));
     Ok(ExitStatus::Success)
@@ -385,6 +384,14 @@ pub fn status(settings: &StatusSettings, world: &World<'_>) -> anyhow::Result<Ex
 
 fn board_text(settings: &StatusSettings, results: &Results, world: &World<'_>) -> String {
     let palette = world.printer.stdout_palette();
+    if results.suites.is_empty() {
+        return format!(
+            "No learner namespace labelled `{}={}` on context `{}`: set the class up with `sidecar-lab class up`, or give the --prefix it was made with.\n",
+            crate::class::CLASS_LABEL,
+            settings.prefix.label(),
+            settings.context
+        );
+    }
     format!(
         "{}\n{}\n\n{}",
         palette.heading.apply_to(format!(
@@ -465,8 +472,7 @@ fn read_access(runner: &dyn Runner, context: &str) -> anyhow::Result<ClusterAcce
     let command = kubectl::cluster_access(context);
     let output = checked(runner, &command, READ_TIMEOUT)
         .with_context(|| format!("cannot read context `{context}` from the kubeconfig; `kubectl config get-contexts` lists them"))?;
-    Ok(ClusterAccess::from_minified(&output.stdout)
-        .with_context(|| format!("context `{context}`"))?)
+    ClusterAccess::from_minified(&output.stdout).with_context(|| format!("context `{context}`"))
 }
 
 /// The CA, inline: a learner's kubeconfig travels to another machine.

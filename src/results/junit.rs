@@ -129,7 +129,7 @@ fn testcase(xml: &mut String, suite: &Suite, step: &StepResult) {
                 "{open}>\n      <failure type=\"{}\" message=\"{}\">{}</failure>\n    </testcase>",
                 attr(kind),
                 attr(&first_line(&summary)),
-                text(&[outcome, message].join("\n").trim().to_owned())
+                text([outcome, message].join("\n").trim())
             );
         }
         StepState::Undecided | StepState::TimedOut => {
