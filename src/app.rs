@@ -202,11 +202,11 @@ fn quota(args: crate::cli::QuotaArgs) -> QuotaLimits {
     }
 }
 
-const fn results_format(arg: ResultsFormatArg) -> commands::class::ResultsFormat {
+const fn results_format(arg: ResultsFormatArg) -> crate::results::ResultsFormat {
     match arg {
-        ResultsFormatArg::Text => commands::class::ResultsFormat::Text,
-        ResultsFormatArg::Json => commands::class::ResultsFormat::Json,
-        ResultsFormatArg::Junit => commands::class::ResultsFormat::Junit,
+        ResultsFormatArg::Text => crate::results::ResultsFormat::Text,
+        ResultsFormatArg::Json => crate::results::ResultsFormat::Json,
+        ResultsFormatArg::Junit => crate::results::ResultsFormat::Junit,
     }
 }
 

@@ -19,7 +19,7 @@ use crate::class::{ClassPrefix, LEARNER_ACCOUNT};
 use crate::commands::World;
 use crate::exit::ExitStatus;
 use crate::kube::class as kubectl;
-use crate::results::{Results, junit};
+use crate::results::{Results, ResultsFormat, junit};
 use crate::runner::{CommandLine, Failed, Runner, checked};
 use crate::session::state::now;
 use crate::session::workspace;
@@ -54,14 +54,6 @@ pub struct DownSettings {
     pub output_dir: PathBuf,
     pub yes: bool,
     pub dry_run: bool,
-}
-
-/// How `class status` and `report` print results.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ResultsFormat {
-    Text,
-    Json,
-    Junit,
 }
 
 /// `class status`'s arguments.

@@ -6,11 +6,10 @@ use std::path::PathBuf;
 use anyhow::Context;
 
 use crate::commands::World;
-use crate::commands::class::ResultsFormat;
 use crate::exit::ExitStatus;
 use crate::lab::{Lab, StepNumber};
 use crate::results::merge::merge;
-use crate::results::{Results, StepResult, StepState, Suite, junit};
+use crate::results::{Results, ResultsFormat, StepResult, StepState, Suite, junit};
 use crate::session::state::{LabState, now};
 use crate::session::step::Ending;
 use crate::session::workspace;

@@ -18,6 +18,17 @@ pub const API_VERSION: &str = "sidecar-lab/v1alpha1";
 /// The `kind` of a results document.
 pub const KIND: &str = "LabResults";
 
+/// How `class status` and `report` print results.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ResultsFormat {
+    /// A table, for people.
+    Text,
+    /// The results document.
+    Json,
+    /// JUnit XML.
+    Junit,
+}
+
 /// Everything one report holds.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
