@@ -13,15 +13,8 @@ use crate::names::{ClusterName, JobName};
 use crate::variant::Variant;
 use crate::version::{MinorVersion, ReleaseVersion};
 
-/// `sidecar-lab --version`: the version, the git commit and the target it was built for.
-pub const VERSION: &str = concat!(
-    env!("CARGO_PKG_VERSION"),
-    " (",
-    env!("SIDECAR_LAB_GIT_COMMIT"),
-    ", ",
-    env!("SIDECAR_LAB_TARGET"),
-    ")"
-);
+/// `sidecar-lab --version` (defined at the crate root, where every module may read it).
+pub use crate::VERSION;
 
 /// Hands-on lab for Kubernetes native sidecar containers.
 ///

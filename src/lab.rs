@@ -128,6 +128,11 @@ impl Lab {
         }
     }
 
+    /// The steps with their numbers, from 1.
+    pub fn numbered(&self) -> impl Iterator<Item = (StepNumber, &Step)> {
+        (1u32..).map(StepNumber).zip(&self.steps)
+    }
+
     /// Step `number`, counting from 1 as the learner does.
     pub fn step(&self, number: StepNumber) -> Option<&Step> {
         usize::try_from(number.0)

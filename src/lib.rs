@@ -4,6 +4,17 @@
 //! (`render`, pure) → observation (`observe`: kubectl dumps to typed objects) → verdict
 //! (`verdict`, pure) → commands (`commands`, `app`) → the user (`ui`).
 
+/// The version, the git commit and the target it was built for (`--version`, and the
+/// results documents).
+pub const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (",
+    env!("SIDECAR_LAB_GIT_COMMIT"),
+    ", ",
+    env!("SIDECAR_LAB_TARGET"),
+    ")"
+);
+
 pub mod app;
 pub mod assets;
 pub mod bundle;

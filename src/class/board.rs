@@ -93,13 +93,8 @@ pub fn judge_class(read: &ClassRead, lab: &Lab, now: Timestamp) -> Vec<Suite> {
             let jobs = read.jobs.get(namespace).map_or(&[][..], Vec::as_slice);
             let pods = read.pods.get(namespace).map_or(&[][..], Vec::as_slice);
             let steps = lab
-                .steps
-                .iter()
-                .enumerate()
-                .map(|(index, step)| {
-                    let number = StepNumber(u32::try_from(index + 1).unwrap_or(u32::MAX));
-                    judge_step(number, step, lab, jobs, pods, now)
-                })
+                .numbered()
+                .map(|(number, step)| judge_step(number, step, lab, jobs, pods, now))
                 .collect();
             Suite {
                 name: namespace.clone(),

@@ -7,7 +7,7 @@ use anyhow::Context;
 
 use crate::commands::World;
 use crate::exit::ExitStatus;
-use crate::lab::{Lab, StepNumber};
+use crate::lab::Lab;
 use crate::results::merge::merge;
 use crate::results::{Results, ResultsFormat, StepResult, StepState, Suite, junit};
 use crate::session::state::{LabState, now};
@@ -74,13 +74,10 @@ pub fn from_state(state: &LabState, lab: &Lab, name: String, generated_at: Strin
             properties.insert("native-sidecars".to_owned(), kept.to_string());
         }
     }
-    properties.insert("sidecar-lab".to_owned(), crate::cli::VERSION.to_owned());
+    properties.insert("sidecar-lab".to_owned(), crate::VERSION.to_owned());
     let steps = lab
-        .steps
-        .iter()
-        .enumerate()
-        .map(|(index, step)| {
-            let number = StepNumber(u32::try_from(index + 1).unwrap_or(u32::MAX));
+        .numbered()
+        .map(|(number, step)| {
             let record = state
                 .steps
                 .get(&number)
