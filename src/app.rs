@@ -48,6 +48,7 @@ pub fn run(cli: Cli, environment: &Environment, printer: &Printer) -> anyhow::Re
                 dry_run: args.dry_run,
                 sequential: args.sequential,
                 bundle: args.bundle,
+                all_steps: args.all,
             };
             crate::session::up::up(&settings, &world)
         }

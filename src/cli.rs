@@ -355,6 +355,10 @@ pub struct UpArgs {
     #[arg(long)]
     pub sequential: bool,
 
+    /// Run every step of the lab, the optional ones too (by default the three variants)
+    #[arg(long)]
+    pub all: bool,
+
     /// Take kind, kubectl and every image from this bundle (a directory or a URL), not the internet
     #[arg(long, value_name = "DIR|URL")]
     pub bundle: Option<String>,

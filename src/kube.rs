@@ -142,7 +142,6 @@ impl Target {
     }
 }
 
-/// The kind commands.
 /// The commands of a class on a shared cluster: reads across namespaces, the apply of
 /// the class's objects, tokens and deletion, all on one context.
 pub mod class {
@@ -308,6 +307,7 @@ pub mod class {
     }
 }
 
+/// The kind commands.
 pub mod kind {
     use super::*;
 

@@ -7,7 +7,9 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use crate::assets;
+use crate::names::JobName;
 use crate::variant::Variant;
+use crate::version::MinorVersion;
 use crate::verdict::Outcome;
 use crate::yaml;
 
@@ -74,6 +76,93 @@ pub struct Step {
     /// kubectl commands to see it for oneself; `{{job}}` and `{{namespace}}` are filled in.
     #[serde(rename = "try")]
     pub try_commands: Vec<String>,
+    /// The step's Job name (default `cy-job-<variant>`): steps that share a variant need
+    /// names of their own, or one would replace the other's Job.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub job: Option<JobName>,
+    /// `up` runs it only with `--all`; `step N` runs it always.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub optional: bool,
+    /// The oldest Kubernetes minor that can run it: older clusters skip it, with the reason.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_kubernetes: Option<MinorVersion>,
+    /// On clusters older than a version, another outcome is the one taught.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expect_before: Option<ExpectBefore>,
+    /// How the step's Job differs from its variant.
+    #[serde(default, skip_serializing_if = "Edit::is_empty")]
+    pub edit: Edit,
+    /// What is checked besides the outcome.
+    #[serde(default, skip_serializing_if = "Checks::is_empty")]
+    pub check: Checks,
+}
+
+/// The outcome taught on clusters older than `kubernetes`, and what the learner sees there.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ExpectBefore {
+    pub kubernetes: MinorVersion,
+    pub expect: Outcome,
+    pub what_you_see: String,
+}
+
+/// Changes to a step's Job, as data: fields merged into named containers (a JSON merge
+/// patch: objects merge, anything else replaces, `null` removes), sidecars added after
+/// the init containers, and fields merged into the pod spec.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Edit {
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub containers: std::collections::BTreeMap<String, serde_json::Value>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub add_sidecars: Vec<serde_json::Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pod: Option<serde_json::Value>,
+}
+
+impl Edit {
+    pub fn is_empty(&self) -> bool {
+        self.containers.is_empty() && self.add_sidecars.is_empty() && self.pod.is_none()
+    }
+}
+
+/// Checks beyond the outcome.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Checks {
+    /// Containers that must have been restarted at least once (`restartCount`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub restarted: Vec<String>,
+    /// Sidecars must stop after the app containers, in the reverse of their order in
+    /// the spec (`finishedAt`), as the kubelet does from 1.29.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub reverse_stop_order: bool,
+}
+
+impl Checks {
+    pub fn is_empty(&self) -> bool {
+        self.restarted.is_empty() && !self.reverse_stop_order
+    }
+}
+
+impl Step {
+    /// The outcome taught on a cluster of `minor` (the newest rule when unknown).
+    pub fn expect_on(&self, minor: Option<MinorVersion>) -> Outcome {
+        match (&self.expect_before, minor) {
+            (Some(before), Some(minor)) if minor < before.kubernetes => before.expect,
+            _ => self.expect,
+        }
+    }
+
+    /// Why a cluster of `minor` cannot run the step, if it cannot.
+    pub fn skip_reason(&self, minor: Option<MinorVersion>) -> Option<String> {
+        let (Some(needed), Some(minor)) = (self.min_kubernetes, minor) else {
+            return None;
+        };
+        (minor < needed).then(|| {
+            format!("needs Kubernetes {needed} or later; this cluster runs {minor}")
+        })
+    }
 }
 
 /// A lab file that cannot be used.
@@ -176,6 +265,11 @@ impl Lab {
                 if value.trim().is_empty() {
                     problems.push(format!("{at}.{field} is empty"));
                 }
+            }
+            if let Some(before) = &step.expect_before
+                && before.what_you_see.trim().is_empty()
+            {
+                problems.push(format!("{at}.expectBefore.whatYouSee is empty"));
             }
             if step.timeout_seconds == 0 {
                 problems.push(format!("{at}.timeoutSeconds must be more than 0"));

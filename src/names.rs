@@ -11,8 +11,23 @@ pub struct ClusterName(String);
 
 /// A Job name: a DNS-1123 label of at most 63 characters, because the Job's name is
 /// copied into the `batch.kubernetes.io/job-name` label of its pods.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(try_from = "String", into = "String")]
 pub struct JobName(String);
+
+impl TryFrom<String> for JobName {
+    type Error = NameError;
+
+    fn try_from(text: String) -> Result<Self, Self::Error> {
+        text.parse()
+    }
+}
+
+impl From<JobName> for String {
+    fn from(name: JobName) -> Self {
+        name.0
+    }
+}
 
 /// A name that breaks the rules for its kind of object.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -183,6 +183,35 @@ mod tests {
         assert_eq!(effective(&native).cpu_millis, 1200);
     }
 
+    /// The rule as sidecar-facts §4 quotes it, written out index by index: for each init
+    /// container i, InitContainerUse(i) = the sidecars before it (and itself, if it is one)
+    /// plus its own request; the pod needs the larger of the largest use and all sidecars
+    /// plus all app containers.
+    fn by_the_quoted_rule(inits: &[(u64, bool)], apps: &[u64]) -> u64 {
+        let mut largest_use = 0;
+        for i in 0..inits.len() {
+            let sidecars_before: u64 = inits[..i].iter().filter(|(_, s)| *s).map(|(c, _)| c).sum();
+            largest_use = largest_use.max(sidecars_before + inits[i].0);
+        }
+        let sidecars: u64 = inits.iter().filter(|(_, s)| *s).map(|(c, _)| c).sum();
+        largest_use.max(sidecars + apps.iter().sum::<u64>())
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn the_formula_matches_the_quoted_rule(
+            inits in proptest::collection::vec((0u64..4000, proptest::bool::ANY), 0..6),
+            apps in proptest::collection::vec(0u64..4000, 1..5),
+        ) {
+            let spec = PodSpec {
+                init_containers: Some(inits.iter().map(|(cpu, sidecar)| c(&format!("{cpu}m"), *sidecar)).collect()),
+                containers: apps.iter().map(|cpu| c(&format!("{cpu}m"), false)).collect(),
+                ..PodSpec::default()
+            };
+            proptest::prop_assert_eq!(effective(&spec).cpu_millis, by_the_quoted_rule(&inits, &apps));
+        }
+    }
+
     #[test]
     fn an_init_container_after_a_sidecar_pays_for_it() {
         // sidecar-facts example B: init 9, sidecars 1 and 1, apps 3 + 4.

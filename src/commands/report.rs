@@ -87,6 +87,7 @@ pub fn from_state(state: &LabState, lab: &Lab, name: String, generated_at: Strin
                 Ending::Unexpected => StepState::Unexpected,
                 Ending::TimedOut => StepState::TimedOut,
                 Ending::Interrupted | Ending::DryRun => StepState::Interrupted,
+                Ending::Skipped => StepState::Skipped,
             });
             let message = record.and_then(|r| match r.result {
                 Ending::Unexpected => r

@@ -41,8 +41,18 @@ pub fn step(settings: &StepSettings, world: &World<'_>) -> anyhow::Result<ExitSt
         Some(release) => release,
         None => matrix.release_or_default(None)?,
     };
+    // Version rules and skips need the server's minor: from the state, else asked.
+    let minor = minor.or_else(|| {
+        world
+            .runner
+            .run(&resolved.kube.version(), std::time::Duration::from_secs(30))
+            .ok()
+            .filter(crate::runner::Output::success)
+            .and_then(|o| kube::server_minor(&o.stdout))
+    });
     let session = Session {
         runner: world.runner,
+        minor,
         printer: *world.printer,
         target: resolved.kube.clone(),
         state_dir: dir.clone(),

@@ -4,6 +4,7 @@
 pub mod diff;
 pub mod job;
 pub mod kind_config;
+pub mod step;
 
 use crate::assets;
 use crate::matrix::{GateChoice, GateRule, KubernetesRelease};
@@ -19,6 +20,8 @@ pub enum RenderError {
     KindConfig(#[from] kind_config::KindConfigError),
     #[error("could not encode the manifest: {0}")]
     Yaml(#[from] crate::yaml::YamlError),
+    #[error("the lab step's Job: {0}")]
+    Step(#[from] step::StepJobError),
 }
 
 /// The lab Job for `variant` as a manifest, with a comment header that says where
@@ -48,6 +51,37 @@ pub fn job_manifest(
         ));
     }
     Ok(job::to_manifest(&job, &header)?)
+}
+
+/// The Job of lab step `number` as a manifest: the step's variant with its edits, its
+/// own name and step label, under the same header as `job_manifest`.
+pub fn step_manifest(
+    number: crate::lab::StepNumber,
+    step: &crate::lab::Step,
+    release: &KubernetesRelease,
+) -> Result<(JobName, String), RenderError> {
+    let template = job::parse_template(assets::JOB_TEMPLATE)?;
+    let job = step::step_job(&template, number, step)?;
+    let name = step::step_job_name(&template, step)?;
+    let variant = step.variant;
+    let mut header = vec![
+        format!(
+            "sidecar-lab: step {number} ({}), variant `{variant}`: {}.",
+            step.title,
+            variant.placement()
+        ),
+        native_sidecar_note(release),
+    ];
+    if !step.edit.is_empty() {
+        header.push("The step changes the variant as its lab file says (`edit`).".to_owned());
+    }
+    if !variant.completes() {
+        header.push(format!(
+            "This Job never completes by itself: activeDeadlineSeconds ends it after {} seconds.",
+            job::HUNG_VARIANT_DEADLINE_SECONDS
+        ));
+    }
+    Ok((name, job::to_manifest(&job, &header)?))
 }
 
 /// The native Job the gate check sends as a server-side dry run: no name of its own but

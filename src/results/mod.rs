@@ -72,6 +72,8 @@ pub enum StepState {
     /// `sidecar-lab step` was stopped (Ctrl-C).
     Interrupted,
     NotStarted,
+    /// The cluster's version cannot run the step.
+    Skipped,
 }
 
 impl StepState {
@@ -84,6 +86,7 @@ impl StepState {
             Self::TimedOut => "timed-out",
             Self::Interrupted => "interrupted",
             Self::NotStarted => "not started",
+            Self::Skipped => "skipped",
         }
     }
 }
@@ -157,7 +160,9 @@ impl Results {
                     StepState::Unexpected => totals.unexpected += 1,
                     StepState::Running => totals.running += 1,
                     StepState::Undecided | StepState::TimedOut => totals.undecided += 1,
-                    StepState::Interrupted | StepState::NotStarted => totals.not_started += 1,
+                    StepState::Interrupted | StepState::NotStarted | StepState::Skipped => {
+                        totals.not_started += 1;
+                    }
                 }
             }
         }

@@ -10,12 +10,11 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, anyhow};
 
-use crate::assets;
 use crate::kube;
 use crate::lab::{Lab, Step, StepNumber};
 use crate::matrix::KubernetesRelease;
 use crate::observe::dump::{self, Dump};
-use crate::render::{self, job};
+use crate::render;
 use crate::runner::{CommandLine, Runner, checked};
 use crate::session::decide::{Decision, Observed, decide};
 use crate::state::write_atomically;
@@ -23,7 +22,7 @@ use crate::ui::Printer;
 use crate::ui::phase::{Board, Phase};
 use crate::ui::text::wrap;
 use crate::variant::Variant;
-use crate::verdict::{Judgement, Verdict, judge};
+use crate::verdict::{Expectation, Judgement, Verdict, judge_expecting, judge_refusal};
 
 /// How often the step is observed.
 const POLL: Duration = Duration::from_secs(1);
@@ -39,6 +38,8 @@ pub struct Session<'a> {
     pub target: kube::Target,
     pub state_dir: PathBuf,
     pub release: &'a KubernetesRelease,
+    /// The cluster's Kubernetes minor, when known: version rules and skips read it.
+    pub minor: Option<crate::version::MinorVersion>,
     pub interrupted: &'a AtomicBool,
     /// Print the commands and the manifest instead of running them.
     pub dry_run: bool,
@@ -54,6 +55,8 @@ pub enum Ending {
     Interrupted,
     /// `--dry-run`: nothing ran.
     DryRun,
+    /// The cluster's version cannot run the step.
+    Skipped,
 }
 
 impl Ending {
@@ -64,6 +67,7 @@ impl Ending {
             Self::TimedOut => "timed-out",
             Self::Interrupted => "interrupted",
             Self::DryRun => "dry-run",
+            Self::Skipped => "skipped",
         }
     }
 }
@@ -97,20 +101,49 @@ pub fn run(
             lab.steps.len()
         )
     })?;
-    let template = job::parse_template(assets::JOB_TEMPLATE)?;
-    let job_name = job::default_job_name(&template, step.variant)?;
-    let manifest_text = render::job_manifest(step.variant, Some(&job_name), session.release)?;
+    let mut intro = format!("\nStep {number}: {}\n", step.title);
+    let expectation = Expectation {
+        variant: step.variant,
+        outcome: step.expect_on(session.minor),
+        checks: step.check.clone(),
+    };
+    let what_you_see = match (&step.expect_before, session.minor) {
+        (Some(before), Some(minor)) if minor < before.kubernetes => &before.what_you_see,
+        _ => &step.what_you_see,
+    };
+    intro.push_str(&wrap(what_you_see, 88, "  "));
+    if let Some(reason) = step.skip_reason(session.minor) {
+        return Ok(StepRun {
+            number,
+            title: step.title.clone(),
+            variant: step.variant,
+            ending: Ending::Skipped,
+            judgement: None,
+            seconds: 0,
+            report: format!("\nStep {number}: {}\n  skipped: {reason}\n", step.title),
+        });
+    }
+    if let (Some(before), Some(minor)) = (&step.expect_before, session.minor) {
+        let rule = if minor < before.kubernetes {
+            format!("before {}", before.kubernetes)
+        } else {
+            format!("from {} on", before.kubernetes)
+        };
+        intro.push_str(&format!(
+            "  On this cluster ({minor}, {rule}) the step expects `{}`.\n",
+            expectation.outcome
+        ));
+    }
+    let (job_name, manifest_text) = render::step_manifest(number, step, session.release)?;
     let manifest = session
         .state_dir
         .join(format!("step-{number}-{}.yaml", step.variant));
-    let label = format!("{}={}", job::VARIANT_LABEL, step.variant);
+    let label = format!("{}={number}", render::step::STEP_LABEL);
     let delete = session.target.delete_job(job_name.as_str());
     let apply = session.target.apply(&manifest);
     let observe = session.target.observe(&label);
     let printer = &session.printer;
 
-    let mut intro = format!("\nStep {number}: {}\n", step.title);
-    intro.push_str(&wrap(&step.what_you_see, 88, "  "));
     if session.dry_run {
         let mut report = format!(
             "{intro}\n# would write {}:\n{manifest_text}",
@@ -136,7 +169,40 @@ pub fn run(
     write_atomically(&manifest, manifest_text.as_bytes())?;
     checked(session.runner, &delete, DELETE_TIMEOUT)
         .context("cannot remove the step's previous Job")?;
-    checked(session.runner, &apply, KUBECTL_TIMEOUT).context("cannot create the step's Job")?;
+    let applied = session.runner.run(&apply, KUBECTL_TIMEOUT)?;
+    if !applied.success() {
+        // The API server's refusal is a result to judge (the step may teach it);
+        // anything else (no connection, no permission) is an error.
+        let Some(refusal) = refusal(&applied.stderr) else {
+            return Err(crate::runner::Failed::of(&apply, &applied))
+                .context("cannot create the step's Job");
+        };
+        let judgement = judge_refusal(&refusal, &expectation);
+        let ending = if judgement.verdict == Some(Verdict::Expected) {
+            Ending::Expected
+        } else {
+            Ending::Unexpected
+        };
+        let mut report = if board.is_some() { intro } else { String::new() };
+        let palette = printer.stdout_palette();
+        report.push_str(&crate::ui::report::step(
+            &judgement,
+            None,
+            &step.why,
+            &step.commands(job_name.as_str(), &session.target.namespace),
+            printer.stdout_fancy(),
+            &palette,
+        ));
+        return Ok(StepRun {
+            number,
+            title: step.title.clone(),
+            variant: step.variant,
+            ending,
+            judgement: Some(judgement),
+            seconds: 0,
+            report,
+        });
+    }
 
     let started = Instant::now();
     let phase = Phase::start_on(
@@ -144,14 +210,14 @@ pub fn run(
         *printer,
         &format!("step {number} ({})", step.variant),
     );
-    let (ending, judgement) = watch(session, step, &observe, &phase, started);
+    let (ending, judgement) = watch(session, step, &expectation, &observe, &phase, started);
     let seconds = started.elapsed().as_secs();
     match ending {
         Ending::Expected => phase.succeed("as expected"),
         Ending::Unexpected => phase.fail("not what this variant teaches"),
         Ending::TimedOut => phase.fail(&format!("undecided after {} s", step.timeout_seconds)),
         Ending::Interrupted => phase.fail("interrupted"),
-        Ending::DryRun => phase.succeed(""),
+        Ending::DryRun | Ending::Skipped => phase.succeed(""),
     }
     let mut report = if board.is_some() {
         intro
@@ -188,6 +254,7 @@ pub fn run(
 fn watch(
     session: &Session<'_>,
     step: &Step,
+    expectation: &Expectation,
     observe: &CommandLine,
     phase: &Phase,
     started: Instant,
@@ -202,7 +269,7 @@ fn watch(
             Ok(output) if output.success() => {
                 if let Ok(dump) = dump::parse(output.stdout.as_bytes()) {
                     all.objects.extend(dump.objects);
-                    let judgement = judge(&all, Some(step.variant));
+                    let judgement = judge_expecting(&all, Some(expectation));
                     phase.update(&format!(
                         "{}: {}",
                         judgement.outcome, judgement.outcome_message
@@ -249,5 +316,36 @@ fn watch(
         if let Some(rest) = POLL.checked_sub(tick.elapsed()) {
             std::thread::sleep(rest);
         }
+    }
+}
+
+/// The API server's refusal in kubectl's error output (`The Job "x" is invalid: …`,
+/// `Error from server (Forbidden): … is forbidden: …`), as one line; `None` for other
+/// failures (no connection, a kubectl error).
+pub fn refusal(stderr: &str) -> Option<String> {
+    stderr
+        .lines()
+        .map(str::trim)
+        .find(|line| {
+            (line.starts_with("The ") && line.contains(" is invalid: "))
+                || (line.starts_with("Error from server (Invalid)"))
+                || (line.starts_with("Error from server (Forbidden)")
+                    && !line.contains("cannot ")
+                    && line.contains(" is forbidden: "))
+        })
+        .map(str::to_owned)
+}
+
+#[cfg(test)]
+mod refusal_tests {
+    use super::refusal;
+
+    #[test]
+    fn the_api_servers_refusals_are_told_from_other_failures() {
+        let invalid = "The Job \"cy-job-mistake\" is invalid: spec.template.spec.containers[1].restartPolicy: Forbidden: may not be set for non-init containers\n";
+        assert!(refusal(invalid).is_some_and(|r| r.contains("may not be set for non-init containers")));
+        // Permission problems are not lessons: they are errors.
+        assert_eq!(refusal("Error from server (Forbidden): error when creating \"x\": jobs.batch is forbidden: User \"u\" cannot create resource \"jobs\""), None);
+        assert_eq!(refusal("The connection to the server 127.0.0.1:6443 was refused"), None);
     }
 }

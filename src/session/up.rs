@@ -45,6 +45,8 @@ pub struct Settings {
     pub sequential: bool,
     /// `--bundle DIR|URL`: everything from a classroom bundle, nothing from the internet.
     pub bundle: Option<String>,
+    /// Run the optional steps too (beyond the three variants).
+    pub all_steps: bool,
 }
 
 const CREATE_TIMEOUT: Duration = Duration::from_secs(15 * 60);
@@ -170,6 +172,7 @@ pub fn up(settings: &Settings, world: &World<'_>) -> anyhow::Result<ExitStatus> 
         target: &resolved.kube,
         bundle: bundle.as_ref(),
         platform: &platform,
+        all_steps: settings.all_steps,
     };
     run.setup(&plan)?;
     let native = run.gate_check()?;
@@ -222,6 +225,8 @@ struct Execute<'a, 'w> {
     target: &'a kube::Target,
     bundle: Option<&'a Bundle>,
     platform: &'a str,
+    /// Run the optional steps too.
+    all_steps: bool,
 }
 
 impl Execute<'_, '_> {
@@ -602,10 +607,15 @@ impl Execute<'_, '_> {
             target: self.target.clone(),
             state_dir: self.dir.to_path_buf(),
             release: self.release,
+            minor: state.cluster.as_ref().and_then(|c| c.kubernetes),
             interrupted,
             dry_run: false,
         };
-        let numbers: Vec<_> = lab.numbers().collect();
+        let numbers: Vec<_> = lab
+            .numbered()
+            .filter(|(_, step)| self.all_steps || !step.optional)
+            .map(|(number, _)| number)
+            .collect();
         let mut runs = Vec::new();
         if concurrent {
             let board = Board::new();

@@ -188,7 +188,7 @@ pub fn board(results: &Results, now: Timestamp, fancy: bool, palette: &Palette) 
                 StepState::Unexpected => palette.error.apply_to(padded),
                 StepState::Running => palette.init.apply_to(padded),
                 StepState::Undecided | StepState::TimedOut => palette.warning.apply_to(padded),
-                StepState::Interrupted | StepState::NotStarted => palette.dim.apply_to(padded),
+                StepState::Interrupted | StepState::NotStarted | StepState::Skipped => palette.dim.apply_to(padded),
             };
             line.push_str(&styled.to_string());
         }
@@ -272,12 +272,12 @@ fn symbol(state: StepState, fancy: bool) -> &'static str {
         (StepState::Unexpected, true) => "✗",
         (StepState::Running, true) => "…",
         (StepState::Undecided | StepState::TimedOut, true) => "?",
-        (StepState::Interrupted | StepState::NotStarted, true) => "·",
+        (StepState::Interrupted | StepState::NotStarted | StepState::Skipped, true) => "·",
         (StepState::Expected, false) => "+",
         (StepState::Unexpected, false) => "x",
         (StepState::Running, false) => ">",
         (StepState::Undecided | StepState::TimedOut, false) => "?",
-        (StepState::Interrupted | StepState::NotStarted, false) => "-",
+        (StepState::Interrupted | StepState::NotStarted | StepState::Skipped, false) => "-",
     }
 }
 

@@ -61,6 +61,9 @@ pub fn explain(judgement: &Judgement) -> String {
         Outcome::Failed => {
             "The pod or its Job failed; the findings above say where. The lab's Jobs have backoffLimit 0, so a failure shows at once instead of being retried."
         }
+        Outcome::Refused => {
+            "The API server refused the Job, so nothing ran: validation happens before anything is stored, and its message says which field and why."
+        }
     };
     text.to_owned()
 }

@@ -87,4 +87,10 @@ pub mod code {
     pub const SIDECAR_NOT_STARTED: &str = "sidecar-not-started";
     /// The outcome is not the one the variant teaches, for no more specific reason.
     pub const UNEXPECTED_OUTCOME: &str = "unexpected-outcome";
+    /// The API server refused the Job; its message says why.
+    pub const API_REFUSED: &str = "api-refused";
+    /// A container the step expects to restart never did.
+    pub const NOT_RESTARTED: &str = "not-restarted";
+    /// Two sidecars stopped in the order they were declared, not the reverse.
+    pub const STOP_ORDER: &str = "stop-order";
 }

@@ -18,6 +18,7 @@ use serde::Serialize;
 pub use finding::{Finding, Level};
 pub use outcome::Outcome;
 
+use crate::lab::Checks;
 use crate::observe::dump::Dump;
 use crate::observe::history::{self, History};
 use crate::render::job::VARIANT_LABEL;
@@ -85,8 +86,59 @@ impl Judgement {
     }
 }
 
+/// What a step expects: its variant, the outcome it teaches (which may differ from the
+/// variant's own, as with a quota or a version rule), and the checks beyond the outcome.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Expectation {
+    pub variant: Variant,
+    pub outcome: Outcome,
+    pub checks: Checks,
+}
+
+impl Expectation {
+    /// What the variant itself teaches, nothing more.
+    pub fn taught(variant: Variant) -> Self {
+        Self {
+            variant,
+            outcome: taught_outcome(variant),
+            checks: Checks::default(),
+        }
+    }
+}
+
 /// Judges the dump, against `variant` when one is given.
 pub fn judge(dump: &Dump, variant: Option<Variant>) -> Judgement {
+    judge_expecting(dump, variant.map(Expectation::taught).as_ref())
+}
+
+/// The judgement of a Job the API server refused: `message` is its answer.
+pub fn judge_refusal(message: &str, expectation: &Expectation) -> Judgement {
+    let expected = expectation.outcome == Outcome::Refused;
+    let finding = Finding {
+        code: code::API_REFUSED,
+        level: if expected { Level::Info } else { Level::Problem },
+        message: format!("the API server refused the Job: {message}"),
+    };
+    Judgement {
+        outcome: Outcome::Refused,
+        outcome_message: message.to_owned(),
+        variant: Some(expectation.variant),
+        verdict: Some(if expected {
+            Verdict::Expected
+        } else {
+            Verdict::Unexpected
+        }),
+        findings: vec![finding],
+        timeline: Timeline::default(),
+        pod: None,
+        job: None,
+        job_done: true,
+    }
+}
+
+/// Judges the dump against `expectation` when one is given.
+pub fn judge_expecting(dump: &Dump, expectation: Option<&Expectation>) -> Judgement {
+    let variant = expectation.map(|e| e.variant);
     // Several pods and no lab labels (a real cluster's namespace): prefer the one laid
     // out as the variant.
     let fits = |spec: &PodSpec| variant.is_some_and(|v| layout(spec) == expected_layout(v));
@@ -170,7 +222,11 @@ pub fn judge(dump: &Dump, variant: Option<Variant>) -> Judgement {
             node_lost: pod.is_some_and(outcome::node_lost),
             restarts: pod.map(restart_counts).unwrap_or_default(),
         };
-        let verdict = decide(variant, &facts, &timeline, &mut findings);
+        let expectation = expectation.cloned().unwrap_or_else(|| Expectation::taught(variant));
+        let mut verdict = decide(&expectation, &facts, &timeline, &mut findings);
+        if verdict == Verdict::Expected {
+            verdict = checks_hold(&expectation.checks, pod, &timeline, &mut findings);
+        }
         if verdict == Verdict::Unexpected && !findings.iter().any(|f| f.level == Level::Problem) {
             findings.push(unexpected_cause(variant, outcome));
         }
@@ -256,11 +312,12 @@ fn applied_native(job: &Job) -> Option<bool> {
 
 /// The verdict for `variant`; adds the findings that explain it.
 fn decide(
-    variant: Variant,
+    expectation: &Expectation,
     facts: &Facts<'_>,
     timeline: &Timeline,
     findings: &mut Vec<Finding>,
 ) -> Verdict {
+    let variant = expectation.variant;
     let Facts {
         outcome,
         held,
@@ -334,20 +391,27 @@ fn decide(
         // An active Job alone says nothing about where its pod is.
         return Verdict::Undecided;
     }
-    match variant {
-        Variant::Init => match outcome {
+    match expectation.outcome {
+        Outcome::InitRunning => match outcome {
             Outcome::InitRunning => Verdict::Expected,
             Outcome::Pending => Verdict::Undecided,
             Outcome::Failed if held == Some(Outcome::InitRunning) => Verdict::Expected,
             _ => Verdict::Unexpected,
         },
-        Variant::Sidecar => match outcome {
+        Outcome::SidecarHoldsPod => match outcome {
             Outcome::SidecarHoldsPod => Verdict::Expected,
             Outcome::Pending | Outcome::Running | Outcome::InitRunning => Verdict::Undecided,
             Outcome::Failed if held == Some(Outcome::SidecarHoldsPod) => Verdict::Expected,
             _ => Verdict::Unexpected,
         },
-        Variant::Native => match outcome {
+        expected @ (Outcome::Failed | Outcome::Running | Outcome::Pending | Outcome::Refused) => {
+            match outcome {
+                o if o == expected => Verdict::Expected,
+                Outcome::Pending => Verdict::Undecided,
+                _ => Verdict::Unexpected,
+            }
+        }
+        Outcome::Succeeded => match outcome {
             Outcome::Succeeded if !have_pod => {
                 findings.push(Finding::info(
                     code::NO_POD,
@@ -363,9 +427,68 @@ fn decide(
                 }
             }
             Outcome::Pending | Outcome::InitRunning | Outcome::Running => Verdict::Undecided,
-            Outcome::Failed | Outcome::SidecarHoldsPod => Verdict::Unexpected,
+            Outcome::Failed | Outcome::SidecarHoldsPod | Outcome::Refused => Verdict::Unexpected,
         },
     }
+}
+
+/// The step's checks beyond the outcome, on an outcome that was expected.
+fn checks_hold(
+    checks: &Checks,
+    pod: Option<&Pod>,
+    timeline: &Timeline,
+    findings: &mut Vec<Finding>,
+) -> Verdict {
+    let mut verdict = Verdict::Expected;
+    for name in &checks.restarted {
+        let restarts = pod
+            .map(pod_containers)
+            .unwrap_or_default()
+            .iter()
+            .find(|c| c.name == name.as_str())
+            .and_then(|c| c.status.map(|s| s.restart_count))
+            .unwrap_or(0);
+        if restarts == 0 {
+            findings.push(Finding::problem(
+                code::NOT_RESTARTED,
+                format!("`{name}` was never restarted (restartCount 0): the step expects it to exit once and be restarted"),
+            ));
+            verdict = Verdict::Unexpected;
+        }
+    }
+    if checks.reverse_stop_order {
+        let sidecars: Vec<_> = timeline.rows_of(Role::Sidecar).collect();
+        // Declared earlier must stop later (or in the same second: timestamps have
+        // one-second resolution).
+        for (i, earlier) in sidecars.iter().enumerate() {
+            for later in &sidecars[i + 1..] {
+                let (Some(first), Some(second)) = (
+                    earlier.last_run().and_then(|r| r.finished),
+                    later.last_run().and_then(|r| r.finished),
+                ) else {
+                    continue;
+                };
+                if first < second {
+                    findings.push(Finding::problem(
+                        code::STOP_ORDER,
+                        format!(
+                            "sidecar `{}` (declared first) stopped at {first}, before `{}` (declared after it) at {second}: the kubelet stops sidecars in the reverse of their order, from 1.29",
+                            earlier.container, later.container
+                        ),
+                    ));
+                    verdict = Verdict::Unexpected;
+                }
+            }
+        }
+        if verdict == Verdict::Expected && sidecars.len() >= 2 {
+            let order: Vec<&str> = sidecars.iter().rev().map(|r| r.container.as_str()).collect();
+            findings.push(Finding::info(
+                code::STOP_ORDER,
+                format!("the sidecars stopped after the app containers, in reverse order: {}", order.join(", then ")),
+            ));
+        }
+    }
+    verdict
 }
 
 /// The native properties: every sidecar started no later than the first app container,

@@ -27,17 +27,21 @@ pub enum Outcome {
     InitRunning,
     /// Not scheduled yet, or no container status yet.
     Pending,
+    /// The API server refused the Job itself (`kubectl apply` failed: Invalid or
+    /// Forbidden), so nothing ran.
+    Refused,
 }
 
 impl Outcome {
     /// Every outcome, in the order they are matched.
-    pub const ALL: [Self; 6] = [
+    pub const ALL: [Self; 7] = [
         Self::Failed,
         Self::Succeeded,
         Self::SidecarHoldsPod,
         Self::Running,
         Self::InitRunning,
         Self::Pending,
+        Self::Refused,
     ];
 
     /// The kebab-case name used in lab files and JSON output.
@@ -49,6 +53,7 @@ impl Outcome {
             Self::Running => "running",
             Self::InitRunning => "init-running",
             Self::Pending => "pending",
+            Self::Refused => "refused",
         }
     }
 }
