@@ -9,8 +9,8 @@ use serde::{Deserialize, Serialize};
 use crate::assets;
 use crate::names::JobName;
 use crate::variant::Variant;
-use crate::version::MinorVersion;
 use crate::verdict::Outcome;
+use crate::version::MinorVersion;
 use crate::yaml;
 
 /// The `apiVersion` every lab file carries.
@@ -159,9 +159,8 @@ impl Step {
         let (Some(needed), Some(minor)) = (self.min_kubernetes, minor) else {
             return None;
         };
-        (minor < needed).then(|| {
-            format!("needs Kubernetes {needed} or later; this cluster runs {minor}")
-        })
+        (minor < needed)
+            .then(|| format!("needs Kubernetes {needed} or later; this cluster runs {minor}"))
     }
 }
 

@@ -920,3 +920,88 @@ fn kind_refuses_the_articles_config_and_gates_a_version_does_not_allow() {
         "ERROR: no nodes found for cluster \"nope\""
     );
 }
+
+// ---- The steps beyond the three variants, run by `sidecar-lab step` itself.
+
+impl Lab {
+    /// Runs `sidecar-lab step N` on the kind cluster `lab` with the built-in lab's steps
+    /// (holds shortened): the report and the step's recorded result.
+    fn step(&self, number: &str) -> (String, String) {
+        let lab = include_str!("../labs/native-sidecar.yaml")
+            .replace("holdSeconds: 10", "holdSeconds: 3")
+            .replace("timeoutSeconds: 180", "timeoutSeconds: 90");
+        let path = self.file("lab.yaml", &lab);
+        let output = self.sidecar_lab(&["step", number, "--name", "lab", "--lab", &path]);
+        let state: Value =
+            std::fs::read_to_string(self.home().join(".local/state/sidecar-lab/state.json"))
+                .ok()
+                .and_then(|t| serde_json::from_str(&t).ok())
+                .unwrap_or(Value::Null);
+        let result = state["steps"][number]["result"]
+            .as_str()
+            .unwrap_or("")
+            .to_owned();
+        // Reports wrap long lines: compare words, not line breaks.
+        let report = format!("{}{}", text(&output.stdout), text(&output.stderr));
+        (
+            report.split_whitespace().collect::<Vec<_>>().join(" "),
+            result,
+        )
+    }
+}
+
+#[test]
+fn the_common_mistake_is_refused_on_1_34_and_hangs_on_1_35() {
+    let old = Lab::new("1.34");
+    let (report, result) = old.step("4");
+    assert_eq!(result, "expected", "{report}");
+    assert!(
+        report.contains("may not be set for non-init containers"),
+        "{report}"
+    );
+    assert!(
+        report.contains("On this cluster (1.34, before 1.35) the step expects `refused`"),
+        "{report}"
+    );
+
+    let new = Lab::new("1.35");
+    let (report, result) = new.step("4");
+    assert_eq!(result, "expected", "{report}");
+    assert!(report.contains("sidecar-holds-pod"), "{report}");
+    assert!(
+        report.contains("(1.35, from 1.35 on) the step expects `sidecar-holds-pod`"),
+        "{report}"
+    );
+}
+
+#[test]
+fn a_sidecar_that_crashes_once_is_restarted_and_the_job_completes() {
+    let lab = Lab::new("1.37");
+    let (report, result) = lab.step("5");
+    assert_eq!(result, "expected", "{report}");
+    let pod = lab.kubectl(&[
+        "get", "pods", "-l", "batch.kubernetes.io/job-name=cy-job-crash", "-o",
+        "jsonpath={.items[0].status.initContainerStatuses[0].restartCount} {.items[0].status.initContainerStatuses[0].lastState.terminated.exitCode}",
+    ]);
+    assert_eq!(text(&pod.stdout), "1 1");
+    assert!(report.contains("was restarted 1 time"), "{report}");
+}
+
+#[test]
+fn sidecars_stop_in_reverse_order_from_1_29() {
+    let lab = Lab::new("1.29");
+    let (report, result) = lab.step("6");
+    assert_eq!(result, "expected", "{report}");
+    assert!(
+        report.contains("in reverse order: log-shipper, then postgres"),
+        "{report}"
+    );
+    // 1.28 cannot run the step: skipped, never failed.
+    let old = Lab::with_gate("1.28", "on");
+    let (report, result) = old.step("6");
+    assert_eq!(result, "skipped", "{report}");
+    assert!(
+        report.contains("needs Kubernetes 1.29 or later; this cluster runs 1.28"),
+        "{report}"
+    );
+}

@@ -177,7 +177,11 @@ mod tests {
         let spec = job.spec.and_then(|s| s.template.spec).expect("spec");
         let inits = spec.init_containers.expect("inits");
         let postgres = &inits[0];
-        let requests = postgres.resources.as_ref().and_then(|r| r.requests.as_ref()).expect("requests");
+        let requests = postgres
+            .resources
+            .as_ref()
+            .and_then(|r| r.requests.as_ref())
+            .expect("requests");
         assert_eq!(requests["cpu"].0, "600m");
         assert_eq!(requests["memory"].0, "128Mi", "merged, not replaced");
         assert!(postgres.ports.is_none());

@@ -92,7 +92,10 @@ impl Counts {
             StepState::Expected => {}
             StepState::Unexpected => self.failures += 1,
             StepState::Undecided | StepState::TimedOut => self.errors += 1,
-            StepState::Running | StepState::Interrupted | StepState::NotStarted | StepState::Skipped => {
+            StepState::Running
+            | StepState::Interrupted
+            | StepState::NotStarted
+            | StepState::Skipped => {
                 self.skipped += 1;
             }
         }
@@ -146,7 +149,10 @@ fn testcase(xml: &mut String, suite: &Suite, step: &StepResult) {
                 text(&summary)
             );
         }
-        StepState::Running | StepState::Interrupted | StepState::NotStarted | StepState::Skipped => {
+        StepState::Running
+        | StepState::Interrupted
+        | StepState::NotStarted
+        | StepState::Skipped => {
             let why = if summary.is_empty() {
                 step.state.name().to_owned()
             } else {

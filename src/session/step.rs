@@ -183,7 +183,11 @@ pub fn run(
         } else {
             Ending::Unexpected
         };
-        let mut report = if board.is_some() { intro } else { String::new() };
+        let mut report = if board.is_some() {
+            intro
+        } else {
+            String::new()
+        };
         let palette = printer.stdout_palette();
         report.push_str(&crate::ui::report::step(
             &judgement,
@@ -343,9 +347,19 @@ mod refusal_tests {
     #[test]
     fn the_api_servers_refusals_are_told_from_other_failures() {
         let invalid = "The Job \"cy-job-mistake\" is invalid: spec.template.spec.containers[1].restartPolicy: Forbidden: may not be set for non-init containers\n";
-        assert!(refusal(invalid).is_some_and(|r| r.contains("may not be set for non-init containers")));
+        assert!(
+            refusal(invalid).is_some_and(|r| r.contains("may not be set for non-init containers"))
+        );
         // Permission problems are not lessons: they are errors.
-        assert_eq!(refusal("Error from server (Forbidden): error when creating \"x\": jobs.batch is forbidden: User \"u\" cannot create resource \"jobs\""), None);
-        assert_eq!(refusal("The connection to the server 127.0.0.1:6443 was refused"), None);
+        assert_eq!(
+            refusal(
+                "Error from server (Forbidden): error when creating \"x\": jobs.batch is forbidden: User \"u\" cannot create resource \"jobs\""
+            ),
+            None
+        );
+        assert_eq!(
+            refusal("The connection to the server 127.0.0.1:6443 was refused"),
+            None
+        );
     }
 }

@@ -188,7 +188,9 @@ pub fn board(results: &Results, now: Timestamp, fancy: bool, palette: &Palette) 
                 StepState::Unexpected => palette.error.apply_to(padded),
                 StepState::Running => palette.init.apply_to(padded),
                 StepState::Undecided | StepState::TimedOut => palette.warning.apply_to(padded),
-                StepState::Interrupted | StepState::NotStarted | StepState::Skipped => palette.dim.apply_to(padded),
+                StepState::Interrupted | StepState::NotStarted | StepState::Skipped => {
+                    palette.dim.apply_to(padded)
+                }
             };
             line.push_str(&styled.to_string());
         }

@@ -116,7 +116,11 @@ pub fn judge_refusal(message: &str, expectation: &Expectation) -> Judgement {
     let expected = expectation.outcome == Outcome::Refused;
     let finding = Finding {
         code: code::API_REFUSED,
-        level: if expected { Level::Info } else { Level::Problem },
+        level: if expected {
+            Level::Info
+        } else {
+            Level::Problem
+        },
         message: format!("the API server refused the Job: {message}"),
     };
     Judgement {
@@ -222,7 +226,9 @@ pub fn judge_expecting(dump: &Dump, expectation: Option<&Expectation>) -> Judgem
             node_lost: pod.is_some_and(outcome::node_lost),
             restarts: pod.map(restart_counts).unwrap_or_default(),
         };
-        let expectation = expectation.cloned().unwrap_or_else(|| Expectation::taught(variant));
+        let expectation = expectation
+            .cloned()
+            .unwrap_or_else(|| Expectation::taught(variant));
         let mut verdict = decide(&expectation, &facts, &timeline, &mut findings);
         if verdict == Verdict::Expected {
             verdict = checks_hold(&expectation.checks, pod, &timeline, &mut findings);
@@ -481,10 +487,17 @@ fn checks_hold(
             }
         }
         if verdict == Verdict::Expected && sidecars.len() >= 2 {
-            let order: Vec<&str> = sidecars.iter().rev().map(|r| r.container.as_str()).collect();
+            let order: Vec<&str> = sidecars
+                .iter()
+                .rev()
+                .map(|r| r.container.as_str())
+                .collect();
             findings.push(Finding::info(
                 code::STOP_ORDER,
-                format!("the sidecars stopped after the app containers, in reverse order: {}", order.join(", then ")),
+                format!(
+                    "the sidecars stopped after the app containers, in reverse order: {}",
+                    order.join(", then ")
+                ),
             ));
         }
     }

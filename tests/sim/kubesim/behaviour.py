@@ -9,8 +9,14 @@ behaviours a test declares.
   60 s (120 tries, 0.5 s apart);
 - a script that is only `exit N` exits N at once; `sleep N` exits 0 after N seconds;
 - anything else exits 0 after 1 s.
-A shell script runs as PID 1, which ignores SIGTERM: it is killed when the grace period
-ends (exit 137). Declared behaviours: {"exit": N, "after": T}, {"crash": true,
+- a script whose first line is `if [ ! -e FILE ]; then touch FILE; sleep N; exit C; fi`
+  and which then `exec`s the postgres server exits C after N seconds on its first run
+  and serves on every later one: FILE is on an emptyDir volume, which lives as long as
+  the pod, so only the first run finds it missing (the lab's sidecar that crashes once);
+- a script that `trap`s TERM with `sleep N; exit 0` and loops on `sleep 1` runs until
+  stopped, then exits 0 once the loop's sleep and the trap's have run (a log shipper);
+A shell script runs as PID 1, which ignores SIGTERM unless it traps it: it is killed
+when the grace period ends (exit 137). Declared behaviours: {"exit": N, "after": T}, {"crash": true,
 "after": T} (exits 1 each run), {"serve": true} (runs until stopped, exit 0 on stop),
 {"neverReady": true} (runs, readiness never passes).
 """
@@ -38,6 +44,15 @@ def classify(spec, declared=None):
     # The shell script, line by line, as `sh -c` runs it: the first top-level line that
     # ends it or waits for postgres decides what it does.
     lines = "\n".join(spec.get("args") or spec.get("command") or []).splitlines()
+    text = "\n".join(lines)
+    once = re.search(r"if \[ ! -e (\S+) \]; then touch \1; sleep (\d+(?:\.\d+)?); exit (\d+); fi", text)
+    if once and re.search(r"^\s*exec (docker-entrypoint\.sh )?postgres\b", text, re.M):
+        return {"serve": True, "accepts": True,
+                "once": {"exit": int(once.group(3)), "after": float(once.group(2))}}
+    trap = re.search(r"trap '(?:sleep (\d+(?:\.\d+)?); )?exit 0' (?:TERM|SIGTERM)", text)
+    if trap and re.search(r"while true; do .*sleep 1; done", text):
+        # The trap runs once the loop's current `sleep 1` has ended.
+        return {"run": True, "trapTerm": 1.0 + float(trap.group(1) or 0)}
     for line in lines:
         line = line.strip()
         match = re.fullmatch(r"exit\s+(\d+)", line)
@@ -54,7 +69,9 @@ def classify(spec, declared=None):
 
 
 def ignores_sigterm(spec, behaviour):
-    """A server handles its stop signal; a shell as PID 1 does not."""
+    """A server handles its stop signal; a shell as PID 1 does not, unless it traps it."""
+    if "trapTerm" in behaviour:
+        return False
     if behaviour.get("serve") and not script_of(spec):
         return False
     if behaviour.get("serve"):

@@ -70,8 +70,13 @@ class Container:
         kind = "initContainers" if self.role in ("init", "sidecar") else "containers"
         return f"spec.{kind}{{{self.name}}}"
 
+    def first_run_exits(self):
+        """A container that exits on its first run only (see behaviour.py)."""
+        return "once" in self.behaviour and self.restarts == 0
+
     def accepting(self, now):
         return (self.state == "running" and self.behaviour.get("accepts")
+                and not self.first_run_exits()
                 and self.stop_at is None and now >= self.started_at + model.ACCEPT_AFTER)
 
     def started(self, now):
@@ -270,8 +275,16 @@ class Kubelet:
             self._exit(pod, rt, c, c.kill_at, 137, "Error")
             return
         if c.stop_at is not None:
-            if not model.ignores_sigterm(c.spec, b) and now >= c.stop_at + model.SERVER_STOP:
-                self._exit(pod, rt, c, c.stop_at + model.SERVER_STOP, 0, "Completed")
+            stops_after = b.get("trapTerm", model.SERVER_STOP)
+            if not model.ignores_sigterm(c.spec, b) and now >= c.stop_at + stops_after:
+                self._exit(pod, rt, c, c.stop_at + stops_after, 0, "Completed")
+            return
+        if c.first_run_exits():
+            once = b["once"]
+            if now >= c.started_at + once["after"]:
+                code = int(once["exit"])
+                self._exit(pod, rt, c, c.started_at + once["after"], code,
+                           "Completed" if code == 0 else "Error")
             return
         if b.get("client"):
             servers = [o for o in rt.containers if o.accepting(now)]
