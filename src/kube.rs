@@ -130,6 +130,33 @@ impl Target {
         ])
     }
 
+    /// The Job-pod refusals admission made in the namespace (a quota's `FailedCreate`).
+    pub fn failed_create_events(&self) -> CommandLine {
+        self.namespaced([
+            "get",
+            "events",
+            "--field-selector",
+            "reason=FailedCreate",
+            "-o",
+            "json",
+        ])
+    }
+
+    /// A ResourceQuota as JSON (its status says whether the quota controller has read it).
+    pub fn get_quota(&self, name: &str) -> CommandLine {
+        self.namespaced(["get", "resourcequota", name, "-o", "json"])
+    }
+
+    /// Deletes a ResourceQuota, if it exists.
+    pub fn delete_quota(&self, name: &str) -> CommandLine {
+        self.namespaced(["delete", "resourcequota", name, "--ignore-not-found"])
+    }
+
+    /// Deletes a Job at once, without waiting for its pods.
+    pub fn delete_job_now(&self, name: &str) -> CommandLine {
+        self.namespaced(["delete", "job", name, "--ignore-not-found", "--wait=false"])
+    }
+
     /// `kubectl apply -f FILE`.
     pub fn apply(&self, manifest: &Path) -> CommandLine {
         let file = manifest.display().to_string();

@@ -95,6 +95,13 @@ pub struct Step {
     /// What is checked besides the outcome.
     #[serde(default, skip_serializing_if = "Checks::is_empty")]
     pub check: Checks,
+    /// Other variants run in the same step, each its own Job (`<job>-<variant>`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub also: Vec<AlsoRun>,
+    /// A ResourceQuota (`spec.hard`) the step creates in its namespace before its Jobs,
+    /// and removes when it is done.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub quota: std::collections::BTreeMap<String, String>,
 }
 
 /// The outcome taught on clusters older than `kubernetes`, and what the learner sees there.
@@ -137,15 +144,35 @@ pub struct Checks {
     /// the spec (`finishedAt`), as the kubelet does from 1.29.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub reverse_stop_order: bool,
+    /// Show the pod's effective CPU request by the formula, and check it against the
+    /// number a ResourceQuota's refusal names.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub requests: bool,
 }
 
 impl Checks {
     pub fn is_empty(&self) -> bool {
-        self.restarted.is_empty() && !self.reverse_stop_order
+        self.restarted.is_empty() && !self.reverse_stop_order && !self.requests
     }
 }
 
+/// Another variant the step runs beside its own, with the outcome it expects there.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct AlsoRun {
+    pub variant: Variant,
+    pub expect: Outcome,
+}
+
 impl Step {
+    /// Every variant the step runs, its own first, with the outcome each expects on a
+    /// cluster of `minor`.
+    pub fn runs(&self, minor: Option<MinorVersion>) -> Vec<(Variant, Outcome)> {
+        let mut runs = vec![(self.variant, self.expect_on(minor))];
+        runs.extend(self.also.iter().map(|a| (a.variant, a.expect)));
+        runs
+    }
+
     /// The outcome taught on a cluster of `minor` (the newest rule when unknown).
     pub fn expect_on(&self, minor: Option<MinorVersion>) -> Outcome {
         match (&self.expect_before, minor) {
@@ -270,6 +297,12 @@ impl Lab {
             {
                 problems.push(format!("{at}.expectBefore.whatYouSee is empty"));
             }
+            let mut variants: Vec<Variant> = step.runs(None).iter().map(|r| r.0).collect();
+            variants.sort_by_key(|v| v.name());
+            variants.dedup();
+            if variants.len() != step.runs(None).len() {
+                problems.push(format!("{at}.also repeats a variant: each runs once per step"));
+            }
             if step.timeout_seconds == 0 {
                 problems.push(format!("{at}.timeoutSeconds must be more than 0"));
             }
@@ -327,8 +360,12 @@ mod tests {
     #[test]
     fn the_embedded_lab_has_the_three_variants_in_order() {
         let lab = Lab::embedded().expect("valid");
-        let steps: Vec<(Variant, Outcome)> =
-            lab.steps.iter().map(|s| (s.variant, s.expect)).collect();
+        let steps: Vec<(Variant, Outcome)> = lab
+            .steps
+            .iter()
+            .filter(|s| !s.optional)
+            .map(|s| (s.variant, s.expect))
+            .collect();
         assert_eq!(
             steps,
             [
@@ -341,7 +378,7 @@ mod tests {
             lab.step(StepNumber(3)).map(|s| s.variant),
             Some(Variant::Native)
         );
-        assert!(lab.step(StepNumber(0)).is_none() && lab.step(StepNumber(4)).is_none());
+        assert!(lab.step(StepNumber(0)).is_none() && lab.step(StepNumber(99)).is_none());
         assert!("0".parse::<StepNumber>().is_err() && "x".parse::<StepNumber>().is_err());
         assert_eq!("2".parse::<StepNumber>(), Ok(StepNumber(2)));
     }

@@ -118,6 +118,45 @@ pub fn effective(spec: &PodSpec) -> Requests {
     init_peak.max(sidecars.plus(apps))
 }
 
+/// The effective CPU request as a formula with the pod's own numbers, and its value:
+/// `max(600m, 600m + 600m) = 1200m` — one term per init container (the sidecars before
+/// it plus itself), and the sidecars plus the app containers.
+pub fn cpu_formula(spec: &PodSpec) -> (String, u64) {
+    let sum = |values: &[u64]| {
+        if values.is_empty() {
+            "0m".to_owned()
+        } else {
+            values
+                .iter()
+                .map(|v| format!("{v}m"))
+                .collect::<Vec<_>>()
+                .join(" + ")
+        }
+    };
+    let mut sidecars = Vec::new();
+    let mut init_terms = Vec::new();
+    for init in spec.init_containers.iter().flatten() {
+        let own = container(init).cpu_millis;
+        if init.restart_policy.as_deref() == Some("Always") {
+            sidecars.push(own);
+            init_terms.push(sum(&sidecars));
+        } else {
+            let mut term = sidecars.clone();
+            term.push(own);
+            init_terms.push(sum(&term));
+        }
+    }
+    let mut running = sidecars;
+    running.extend(spec.containers.iter().map(|c| container(c).cpu_millis));
+    let total = effective(spec).cpu_millis;
+    let text = if init_terms.is_empty() {
+        format!("{} = {total}m", sum(&running))
+    } else {
+        format!("max({}, {}) = {total}m", init_terms.join(", "), sum(&running))
+    };
+    (text, total)
+}
+
 /// `1.2` CPU, `400m`: how a person reads millicores.
 pub fn show_cpu(millis: u64) -> String {
     if millis % 1000 == 0 {
@@ -181,6 +220,9 @@ mod tests {
         assert_eq!(effective(&init_variant).cpu_millis, 600);
         assert_eq!(effective(&regular).cpu_millis, 1200);
         assert_eq!(effective(&native).cpu_millis, 1200);
+        assert_eq!(cpu_formula(&init_variant).0, "max(600m, 600m) = 600m");
+        assert_eq!(cpu_formula(&regular).0, "600m + 600m = 1200m");
+        assert_eq!(cpu_formula(&native).0, "max(600m, 600m + 600m) = 1200m");
     }
 
     /// The rule as sidecar-facts §4 quotes it, written out index by index: for each init

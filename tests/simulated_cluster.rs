@@ -953,7 +953,7 @@ impl Lab {
 #[test]
 fn the_common_mistake_is_refused_on_1_34_and_hangs_on_1_35() {
     let old = Lab::new("1.34");
-    let (report, result) = old.step("4");
+    let (report, result) = old.step("5");
     assert_eq!(result, "expected", "{report}");
     assert!(
         report.contains("may not be set for non-init containers"),
@@ -965,7 +965,7 @@ fn the_common_mistake_is_refused_on_1_34_and_hangs_on_1_35() {
     );
 
     let new = Lab::new("1.35");
-    let (report, result) = new.step("4");
+    let (report, result) = new.step("5");
     assert_eq!(result, "expected", "{report}");
     assert!(report.contains("sidecar-holds-pod"), "{report}");
     assert!(
@@ -977,7 +977,7 @@ fn the_common_mistake_is_refused_on_1_34_and_hangs_on_1_35() {
 #[test]
 fn a_sidecar_that_crashes_once_is_restarted_and_the_job_completes() {
     let lab = Lab::new("1.37");
-    let (report, result) = lab.step("5");
+    let (report, result) = lab.step("6");
     assert_eq!(result, "expected", "{report}");
     let pod = lab.kubectl(&[
         "get", "pods", "-l", "batch.kubernetes.io/job-name=cy-job-crash", "-o",
@@ -990,7 +990,7 @@ fn a_sidecar_that_crashes_once_is_restarted_and_the_job_completes() {
 #[test]
 fn sidecars_stop_in_reverse_order_from_1_29() {
     let lab = Lab::new("1.29");
-    let (report, result) = lab.step("6");
+    let (report, result) = lab.step("7");
     assert_eq!(result, "expected", "{report}");
     assert!(
         report.contains("in reverse order: log-shipper, then postgres"),
@@ -998,10 +998,29 @@ fn sidecars_stop_in_reverse_order_from_1_29() {
     );
     // 1.28 cannot run the step: skipped, never failed.
     let old = Lab::with_gate("1.28", "on");
-    let (report, result) = old.step("6");
+    let (report, result) = old.step("7");
     assert_eq!(result, "skipped", "{report}");
     assert!(
         report.contains("needs Kubernetes 1.29 or later; this cluster runs 1.28"),
         "{report}"
     );
+}
+
+#[test]
+fn what_a_sidecar_costs_under_a_quota_the_formula_and_the_api_server_agree() {
+    let lab = Lab::new("1.37");
+    let (report, result) = lab.step("4");
+    assert_eq!(result, "expected", "{report}");
+    for expected in [
+        "effective CPU request: max(600m, 600m) = 600m",
+        "effective CPU request: 600m + 600m = 1200m",
+        "effective CPU request: max(600m, 600m + 600m) = 1200m",
+        "the API server computed requests.cpu=1200m, the formula gives 1200m — they agree",
+        "exceeded quota: sidecar-lab-step-4, requested: requests.cpu=1200m",
+    ] {
+        assert!(report.contains(expected), "missing {expected:?}: {report}");
+    }
+    // Cleaned up: no quota, no refused Job; the admitted one is left to look at.
+    let left = lab.kubectl(&["get", "resourcequota,jobs", "-o", "name"]);
+    assert_eq!(text(&left.stdout).trim(), "job.batch/cy-job-cost-init");
 }

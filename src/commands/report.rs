@@ -103,6 +103,7 @@ pub fn from_state(state: &LabState, lab: &Lab, name: String, generated_at: Strin
                 step: number,
                 title: step.title.clone(),
                 variant: step.variant,
+                optional: step.optional,
                 state,
                 expect: step.expect,
                 outcome: record.and_then(|r| r.outcome),

@@ -3,7 +3,7 @@
 //! Jobs, in the order they appear. Objects of other kinds are skipped. Pure: bytes in.
 
 use k8s_openapi::api::batch::v1::Job;
-use k8s_openapi::api::core::v1::Pod;
+use k8s_openapi::api::core::v1::{Event, Pod};
 use serde_json::Value;
 
 use crate::yaml;
@@ -20,6 +20,9 @@ pub enum Object {
 pub struct Dump {
     /// Pods and Jobs in the order they appear.
     pub objects: Vec<Object>,
+    /// Events (core/v1), when the dump has them: a Job whose pods admission refused says
+    /// so only in a `FailedCreate` event.
+    pub events: Vec<Event>,
     /// True when the input ended inside a document: the complete ones before it are kept,
     /// as when a `kubectl get -w` recording was cut short.
     pub truncated: bool,
@@ -60,14 +63,19 @@ pub fn parse(bytes: &[u8]) -> Result<Dump, DumpError> {
     }
     let (documents, truncated) = documents(text)?;
     let mut objects = Vec::new();
+    let mut events = Vec::new();
     for (index, document) in documents.iter().enumerate() {
-        collect(document, index + 1, &mut objects)?;
+        collect(document, index + 1, &mut objects, &mut events)?;
     }
     if objects.is_empty() {
         let read = documents.iter().filter(|d| !d.is_null()).count();
         return Err(DumpError::NoPodOrJob(read));
     }
-    Ok(Dump { objects, truncated })
+    Ok(Dump {
+        objects,
+        events,
+        truncated,
+    })
 }
 
 /// Where the input first nests deeper than `MAX_DEPTH`, in one pass before any parser
@@ -155,7 +163,12 @@ fn yaml_documents(text: &str) -> Result<(Vec<Value>, bool), DumpError> {
 }
 
 /// Adds the Pods and Jobs in `value` (an object, a `List`, or a watch event) to `out`.
-fn collect(value: &Value, document: usize, out: &mut Vec<Object>) -> Result<(), DumpError> {
+fn collect(
+    value: &Value,
+    document: usize,
+    out: &mut Vec<Object>,
+    events: &mut Vec<Event>,
+) -> Result<(), DumpError> {
     let Some(map) = value.as_object() else {
         return Ok(()); // an empty document or a bare scalar: nothing to judge
     };
@@ -163,6 +176,13 @@ fn collect(value: &Value, document: usize, out: &mut Vec<Object>) -> Result<(), 
     match kind {
         Some("Pod") => out.push(Object::Pod(Box::new(typed(value, document, "Pod")?))),
         Some("Job") => out.push(Object::Job(Box::new(typed(value, document, "Job")?))),
+        Some("Event") => {
+            // Events only add to what the Jobs and Pods say: one that does not decode is
+            // left out rather than failing the dump.
+            if let Ok(event) = serde_json::from_value::<Event>(value.clone()) {
+                events.push(event);
+            }
+        }
         Some(list) if list.ends_with("List") => {
             // `kubectl get pods -o json` prints a `List`; the API's typed lists (PodList)
             // may leave out each item's kind.
@@ -179,9 +199,9 @@ fn collect(value: &Value, document: usize, out: &mut Vec<Object>) -> Result<(), 
                         if let Some(object) = item.as_object_mut() {
                             object.insert("kind".to_owned(), Value::String(kind.to_owned()));
                         }
-                        collect(&item, document, out)?;
+                        collect(&item, document, out, events)?;
                     }
-                    _ => collect(item, document, out)?,
+                    _ => collect(item, document, out, events)?,
                 }
             }
         }
@@ -189,7 +209,7 @@ fn collect(value: &Value, document: usize, out: &mut Vec<Object>) -> Result<(), 
         // `kubectl get -w --output-watch-events` wraps each snapshot in an event.
         None => {
             if let Some(object) = map.get("object").filter(|_| map.contains_key("type")) {
-                collect(object, document, out)?;
+                collect(object, document, out, events)?;
             }
         }
     }

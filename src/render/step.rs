@@ -25,11 +25,96 @@ pub enum EditError {
 
 /// The Job of step `number`.
 pub fn step_job(template: &Job, number: StepNumber, step: &Step) -> Result<Job, StepJobError> {
-    let name = match &step.job {
-        Some(name) => name.clone(),
-        None => job::default_job_name(template, step.variant)?,
-    };
-    let derived = job::derive_variant(template, step.variant, &name)?;
+    let name = step_job_name(template, step)?;
+    variant_job(template, number, step, step.variant, &name)
+}
+
+/// One Job of a step that runs several variants (`also`).
+#[derive(Clone, Debug)]
+pub struct RunJob {
+    pub variant: crate::variant::Variant,
+    pub expect: crate::verdict::Outcome,
+    pub name: JobName,
+    pub job: Job,
+}
+
+/// Every Job of step `number`, its own variant first: one for a plain step; for a step
+/// with `also`, one per variant, named `<job>-<variant>`.
+pub fn step_runs(
+    template: &Job,
+    number: StepNumber,
+    step: &Step,
+    minor: Option<crate::version::MinorVersion>,
+) -> Result<Vec<RunJob>, StepJobError> {
+    let base = step_job_name(template, step)?;
+    step.runs(minor)
+        .into_iter()
+        .map(|(variant, expect)| {
+            let name = if step.also.is_empty() {
+                base.clone()
+            } else {
+                format!("{base}-{variant}").parse().map_err(|e: crate::names::NameError| {
+                    StepJobError::Edit(EditError::NotAJob(e.to_string()))
+                })?
+            };
+            let job = variant_job(template, number, step, variant, &name)?;
+            Ok(RunJob {
+                variant,
+                expect,
+                name,
+                job,
+            })
+        })
+        .collect()
+}
+
+/// The ResourceQuota a step creates before its Jobs (`quota` in the lab file), labelled
+/// as the step's.
+pub fn step_quota(number: StepNumber, step: &Step) -> Option<k8s_openapi::api::core::v1::ResourceQuota> {
+    use k8s_openapi::api::core::v1::{ResourceQuota, ResourceQuotaSpec};
+    use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
+    use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+    if step.quota.is_empty() {
+        return None;
+    }
+    Some(ResourceQuota {
+        metadata: ObjectMeta {
+            name: Some(quota_name(number)),
+            labels: Some(
+                [
+                    ("app.kubernetes.io/part-of".to_owned(), "sidecar-lab".to_owned()),
+                    (STEP_LABEL.to_owned(), number.to_string()),
+                ]
+                .into(),
+            ),
+            ..ObjectMeta::default()
+        },
+        spec: Some(ResourceQuotaSpec {
+            hard: Some(
+                step.quota
+                    .iter()
+                    .map(|(k, v)| (k.clone(), Quantity(v.clone())))
+                    .collect(),
+            ),
+            ..ResourceQuotaSpec::default()
+        }),
+        ..ResourceQuota::default()
+    })
+}
+
+/// The name of step `number`'s ResourceQuota.
+pub fn quota_name(number: StepNumber) -> String {
+    format!("sidecar-lab-step-{number}")
+}
+
+fn variant_job(
+    template: &Job,
+    number: StepNumber,
+    step: &Step,
+    variant: crate::variant::Variant,
+    name: &JobName,
+) -> Result<Job, StepJobError> {
+    let derived = job::derive_variant(template, variant, name)?;
     let mut edited = apply_edit(&derived, &step.edit)?;
     let label = number.to_string();
     edited

@@ -212,6 +212,7 @@ mod tests {
             step: StepNumber(n),
             title: "a <b> & \"c\"".to_owned(),
             variant: Variant::Init,
+            optional: false,
             state,
             expect: Outcome::InitRunning,
             outcome: Some(Outcome::Succeeded),

@@ -98,6 +98,9 @@ pub struct StepResult {
     pub step: StepNumber,
     pub title: String,
     pub variant: Variant,
+    /// A step beyond the three variants: a learner is done without it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub optional: bool,
     pub state: StepState,
     /// The outcome the step teaches.
     pub expect: Outcome,
@@ -121,7 +124,7 @@ pub struct StepResult {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct Totals {
     pub suites: usize,
-    /// Suites whose every step is `expected`.
+    /// Suites whose every required step is `expected`.
     pub done: usize,
     pub steps: usize,
     pub expected: usize,
@@ -149,8 +152,8 @@ impl Results {
             ..Totals::default()
         };
         for suite in &self.suites {
-            if !suite.steps.is_empty() && suite.steps.iter().all(|s| s.state == StepState::Expected)
-            {
+            let mut required = suite.steps.iter().filter(|s| !s.optional).peekable();
+            if required.peek().is_some() && required.all(|s| s.state == StepState::Expected) {
                 totals.done += 1;
             }
             for step in &suite.steps {

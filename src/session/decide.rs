@@ -1,9 +1,9 @@
 //! When a running step is decided — from the judgements of its observations so far
-//! (pure). The native variant is decided when its Job completes or fails; the variants
-//! that never end are decided once their outcome has held for the step's hold time,
+//! (pure). A step that expects the Job to succeed is decided when its Job completes or
+//! fails; a step that expects a state that never ends (stuck in init, held by a regular
+//! container, refused by a quota) once that state has held for the step's hold time,
 //! never from one early snapshot; every step ends at its timeout.
 
-use crate::variant::Variant;
 use crate::verdict::{Judgement, Outcome, Verdict};
 
 /// How long an `unexpected` verdict must hold before a native step stops early (a gate
@@ -30,11 +30,11 @@ pub enum Decision {
     TimedOut,
 }
 
-/// Decides from `observed` (oldest first) for a step of `variant`, `now` seconds after
+/// Decides from `observed` (oldest first) for a step expecting `expect`, `now` seconds after
 /// it started: the clock, not the last observation, decides the timeout, so a step whose
 /// observations stop coming still ends.
 pub fn decide(
-    variant: Variant,
+    expect: Outcome,
     hold_seconds: u64,
     timeout_seconds: u64,
     now: u64,
@@ -50,17 +50,14 @@ pub fn decide(
     };
     let verdict = last.judgement.verdict;
     let held = held_for(observed);
-    let decided = match variant {
-        Variant::Native => {
-            last.judgement.job_done
-                || (verdict == Some(Verdict::Unexpected)
-                    && held >= hold_seconds.max(UNEXPECTED_HOLD_SECONDS))
-        }
-        Variant::Init | Variant::Sidecar => {
-            matches!(verdict, Some(Verdict::Expected | Verdict::Unexpected)) && held >= hold_seconds
-                // A finished Job will not change any more.
-                || last.judgement.job_done
-        }
+    let decided = if expect == Outcome::Succeeded {
+        last.judgement.job_done
+            || (verdict == Some(Verdict::Unexpected)
+                && held >= hold_seconds.max(UNEXPECTED_HOLD_SECONDS))
+    } else {
+        matches!(verdict, Some(Verdict::Expected | Verdict::Unexpected)) && held >= hold_seconds
+            // A finished Job will not change any more.
+            || last.judgement.job_done
     };
     if decided {
         Decision::Decided
@@ -116,9 +113,9 @@ mod tests {
 
     #[test]
     fn no_observation_at_all_still_times_out() {
-        assert_eq!(decide(Variant::Native, 0, 180, 10, &[]), Decision::Watch);
+        assert_eq!(decide(Outcome::Succeeded, 0, 180, 10, &[]), Decision::Watch);
         assert_eq!(
-            decide(Variant::Native, 0, 180, 180, &[]),
+            decide(Outcome::Succeeded, 0, 180, 180, &[]),
             Decision::TimedOut
         );
     }
@@ -127,7 +124,7 @@ mod tests {
     fn the_clock_ends_a_step_whose_observations_stopped() {
         let observed = vec![seen(3, Outcome::Running, Verdict::Undecided, false)];
         assert_eq!(
-            decide(Variant::Native, 0, 180, 200, &observed),
+            decide(Outcome::Succeeded, 0, 180, 200, &observed),
             Decision::TimedOut
         );
     }
@@ -137,17 +134,17 @@ mod tests {
         let mut observed = vec![seen(0, Outcome::Pending, Verdict::Undecided, false)];
         observed.push(seen(1, Outcome::InitRunning, Verdict::Expected, false));
         assert_eq!(
-            decide(Variant::Init, 10, 180, now(&observed), &observed),
+            decide(Outcome::InitRunning, 10, 180, now(&observed), &observed),
             Decision::Watch
         );
         observed.push(seen(6, Outcome::InitRunning, Verdict::Expected, false));
         assert_eq!(
-            decide(Variant::Init, 10, 180, now(&observed), &observed),
+            decide(Outcome::InitRunning, 10, 180, now(&observed), &observed),
             Decision::Watch
         );
         observed.push(seen(11, Outcome::InitRunning, Verdict::Expected, false));
         assert_eq!(
-            decide(Variant::Init, 10, 180, now(&observed), &observed),
+            decide(Outcome::InitRunning, 10, 180, now(&observed), &observed),
             Decision::Decided
         );
     }
@@ -160,13 +157,13 @@ mod tests {
             seen(12, Outcome::SidecarHoldsPod, Verdict::Expected, false),
         ];
         assert_eq!(
-            decide(Variant::Sidecar, 10, 180, now(&observed), &observed),
+            decide(Outcome::SidecarHoldsPod, 10, 180, now(&observed), &observed),
             Decision::Watch
         );
         let mut later = observed;
         later.push(seen(15, Outcome::SidecarHoldsPod, Verdict::Expected, false));
         assert_eq!(
-            decide(Variant::Sidecar, 10, 180, now(&later), &later),
+            decide(Outcome::SidecarHoldsPod, 10, 180, now(&later), &later),
             Decision::Decided
         );
     }
@@ -175,12 +172,12 @@ mod tests {
     fn native_waits_for_the_job() {
         let running = vec![seen(3, Outcome::Succeeded, Verdict::Expected, false)];
         assert_eq!(
-            decide(Variant::Native, 0, 180, now(&running), &running),
+            decide(Outcome::Succeeded, 0, 180, now(&running), &running),
             Decision::Watch
         );
         let done = vec![seen(4, Outcome::Succeeded, Verdict::Expected, true)];
         assert_eq!(
-            decide(Variant::Native, 0, 180, now(&done), &done),
+            decide(Outcome::Succeeded, 0, 180, now(&done), &done),
             Decision::Decided
         );
     }
@@ -192,7 +189,7 @@ mod tests {
             seen(11, Outcome::InitRunning, Verdict::Unexpected, false),
         ];
         assert_eq!(
-            decide(Variant::Native, 0, 180, now(&observed), &observed),
+            decide(Outcome::Succeeded, 0, 180, now(&observed), &observed),
             Decision::Decided
         );
     }
@@ -204,7 +201,7 @@ mod tests {
             seen(181, Outcome::Pending, Verdict::Undecided, false),
         ];
         assert_eq!(
-            decide(Variant::Init, 10, 180, now(&observed), &observed),
+            decide(Outcome::InitRunning, 10, 180, now(&observed), &observed),
             Decision::TimedOut
         );
     }

@@ -6,6 +6,7 @@ pub mod facts;
 pub mod namespace;
 pub mod state;
 pub mod step;
+pub mod step_group;
 pub mod target;
 pub mod up;
 pub mod workspace;

@@ -134,6 +134,9 @@ pub fn run(
             expectation.outcome
         ));
     }
+    if !step.also.is_empty() || !step.quota.is_empty() {
+        return super::step_group::run(session, number, step, intro, board);
+    }
     let (job_name, manifest_text) = render::step_manifest(number, step, session.release)?;
     let manifest = session
         .state_dir
@@ -300,7 +303,7 @@ fn watch(
         }
         let now = started.elapsed().as_secs();
         match decide(
-            step.variant,
+            expectation.outcome,
             step.hold_seconds,
             step.timeout_seconds,
             now,

@@ -309,6 +309,7 @@ mod tests {
             step: StepNumber(n),
             title: format!("step {n}"),
             variant,
+            optional: false,
             state,
             expect: Outcome::Succeeded,
             outcome: None,

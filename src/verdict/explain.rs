@@ -61,6 +61,9 @@ pub fn explain(judgement: &Judgement) -> String {
         Outcome::Failed => {
             "The pod or its Job failed; the findings above say where. The lab's Jobs have backoffLimit 0, so a failure shows at once instead of being retried."
         }
+        Outcome::NotAdmitted => {
+            "The Job exists, but the API server's admission refuses every pod it tries to create: a ResourceQuota in the namespace would be exceeded. The quota counts a pod's effective request, which with a native sidecar includes the sidecar for the pod's whole life."
+        }
         Outcome::Refused => {
             "The API server refused the Job, so nothing ran: validation happens before anything is stored, and its message says which field and why."
         }

@@ -93,4 +93,8 @@ pub mod code {
     pub const NOT_RESTARTED: &str = "not-restarted";
     /// Two sidecars stopped in the order they were declared, not the reverse.
     pub const STOP_ORDER: &str = "stop-order";
+    /// A ResourceQuota refused the pod; the API server's number beside the formula's.
+    pub const QUOTA_EXCEEDED: &str = "quota-exceeded";
+    /// The pod's effective request by the formula (KEP-753), with its own numbers.
+    pub const EFFECTIVE_REQUEST: &str = "effective-request";
 }

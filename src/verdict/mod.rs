@@ -149,7 +149,19 @@ pub fn judge_expecting(dump: &Dump, expectation: Option<&Expectation>) -> Judgem
     let subject = history::subject(dump, variant, &fits);
     let pod = subject.pod.as_ref().map(History::latest);
     let job = subject.job.as_ref().map(History::latest);
-    let Classified { outcome, message } = classify(pod, job);
+    let Classified {
+        mut outcome,
+        mut message,
+    } = classify(pod, job);
+    // A Job with no pod whose pods admission refuses: only its events say so.
+    let refused_pods = job.and_then(|j| failed_create(&dump.events, j));
+    if pod.is_none()
+        && matches!(outcome, Outcome::Pending | Outcome::Running)
+        && let Some(event) = refused_pods
+    {
+        outcome = Outcome::NotAdmitted;
+        message = event.to_owned();
+    }
     let timeline = subject
         .pod
         .as_ref()
@@ -229,6 +241,9 @@ pub fn judge_expecting(dump: &Dump, expectation: Option<&Expectation>) -> Judgem
         let expectation = expectation
             .cloned()
             .unwrap_or_else(|| Expectation::taught(variant));
+        if expectation.checks.requests {
+            findings.extend(requests_findings(spec, refused_pods));
+        }
         let mut verdict = decide(&expectation, &facts, &timeline, &mut findings);
         if verdict == Verdict::Expected {
             verdict = checks_hold(&expectation.checks, pod, &timeline, &mut findings);
@@ -410,7 +425,11 @@ fn decide(
             Outcome::Failed if held == Some(Outcome::SidecarHoldsPod) => Verdict::Expected,
             _ => Verdict::Unexpected,
         },
-        expected @ (Outcome::Failed | Outcome::Running | Outcome::Pending | Outcome::Refused) => {
+        expected @ (Outcome::Failed
+        | Outcome::Running
+        | Outcome::Pending
+        | Outcome::Refused
+        | Outcome::NotAdmitted) => {
             match outcome {
                 o if o == expected => Verdict::Expected,
                 Outcome::Pending => Verdict::Undecided,
@@ -433,9 +452,65 @@ fn decide(
                 }
             }
             Outcome::Pending | Outcome::InitRunning | Outcome::Running => Verdict::Undecided,
-            Outcome::Failed | Outcome::SidecarHoldsPod | Outcome::Refused => Verdict::Unexpected,
+            Outcome::Failed
+            | Outcome::SidecarHoldsPod
+            | Outcome::Refused
+            | Outcome::NotAdmitted => Verdict::Unexpected,
         },
     }
+}
+
+/// The latest `FailedCreate` message of `job` (its pods refused by admission).
+fn failed_create<'a>(events: &'a [k8s_openapi::api::core::v1::Event], job: &Job) -> Option<&'a str> {
+    let uid = job.metadata.uid.as_deref();
+    let name = job.metadata.name.as_deref();
+    events
+        .iter()
+        .filter(|e| e.reason.as_deref() == Some("FailedCreate"))
+        .filter(|e| {
+            let object = &e.involved_object;
+            object.kind.as_deref() == Some("Job")
+                && (object.uid.as_deref().is_some_and(|u| Some(u) == uid)
+                    || (object.uid.is_none() && object.name.as_deref() == name))
+        })
+        .max_by_key(|e| e.last_timestamp.as_ref().map(|t| t.0))
+        .and_then(|e| e.message.as_deref())
+}
+
+/// The pod's effective CPU request by the formula, with its numbers; beside a quota's
+/// refusal, the API server's own number, which must agree.
+fn requests_findings(spec: Option<&PodSpec>, refusal: Option<&str>) -> Vec<Finding> {
+    let Some(spec) = spec else {
+        return Vec::new();
+    };
+    let (formula, millis) = crate::requests::cpu_formula(spec);
+    let mut findings = vec![Finding::info(
+        code::EFFECTIVE_REQUEST,
+        format!("effective CPU request: {formula}"),
+    )];
+    if let Some(message) = refusal {
+        let server = message
+            .split("requested: ")
+            .nth(1)
+            .and_then(|rest| rest.split(['=', ',']).nth(1))
+            .and_then(|q| crate::requests::parse_quantity(q.trim(), 1000));
+        match server {
+            Some(server) if server == millis => findings.push(Finding::info(
+                code::QUOTA_EXCEEDED,
+                format!(
+                    "the ResourceQuota refused the pod: the API server computed requests.cpu={server}m, the formula gives {millis}m — they agree ({message})"
+                ),
+            )),
+            Some(server) => findings.push(Finding::problem(
+                code::QUOTA_EXCEEDED,
+                format!(
+                    "the ResourceQuota refused the pod with requests.cpu={server}m, but the formula gives {millis}m ({message})"
+                ),
+            )),
+            None => findings.push(Finding::info(code::QUOTA_EXCEEDED, message.to_owned())),
+        }
+    }
+    findings
 }
 
 /// The step's checks beyond the outcome, on an outcome that was expected.

@@ -30,11 +30,14 @@ pub enum Outcome {
     /// The API server refused the Job itself (`kubectl apply` failed: Invalid or
     /// Forbidden), so nothing ran.
     Refused,
+    /// The Job was created but admission refuses its pods (a ResourceQuota): there is no
+    /// pod, and the Job's `FailedCreate` events say why.
+    NotAdmitted,
 }
 
 impl Outcome {
     /// Every outcome, in the order they are matched.
-    pub const ALL: [Self; 7] = [
+    pub const ALL: [Self; 8] = [
         Self::Failed,
         Self::Succeeded,
         Self::SidecarHoldsPod,
@@ -42,6 +45,7 @@ impl Outcome {
         Self::InitRunning,
         Self::Pending,
         Self::Refused,
+        Self::NotAdmitted,
     ];
 
     /// The kebab-case name used in lab files and JSON output.
@@ -54,6 +58,7 @@ impl Outcome {
             Self::InitRunning => "init-running",
             Self::Pending => "pending",
             Self::Refused => "refused",
+            Self::NotAdmitted => "not-admitted",
         }
     }
 }
