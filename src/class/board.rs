@@ -13,6 +13,7 @@ use super::{CLASS_LABEL, ClassPrefix, PART_OF};
 use crate::lab::{Lab, Step, StepNumber};
 use crate::observe::dump::{Dump, Object};
 use crate::render::job::VARIANT_LABEL;
+use crate::render::step::STEP_LABEL;
 use crate::results::{StepResult, StepState, Suite};
 use crate::verdict::outcome::job_condition;
 use crate::verdict::{self, Judgement, Level, Verdict};
@@ -106,25 +107,25 @@ pub fn judge_class(read: &ClassRead, lab: &Lab, now: Timestamp) -> Vec<Suite> {
         .collect()
 }
 
-/// The step's Job: the newest lab Job labelled with the step's variant. Steps that share
-/// a variant are told apart by the lab's order: the first step with the variant owns it.
+/// The step's Job: the newest lab Job labelled with the step's number (and its own
+/// variant, for a step that runs several). A Job without a step label (applied by hand
+/// from `sidecar-lab render job`) counts for the first step with its variant.
 fn step_job<'a>(number: StepNumber, step: &Step, lab: &Lab, jobs: &'a [Job]) -> Option<&'a Job> {
     let first_with_variant = lab
-        .steps
-        .iter()
-        .position(|s| s.variant == step.variant)
-        .and_then(|i| u32::try_from(i + 1).ok());
-    if first_with_variant != Some(number.0) {
-        return None;
-    }
+        .numbered()
+        .find(|(_, s)| s.variant == step.variant)
+        .map(|(n, _)| n);
+    let wanted = number.to_string();
     jobs.iter()
         .filter(|job| {
             let labels = job.metadata.labels.as_ref();
-            labels.and_then(|l| l.get(PART_OF.0)).map(String::as_str) == Some(PART_OF.1)
-                && labels
-                    .and_then(|l| l.get(VARIANT_LABEL))
-                    .map(String::as_str)
-                    == Some(step.variant.name())
+            let label = |key: &str| labels.and_then(|l| l.get(key)).map(String::as_str);
+            let ours = label(PART_OF.0) == Some(PART_OF.1)
+                && label(VARIANT_LABEL) == Some(step.variant.name());
+            ours && match label(STEP_LABEL) {
+                Some(step_label) => step_label == wanted,
+                None => first_with_variant == Some(number),
+            }
         })
         .max_by_key(|job| job.metadata.creation_timestamp.as_ref().map(|t| t.0))
 }

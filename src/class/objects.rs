@@ -401,7 +401,8 @@ mod tests {
                         "pods",
                         "pods/log",
                         "pods/status",
-                        "events"
+                        "events",
+                        "resourcequotas",
                     ]
                     .contains(&resource),
                     "{resource}"

@@ -54,17 +54,46 @@ pub fn lab_text(lab: &Lab, namespace: &str, palette: &Palette) -> anyhow::Result
         palette.heading.apply_to(&lab.title),
         wrap(&lab.summary, WIDTH, "")
     );
-    for (index, step) in lab.steps.iter().enumerate() {
-        let job_name = job::default_job_name(&template, step.variant)
-            .with_context(|| format!("step {} has no valid Job name", index + 1))?;
-        let heading = format!("Step {}: {}", index + 1, step.title);
+    for (number, step) in lab.numbered() {
+        let job_name = crate::render::step::step_job_name(&template, step)
+            .with_context(|| format!("step {number} has no valid Job name"))?;
+        let heading = format!("Step {number}: {}", step.title);
+        let runs: Vec<String> = step
+            .runs(None)
+            .iter()
+            .map(|(variant, outcome)| format!("variant `{variant}`, expected outcome `{outcome}`"))
+            .collect();
         out.push_str(&format!(
-            "\n{}\n  variant `{}`, expected outcome `{}`; run it with: sidecar-lab step {}\n\n",
+            "\n{}\n{}\n",
             palette.heading.apply_to(heading),
-            step.variant,
-            step.expect,
-            index + 1
+            wrap(
+                &format!("{}; run it with: sidecar-lab step {number}", runs.join("; ")),
+                WIDTH,
+                "  "
+            )
         ));
+        let mut notes = Vec::new();
+        if step.optional {
+            notes.push("optional: `up` runs it with --all".to_owned());
+        }
+        if let Some(minor) = step.min_kubernetes {
+            notes.push(format!("needs Kubernetes {minor} or later (skipped before)"));
+        }
+        if let Some(before) = &step.expect_before {
+            notes.push(format!(
+                "before Kubernetes {} it expects `{}`: {}",
+                before.kubernetes, before.expect, before.what_you_see
+            ));
+        }
+        if !step.quota.is_empty() {
+            let hard: Vec<String> = step.quota.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            notes.push(format!("sets a ResourceQuota first: {}", hard.join(", ")));
+        }
+        for note in notes {
+            out.push_str(&wrap(&format!("- {note}"), WIDTH, "  "));
+            out.push('\n');
+        }
+        out.push('\n');
         out.push_str(&format!(
             "  What you will see\n{}\n\n",
             wrap(&step.what_you_see, WIDTH, "    ")

@@ -15,7 +15,7 @@ use crate::exit::ExitStatus;
 use crate::http::HttpClient;
 use crate::install::{apply, execute};
 use crate::kube;
-use crate::lab::Lab;
+use crate::lab::{Lab, StepNumber};
 use crate::matrix::{GateChoice, KubernetesRelease, VersionMatrix};
 use crate::platform::Platform;
 use crate::render::{self, job};
@@ -611,11 +611,15 @@ impl Execute<'_, '_> {
             interrupted,
             dry_run: false,
         };
-        let numbers: Vec<_> = lab
+        // The three variants may run at once; the optional steps run one after another
+        // afterwards (with `--all`): one of them sets a ResourceQuota on the namespace,
+        // which must not meet another step's pods half-way.
+        let (numbers, optional): (Vec<_>, Vec<_>) = lab
             .numbered()
             .filter(|(_, step)| self.all_steps || !step.optional)
-            .map(|(number, _)| number)
-            .collect();
+            .partition(|(_, step)| !step.optional);
+        let numbers: Vec<StepNumber> = numbers.into_iter().map(|(n, _)| n).collect();
+        let optional: Vec<StepNumber> = optional.into_iter().map(|(n, _)| n).collect();
         let mut runs = Vec::new();
         if concurrent {
             let board = Board::new();
@@ -642,9 +646,16 @@ impl Execute<'_, '_> {
                 runs.push(run);
             }
             state::save(self.dir, state)?;
-            return Ok(runs);
+            if runs.iter().any(|r| r.ending == Ending::Interrupted) {
+                return Ok(runs);
+            }
         }
-        for number in numbers {
+        let sequential: Vec<StepNumber> = if concurrent {
+            optional
+        } else {
+            numbers.into_iter().chain(optional).collect()
+        };
+        for number in sequential {
             if interactive {
                 let title = lab.step(number).map_or("", |s| s.title.as_str());
                 self.printer().note(&format!(
