@@ -301,7 +301,9 @@ impl Lab {
             variants.sort_by_key(|v| v.name());
             variants.dedup();
             if variants.len() != step.runs(None).len() {
-                problems.push(format!("{at}.also repeats a variant: each runs once per step"));
+                problems.push(format!(
+                    "{at}.also repeats a variant: each runs once per step"
+                ));
             }
             if step.timeout_seconds == 0 {
                 problems.push(format!("{at}.timeoutSeconds must be more than 0"));

@@ -152,7 +152,11 @@ pub fn cpu_formula(spec: &PodSpec) -> (String, u64) {
     let text = if init_terms.is_empty() {
         format!("{} = {total}m", sum(&running))
     } else {
-        format!("max({}, {}) = {total}m", init_terms.join(", "), sum(&running))
+        format!(
+            "max({}, {}) = {total}m",
+            init_terms.join(", "),
+            sum(&running)
+        )
     };
     (text, total)
 }

@@ -5,9 +5,12 @@
 use std::path::Path;
 
 use proptest::prelude::*;
+use sidecar_lab::lab::Checks;
 use sidecar_lab::observe::dump;
 use sidecar_lab::variant::Variant;
-use sidecar_lab::verdict::{Judgement, Outcome, Verdict, judge};
+use sidecar_lab::verdict::{
+    Expectation, Judgement, Outcome, Verdict, judge, judge_expecting, judge_refusal,
+};
 
 fn fixture(name: &str) -> Vec<u8> {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -288,7 +291,10 @@ fn every_outcome_verdict_and_finding_on_its_fixture() {
 
 #[test]
 fn every_outcome_and_every_finding_is_covered() {
-    let outcomes: Vec<Outcome> = CASES.iter().map(|c| c.2).collect();
+    let mut outcomes: Vec<Outcome> = CASES.iter().map(|c| c.2).collect();
+    // Outcomes with tests of their own below: a refusal comes from kubectl's answer,
+    // not from a dump; not-admitted needs a step's expectation and events.
+    outcomes.extend([Outcome::Refused, Outcome::NotAdmitted]);
     for outcome in Outcome::ALL {
         assert!(
             outcomes.contains(&outcome),
@@ -302,6 +308,12 @@ fn every_outcome_and_every_finding_is_covered() {
         "other-pods",
         "input-truncated",
         "main-started-before-sidecar",
+        // The tests of steps beyond the three variants, below.
+        "api-refused",
+        "not-restarted",
+        "stop-order",
+        "quota-exceeded",
+        "effective-request",
     ]);
     let source = include_str!("../src/verdict/finding.rs");
     for line in source
@@ -669,5 +681,154 @@ fn a_dropped_restart_policy_is_told_from_a_manifest_without_one() {
             .contains("the manifest that was applied has no init container"),
         "{:?}",
         never_sent.findings
+    );
+}
+
+// ---- Steps beyond the three variants: expectations other than the variant's own.
+
+use Variant::{Native, Sidecar};
+use Verdict::{Expected, Unexpected};
+
+fn expecting(variant: Variant, outcome: Outcome, checks: Checks) -> Expectation {
+    Expectation {
+        variant,
+        outcome,
+        checks,
+    }
+}
+
+#[test]
+fn a_pod_refused_by_a_quota_is_not_admitted_and_the_numbers_agree() {
+    let dump = dump::parse(&fixture("native-not-admitted.yaml")).expect("parses");
+    let checks = Checks {
+        requests: true,
+        ..Checks::default()
+    };
+    let judgement = judge_expecting(
+        &dump,
+        Some(&expecting(Native, Outcome::NotAdmitted, checks)),
+    );
+    assert_eq!(
+        judgement.outcome,
+        Outcome::NotAdmitted,
+        "{}",
+        judgement.outcome_message
+    );
+    assert_eq!(judgement.verdict, Some(Expected));
+    assert_eq!(codes(&judgement), ["effective-request", "quota-exceeded"]);
+    assert!(
+        judgement.findings[0]
+            .message
+            .contains("max(600m, 600m + 600m) = 1200m")
+    );
+    assert!(judgement.findings[1].message.contains("they agree"));
+    // The native variant on its own expects the Job to succeed: not admitted is not that.
+    let taught = judged(&fixture("native-not-admitted.yaml"), Some(Native));
+    assert_eq!(taught.verdict, Some(Unexpected));
+}
+
+#[test]
+fn a_quota_number_that_disagrees_with_the_formula_is_a_problem() {
+    let text = String::from_utf8(fixture("native-not-admitted.yaml"))
+        .expect("utf-8")
+        .replace(
+            "requested: requests.cpu=1200m",
+            "requested: requests.cpu=600m",
+        );
+    let dump = dump::parse(text.as_bytes()).expect("parses");
+    let checks = Checks {
+        requests: true,
+        ..Checks::default()
+    };
+    let judgement = judge_expecting(
+        &dump,
+        Some(&expecting(Native, Outcome::NotAdmitted, checks)),
+    );
+    assert_eq!(judgement.verdict, Some(Unexpected));
+    assert!(
+        judgement
+            .findings
+            .iter()
+            .any(|f| f.code == "quota-exceeded" && f.level == sidecar_lab::verdict::Level::Problem)
+    );
+}
+
+#[test]
+fn sidecars_must_stop_in_reverse_order_when_the_step_says_so() {
+    let checks = Checks {
+        reverse_stop_order: true,
+        ..Checks::default()
+    };
+    let ordered = dump::parse(&fixture("native-two-sidecars.yaml")).expect("parses");
+    let judgement = judge_expecting(
+        &ordered,
+        Some(&expecting(Native, Outcome::Succeeded, checks.clone())),
+    );
+    assert_eq!(
+        judgement.verdict,
+        Some(Expected),
+        "{:?}",
+        judgement.findings
+    );
+    assert!(codes(&judgement).contains(&"stop-order"));
+    let alpha = dump::parse(&fixture("native-two-sidecars-1.28.yaml")).expect("parses");
+    let judgement = judge_expecting(&alpha, Some(&expecting(Native, Outcome::Succeeded, checks)));
+    assert_eq!(judgement.verdict, Some(Unexpected));
+    let finding = judgement
+        .findings
+        .iter()
+        .find(|f| f.code == "stop-order")
+        .expect("named");
+    assert!(
+        finding.message.contains("`postgres` (declared first)")
+            && finding.message.contains("before `log-shipper`"),
+        "{}",
+        finding.message
+    );
+}
+
+#[test]
+fn a_sidecar_the_step_expects_to_restart_must_have_restarted() {
+    let checks = Checks {
+        restarted: vec!["postgres".to_owned()],
+        ..Checks::default()
+    };
+    let crashed = dump::parse(&fixture("native-crashed-once.yaml")).expect("parses");
+    let judgement = judge_expecting(
+        &crashed,
+        Some(&expecting(Native, Outcome::Succeeded, checks.clone())),
+    );
+    assert_eq!(
+        judgement.verdict,
+        Some(Expected),
+        "{:?}",
+        judgement.findings
+    );
+    let never = dump::parse(&fixture("native-succeeded.yaml")).expect("parses");
+    let judgement = judge_expecting(&never, Some(&expecting(Native, Outcome::Succeeded, checks)));
+    assert_eq!(judgement.verdict, Some(Unexpected));
+    assert!(codes(&judgement).contains(&"not-restarted"));
+}
+
+#[test]
+fn a_refusal_the_step_teaches_is_expected_and_one_it_does_not_is_not() {
+    let message = "The Job \"cy-job-mistake\" is invalid: spec.template.spec.containers[1].restartPolicy: Forbidden: may not be set for non-init containers";
+    let taught = judge_refusal(
+        message,
+        &expecting(Sidecar, Outcome::Refused, Checks::default()),
+    );
+    assert_eq!(
+        (taught.outcome, taught.verdict),
+        (Outcome::Refused, Some(Expected))
+    );
+    assert_eq!(codes(&taught), ["api-refused"]);
+    let surprise = judge_refusal(
+        message,
+        &expecting(Sidecar, Outcome::SidecarHoldsPod, Checks::default()),
+    );
+    assert_eq!(surprise.verdict, Some(Unexpected));
+    assert_eq!(
+        surprise.findings[0].level,
+        sidecar_lab::verdict::Level::Problem
     );
 }

@@ -67,7 +67,10 @@ pub fn lab_text(lab: &Lab, namespace: &str, palette: &Palette) -> anyhow::Result
             "\n{}\n{}\n",
             palette.heading.apply_to(heading),
             wrap(
-                &format!("{}; run it with: sidecar-lab step {number}", runs.join("; ")),
+                &format!(
+                    "{}; run it with: sidecar-lab step {number}",
+                    runs.join("; ")
+                ),
                 WIDTH,
                 "  "
             )
@@ -77,7 +80,9 @@ pub fn lab_text(lab: &Lab, namespace: &str, palette: &Palette) -> anyhow::Result
             notes.push("optional: `up` runs it with --all".to_owned());
         }
         if let Some(minor) = step.min_kubernetes {
-            notes.push(format!("needs Kubernetes {minor} or later (skipped before)"));
+            notes.push(format!(
+                "needs Kubernetes {minor} or later (skipped before)"
+            ));
         }
         if let Some(before) = &step.expect_before {
             notes.push(format!(

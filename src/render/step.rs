@@ -53,9 +53,11 @@ pub fn step_runs(
             let name = if step.also.is_empty() {
                 base.clone()
             } else {
-                format!("{base}-{variant}").parse().map_err(|e: crate::names::NameError| {
-                    StepJobError::Edit(EditError::NotAJob(e.to_string()))
-                })?
+                format!("{base}-{variant}")
+                    .parse()
+                    .map_err(|e: crate::names::NameError| {
+                        StepJobError::Edit(EditError::NotAJob(e.to_string()))
+                    })?
             };
             let job = variant_job(template, number, step, variant, &name)?;
             Ok(RunJob {
@@ -70,7 +72,10 @@ pub fn step_runs(
 
 /// The ResourceQuota a step creates before its Jobs (`quota` in the lab file), labelled
 /// as the step's.
-pub fn step_quota(number: StepNumber, step: &Step) -> Option<k8s_openapi::api::core::v1::ResourceQuota> {
+pub fn step_quota(
+    number: StepNumber,
+    step: &Step,
+) -> Option<k8s_openapi::api::core::v1::ResourceQuota> {
     use k8s_openapi::api::core::v1::{ResourceQuota, ResourceQuotaSpec};
     use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
     use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
@@ -82,7 +87,10 @@ pub fn step_quota(number: StepNumber, step: &Step) -> Option<k8s_openapi::api::c
             name: Some(quota_name(number)),
             labels: Some(
                 [
-                    ("app.kubernetes.io/part-of".to_owned(), "sidecar-lab".to_owned()),
+                    (
+                        "app.kubernetes.io/part-of".to_owned(),
+                        "sidecar-lab".to_owned(),
+                    ),
                     (STEP_LABEL.to_owned(), number.to_string()),
                 ]
                 .into(),

@@ -130,7 +130,11 @@ pub fn run(
     }
 
     let started = Instant::now();
-    let phase = Phase::start_on(board, *printer, &format!("step {number} ({} Jobs)", runs.len()));
+    let phase = Phase::start_on(
+        board,
+        *printer,
+        &format!("step {number} ({} Jobs)", runs.len()),
+    );
     let label = format!("{}={number}", crate::render::step::STEP_LABEL);
     let observe = target.observe(&label);
     let events = target.failed_create_events();
@@ -209,7 +213,11 @@ pub fn run(
     if !interrupted {
         clean_up(session, number, &runs, quota.is_some());
     }
-    let mut report = if board.is_some() { intro } else { String::new() };
+    let mut report = if board.is_some() {
+        intro
+    } else {
+        String::new()
+    };
     let palette = printer.stdout_palette();
     let last = runs.len().saturating_sub(1);
     for (index, run) in runs.iter().enumerate() {
@@ -251,7 +259,10 @@ pub fn run(
 fn of_variant(all: &Dump, run: &Run) -> Dump {
     let variant = run.job.variant.name();
     let labelled = |labels: Option<&std::collections::BTreeMap<String, String>>| {
-        labels.and_then(|l| l.get(VARIANT_LABEL)).map(String::as_str) == Some(variant)
+        labels
+            .and_then(|l| l.get(VARIANT_LABEL))
+            .map(String::as_str)
+            == Some(variant)
     };
     Dump {
         objects: all

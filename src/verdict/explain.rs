@@ -12,6 +12,17 @@ pub fn explain(judgement: &Judgement) -> String {
     if judgement.has(code::SIDECAR_STOPPED_BEFORE_MAIN) {
         return "The pod succeeded, but the sidecar was stopped before the app container finished. That is how Kubernetes 1.28's alpha treated sidecars; since 1.29 sidecars are stopped only after every app container has exited, in reverse order. Use Kubernetes 1.29 or later to see the real behaviour.".to_owned();
     }
+    if judgement.verdict == Some(Verdict::Unexpected)
+        && judgement
+            .findings
+            .iter()
+            .any(|f| f.code == code::STOP_ORDER && f.level == crate::verdict::Level::Problem)
+    {
+        return "The pod succeeded, but its sidecars stopped in the order they were declared, or all at once: from 1.29 the kubelet stops them one by one after the app containers, last declared first. Kubernetes 1.28's alpha stopped them like regular containers.".to_owned();
+    }
+    if judgement.has(code::NOT_RESTARTED) {
+        return "The step expects a sidecar to exit once and be restarted, but its restartCount is 0: it never exited, so there was nothing for the kubelet to restart. Check that the crash-once script ran (`kubectl logs … -c postgres`).".to_owned();
+    }
     if judgement.has(code::NODE_LOST) {
         return "The node stopped reporting, so the pod's status is the last one it sent: containers shown as running may have stopped long ago. Judge again once the node is back (`kubectl get nodes`).".to_owned();
     }

@@ -241,12 +241,20 @@ pub fn judge_expecting(dump: &Dump, expectation: Option<&Expectation>) -> Judgem
         let expectation = expectation
             .cloned()
             .unwrap_or_else(|| Expectation::taught(variant));
-        if expectation.checks.requests {
-            findings.extend(requests_findings(spec, refused_pods));
-        }
+        let requests = if expectation.checks.requests {
+            requests_findings(spec, refused_pods)
+        } else {
+            Vec::new()
+        };
+        // The formula and the API server must agree, or the lesson is wrong.
+        let disagree = requests.iter().any(|f| f.level == Level::Problem);
+        findings.extend(requests);
         let mut verdict = decide(&expectation, &facts, &timeline, &mut findings);
         if verdict == Verdict::Expected {
             verdict = checks_hold(&expectation.checks, pod, &timeline, &mut findings);
+        }
+        if verdict == Verdict::Expected && disagree {
+            verdict = Verdict::Unexpected;
         }
         if verdict == Verdict::Unexpected && !findings.iter().any(|f| f.level == Level::Problem) {
             findings.push(unexpected_cause(variant, outcome));
@@ -429,13 +437,11 @@ fn decide(
         | Outcome::Running
         | Outcome::Pending
         | Outcome::Refused
-        | Outcome::NotAdmitted) => {
-            match outcome {
-                o if o == expected => Verdict::Expected,
-                Outcome::Pending => Verdict::Undecided,
-                _ => Verdict::Unexpected,
-            }
-        }
+        | Outcome::NotAdmitted) => match outcome {
+            o if o == expected => Verdict::Expected,
+            Outcome::Pending => Verdict::Undecided,
+            _ => Verdict::Unexpected,
+        },
         Outcome::Succeeded => match outcome {
             Outcome::Succeeded if !have_pod => {
                 findings.push(Finding::info(
@@ -461,7 +467,10 @@ fn decide(
 }
 
 /// The latest `FailedCreate` message of `job` (its pods refused by admission).
-fn failed_create<'a>(events: &'a [k8s_openapi::api::core::v1::Event], job: &Job) -> Option<&'a str> {
+fn failed_create<'a>(
+    events: &'a [k8s_openapi::api::core::v1::Event],
+    job: &Job,
+) -> Option<&'a str> {
     let uid = job.metadata.uid.as_deref();
     let name = job.metadata.name.as_deref();
     events
