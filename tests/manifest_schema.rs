@@ -144,3 +144,50 @@ fn the_class_objects_validate_strictly_on_1_28_and_1_37() {
     let (ok, text) = validate("1.37", &[broken]);
     assert!(!ok, "a Role with `verb:` passed:\n{text}");
 }
+
+/// Every Job of every step of the lab (the steps beyond the three variants included,
+/// each variant a step runs, with the step's edits) and a step's ResourceQuota pass
+/// strict validation on every minor the step can run on. (Step 5's `restartPolicy` on a
+/// regular container passes the schema before 1.35 too: the schema has one Container
+/// type for init and regular containers, so only the API server's validation refuses
+/// it — which the simulated cluster does, and `tests/simulated_cluster.rs` shows.)
+#[test]
+fn every_step_job_validates_strictly_where_the_step_runs() {
+    use sidecar_lab::lab::Lab;
+    use sidecar_lab::render::job::{parse_template, to_manifest};
+    use sidecar_lab::render::step::{step_quota, step_runs};
+
+    let dir = tempfile::tempdir().expect("temp dir");
+    let lab = Lab::embedded().expect("lab");
+    let template = parse_template(sidecar_lab::assets::JOB_TEMPLATE).expect("template");
+    let matrix = VersionMatrix::embedded().expect("matrix");
+    for release in &matrix.kubernetes {
+        let minor = release.minor;
+        let mut files = Vec::new();
+        for (number, step) in lab.numbered() {
+            if step.skip_reason(Some(minor)).is_some() {
+                continue;
+            }
+            for run in step_runs(&template, number, step, Some(minor)).expect("renders") {
+                let path = dir
+                    .path()
+                    .join(format!("{minor}-{number}-{}.yaml", run.variant));
+                std::fs::write(&path, to_manifest(&run.job, &[]).expect("yaml")).expect("write");
+                files.push(path);
+            }
+            if let Some(quota) = step_quota(number, step) {
+                let path = dir.path().join(format!("{minor}-{number}-quota.yaml"));
+                std::fs::write(&path, sidecar_lab::yaml::to_string(&quota).expect("yaml"))
+                    .expect("write");
+                files.push(path);
+            }
+        }
+        let (ok, output) = validate(&minor.to_string(), &files);
+        assert!(ok, "Kubernetes {minor}:\n{output}");
+        assert_eq!(
+            output.matches(" passed for resource ").count(),
+            files.len(),
+            "{output}"
+        );
+    }
+}

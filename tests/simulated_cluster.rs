@@ -927,9 +927,17 @@ impl Lab {
     /// Runs `sidecar-lab step N` on the kind cluster `lab` with the built-in lab's steps
     /// (holds shortened): the report and the step's recorded result.
     fn step(&self, number: &str) -> (String, String) {
-        let lab = include_str!("../labs/native-sidecar.yaml")
-            .replace("holdSeconds: 10", "holdSeconds: 3")
-            .replace("timeoutSeconds: 180", "timeoutSeconds: 90");
+        self.mutated_step(number, &|lab| lab)
+    }
+
+    /// The same, with the lab file changed by `mutate` first (as a learner or a lab author
+    /// gets it wrong).
+    fn mutated_step(&self, number: &str, mutate: &dyn Fn(String) -> String) -> (String, String) {
+        let lab = mutate(
+            include_str!("../labs/native-sidecar.yaml")
+                .replace("holdSeconds: 10", "holdSeconds: 3")
+                .replace("timeoutSeconds: 180", "timeoutSeconds: 90"),
+        );
         let path = self.file("lab.yaml", &lab);
         let output = self.sidecar_lab(&["step", number, "--name", "lab", "--lab", &path]);
         let state: Value =
@@ -1023,4 +1031,47 @@ fn what_a_sidecar_costs_under_a_quota_the_formula_and_the_api_server_agree() {
     // Cleaned up: no quota, no refused Job; the admitted one is left to look at.
     let left = lab.kubectl(&["get", "resourcequota,jobs", "-o", "name"]);
     assert_eq!(text(&left.stdout).trim(), "job.batch/cy-job-cost-init");
+}
+
+/// Each step beyond the three variants, got wrong, is judged `unexpected` with the
+/// finding that names what went wrong.
+#[test]
+fn mutations_of_the_later_steps_are_judged_unexpected_with_the_right_finding() {
+    let lab = Lab::new("1.37");
+    // No quota: the regular-container and native variants get their pods.
+    let (report, result) = lab.mutated_step("4", &|l| {
+        l.replace("    quota:\n      requests.cpu: \"1\"\n", "")
+    });
+    assert_eq!(result, "unexpected", "{report}");
+    assert!(report.contains("unexpected-outcome"), "{report}");
+    // A sidecar that never crashes is never restarted.
+    let (report, result) = lab.mutated_step("6", &|l| {
+        l.replace(
+            "if [ ! -e /restarted/once ]; then touch /restarted/once; sleep 5; exit 1; fi",
+            "true",
+        )
+    });
+    assert_eq!(result, "unexpected", "{report}");
+    assert!(
+        report.contains("not-restarted: `postgres` was never restarted"),
+        "{report}"
+    );
+    // The mistake corrected by moving postgres to the init containers: the Job completes,
+    // which is not what the step shows.
+    let (report, result) = lab.mutated_step("5", &|l| {
+        l.replace(
+            "    variant: sidecar\n    job: cy-job-mistake",
+            "    variant: native\n    job: cy-job-mistake",
+        )
+    });
+    assert_eq!(result, "unexpected", "{report}");
+    // Sidecars stopped all at once (1.28's alpha, the version check taken out).
+    let alpha = Lab::with_gate("1.28", "on");
+    let (report, result) =
+        alpha.mutated_step("7", &|l| l.replace("    minKubernetes: \"1.29\"\n", ""));
+    assert_eq!(result, "unexpected", "{report}");
+    assert!(
+        report.contains("stop-order: sidecar `postgres` (declared first) stopped at"),
+        "{report}"
+    );
 }

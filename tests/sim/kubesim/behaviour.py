@@ -13,6 +13,7 @@ behaviours a test declares.
   and which then `exec`s the postgres server exits C after N seconds on its first run
   and serves on every later one: FILE is on an emptyDir volume, which lives as long as
   the pod, so only the first run finds it missing (the lab's sidecar that crashes once);
+- a script that ends in `exec docker-entrypoint.sh postgres` is the server itself;
 - a script that `trap`s TERM with `sleep N; exit 0` and loops on `sleep 1` runs until
   stopped, then exits 0 once the loop's sleep and the trap's have run (a log shipper);
 A shell script runs as PID 1, which ignores SIGTERM unless it traps it: it is killed
@@ -46,9 +47,13 @@ def classify(spec, declared=None):
     lines = "\n".join(spec.get("args") or spec.get("command") or []).splitlines()
     text = "\n".join(lines)
     once = re.search(r"if \[ ! -e (\S+) \]; then touch \1; sleep (\d+(?:\.\d+)?); exit (\d+); fi", text)
-    if once and re.search(r"^\s*exec (docker-entrypoint\.sh )?postgres\b", text, re.M):
+    serves = re.search(r"^\s*exec (docker-entrypoint\.sh )?postgres\b", text, re.M)
+    if once and serves:
         return {"serve": True, "accepts": True,
                 "once": {"exit": int(once.group(3)), "after": float(once.group(2))}}
+    if serves:
+        # `exec` replaces the shell: postgres itself is PID 1 and serves.
+        return {"serve": True, "accepts": True}
     trap = re.search(r"trap '(?:sleep (\d+(?:\.\d+)?); )?exit 0' (?:TERM|SIGTERM)", text)
     if trap and re.search(r"while true; do .*sleep 1; done", text):
         # The trap runs once the loop's current `sleep 1` has ended.
