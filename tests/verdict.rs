@@ -586,7 +586,10 @@ fn unexpected_has_a_problem(bytes: &[u8]) {
 fn every_fixture_that_is_unexpected_names_a_problem() {
     for bytes in all_fixtures() {
         unexpected_has_a_problem(&bytes);
-        unexpected_has_a_problem(&without_variant_labels(&bytes));
+        // The documentation's shapes carry no lab labels to take away.
+        if String::from_utf8_lossy(&bytes).contains("sidecar-lab/variant") {
+            unexpected_has_a_problem(&without_variant_labels(&bytes));
+        }
     }
 }
 
@@ -831,4 +834,106 @@ fn a_refusal_the_step_teaches_is_expected_and_one_it_does_not_is_not() {
         surprise.findings[0].level,
         sidecar_lab::verdict::Level::Problem
     );
+}
+
+/// Pods shaped like the Kubernetes documentation's own examples — several init
+/// containers, several app containers, sidecars beside plain init containers — are
+/// recognised by what defines each variant, not by a count of containers.
+#[test]
+fn pods_of_the_documentations_shapes_are_judged_by_what_defines_each_variant() {
+    use Variant::Init;
+    use Verdict::Unexpected as U;
+    let cases: &[(&str, Outcome, [(Variant, Verdict, &str); 3])] = &[
+        (
+            "docs-init-two-inits.yaml",
+            Outcome::InitRunning,
+            [
+                (Init, Expected, ""),
+                (
+                    Sidecar,
+                    U,
+                    "the sidecar variant needs two or more app containers",
+                ),
+                (Native, U, "the SidecarContainers gate is off"),
+            ],
+        ),
+        (
+            "docs-sidecar-job.yaml",
+            Outcome::Succeeded,
+            [
+                (Native, Expected, ""),
+                (Init, U, "the init variant has no sidecar"),
+                (Sidecar, U, "keeps postgres as a regular container"),
+            ],
+        ),
+        (
+            "docs-init-sidecar-two-apps.yaml",
+            Outcome::Succeeded,
+            [
+                (Native, Expected, ""),
+                (Init, U, "the init variant has no sidecar"),
+                (Sidecar, U, "keeps postgres as a regular container"),
+            ],
+        ),
+        (
+            "docs-three-apps-one-holds.yaml",
+            Outcome::SidecarHoldsPod,
+            [
+                (Sidecar, Expected, ""),
+                // It has the init variant's feature, and shows another outcome.
+                (Init, U, "but the `init` variant teaches `init-running`"),
+                (
+                    Native,
+                    U,
+                    "needs an init container with `restartPolicy: Always`",
+                ),
+            ],
+        ),
+        (
+            "docs-single-container.yaml",
+            Outcome::Running,
+            [
+                (Init, U, "none of the lab's three ways"),
+                (Sidecar, U, "none of the lab's three ways"),
+                (Native, U, "none of the lab's three ways"),
+            ],
+        ),
+    ];
+    for (name, outcome, judged_as) in cases {
+        for (variant, verdict, because) in judged_as {
+            let judgement = judged(&fixture(name), Some(*variant));
+            assert_eq!(
+                (judgement.outcome, judgement.verdict),
+                (*outcome, Some(*verdict)),
+                "{name} as {variant}: {:?}",
+                judgement.findings
+            );
+            let messages: Vec<&str> = judgement
+                .findings
+                .iter()
+                .map(|f| f.message.as_str())
+                .collect();
+            assert!(
+                because.is_empty() || messages.iter().any(|m| m.contains(because)),
+                "{name} as {variant}: want {because:?} in {messages:?}"
+            );
+        }
+    }
+    // "None of the lab's three ways" is kept for pods that truly have none of the features.
+    for name in [
+        "docs-init-two-inits.yaml",
+        "docs-sidecar-job.yaml",
+        "docs-three-apps-one-holds.yaml",
+    ] {
+        for variant in Variant::ALL {
+            let judgement = judged(&fixture(name), Some(variant));
+            assert!(
+                judgement
+                    .findings
+                    .iter()
+                    .all(|f| !f.message.contains("none of the lab's three ways")),
+                "{name} as {variant}"
+            );
+        }
+    }
 }

@@ -1,6 +1,7 @@
 //! Facts about a pod's containers as the verdict needs them: each container's role
 //! (init, sidecar, app) from the spec, joined with its status. Pure.
 
+use crate::variant::Variant;
 use k8s_openapi::api::core::v1::{ContainerStateTerminated, ContainerStatus, Pod, PodSpec};
 use serde::Serialize;
 
@@ -35,33 +36,65 @@ pub struct ContainerInfo<'a> {
     pub status: Option<&'a ContainerStatus>,
 }
 
-/// How the pod places its containers, read from the spec the server returned.
+/// What a pod is made of, read from the spec the server returned: how many plain init
+/// containers, sidecars (init containers with `restartPolicy: Always`) and app
+/// containers. A variant is recognised by what defines it, not by a count of
+/// containers: the shapes in the Kubernetes documentation have several of each.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Layout {
-    /// At least one init container with `restartPolicy: Always`.
-    Native,
-    /// Init containers without `restartPolicy`, and one app container.
-    Init,
-    /// No init containers, and two or more app containers.
-    Sidecar,
-    /// Anything else.
-    Other,
+pub struct Shape {
+    pub plain_inits: usize,
+    pub sidecars: usize,
+    pub apps: usize,
 }
 
-/// The layout of a pod spec.
-pub fn layout(spec: &PodSpec) -> Layout {
+impl Shape {
+    /// Whether the pod has what defines `variant`:
+    /// - native: a sidecar;
+    /// - init: a plain init container (one that has not exited blocks every app), and no
+    ///   sidecar;
+    /// - sidecar: two or more app containers (one can hold the pod after another has
+    ///   finished), and no sidecar.
+    pub const fn fits(self, variant: Variant) -> bool {
+        match variant {
+            Variant::Native => self.sidecars > 0,
+            Variant::Init => self.sidecars == 0 && self.plain_inits > 0,
+            Variant::Sidecar => self.sidecars == 0 && self.apps >= 2,
+        }
+    }
+
+    /// True when the pod has none of the three variants' features.
+    pub fn is_other(self) -> bool {
+        Variant::ALL.iter().all(|v| !self.fits(*v))
+    }
+
+    /// `1 plain init container, 1 sidecar and 2 app containers`.
+    pub fn describe(self) -> String {
+        let count =
+            |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+        format!(
+            "{}, {} and {}",
+            count(
+                self.plain_inits,
+                "plain init container",
+                "plain init containers"
+            ),
+            count(self.sidecars, "sidecar", "sidecars"),
+            count(self.apps, "app container", "app containers")
+        )
+    }
+}
+
+/// The shape of a pod spec.
+pub fn shape(spec: &PodSpec) -> Shape {
     let init = spec.init_containers.as_deref().unwrap_or_default();
-    if init
+    let sidecars = init
         .iter()
-        .any(|c| c.restart_policy.as_deref() == Some("Always"))
-    {
-        Layout::Native
-    } else if !init.is_empty() && spec.containers.len() == 1 {
-        Layout::Init
-    } else if init.is_empty() && spec.containers.len() >= 2 {
-        Layout::Sidecar
-    } else {
-        Layout::Other
+        .filter(|c| c.restart_policy.as_deref() == Some("Always"))
+        .count();
+    Shape {
+        plain_inits: init.len() - sidecars,
+        sidecars,
+        apps: spec.containers.len(),
     }
 }
 

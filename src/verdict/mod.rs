@@ -23,7 +23,7 @@ use crate::observe::dump::Dump;
 use crate::observe::history::{self, History};
 use crate::render::job::VARIANT_LABEL;
 use crate::variant::Variant;
-use containers::{IMAGE_REASONS, Layout, Role, containers as pod_containers, layout};
+use containers::{IMAGE_REASONS, Role, Shape, containers as pod_containers, shape};
 use finding::code;
 use outcome::{Classified, classify, classify_live, job_condition};
 use timeline::Timeline;
@@ -145,7 +145,7 @@ pub fn judge_expecting(dump: &Dump, expectation: Option<&Expectation>) -> Judgem
     let variant = expectation.map(|e| e.variant);
     // Several pods and no lab labels (a real cluster's namespace): prefer the one laid
     // out as the variant.
-    let fits = |spec: &PodSpec| variant.is_some_and(|v| layout(spec) == expected_layout(v));
+    let fits = |spec: &PodSpec| variant.is_some_and(|v| shape(spec).fits(v));
     let subject = history::subject(dump, variant, &fits);
     let pod = subject.pod.as_ref().map(History::latest);
     let job = subject.job.as_ref().map(History::latest);
@@ -381,9 +381,12 @@ fn decide(
         ));
         return Verdict::Unexpected;
     }
-    let layout = spec.map(layout);
-    let expected_layout = expected_layout(variant);
-    if variant == Variant::Native && layout == Some(Layout::Init) && sent_native == Some(false) {
+    let shape = spec.map(shape);
+    // A native Job whose pod has a plain init container and no sidecar: the sidecar's
+    // `restartPolicy: Always` was never sent, or the server dropped it (gate off).
+    let lost_sidecar =
+        variant == Variant::Native && shape.is_some_and(|s| s.sidecars == 0 && s.plain_inits > 0);
+    if lost_sidecar && sent_native == Some(false) {
         findings.push(Finding::problem(
             code::VARIANT_MISMATCH,
             format!(
@@ -392,19 +395,22 @@ fn decide(
         ));
         return Verdict::Unexpected;
     }
-    if variant == Variant::Native && layout == Some(Layout::Init) {
+    // Dropped for sure when the manifest sent had it; likely when the pod is the lab's
+    // own native Job. An unlabelled pod without the annotation may simply have none.
+    if lost_sidecar && (sent_native == Some(true) || labelled == Some(Variant::Native)) {
         findings.push(Finding::problem(
             code::GATE_OFF,
             "no init container has `restartPolicy: Always` in the object the server returned: the API server drops it when the SidecarContainers gate is off, so postgres runs as a plain init container",
         ));
         return Verdict::Unexpected;
     }
-    if let Some(layout) = layout.filter(|l| *l != expected_layout) {
+    if let Some(shape) = shape.filter(|s| !s.fits(variant)) {
         findings.push(Finding::problem(
             code::VARIANT_MISMATCH,
             format!(
-                "the pod is laid out {}, not as the `{variant}` variant",
-                describe(layout)
+                "the pod has {}: {}",
+                shape.describe(),
+                lacks(shape, variant)
             ),
         ));
         return Verdict::Unexpected;
@@ -854,26 +860,34 @@ fn held_by_timestamps(pod: &Pod) -> Option<Outcome> {
         .then_some(Outcome::SidecarHoldsPod)
 }
 
-/// How each variant lays out its pod.
-fn expected_layout(variant: Variant) -> Layout {
-    match variant {
-        Variant::Init => Layout::Init,
-        Variant::Sidecar => Layout::Sidecar,
-        Variant::Native => Layout::Native,
-    }
+/// What a pod of `shape` lacks to be laid out as `variant`, in one clause.
+fn lacks(shape: Shape, variant: Variant) -> String {
+    let other = if shape.is_other() {
+        " It is laid out in none of the lab's three ways."
+    } else {
+        ""
+    };
+    let what = match variant {
+        Variant::Native if shape.plain_inits > 0 => {
+            "the native variant needs an init container with `restartPolicy: Always` (if the manifest had one, the API server dropped it: the SidecarContainers gate is off)"
+        }
+        Variant::Native => {
+            "the native variant needs an init container with `restartPolicy: Always`"
+        }
+        Variant::Init if shape.sidecars > 0 => {
+            "the init variant has no sidecar: an init container with `restartPolicy: Always` does not block the app containers"
+        }
+        Variant::Init => "the init variant needs a plain init container",
+        Variant::Sidecar if shape.sidecars > 0 => {
+            "the sidecar variant keeps postgres as a regular container, not as an init container with `restartPolicy: Always`"
+        }
+        Variant::Sidecar => "the sidecar variant needs two or more app containers",
+    };
+    format!("{what}.{other}")
 }
 
 fn template_spec(job: &Job) -> Option<&PodSpec> {
     job.spec.as_ref()?.template.spec.as_ref()
-}
-
-fn describe(layout: Layout) -> &'static str {
-    match layout {
-        Layout::Native => "as the native variant (an init container with `restartPolicy: Always`)",
-        Layout::Init => "as the init variant (a plain init container and one app container)",
-        Layout::Sidecar => "as the sidecar variant (two app containers, no init container)",
-        Layout::Other => "in none of the lab's three ways",
-    }
 }
 
 /// `1 (Error)`: the exit code and the reason the runtime gave.
