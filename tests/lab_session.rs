@@ -194,8 +194,16 @@ fn summary_results(stdout: &str) -> Vec<String> {
         .skip_while(|l| !l.starts_with("Summary"))
         .skip(2)
         .filter_map(|l| {
-            l.split_whitespace()
-                .find(|w| ["expected", "unexpected", "timed-out", "interrupted"].contains(w))
+            l.split_whitespace().find(|w| {
+                [
+                    "expected",
+                    "unexpected",
+                    "timed-out",
+                    "interrupted",
+                    "skipped",
+                ]
+                .contains(w)
+            })
         })
         .map(str::to_owned)
         .collect()
@@ -877,6 +885,30 @@ fn up_twice_in_a_row() {
     assert_code(&world.up(&[]), 0);
     let second = world.up(&[]);
     assert_code(&second, 0);
+}
+
+/// `up --all` runs the three variants at once, then the later steps one by one (the
+/// quota step must not meet the others' pods half-way): all seven judged as expected.
+#[test]
+fn up_all_runs_every_step_and_the_later_ones_in_turn() {
+    let world = World::new();
+    world.cluster("1.37");
+    let output = world.up(&["--all"]);
+    assert_code(&output, 0);
+    let stdout = text(&output.stdout);
+    assert_eq!(summary_results(&stdout), ["expected"; 7], "{stdout}");
+    let state = world.state_json();
+    assert_eq!(state["steps"]["7"]["result"], "expected", "{state}");
+    // The quota step cleaned up after itself: no quota left to refuse later pods.
+    let quotas = world.kubectl(&[
+        "--context",
+        "kind-sidecar-lab",
+        "get",
+        "resourcequota",
+        "-o",
+        "name",
+    ]);
+    assert_eq!(text(&quotas.stdout).trim(), "");
 }
 
 #[test]

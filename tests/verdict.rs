@@ -843,7 +843,9 @@ fn a_refusal_the_step_teaches_is_expected_and_one_it_does_not_is_not() {
 fn pods_of_the_documentations_shapes_are_judged_by_what_defines_each_variant() {
     use Variant::Init;
     use Verdict::Unexpected as U;
-    let cases: &[(&str, Outcome, [(Variant, Verdict, &str); 3])] = &[
+    /// A fixture, its outcome, and each variant's verdict with words its finding holds.
+    type ShapeCase = (&'static str, Outcome, [(Variant, Verdict, &'static str); 3]);
+    let cases: &[ShapeCase] = &[
         (
             "docs-init-two-inits.yaml",
             Outcome::InitRunning,
