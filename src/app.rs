@@ -14,7 +14,7 @@ use crate::exit::ExitStatus;
 use crate::install::Tool;
 use crate::install::docker::DockerSource;
 use crate::matrix::VersionMatrix;
-use crate::names::ClusterName;
+use crate::names::{ClusterName, NamespaceName};
 use crate::render;
 use crate::runner::SystemRunner;
 use crate::ui::Printer;
@@ -227,7 +227,7 @@ fn render_command(what: RenderCommand, printer: &Printer) -> anyhow::Result<Exit
         RenderCommand::Diff(args) => commands::render::diff(args.from, args.to, &palette)?,
         RenderCommand::Lab(args) => {
             let lab = crate::session::workspace::lab(args.lab.as_deref())?;
-            commands::render::lab_text(&lab, &args.namespace, &palette)
+            commands::render::lab_text(&lab, args.namespace.as_str(), &palette)
                 .context("cannot render the lab")?
         }
         RenderCommand::Class(args) => {
@@ -242,7 +242,7 @@ fn render_command(what: RenderCommand, printer: &Printer) -> anyhow::Result<Exit
 fn place(target: TargetArgs, cluster: ClusterName) -> crate::session::workspace::Where {
     crate::session::workspace::Where {
         context: target.context,
-        namespace: target.namespace,
+        namespace: target.namespace.map(NamespaceName::into_string),
         cluster,
     }
 }

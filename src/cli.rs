@@ -9,7 +9,7 @@ use crate::class::ClassPrefix;
 use crate::class::duration::TokenDuration;
 use crate::class::objects::QuantityArg;
 use crate::matrix::GateChoice;
-use crate::names::{ClusterName, JobName};
+use crate::names::{ClusterName, JobName, NamespaceName};
 use crate::variant::Variant;
 use crate::version::{MinorVersion, ReleaseVersion};
 
@@ -331,7 +331,7 @@ pub struct TargetArgs {
 
     /// Namespace for the lab's Jobs (one per learner on a shared cluster)
     #[arg(short, long, value_name = "NAMESPACE")]
-    pub namespace: Option<String>,
+    pub namespace: Option<NamespaceName>,
 }
 
 #[derive(Debug, Args)]
@@ -568,7 +568,7 @@ pub struct RenderLabArgs {
 
     /// Namespace to put into the commands to try
     #[arg(short, long, default_value = "default")]
-    pub namespace: String,
+    pub namespace: NamespaceName,
 }
 
 #[cfg(test)]

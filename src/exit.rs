@@ -26,3 +26,40 @@ impl ExitStatus {
         }
     }
 }
+
+/// An error and its causes on one line, each cause once: a cause whose text the message
+/// already holds (an error that prints its source, as most of ours do) is not repeated.
+pub fn one_line(error: &anyhow::Error) -> String {
+    let mut message = error.to_string();
+    for cause in error.chain().skip(1) {
+        let text = cause.to_string();
+        if !message.contains(&text) {
+            message.push_str(": ");
+            message.push_str(&text);
+        }
+    }
+    message
+}
+
+#[cfg(test)]
+mod one_line_tests {
+    use super::one_line;
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("lab file `a.yaml` is malformed: {source}")]
+    struct Malformed {
+        source: std::io::Error,
+    }
+
+    #[test]
+    fn each_cause_is_printed_once() {
+        let inner = std::io::Error::other("unknown field `not`");
+        let error = anyhow::Error::new(Malformed { source: inner });
+        assert_eq!(
+            one_line(&error),
+            "lab file `a.yaml` is malformed: unknown field `not`"
+        );
+        let chained = anyhow::anyhow!("no such file").context("cannot read `x`");
+        assert_eq!(one_line(&chained), "cannot read `x`: no such file");
+    }
+}

@@ -22,8 +22,8 @@ fn main() -> ExitCode {
     match app::run(cli, &environment, &printer) {
         Ok(status) => ExitCode::from(status.code()),
         Err(error) => {
-            // `{:#}` puts the whole chain of causes on one line.
-            printer.error(&format!("{error:#}"));
+            // The whole chain of causes on one line, each cause once.
+            printer.error(&sidecar_lab::exit::one_line(&error));
             ExitCode::from(ExitStatus::UsageOrSetup.code())
         }
     }

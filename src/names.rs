@@ -29,6 +29,55 @@ impl From<JobName> for String {
     }
 }
 
+/// A namespace name: a DNS-1123 label — at most 63 lowercase letters, digits and `-`,
+/// starting and ending with a letter or digit — as the API server requires.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NamespaceName(String);
+
+impl NamespaceName {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn into_string(self) -> String {
+        self.0
+    }
+}
+
+impl FromStr for NamespaceName {
+    type Err = NameError;
+
+    fn from_str(name: &str) -> Result<Self, Self::Err> {
+        if is_dns1123_label(name) {
+            Ok(Self(name.to_owned()))
+        } else {
+            Err(NameError {
+                name: name.to_owned(),
+                what: "namespace",
+                rule: "a namespace is a DNS-1123 label: 1 to 63 lowercase letters, digits and `-`, starting and ending with a letter or digit (such as `learner-07`)",
+            })
+        }
+    }
+}
+
+impl fmt::Display for NamespaceName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Whether `name` is a DNS-1123 label (the API server's rule for namespaces and for the
+/// values the lab copies into labels).
+fn is_dns1123_label(name: &str) -> bool {
+    let bytes = name.as_bytes();
+    let inner = |b: &u8| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'-';
+    let edge = |b: Option<&u8>| b.is_some_and(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
+    (1..=63).contains(&name.len())
+        && bytes.iter().all(inner)
+        && edge(bytes.first())
+        && edge(bytes.last())
+}
+
 /// A name that breaks the rules for its kind of object.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("`{name}` is not a valid {what} name: {rule}")]
@@ -109,6 +158,22 @@ impl fmt::Display for ClusterName {
 impl fmt::Display for JobName {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
+    }
+}
+
+#[cfg(test)]
+mod namespace_tests {
+    use super::NamespaceName;
+
+    #[test]
+    fn namespaces_follow_the_api_servers_rule() {
+        for good in ["default", "learner-07", "a", &"a".repeat(63), "0x"] {
+            assert!(good.parse::<NamespaceName>().is_ok(), "{good}");
+        }
+        for bad in ["Bad_NS", "", "-a", "a-", "a.b", "Learner", &"a".repeat(64)] {
+            let error = bad.parse::<NamespaceName>().expect_err(bad).to_string();
+            assert!(error.contains("DNS-1123 label"), "{error}");
+        }
     }
 }
 

@@ -148,7 +148,7 @@ impl Bundle {
             .filter_map(|f| {
                 self.fetch(&f.path, progress)
                     .err()
-                    .map(|e| format!("{e:#}"))
+                    .map(|e| crate::exit::one_line(&e))
             })
             .collect()
     }

@@ -432,7 +432,7 @@ fn watch(
             }
             Err(error) => {
                 // A failing read is reported when its message changes, not every second.
-                let message = format!("{error:#}");
+                let message = crate::exit::one_line(&error);
                 if message != last_problem {
                     world.printer.warn(&message);
                     last_problem = message;

@@ -79,7 +79,7 @@ pub fn doctor(settings: &Settings, world: &World<'_>) -> anyhow::Result<ExitStat
                 if let Err(error) =
                     execute::steps(&fix.steps, *runner, &client, printer, &state_dir)
                 {
-                    printer.error(&format!("{error:#}"));
+                    printer.error(&crate::exit::one_line(&error));
                 }
             }
             if !fixes.is_empty() {
@@ -124,7 +124,7 @@ fn bundle_check(location: &str, minor: MinorVersion, world: &World<'_>) -> crate
         ),
         Err(error) => Check::fail(
             "bundle",
-            format!("{error:#}"),
+            crate::exit::one_line(&error),
             Some("make the bundle for this machine: sidecar-lab bundle create -k 1.NN --platform OS-ARCH".into()),
         ),
     }

@@ -444,7 +444,7 @@ impl Execute<'_, '_> {
             if let ImageAction::FromBundle(archive) = action {
                 match self.load_bundle_archive(archive) {
                     Ok(()) => loaded.push(archive.as_str()),
-                    Err(error) => problems.push(format!("{error:#}")),
+                    Err(error) => problems.push(crate::exit::one_line(&error)),
                 }
                 continue;
             }
@@ -467,7 +467,7 @@ impl Execute<'_, '_> {
             }
             match self.load(image) {
                 Ok(()) => loaded.push(image.as_str()),
-                Err(error) => problems.push(format!("{error:#}")),
+                Err(error) => problems.push(crate::exit::one_line(&error)),
             }
         }
         if problems.is_empty() {
