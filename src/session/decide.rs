@@ -68,6 +68,21 @@ pub fn decide(
     }
 }
 
+/// How many seconds the latest outcome must still hold before the step is decided: for a
+/// step whose outcome never ends, once it is the expected one. `None` when no countdown
+/// runs.
+pub fn hold_left(expect: Outcome, hold_seconds: u64, observed: &[Observed]) -> Option<u64> {
+    let last = observed.last()?;
+    if expect == Outcome::Succeeded
+        || hold_seconds == 0
+        || last.judgement.verdict != Some(Verdict::Expected)
+        || last.judgement.job_done
+    {
+        return None;
+    }
+    Some(hold_seconds.saturating_sub(held_for(observed)))
+}
+
 /// How long the latest (outcome, verdict) has held, in seconds.
 fn held_for(observed: &[Observed]) -> u64 {
     let Some(last) = observed.last() else {

@@ -277,6 +277,9 @@ fn watch(
                 if let Ok(dump) = dump::parse(output.stdout.as_bytes()) {
                     all.objects.extend(dump.objects);
                     let judgement = judge_expecting(&all, Some(expectation));
+                    let changed = observed
+                        .last()
+                        .is_none_or(|o| o.judgement.outcome != judgement.outcome);
                     phase.update(&format!(
                         "{}: {}",
                         judgement.outcome, judgement.outcome_message
@@ -285,6 +288,7 @@ fn watch(
                         seconds: started.elapsed().as_secs(),
                         judgement,
                     });
+                    show_live(session, phase, expectation, step, &observed, changed);
                 }
                 String::new()
             }
@@ -323,6 +327,41 @@ fn watch(
         if let Some(rest) = POLL.checked_sub(tick.elapsed()) {
             std::thread::sleep(rest);
         }
+    }
+}
+
+/// The live view after an observation: on a terminal the frame is redrawn in place and
+/// a change of outcome is said above it; elsewhere a change is one plain line.
+fn show_live(
+    session: &Session<'_>,
+    phase: &Phase,
+    expectation: &Expectation,
+    step: &Step,
+    observed: &[Observed],
+    changed: bool,
+) {
+    let Some(last) = observed.last() else {
+        return;
+    };
+    let judgement = &last.judgement;
+    let change = format!(
+        "  now `{}`: {}",
+        judgement.outcome, judgement.outcome_message
+    );
+    let printer = &session.printer;
+    if phase.is_live() && printer.stderr_fancy() {
+        if changed && observed.len() > 1 {
+            phase.println(&console::truncate_str(&change, printer.stderr_width(), "…"));
+        }
+        let left = super::decide::hold_left(expectation.outcome, step.hold_seconds, observed);
+        phase.show_frame(&crate::ui::live::frame(
+            judgement,
+            left,
+            printer.stderr_width(),
+            &crate::ui::Palette::new(true),
+        ));
+    } else if changed {
+        phase.println(&change);
     }
 }
 

@@ -4,6 +4,7 @@
 pub mod class;
 pub mod doctor;
 pub mod install;
+pub mod live;
 pub mod phase;
 pub mod plan;
 pub mod progress;
@@ -75,6 +76,21 @@ impl Printer {
         let palette = Palette::new(self.stderr_color);
         let line = format!("{} {message}\n", palette.warning.apply_to("warning:"));
         write_ignoring_closed_pipe(&mut io::stderr().lock(), &line);
+    }
+
+    /// True when standard error is a terminal that may show colour and redraws (not with
+    /// `NO_COLOR`): where the live view of a step belongs.
+    pub const fn stderr_fancy(&self) -> bool {
+        self.stderr_terminal && self.stderr_color
+    }
+
+    /// The terminal's width in columns (80 when it cannot be read).
+    pub fn stderr_width(&self) -> usize {
+        usize::from(
+            console::Term::stderr()
+                .size_checked()
+                .map_or(80, |(_, cols)| cols),
+        )
     }
 
     /// True when standard error is a terminal, where progress bars and spinners belong.

@@ -13,6 +13,8 @@ pub struct Phase {
     label: String,
     spinner: Option<ProgressBar>,
     started: Instant,
+    /// One line among others (steps that run at once): no room for a frame.
+    shared: bool,
 }
 
 /// Several phases at once (the lab's steps run together): one line each.
@@ -64,6 +66,7 @@ impl Phase {
             label: label.to_owned(),
             spinner,
             started: Instant::now(),
+            shared: board.is_some(),
         }
     }
 
@@ -72,6 +75,19 @@ impl Phase {
         if let Some(spinner) = &self.spinner {
             spinner.set_message(format!("{}: {detail}", self.label));
         }
+    }
+
+    /// Shows `frame` (several lines) under the phase's label, redrawn in place; nothing
+    /// when not on a terminal.
+    pub fn show_frame(&self, frame: &str) {
+        if let Some(spinner) = &self.spinner {
+            spinner.set_message(format!("{}\n{frame}", self.label));
+        }
+    }
+
+    /// True when the phase draws on a terminal, on a line of its own.
+    pub const fn is_live(&self) -> bool {
+        self.spinner.is_some() && !self.shared
     }
 
     /// Prints a line above the spinner.

@@ -1,0 +1,110 @@
+//! The live view of a running step on a terminal: the timeline as it grows, each
+//! container's state now, and the hold window counting down — redrawn in place from the
+//! same judgements the verdict comes from. Every line is cut to the terminal's width,
+//! never wrapped (a wrapped line would break the redraw). Pure: judgement in, text out.
+
+use crate::ui::Palette;
+use crate::ui::timeline;
+use crate::verdict::Judgement;
+use crate::verdict::timeline::Row;
+
+/// The frame under the step's spinner line.
+pub fn frame(
+    judgement: &Judgement,
+    hold_left: Option<u64>,
+    width: usize,
+    palette: &Palette,
+) -> String {
+    let mut lines: Vec<String> = Vec::new();
+    lines.push(format!(
+        "  {}: {}",
+        judgement.outcome, judgement.outcome_message
+    ));
+    if judgement.timeline.rows.iter().any(|r| !r.runs.is_empty()) {
+        lines.extend(
+            timeline::draw(&judgement.timeline, true, palette)
+                .lines()
+                .map(str::to_owned),
+        );
+    }
+    let name_width = judgement
+        .timeline
+        .rows
+        .iter()
+        .map(|r| r.container.chars().count())
+        .max()
+        .unwrap_or(0);
+    for row in &judgement.timeline.rows {
+        lines.push(format!("  {:name_width$}  {}", row.container, now(row)));
+    }
+    if let Some(left) = hold_left {
+        lines.push(format!("  holding `{}`: {left} s left", judgement.outcome));
+    }
+    lines
+        .iter()
+        .map(|line| console::truncate_str(line, width.max(10), "…").into_owned())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// A container's state now, in a few words.
+fn now(row: &Row) -> String {
+    let restarts = row.runs.len().saturating_sub(1);
+    let restarted = if restarts > 0 {
+        format!(", restarted {restarts}×")
+    } else {
+        String::new()
+    };
+    match row.last_run() {
+        Some(run) if run.finished.is_some() => {
+            let code = run
+                .exit_code
+                .map_or_else(|| "?".to_owned(), |c| c.to_string());
+            match (&row.waiting, run.reason.as_deref()) {
+                (Some(waiting), _) => format!("exited {code}, waiting: {waiting}{restarted}"),
+                (None, Some(reason)) => format!("exited {code} ({reason}){restarted}"),
+                (None, None) => format!("exited {code}{restarted}"),
+            }
+        }
+        Some(run) if run.started.is_some() => format!("{} running{restarted}", role_word(row)),
+        _ => match &row.waiting {
+            Some(waiting) => format!("waiting: {waiting}"),
+            None => "not started".to_owned(),
+        },
+    }
+}
+
+fn role_word(row: &Row) -> &'static str {
+    match row.role {
+        crate::verdict::containers::Role::Init => "init container",
+        crate::verdict::containers::Role::Sidecar => "sidecar",
+        crate::verdict::containers::Role::App => "app container",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::observe::dump;
+    use crate::variant::Variant;
+    use crate::verdict::judge;
+
+    fn fixture(name: &str) -> Judgement {
+        let path = format!("{}/tests/fixtures/dumps/{name}", env!("CARGO_MANIFEST_DIR"));
+        let bytes = std::fs::read(path).expect("fixture");
+        judge(&dump::parse(&bytes).expect("parses"), Some(Variant::Init))
+    }
+
+    #[test]
+    fn a_frame_names_each_container_and_the_countdown_and_fits_the_width() {
+        let judgement = fixture("init-running.yaml");
+        let text = frame(&judgement, Some(6), 100, &Palette::new(false));
+        assert!(text.contains("holding `init-running`: 6 s left"), "{text}");
+        assert!(text.contains("postgres"), "{text}");
+        assert!(text.contains("waiting: PodInitializing"), "{text}");
+        let narrow = frame(&judgement, Some(6), 40, &Palette::new(false));
+        for line in narrow.lines() {
+            assert!(console::measure_text_width(line) <= 40, "{line:?}");
+        }
+    }
+}
