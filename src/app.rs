@@ -182,6 +182,17 @@ fn class_command(what: ClassCommand, world: &commands::World<'_>) -> anyhow::Res
             },
             world,
         ),
+        ClassCommand::Board(args) => class::board(
+            &class::BoardSettings {
+                context: args.class.context,
+                prefix: args.class.prefix,
+                listen: args.listen,
+                stuck_after_seconds: args.stuck_after.saturating_mul(60),
+                refresh_seconds: args.refresh,
+                lab: args.lab,
+            },
+            world,
+        ),
         ClassCommand::Status(args) => class::status(
             &class::StatusSettings {
                 context: args.class.context,

@@ -79,6 +79,30 @@ pub enum ClassCommand {
     Down(ClassDownArgs),
     /// One row per learner, one column per step, judged from one read of the cluster
     Status(ClassStatusArgs),
+    /// The class board as a web page for the projector, updated live (read-only)
+    Board(ClassBoardArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ClassBoardArgs {
+    #[command(flatten)]
+    pub class: ClassArgs,
+
+    /// Address to serve on; beyond 127.0.0.1 the page needs the access token it prints
+    #[arg(long, value_name = "ADDRESS:PORT", default_value = "127.0.0.1:8080")]
+    pub listen: std::net::SocketAddr,
+
+    /// Mark a learner stuck after this many minutes on one step
+    #[arg(long, value_name = "MINUTES", default_value_t = 10)]
+    pub stuck_after: u64,
+
+    /// Seconds between two reads of the cluster
+    #[arg(long, value_name = "SECONDS", default_value_t = 2, value_parser = clap::value_parser!(u64).range(1..=60))]
+    pub refresh: u64,
+
+    /// The lab file the learners run, when it is not the built-in lab
+    #[arg(long, value_name = "FILE")]
+    pub lab: Option<PathBuf>,
 }
 
 /// A ResourceQuota for each learner (none unless one of these is given).

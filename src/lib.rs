@@ -17,6 +17,7 @@ pub const VERSION: &str = concat!(
 
 pub mod app;
 pub mod assets;
+pub mod board;
 pub mod bundle;
 pub mod class;
 pub mod cli;

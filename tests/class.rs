@@ -208,6 +208,18 @@ fn assert_forbidden(output: &Output, what: &str) {
     );
 }
 
+/// Mixed progress: learner n has run steps 1..=(n % 4); learner 4 ran a native step
+/// whose postgres lost `restartPolicy: Always` (judged unexpected).
+fn mixed_progress(room: &Classroom) {
+    let variants = ["init", "sidecar", "native"];
+    for n in 1..=30u32 {
+        for variant in variants.iter().take((n % 4) as usize) {
+            room.start_step(n, variant, &|m| m);
+        }
+    }
+    room.start_step(4, "native", &|m| m.replace("restartPolicy: Always", ""));
+}
+
 /// Polls `class status -o json` until no step is `running`, or 60 s.
 fn settled(room: &Classroom) -> Value {
     let start = Instant::now();
@@ -304,16 +316,7 @@ fn a_class_of_thirty_is_set_up_locked_down_judged_and_removed() {
         "resourcequotas",
     );
 
-    // Mixed progress: learner n has run steps 1..=(n % 4); learner 4 ran a native step
-    // whose postgres lost `restartPolicy: Always` (judged unexpected).
-    let variants = ["init", "sidecar", "native"];
-    for n in 1..=30u32 {
-        for variant in variants.iter().take((n % 4) as usize) {
-            room.start_step(n, variant, &|m| m);
-        }
-    }
-    room.start_step(4, "native", &|m| m.replace("restartPolicy: Always", ""));
-
+    mixed_progress(&room);
     let results = settled(&room);
     let suites = results["suites"].as_array().expect("suites");
     assert_eq!(suites.len(), 30);
@@ -623,4 +626,183 @@ fn the_junit_schema_refuses_a_case_without_time() {
     assert!(validate_junit(bad, dir.path()).is_err());
     let good = bad.replace("classname=\"c\"", "classname=\"c\" time=\"1\"");
     validate_junit(&good, dir.path()).unwrap_or_else(|e| panic!("{e}"));
+}
+
+/// The board on the projector: headless Chromium (the Debian package) loads the page for
+/// thirty learners at mixed progress; every tile shows the verdicts `class status` gives;
+/// a learner who starts a step is seen to change within 3 s, without a reload. The
+/// screenshot is kept in the test output directory for a person to look at.
+#[test]
+fn the_board_shows_every_learner_and_a_change_within_three_seconds() {
+    use std::io::{BufRead, BufReader, Write};
+
+    let room = Classroom::new("1.37", 16);
+    assert_code(&room.class_up(30, &[]), 0);
+    mixed_progress(&room);
+    let results = settled(&room);
+    let lab = room.lab();
+    let mut board = room
+        .command(&[
+            "class",
+            "board",
+            "--context",
+            CONTEXT,
+            "--lab",
+            &lab,
+            "--listen",
+            "127.0.0.1:0",
+            "--refresh",
+            "1",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("board starts");
+    let mut first = String::new();
+    BufReader::new(board.stdout.take().expect("stdout"))
+        .read_line(&mut first)
+        .expect("the board prints its URL");
+    let url = first
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .unwrap_or_else(|| panic!("no URL in {first:?}"))
+        .to_owned();
+    std::thread::sleep(Duration::from_millis(1500));
+    let screenshot = Path::new(env!("CARGO_TARGET_TMPDIR")).join("class-board.png");
+    let mut checker = Command::new(python())
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser/board_check.py"))
+        .args([url.as_str(), "learner-02", "--screenshot"])
+        .arg(&screenshot)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("the browser checker starts");
+    let mut lines = BufReader::new(checker.stdout.take().expect("stdout")).lines();
+    let tiles: Vec<(String, Vec<String>)> =
+        serde_json::from_str(&lines.next().expect("tiles").expect("a line")).expect("tiles JSON");
+    assert_eq!(tiles.len(), 30);
+    for ((name, states), suite) in tiles
+        .iter()
+        .zip(results["suites"].as_array().expect("suites"))
+    {
+        let wanted: Vec<String> = suite["steps"]
+            .as_array()
+            .expect("steps")
+            .iter()
+            .map(|s| {
+                s["state"]
+                    .as_str()
+                    .unwrap_or("")
+                    .replace("not-started", "not started")
+            })
+            .collect();
+        assert_eq!(
+            (name, states),
+            (&suite["name"].as_str().unwrap_or("").to_owned(), &wanted)
+        );
+    }
+    // One read of the cluster per refresh, however often the page asks.
+    let reads = |room: &Classroom| {
+        room.sim
+            .requests("sidecar-lab")
+            .iter()
+            .filter(|r| r["path"] == "/api/v1/pods")
+            .count()
+    };
+    let before = reads(&room);
+    let since = Instant::now();
+    // Learner 2 starts step 3.
+    room.start_step(2, "native", &|m| m);
+    checker
+        .stdin
+        .as_mut()
+        .expect("stdin")
+        .write_all(b"advanced\n")
+        .expect("tell the checker");
+    let change: Value =
+        serde_json::from_str(&lines.next().expect("change").expect("a line")).expect("JSON");
+    assert!(
+        !change["changed"].is_null(),
+        "learner-02 did not change within 3 s: {change}"
+    );
+    assert_ne!(change["changed"][2], "not started", "{change}");
+    assert_code(&checker.wait_with_output().expect("checker ends"), 0);
+    let elapsed = since.elapsed().as_secs() + 1;
+    let read = reads(&room) - before;
+    assert!(
+        read <= usize::try_from(elapsed).unwrap_or(0) + 1,
+        "{read} reads in {elapsed} s"
+    );
+    assert!(screenshot.is_file());
+    println!("screenshot of the board: {}", screenshot.display());
+    let _ = Command::new("kill")
+        .args(["-INT", &board.id().to_string()])
+        .status();
+    assert!(board.wait().expect("board ends").success());
+}
+
+/// Beyond localhost the board wants its token: a request without it is refused.
+#[test]
+fn a_board_beyond_localhost_refuses_requests_without_its_token() {
+    use std::io::{BufRead, BufReader, Read, Write};
+
+    let room = Classroom::new("1.37", 2);
+    assert_code(&room.class_up(1, &[]), 0);
+    let mut board = room
+        .command(&[
+            "class",
+            "board",
+            "--context",
+            CONTEXT,
+            "--listen",
+            "0.0.0.0:0",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("board starts");
+    let mut first = String::new();
+    BufReader::new(board.stdout.take().expect("stdout"))
+        .read_line(&mut first)
+        .expect("URL");
+    let url = first
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .expect("URL")
+        .to_owned();
+    assert!(url.contains("?token="), "{url}");
+    let port = url
+        .split(':')
+        .nth(2)
+        .and_then(|p| p.split('/').next())
+        .expect("port")
+        .to_owned();
+    let token = url.split("token=").nth(1).expect("token").to_owned();
+    std::thread::sleep(Duration::from_millis(1500));
+    let get = |path: &str| {
+        let mut stream =
+            std::net::TcpStream::connect(format!("127.0.0.1:{port}")).expect("connects");
+        stream
+            .write_all(format!("GET {path} HTTP/1.1\r\nHost: board\r\n\r\n").as_bytes())
+            .expect("sends");
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer).expect("answer");
+        answer
+    };
+    assert!(get("/").starts_with("HTTP/1.1 403"), "no token");
+    assert!(
+        get("/board.json?token=wrong").starts_with("HTTP/1.1 403"),
+        "a wrong token"
+    );
+    assert!(get(&format!("/?token={token}")).starts_with("HTTP/1.1 200"));
+    assert!(get(&format!("/board.json?token={token}")).starts_with("HTTP/1.1 200"));
+    let _ = Command::new("kill")
+        .args(["-INT", &board.id().to_string()])
+        .status();
+    let output = board.wait_with_output().expect("ends");
+    assert!(
+        text(&output.stderr).contains("beyond this machine"),
+        "{}",
+        text(&output.stderr)
+    );
 }

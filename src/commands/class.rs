@@ -338,20 +338,7 @@ pub fn down(settings: &DownSettings, world: &World<'_>) -> anyhow::Result<ExitSt
 /// Runs `class status`.
 pub fn status(settings: &StatusSettings, world: &World<'_>) -> anyhow::Result<ExitStatus> {
     let lab = workspace::lab(settings.lab.as_deref())?;
-    let refresh = || -> anyhow::Result<Results> {
-        let read = read_board(world.runner, &settings.context)?;
-        let read = ClassRead::parse(read.as_bytes(), &settings.prefix)?;
-        let at = now();
-        Ok(Results::new(
-            at.to_string(),
-            format!(
-                "class status of `{}` on context {}",
-                settings.prefix.label(),
-                settings.context
-            ),
-            judge_class(&read, &lab, at),
-        ))
-    };
+    let refresh = || class_results(world.runner, &settings.context, &settings.prefix, &lab);
     if !settings.watch {
         let results = refresh()?;
         world.printer.out(&match settings.format {
@@ -445,6 +432,114 @@ fn watch(
             std::thread::sleep(Duration::from_millis(50));
         }
     }
+    Ok(ExitStatus::Success)
+}
+
+/// One refresh: the board's one read, judged.
+fn class_results(
+    runner: &dyn Runner,
+    context: &str,
+    prefix: &ClassPrefix,
+    lab: &crate::lab::Lab,
+) -> anyhow::Result<Results> {
+    let read = read_board(runner, context)?;
+    let read = ClassRead::parse(read.as_bytes(), prefix)?;
+    let at = now();
+    Ok(Results::new(
+        at.to_string(),
+        format!("class status of `{}` on context {context}", prefix.label()),
+        judge_class(&read, lab, at),
+    ))
+}
+
+/// `class board`'s arguments.
+#[derive(Clone, Debug)]
+pub struct BoardSettings {
+    pub context: String,
+    pub prefix: ClassPrefix,
+    pub listen: std::net::SocketAddr,
+    pub stuck_after_seconds: u64,
+    pub refresh_seconds: u64,
+    pub lab: Option<PathBuf>,
+}
+
+/// Runs `class board`: reads the cluster once per refresh and serves the page until
+/// Ctrl-C.
+pub fn board(settings: &BoardSettings, world: &World<'_>) -> anyhow::Result<ExitStatus> {
+    use crate::board::server::{Latest, ServerSettings, new_token, serve};
+    use std::sync::{Arc, Mutex};
+
+    let lab = workspace::lab(settings.lab.as_deref())?;
+    let listener = std::net::TcpListener::bind(settings.listen).with_context(|| {
+        format!(
+            "cannot listen on {}: is another board (or program) using it? Choose another with --listen",
+            settings.listen
+        )
+    })?;
+    let address = listener.local_addr().unwrap_or(settings.listen);
+    let token = if address.ip().is_loopback() {
+        None
+    } else {
+        Some(new_token().context("cannot make an access token from /dev/urandom")?)
+    };
+    let url = match &token {
+        Some(token) => format!("http://{address}/?token={token}"),
+        None => format!("http://{address}/"),
+    };
+    if address.ip().is_unspecified() {
+        world.printer.note(&format!(
+            "{} means every address of this machine: on the projector, use one the room can reach (`hostname -I` lists them)",
+            address.ip()
+        ));
+    }
+    if token.is_some() {
+        world.printer.warn(&format!(
+            "the board listens on {address}, beyond this machine: anyone who can reach it and has the token can read every learner's progress. Share the URL only with the room"
+        ));
+    }
+    world.printer.out(&format!(
+        "Class board of `{}` on context `{}`: {url}\n(one read of the cluster every {} s; Ctrl-C stops it)\n",
+        settings.prefix.label(),
+        settings.context,
+        settings.refresh_seconds
+    ));
+    let latest = Arc::new(Mutex::new(Latest::default()));
+    let server_settings = Arc::new(ServerSettings {
+        title: format!("Class {} — sidecar-lab", settings.prefix.label()),
+        token,
+        stuck_after_seconds: settings.stuck_after_seconds,
+        refresh_seconds: settings.refresh_seconds,
+    });
+    let interrupted = crate::interrupt::flag();
+    std::thread::scope(|scope| {
+        scope.spawn(|| serve(&listener, &latest, &server_settings, &interrupted, now));
+        let mut last_problem = String::new();
+        while !interrupted.load(Ordering::SeqCst) {
+            let started = Instant::now();
+            let read = class_results(world.runner, &settings.context, &settings.prefix, &lab);
+            if let Ok(mut shared) = latest.lock() {
+                match read {
+                    Ok(results) => {
+                        shared.results = Some(results);
+                        shared.problem = None;
+                        last_problem.clear();
+                    }
+                    Err(error) => {
+                        let message = crate::exit::one_line(&error);
+                        if message != last_problem {
+                            world.printer.warn(&message);
+                            last_problem.clone_from(&message);
+                        }
+                        shared.problem = Some(message);
+                    }
+                }
+            }
+            let until = started + Duration::from_secs(settings.refresh_seconds.max(1));
+            while Instant::now() < until && !interrupted.load(Ordering::SeqCst) {
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        }
+    });
     Ok(ExitStatus::Success)
 }
 
