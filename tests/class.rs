@@ -734,7 +734,6 @@ fn the_board_shows_every_learner_and_a_change_within_three_seconds() {
         "{read} reads in {elapsed} s"
     );
     assert!(screenshot.is_file());
-    println!("screenshot of the board: {}", screenshot.display());
     let _ = Command::new("kill")
         .args(["-INT", &board.id().to_string()])
         .status();
