@@ -220,6 +220,31 @@ fn mixed_progress(room: &Classroom) {
     room.start_step(4, "native", &|m| m.replace("restartPolicy: Always", ""));
 }
 
+/// Starts `class board` with `args` after the context; returns it and the URL it prints.
+fn start_board(room: &Classroom, args: &[&str]) -> (std::process::Child, String) {
+    use std::io::{BufRead, BufReader};
+    let mut all = vec!["class", "board", "--context", CONTEXT];
+    all.extend_from_slice(args);
+    let mut board = room
+        .command(&all)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("board starts");
+    let mut first = String::new();
+    BufReader::new(board.stdout.take().expect("stdout"))
+        .read_line(&mut first)
+        .expect("the board prints its URL");
+    let url = first
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .unwrap_or_else(|| panic!("no URL in {first:?}"))
+        .to_owned();
+    // The first read of the cluster.
+    std::thread::sleep(Duration::from_millis(1500));
+    (board, url)
+}
+
 /// Polls `class status -o json` until no step is `running`, or 60 s.
 fn settled(room: &Classroom) -> Value {
     let start = Instant::now();
@@ -641,33 +666,10 @@ fn the_board_shows_every_learner_and_a_change_within_three_seconds() {
     mixed_progress(&room);
     let results = settled(&room);
     let lab = room.lab();
-    let mut board = room
-        .command(&[
-            "class",
-            "board",
-            "--context",
-            CONTEXT,
-            "--lab",
-            &lab,
-            "--listen",
-            "127.0.0.1:0",
-            "--refresh",
-            "1",
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("board starts");
-    let mut first = String::new();
-    BufReader::new(board.stdout.take().expect("stdout"))
-        .read_line(&mut first)
-        .expect("the board prints its URL");
-    let url = first
-        .split_whitespace()
-        .find(|w| w.starts_with("http://"))
-        .unwrap_or_else(|| panic!("no URL in {first:?}"))
-        .to_owned();
-    std::thread::sleep(Duration::from_millis(1500));
+    let (mut board, url) = start_board(
+        &room,
+        &["--lab", &lab, "--listen", "127.0.0.1:0", "--refresh", "1"],
+    );
     let screenshot = Path::new(env!("CARGO_TARGET_TMPDIR")).join("class-board.png");
     let mut checker = Command::new(python())
         .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser/board_check.py"))
@@ -743,32 +745,11 @@ fn the_board_shows_every_learner_and_a_change_within_three_seconds() {
 /// Beyond localhost the board wants its token: a request without it is refused.
 #[test]
 fn a_board_beyond_localhost_refuses_requests_without_its_token() {
-    use std::io::{BufRead, BufReader, Read, Write};
+    use std::io::{Read, Write};
 
     let room = Classroom::new("1.37", 2);
     assert_code(&room.class_up(1, &[]), 0);
-    let mut board = room
-        .command(&[
-            "class",
-            "board",
-            "--context",
-            CONTEXT,
-            "--listen",
-            "0.0.0.0:0",
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("board starts");
-    let mut first = String::new();
-    BufReader::new(board.stdout.take().expect("stdout"))
-        .read_line(&mut first)
-        .expect("URL");
-    let url = first
-        .split_whitespace()
-        .find(|w| w.starts_with("http://"))
-        .expect("URL")
-        .to_owned();
+    let (board, url) = start_board(&room, &["--listen", "0.0.0.0:0"]);
     assert!(url.contains("?token="), "{url}");
     let port = url
         .split(':')
@@ -777,7 +758,6 @@ fn a_board_beyond_localhost_refuses_requests_without_its_token() {
         .expect("port")
         .to_owned();
     let token = url.split("token=").nth(1).expect("token").to_owned();
-    std::thread::sleep(Duration::from_millis(1500));
     let get = |path: &str| {
         let mut stream =
             std::net::TcpStream::connect(format!("127.0.0.1:{port}")).expect("connects");

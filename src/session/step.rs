@@ -85,6 +85,28 @@ pub struct StepRun {
     pub report: String,
 }
 
+impl StepRun {
+    /// A finished run of `step`.
+    pub fn new(
+        number: StepNumber,
+        step: &Step,
+        ending: Ending,
+        judgement: Option<Judgement>,
+        seconds: u64,
+        report: String,
+    ) -> Self {
+        Self {
+            number,
+            title: step.title.clone(),
+            variant: step.variant,
+            ending,
+            judgement,
+            seconds,
+            report,
+        }
+    }
+}
+
 /// Runs step `number` of `lab`; `board` holds its progress line when several steps run
 /// at once. The report is returned, not printed, so that reports of steps that ran
 /// together are shown one after another.
@@ -113,15 +135,14 @@ pub fn run(
     };
     intro.push_str(&wrap(what_you_see, 88, "  "));
     if let Some(reason) = step.skip_reason(session.minor) {
-        return Ok(StepRun {
+        return Ok(StepRun::new(
             number,
-            title: step.title.clone(),
-            variant: step.variant,
-            ending: Ending::Skipped,
-            judgement: None,
-            seconds: 0,
-            report: format!("\nStep {number}: {}\n  skipped: {reason}\n", step.title),
-        });
+            step,
+            Ending::Skipped,
+            None,
+            0,
+            format!("\nStep {number}: {}\n  skipped: {reason}\n", step.title),
+        ));
     }
     if let (Some(before), Some(minor)) = (&step.expect_before, session.minor) {
         let rule = if minor < before.kubernetes {
@@ -155,15 +176,7 @@ pub fn run(
         for command in [&delete, &apply, &observe] {
             report.push_str(&format!("$ {command}\n"));
         }
-        return Ok(StepRun {
-            number,
-            title: step.title.clone(),
-            variant: step.variant,
-            ending: Ending::DryRun,
-            judgement: None,
-            seconds: 0,
-            report,
-        });
+        return Ok(StepRun::new(number, step, Ending::DryRun, None, 0, report));
     }
     if board.is_none() {
         printer.note(&intro);
@@ -200,15 +213,14 @@ pub fn run(
             printer.stdout_fancy(),
             &palette,
         ));
-        return Ok(StepRun {
+        return Ok(StepRun::new(
             number,
-            title: step.title.clone(),
-            variant: step.variant,
+            step,
             ending,
-            judgement: Some(judgement),
-            seconds: 0,
+            Some(judgement),
+            0,
             report,
-        });
+        ));
     }
 
     let started = Instant::now();
@@ -246,15 +258,9 @@ pub fn run(
             "nothing was observed: `{observe}` never answered with the step's Job"
         ));
     }
-    Ok(StepRun {
-        number,
-        title: step.title.clone(),
-        variant: step.variant,
-        ending,
-        judgement,
-        seconds,
-        report,
-    })
+    Ok(StepRun::new(
+        number, step, ending, judgement, seconds, report,
+    ))
 }
 
 /// Observes until the step is decided, times out, or is interrupted.

@@ -355,13 +355,5 @@ fn finished(
     seconds: u64,
     report: String,
 ) -> StepRun {
-    StepRun {
-        number,
-        title: step.title.clone(),
-        variant: step.variant,
-        ending,
-        judgement,
-        seconds,
-        report,
-    }
+    StepRun::new(number, step, ending, judgement, seconds, report)
 }
