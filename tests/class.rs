@@ -130,6 +130,30 @@ impl Classroom {
         self.run(&args)
     }
 
+    /// `sidecar-lab step N` as learner `learner`, with their kubeconfig and a home of
+    /// their own, on the shared cluster (their context and namespace).
+    fn learner_step(&self, learner: u32, number: &str) -> Output {
+        let namespace = format!("learner-{learner:02}");
+        let lab = self.lab();
+        let mut step = Command::new(assert_cmd::cargo::cargo_bin("sidecar-lab"));
+        step.args([
+            "step",
+            number,
+            "--context",
+            &namespace,
+            "--namespace",
+            &namespace,
+            "--lab",
+            &lab,
+        ]);
+        self.sim.prepare(
+            &mut step,
+            &self.root.path().join(format!("home-{namespace}")),
+        );
+        step.env("KUBECONFIG", self.kubeconfig(learner));
+        step.output().expect("step runs")
+    }
+
     fn status(&self, format: &str) -> Output {
         let lab = self.lab();
         self.run(&[
@@ -508,21 +532,7 @@ fn a_learner_runs_a_step_with_their_kubeconfig_and_the_board_watch_shows_it() {
         .spawn()
         .expect("spawns");
     // `sidecar-lab step` itself, as learner 2, on the shared cluster.
-    let mut step = Command::new(assert_cmd::cargo::cargo_bin("sidecar-lab"));
-    step.args([
-        "step",
-        "3",
-        "--context",
-        "learner-02",
-        "--namespace",
-        "learner-02",
-        "--lab",
-        &lab,
-    ]);
-    room.sim
-        .prepare(&mut step, &room.root.path().join("learner-home"));
-    step.env("KUBECONFIG", room.kubeconfig(2));
-    let stepped = step.output().expect("step runs");
+    let stepped = room.learner_step(2, "3");
     assert_code(&stepped, 0);
     assert!(
         text(&stepped.stdout).contains("expected"),
@@ -531,21 +541,7 @@ fn a_learner_runs_a_step_with_their_kubeconfig_and_the_board_watch_shows_it() {
     );
     // The quota step, as the learner: RBAC lets them create and remove the step's own
     // ResourceQuota (and no other).
-    let mut quota_step = Command::new(assert_cmd::cargo::cargo_bin("sidecar-lab"));
-    quota_step.args([
-        "step",
-        "4",
-        "--context",
-        "learner-02",
-        "--namespace",
-        "learner-02",
-        "--lab",
-        &lab,
-    ]);
-    room.sim
-        .prepare(&mut quota_step, &room.root.path().join("learner-home"));
-    quota_step.env("KUBECONFIG", room.kubeconfig(2));
-    let stepped = quota_step.output().expect("step runs");
+    let stepped = room.learner_step(2, "4");
     assert_code(&stepped, 0);
     let report = text(&stepped.stdout)
         .split_whitespace()
@@ -713,6 +709,22 @@ fn the_board_shows_every_learner_and_a_change_within_three_seconds() {
     };
     let before = reads(&room);
     let since = Instant::now();
+    // Thirty viewers at once: each request is answered from the latest read.
+    let host = url
+        .trim_start_matches("http://")
+        .split('/')
+        .next()
+        .expect("host:port")
+        .to_owned();
+    for _ in 0..30 {
+        let mut stream = std::net::TcpStream::connect(&host).expect("connects");
+        stream
+            .write_all(b"GET /board.json HTTP/1.1\r\nHost: board\r\n\r\n")
+            .expect("asks");
+        let mut answer = String::new();
+        std::io::Read::read_to_string(&mut stream, &mut answer).expect("answer");
+        assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    }
     // Learner 2 starts step 3.
     room.start_step(2, "native", &|m| m);
     checker

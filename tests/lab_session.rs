@@ -727,6 +727,12 @@ fn classroom(world: &World, user: &str) {
         .expect("server")
         .to_owned();
     let ca = world.sim.dir.join("pki/ca.crt").display().to_string();
+    // The user's token, known to the API server as a static token.
+    world.sim.control(
+        "POST",
+        "/clusters/sidecar-lab/users",
+        json!({"token": user, "name": user}),
+    );
     for args in [
         vec![
             "config",
@@ -1567,6 +1573,15 @@ fn a_step_on_a_terminal_shows_its_timeline_live_within_the_pane() {
         .find(|f| f.contains("holding `init-running`:") && f.contains(" s left"))
         .unwrap_or_else(|| panic!("no countdown in {} frames: {frames:#?}", frames.len()));
     assert!(counting.contains("waiting: PodInitializing"), "{counting}");
+    // Redrawn in place: the countdown takes several values on the screen, and none of
+    // those frames is left in the terminal's history once the step has ended.
+    let countdowns: std::collections::BTreeSet<&str> = frames
+        .iter()
+        .flat_map(|f| f.lines())
+        .filter(|row| row.contains("holding `init-running`:"))
+        .map(str::trim)
+        .collect();
+    assert!(countdowns.len() >= 2, "{countdowns:?}");
     assert!(counting.contains("init container running"), "{counting}");
     // During step 3: the sidecar shown running while the step is under way.
     assert!(
@@ -1594,6 +1609,10 @@ fn a_step_on_a_terminal_shows_its_timeline_live_within_the_pane() {
             assert!(console::measure_text_width(row) <= 100, "{row:?}");
         }
     }
+    assert!(
+        !history.contains("holding `init-running`"),
+        "a live frame was printed, not redrawn:\n{history}"
+    );
     // At the end, the usual reports.
     for done in [
         "✓ step 1 (init): as expected",

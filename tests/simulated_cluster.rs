@@ -468,6 +468,11 @@ fn rbac_switches_answer_forbidden_per_user_and_verb() {
         .expect("server")
         .to_owned();
     let ca = lab.sim.dir.join("pki/ca.crt").display().to_string();
+    lab.sim.control(
+        "POST",
+        "/clusters/lab/users",
+        json!({"token": "learner-7", "name": "learner-7"}),
+    );
     for args in [
         vec![
             "config",
@@ -507,6 +512,12 @@ fn rbac_switches_answer_forbidden_per_user_and_verb() {
     assert_eq!(
         text(&denied.stderr).trim(),
         "Error from server (Forbidden): pods is forbidden: User \"learner-7\" cannot list resource \"pods\" in API group \"\" in the namespace \"default\""
+    );
+    // A token the API server does not know is refused before anything else.
+    let stranger = lab.kubectl(&["--token", "nobody-knows-me", "get", "pods"]);
+    assert_eq!(
+        text(&stranger.stderr).trim(),
+        "error: You must be logged in to the server (Unauthorized)"
     );
     // Other verbs and other users are allowed.
     assert_ok(&lab.kubectl(&["--context", "class", "get", "jobs"]));

@@ -7,8 +7,6 @@
 
 use std::fmt::Write;
 
-use k8s_openapi::jiff::Timestamp;
-
 use crate::results::{Results, StepState, Suite};
 
 /// How the page is drawn.
@@ -23,7 +21,7 @@ pub struct PageSettings<'a> {
 }
 
 /// The whole page.
-pub fn page(results: &Results, now: Timestamp, settings: &PageSettings<'_>) -> String {
+pub fn page(results: &Results, settings: &PageSettings<'_>) -> String {
     let mut html = String::new();
     let _ = write!(
         html,
@@ -49,7 +47,7 @@ pub fn page(results: &Results, now: Timestamp, settings: &PageSettings<'_>) -> S
         title = escape(settings.title),
         totals = totals(results),
         updated = escape(&format!("as of {}", results.generated_at)),
-        tiles = tiles(results, now, settings.stuck_after_seconds),
+        tiles = tiles(results, settings.stuck_after_seconds),
         query = escape(settings.query),
         stuck = settings.stuck_after_seconds,
     );
@@ -66,15 +64,15 @@ pub fn totals(results: &Results) -> String {
 }
 
 /// Every learner's tile.
-pub fn tiles(results: &Results, now: Timestamp, stuck_after: u64) -> String {
+pub fn tiles(results: &Results, stuck_after: u64) -> String {
     results
         .suites
         .iter()
-        .map(|suite| tile(suite, now, stuck_after))
+        .map(|suite| tile(suite, stuck_after))
         .collect()
 }
 
-fn tile(suite: &Suite, now: Timestamp, stuck_after: u64) -> String {
+fn tile(suite: &Suite, stuck_after: u64) -> String {
     let current = suite
         .steps
         .iter()
@@ -85,18 +83,10 @@ fn tile(suite: &Suite, now: Timestamp, stuck_after: u64) -> String {
                 .iter()
                 .find(|s| s.state == StepState::NotStarted && !s.optional)
         });
-    let on_step = current.filter(|s| s.state == StepState::Running).map(|s| {
-        let since = s
-            .since
-            .as_deref()
-            .and_then(|t| t.parse::<Timestamp>().ok())
-            .map_or(s.seconds, |t| {
-                u64::try_from(now.as_second() - t.as_second())
-                    .unwrap_or(0)
-                    .max(s.seconds)
-            });
-        (s.step, since)
-    });
+    // `seconds` runs from the Job's start to the read: the time on the current step.
+    let on_step = current
+        .filter(|s| s.state == StepState::Running)
+        .map(|s| (s.step, s.seconds));
     let stuck = on_step.is_some_and(|(_, seconds)| seconds > stuck_after);
     let status = match (on_step, current) {
         (Some((step, seconds)), _) => format!("step {step} for {}", duration(seconds)),
@@ -242,8 +232,9 @@ mod tests {
 
     #[test]
     fn tiles_show_each_step_and_mark_a_stuck_learner() {
-        let now: Timestamp = "2026-11-26T10:30:00Z".parse().expect("time");
-        let html = tiles(&results(), now, 600);
+        let mut results = results();
+        results.suites[0].steps[1].seconds = 1200; // on step 2 for 20 minutes
+        let html = tiles(&results, 600);
         assert!(html.contains(r#"data-learner="learner-01""#));
         assert!(
             html.contains(r#"<span class="cell expected" data-step="1" data-state="expected""#)
@@ -256,14 +247,13 @@ mod tests {
 
     #[test]
     fn the_page_works_without_javascript_and_needs_no_cdn() {
-        let now: Timestamp = "2026-11-26T10:30:00Z".parse().expect("time");
         let settings = PageSettings {
             title: "Class learner",
             query: "?token=abc",
             stuck_after_seconds: 600,
             refresh_seconds: 5,
         };
-        let html = page(&results(), now, &settings);
+        let html = page(&results(), &settings);
         assert!(html.contains(r#"<noscript><meta http-equiv="refresh" content="5"></noscript>"#));
         assert!(
             !html.contains("http://") && !html.contains("https://"),

@@ -9,8 +9,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use k8s_openapi::jiff::Timestamp;
-
 use super::page::{self, PageSettings};
 use crate::results::Results;
 
@@ -37,7 +35,6 @@ pub fn serve(
     latest: &Arc<Mutex<Latest>>,
     settings: &Arc<ServerSettings>,
     stop: &AtomicBool,
-    now: fn() -> Timestamp,
 ) {
     // Non-blocking accept, so a raised `stop` is seen within a tick.
     let _ = listener.set_nonblocking(true);
@@ -49,7 +46,7 @@ pub fn serve(
                 std::thread::spawn(move || {
                     let _ = stream.set_nonblocking(false);
                     let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
-                    handle(stream, &latest, &settings, now());
+                    handle(stream, &latest, &settings);
                 });
             }
             Err(error) if error.kind() == std::io::ErrorKind::WouldBlock => {
@@ -60,7 +57,7 @@ pub fn serve(
     }
 }
 
-fn handle(stream: TcpStream, latest: &Mutex<Latest>, settings: &ServerSettings, now: Timestamp) {
+fn handle(stream: TcpStream, latest: &Mutex<Latest>, settings: &ServerSettings) {
     let mut reader = BufReader::new(&stream);
     let mut request_line = String::new();
     if reader.read_line(&mut request_line).is_err() || request_line.len() > 8192 {
@@ -81,7 +78,7 @@ fn handle(stream: TcpStream, latest: &Mutex<Latest>, settings: &ServerSettings, 
         return respond(&stream, 400, "text/plain", "bad request\n");
     };
     let (path, query) = target.split_once('?').unwrap_or((target, ""));
-    if method != "GET" && method != "HEAD" {
+    if method != "GET" {
         return respond(&stream, 405, "text/plain", "the board is read-only\n");
     }
     if let Some(token) = &settings.token {
@@ -119,14 +116,14 @@ fn handle(stream: TcpStream, latest: &Mutex<Latest>, settings: &ServerSettings, 
                 &stream,
                 200,
                 "text/html; charset=utf-8",
-                &page::page(&results, now, &page_settings),
+                &page::page(&results, &page_settings),
             );
         }
         ("/board.json", (Some(results), problem)) => {
             let body = serde_json::json!({
                 "generatedAt": results.generated_at,
                 "totals": page::totals(&results),
-                "tiles": page::tiles(&results, now, settings.stuck_after_seconds),
+                "tiles": page::tiles(&results, settings.stuck_after_seconds),
                 "problem": problem,
                 "results": results,
             });

@@ -113,7 +113,7 @@ pub fn render(
     ca_data: Option<&str>,
     namespace: &str,
     token: &str,
-) -> String {
+) -> Result<String, yaml::YamlError> {
     let mut cluster = json!({ "server": access.server });
     if let Some(data) = ca_data {
         cluster["certificate-authority-data"] = Value::from(data);
@@ -136,8 +136,8 @@ pub fn render(
     let mut text = format!(
         "# sidecar-lab class: learner `{namespace}`. This token reaches only namespace\n# `{namespace}`, and expires. Use it with:\n#   export KUBECONFIG=$PWD/{namespace}.kubeconfig\n#   sidecar-lab step 1 --context {namespace} --namespace {namespace}\n"
     );
-    text.push_str(&yaml::to_string_with_key_order(&config, &["name"]).unwrap_or_default());
-    text
+    text.push_str(&yaml::to_string_with_key_order(&config, &["name"])?);
+    Ok(text)
 }
 
 /// What an existing learner kubeconfig points at.
@@ -211,7 +211,7 @@ mod tests {
             insecure: false,
         };
         let token = jwt(1_800_000_000);
-        let text = render(&access, Some("Q0E="), "learner-04", &token);
+        let text = render(&access, Some("Q0E="), "learner-04", &token).expect("renders");
         let existing = Existing::parse(&text).expect("reads back");
         assert_eq!(existing.server, access.server);
         assert_eq!(existing.namespace, "learner-04");

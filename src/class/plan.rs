@@ -267,19 +267,26 @@ impl DownPlan {
 }
 
 /// Plans `class down` from the objects labelled as the class's, and the kubeconfig files
-/// found for them.
-pub fn plan_down(observed: &Observed, kubeconfig_files: &BTreeSet<String>) -> DownPlan {
+/// found for them. Only namespaces named as this prefix's learners count: prefixes that
+/// differ only in a trailing `-` (`learner` and `learner-`) share a label value, and one
+/// class must never take the other's namespaces down with it.
+pub fn plan_down(
+    prefix: &ClassPrefix,
+    observed: &Observed,
+    kubeconfig_files: &BTreeSet<String>,
+) -> DownPlan {
+    let ours = |namespace: &String| prefix.learner(namespace).is_some();
     let namespaces: Vec<String> = observed
         .objects
         .keys()
-        .filter(|(kind, _, _)| *kind == ObjectKind::Namespace)
+        .filter(|(kind, namespace, _)| *kind == ObjectKind::Namespace && ours(namespace))
         .map(|(_, namespace, _)| namespace.clone())
         .collect();
     let strays = observed
         .objects
         .keys()
         .filter(|(kind, namespace, _)| {
-            *kind != ObjectKind::Namespace && !namespaces.contains(namespace)
+            *kind != ObjectKind::Namespace && ours(namespace) && !namespaces.contains(namespace)
         })
         .cloned()
         .collect();
@@ -311,6 +318,13 @@ mod tests {
         let template = Template::embedded().expect("template");
         (1..=learners)
             .flat_map(|n| template.learner(&ClassPrefix::default(), n, quota))
+            .collect()
+    }
+
+    fn desired_with(prefix: &ClassPrefix, learners: u32) -> Vec<ClassObject> {
+        let template = Template::embedded().expect("template");
+        (1..=learners)
+            .flat_map(|n| template.learner(prefix, n, &QuotaLimits::default()))
             .collect()
     }
 
@@ -498,9 +512,14 @@ mod tests {
         let on_disk: BTreeSet<String> = ["learner-01", "learner-05", "notes"]
             .map(str::to_owned)
             .into();
-        let down = plan_down(&observed, &on_disk);
+        // A class made with the prefix `learner` shares the label value `learner`.
+        let other = desired_with(&"learner".parse().expect("prefix"), 2);
+        let (theirs, _) = applied(&other);
+        observed.objects.extend(theirs.objects);
+        let down = plan_down(&prefix, &observed, &on_disk);
         assert_eq!(down.namespaces.len(), 5);
-        assert!(down.strays.is_empty());
+        assert!(down.namespaces.iter().all(|n| n.starts_with("learner-")));
+        assert!(down.strays.is_empty(), "{:?}", down.strays);
         assert_eq!(down.kubeconfigs, ["learner-01", "learner-05"]);
     }
 }

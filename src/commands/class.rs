@@ -230,7 +230,7 @@ fn issue_tokens(
                                 anyhow!("`{command}` printed no TokenRequest with a token")
                             })?;
                             let text =
-                                kubeconfig::render(access, ca_data, &issue.namespace, &token);
+                                kubeconfig::render(access, ca_data, &issue.namespace, &token)?;
                             let path = settings
                                 .output_dir
                                 .join(format!("{}.kubeconfig", issue.namespace));
@@ -273,7 +273,7 @@ pub fn down(settings: &DownSettings, world: &World<'_>) -> anyhow::Result<ExitSt
     )?;
     let observed = observed(&Value::Null, &objects);
     let on_disk = kubeconfig_files(&settings.output_dir, &settings.prefix);
-    let plan = plan::plan_down(&observed, &on_disk);
+    let plan = plan::plan_down(&settings.prefix, &observed, &on_disk);
     let dir = settings.output_dir.display().to_string();
     let heading = format!(
         "Class `{}` on context `{context}`:",
@@ -512,7 +512,7 @@ pub fn board(settings: &BoardSettings, world: &World<'_>) -> anyhow::Result<Exit
     });
     let interrupted = crate::interrupt::flag();
     std::thread::scope(|scope| {
-        scope.spawn(|| serve(&listener, &latest, &server_settings, &interrupted, now));
+        scope.spawn(|| serve(&listener, &latest, &server_settings, &interrupted));
         let mut last_problem = String::new();
         while !interrupted.load(Ordering::SeqCst) {
             let started = Instant::now();

@@ -160,6 +160,9 @@ class Handler(BaseHTTPRequestHandler):
             return self._send(200, b"ok", "text/plain")
         if path == "/version":
             return self._send(200, cluster.version_info())
+        if self.user.anonymous:
+            raise status.ApiError(403, "Forbidden",
+                                  f'forbidden: User "system:anonymous" cannot get path "{path}"', {})
         if path == "/api":
             return self._send(200, {"kind": "APIVersions", "versions": ["v1"],
                                     "serverAddressByClientCIDRs": [{"clientCIDR": "0.0.0.0/0",

@@ -19,9 +19,13 @@ Sources (kubernetes/kubernetes):
   plugin/pkg/auth/authorizer/rbac/bootstrappolicy: the group system:masters is bound to
   cluster-admin, which allows everything.
 
-The simulator's static tokens (kind's admin kubeconfig, and users that tests add with
-`kubectl config set-credentials NAME --token NAME`) name a user in system:masters, so the
-switches of /clusters/N/forbid are the only thing that refuses them, as before RBAC.
+Static tokens, as a token file gives them: kind's admin kubeconfig uses the token
+`kubernetes-admin`, and tests register more (`POST /clusters/N/users`). They name a user
+in system:masters, so the switches of /clusters/N/forbid are the only thing that refuses
+them. A token nobody registered is refused with 401, as a real API server refuses it.
+Anonymous requests reach only the health and version paths (system:public-info-viewer):
+discovery needs an authenticated user (system:discovery is bound to system:authenticated).
+
 """
 
 import base64
@@ -56,6 +60,10 @@ class User:
     def masters(self):
         return "system:masters" in self.groups
 
+    @property
+    def anonymous(self):
+        return "system:unauthenticated" in self.groups
+
 
 def unauthorized():
     return status.ApiError(401, "Unauthorized", "Unauthorized")
@@ -65,6 +73,7 @@ class Auth:
     def __init__(self, cluster):
         self.cluster = cluster
         self.key = secrets.token_bytes(32)
+        self.static = {"kubernetes-admin": "kubernetes-admin"}  # token -> user
 
     # -- authentication -----------------------------------------------------------------
     def authenticate(self, token):
@@ -72,7 +81,10 @@ class Auth:
             return User("system:anonymous", ["system:unauthenticated"])
         if token.count(".") == 2:
             return self._service_account(token)
-        return User(token, ["system:masters", "system:authenticated"])
+        name = self.static.get(token)
+        if name is None:
+            raise unauthorized()
+        return User(name, ["system:masters", "system:authenticated"])
 
     def _service_account(self, token):
         head, body, signature = token.split(".")

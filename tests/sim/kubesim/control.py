@@ -6,6 +6,7 @@
   POST   /clusters/NAME/images     {images: [...]}     (kind load)
   POST   /clusters/NAME/registry   {images: [...], reachable: bool}
   POST   /clusters/NAME/forbid     {user, verb, resource, namespace}
+  POST   /clusters/NAME/users      {token, name}  (a static-token user, in system:masters)
   POST   /clusters/NAME/behaviours {container: {...}}
   GET    /clusters/NAME/requests   -> the API requests, in order
   POST   /speed                    {speed}
@@ -134,6 +135,8 @@ def serve(control, port=0):
                 elif parts[2] == "forbid":
                     cluster.forbidden.add((body["user"], body.get("verb", "*"), body.get("resource", "*"),
                                            body.get("namespace", "*")))
+                elif parts[2] == "users":
+                    cluster.auth.static[body["token"]] = body.get("name", body["token"])
                 elif parts[2] == "behaviours":
                     cluster.behaviours.update(body)
                 else:
