@@ -51,6 +51,19 @@ impl Target {
         self.kubectl(["get", "nodes", "-o", "json"])
     }
 
+    /// Every pod that may hold a node's resources (not Succeeded, not Failed), in every
+    /// namespace: what the scheduler counts against the nodes' allocatable.
+    pub fn running_pods(&self) -> CommandLine {
+        self.kubectl([
+            "get",
+            "pods",
+            "--all-namespaces",
+            "--field-selector=status.phase!=Succeeded,status.phase!=Failed",
+            "-o",
+            "json",
+        ])
+    }
+
     /// The lab's Jobs in the namespace, by name.
     pub fn lab_jobs(&self) -> CommandLine {
         self.namespaced([
@@ -196,6 +209,11 @@ pub mod class {
     /// The nodes, for what they can allocate.
     pub fn nodes(context: &str) -> CommandLine {
         kubectl(context, &["get", "nodes", "-o", "json"])
+    }
+
+    /// `kubectl version -o json`: the server's version, for the lab's version rules.
+    pub fn version(context: &str) -> CommandLine {
+        kubectl(context, &["version", "-o", "json"])
     }
 
     /// Every namespace (names and labels), to see which learner names are taken.
@@ -443,6 +461,45 @@ pub fn node_images(stdout: &str) -> Option<Vec<String>> {
         }
     }
     Some(names)
+}
+
+/// The nodes' allocatable CPU in millis, summed, from `kubectl get nodes -o json`.
+pub fn allocatable_cpu_millis(stdout: &str) -> Option<u64> {
+    let json: serde_json::Value = serde_json::from_str(stdout).ok()?;
+    let mut total = 0;
+    for node in json.get("items")?.as_array()? {
+        let cpu = node.pointer("/status/allocatable/cpu")?.as_str()?;
+        total += crate::requests::parse_quantity(cpu, 1000)?;
+    }
+    Some(total)
+}
+
+/// What the scheduled pods that are not the lab's request of CPU (millis, each pod's
+/// effective request), from `kubectl get pods -A -o json`: the lab's own are replaced or
+/// freed as its steps run.
+pub fn others_cpu_millis(stdout: &str) -> Option<u64> {
+    // kubectl prints `kind: List`, not `PodList`: read the items one by one.
+    let json: serde_json::Value = serde_json::from_str(stdout).ok()?;
+    let pods: Vec<k8s_openapi::api::core::v1::Pod> = json
+        .get("items")?
+        .as_array()?
+        .iter()
+        .filter_map(|item| serde_json::from_value(item.clone()).ok())
+        .collect();
+    Some(
+        pods.iter()
+            .filter(|pod| {
+                pod.metadata
+                    .labels
+                    .as_ref()
+                    .and_then(|l| l.get("app.kubernetes.io/part-of"))
+                    .is_none_or(|part| part != "sidecar-lab")
+            })
+            .filter_map(|pod| pod.spec.as_ref())
+            .filter(|spec| spec.node_name.is_some())
+            .map(|spec| crate::requests::effective(spec).cpu_millis)
+            .sum(),
+    )
 }
 
 /// containerd's name for an image reference: `postgres:17.5-alpine` is

@@ -86,9 +86,10 @@ pub struct Step {
     /// The oldest Kubernetes minor that can run it: older clusters skip it, with the reason.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub min_kubernetes: Option<MinorVersion>,
-    /// On clusters older than a version, another outcome is the one taught.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub expect_before: Option<ExpectBefore>,
+    /// What older clusters do instead, oldest first: the first rule whose `through` is
+    /// at or above the cluster's minor applies; newer clusters get `expect`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub by_version: Vec<VersionRule>,
     /// How the step's Job differs from its variant.
     #[serde(default, skip_serializing_if = "Edit::is_empty")]
     pub edit: Edit,
@@ -104,11 +105,13 @@ pub struct Step {
     pub quota: std::collections::BTreeMap<String, String>,
 }
 
-/// The outcome taught on clusters older than `kubernetes`, and what the learner sees there.
+/// The outcome taught on clusters up to `through` (and newer than the rule before), and
+/// what the learner sees there.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct ExpectBefore {
-    pub kubernetes: MinorVersion,
+pub struct VersionRule {
+    /// The newest minor the rule covers.
+    pub through: MinorVersion,
     pub expect: Outcome,
     pub what_you_see: String,
 }
@@ -173,12 +176,53 @@ impl Step {
         runs
     }
 
+    /// The version rule for a cluster of `minor`; `None` on the newest clusters (and when
+    /// the minor is unknown: the newest rule is the step's own).
+    pub fn rule_on(&self, minor: Option<MinorVersion>) -> Option<&VersionRule> {
+        let minor = minor?;
+        self.by_version.iter().find(|rule| minor <= rule.through)
+    }
+
     /// The outcome taught on a cluster of `minor` (the newest rule when unknown).
     pub fn expect_on(&self, minor: Option<MinorVersion>) -> Outcome {
-        match (&self.expect_before, minor) {
-            (Some(before), Some(minor)) if minor < before.kubernetes => before.expect,
-            _ => self.expect,
+        self.rule_on(minor).map_or(self.expect, |rule| rule.expect)
+    }
+
+    /// What the learner sees on a cluster of `minor`.
+    pub fn what_you_see_on(&self, minor: Option<MinorVersion>) -> &str {
+        self.rule_on(minor)
+            .map_or(&self.what_you_see, |rule| &rule.what_you_see)
+    }
+
+    /// The versions a rule covers, as a learner reads them: `up to 1.33`, `on 1.34`,
+    /// `from 1.35`. `index` is the rule's place in `by_version`, or its length for the
+    /// step's own outcome.
+    pub fn rule_span(&self, index: usize) -> String {
+        let after = index
+            .checked_sub(1)
+            .and_then(|i| self.by_version.get(i))
+            .map(|rule| rule.through);
+        match (after, self.by_version.get(index)) {
+            (None, Some(rule)) => format!("up to {}", rule.through),
+            (Some(after), Some(rule)) if after.next() == rule.through => {
+                format!("on {}", rule.through)
+            }
+            (Some(after), Some(rule)) => format!("from {} to {}", after.next(), rule.through),
+            (Some(after), None) => format!("from {}", after.next()),
+            (None, None) => "on every version".to_owned(),
         }
+    }
+
+    /// The span of the rule that applies on a cluster of `minor`, when the step has
+    /// version rules and the minor is known.
+    pub fn span_on(&self, minor: Option<MinorVersion>) -> Option<String> {
+        let minor = minor.filter(|_| !self.by_version.is_empty())?;
+        let index = self
+            .by_version
+            .iter()
+            .position(|rule| minor <= rule.through)
+            .unwrap_or(self.by_version.len());
+        Some(self.rule_span(index))
     }
 
     /// Why a cluster of `minor` cannot run the step, if it cannot.
@@ -292,10 +336,17 @@ impl Lab {
                     problems.push(format!("{at}.{field} is empty"));
                 }
             }
-            if let Some(before) = &step.expect_before
-                && before.what_you_see.trim().is_empty()
-            {
-                problems.push(format!("{at}.expectBefore.whatYouSee is empty"));
+            for (n, rule) in step.by_version.iter().enumerate() {
+                if rule.what_you_see.trim().is_empty() {
+                    problems.push(format!("{at}.byVersion[{n}].whatYouSee is empty"));
+                }
+                if n > 0 && step.by_version[n - 1].through >= rule.through {
+                    problems.push(format!(
+                        "{at}.byVersion[{n}].through ({}) must be newer than the rule before it ({})",
+                        rule.through,
+                        step.by_version[n - 1].through
+                    ));
+                }
             }
             let mut variants: Vec<Variant> = step.runs(None).iter().map(|r| r.0).collect();
             variants.sort_by_key(|v| v.name());

@@ -9,7 +9,159 @@ use crate::doctor::fix::Fix;
 use crate::doctor::{Check, Status};
 use crate::install::prepare::Prepared;
 use crate::kube::{NamespaceFound, full_image_name};
+use crate::lab::StepNumber;
+use crate::requests::show_cpu;
 use crate::version::MinorVersion;
+
+/// What a fresh one-node kind cluster's own pods request, in CPU millis: kube-apiserver
+/// 250m, kube-controller-manager 200m, kube-scheduler 100m, etcd 100m, CoreDNS 2 × 100m,
+/// kindnet 100m (kubeadm's defaults; kind's `const_cni.go`). Used only for a cluster
+/// `up` has yet to create; a running one is read.
+pub const KIND_SYSTEM_CPU_MILLIS: u64 = 950;
+
+/// A step `up` may run, as the plan needs it (from the lab, for the cluster's minor).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StepFacts {
+    pub number: StepNumber,
+    pub optional: bool,
+    /// The cluster's version cannot run it (`minKubernetes`).
+    pub skipped: bool,
+    /// What its pods request at once, in CPU millis (no more than its own quota allows).
+    pub cpu_millis: u64,
+    /// Its Jobs' names.
+    pub jobs: Vec<String>,
+    /// What it teaches never ends: its pod keeps its requests until the Job's deadline.
+    pub holds: bool,
+}
+
+/// The node's CPU as the scheduler counts it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NodeRoom {
+    pub allocatable_millis: u64,
+    /// Requested by the pods that are not the lab's (kube-system's, anyone else's).
+    pub requested_millis: u64,
+    /// Estimated for a cluster `up` will create (the host's CPUs, kind's own pods).
+    pub estimated: bool,
+}
+
+impl NodeRoom {
+    /// What is left for the lab's pods.
+    pub const fn free_millis(self) -> u64 {
+        self.allocatable_millis
+            .saturating_sub(self.requested_millis)
+    }
+}
+
+/// A step run after the others, and the steps whose holding Jobs are deleted before it
+/// (their results stay in the state and the report).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InTurn {
+    pub number: StepNumber,
+    pub free: Vec<StepNumber>,
+}
+
+/// Which steps run, and how: some together (the three variants, unattended), then the
+/// rest one after another, each after freeing the room that earlier holding steps keep.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct StepsPlan {
+    pub together: Vec<StepNumber>,
+    pub in_turn: Vec<InTurn>,
+}
+
+impl StepsPlan {
+    /// Every step the plan runs, in order.
+    pub fn numbers(&self) -> Vec<StepNumber> {
+        self.together
+            .iter()
+            .copied()
+            .chain(self.in_turn.iter().map(|t| t.number))
+            .collect()
+    }
+}
+
+/// The steps of `steps` to run (`all`: the optional ones too) and how. Holding steps are
+/// freed before the next step in turn: on a small VM, a pod that never ends would keep
+/// its CPU until its deadline and leave a later step Pending.
+pub fn steps_plan(steps: &[StepFacts], all: bool, concurrent: bool) -> StepsPlan {
+    let chosen = steps.iter().filter(|s| all || !s.optional);
+    let (together, in_turn): (Vec<&StepFacts>, Vec<&StepFacts>) =
+        chosen.partition(|s| concurrent && !s.optional);
+    let holds = |s: &StepFacts| s.holds && !s.skipped;
+    let mut held: Vec<StepNumber> = together
+        .iter()
+        .filter(|s| holds(s))
+        .map(|s| s.number)
+        .collect();
+    let in_turn = in_turn
+        .iter()
+        .map(|step| {
+            let free = std::mem::take(&mut held);
+            if holds(step) {
+                held.push(step.number);
+            }
+            InTurn {
+                number: step.number,
+                free,
+            }
+        })
+        .collect();
+    StepsPlan {
+        together: together.iter().map(|s| s.number).collect(),
+        in_turn,
+    }
+}
+
+/// A warning when the lab's pods will not fit on the node: the most the plan asks for at
+/// once (the steps run together, or the largest step run in turn, the room of held steps
+/// freed before it) against what the node has left.
+pub fn room_warning(steps: &[StepFacts], plan: &StepsPlan, room: NodeRoom) -> Option<String> {
+    let cpu = |n: &StepNumber| {
+        steps
+            .iter()
+            .find(|s| s.number == *n && !s.skipped)
+            .map_or(0, |s| s.cpu_millis)
+    };
+    let together: u64 = plan.together.iter().map(cpu).sum();
+    let (largest, in_turn) = plan
+        .in_turn
+        .iter()
+        .map(|t| (t.number, cpu(&t.number)))
+        .max_by_key(|(_, millis)| *millis)
+        .unwrap_or((StepNumber(0), 0));
+    let (need, who) = if together >= in_turn {
+        (
+            together,
+            format!("steps {} together", numbers_text(&plan.together)),
+        )
+    } else {
+        (in_turn, format!("step {largest}"))
+    };
+    let free = room.free_millis();
+    (need > free).then(|| {
+        let how = if room.estimated {
+            "about "
+        } else {
+            ""
+        };
+        format!(
+            "the node has {how}{} CPU left for the lab ({} allocatable, {} requested by kube-system and other pods), and {who} request {}: a pod that does not fit stays Pending (`Insufficient cpu`) and its step times out. Give the VM more CPUs, or run fewer steps at once (--sequential, without --all)",
+            show_cpu(free),
+            show_cpu(room.allocatable_millis),
+            show_cpu(room.requested_millis),
+            show_cpu(need)
+        )
+    })
+}
+
+/// `1, 2 and 3`.
+pub fn numbers_text(numbers: &[StepNumber]) -> String {
+    let names: Vec<String> = numbers.iter().map(ToString::to_string).collect();
+    match names.split_last() {
+        None => String::new(),
+        Some((last, [])) => last.clone(),
+        Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
+    }
+}
 
 /// What `up` does about the namespace the lab runs in.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -55,6 +207,12 @@ pub struct Facts {
     pub sequential: bool,
     /// `--bundle`: images come from the bundle, never from a registry.
     pub bundle: Option<BundleFacts>,
+    /// The lab's steps, for the cluster's minor.
+    pub steps: Vec<StepFacts>,
+    /// `--all`: the optional steps too.
+    pub all_steps: bool,
+    /// The node's CPU, when it could be read or estimated.
+    pub node_room: Option<NodeRoom>,
 }
 
 /// What a bundle brings for this machine.
@@ -169,6 +327,7 @@ pub enum Phase {
     Steps {
         concurrent: bool,
         replacing: Vec<String>,
+        steps: StepsPlan,
     },
 }
 
@@ -177,6 +336,8 @@ pub enum Phase {
 pub struct Plan {
     pub phases: Vec<Phase>,
     pub stop: Vec<String>,
+    /// What may go wrong without stopping `up` (a node too small for the steps).
+    pub warnings: Vec<String>,
 }
 
 impl Plan {
@@ -391,11 +552,23 @@ pub fn plan(facts: &Facts) -> Plan {
         phases.push(Phase::Images(images));
     }
     phases.push(Phase::GateCheck);
+    let concurrent = !facts.interactive && !facts.sequential;
+    let steps = steps_plan(&facts.steps, facts.all_steps, concurrent);
+    let warnings = facts
+        .node_room
+        .and_then(|room| room_warning(&facts.steps, &steps, room))
+        .into_iter()
+        .collect();
     phases.push(Phase::Steps {
-        concurrent: !facts.interactive && !facts.sequential,
+        concurrent,
         replacing: facts.lab_jobs.clone(),
+        steps,
     });
-    Plan { phases, stop }
+    Plan {
+        phases,
+        stop,
+        warnings,
+    }
 }
 
 /// Whether the node already has `image` (the kubelet reports containerd's full names).
@@ -469,7 +642,102 @@ mod tests {
             interactive: false,
             sequential: false,
             bundle: None,
+            steps: lab_steps(),
+            all_steps: false,
+            node_room: None,
         }
+    }
+
+    /// The lab's seven steps as the plan sees them: 1 and 2 hold, 4 holds its init
+    /// variant's 600m, 5 holds from 1.34.
+    fn lab_steps() -> Vec<StepFacts> {
+        let step = |n, optional, cpu_millis, holds| StepFacts {
+            number: StepNumber(n),
+            optional,
+            skipped: false,
+            cpu_millis,
+            jobs: vec![format!("job-{n}")],
+            holds,
+        };
+        vec![
+            step(1, false, 100, true),
+            step(2, false, 150, true),
+            step(3, false, 150, false),
+            step(4, true, 600, true),
+            step(5, true, 150, true),
+            step(6, true, 150, false),
+            step(7, true, 160, false),
+        ]
+    }
+
+    fn numbers(list: &[u32]) -> Vec<StepNumber> {
+        list.iter().map(|n| StepNumber(*n)).collect()
+    }
+
+    #[test]
+    fn the_plan_names_exactly_the_steps_it_runs() {
+        let steps = lab_steps();
+        let plan = steps_plan(&steps, false, true);
+        assert_eq!(plan.numbers(), numbers(&[1, 2, 3]));
+        assert!(plan.in_turn.is_empty());
+        let plan = steps_plan(&steps, true, true);
+        assert_eq!(plan.together, numbers(&[1, 2, 3]));
+        // Each holding step is freed before the next one in turn, and only once.
+        let freed: Vec<(u32, Vec<StepNumber>)> = plan
+            .in_turn
+            .iter()
+            .map(|t| (t.number.0, t.free.clone()))
+            .collect();
+        assert_eq!(
+            freed,
+            [
+                (4, numbers(&[1, 2])),
+                (5, numbers(&[4])),
+                (6, numbers(&[5])),
+                (7, Vec::new()),
+            ]
+        );
+        let plan = steps_plan(&steps, false, false);
+        assert!(plan.together.is_empty());
+        assert_eq!(plan.numbers(), numbers(&[1, 2, 3]));
+        assert_eq!(plan.in_turn[1].free, numbers(&[1]));
+    }
+
+    #[test]
+    fn a_node_too_small_for_the_steps_is_warned_with_the_numbers() {
+        let steps = lab_steps();
+        let all = steps_plan(&steps, true, true);
+        // A 2-CPU kind node: 950m for kube-system leaves 1050m; the largest need is
+        // step 4's 600m (1, 2 and 3 together: 400m). It fits.
+        let two = NodeRoom {
+            allocatable_millis: 2000,
+            requested_millis: 950,
+            estimated: false,
+        };
+        assert_eq!(room_warning(&steps, &all, two), None);
+        let one = NodeRoom {
+            allocatable_millis: 1000,
+            requested_millis: 950,
+            estimated: true,
+        };
+        let warning = room_warning(&steps, &all, one).expect("1 CPU is too small");
+        assert!(
+            warning.contains("about 50m CPU left")
+                && warning.contains("step 4 request 600m")
+                && warning.contains("950m requested"),
+            "{warning}"
+        );
+        let three = steps_plan(&steps, false, true);
+        let tight = NodeRoom {
+            allocatable_millis: 1300,
+            requested_millis: 950,
+            estimated: false,
+        };
+        let warning = room_warning(&steps, &three, tight).expect("400m > 350m");
+        assert!(
+            warning.contains("steps 1, 2 and 3 together request 400m"),
+            "{warning}"
+        );
     }
 
     fn kinds(plan: &Plan) -> Vec<&'static str> {

@@ -35,6 +35,11 @@ impl MinorVersion {
     pub const fn new(major: u32, minor: u32) -> Self {
         Self { major, minor }
     }
+
+    /// The minor after this one (`1.34` → `1.35`).
+    pub const fn next(self) -> Self {
+        Self::new(self.major, self.minor.saturating_add(1))
+    }
 }
 
 impl ReleaseVersion {

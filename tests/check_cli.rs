@@ -246,3 +246,91 @@ fn the_rules_give_the_same_verdict_and_exit_status_in_text_and_json() {
         }
     }
 }
+
+/// The dumps a real Kubernetes node left after each step (v1.34.9 and v1.36.3,
+/// `kubectl get job,pod -o yaml` right after the step; real-cluster-facts.md) are judged
+/// as the step teaches, with the findings that say what that version did.
+#[test]
+fn dumps_from_real_nodes_are_judged_right() {
+    let real = |name: &str| {
+        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/real-cluster")
+            .join(name)
+            .display()
+            .to_string()
+    };
+    // (file, variant, outcome, findings that must be there, findings that must not)
+    let cases: [(&str, &str, &str, &[&str], &[&str]); 9] = [
+        ("step1-v1.34.9.yaml", "init", "init-running", &[], &[]),
+        (
+            "step2-v1.34.9.yaml",
+            "sidecar",
+            "sidecar-holds-pod",
+            &[],
+            &["field-dropped"],
+        ),
+        ("step3-v1.34.9.yaml", "native", "succeeded", &[], &[]),
+        ("step4-v1.34.9.yaml", "init", "init-running", &[], &[]),
+        // 1.34 accepts the mistake and drops the field: what was sent is not what was kept.
+        (
+            "step5-v1.34.9.yaml",
+            "sidecar",
+            "sidecar-holds-pod",
+            &["field-dropped"],
+            &[],
+        ),
+        // 1.36 keeps it: nothing was dropped, the pod hangs all the same.
+        (
+            "step5-v1.36.3.yaml",
+            "sidecar",
+            "sidecar-holds-pod",
+            &[],
+            &["field-dropped"],
+        ),
+        // One restart hides the first start from the final object: not a violation.
+        (
+            "step6-v1.34.9.yaml",
+            "native",
+            "succeeded",
+            &["sidecar-restarted", "order-not-visible"],
+            &["main-started-before-sidecar"],
+        ),
+        (
+            "step7-v1.34.9.yaml",
+            "native",
+            "succeeded",
+            &["sidecar-exit-code"],
+            &[],
+        ),
+        (
+            "step7-v1.36.3.yaml",
+            "native",
+            "succeeded",
+            &[],
+            &["stop-order"],
+        ),
+    ];
+    for (name, variant, outcome, present, absent) in cases {
+        let output = check(
+            &["--variant", variant, "--from", &real(name), "-o", "json"],
+            None,
+        );
+        let report: serde_json::Value =
+            serde_json::from_slice(&output.stdout).expect("check prints JSON");
+        assert_eq!(output.status.code(), Some(0), "{name}: {report:#}");
+        assert_eq!(report["verdict"], "expected", "{name}: {report:#}");
+        assert_eq!(report["outcome"], outcome, "{name}: {report:#}");
+        let codes: Vec<&str> = report["findings"]
+            .as_array()
+            .expect("findings")
+            .iter()
+            .filter_map(|f| f["code"].as_str())
+            .collect();
+        for code in present {
+            assert!(codes.contains(code), "{name}: no `{code}` in {codes:?}");
+        }
+        for code in absent {
+            assert!(!codes.contains(code), "{name}: `{code}` in {codes:?}");
+        }
+    }
+}

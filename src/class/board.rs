@@ -16,7 +16,8 @@ use crate::render::job::VARIANT_LABEL;
 use crate::render::step::STEP_LABEL;
 use crate::results::{StepResult, StepState, Suite};
 use crate::verdict::outcome::job_condition;
-use crate::verdict::{self, Judgement, Level, Verdict};
+use crate::verdict::{self, Expectation, Judgement, Level, Verdict};
+use crate::version::MinorVersion;
 
 /// The read could not be used.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -86,8 +87,14 @@ impl ClassRead {
     }
 }
 
-/// One suite per learner, one result per step of `lab`, judged at `now`.
-pub fn judge_class(read: &ClassRead, lab: &Lab, now: Timestamp) -> Vec<Suite> {
+/// One suite per learner, one result per step of `lab`, judged at `now` against what
+/// each step teaches on a cluster of `minor` (the newest rules when unknown).
+pub fn judge_class(
+    read: &ClassRead,
+    lab: &Lab,
+    minor: Option<MinorVersion>,
+    now: Timestamp,
+) -> Vec<Suite> {
     read.learners
         .values()
         .map(|namespace| {
@@ -95,7 +102,7 @@ pub fn judge_class(read: &ClassRead, lab: &Lab, now: Timestamp) -> Vec<Suite> {
             let pods = read.pods.get(namespace).map_or(&[][..], Vec::as_slice);
             let steps = lab
                 .numbered()
-                .map(|(number, step)| judge_step(number, step, lab, jobs, pods, now))
+                .map(|(number, step)| judge_step(number, step, lab, minor, jobs, pods, now))
                 .collect();
             Suite {
                 name: namespace.clone(),
@@ -134,6 +141,7 @@ fn judge_step(
     number: StepNumber,
     step: &Step,
     lab: &Lab,
+    minor: Option<MinorVersion>,
     jobs: &[Job],
     pods: &[Pod],
     now: Timestamp,
@@ -144,7 +152,7 @@ fn judge_step(
         variant: step.variant,
         optional: step.optional,
         state: StepState::NotStarted,
-        expect: step.expect,
+        expect: step.expect_on(minor),
         outcome: None,
         seconds: 0,
         since: None,
@@ -167,13 +175,18 @@ fn judge_step(
             })
             .map(|pod| Object::Pod(Box::new(pod.clone()))),
     );
-    let judgement = verdict::judge(
+    let expectation = Expectation {
+        variant: step.variant,
+        outcome: step.expect_on(minor),
+        checks: step.check.clone(),
+    };
+    let judgement = verdict::judge_expecting(
         &Dump {
             objects,
             events: Vec::new(),
             truncated: false,
         },
-        Some(step.variant),
+        Some(&expectation),
     );
     let started = job
         .status
@@ -182,16 +195,32 @@ fn judge_step(
         .or(job.metadata.creation_timestamp.as_ref())
         .map(|t| t.0);
     let ended = job_end(job);
+    // The outcome began when a container last started or stopped (postgres started,
+    // `main` exited): the containers' own times, which later status updates do not move.
     let changed = ended
-        .or(judgement.timeline.observed)
+        .or_else(|| judgement.timeline.last_run_change())
         .or(started)
         .unwrap_or(now);
-    result.seconds = started.map_or(0, |s| {
-        u64::try_from(ended.unwrap_or(now).as_second() - s.as_second()).unwrap_or(0)
-    });
     result.since = Some(changed.to_string());
     result.outcome = Some(judgement.outcome);
     let (state, message) = state_of(step, &judgement, changed, now);
+    // The step's own time: to its end, to the moment its outcome had held long enough
+    // (as `sidecar-lab step` reports it), or, while it runs, to now.
+    let decided_at = match state {
+        StepState::Expected if ended.is_none() => {
+            let hold = i64::try_from(step.hold_seconds).unwrap_or(0);
+            Some(
+                changed
+                    .checked_add(k8s_openapi::jiff::SignedDuration::from_secs(hold))
+                    .unwrap_or(changed)
+                    .min(now),
+            )
+        }
+        _ => ended,
+    };
+    result.seconds = started.map_or(0, |s| {
+        u64::try_from(decided_at.unwrap_or(now).as_second() - s.as_second()).unwrap_or(0)
+    });
     result.state = state;
     result.message = message;
     if matches!(state, StepState::Unexpected | StepState::Undecided) {
@@ -274,10 +303,13 @@ mod tests {
                 "metadata": {"name": namespace, "labels": labels},
             }));
             for dump in *dumps {
-                let path = format!(
-                    "{}/tests/fixtures/dumps/{dump}.yaml",
-                    env!("CARGO_MANIFEST_DIR")
-                );
+                // A bare name is one of tests/fixtures/dumps; a path is under tests/fixtures.
+                let dump = if dump.contains('/') {
+                    (*dump).to_owned()
+                } else {
+                    format!("dumps/{dump}")
+                };
+                let path = format!("{}/tests/fixtures/{dump}.yaml", env!("CARGO_MANIFEST_DIR"));
                 let text = std::fs::read_to_string(&path).expect("fixture");
                 let list: Value = crate::yaml::from_str(&text).expect("fixture YAML");
                 for mut item in list["items"].as_array().cloned().unwrap_or_default() {
@@ -296,14 +328,47 @@ mod tests {
     }
 
     fn board(learners: &[(&str, &[&str])], now: &str) -> Results {
+        board_on(learners, None, now)
+    }
+
+    fn board_on(learners: &[(&str, &[&str])], minor: Option<&str>, now: &str) -> Results {
         let lab = Lab::embedded().expect("lab");
         let read = ClassRead::parse(&read(learners), &ClassPrefix::default()).expect("parses");
         let now: Timestamp = now.parse().expect("time");
+        let minor = minor.map(|m| m.parse().expect("minor"));
         Results::new(
             now.to_string(),
             "test".to_owned(),
-            judge_class(&read, &lab, now),
+            judge_class(&read, &lab, minor, now),
         )
+    }
+
+    /// What a real 1.34 node held after the lab's seven steps (one namespace, every
+    /// step's Job and pod): each step is judged as `step` judged it there. The holding
+    /// steps count as expected from their containers' own times, and a finished step's
+    /// time stays its own.
+    #[test]
+    fn a_real_nodes_seven_steps_are_expected() {
+        let learner: &[&str] = &["real-cluster/step7-v1.34.9"];
+        let results = board_on(
+            &[("learner-01", learner)],
+            Some("1.34"),
+            "2026-12-06T20:03:40Z",
+        );
+        let steps = &results.suites[0].steps;
+        let states: Vec<&str> = steps.iter().map(|s| s.state.name()).collect();
+        assert_eq!(states, ["expected"; 7], "{steps:#?}");
+        // Step 3 ran 20:01:34 to its completion a few seconds later, and a later read
+        // gives the same time.
+        let later = board_on(
+            &[("learner-01", learner)],
+            Some("1.34"),
+            "2026-12-06T21:00:00Z",
+        );
+        assert_eq!(later.suites[0].steps[2].seconds, steps[2].seconds);
+        assert!(steps[2].seconds < 20, "{:?}", steps[2]);
+        // Step 1 holds from postgres's start (20:00:49) for 10 s: decided at 20:00:59.
+        assert_eq!(later.suites[0].steps[0].seconds, steps[0].seconds);
     }
 
     #[test]

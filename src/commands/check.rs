@@ -20,6 +20,8 @@ pub struct Report<'a> {
     pub outcome: &'static str,
     pub outcome_message: &'a str,
     pub variant: Option<&'static str>,
+    /// The outcome the verdict was judged against.
+    pub expected: Option<&'static str>,
     pub verdict: Option<&'static str>,
     pub pod: Option<&'a str>,
     pub job: Option<&'a str>,
@@ -101,6 +103,7 @@ pub fn report(judgement: &Judgement) -> Report<'_> {
         outcome: judgement.outcome.name(),
         outcome_message: &judgement.outcome_message,
         variant: judgement.variant.map(Variant::name),
+        expected: judgement.expected.map(crate::verdict::Outcome::name),
         verdict: judgement.verdict.map(Verdict::name),
         pod: judgement.pod.as_deref(),
         job: judgement.job.as_deref(),

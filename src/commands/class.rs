@@ -19,7 +19,7 @@ use crate::class::{ClassPrefix, LEARNER_ACCOUNT};
 use crate::commands::World;
 use crate::exit::ExitStatus;
 use crate::kube::class as kubectl;
-use crate::results::{Results, ResultsFormat, junit};
+use crate::results::{Results, ResultsFormat, StepState, junit};
 use crate::runner::{CommandLine, Failed, Runner, checked};
 use crate::session::state::now;
 use crate::session::workspace;
@@ -338,7 +338,16 @@ pub fn down(settings: &DownSettings, world: &World<'_>) -> anyhow::Result<ExitSt
 /// Runs `class status`.
 pub fn status(settings: &StatusSettings, world: &World<'_>) -> anyhow::Result<ExitStatus> {
     let lab = workspace::lab(settings.lab.as_deref())?;
-    let refresh = || class_results(world.runner, &settings.context, &settings.prefix, &lab);
+    let minor = server_minor(world.runner, &settings.context);
+    let refresh = || {
+        class_results(
+            world.runner,
+            &settings.context,
+            &settings.prefix,
+            &lab,
+            minor,
+        )
+    };
     if !settings.watch {
         let results = refresh()?;
         world.printer.out(&match settings.format {
@@ -346,7 +355,17 @@ pub fn status(settings: &StatusSettings, world: &World<'_>) -> anyhow::Result<Ex
             ResultsFormat::Junit => junit::to_junit(&results),
             ResultsFormat::Text => board_text(settings, &results, world),
         });
-        return Ok(ExitStatus::Success);
+        // As `step` does: a step that went wrong is an exit status scripts can read.
+        let unexpected = results
+            .suites
+            .iter()
+            .flat_map(|s| &s.steps)
+            .any(|step| step.state == StepState::Unexpected);
+        return Ok(if unexpected {
+            ExitStatus::Unexpected
+        } else {
+            ExitStatus::Success
+        });
     }
     if settings.format != ResultsFormat::Text {
         return Err(anyhow!(
@@ -379,7 +398,7 @@ fn board_text(settings: &StatusSettings, results: &Results, world: &World<'_>) -
             settings.context
         )),
         show::summary(results),
-        show::board(results, now(), world.printer.stdout_fancy(), &palette)
+        show::board(results, world.printer.stdout_fancy(), &palette)
     )
 }
 
@@ -435,12 +454,23 @@ fn watch(
     Ok(ExitStatus::Success)
 }
 
+/// The cluster's Kubernetes minor, read once (version rules need it); `None` when the
+/// server does not say, and the newest rules apply.
+fn server_minor(runner: &dyn Runner, context: &str) -> Option<crate::version::MinorVersion> {
+    runner
+        .run(&kubectl::version(context), Duration::from_secs(30))
+        .ok()
+        .filter(crate::runner::Output::success)
+        .and_then(|o| crate::kube::server_minor(&o.stdout))
+}
+
 /// One refresh: the board's one read, judged.
 fn class_results(
     runner: &dyn Runner,
     context: &str,
     prefix: &ClassPrefix,
     lab: &crate::lab::Lab,
+    minor: Option<crate::version::MinorVersion>,
 ) -> anyhow::Result<Results> {
     let read = read_board(runner, context)?;
     let read = ClassRead::parse(read.as_bytes(), prefix)?;
@@ -448,7 +478,7 @@ fn class_results(
     Ok(Results::new(
         at.to_string(),
         format!("class status of `{}` on context {context}", prefix.label()),
-        judge_class(&read, lab, at),
+        judge_class(&read, lab, minor, at),
     ))
 }
 
@@ -511,12 +541,19 @@ pub fn board(settings: &BoardSettings, world: &World<'_>) -> anyhow::Result<Exit
         refresh_seconds: settings.refresh_seconds,
     });
     let interrupted = crate::interrupt::flag();
+    let minor = server_minor(world.runner, &settings.context);
     std::thread::scope(|scope| {
         scope.spawn(|| serve(&listener, &latest, &server_settings, &interrupted));
         let mut last_problem = String::new();
         while !interrupted.load(Ordering::SeqCst) {
             let started = Instant::now();
-            let read = class_results(world.runner, &settings.context, &settings.prefix, &lab);
+            let read = class_results(
+                world.runner,
+                &settings.context,
+                &settings.prefix,
+                &lab,
+                minor,
+            );
             if let Ok(mut shared) = latest.lock() {
                 match read {
                     Ok(results) => {

@@ -84,10 +84,19 @@ pub fn lab_text(lab: &Lab, namespace: &str, palette: &Palette) -> anyhow::Result
                 "needs Kubernetes {minor} or later (skipped before)"
             ));
         }
-        if let Some(before) = &step.expect_before {
+        for (index, rule) in step.by_version.iter().enumerate() {
             notes.push(format!(
-                "before Kubernetes {} it expects `{}`: {}",
-                before.kubernetes, before.expect, before.what_you_see
+                "{} it expects `{}`: {}",
+                step.rule_span(index),
+                rule.expect,
+                rule.what_you_see
+            ));
+        }
+        if !step.by_version.is_empty() {
+            notes.push(format!(
+                "{} it expects `{}`",
+                step.rule_span(step.by_version.len()),
+                step.expect
             ));
         }
         if !step.quota.is_empty() {

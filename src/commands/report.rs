@@ -55,7 +55,7 @@ pub fn report(settings: &Settings, world: &World<'_>) -> anyhow::Result<ExitStat
                 "{}\n{}\n\n{}",
                 palette.heading.apply_to(&results.source),
                 show::summary(&results),
-                show::board(&results, now(), world.printer.stdout_fancy(), &palette)
+                show::board(&results, world.printer.stdout_fancy(), &palette)
             )
         }
     });

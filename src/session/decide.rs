@@ -111,6 +111,7 @@ mod tests {
                 outcome,
                 outcome_message: String::new(),
                 variant: None,
+                expected: None,
                 verdict: Some(verdict),
                 findings: Vec::new(),
                 timeline: Timeline::default(),

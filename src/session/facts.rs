@@ -104,10 +104,24 @@ pub fn gather(
     };
     let ready = context && server == Some(ask.release.minor);
     let namespace_found = ready.then(|| namespace::find(runner, ask.target));
-    let node_images = if ready {
-        node_images(runner, ask.target)
+    let nodes = if ready {
+        read_nodes(runner, ask.target)
     } else {
-        Vec::new()
+        None
+    };
+    let node_images = nodes
+        .as_deref()
+        .and_then(kube::node_images)
+        .unwrap_or_default();
+    // A running cluster is read; one `up` will create is estimated: the kind node sees
+    // every host CPU, and kind's own pods request about 950m.
+    let node_room = match nodes.as_deref() {
+        Some(nodes) => node_room(runner, ask.target, nodes),
+        None => host_facts.cpus.map(|cpus| setup_plan::NodeRoom {
+            allocatable_millis: u64::try_from(cpus).unwrap_or(0).saturating_mul(1000),
+            requested_millis: setup_plan::KIND_SYSTEM_CPU_MILLIS,
+            estimated: true,
+        }),
     };
     let images = ask
         .images
@@ -175,6 +189,9 @@ pub fn gather(
         },
         interactive: ask.interactive,
         sequential: ask.sequential,
+        steps: Vec::new(),
+        all_steps: false,
+        node_room,
     })
 }
 
@@ -206,6 +223,12 @@ fn existing(ask: &Ask<'_>, runner: &dyn Runner) -> Facts {
         },
         interactive: ask.interactive,
         sequential: ask.sequential,
+        steps: Vec::new(),
+        all_steps: false,
+        node_room: answered
+            .then(|| read_nodes(runner, ask.target))
+            .flatten()
+            .and_then(|nodes| node_room(runner, ask.target, &nodes)),
     }
 }
 
@@ -234,13 +257,29 @@ fn kubeconfig_minor(runner: &dyn Runner, target: &Target, name: &str) -> Option<
     server_minor(runner, &target.version_with(file.path()))
 }
 
-fn node_images(runner: &dyn Runner, target: &Target) -> Vec<String> {
+/// `kubectl get nodes -o json`, when it answers.
+fn read_nodes(runner: &dyn Runner, target: &Target) -> Option<String> {
     runner
         .run(&target.nodes(), SHORT)
         .ok()
         .filter(crate::runner::Output::success)
-        .and_then(|o| kube::node_images(&o.stdout))
-        .unwrap_or_default()
+        .map(|o| o.stdout)
+}
+
+/// The nodes' allocatable CPU and what the pods that are not the lab's request of it
+/// (kube-system's above all); `None` when either cannot be read (no right to list pods
+/// in every namespace, say).
+fn node_room(runner: &dyn Runner, target: &Target, nodes: &str) -> Option<setup_plan::NodeRoom> {
+    let allocatable_millis = kube::allocatable_cpu_millis(nodes)?;
+    let pods = runner
+        .run(&target.running_pods(), SHORT)
+        .ok()
+        .filter(crate::runner::Output::success)?;
+    Some(setup_plan::NodeRoom {
+        allocatable_millis,
+        requested_millis: kube::others_cpu_millis(&pods.stdout)?,
+        estimated: false,
+    })
 }
 
 fn lab_jobs(runner: &dyn Runner, target: &Target) -> Vec<String> {

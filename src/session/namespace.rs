@@ -39,10 +39,13 @@ pub fn apply(
             Ok(())
         }
         NamespaceAction::Create => {
+            // Said once, as what happened: with -v the runner echoes the command itself.
             let create = target.create_namespace();
-            printer.note(&format!("$ {create}"));
             match checked(runner, &create, TIMEOUT) {
-                Ok(_) => Ok(()),
+                Ok(_) => {
+                    printer.note(&format!(" • created namespace `{}`", target.namespace));
+                    Ok(())
+                }
                 // Another session made it meanwhile: that is what was wanted.
                 Err(error) if error.to_string().contains("(AlreadyExists)") => Ok(()),
                 Err(error) => Err(anyhow!(

@@ -129,11 +129,7 @@ pub fn run(
         outcome: step.expect_on(session.minor),
         checks: step.check.clone(),
     };
-    let what_you_see = match (&step.expect_before, session.minor) {
-        (Some(before), Some(minor)) if minor < before.kubernetes => &before.what_you_see,
-        _ => &step.what_you_see,
-    };
-    intro.push_str(&wrap(what_you_see, 88, "  "));
+    intro.push_str(&wrap(step.what_you_see_on(session.minor), 88, "  "));
     if let Some(reason) = step.skip_reason(session.minor) {
         return Ok(StepRun::new(
             number,
@@ -144,14 +140,9 @@ pub fn run(
             format!("\nStep {number}: {}\n  skipped: {reason}\n", step.title),
         ));
     }
-    if let (Some(before), Some(minor)) = (&step.expect_before, session.minor) {
-        let rule = if minor < before.kubernetes {
-            format!("before {}", before.kubernetes)
-        } else {
-            format!("from {} on", before.kubernetes)
-        };
+    if let (Some(span), Some(minor)) = (step.span_on(session.minor), session.minor) {
         intro.push_str(&format!(
-            "  On this cluster ({minor}, {rule}) the step expects `{}`.\n",
+            "  On this cluster ({minor}; the rule {span}) the step expects `{}`.\n",
             expectation.outcome
         ));
     }
@@ -261,6 +252,34 @@ pub fn run(
     Ok(StepRun::new(
         number, step, ending, judgement, seconds, report,
     ))
+}
+
+/// Deletes the Jobs of `steps`, judged steps whose pods would keep their CPU until the
+/// Job's deadline, so that the next step has room on a small node. Their results stay
+/// in the state and the report.
+pub fn free_room(session: &Session<'_>, lab: &Lab, steps: &[StepNumber]) -> anyhow::Result<()> {
+    if steps.is_empty() || session.dry_run {
+        return Ok(());
+    }
+    let template = render::job::parse_template(crate::assets::JOB_TEMPLATE)?;
+    for number in steps {
+        let Some(step) = lab.step(*number) else {
+            continue;
+        };
+        for run in render::step::step_runs(&template, *number, step, session.minor)? {
+            checked(
+                session.runner,
+                &session.target.delete_job(run.name.as_str()),
+                DELETE_TIMEOUT,
+            )
+            .with_context(|| format!("cannot free the CPU that step {number} holds"))?;
+        }
+    }
+    session.printer.note(&format!(
+        "freed the CPU that step {} held until its deadline: its Jobs are deleted, its result stays in `sidecar-lab status` and `report`",
+        crate::setup_plan::numbers_text(steps)
+    ));
+    Ok(())
 }
 
 /// Observes until the step is decided, times out, or is interrupted.

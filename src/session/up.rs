@@ -15,7 +15,7 @@ use crate::exit::ExitStatus;
 use crate::http::HttpClient;
 use crate::install::{apply, execute};
 use crate::kube;
-use crate::lab::{Lab, StepNumber};
+use crate::lab::Lab;
 use crate::matrix::{GateChoice, KubernetesRelease, VersionMatrix};
 use crate::platform::Platform;
 use crate::render::{self, job};
@@ -28,7 +28,7 @@ use crate::session::workspace::{self, Where};
 use crate::setup_plan::{self, ClusterAction, ImageAction, Phase, Plan};
 use crate::state::write_atomically;
 use crate::ui::phase::{Board, Phase as Progress};
-use crate::ui::plan::{Names, describe};
+use crate::ui::plan::{Names, StepFiles, describe};
 use crate::ui::{Printer, prompt, text};
 use crate::version::MinorVersion;
 use crate::world::World;
@@ -100,12 +100,21 @@ pub fn up(settings: &Settings, world: &World<'_>) -> anyhow::Result<ExitStatus> 
         state_dir: &dir,
         bundle: bundle.as_ref().map(|b| (b, platform.as_str())),
     };
-    let facts = facts::gather(&ask, world.environment, world.runner)?;
+    let mut facts = facts::gather(&ask, world.environment, world.runner)?;
     reading.succeed("");
+    // The steps as they run on the cluster's minor: an existing cluster's own, else the
+    // one the lab makes.
+    let minor = match &facts.cluster {
+        setup_plan::ClusterFacts::Existing { server, .. } => server.as_ref().ok().copied(),
+        setup_plan::ClusterFacts::Kind { .. } => Some(release.minor),
+    }
+    .unwrap_or(release.minor);
+    let steps = step_files(&lab, &template, &dir, minor)?;
+    facts.steps = step_facts(&lab, &template, minor)?;
+    facts.all_steps = settings.all_steps;
 
     // 2. Plan, and show it.
     let plan = setup_plan::plan(&facts);
-    let steps = step_files(&lab, &dir)?;
     printer.out(&describe(
         &plan,
         &Names {
@@ -172,7 +181,6 @@ pub fn up(settings: &Settings, world: &World<'_>) -> anyhow::Result<ExitStatus> 
         target: &resolved.kube,
         bundle: bundle.as_ref(),
         platform: &platform,
-        all_steps: settings.all_steps,
     };
     run.setup(&plan)?;
     let native = run.gate_check()?;
@@ -184,35 +192,69 @@ pub fn up(settings: &Settings, world: &World<'_>) -> anyhow::Result<ExitStatus> 
             "native sidecars are OFF on this cluster: the API server dropped `restartPolicy: Always` from the init container (the SidecarContainers gate is off). On Kubernetes 1.28 the kind config must set `featureGates: {{SidecarContainers: true}}` (see `sidecar-lab render config -k 1.28`); or use 1.29 or later"
         );
     }
-    let concurrent = plan.phases.iter().any(|p| {
-        matches!(
-            p,
-            Phase::Steps {
-                concurrent: true,
-                ..
-            }
-        )
-    });
+    let steps_plan = plan
+        .phases
+        .iter()
+        .find_map(|p| match p {
+            Phase::Steps { steps, .. } => Some(steps.clone()),
+            _ => None,
+        })
+        .unwrap_or_default();
     // From here on Ctrl-C stops a step cleanly; before, it ends sidecar-lab as usual.
     let interrupted = crate::interrupt::flag();
-    let runs = run.steps(&lab, &mut state, &interrupted, concurrent, interactive)?;
+    let runs = run.steps(&lab, &mut state, &interrupted, &steps_plan, interactive)?;
     printer.out(&summary(&runs));
     Ok(workspace::exit_status(&runs))
 }
 
-/// The steps' Job names and manifest paths, for the plan.
-fn step_files(lab: &Lab, dir: &Path) -> anyhow::Result<Vec<(String, String)>> {
-    let template = job::parse_template(assets::JOB_TEMPLATE)?;
-    lab.numbers()
-        .filter_map(|n| lab.step(n).map(|s| (n, s)))
-        .map(|(n, s)| {
-            let name = job::default_job_name(&template, s.variant)?;
-            Ok((
-                name.as_str().to_owned(),
-                dir.join(format!("step-{n}-{}.yaml", s.variant))
-                    .display()
-                    .to_string(),
-            ))
+/// The steps' Job names and manifest paths on a cluster of `minor`, for the plan.
+fn step_files(
+    lab: &Lab,
+    template: &k8s_openapi::api::batch::v1::Job,
+    dir: &Path,
+    minor: MinorVersion,
+) -> anyhow::Result<Vec<StepFiles>> {
+    lab.numbered()
+        .map(|(number, step)| {
+            let runs = render::step::step_runs(template, number, step, Some(minor))?;
+            Ok(StepFiles {
+                number,
+                title: step.title.clone(),
+                jobs: runs
+                    .iter()
+                    .map(|r| {
+                        (
+                            r.name.as_str().to_owned(),
+                            dir.join(format!("step-{number}-{}.yaml", r.variant))
+                                .display()
+                                .to_string(),
+                        )
+                    })
+                    .collect(),
+                skip: step.skip_reason(Some(minor)),
+            })
+        })
+        .collect()
+}
+
+/// What the plan needs to know of each step on a cluster of `minor`.
+fn step_facts(
+    lab: &Lab,
+    template: &k8s_openapi::api::batch::v1::Job,
+    minor: MinorVersion,
+) -> anyhow::Result<Vec<setup_plan::StepFacts>> {
+    lab.numbered()
+        .map(|(number, step)| {
+            let (jobs, cpu_millis, holds) =
+                render::step::step_needs(template, number, step, Some(minor))?;
+            Ok(setup_plan::StepFacts {
+                number,
+                optional: step.optional,
+                skipped: step.skip_reason(Some(minor)).is_some(),
+                cpu_millis,
+                jobs,
+                holds,
+            })
         })
         .collect()
 }
@@ -225,8 +267,6 @@ struct Execute<'a, 'w> {
     target: &'a kube::Target,
     bundle: Option<&'a Bundle>,
     platform: &'a str,
-    /// Run the optional steps too.
-    all_steps: bool,
 }
 
 impl Execute<'_, '_> {
@@ -591,14 +631,15 @@ impl Execute<'_, '_> {
         }
     }
 
-    /// The steps: one by one (Enter before each on a terminal), or all at once, each
-    /// holding its own window, their reports printed one after another.
+    /// The steps as planned: some at once, each holding its own window, their reports
+    /// printed one after another; then the rest one by one (Enter before each on a
+    /// terminal), each after the room of earlier holding steps is freed.
     fn steps(
         &self,
         lab: &Lab,
         state: &mut LabState,
         interrupted: &AtomicBool,
-        concurrent: bool,
+        plan: &setup_plan::StepsPlan,
         interactive: bool,
     ) -> anyhow::Result<Vec<StepRun>> {
         let session = Session {
@@ -611,20 +652,12 @@ impl Execute<'_, '_> {
             interrupted,
             dry_run: false,
         };
-        // The three variants may run at once; the optional steps run one after another
-        // afterwards (with `--all`): one of them sets a ResourceQuota on the namespace,
-        // which must not meet another step's pods half-way.
-        let (numbers, optional): (Vec<_>, Vec<_>) = lab
-            .numbered()
-            .filter(|(_, step)| self.all_steps || !step.optional)
-            .partition(|(_, step)| !step.optional);
-        let numbers: Vec<StepNumber> = numbers.into_iter().map(|(n, _)| n).collect();
-        let optional: Vec<StepNumber> = optional.into_iter().map(|(n, _)| n).collect();
         let mut runs = Vec::new();
-        if concurrent {
+        if !plan.together.is_empty() {
             let board = Board::new();
             let results: Vec<anyhow::Result<StepRun>> = std::thread::scope(|scope| {
-                let handles: Vec<_> = numbers
+                let handles: Vec<_> = plan
+                    .together
                     .iter()
                     .map(|number| {
                         let (session, board) = (&session, &board);
@@ -650,12 +683,8 @@ impl Execute<'_, '_> {
                 return Ok(runs);
             }
         }
-        let sequential: Vec<StepNumber> = if concurrent {
-            optional
-        } else {
-            numbers.into_iter().chain(optional).collect()
-        };
-        for number in sequential {
+        for turn in &plan.in_turn {
+            let number = turn.number;
             if interactive {
                 let title = lab.step(number).map_or("", |s| s.title.as_str());
                 self.printer().note(&format!(
@@ -667,6 +696,7 @@ impl Execute<'_, '_> {
                     .read_line(&mut line)
                     .context("cannot read from the terminal")?;
             }
+            step::free_room(&session, lab, &turn.free)?;
             let run = step::run(&session, lab, number, None)?;
             self.printer().out(&run.report);
             workspace::record(state, &run);

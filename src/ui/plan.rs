@@ -4,6 +4,7 @@
 use std::path::Path;
 
 use crate::kube::{self, Target};
+use crate::lab::StepNumber;
 use crate::runner::CommandLine;
 use crate::setup_plan::{ClusterAction, ImageAction, NamespaceAction, Phase, Plan};
 use crate::ui::install;
@@ -15,7 +16,18 @@ pub struct Names<'a> {
     /// The bundle, as named on the command line.
     pub bundle: Option<&'a str>,
     pub state_dir: &'a Path,
-    pub steps: &'a [(String, String)],
+    pub steps: &'a [StepFiles],
+}
+
+/// A step as the plan names it: its Jobs and the manifest each is written to.
+#[derive(Clone, Debug)]
+pub struct StepFiles {
+    pub number: StepNumber,
+    pub title: String,
+    /// (Job, manifest path).
+    pub jobs: Vec<(String, String)>,
+    /// Why the cluster's version skips it.
+    pub skip: Option<String>,
 }
 
 /// The plan, phase by phase.
@@ -200,35 +212,72 @@ pub fn describe(plan: &Plan, names: &Names<'_>) -> String {
                 );
             }
             Phase::Steps {
-                concurrent,
-                replacing,
+                replacing, steps, ..
             } => {
-                let how = if *concurrent {
-                    "together"
-                } else {
-                    "one by one"
+                let files = |n: &StepNumber| names.steps.iter().find(|s| s.number == *n);
+                let run = |out: &mut String, n: &StepNumber| {
+                    let Some(step) = files(n) else { return };
+                    if let Some(why) = &step.skip {
+                        out.push_str(&format!("       (step {n} is skipped: {why})\n"));
+                        return;
+                    }
+                    for (job, manifest) in &step.jobs {
+                        command(out, &target.delete_job(job));
+                        command(out, &target.apply(Path::new(manifest)));
+                    }
                 };
-                heading(
-                    &mut out,
-                    &format!("run the lab's {} steps, {how}", names.steps.len()),
-                );
-                if !replacing.is_empty() {
-                    out.push_str(&format!(
-                        "       (replacing the Jobs left from an earlier run: {})\n",
-                        replacing.join(", ")
-                    ));
+                if !steps.together.is_empty() {
+                    heading(
+                        &mut out,
+                        &format!(
+                            "run steps {} together",
+                            crate::setup_plan::numbers_text(&steps.together)
+                        ),
+                    );
+                    if !replacing.is_empty() {
+                        replaced(&mut out, replacing);
+                    }
+                    for n in &steps.together {
+                        run(&mut out, n);
+                    }
                 }
-                for (job, manifest) in names.steps {
-                    command(&mut out, &target.delete_job(job));
-                    command(&mut out, &target.apply(Path::new(manifest)));
+                for (index, turn) in steps.in_turn.iter().enumerate() {
+                    let title = files(&turn.number).map_or("", |s| s.title.as_str());
+                    heading(&mut out, &format!("run step {}: {title}", turn.number));
+                    if index == 0 && steps.together.is_empty() && !replacing.is_empty() {
+                        replaced(&mut out, replacing);
+                    }
+                    if !turn.free.is_empty() {
+                        out.push_str(&format!(
+                            "       (first free the CPU that step {} holds until its deadline: delete its Jobs; the results stay in the state)\n",
+                            crate::setup_plan::numbers_text(&turn.free)
+                        ));
+                        for freed in turn.free.iter().filter_map(files) {
+                            for (job, _) in &freed.jobs {
+                                command(&mut out, &target.delete_job(job));
+                            }
+                        }
+                    }
+                    run(&mut out, &turn.number);
                 }
             }
         }
+    }
+    for warning in &plan.warnings {
+        out.push_str(&format!("  warning: {warning}\n"));
     }
     for reason in &plan.stop {
         out.push_str(&format!("  cannot go on: {reason}\n"));
     }
     out
+}
+
+/// The note on the Jobs an earlier run left, which the steps replace.
+fn replaced(out: &mut String, jobs: &[String]) {
+    out.push_str(&format!(
+        "       (replacing the Jobs left from an earlier run: {})\n",
+        jobs.join(", ")
+    ));
 }
 
 fn config_path(names: &Names<'_>, name: &str) -> std::path::PathBuf {

@@ -32,7 +32,9 @@ pub fn text(judgement: &Judgement, fancy: bool, palette: &Palette) -> String {
         out.push_str(&format!(
             "  verdict   {} for the `{variant}` variant (expects `{}`)\n",
             style.apply_to(verdict),
-            taught_outcome(variant)
+            judgement
+                .expected
+                .unwrap_or_else(|| taught_outcome(variant))
         ));
     }
     if !judgement.findings.is_empty() {

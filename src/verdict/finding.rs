@@ -97,4 +97,7 @@ pub mod code {
     pub const QUOTA_EXCEEDED: &str = "quota-exceeded";
     /// The pod's effective request by the formula (KEP-753), with its own numbers.
     pub const EFFECTIVE_REQUEST: &str = "effective-request";
+    /// A field kubectl sent is missing from the object the API server stored: it was
+    /// dropped because the feature behind it is off on that server.
+    pub const FIELD_DROPPED: &str = "field-dropped";
 }

@@ -70,6 +70,9 @@ pub struct Judgement {
     /// What decided the outcome, in one sentence.
     pub outcome_message: String,
     pub variant: Option<Variant>,
+    /// The outcome it was judged against: the variant's own, or what the step teaches
+    /// on this cluster (a quota, a version rule).
+    pub expected: Option<Outcome>,
     pub verdict: Option<Verdict>,
     pub findings: Vec<Finding>,
     pub timeline: Timeline,
@@ -127,6 +130,7 @@ pub fn judge_refusal(message: &str, expectation: &Expectation) -> Judgement {
         outcome: Outcome::Refused,
         outcome_message: message.to_owned(),
         variant: Some(expectation.variant),
+        expected: Some(expectation.outcome),
         verdict: Some(if expected {
             Verdict::Expected
         } else {
@@ -153,8 +157,13 @@ pub fn judge_expecting(dump: &Dump, expectation: Option<&Expectation>) -> Judgem
         mut outcome,
         mut message,
     } = classify(pod, job);
-    // A Job with no pod whose pods admission refuses: only its events say so.
-    let refused_pods = job.and_then(|j| failed_create(&dump.events, j));
+    // A Job with no pod whose pods admission refuses: only its events say so. A refusal
+    // that passes by itself (the namespace's `default` ServiceAccount, which its
+    // controller makes a moment after the namespace) is not a verdict: the Job
+    // controller tries again.
+    let failed = job.and_then(|j| failed_create(&dump.events, j));
+    let transient = failed.is_some_and(transient_refusal);
+    let refused_pods = failed.filter(|_| !transient);
     if pod.is_none()
         && matches!(outcome, Outcome::Pending | Outcome::Running)
         && let Some(event) = refused_pods
@@ -169,6 +178,15 @@ pub fn judge_expecting(dump: &Dump, expectation: Option<&Expectation>) -> Judgem
         .unwrap_or_default();
 
     let mut findings = Vec::new();
+    if pod.is_none()
+        && transient
+        && let Some(event) = failed
+    {
+        findings.push(Finding::info(
+            code::NO_POD,
+            format!("no pod yet: the Job controller will try again ({event})"),
+        ));
+    }
     if dump.truncated {
         findings.push(Finding::info(
             code::INPUT_TRUNCATED,
@@ -191,6 +209,14 @@ pub fn judge_expecting(dump: &Dump, expectation: Option<&Expectation>) -> Judgem
                 subject.other_pods,
                 pod.and_then(|p| p.metadata.name.as_deref())
                     .unwrap_or("the newest")
+            ),
+        ));
+    }
+    for (container, value) in job.map(dropped_restart_policies).unwrap_or_default() {
+        findings.push(Finding::info(
+            code::FIELD_DROPPED,
+            format!(
+                "kubectl sent `restartPolicy: {value}` on the regular container `{container}` (the Job's {LAST_APPLIED} annotation), but the Job the API server stored has none: a server whose ContainerRestartRules feature is off (1.34, alpha) drops the field before it validates, without a warning, so `{container}` is a plain regular container"
             ),
         ));
     }
@@ -257,15 +283,20 @@ pub fn judge_expecting(dump: &Dump, expectation: Option<&Expectation>) -> Judgem
             verdict = Verdict::Unexpected;
         }
         if verdict == Verdict::Unexpected && !findings.iter().any(|f| f.level == Level::Problem) {
-            findings.push(unexpected_cause(variant, outcome));
+            findings.push(unexpected_cause(variant, expectation.outcome, outcome));
         }
-        verdict
+        (verdict, expectation.outcome)
     });
+    let (verdict, expected) = match verdict {
+        Some((verdict, expected)) => (Some(verdict), Some(expected)),
+        None => (None, None),
+    };
 
     Judgement {
         outcome,
         outcome_message: message,
         variant,
+        expected,
         verdict,
         findings,
         timeline,
@@ -306,15 +337,17 @@ fn restart_counts(pod: &Pod) -> Vec<(String, i32)> {
         .collect()
 }
 
-/// The problem finding for an `unexpected` that no other finding explains.
-fn unexpected_cause(variant: Variant, outcome: Outcome) -> Finding {
+/// The problem finding for an `unexpected` that no other finding explains: the outcome
+/// against the one the step expected (which a version rule or a quota may have changed
+/// from the variant's own).
+fn unexpected_cause(variant: Variant, expected: Outcome, outcome: Outcome) -> Finding {
     let message = match (variant, outcome) {
+        _ if expected != taught_outcome(variant) => format!(
+            "the pod ended `{outcome}`, but on this cluster the step expects `{expected}` from the `{variant}` variant"
+        ),
         (Variant::Sidecar, Outcome::Succeeded) => "the pod finished, so its regular postgres container exited: something stopped it (it crashed with exit 0, or was killed from outside); in this variant nothing should, and the pod holds".to_owned(),
         (Variant::Init, Outcome::Succeeded) => "the pod finished, so the init container exited: in this variant postgres never exits and the pod stays in its init phase".to_owned(),
-        _ => format!(
-            "the pod ended `{outcome}`, but the `{variant}` variant teaches `{}`",
-            taught_outcome(variant)
-        ),
+        _ => format!("the pod ended `{outcome}`, but the `{variant}` variant teaches `{expected}`"),
     };
     Finding::problem(code::UNEXPECTED_OUTCOME, message)
 }
@@ -337,6 +370,39 @@ fn applied_native(job: &Job) -> Option<bool> {
                 })
             }),
     )
+}
+
+/// The regular containers whose `restartPolicy` the manifest kubectl applied had and the
+/// stored Job lacks, with the value sent: what a 1.34 API server drops silently.
+fn dropped_restart_policies(job: &Job) -> Vec<(String, String)> {
+    let Some(sent) = job
+        .metadata
+        .annotations
+        .as_ref()
+        .and_then(|a| a.get(LAST_APPLIED))
+        .and_then(|text| serde_json::from_str::<serde_json::Value>(text).ok())
+    else {
+        return Vec::new();
+    };
+    let stored = template_spec(job)
+        .map(|spec| &spec.containers[..])
+        .unwrap_or_default();
+    let sent = sent
+        .pointer("/spec/template/spec/containers")
+        .and_then(serde_json::Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    sent.iter()
+        .filter_map(|container| {
+            let name = container.get("name")?.as_str()?;
+            let value = container.get("restartPolicy")?.as_str()?;
+            let kept = stored
+                .iter()
+                .find(|c| c.name == name)
+                .is_some_and(|c| c.restart_policy.is_some());
+            (!kept).then(|| (name.to_owned(), value.to_owned()))
+        })
+        .collect()
 }
 
 /// The verdict for `variant`; adds the findings that explain it.
@@ -472,6 +538,13 @@ fn decide(
     }
 }
 
+/// A refusal of a Job's pod that goes away without anyone doing anything: admission
+/// waits for the namespace's `default` ServiceAccount, which the ServiceAccount
+/// controller creates just after the namespace (plugin/pkg/admission/serviceaccount).
+fn transient_refusal(message: &str) -> bool {
+    message.contains("error looking up service account")
+}
+
 /// The latest `FailedCreate` message of `job` (its pods refused by admission).
 fn failed_create<'a>(
     events: &'a [k8s_openapi::api::core::v1::Event],
@@ -554,8 +627,9 @@ fn checks_hold(
     }
     if checks.reverse_stop_order {
         let sidecars: Vec<_> = timeline.rows_of(Role::Sidecar).collect();
-        // Declared earlier must stop later (or in the same second: timestamps have
-        // one-second resolution).
+        // Declared earlier must stop later. `finishedAt` counts whole seconds: two stops
+        // in the same second show no order at all, neither a violation nor a proof.
+        let mut same_second = Vec::new();
         for (i, earlier) in sidecars.iter().enumerate() {
             for later in &sidecars[i + 1..] {
                 let (Some(first), Some(second)) = (
@@ -564,7 +638,9 @@ fn checks_hold(
                 ) else {
                     continue;
                 };
-                if first < second {
+                if first.as_second() == second.as_second() {
+                    same_second.push(format!("`{}` and `{}`", earlier.container, later.container));
+                } else if first < second {
                     findings.push(Finding::problem(
                         code::STOP_ORDER,
                         format!(
@@ -576,7 +652,15 @@ fn checks_hold(
                 }
             }
         }
-        if verdict == Verdict::Expected && sidecars.len() >= 2 {
+        if !same_second.is_empty() {
+            findings.push(Finding::info(
+                code::ORDER_NOT_VISIBLE,
+                format!(
+                    "sidecars {} stopped in the same second: `finishedAt` counts whole seconds, so their stop order is not visible here (the kubelet's log or `kubectl get events --field-selector reason=Killing` shows it)",
+                    same_second.join(", ")
+                ),
+            ));
+        } else if verdict == Verdict::Expected && sidecars.len() >= 2 {
             let order: Vec<&str> = sidecars
                 .iter()
                 .rev()
@@ -606,18 +690,20 @@ fn native_order_holds(
     let last_app_finish = timeline.last_app_finish();
     let mut holds = true;
     for sidecar in timeline.rows_of(Role::Sidecar) {
-        // The kubelet keeps only the last termination: after two restarts the first start
-        // is gone from a single snapshot (a watch recording may still show it).
+        // The status shows the current run and at most the one before it (`lastState`,
+        // which a finished pod may no longer have): once a sidecar has restarted, its
+        // first start is gone unless an earlier observation (a watch) saw it. Only the
+        // runs seen can be judged, so fewer runs seen than starts means "not visible".
         let restarted = restarts
             .iter()
             .find(|(name, _)| *name == sidecar.container)
             .map_or(0, |(_, count)| *count);
         let seen_runs = sidecar.runs.iter().filter(|r| r.started.is_some()).count();
-        if usize::try_from(restarted).unwrap_or(0) >= seen_runs && restarted >= 2 {
+        if restarted >= 1 && usize::try_from(restarted).unwrap_or(0) >= seen_runs {
             findings.push(Finding::info(
                 code::ORDER_NOT_VISIBLE,
                 format!(
-                    "sidecar `{}` restarted {restarted} times: its first start is no longer in the status, so whether it started before the app containers cannot be checked from this input",
+                    "sidecar `{}` restarted {restarted} time(s) and its first start is no longer in the input (the status keeps the current run, and `lastState` at most the one before), so whether it started before the app containers cannot be checked from this input; a live watch (`sidecar-lab step`) sees it",
                     sidecar.container
                 ),
             ));
@@ -678,16 +764,21 @@ fn pod_findings(
             .find(|c| c.type_ == "PodScheduled" && c.status == "False")
     });
     if let Some(condition) = unscheduled {
+        let why = condition
+            .message
+            .as_deref()
+            .or(condition.reason.as_deref())
+            .unwrap_or("no reason given");
+        // On a small VM the usual cause is the lab itself: the steps that hang keep
+        // their pods, and their requests, until the Job's deadline.
+        let hint = if why.contains("Insufficient cpu") {
+            ". Pods that never end (earlier steps that hang, by design) keep their CPU until their Job's deadline: `kubectl get pods -A` shows them; deleting their Jobs frees it"
+        } else {
+            ""
+        };
         findings.push(Finding::problem(
             code::UNSCHEDULABLE,
-            format!(
-                "the pod cannot be scheduled: {}",
-                condition
-                    .message
-                    .as_deref()
-                    .or(condition.reason.as_deref())
-                    .unwrap_or("no reason given")
-            ),
+            format!("the pod cannot be scheduled: {why}{hint}"),
         ));
     }
     let last_app_finish = timeline.last_app_finish();

@@ -93,6 +93,17 @@ impl Timeline {
         self.rows.iter().filter(move |r| r.role == role)
     }
 
+    /// The latest time a container started or stopped: when the pod's current outcome
+    /// began, by the containers' own clocks.
+    pub fn last_run_change(&self) -> Option<Timestamp> {
+        self.rows
+            .iter()
+            .flat_map(|r| &r.runs)
+            .flat_map(|r| [r.started, r.finished])
+            .flatten()
+            .max()
+    }
+
     /// When the first app container started.
     pub fn first_app_start(&self) -> Option<Timestamp> {
         self.rows_of(Role::App).filter_map(Row::first_start).min()
