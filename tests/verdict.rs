@@ -314,6 +314,7 @@ fn every_outcome_and_every_finding_is_covered() {
         "stop-order",
         "quota-exceeded",
         "effective-request",
+        "field-dropped",
     ]);
     let source = include_str!("../src/verdict/finding.rs");
     for line in source
@@ -938,4 +939,153 @@ fn pods_of_the_documentations_shapes_are_judged_by_what_defines_each_variant() {
             );
         }
     }
+}
+
+/// The dumps a real node left (tests/fixtures/real-cluster, real-cluster-facts.md).
+fn real(name: &str) -> dump::Dump {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/real-cluster")
+        .join(name);
+    let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    dump::parse(&bytes).expect("a real dump parses")
+}
+
+/// Step 5 on a real 1.34 API server: accepted, `restartPolicy` dropped (the sent
+/// manifest has it, the stored Job does not), the pod hangs as in step 2. On 1.36 the
+/// field is kept. Against the outcome a version teaches, the report never contradicts
+/// itself.
+#[test]
+fn a_field_the_server_dropped_is_shown_against_what_kubectl_sent() {
+    let holds = expecting(Sidecar, Outcome::SidecarHoldsPod, Checks::default());
+    let judgement = judge_expecting(&real("step5-v1.34.9.yaml"), Some(&holds));
+    assert_eq!(
+        judgement.verdict,
+        Some(Expected),
+        "{:?}",
+        judgement.findings
+    );
+    assert_eq!(judgement.expected, Some(Outcome::SidecarHoldsPod));
+    let dropped = judgement
+        .findings
+        .iter()
+        .find(|f| f.code == "field-dropped")
+        .expect("the dropped field is shown");
+    assert!(
+        dropped
+            .message
+            .contains("`restartPolicy: Always` on the regular container `postgres`"),
+        "{}",
+        dropped.message
+    );
+    let kept = judge_expecting(&real("step5-v1.36.3.yaml"), Some(&holds));
+    assert_eq!(kept.verdict, Some(Expected));
+    assert!(
+        !codes(&kept).contains(&"field-dropped"),
+        "{:?}",
+        kept.findings
+    );
+    // Judged against `refused` (what a 1.33 server teaches), the hanging pod is
+    // unexpected, and the problem names `refused`, not the outcome it got.
+    let refused = expecting(Sidecar, Outcome::Refused, Checks::default());
+    let judgement = judge_expecting(&real("step5-v1.34.9.yaml"), Some(&refused));
+    assert_eq!(judgement.verdict, Some(Unexpected));
+    let problem = judgement
+        .findings
+        .iter()
+        .find(|f| f.code == "unexpected-outcome")
+        .expect("a cause");
+    assert!(
+        problem.message.contains("expects `refused`")
+            && !problem.message.contains("teaches `sidecar-holds-pod`"),
+        "{}",
+        problem.message
+    );
+}
+
+/// Two sidecars whose `finishedAt` fall in the same second (a real 1.36 node, where only
+/// the kubelet's log showed log-shipper stopped first) show no order: neither a
+/// violation nor a confirmation. On the real 1.34 node they fell a second apart.
+#[test]
+fn stops_in_the_same_second_are_order_not_visible() {
+    let checks = Checks {
+        reverse_stop_order: true,
+        ..Checks::default()
+    };
+    let judgement = judge_expecting(
+        &real("step7-v1.36.3.yaml"),
+        Some(&expecting(Native, Outcome::Succeeded, checks.clone())),
+    );
+    assert_eq!(
+        judgement.verdict,
+        Some(Expected),
+        "{:?}",
+        judgement.findings
+    );
+    assert!(codes(&judgement).contains(&"order-not-visible"));
+    assert!(
+        !codes(&judgement).contains(&"stop-order"),
+        "{:?}",
+        judgement.findings
+    );
+    let apart = judge_expecting(
+        &real("step7-v1.34.9.yaml"),
+        Some(&expecting(Native, Outcome::Succeeded, checks)),
+    );
+    assert_eq!(apart.verdict, Some(Expected), "{:?}", apart.findings);
+    assert!(
+        codes(&apart).contains(&"stop-order"),
+        "{:?}",
+        apart.findings
+    );
+}
+
+/// A restarted sidecar's first start is gone from a finished pod: not a violation.
+#[test]
+fn one_restart_hides_the_first_start_from_a_final_object() {
+    let checks = Checks {
+        restarted: vec!["postgres".to_owned()],
+        ..Checks::default()
+    };
+    let judgement = judge_expecting(
+        &real("step6-v1.34.9.yaml"),
+        Some(&expecting(Native, Outcome::Succeeded, checks)),
+    );
+    assert_eq!(
+        judgement.verdict,
+        Some(Expected),
+        "{:?}",
+        judgement.findings
+    );
+    assert!(codes(&judgement).contains(&"order-not-visible"));
+    assert!(!codes(&judgement).contains(&"main-started-before-sidecar"));
+}
+
+/// Admission refuses a Job's pod until the namespace's `default` ServiceAccount exists,
+/// which its controller makes a moment after the namespace: a FailedCreate that passes
+/// by itself is not `not-admitted`.
+#[test]
+fn a_refusal_that_passes_by_itself_is_not_not_admitted() {
+    let text = String::from_utf8(fixture("native-not-admitted.yaml"))
+        .expect("utf-8")
+        .replace(
+            "exceeded quota:",
+            "error looking up service account default/default: serviceaccount \"default\" not found; was:",
+        );
+    let dump = dump::parse(text.as_bytes()).expect("parses");
+    let judgement = judge_expecting(
+        &dump,
+        Some(&expecting(Native, Outcome::NotAdmitted, Checks::default())),
+    );
+    assert_ne!(
+        judgement.outcome,
+        Outcome::NotAdmitted,
+        "{}",
+        judgement.outcome_message
+    );
+    assert_eq!(
+        judgement.verdict,
+        Some(Verdict::Undecided),
+        "{:?}",
+        judgement.findings
+    );
 }

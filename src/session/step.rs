@@ -142,7 +142,7 @@ pub fn run(
     }
     if let (Some(span), Some(minor)) = (step.span_on(session.minor), session.minor) {
         intro.push_str(&format!(
-            "  On this cluster ({minor}; the rule {span}) the step expects `{}`.\n",
+            "  On this cluster ({minor}) the step expects `{}`: its rule {span}.\n",
             expectation.outcome
         ));
     }

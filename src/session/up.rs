@@ -232,6 +232,11 @@ fn step_files(
                     })
                     .collect(),
                 skip: step.skip_reason(Some(minor)),
+                quota: (!step.quota.is_empty()).then(|| {
+                    dir.join(format!("step-{number}-quota.yaml"))
+                        .display()
+                        .to_string()
+                }),
             })
         })
         .collect()

@@ -28,6 +28,8 @@ pub struct StepFiles {
     pub jobs: Vec<(String, String)>,
     /// Why the cluster's version skips it.
     pub skip: Option<String>,
+    /// The ResourceQuota it applies before its Jobs (its manifest path).
+    pub quota: Option<String>,
 }
 
 /// The plan, phase by phase.
@@ -221,8 +223,13 @@ pub fn describe(plan: &Plan, names: &Names<'_>) -> String {
                         out.push_str(&format!("       (step {n} is skipped: {why})\n"));
                         return;
                     }
-                    for (job, manifest) in &step.jobs {
+                    for (job, _) in &step.jobs {
                         command(out, &target.delete_job(job));
+                    }
+                    if let Some(quota) = &step.quota {
+                        command(out, &target.apply(Path::new(quota)));
+                    }
+                    for (_, manifest) in &step.jobs {
                         command(out, &target.apply(Path::new(manifest)));
                     }
                 };
@@ -248,8 +255,13 @@ pub fn describe(plan: &Plan, names: &Names<'_>) -> String {
                         replaced(&mut out, replacing);
                     }
                     if !turn.free.is_empty() {
+                        let (steps, hold, their) = if turn.free.len() == 1 {
+                            ("step", "holds", "its")
+                        } else {
+                            ("steps", "hold", "their")
+                        };
                         out.push_str(&format!(
-                            "       (first free the CPU that step {} holds until its deadline: delete its Jobs; the results stay in the state)\n",
+                            "       (first free the CPU that {steps} {} {hold} until the Job's deadline: delete {their} Jobs; the results stay in the state)\n",
                             crate::setup_plan::numbers_text(&turn.free)
                         ));
                         for freed in turn.free.iter().filter_map(files) {

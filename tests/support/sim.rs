@@ -52,6 +52,11 @@ impl Sim {
     /// Starts the simulator in `root/sim`, with the tools in `root/bin`. `speed` scales the
     /// simulated clock (1.0 is real time).
     pub fn start(root: &Path, speed: f64) -> Self {
+        Self::start_with_kubectl(root, speed, &kubectl())
+    }
+
+    /// The same, with `kubectl` as the kubectl on PATH (another client minor).
+    pub fn start_with_kubectl(root: &Path, speed: f64, kubectl: &Path) -> Self {
         let dir = root.join("sim");
         let bin = root.join("bin");
         std::fs::create_dir_all(&dir).expect("sim dir");
@@ -60,7 +65,7 @@ impl Sim {
             std::os::unix::fs::symlink(sim_root().join("bin").join(tool), bin.join(tool))
                 .expect("link a stand-in");
         }
-        std::os::unix::fs::symlink(kubectl(), bin.join("kubectl")).expect("link kubectl");
+        std::os::unix::fs::symlink(kubectl, bin.join("kubectl")).expect("link kubectl");
         // Standard input stays open while the test runs: when the test process ends, in
         // any way, the simulator sees it close and stops.
         let child = Command::new(python())
