@@ -969,9 +969,12 @@ impl Lab {
     }
 }
 
+/// Step 5 on three API servers, as real ones answered (real-cluster-facts.md): 1.33
+/// refuses the Job, 1.34 accepts it and drops the field without a word (the step shows
+/// what was sent beside what was kept), 1.35 keeps it. Each is the step's lesson there.
 #[test]
-fn the_common_mistake_is_refused_on_1_34_and_hangs_on_1_35() {
-    let old = Lab::new("1.34");
+fn the_common_mistake_is_refused_on_1_33_dropped_on_1_34_and_kept_from_1_35() {
+    let old = Lab::new("1.33");
     let (report, result) = old.step("5");
     assert_eq!(result, "expected", "{report}");
     assert!(
@@ -979,16 +982,44 @@ fn the_common_mistake_is_refused_on_1_34_and_hangs_on_1_35() {
         "{report}"
     );
     assert!(
-        report.contains("On this cluster (1.34, before 1.35) the step expects `refused`"),
+        report.contains("On this cluster (1.33) the step expects `refused`: its rule up to 1.33"),
         "{report}"
+    );
+
+    let dropped = Lab::new("1.34");
+    let (report, result) = dropped.step("5");
+    assert_eq!(result, "expected", "{report}");
+    assert!(
+        report.contains("On this cluster (1.34) the step expects `sidecar-holds-pod`: its rule on 1.34"),
+        "{report}"
+    );
+    assert!(
+        report.contains("field-dropped: kubectl sent `restartPolicy: Always` on the regular container `postgres`"),
+        "{report}"
+    );
+    assert!(!report.contains("unexpected"), "{report}");
+    let stored = dropped.kubectl(&[
+        "get",
+        "job",
+        "cy-job-mistake",
+        "-o",
+        "jsonpath={.spec.template.spec.containers[*].restartPolicy}",
+    ]);
+    assert_eq!(text(&stored.stdout).trim(), "", "1.34 keeps no restartPolicy");
+    let sent = dropped.kubectl(&["apply", "view-last-applied", "job/cy-job-mistake"]);
+    assert!(
+        text(&sent.stdout).contains("restartPolicy: Always"),
+        "{}",
+        text(&sent.stdout)
     );
 
     let new = Lab::new("1.35");
     let (report, result) = new.step("5");
     assert_eq!(result, "expected", "{report}");
     assert!(report.contains("sidecar-holds-pod"), "{report}");
+    assert!(!report.contains("field-dropped"), "{report}");
     assert!(
-        report.contains("(1.35, from 1.35 on) the step expects `sidecar-holds-pod`"),
+        report.contains("On this cluster (1.35) the step expects `sidecar-holds-pod`: its rule from 1.35"),
         "{report}"
     );
 }
@@ -1076,10 +1107,14 @@ fn mutations_of_the_later_steps_are_judged_unexpected_with_the_right_finding() {
         )
     });
     assert_eq!(result, "unexpected", "{report}");
-    // Sidecars stopped all at once (1.28's alpha, the version check taken out).
+    // Sidecars stopped all at once (1.28's alpha, the version check taken out), with
+    // postgres's own shutdown made quick: it finishes first, and the order is visibly
+    // wrong. (With both taking 2 s they finish in one second: `order-not-visible`.)
     let alpha = Lab::with_gate("1.28", "on");
-    let (report, result) =
-        alpha.mutated_step("7", &|l| l.replace("    minKubernetes: \"1.29\"\n", ""));
+    let (report, result) = alpha.mutated_step("7", &|l| {
+        l.replace("    minKubernetes: \"1.29\"\n", "")
+            .replace("trap 'sleep 2; kill -INT \"$pid\"' INT TERM", "trap 'kill -INT \"$pid\"' INT TERM")
+    });
     assert_eq!(result, "unexpected", "{report}");
     assert!(
         report.contains("stop-order: sidecar `postgres` (declared first) stopped at"),
