@@ -44,7 +44,12 @@ impl Cluster {
             json!({"images": ["postgres:17.5-alpine"]}),
         );
         cluster.wait_for(
-            || cluster.kubectl(&["get", "serviceaccount", "default"]).status.success(),
+            || {
+                cluster
+                    .kubectl(&["get", "serviceaccount", "default"])
+                    .status
+                    .success()
+            },
             "the default namespace's ServiceAccount",
         );
         cluster
@@ -100,8 +105,11 @@ impl Cluster {
     }
 
     fn controller(&self, name: &str, running: bool) {
-        self.sim
-            .control("POST", "/clusters/lab/controllers", json!({ name: running }));
+        self.sim.control(
+            "POST",
+            "/clusters/lab/controllers",
+            json!({ name: running }),
+        );
     }
 
     fn wait_for(&self, mut done: impl FnMut() -> bool, what: &str) {
@@ -157,7 +165,11 @@ fn assert_ok(output: &Output) {
 
 /// The error kubectl prints for a refused `create -f`, without the file name.
 fn refusal(output: &Output) -> String {
-    assert!(!output.status.success(), "accepted: {}", text(&output.stdout));
+    assert!(
+        !output.status.success(),
+        "accepted: {}",
+        text(&output.stdout)
+    );
     let stderr = text(&output.stderr);
     match stderr.split_once(".yaml\": ") {
         Some((head, rest)) => {
@@ -238,10 +250,10 @@ fn restart_policy_on_a_regular_container_is_dropped_silently_on_1_34() {
         containers(&stored)[0].get("restartPolicy").is_none(),
         "{stored:#}"
     );
-    let annotation = stored["metadata"]["annotations"]
-        ["kubectl.kubernetes.io/last-applied-configuration"]
-        .as_str()
-        .expect("last-applied");
+    let annotation =
+        stored["metadata"]["annotations"]["kubectl.kubernetes.io/last-applied-configuration"]
+            .as_str()
+            .expect("last-applied");
     assert!(
         annotation.contains("\"restartPolicy\":\"Always\""),
         "{annotation}"
@@ -488,7 +500,10 @@ fn a_job_selector_needs_manual_selector() {
         ("generated", "{batch.kubernetes.io/job-name: generated}", ""),
     ] {
         let dry = cluster.dry_run("default", &selected(name, selector, manual));
-        assert!(dry["spec"]["selector"]["matchLabels"].is_object(), "{dry:#}");
+        assert!(
+            dry["spec"]["selector"]["matchLabels"].is_object(),
+            "{dry:#}"
+        );
     }
     // The pod-level restartPolicy of a Job must be given (Always is the pod default).
     let always = job("always", "", "").replace("      restartPolicy: Never\n", "");
@@ -557,7 +572,9 @@ fn rbac_refuses_to_grant_what_the_user_lacks_without_escalate_or_bind() {
     assert!(
         refused.contains(&format!(
             "rolebindings.rbac.authorization.k8s.io \"viewers\" is forbidden: {who}\n"
-        )) && refused.contains("{APIGroups:[\"batch\"], Resources:[\"jobs\"], Verbs:[\"get\" \"list\" \"watch\"]}"),
+        )) && refused.contains(
+            "{APIGroups:[\"batch\"], Resources:[\"jobs\"], Verbs:[\"get\" \"list\" \"watch\"]}"
+        ),
         "{refused}"
     );
     // A RoleBinding to a role that does not exist.
@@ -709,7 +726,8 @@ fn a_filtered_watch_sees_an_object_that_stops_matching_as_deleted() {
         "apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: tiered, labels: {tier: x}}\n",
         &[],
     ));
-    let since = cluster.list_version("/api/v1/namespaces/default/serviceaccounts?labelSelector=tier%3Dx");
+    let since =
+        cluster.list_version("/api/v1/namespaces/default/serviceaccounts?labelSelector=tier%3Dx");
     assert_ok(&cluster.kubectl(&["label", "serviceaccount", "tiered", "tier=y", "--overwrite"]));
     let now = cluster.jsonpath(
         &["get", "serviceaccount", "tiered"],
@@ -725,7 +743,10 @@ fn a_filtered_watch_sees_an_object_that_stops_matching_as_deleted() {
     assert_eq!(stream.len(), 1, "{stream:?}");
     assert_eq!(stream[0]["type"], "DELETED");
     let object = &stream[0]["object"];
-    assert_eq!(object["metadata"]["labels"]["tier"], "x", "the last state that matched");
+    assert_eq!(
+        object["metadata"]["labels"]["tier"], "x",
+        "the last state that matched"
+    );
     assert_eq!(object["metadata"]["resourceVersion"], now.as_str());
 }
 
@@ -756,7 +777,9 @@ fn the_kubelet_reports_pod_initializing_in_a_pod_with_init_containers() {
     ]));
     let waiting: Vec<String> = stream
         .iter()
-        .filter_map(|e| e["object"]["status"]["initContainerStatuses"][0]["state"]["waiting"]["reason"].as_str())
+        .filter_map(|e| {
+            e["object"]["status"]["initContainerStatuses"][0]["state"]["waiting"]["reason"].as_str()
+        })
         .map(str::to_owned)
         .collect();
     assert!(
@@ -772,10 +795,7 @@ fn kubectl_get_prints_pods_as_print_pod_does() {
     let cluster = Cluster::new("1.37");
     let manifest = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: printed\n  annotations: {kubesim.sidecar-lab.test/static: \"true\"}\nspec:\n  nodeName: lab-control-plane\n  initContainers:\n  - {name: setup, image: postgres:17.5-alpine}\n  containers:\n  - {name: main, image: postgres:17.5-alpine}\n";
     assert_ok(&cluster.create("default", manifest, &[]));
-    let created = cluster.jsonpath(
-        &["get", "pod", "printed"],
-        "{.metadata.creationTimestamp}",
-    );
+    let created = cluster.jsonpath(&["get", "pod", "printed"], "{.metadata.creationTimestamp}");
     let status = |value: Value| {
         assert_ok(&cluster.kubectl(&[
             "patch",

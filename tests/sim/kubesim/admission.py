@@ -2,12 +2,15 @@
 minor's schema, defaulting, dropping disabled fields, and validation.
 
 Sources (kubernetes/kubernetes): pkg/api/pod/util.go dropDisabledPodFields (a gate-off
-server drops initContainers[].restartPolicy silently, sidecar-facts §2);
+server drops initContainers[].restartPolicy silently, sidecar-facts §2; with
+ContainerRestartRules known and off, 1.34, dropContainerRestartRules);
 pkg/registry/batch/job/strategy.go (PrepareForCreate drops before Validate; the selector
 and the controller-uid/job-name labels); pkg/apis/core/validation/validation.go
 (validateInitContainers, validateContainers: "may not be set for non-init containers",
 "may not be set for init containers without restartPolicy=Always"); pkg/apis/batch/
-validation (restartPolicy OnFailure|Never; template immutable); pkg/apis/core/v1/defaults.go.
+validation (validateGeneratedSelector, restartPolicy OnFailure|Never; template immutable);
+validateContainerCommon and its helpers for ports, env, volumeMounts, resources and
+handlers; pkg/apis/core/v1/defaults.go (SetDefaults_Pod for pods only).
 Strict decoding errors are worded as apimachinery's strict serializer words them.
 """
 

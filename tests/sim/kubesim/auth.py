@@ -29,6 +29,7 @@ discovery needs an authenticated user (system:discovery is bound to system:authe
 """
 
 import base64
+import copy
 import hashlib
 import hmac
 import json
@@ -183,13 +184,11 @@ class Auth:
         (RoleEscalationAuthorized) or when holding every permission it grants
         (ConfirmNoEscalation), and a binding only with `bind` on its role
         (BindingAuthorized) or when holding every permission of that role."""
-        if user.masters:
+        if user.masters or (old is not None and _only_gc_fields(obj, old)):
             return
         rbac = "rbac.authorization.k8s.io"
         name = (obj.get("metadata") or {}).get("name", "")
         if resource in ("roles", "clusterroles"):
-            if old is not None and old.get("rules") == obj.get("rules"):
-                return
             if self.allowed(user, "escalate", resource, rbac, namespace,
                             name if old is not None else None, None):
                 return
@@ -218,6 +217,24 @@ class Auth:
                 resource, rbac, name,
                 f'user "{user.name}" (groups={groups}) is attempting to grant RBAC permissions '
                 "not currently held:\n" + "\n".join(described))
+
+
+def _only_gc_fields(new, old):
+    """IsOnlyMutatingGCFields (pkg/registry/rbac): an update that changes nothing but
+    ownerReferences and finalizers is not checked."""
+    def plain(obj, meta_from):
+        obj = copy.deepcopy(obj)
+        meta = obj.setdefault("metadata", {})
+        for field in ("ownerReferences", "finalizers"):
+            meta.pop(field, None)
+            if field in (meta_from.get("metadata") or {}):
+                meta[field] = meta_from["metadata"][field]
+        for field in ("resourceVersion", "managedFields"):
+            meta.pop(field, None)
+        obj.pop("status", None)
+        return obj
+
+    return plain(new, old) == plain(old, old)
 
 
 def _role_of(store, ref, namespace):

@@ -2,15 +2,19 @@
 plugin that refuses a pod beyond the quota.
 
 Sources (kubernetes/kubernetes):
-- plugin/pkg/admission/resourcequota/controller.go: a quota whose status the controller
-  has not written yet refuses with "status unknown for quota"; a pod that would take
-  usage past `hard` is refused with
+- plugin/pkg/admission/resourcequota/controller.go (apiserver admission/plugin/
+  resourcequota CheckRequest): everything is read from status.hard, so a quota whose
+  status the controller has not written yet tracks nothing; a pod that lacks a tracked
+  cpu/memory value is refused first ("failed quota: Q: must specify ..."), then a quota
+  whose status.used lacks a tracked resource ("status unknown for quota: Q, resources:
+  R"); a pod that would take usage past `hard` is refused with
   `exceeded quota: NAME, requested: R, used: U, limited: L`, each list only the
   resources exceeded, `name=quantity` sorted and comma-joined (prettyPrint), wrapped in
   admission.NewForbidden (`pods "NAME" is forbidden: …`, the generated name included).
 - pkg/quota/v1/evaluator/core/pods.go: a quota on requests.cpu (or cpu, memory, limits.*)
   requires every container, init containers included, to declare it
-  (enforcePodContainerConstraints: "must specify requests.cpu for: main"); usage counts
+  (enforcePodContainerConstraints: "must specify requests.cpu for: main", names sorted);
+  the pod was defaulted first (SetDefaults_Pod: requests from limits); usage counts
   pods that are not terminal, with the sidecar-aware PodRequests (wave2-facts §4.1).
 - pkg/apis/core/validation ValidateResourceQuota: `spec.hard` names and quantities.
 """
@@ -80,8 +84,6 @@ def validate(quota):
     return errors
 
 
-def _key(resource):
-    return {"cpu": "requests.cpu", "memory": "requests.memory"}.get(resource, resource)
 
 
 def pod_usage(pod):
