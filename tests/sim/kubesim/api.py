@@ -240,7 +240,8 @@ class Handler(BaseHTTPRequestHandler):
                 raise status.bad_request("the body of the request was empty")
             self._check_kind(body, resource)
             self._validate_fields(body, resource, query)
-            created = store.create(resource, namespace or "", body, dry_run=dry)
+            created = store.create(resource, namespace or "", body, dry_run=dry,
+                                   storage_check=self._rbac_check(resource, namespace))
             return self._send(201, created)
         if method in ("PUT", "PATCH") and name is not None:
             current = store.get(resource, namespace, name)
@@ -253,7 +254,8 @@ class Handler(BaseHTTPRequestHandler):
                 store.set_status(resource, namespace, name, new_status)
                 return self._send(200, store.get(resource, namespace, name))
             self._validate_fields(new, resource, query)
-            updated = store.replace(resource, namespace, name, new, dry_run=dry)
+            updated = store.replace(resource, namespace, name, new, dry_run=dry,
+                                    storage_check=self._rbac_check(resource, namespace))
             return self._send(200, updated)
         if method == "DELETE" and name is not None:
             options = body or {}
@@ -275,6 +277,12 @@ class Handler(BaseHTTPRequestHandler):
             return self._send(200, {"kind": "Status", "apiVersion": "v1", "metadata": {},
                                     "status": "Success"})
         raise status.method_not_allowed()
+
+    def _rbac_check(self, resource, namespace):
+        if resource not in ("roles", "clusterroles", "rolebindings", "clusterrolebindings"):
+            return None
+        auth, user = self.cluster.auth, self.user
+        return lambda obj, old=None: auth.check_escalation(user, resource, namespace, obj, old)
 
     def _validate_fields(self, obj, resource, query):
         """fieldValidation: Strict refuses an unknown field (400), Warn (the server's
@@ -374,10 +382,18 @@ class Handler(BaseHTTPRequestHandler):
                     send("BOOKMARK", {"metadata": {"resourceVersion": str(since), "annotations": {
                         "k8s.io/initial-events-end": "true"}}})
             else:
-                since = int(rv)
-                oldest = store.log[0][0] if store.log else store.rv
-                if since < oldest - 1 and store.log:
-                    self.wfile.write(b"0\r\n\r\n")
+                try:
+                    since = int(rv)
+                except ValueError:
+                    since = -1
+                oldest = store.log[0][0] if store.log else store.rv + 1
+                if since < oldest - 1:
+                    # watch_cache.go getAllEventsSinceLocked: NewResourceExpired, sent by
+                    # the cacher's errWatcher as one ERROR event, then the stream ends.
+                    line = json.dumps({"type": "ERROR", "object": status.gone(
+                        f"too old resource version: {since} ({oldest - 1})").body()}).encode() + b"\n"
+                    self.wfile.write(f"{len(line):x}\r\n".encode() + line + b"\r\n0\r\n\r\n")
+                    self.wfile.flush()
                     return
         try:
             while time.monotonic() < end and not self.cluster.stopped:
@@ -388,9 +404,20 @@ class Handler(BaseHTTPRequestHandler):
                         pending = [e for e in store.log if e[0] > since and e[2] == resource]
                     if store.log:
                         since = max(since, store.log[-1][0])
-                for _, kind, _, obj in pending:
-                    if match(obj):
-                        send(kind, obj)
+                for event_rv, kind, _, obj, previous in pending:
+                    # cacheWatcher.convertToWatchEvent: an object that starts matching is
+                    # ADDED, one that keeps matching MODIFIED, and one that stops matching
+                    # DELETED, with its previous content at the event's resourceVersion.
+                    now_passes = kind != "DELETED" and match(obj)
+                    before_passes = previous is not None and match(previous)
+                    if now_passes and not before_passes:
+                        send("ADDED", obj)
+                    elif now_passes:
+                        send("MODIFIED", obj)
+                    elif before_passes:
+                        gone = copy.deepcopy(previous)
+                        gone["metadata"]["resourceVersion"] = str(event_rv)
+                        send("DELETED", gone)
             self.wfile.write(b"0\r\n\r\n")
             self.wfile.flush()
         except (BrokenPipeError, ConnectionResetError, ssl.SSLError):

@@ -29,6 +29,7 @@ discovery needs an authenticated user (system:discovery is bound to system:authe
 """
 
 import base64
+import copy
 import hashlib
 import hmac
 import json
@@ -160,6 +161,172 @@ class Auth:
         return False
 
 
+    # -- escalation and bind checks ------------------------------------------------------
+    def rules_for(self, user, namespace):
+        """The rule resolver's RulesFor: every rule of the roles bound to the user by a
+        ClusterRoleBinding, and by a RoleBinding in `namespace`."""
+        store = self.cluster.store
+        rules = []
+        bindings = [(b, None) for b in store.items("clusterrolebindings")]
+        if namespace:
+            bindings += [(b, namespace) for b in store.items("rolebindings", namespace)]
+        for binding, ns in bindings:
+            if _binds(binding, user):
+                role = _role_of(store, binding.get("roleRef") or {}, ns)
+                if role is not None:
+                    rules += role.get("rules") or []
+        return rules
+
+    def check_escalation(self, user, resource, namespace, obj, old=None):
+        """pkg/registry/rbac/{role,clusterrole,rolebinding,clusterrolebinding}/policybased
+        storage.go, before the standard storage (and so before validation): a user outside
+        system:masters (EscalationAllowed) may write a role only with `escalate` on it
+        (RoleEscalationAuthorized) or when holding every permission it grants
+        (ConfirmNoEscalation), and a binding only with `bind` on its role
+        (BindingAuthorized) or when holding every permission of that role."""
+        if user.masters or (old is not None and _only_gc_fields(obj, old)):
+            return
+        rbac = "rbac.authorization.k8s.io"
+        name = (obj.get("metadata") or {}).get("name", "")
+        if resource in ("roles", "clusterroles"):
+            if self.allowed(user, "escalate", resource, rbac, namespace,
+                            name if old is not None else None, None):
+                return
+            rules = obj.get("rules") or []
+        elif resource in ("rolebindings", "clusterrolebindings"):
+            ref = obj.get("roleRef") or {}
+            target = {"ClusterRole": "clusterroles", "Role": "roles"}.get(ref.get("kind"))
+            if target is None:
+                raise status.forbidden_because(resource, rbac, name, "")
+            if self.allowed(user, "bind", target, ref.get("apiGroup", ""), namespace,
+                            ref.get("name", ""), None):
+                return
+            role = _role_of(self.cluster.store, ref, namespace)
+            if role is None:
+                raise status.forbidden_because(
+                    resource, rbac, name,
+                    f'{target}.{rbac} "{ref.get("name", "")}" not found')
+            rules = role.get("rules") or []
+        else:
+            return
+        missing = _uncovered(self.rules_for(user, namespace), rules)
+        if missing:
+            groups = "[" + " ".join(f'"{g}"' for g in user.groups) + "]"
+            described = sorted({_compact_string(r) for r in _compact(missing)})
+            raise status.forbidden_because(
+                resource, rbac, name,
+                f'user "{user.name}" (groups={groups}) is attempting to grant RBAC permissions '
+                "not currently held:\n" + "\n".join(described))
+
+
+def _only_gc_fields(new, old):
+    """IsOnlyMutatingGCFields (pkg/registry/rbac): an update that changes nothing but
+    ownerReferences and finalizers is not checked."""
+    def plain(obj, meta_from):
+        obj = copy.deepcopy(obj)
+        meta = obj.setdefault("metadata", {})
+        for field in ("ownerReferences", "finalizers"):
+            meta.pop(field, None)
+            if field in (meta_from.get("metadata") or {}):
+                meta[field] = meta_from["metadata"][field]
+        for field in ("resourceVersion", "managedFields"):
+            meta.pop(field, None)
+        obj.pop("status", None)
+        return obj
+
+    return plain(new, old) == plain(old, old)
+
+
+def _role_of(store, ref, namespace):
+    if ref.get("kind") == "ClusterRole":
+        return store.find("clusterroles", "", ref.get("name", ""))
+    if ref.get("kind") == "Role" and namespace:
+        return store.find("roles", namespace, ref.get("name", ""))
+    return None
+
+
+def _breakdown(rule):
+    """BreakdownRule (pkg/registry/rbac/validation/policy_comparator.go)."""
+    out = []
+    for group in rule.get("apiGroups") or []:
+        for resource in rule.get("resources") or []:
+            for verb in rule.get("verbs") or []:
+                if rule.get("resourceNames"):
+                    out += [{"apiGroups": [group], "resources": [resource], "verbs": [verb],
+                             "resourceNames": [n]} for n in rule["resourceNames"]]
+                else:
+                    out.append({"apiGroups": [group], "resources": [resource], "verbs": [verb]})
+    for url in rule.get("nonResourceURLs") or []:
+        for verb in rule.get("verbs") or []:
+            out.append({"nonResourceURLs": [url], "verbs": [verb]})
+    return out
+
+
+def _covers(owner, sub):
+    """ruleCovers: verbs, groups, resources (`*`, exact or `*/SUB`), names, URLs."""
+    def has_all(values, wanted, star):
+        values = values or []
+        return star in values or all(w in values for w in wanted or [])
+
+    resources = owner.get("resources") or []
+    resource_ok = "*" in resources or all(
+        r in resources or ("/" in r and "*/" + r.split("/", 1)[1] in resources)
+        for r in sub.get("resources") or [])
+    urls = owner.get("nonResourceURLs") or []
+    url_ok = all(u in urls or "*" in urls
+                 or any(o.endswith("*") and u.startswith(o[:-1]) for o in urls)
+                 for u in sub.get("nonResourceURLs") or [])
+    if not sub.get("resourceNames"):
+        names_ok = not owner.get("resourceNames")
+    else:
+        names_ok = not owner.get("resourceNames") or all(
+            n in owner["resourceNames"] for n in sub["resourceNames"])
+    return (has_all(owner.get("verbs"), sub.get("verbs"), "*")
+            and has_all(owner.get("apiGroups"), sub.get("apiGroups"), "*")
+            and resource_ok and url_ok and names_ok)
+
+
+def _uncovered(owner_rules, rules):
+    """Covers: the broken-down rules that no rule of the owner covers."""
+    missing = []
+    for rule in rules:
+        for sub in _breakdown(rule):
+            if not any(_covers(owner, sub) for owner in owner_rules):
+                missing.append(sub)
+    return missing
+
+
+def _compact(rules):
+    """CompactRules: rules on one group and one resource (and at most one name) merge
+    their verbs."""
+    simple, out = {}, []
+    for rule in rules:
+        if rule.get("nonResourceURLs") or len(rule.get("resourceNames") or []) > 1 \
+                or len(rule.get("apiGroups") or []) != 1 or len(rule.get("resources") or []) != 1:
+            out.append(rule)
+            continue
+        key = (rule["apiGroups"][0], rule["resources"][0], tuple(rule.get("resourceNames") or []))
+        if key in simple:
+            simple[key]["verbs"] += [v for v in rule["verbs"] if v not in simple[key]["verbs"]]
+        else:
+            simple[key] = {k: list(v) for k, v in rule.items()}
+    return out + list(simple.values())
+
+
+def _compact_string(rule):
+    """rbacv1helpers.CompactString: `{APIGroups:["batch"], Resources:["jobs"], Verbs:["create"]}`."""
+    def q(values):
+        return "[" + " ".join(f'"{v}"' for v in values) + "]"
+
+    parts = []
+    for field, key in (("APIGroups", "apiGroups"), ("Resources", "resources"),
+                       ("NonResourceURLs", "nonResourceURLs"), ("ResourceNames", "resourceNames"),
+                       ("Verbs", "verbs")):
+        if rule.get(key):
+            parts.append(f"{field}:{q(rule[key])}")
+    return "{" + ", ".join(parts) + "}"
+
+
 def _binds(binding, user):
     for subject in binding.get("subjects") or []:
         kind, name = subject.get("kind"), subject.get("name")
@@ -191,9 +358,10 @@ def _rule_allows(rule, verb, group, resource, name):
     if not has(rule.get("verbs"), verb) or not has(rule.get("apiGroups"), group):
         return False
     resources = rule.get("resources") or []
-    base, _, sub = resource.partition("/")
-    if not ("*" in resources or resource in resources or (sub and f"*/{sub}" in resources)
-            or (sub and f"{base}/*" in resources)):
+    _, _, sub = resource.partition("/")
+    # rbac.go ResourceMatches: `*`, the exact resource (`pods/log`), or `*/SUB`; there is
+    # no `pods/*` form.
+    if not ("*" in resources or resource in resources or (sub and f"*/{sub}" in resources)):
         return False
     names = rule.get("resourceNames") or []
     return not names or name in names

@@ -14,6 +14,10 @@ from .kubelet import Kubelet
 from .store import Store
 
 NODE_READY_AFTER = 2.0
+# The ServiceAccount controller (pkg/controller/serviceaccount) makes `default` in a new
+# namespace after this many simulated seconds; until then the ServiceAccount admission
+# plugin refuses the namespace's pods, so a Job created at once sees a FailedCreate.
+SA_CONTROLLER_DELAY = 1.0
 
 
 class QuietServer(ThreadingHTTPServer):
@@ -45,6 +49,8 @@ class Cluster:
         self.registry_reachable = False
         self.behaviours = {}
         self.forbidden = set()  # (user, verb, resource, namespace or "*")
+        self.paused = set()  # controllers a test has stopped ("resourcequota")
+        self._namespace_seen = {}  # namespace uid -> simulated time first seen
         self.requests = []
         self.stopped = False
         self.store = Store(self)
@@ -198,7 +204,8 @@ class Cluster:
                         self.store.set_status("nodes", "", self.node_name,
                                               self._node_status(self._cpu, self._memory, ready=True))
                     self._namespaces(now)
-                    quota.sync(self.store)
+                    if "resourcequota" not in self.paused:
+                        quota.sync(self.store)
                     self.jobs.tick(now)
                     self.scheduler.tick(now)
                     self.kubelet.tick(now)
@@ -217,7 +224,9 @@ class Cluster:
         for ns in store.items("namespaces"):
             name = ns["metadata"]["name"]
             if not ns["metadata"].get("deletionTimestamp"):
-                if store.find("serviceaccounts", name, "default") is None:
+                seen = self._namespace_seen.setdefault(ns["metadata"]["uid"], now)
+                if store.find("serviceaccounts", name, "default") is None \
+                        and now >= seen + SA_CONTROLLER_DELAY and "serviceaccount" not in self.paused:
                     store.create("serviceaccounts", name, {
                         "apiVersion": "v1", "kind": "ServiceAccount",
                         "metadata": {"name": "default"}}, internal=True)

@@ -8,6 +8,7 @@
   POST   /clusters/NAME/forbid     {user, verb, resource, namespace}
   POST   /clusters/NAME/users      {token, name}  (a static-token user, in system:masters)
   POST   /clusters/NAME/behaviours {container: {...}}
+  POST   /clusters/NAME/controllers {resourcequota: false}  (stop or restart a controller)
   GET    /clusters/NAME/requests   -> the API requests, in order
   POST   /speed                    {speed}
 """
@@ -137,6 +138,9 @@ def serve(control, port=0):
                                            body.get("namespace", "*")))
                 elif parts[2] == "users":
                     cluster.auth.static[body["token"]] = body.get("name", body["token"])
+                elif parts[2] == "controllers":
+                    for name, running in body.items():
+                        (cluster.paused.discard if running else cluster.paused.add)(name)
                 elif parts[2] == "behaviours":
                     cluster.behaviours.update(body)
                 else:

@@ -189,6 +189,7 @@ class JobController:
         self.cluster = cluster
         self.counted = {}  # job uid -> {pod uid: phase}
         self.next_pod_at = {}
+        self.create_failures = {}
 
     def tick(self, now):
         store = self.cluster.store
@@ -255,8 +256,14 @@ class JobController:
             if not target and not active and not terminating and not spec.get("suspend"):
                 if now >= self.next_pod_at.get(uid, 0):
                     if self._create_pod(job) is False:
-                        self.next_pod_at[uid] = now + 5  # the controller's requeue, rate limited
+                        # The sync fails and the key is requeued with the controller's
+                        # exponential rate limiter (DefaultJobApiBackOff 1 s, doubling,
+                        # MaxJobApiBackOff 60 s; pkg/controller/job/job_controller.go).
+                        failures = self.create_failures.get(uid, 0)
+                        self.create_failures[uid] = failures + 1
+                        self.next_pod_at[uid] = now + min(2 ** failures, 60)
                     else:
+                        self.create_failures.pop(uid, None)
                         # A failed pod is replaced after the Job's back-off (10 s doubling).
                         self.next_pod_at[uid] = now + (10 * (2 ** failed) if failed else 0)
                     pods = store.dependents(job)

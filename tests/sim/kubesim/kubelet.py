@@ -164,8 +164,12 @@ class Kubelet:
                 runtime.sandbox_ready_at = now + 0.3
                 runtime.start_time = now
                 runtime.ip = self.cluster.next_pod_ip()
+                # convertToAPIContainerStatuses (kubelet_pods.go): every container starts
+                # waiting as PodInitializing in a pod with init containers, else as
+                # ContainerCreating; so `kubectl get` shows Init:0/N, never
+                # Init:ContainerCreating.
                 for c in runtime.containers:
-                    c.reason = "PodInitializing" if c.role == "app" or c.index > 0 else "ContainerCreating"
+                    c.reason = "PodInitializing" if runtime.inits() else "ContainerCreating"
                 if pod["metadata"].get("deletionTimestamp"):
                     self.terminate(pod, "deleted")
             if runtime.done:

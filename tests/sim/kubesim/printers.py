@@ -49,11 +49,20 @@ def pod_row(pod, now):
     inits = {c["name"]: c for c in spec.get("initContainers") or []}
     total += sum(1 for c in inits.values() if c.get("restartPolicy") == "Always")
     initializing = False
+    last_restart = 0.0
+    sidecar_last_restart = 0.0
+
+    def finished(c):
+        terminated = (c.get("lastState") or {}).get("terminated") or {}
+        return parse_stamp(terminated["finishedAt"]) if terminated.get("finishedAt") else 0.0
+
     for i, c in enumerate(status.get("initContainerStatuses") or []):
         restarts += c.get("restartCount", 0)
+        last_restart = max(last_restart, finished(c))
         restartable = inits.get(c["name"], {}).get("restartPolicy") == "Always"
         if restartable:
             sidecar_restarts += c.get("restartCount", 0)
+            sidecar_last_restart = max(sidecar_last_restart, finished(c))
         state = c.get("state", {})
         terminated, waiting = state.get("terminated"), state.get("waiting")
         if terminated and terminated.get("exitCode") == 0:
@@ -75,9 +84,11 @@ def pod_row(pod, now):
     initialized = any(c["type"] == "Initialized" and c["status"] == "True" for c in status.get("conditions", []))
     if not initializing or initialized:
         restarts = sidecar_restarts
+        last_restart = sidecar_last_restart
         has_running = False
         for c in reversed(status.get("containerStatuses") or []):
             restarts += c.get("restartCount", 0)
+            last_restart = max(last_restart, finished(c))
             state = c.get("state", {})
             if state.get("waiting", {}).get("reason"):
                 reason = state["waiting"]["reason"]
@@ -93,7 +104,10 @@ def pod_row(pod, now):
             reason = "Running" if ready_condition else "NotReady"
     if pod["metadata"].get("deletionTimestamp") and phase not in ("Succeeded", "Failed"):
         reason = "Terminating"
-    return [pod["metadata"]["name"], f"{ready}/{total}", reason, restarts, _age(pod, now),
+    # RESTARTS: the count, and how long ago the last restarted container terminated
+    # (translateTimestampSince of lastState.terminated.finishedAt).
+    shown = f"{restarts} ({human(now - last_restart)} ago)" if restarts and last_restart else str(restarts)
+    return [pod["metadata"]["name"], f"{ready}/{total}", reason, shown, _age(pod, now),
             status.get("podIP") or "<none>", spec.get("nodeName") or "<none>", "<none>", "<none>"]
 
 

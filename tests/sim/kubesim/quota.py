@@ -2,15 +2,19 @@
 plugin that refuses a pod beyond the quota.
 
 Sources (kubernetes/kubernetes):
-- plugin/pkg/admission/resourcequota/controller.go: a quota whose status the controller
-  has not written yet refuses with "status unknown for quota"; a pod that would take
-  usage past `hard` is refused with
+- plugin/pkg/admission/resourcequota/controller.go (apiserver admission/plugin/
+  resourcequota CheckRequest): everything is read from status.hard, so a quota whose
+  status the controller has not written yet tracks nothing; a pod that lacks a tracked
+  cpu/memory value is refused first ("failed quota: Q: must specify ..."), then a quota
+  whose status.used lacks a tracked resource ("status unknown for quota: Q, resources:
+  R"); a pod that would take usage past `hard` is refused with
   `exceeded quota: NAME, requested: R, used: U, limited: L`, each list only the
   resources exceeded, `name=quantity` sorted and comma-joined (prettyPrint), wrapped in
   admission.NewForbidden (`pods "NAME" is forbidden: …`, the generated name included).
 - pkg/quota/v1/evaluator/core/pods.go: a quota on requests.cpu (or cpu, memory, limits.*)
   requires every container, init containers included, to declare it
-  (enforcePodContainerConstraints: "must specify requests.cpu for: main"); usage counts
+  (enforcePodContainerConstraints: "must specify requests.cpu for: main", names sorted);
+  the pod was defaulted first (SetDefaults_Pod: requests from limits); usage counts
   pods that are not terminal, with the sidecar-aware PodRequests (wave2-facts §4.1).
 - pkg/apis/core/validation ValidateResourceQuota: `spec.hard` names and quantities.
 """
@@ -80,8 +84,6 @@ def validate(quota):
     return errors
 
 
-def _key(resource):
-    return {"cpu": "requests.cpu", "memory": "requests.memory"}.get(resource, resource)
 
 
 def pod_usage(pod):
@@ -124,62 +126,87 @@ def sync(store):
         store.set_status("resourcequotas", namespace, quota["metadata"]["name"], new)
 
 
+POD_RESOURCES = {"count/pods", "cpu", "memory", "ephemeral-storage", "requests.cpu",
+                 "requests.memory", "requests.ephemeral-storage", "limits.cpu", "limits.memory",
+                 "limits.ephemeral-storage", "pods"}
+# pods.go validationSet: a quota on one of these makes every container declare it.
+VALIDATION_SET = {"cpu", "memory", "requests.cpu", "requests.memory", "limits.cpu", "limits.memory"}
+
+
 def admit_pod(store, pod, dry_run=False):
-    """Raises Forbidden when a quota in the pod's namespace refuses it; otherwise records
-    the new usage in each quota's status at once, as the admission plugin does (a dry run
-    skips that write)."""
+    """The ResourceQuota admission plugin's CheckRequest for a pod create. Per quota, from
+    its *status*.hard (what the controller has written): the pod must declare every
+    tracked compute resource (Constraints, "failed quota: Q: must specify ..."), then the
+    quota must know the usage of each of them ("status unknown for quota: Q, resources:
+    ..."). A quota whose status the controller has not written yet tracks nothing, so it
+    neither refuses nor counts the pod. Then the usage past status.hard is refused
+    ("exceeded quota: ..."), and otherwise recorded in status.used at once (not for a dry
+    run)."""
     namespace = pod["metadata"]["namespace"]
     name = pod["metadata"]["name"]
+    usage = {k: v for k, v in pod_usage(pod).items() if v}
+    interesting = []
     for quota in store.items("resourcequotas", namespace):
         quota_name = quota["metadata"]["name"]
-        hard_spec = (quota.get("spec") or {}).get("hard") or {}
-        status_hard = (quota.get("status") or {}).get("hard")
-        if status_hard is None:
-            first = sorted(hard_spec)[0] if hard_spec else ""
-            raise _forbidden(name, f"status unknown for quota: {quota_name}, resource: {first}")
-        missing = _missing(pod, hard_spec)
+        hard = (quota.get("status") or {}).get("hard") or {}
+        used_status = (quota.get("status") or {}).get("used") or {}
+        restricted = sorted(r for r in hard if r in POD_RESOURCES)
+        missing = _missing(pod, set(restricted) & VALIDATION_SET)
         if missing:
             raise _forbidden(name, f"failed quota: {quota_name}: must specify {missing}")
-        usage = pod_usage(pod)
-        current = {k: parse(v) or Decimal(0) for k, v in ((quota.get("status") or {}).get("used") or {}).items()}
-        exceeded = []
-        for resource, limit in sorted(hard_spec.items()):
-            wanted = usage.get(resource, Decimal(0))
-            if wanted and current.get(resource, Decimal(0)) + wanted > parse(limit):
-                exceeded.append(resource)
+        if any(r not in used_status for r in restricted):
+            raise _forbidden(name, f"status unknown for quota: {quota_name}, resources: "
+                                   + ",".join(restricted))
+        interesting.append(quota)
+    updates = []
+    for quota in interesting:
+        quota_name = quota["metadata"]["name"]
+        hard = (quota.get("status") or {}).get("hard") or {}
+        used_status = (quota.get("status") or {}).get("used") or {}
+        requested = {r: v for r, v in usage.items() if r in hard}
+        if not requested:
+            continue
+        current = {k: parse(v) or Decimal(0) for k, v in used_status.items()}
+        exceeded = sorted(r for r, v in requested.items()
+                          if current.get(r, Decimal(0)) + v > (parse(hard[r]) or Decimal(0)))
         if exceeded:
             def listing(values):
                 return ",".join(f"{r}={render(r, values.get(r, Decimal(0)))}" for r in exceeded)
             raise _forbidden(name, (
-                f"exceeded quota: {quota_name}, requested: {listing(usage)}, "
-                f"used: {listing(current)}, limited: {listing({r: parse(hard_spec[r]) for r in exceeded})}"))
+                f"exceeded quota: {quota_name}, requested: {listing(requested)}, "
+                f"used: {listing(current)}, limited: {listing({r: parse(hard[r]) for r in exceeded})}"))
+        new_used = dict(used_status)
+        for r, v in requested.items():
+            new_used[r] = render(r, current.get(r, Decimal(0)) + v)
+        updates.append((quota_name, new_used))
     if dry_run:
         return
-    for quota in store.items("resourcequotas", namespace):
-        status = dict(quota.get("status") or {})
-        used = dict(status.get("used") or {})
-        usage = pod_usage(pod)
-        for resource in (quota.get("spec") or {}).get("hard") or {}:
-            before = parse(used.get(resource, "0")) or Decimal(0)
-            used[resource] = render(resource, before + usage.get(resource, Decimal(0)))
-        status["used"] = used
-        store.set_status("resourcequotas", namespace, quota["metadata"]["name"], status)
+    for quota_name, new_used in updates:
+        quota = store.find("resourcequotas", namespace, quota_name)
+        new_status = dict(quota.get("status") or {})
+        new_status["used"] = new_used
+        store.set_status("resourcequotas", namespace, quota_name, new_status)
 
 
-def _missing(pod, hard):
-    """`requests.cpu for: a,b; limits.memory for: c` for the containers without a value a
-    tracked compute resource needs."""
-    tracked = sorted({_key(r) for r in hard if _key(r) in ("requests.cpu", "requests.memory",
-                                                           "limits.cpu", "limits.memory")})
+def _missing(pod, required):
+    """enforcePodContainerConstraints: `requests.cpu for: a,b; limits.memory for: c`, by
+    resource name, each with the sorted names of the containers (init containers too)
+    whose requests and limits do not give it (cpu and requests.cpu come from a request,
+    limits.cpu from a limit)."""
     spec = pod.get("spec") or {}
-    containers = (spec.get("initContainers") or []) + (spec.get("containers") or [])
-    parts = []
-    for resource in tracked:
-        kind, _, what = resource.partition(".")
-        names = [c["name"] for c in containers if what not in ((c.get("resources") or {}).get(kind) or {})]
-        if names:
-            parts.append(f"{resource} for: {','.join(names)}")
-    return "; ".join(parts)
+    containers = (spec.get("containers") or []) + (spec.get("initContainers") or [])
+    missing = {}
+    for c in containers:
+        resources = c.get("resources") or {}
+        has = set()
+        for what in ("cpu", "memory"):
+            if what in (resources.get("requests") or {}):
+                has |= {what, f"requests.{what}"}
+            if what in (resources.get("limits") or {}):
+                has.add(f"limits.{what}")
+        for resource in required - has:
+            missing.setdefault(resource, set()).add(c.get("name", ""))
+    return "; ".join(f"{r} for: {','.join(sorted(missing[r]))}" for r in sorted(missing))
 
 
 def _forbidden(name, why):

@@ -69,6 +69,12 @@ def forbidden(user, verb, resource, group, namespace, name):
     return ApiError(403, "Forbidden", message, _details(name or "", resource, group))
 
 
+def forbidden_because(resource, group, name, why):
+    """NewForbidden(GroupResource, name, err): `RESOURCE "NAME" is forbidden: WHY`."""
+    return ApiError(403, "Forbidden", f'{qualified(resource, group)} "{name}" is forbidden: {why}',
+                    _details(name, resource, group))
+
+
 def namespace_terminating(namespace, resource, group, name):
     message = (
         f'{qualified(resource, group)} "{name}" is forbidden: unable to create new content in '

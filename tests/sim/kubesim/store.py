@@ -34,7 +34,8 @@ class Store:
         self.changed = threading.Condition(self.lock)
         self.rv = 1000
         self.objects = {}  # (resource, namespace, name) -> object
-        self.log = []  # (rv, type, resource, object)
+        self.log = []  # (rv, type, resource, object, previous object or None)
+        self._last = {}  # (resource, namespace, name) -> the object as last emitted
 
     # -- helpers ------------------------------------------------------------------
     def _bump(self):
@@ -42,7 +43,15 @@ class Store:
         return str(self.rv)
 
     def _emit(self, kind, resource, obj):
-        self.log.append((int(obj["metadata"]["resourceVersion"]), kind, resource, copy.deepcopy(obj)))
+        """One event of the watch log, with the object's previous state (the watch cache's
+        PrevObject, which a filtered watch needs to tell a stop-matching update)."""
+        meta = obj["metadata"]
+        key = (resource, meta.get("namespace", ""), meta["name"])
+        current = copy.deepcopy(obj)
+        previous = self._last.pop(key, None) if kind == "DELETED" else self._last.get(key)
+        if kind != "DELETED":
+            self._last[key] = current
+        self.log.append((int(meta["resourceVersion"]), kind, resource, current, previous))
         if len(self.log) > 20000:
             del self.log[:5000]
         self.changed.notify_all()
@@ -67,8 +76,11 @@ class Store:
         ]
 
     # -- writes -------------------------------------------------------------------
-    def create(self, resource, namespace, obj, dry_run=False, internal=False, admit_quota=False):
-        """The API server's create: namespace lifecycle, name, admission, store."""
+    def create(self, resource, namespace, obj, dry_run=False, internal=False, admit_quota=False,
+               storage_check=None):
+        """The API server's create: namespace lifecycle, name, admission, store.
+        `storage_check(obj)` runs where a registry's own storage wrapper runs (the RBAC
+        escalation checks): after admission, before the strategy and validation."""
         with self.lock:
             group = GROUPS[resource]
             obj = copy.deepcopy(obj)
@@ -89,20 +101,29 @@ class Store:
                 meta.pop("namespace", None)
             if not meta.get("name") and meta.get("generateName"):
                 meta["name"] = meta["generateName"] + _suffix()
+            uid = str(uuid.uuid4())
+            admitted = resource == "pods" and (admit_quota or not internal)
+            if admitted:
+                # Decoding defaults a v1.Pod (SetDefaults_Pod: requests from limits), then
+                # the mutating admission plugins run: ServiceAccount before the strategy.
+                admission.default_pod(obj.setdefault("spec", {}))
+                service_account_admission(self, obj)
+            if storage_check is not None:
+                storage_check(obj)
             if not internal:
-                admission.admit_create(obj, resource, self.cluster)
+                admission.admit_create(obj, resource, self.cluster, uid)
             name = meta["name"]
             if self.key(resource, namespace, name) in self.objects:
                 raise status.already_exists(resource, group, name)
-            if resource == "pods" and (admit_quota or not internal):
+            if admitted:
                 from .quota import admit_pod
                 admit_pod(self, obj, dry_run=dry_run)
-            uid = str(uuid.uuid4())
             meta["uid"] = uid
             meta["creationTimestamp"] = stamp(self.cluster.clock.now())
             meta.pop("resourceVersion", None)
             if resource == "jobs":
-                admission.default_job(obj, uid, self.cluster.minor)
+                if internal:
+                    admission.default_job(obj, uid, self.cluster.minor)
                 meta["generation"] = 1
             if resource == "namespaces":
                 obj.setdefault("spec", {"finalizers": ["kubernetes"]})
@@ -117,7 +138,8 @@ class Store:
             self._emit("ADDED", resource, obj)
             return copy.deepcopy(obj)
 
-    def replace(self, resource, namespace, name, new, dry_run=False, internal=False):
+    def replace(self, resource, namespace, name, new, dry_run=False, internal=False,
+                storage_check=None):
         """An update: the object as a whole, after admission of the change."""
         with self.lock:
             old = self.find(resource, namespace, name)
@@ -137,6 +159,8 @@ class Store:
             for field in ("uid", "creationTimestamp", "namespace", "name", "deletionTimestamp"):
                 if field in old["metadata"]:
                     new.setdefault("metadata", {})[field] = old["metadata"][field]
+            if storage_check is not None:
+                storage_check(new, old)
             if not internal:
                 new["status"] = old.get("status", {})
                 admission.admit_update(old, new, resource, self.cluster)
@@ -269,6 +293,29 @@ class Store:
             current = self.find("pods", pod["metadata"]["namespace"], pod["metadata"]["name"])
             if current is not None:
                 self._remove("pods", current)
+
+
+def service_account_admission(store, pod):
+    """plugin/pkg/admission/serviceaccount/admission.go Admit: a pod names the
+    ServiceAccount `default` unless it names one, and is refused while that account does
+    not exist (`error looking up service account NS/NAME: serviceaccount "NAME" not
+    found`, wrapped in admission.NewForbidden). The plugin's own retries of the lookup
+    (up to ten, 100-200 ms apart, for `default`) are not modelled; the ServiceAccount
+    controller's delay is (cluster.SA_CONTROLLER_DELAY)."""
+    meta = pod["metadata"]
+    namespace = meta["namespace"]
+    spec = pod.setdefault("spec", {})
+    if not spec.get("serviceAccountName"):
+        spec["serviceAccountName"] = spec.get("serviceAccount") or "default"
+    account = spec["serviceAccountName"]
+    spec.setdefault("serviceAccount", account)
+    if store.find("serviceaccounts", namespace, account) is None:
+        name = meta.get("name", "")
+        raise status.ApiError(
+            403, "Forbidden",
+            f'pods "{name}" is forbidden: error looking up service account {namespace}/{account}: '
+            f'serviceaccount "{account}" not found',
+            {"name": name, "kind": "pods"})
 
 
 def qos_class(spec):

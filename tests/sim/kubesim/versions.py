@@ -64,6 +64,12 @@ def serialized_sidecar_termination(minor):
     return minor >= 29
 
 
+def relaxed_env_var_names(minor):
+    """RelaxedEnvironmentVariableValidation: alpha 1.30, beta (on) 1.32, GA 1.34
+    (pkg/features/kube_features.go): env names need only be printable ASCII without '='."""
+    return minor >= 32
+
+
 def job_status_terminating(minor):
     """JobPodReplacementPolicy beta (on) from 1.29 adds status.terminating."""
     return minor >= 29
