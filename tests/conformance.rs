@@ -222,8 +222,9 @@ fn ensure(ok: bool, what: &str, output: &Output) -> Outcome {
     }
 }
 
-/// The HTTP status of the first failed response kubectl logged at -v=6 (after a 404
-/// kubectl asks for the namespace too, which answers 200); 200 when none failed.
+/// The HTTP status of the last failed response kubectl logged at -v=6 (after a 404
+/// kubectl asks for the namespace too, which answers 200; `apply` reads before it
+/// creates, and the read's 404 is not the answer); the last status when none failed.
 fn status_code(stderr: &str) -> Option<u16> {
     let codes: Vec<u16> = stderr
         .lines()
@@ -236,6 +237,7 @@ fn status_code(stderr: &str) -> Option<u16> {
     codes
         .iter()
         .copied()
+        .rev()
         .find(|code| *code >= 300)
         .or_else(|| codes.last().copied())
 }
