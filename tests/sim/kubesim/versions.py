@@ -38,7 +38,7 @@ GATES = {
     "PodReadyToStartContainersCondition": _stages((28, 28, False, False), (29, 37, True, False)),
     "InPlacePodVerticalScaling": _stages((28, 32, False, False), (33, 34, True, False), (35, 37, True, True)),
     "PodLevelResources": _stages((32, 33, False, False), (34, 37, True, False)),
-    "PodLifecycleSleepAction": _stages((29, 29, False, False), (30, 33, True, False), (34, 36, True, True)),
+    "PodLifecycleSleepAction": _stages((29, 29, False, False), (30, 33, True, False), (34, 37, True, True)),
     "PodObservedGenerationTracking": _stages((33, 33, False, False), (34, 34, True, False), (35, 37, True, True)),
     "KubeletCrashLoopBackOffMax": _stages((32, 34, False, False), (35, 37, True, False)),
     "ReduceDefaultCrashLoopBackOffDecay": _stages((33, 37, False, False)),
