@@ -273,9 +273,9 @@ fn a_crashed_container_is_restarted_at_once_then_after_10_20_40_seconds() {
     runs.dedup();
     assert_eq!(runs.len(), 4, "{runs:?}");
     let gaps: Vec<i64> = runs.windows(2).map(|w| w[1].0 - w[0].1).collect();
-    assert!(gaps[0] <= 1, "the first restart is immediate: {gaps:?}");
-    assert!((9..=11).contains(&gaps[1]), "then 10 s: {gaps:?}");
-    assert!((19..=21).contains(&gaps[2]), "then 20 s: {gaps:?}");
+    assert!(gaps[0] <= 2, "the first restart is immediate: {gaps:?}");
+    assert!((9..=12).contains(&gaps[1]), "then 10 s: {gaps:?}");
+    assert!((19..=22).contains(&gaps[2]), "then 20 s: {gaps:?}");
     // While backing off: CrashLoopBackOff, the message with the current back-off, and the
     // count of restarts done so far.
     let waiting: Vec<(String, i64)> = seen
@@ -424,7 +424,7 @@ fn the_failed_condition_waits_for_the_pods_from_1_31_only() {
             let target = seconds(
                 &condition(job, "FailureTarget").expect("FailureTarget")["lastTransitionTime"],
             );
-            assert!((2..=3).contains(&(target - start)), "{image}: {job:#}");
+            assert!((2..=4).contains(&(target - start)), "{image}: {job:#}");
             assert!(
                 failed - target >= 5,
                 "Failed only after the grace period: {job:#}"
@@ -433,7 +433,7 @@ fn the_failed_condition_waits_for_the_pods_from_1_31_only() {
             assert_eq!(job["status"]["terminating"], 0, "{image}: {job:#}");
         } else {
             assert_eq!(kinds, ["Failed"], "{image}: {job:#}");
-            assert!((2..=3).contains(&(failed - start)), "{image}: {job:#}");
+            assert!((2..=4).contains(&(failed - start)), "{image}: {job:#}");
             assert_eq!(terminating, 1, "the pod still terminates: {pods:#}");
             assert_eq!(job["status"]["terminating"], 1, "{image}: {job:#}");
         }
@@ -487,11 +487,11 @@ spec:
     assert_eq!(lives.len(), 3, "{pods:#}");
     let gaps: Vec<i64> = lives.windows(2).map(|w| w[1].0 - w[0].1).collect();
     assert!(
-        (9..=11).contains(&gaps[0]),
+        (9..=12).contains(&gaps[0]),
         "10 s after the first failure: {gaps:?}"
     );
     assert!(
-        (19..=21).contains(&gaps[1]),
+        (19..=22).contains(&gaps[1]),
         "20 s after the second: {gaps:?}"
     );
 }
@@ -641,7 +641,9 @@ fn a_script_that_traps_only_term_dies_with_130_on_the_postgres_images_sigint() {
     let (main, _) = finished(&int, "main");
     let (shipper, code) = finished(&int, "shipper");
     assert_eq!(code, 130, "{int:#}");
-    assert!(shipper - main <= 1, "at once: {int:#}");
+    // As soon as its `sleep 1` ends (timestamps have whole seconds), not after the grace
+    // period.
+    assert!(shipper - main <= 2, "at once: {int:#}");
     assert_eq!(
         container(&int, "initContainerStatuses", "shipper")["state"]["terminated"]["reason"],
         "Error"
