@@ -10,6 +10,7 @@ from . import quota, status, versions
 from .api import Handler
 from .auth import Auth, bootstrap
 from .controllers import Events, JobController, Scheduler
+from .kube_system import KubeSystem
 from .kubelet import Kubelet
 from .store import Store
 
@@ -53,17 +54,21 @@ class Cluster:
         self._namespace_seen = {}  # namespace uid -> simulated time first seen
         self.requests = []
         self.stopped = False
+        self.system_pods = set()  # uids of the node's own pods (kube_system.py)
         self.store = Store(self)
         self.auth = Auth(self)
         self.events = Events(self)
         self.kubelet = Kubelet(self)
         self.scheduler = Scheduler(self)
         self.jobs = JobController(self)
-        for ns in ("default", "kube-system", "kube-public", "kube-node-lease"):
+        for ns in ("default", "kube-system", "kube-public", "kube-node-lease", "local-path-storage"):
             self.store.create("namespaces", "", {"apiVersion": "v1", "kind": "Namespace",
                                                  "metadata": {"name": ns}}, internal=True)
         bootstrap(self.store)
         self._create_node(cpu, memory)
+        # The control plane's static pods, kindnet and kube-proxy run before the node is Ready.
+        self.kube_system = KubeSystem(self)
+        self.kube_system.tick(self.clock.now(), node_ready=False)
         handler = type("ClusterHandler", (Handler,), {"cluster": self})
         self.server = QuietServer(("127.0.0.1", 0), handler)
         self.server.daemon_threads = True
@@ -203,6 +208,7 @@ class Cluster:
                         node_ready = True
                         self.store.set_status("nodes", "", self.node_name,
                                               self._node_status(self._cpu, self._memory, ready=True))
+                    self.kube_system.tick(now, node_ready)
                     self._namespaces(now)
                     if "resourcequota" not in self.paused:
                         quota.sync(self.store)

@@ -7,9 +7,14 @@ sum(sidecars) + sum(containers)), sidecar-facts §4) and reports
 The Job controller (pkg/controller/job): pods from the template with the job-name and
 controller-uid labels and a controlling ownerReference; backoffLimit;
 activeDeadlineSeconds (reason DeadlineExceeded, "Job was active longer than specified
-deadline"); from 1.31 SuccessCriteriaMet / FailureTarget first, then Complete / Failed
-once no pod is terminating (reason CompletionsReached, "Reached expected number of
-succeeded pods"; sidecar-facts §3).
+deadline"); from 1.31 (delayTerminalCondition: JobManagedBy or JobPodReplacementPolicy)
+SuccessCriteriaMet / FailureTarget first, then Complete / Failed once no pod is
+terminating (reason CompletionsReached, "Reached expected number of succeeded pods";
+sidecar-facts §3); 1.28-1.30 write Complete / Failed at once. A failed pod is replaced
+after the pod failure back-off (backoff_utils.go getRemainingTimeForFailuresCount:
+DefaultJobPodFailureBackOff 10 s doubling per failure since the last success, at most
+MaxJobPodFailureBackOff 10 min, counted from the failed pod's finish time: the latest
+finishedAt of its containers and sidecars, else its Ready=False transition).
 """
 
 import copy
@@ -184,12 +189,49 @@ def _condition(kind, now, reason=None, message=None):
     return condition(kind, "True", stamp(now), stamp(now), reason, message)
 
 
+POD_FAILURE_BACKOFF = 10.0
+MAX_POD_FAILURE_BACKOFF = 600.0
+
+
+def finished_time(pod, sidecars=True):
+    """backoff_utils.go getFinishedTime: the latest finishedAt when every container (and,
+    with SidecarContainers, every sidecar) has terminated; else the Ready=False transition;
+    else the deletion time less the grace period; else the creation time."""
+    from .clock import parse_stamp
+    status = pod.get("status") or {}
+    names = {c["name"] for c in pod["spec"].get("initContainers") or []
+             if c.get("restartPolicy") == "Always"} if sidecars else set()
+    statuses = list(status.get("containerStatuses") or []) + [
+        s for s in status.get("initContainerStatuses") or [] if s["name"] in names]
+    ends = [((s.get("state") or {}).get("terminated") or {}).get("finishedAt") for s in statuses]
+    if statuses and all(ends):
+        return max(parse_stamp(e) for e in ends)
+    for c in status.get("conditions") or []:
+        if c["type"] == "Ready" and c["status"] == "False" and c.get("lastTransitionTime"):
+            return parse_stamp(c["lastTransitionTime"])
+    meta = pod["metadata"]
+    if meta.get("deletionTimestamp"):
+        return parse_stamp(meta["deletionTimestamp"]) - int(meta.get("deletionGracePeriodSeconds") or 0)
+    return parse_stamp(meta["creationTimestamp"])
+
+
+def pod_failure_backoff(failures):
+    """getRemainingTimeForFailuresCount: 10 s for the first failure, doubling, 10 min cap."""
+    delay = POD_FAILURE_BACKOFF
+    for _ in range(1, failures):
+        delay *= 2
+        if delay >= MAX_POD_FAILURE_BACKOFF:
+            return MAX_POD_FAILURE_BACKOFF
+    return delay
+
+
 class JobController:
     def __init__(self, cluster):
         self.cluster = cluster
         self.counted = {}  # job uid -> {pod uid: phase}
         self.next_pod_at = {}
         self.create_failures = {}
+        self.backoff = {}  # job uid -> (failures since the last success, last failure time)
 
     def tick(self, now):
         store = self.cluster.store
@@ -200,6 +242,7 @@ class JobController:
         cluster = self.cluster
         minor = cluster.minor
         store = cluster.store
+        delay = versions.delay_terminal_condition(minor, cluster.gates)
         meta, spec = job["metadata"], job["spec"]
         uid = meta["uid"]
         status = copy.deepcopy(job.get("status") or {})
@@ -207,10 +250,13 @@ class JobController:
         finished = any(c["type"] in ("Complete", "Failed") and c["status"] == "True" for c in conditions)
         pods = store.dependents(job)
         counted = self.counted.setdefault(uid, {})
+        new_succeeded, new_failed = [], []
         for pod in pods:
             phase = pod.get("status", {}).get("phase")
             if phase in ("Succeeded", "Failed") and pod["metadata"]["uid"] not in counted:
                 counted[pod["metadata"]["uid"]] = phase
+                (new_succeeded if phase == "Succeeded" else new_failed).append(pod)
+        self._record_backoff(uid, new_succeeded, new_failed)
         succeeded = sum(1 for p in counted.values() if p == "Succeeded")
         failed = sum(1 for p in counted.values() if p == "Failed")
         live = [p for p in pods if p.get("status", {}).get("phase") not in ("Succeeded", "Failed")]
@@ -254,21 +300,21 @@ class JobController:
                 terminating += active
                 active = []
             if not target and not active and not terminating and not spec.get("suspend"):
-                if now >= self.next_pod_at.get(uid, 0):
+                if now >= self.next_pod_at.get(uid, 0) and self._backoff_remaining(uid, now) <= 0:
                     if self._create_pod(job) is False:
                         # The sync fails and the key is requeued with the controller's
                         # exponential rate limiter (DefaultJobApiBackOff 1 s, doubling,
                         # MaxJobApiBackOff 60 s; pkg/controller/job/job_controller.go).
+                        # A failed pod's replacement waits for `_backoff_remaining`.
                         failures = self.create_failures.get(uid, 0)
                         self.create_failures[uid] = failures + 1
                         self.next_pod_at[uid] = now + min(2 ** failures, 60)
                     else:
                         self.create_failures.pop(uid, None)
-                        # A failed pod is replaced after the Job's back-off (10 s doubling).
-                        self.next_pod_at[uid] = now + (10 * (2 ** failed) if failed else 0)
                     pods = store.dependents(job)
                     active = [p for p in pods if p.get("status", {}).get("phase") not in ("Succeeded", "Failed")]
-            if target and not terminating:
+            if target and (not terminating or not delay):
+                # Before 1.31 the terminal condition is written at once, pods terminating or not.
                 final = target[0]
                 kind = "Complete" if final["type"] == "SuccessCriteriaMet" else "Failed"
                 closing = _condition(kind, now, final.get("reason"), final.get("message"))
@@ -276,12 +322,12 @@ class JobController:
                     closing.pop("reason", None)
                     closing.pop("message", None)
                 conditions = [c for c in conditions if c["type"] not in ("SuccessCriteriaMet", "FailureTarget")]
-                if versions.job_success_policy_conditions(minor):
+                if delay:
                     conditions.append(final)
                 conditions.append(closing)
                 if kind == "Complete":
                     status["completionTime"] = stamp(now)
-            elif target and versions.job_success_policy_conditions(minor):
+            elif target:
                 conditions = [c for c in conditions if c["type"] not in ("SuccessCriteriaMet", "FailureTarget")] + target
         if conditions:
             status["conditions"] = conditions
@@ -292,9 +338,31 @@ class JobController:
             else:
                 status.pop(field, None)
         status["ready"] = ready
-        if versions.job_status_terminating(minor):
+        if versions.job_status_terminating(cluster.gates):
             status["terminating"] = len(terminating)
         store.set_status("jobs", meta["namespace"], meta["name"], status)
+
+    def _record_backoff(self, uid, new_succeeded, new_failed):
+        """backoff_utils.go newBackoffRecord: failures after the last success, and when the
+        last of them finished."""
+        if not new_succeeded and not new_failed:
+            return
+        sidecars = self.cluster.gates.get("SidecarContainers", True)
+        failures, last = self.backoff.get(uid, (0, None))
+        failed_times = sorted(finished_time(p, sidecars) for p in new_failed)
+        if not new_succeeded:
+            failures, last = failures + len(failed_times), failed_times[-1]
+        else:
+            success = max(finished_time(p, sidecars) for p in new_succeeded)
+            after = [t for t in failed_times if t > success]
+            failures, last = len(after), (after[-1] if after else None)
+        self.backoff[uid] = (failures, last)
+
+    def _backoff_remaining(self, uid, now):
+        failures, last = self.backoff.get(uid, (0, None))
+        if not failures or last is None:
+            return 0.0
+        return pod_failure_backoff(failures) - (now - last)
 
     def _create_pod(self, job):
         cluster = self.cluster

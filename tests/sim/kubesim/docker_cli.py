@@ -3,7 +3,13 @@ the daemon's failure modes, worded as the Docker CLI words them.
 
 Modes, from SIDECAR_SIM_DIR/docker-mode.json:
   daemon    "up" | "down" | "hang"              (default "up")
-  version   the server version, such as "28.2.2" or "20.10.24" (20.10 has no `save --platform`)
+  version   the server (daemon) version, such as "28.2.2" or "20.10.24"
+  client    the CLI's version (default: the server's); `save --platform` exists from 28.0
+            (docker/cli a20eb45, "image/save: Add `--platform`", first tagged v28.0.0):
+            an older CLI stops at `unknown flag: --platform` (cli/cobra.go FlagErrorFunc,
+            exit 125), and a 28+ CLI against a daemon older than API 1.48 says
+            `"--platform" requires API version 1.48, but the Docker daemon API version is
+            1.47` (cmd/docker/docker.go areFlagsSupported, exit 1)
   store     "overlay2" | "containerd"           (Docker's containerd image store)
   registry  true | false                        (false: every pull fails, as with no registry)
   group     a group name: the socket is refused unless this process has that group,
@@ -11,7 +17,10 @@ Modes, from SIDECAR_SIM_DIR/docker-mode.json:
   cgroup    "2" | "1"                           (the host's cgroup version, as docker info says)
 Sources: install-facts.md §3 (the daemon-down and permission-denied messages, `docker info
 --format '{{json .}}'`), wave2-facts.md §1.1 (save --platform came with docker/cli#5331;
-save/load keeps tags and RootFS.Layers, not registry digests).
+save/load keeps tags and RootFS.Layers, not registry digests); the API version each
+release speaks is the DefaultVersion its CLI vendors (docker/cli tags: 20.10 1.41, 23 1.42,
+24 1.43, 25 1.44, 26 1.45, 27.0-27.1 1.46, 27.2+ 1.47, 28.0 1.48, 28.1 1.49, 28.2 1.50,
+28.3+ 1.51, 29.0 1.52, 29.3 1.54, 29.7 1.55).
 """
 
 import grp
@@ -32,11 +41,36 @@ def _mode():
     mode = {"daemon": "up", "version": "28.2.2", "store": "overlay2", "registry": True, "group": None,
             "cgroup": "2"}
     mode.update(read("docker-mode.json", {}))
+    mode.setdefault("client", None)
+    mode["client"] = mode["client"] or mode["version"]
     return mode
 
 
+def _release(version):
+    parts = [int(p) for p in version.split(".")[:2] if p.isdigit()]
+    return tuple(parts + [0] * (2 - len(parts)))
+
+
+API_VERSIONS = [((20, 10), "1.41"), ((23, 0), "1.42"), ((24, 0), "1.43"), ((25, 0), "1.44"),
+                ((26, 0), "1.45"), ((27, 0), "1.46"), ((27, 2), "1.47"), ((28, 0), "1.48"),
+                ((28, 1), "1.49"), ((28, 2), "1.50"), ((28, 3), "1.51"), ((29, 0), "1.52"),
+                ((29, 3), "1.54"), ((29, 7), "1.55")]
+
+
 def _api(version):
-    return "1.41" if version.startswith("20.") else "1.50"
+    """The newest API version a Docker release speaks."""
+    release = _release(version)
+    out = API_VERSIONS[0][1]
+    for first, api in API_VERSIONS:
+        if release >= first:
+            out = api
+    return out
+
+
+def _negotiated(mode):
+    """The API version the CLI uses: the lower of its own and the daemon's."""
+    client, server = _api(mode["client"]), _api(mode["version"])
+    return min(client, server, key=_release)
 
 
 def _fail(message, code=1):
@@ -45,8 +79,8 @@ def _fail(message, code=1):
 
 
 def _client(mode):
-    return {"Platform": {"Name": "Docker Engine - Community"}, "Version": mode["version"],
-            "ApiVersion": _api(mode["version"]), "Os": "linux", "Arch": "amd64"}
+    return {"Platform": {"Name": "Docker Engine - Community"}, "Version": mode["client"],
+            "ApiVersion": _api(mode["client"]), "Os": "linux", "Arch": "amd64"}
 
 
 def _reach_daemon(mode, what):
@@ -70,7 +104,7 @@ def _reach_daemon(mode, what):
             gid = None
         if gid is None or (gid not in os.getgroups() and gid != os.getegid()):
             return (f"permission denied while trying to connect to the Docker daemon socket at {SOCKET}: "
-                    f"Get \"http://%2Fvar%2Frun%2Fdocker.sock/v{_api(mode['version'])}/{what}\": "
+                    f"Get \"http://%2Fvar%2Frun%2Fdocker.sock/v{_api(mode['client'])}/{what}\": "
                     "dial unix /var/run/docker.sock: connect: permission denied")
     return None
 
@@ -112,10 +146,16 @@ def main(argv):
     if not args:
         _fail("Usage:  docker [OPTIONS] COMMAND")
     command = args.pop(0)
+    path = f"docker {command}"
     if command == "image" and args:
+        path = f"docker image {args[0]}"
         command = {"ls": "images", "inspect": "inspect", "rm": "rmi", "pull": "pull",
                    "save": "save", "load": "load", "tag": "tag"}.get(args[0], args[0])
         args.pop(0)
+    platform_flag = any(a == "--platform" or a.startswith("--platform=") for a in args)
+    if command == "save" and platform_flag and _release(mode["client"]) < (28, 0):
+        # Flags are parsed before the daemon is asked anything.
+        _fail(f"unknown flag: --platform\nSee '{path} --help'.", 125)
     if command == "version":
         error = _reach_daemon(mode, "version")
         server = None if error else {"Version": mode["version"], "ApiVersion": _api(mode["version"]),
@@ -123,7 +163,7 @@ def main(argv):
         if "--format" in args or "-f" in args:
             print(json.dumps({"Client": _client(mode), "Server": server}))
         else:
-            print(f"Client:\n Version:           {mode['version']}")
+            print(f"Client:\n Version:           {mode['client']}")
             if server:
                 print(f"\nServer:\n Engine:\n  Version:          {mode['version']}")
         if error:
@@ -212,11 +252,14 @@ def main(argv):
             if args[i] in ("-o", "--output"):
                 out = args[i + 1]
                 i += 2
-            elif args[i] == "--platform":
-                if mode["version"].startswith("20."):
-                    _fail("unknown flag: --platform\nSee 'docker save --help'.", 125)
-                platform = args[i + 1]
-                i += 2
+            elif args[i] == "--platform" or args[i].startswith("--platform="):
+                if _release(mode["client"]) < (28, 0):
+                    _fail(f"unknown flag: --platform\nSee '{path} --help'.", 125)
+                if _release(_negotiated(mode)) < (1, 48):
+                    _fail(f'"--platform" requires API version 1.48, but the Docker daemon API '
+                          f"version is {_negotiated(mode)}")
+                platform = args[i].split("=", 1)[1] if "=" in args[i] else args[i + 1]
+                i += 1 if "=" in args[i] else 2
             else:
                 refs.append(args[i])
                 i += 1

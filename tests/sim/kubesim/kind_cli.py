@@ -3,7 +3,9 @@ for what real kind asks Docker (so Docker's failure modes reach kind as they do 
 decodes the v1alpha4 config strictly, and fails as kubeadm init does when a component
 refuses its feature gates.
 
-Sources: install-facts.md §2 (strict decoding "yaml: unmarshal errors: line N: field X not
+Sources: kind's pkg/internal/apis/config/encoding/load.go (apiVersion and kind checked
+before anything else: "unknown apiVersion: Y", "unknown kind X for apiVersion: Y"),
+install-facts.md §2 (strict decoding "yaml: unmarshal errors: line N: field X not
 found in type v1alpha4.Cluster"; "node(s) already exist for a cluster with the name";
 featureGates go to every component; a refused gate ends in "failed to init node with
 kubeadm"), wave2-facts.md §1.1 (kind inspects the node image by its full reference and
@@ -62,13 +64,24 @@ def version():
 
 
 def decode_config(text):
-    """The strict decoder: every unknown field, with its line, as yaml.v3 reports them."""
+    """kind's encoding.Parse: apiVersion and kind first (a loose decode into a typeMeta),
+    then the strict decoder, with every unknown field and its line, as yaml.v3 reports
+    them (pkg/internal/apis/config/encoding/load.go)."""
     try:
         root = yaml.compose(text)
     except yaml.YAMLError as error:
-        raise KindError(f"unable to decode config: {error}")
-    if root is None:
-        return {}
+        raise KindError(f"could not determine kind / apiVersion for config: {error}")
+    if root is not None and not isinstance(root, yaml.MappingNode):
+        tag = root.tag.replace("tag:yaml.org,2002:", "!!")
+        raise KindError("could not determine kind / apiVersion for config: yaml: unmarshal errors:\n"
+                        f"  line {root.start_mark.line + 1}: cannot unmarshal {tag} into encoding.typeMeta")
+    meta = {key.value: value.value for key, value in (root.value if root is not None else [])
+            if key.value in ("kind", "apiVersion") and isinstance(value, yaml.ScalarNode)}
+    api_version, kind = meta.get("apiVersion", ""), meta.get("kind", "")
+    if api_version != "kind.x-k8s.io/v1alpha4":
+        raise KindError(f"unknown apiVersion: {api_version}")
+    if kind != "Cluster":
+        raise KindError(f"unknown kind {kind} for apiVersion: {api_version}")
     problems = []
 
     def check(node, kind):
@@ -86,12 +99,7 @@ def decode_config(text):
     check(root, "Cluster")
     if problems:
         raise KindError("unable to decode config: yaml: unmarshal errors:\n  " + "\n  ".join(problems))
-    config = yaml.safe_load(text) or {}
-    if config.get("apiVersion") != "kind.x-k8s.io/v1alpha4":
-        raise KindError(f"unknown apiVersion: {config.get('apiVersion')}")
-    if config.get("kind") != "Cluster":
-        raise KindError(f"unknown kind: {config.get('kind')}")
-    return config
+    return yaml.safe_load(text) or {}
 
 
 def kubeconfig_path():

@@ -8,9 +8,20 @@ Sources (kubernetes/kubernetes, as summarised in sidecar-facts.md §3 and §5):
 - phase: pkg/kubelet/kubelet_pods.go getPhase (terminated sidecars do not count);
 - conditions: pkg/kubelet/status/generate.go (reasons ContainersNotInitialized,
   ContainersNotReady, PodCompleted; PodReadyToStartContainers from 1.29);
-- termination: from 1.29 sidecars stop after the last app container, in reverse order;
-  1.28's alpha terminated them as regular containers (KEP-753, PR #121579);
-- a sidecar restarts whenever it exits, with CrashLoopBackOff (10 s doubling, 5 min cap);
+- Initialized: once an app container has started (running or terminated), the pod stays
+  Initialized while a sidecar restarts (generate.go GeneratePodInitializedCondition,
+  kubecontainer.HasAnyRegularContainerStarted; getPhase keeps it Running the same way);
+- termination: from 1.29 sidecars stop after the last app container, in reverse order,
+  each once the one after it has exited; 1.28's alpha terminated them as regular
+  containers (KEP-753, PR #121579); each container gets its stop signal (behaviour.py)
+  and is killed (137) when the grace period ends;
+- restarts (kuberuntime_manager.go doBackOff, client-go flowcontrol.Backoff, kubelet
+  backOffPeriod 10 s, MaxContainerBackOff 300 s): a container that exits is restarted at
+  once the first time; from the second exit it waits in CrashLoopBackOff ("back-off 10s
+  restarting failed container=..."), 10 s, 20 s, 40 s ... at most 300 s, counted from
+  its finishedAt; the back-off starts again at 10 s when a run lasted over 600 s
+  (hasExpired, 2 x max). restartCount counts the runs started after the first, so in
+  back-off it still shows the previous count;
 - images: with no registry a missing image ends in ErrImagePull / ImagePullBackOff;
   `imagePullPolicy: Always` pulls even when the image is on the node;
 - spec.activeDeadlineSeconds: the pod fails with reason DeadlineExceeded.
@@ -42,6 +53,18 @@ def _digest(text):
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+BACKOFF_INITIAL = 10.0  # kubelet.go backOffPeriod
+BACKOFF_MAX = 300.0  # kubelet.go MaxContainerBackOff
+
+
+def go_duration(seconds):
+    """time.Duration's String() for whole seconds: 10s, 1m20s, 5m0s."""
+    seconds = int(seconds)
+    if seconds < 60:
+        return f"{seconds}s"
+    return f"{seconds // 60}m{seconds % 60}s"
+
+
 class Container:
     def __init__(self, spec, role, index, declared):
         self.spec = spec
@@ -59,7 +82,10 @@ class Container:
         self.restarts = 0
         self.last = None
         self.next_attempt = 0.0
+        self.backoff = None  # flowcontrol.Backoff entry: (seconds, lastUpdate)
         self.stop_at = None
+        self.stop_signal = None
+        self.stop_exit = None  # (at, exit code) the stop signal leads to
         self.kill_at = None
         self.pull_failures = 0
         self.container_id = None
@@ -154,9 +180,12 @@ class Kubelet:
         for pod in list(store.items("pods")):
             if pod["spec"].get("nodeName") != node:
                 continue
-            if pod["metadata"].get("annotations", {}).get("kubesim.sidecar-lab.test/static"):
-                continue
             uid = pod["metadata"]["uid"]
+            if uid in self.cluster.system_pods:
+                # kube-system's pods run outside the lab's container model.
+                if pod["metadata"].get("deletionTimestamp"):
+                    store.remove_pod(pod)
+                continue
             runtime = self.pods.get(uid)
             if runtime is None:
                 declared = self.cluster.behaviours_for(pod)
@@ -203,9 +232,11 @@ class Kubelet:
         if rt.completing:
             self._complete(pod, rt, now)
             return
-        # Init containers in order.
-        initialized = True
-        for c in rt.inits():
+        # Init containers in order, until an app container has been created: from then on
+        # the pod counts as initialized and a sidecar that exits is only restarted
+        # (kuberuntime_container.go computeInitContainerActions, podHasInitialized).
+        initialized = any(c.started_at is not None for c in rt.apps())
+        for c in ([] if initialized else rt.inits()):
             if c.role == "init":
                 if c.state == "terminated" and c.exit_code == 0:
                     continue
@@ -214,18 +245,20 @@ class Kubelet:
                         self._finish(pod, rt, now, "Failed")
                         return
                     self._maybe_restart(pod, rt, c, now)
-                elif c.state == "waiting":
+                elif c.state == "waiting" and c.started_at is None:
                     self._try_start(pod, rt, c, now)
-                initialized = False
+                else:
+                    self._maybe_restart(pod, rt, c, now)
                 break
             # A sidecar: the next container waits until it has started.
-            if c.state == "waiting" and c.restarts == 0 and c.started_at is None:
+            if c.state == "waiting" and c.started_at is None:
                 self._try_start(pod, rt, c, now)
-            elif c.state == "terminated" or (c.state == "waiting" and c.started_at is not None):
+            elif c.state != "running":
                 self._maybe_restart(pod, rt, c, now)
             if not c.started(now):
-                initialized = False
                 break
+        else:
+            initialized = True
         if not initialized:
             return
         # After init: sidecars that exit are restarted; app containers start.
@@ -275,13 +308,14 @@ class Kubelet:
         if c.state != "running":
             return
         b = c.behaviour
+        if c.stop_at is not None:
+            ends = [end for end in (c.stop_exit, (c.kill_at, 137)) if end and end[0] is not None]
+            at, code = min(ends) if ends else (None, None)
+            if at is not None and now >= at:
+                self._exit(pod, rt, c, at, code, "Completed" if code == 0 else "Error")
+            return
         if c.kill_at is not None and now >= c.kill_at:
             self._exit(pod, rt, c, c.kill_at, 137, "Error")
-            return
-        if c.stop_at is not None:
-            stops_after = b.get("trapTerm", model.SERVER_STOP)
-            if not model.ignores_sigterm(c.spec, b) and now >= c.stop_at + stops_after:
-                self._exit(pod, rt, c, c.stop_at + stops_after, 0, "Completed")
             return
         if c.first_run_exits():
             once = b["once"]
@@ -315,11 +349,15 @@ class Kubelet:
         c.exit_reason = reason
 
     def _stop(self, pod, rt, c, now, grace):
+        """The runtime sends the stop signal; SIGKILL follows when the grace period ends."""
         c.stop_at = now
         deadline = (rt.terminating[1] + rt.terminating[2]) if rt.terminating else now + grace
-        c.kill_at = max(now, deadline) if model.ignores_sigterm(c.spec, c.behaviour) else None
-        if c.kill_at is not None and c.kill_at <= now:
-            c.kill_at = now + 0.1
+        c.kill_at = max(now + 0.1, deadline)
+        c.stop_signal = model.stop_signal(
+            c.spec, versions.stop_signals(self.cluster.minor, self.cluster.gates))
+        outcome = model.on_signal(c.behaviour, c.stop_signal, c.started_at, now,
+                                  first_run=c.first_run_exits())
+        c.stop_exit = (now + outcome[0], outcome[1]) if outcome else None
         self.events.record(pod, "Normal", "Killing", f"Stopping container {c.name}", c.field_path)
 
     def _terminate_step(self, pod, rt, now):
@@ -404,8 +442,10 @@ class Kubelet:
                                c.field_path)
         c.reason = "Pulled"
         c.state = "running"
+        if c.started_at is not None:
+            c.restarts += 1  # the new container's attempt number
         c.started_at = now
-        c.stop_at = c.kill_at = None
+        c.stop_at = c.kill_at = c.stop_exit = c.stop_signal = None
         c.container_id = "containerd://" + uuid.uuid4().hex + uuid.uuid4().hex
         repo = ref.rsplit(":", 1)[0] if "@" not in ref else ref.split("@")[0]
         c.image_id = f"{repo}@sha256:{_digest(ref)}"
@@ -413,24 +453,43 @@ class Kubelet:
         self.events.record(pod, "Normal", "Created", created + c.name, c.field_path)
         self.events.record(pod, "Normal", "Started", "Started container " + c.name, c.field_path)
 
+    def _in_backoff(self, c, now):
+        """flowcontrol.Backoff.IsInBackOffSince(key, finishedAt)."""
+        if c.backoff is None:
+            return False
+        seconds, updated = c.backoff
+        if c.finished_at - updated > 2 * BACKOFF_MAX:
+            return False  # hasExpired: the entry is stale
+        return now - c.finished_at < seconds
+
+    def _next_backoff(self, c, now):
+        """flowcontrol.Backoff.Next: 10 s for a new (or stale) entry, else doubled, capped."""
+        if c.backoff is None or c.finished_at - c.backoff[1] > 2 * BACKOFF_MAX:
+            c.backoff = (BACKOFF_INITIAL, now)
+        else:
+            c.backoff = (min(c.backoff[0] * 2, BACKOFF_MAX), now)
+
     def _maybe_restart(self, pod, rt, c, now):
+        """doBackOff, then a new run: at once after the first exit, else after the back-off."""
         if c.state == "running":
             return
         if c.state == "terminated":
-            # Back-off before the next run: 10 s doubling, at most 5 min.
             c.last = {"terminated": self._terminated(c)}
-            delay = min(10 * (2 ** c.restarts), 300)
-            c.restarts += 1
-            c.state = "waiting"
-            c.reason = "CrashLoopBackOff"
-            c.message = (f"back-off {int(delay)}s restarting failed container={c.name} "
-                         f"pod={rt.name}_{rt.namespace}({rt.uid})")
-            c.next_attempt = (c.finished_at or now) + delay
-            self.events.record(pod, "Warning", "BackOff", "Back-off restarting failed container "
-                               f"{c.name} in pod {rt.name}_{rt.namespace}({rt.uid})", c.field_path)
+            if self._in_backoff(c, now):
+                seconds = c.backoff[0]
+                c.state = "waiting"
+                c.reason = "CrashLoopBackOff"
+                c.message = (f"back-off {go_duration(seconds)} restarting failed container={c.name} "
+                             f"pod={rt.name}_{rt.namespace}({rt.uid})")
+                c.next_attempt = c.finished_at + seconds
+                self.events.record(pod, "Warning", "BackOff", "Back-off restarting failed container "
+                                   f"{c.name} in pod {rt.name}_{rt.namespace}({rt.uid})", c.field_path)
+                return
+        elif now < c.next_attempt:
             return
-        if now >= c.next_attempt:
-            self._try_start(pod, rt, c, now)
+        if c.reason not in ("ErrImagePull", "ImagePullBackOff"):
+            self._next_backoff(c, now)
+        self._try_start(pod, rt, c, now)
 
     # -- status ---------------------------------------------------------------------
     def _terminated(self, c):
@@ -489,20 +548,25 @@ class Kubelet:
                   [c.name for c in apps if not c.ready(now)]
         conditions = []
         sandbox = now >= rt.sandbox_ready_at
-        if versions.pod_ready_to_start_condition(minor):
+        if versions.pod_ready_to_start_condition(self.cluster.gates):
             conditions.append(self._condition(rt, "PodReadyToStartContainers",
                                               "True" if sandbox and not done else "False", now))
-        if done and rt.phase in ("Succeeded", "Failed") and not init_pending:
+        # GeneratePodInitializedCondition: PodCompleted for a pod that succeeded; True once
+        # any app container has started (HasAnyRegularContainerStarted: running or
+        # terminated), even while a sidecar restarts; else by the init containers.
+        app_started = any(c.state in ("running", "terminated") for c in apps)
+        if done and rt.phase == "Succeeded":
             conditions.append(self._condition(rt, "Initialized", "True", now, "PodCompleted"))
+        elif app_started or not init_pending:
+            conditions.append(self._condition(rt, "Initialized", "True", now))
+        else:
+            conditions.append(self._condition(
+                rt, "Initialized", "False", now, "ContainersNotInitialized",
+                f"containers with incomplete status: [{' '.join(init_pending)}]"))
+        if done and rt.phase in ("Succeeded", "Failed") and not init_pending:
             conditions.append(self._condition(rt, "Ready", "False", now, "PodCompleted"))
             conditions.append(self._condition(rt, "ContainersReady", "False", now, "PodCompleted"))
         else:
-            if init_pending:
-                conditions.append(self._condition(
-                    rt, "Initialized", "False", now, "ContainersNotInitialized",
-                    f"containers with incomplete status: [{' '.join(init_pending)}]"))
-            else:
-                conditions.append(self._condition(rt, "Initialized", "True", now))
             if unready or done:
                 names = unready or [c.name for c in apps]
                 message = f"containers with unready status: [{' '.join(names)}]"
@@ -534,13 +598,16 @@ class Kubelet:
         return status
 
     def _phase(self, rt, now):
-        """getPhase, for a pod that has not finished."""
-        for c in rt.inits():
-            if c.role == "init" and not (c.state == "terminated" and c.exit_code == 0):
-                return "Pending"
-            if c.role == "sidecar" and not c.started(now) and c.restarts == 0:
-                return "Pending"
+        """getPhase, for a pod that has not finished: pending initialization keeps the pod
+        Pending only until an app container has started (HasAnyRegularContainerStarted),
+        so a sidecar that restarts later leaves it Running."""
         apps = rt.apps()
+        if not any(c.state in ("running", "terminated") for c in apps):
+            for c in rt.inits():
+                if c.role == "init" and not (c.state == "terminated" and c.exit_code == 0):
+                    return "Pending"
+                if c.role == "sidecar" and not c.started(now):
+                    return "Pending"
         if any(c.state == "running" for c in apps) or any(c.state == "terminated" or c.started_at for c in apps):
             return "Running"
         return "Pending"
