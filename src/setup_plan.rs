@@ -131,10 +131,10 @@ pub fn room_warning(steps: &[StepFacts], plan: &StepsPlan, room: NodeRoom) -> Op
     let (need, who) = if together >= in_turn {
         (
             together,
-            format!("steps {} together", numbers_text(&plan.together)),
+            format!("steps {} together request", numbers_text(&plan.together)),
         )
     } else {
-        (in_turn, format!("step {largest}"))
+        (in_turn, format!("step {largest} requests"))
     };
     let free = room.free_millis();
     (need > free).then(|| {
@@ -144,7 +144,7 @@ pub fn room_warning(steps: &[StepFacts], plan: &StepsPlan, room: NodeRoom) -> Op
             ""
         };
         format!(
-            "the node has {how}{} CPU left for the lab ({} allocatable, {} requested by kube-system and other pods), and {who} request {}: a pod that does not fit stays Pending (`Insufficient cpu`) and its step times out. Give the VM more CPUs, or run fewer steps at once (--sequential, without --all)",
+            "the node has {how}{} CPU left for the lab ({} allocatable, {} requested by kube-system and other pods), and {who} {}: a pod that does not fit stays Pending (`Insufficient cpu`) and its step times out. Give the VM more CPUs, or run fewer steps at once (--sequential, without --all)",
             show_cpu(free),
             show_cpu(room.allocatable_millis),
             show_cpu(room.requested_millis),
@@ -723,7 +723,7 @@ mod tests {
         let warning = room_warning(&steps, &all, one).expect("1 CPU is too small");
         assert!(
             warning.contains("about 50m CPU left")
-                && warning.contains("step 4 request 600m")
+                && warning.contains("step 4 requests 600m")
                 && warning.contains("950m requested"),
             "{warning}"
         );

@@ -449,6 +449,31 @@ fn up_dry_run_names_exactly_the_steps_it_runs() {
     assert!(!stdout.contains("warning:"), "a 2-CPU node fits:\n{stdout}");
 }
 
+/// A 1-CPU node: kube-system's pods request 950m of it, so the steps will not fit, and
+/// the plan says so before anything runs, with the numbers it read.
+#[test]
+fn the_plan_warns_when_the_node_is_too_small_for_the_steps() {
+    let world = World::new();
+    std::fs::write(
+        world.sim.dir.join("kind-version.json"),
+        json!({"cpu": "1"}).to_string(),
+    )
+    .expect("the node's size");
+    world.cluster("1.37");
+    let output = world.run(&["up", "--dry-run", "--yes", "--all"]);
+    assert_code(&output, 0);
+    let stdout = text(&output.stdout)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(
+        stdout.contains(
+            "warning: the node has 50m CPU left for the lab (1 allocatable, 950m requested by kube-system and other pods), and step 4 requests 600m"
+        ),
+        "{stdout}"
+    );
+}
+
 #[test]
 fn a_cluster_on_another_version_is_shown_and_recreated() {
     let world = World::new();

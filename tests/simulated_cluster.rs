@@ -26,9 +26,23 @@ impl Lab {
         Self::with_gate(minor, "auto")
     }
 
+    /// The same on a node with `cpus` CPUs (kind's node sees every host CPU).
+    fn with_cpus(minor: &str, cpus: u32) -> Self {
+        Self::with(minor, "auto", cpus)
+    }
+
     fn with_gate(minor: &str, gate: &str) -> Self {
+        Self::with(minor, gate, 2)
+    }
+
+    fn with(minor: &str, gate: &str, cpus: u32) -> Self {
         let root = tempfile::tempdir().expect("temp dir");
         let sim = Sim::start(root.path(), 2.0);
+        std::fs::write(
+            sim.dir.join("kind-version.json"),
+            json!({"cpu": cpus.to_string()}).to_string(),
+        )
+        .expect("the node's size");
         let lab = Self { root, sim };
         std::fs::create_dir_all(lab.home()).expect("home");
         let config = lab.sidecar_lab(&[
@@ -830,12 +844,13 @@ fn kubectl_wait_follows_a_watch_until_the_job_completes() {
 fn a_pod_that_does_not_fit_stays_pending_with_insufficient_cpu() {
     let lab = Lab::new("1.37");
     lab.namespace("learner");
-    // 1200m each: the native pod's effective request is max(1200, 1200 + 1200) = 2400m,
-    // more than the node's 2 CPUs; the init variant needs max(1200, 1200) and fits.
+    // 600m each: the native pod's effective request is max(600, 600 + 600) = 1200m,
+    // more than the 1050m that kube-system's 950m leave of the node's 2 CPUs; the init
+    // variant needs max(600, 600) and fits.
     let big = |variant: &str| {
         lab.job(variant, "1.37")
-            .replace("cpu: 100m", "cpu: 1200m")
-            .replace("cpu: 50m", "cpu: 1200m")
+            .replace("cpu: 100m", "cpu: 600m")
+            .replace("cpu: 50m", "cpu: 600m")
     };
     assert_ok(&lab.apply("learner", &big("native")));
     lab.namespace("other");
@@ -994,7 +1009,9 @@ fn the_common_mistake_is_refused_on_1_33_dropped_on_1_34_and_kept_from_1_35() {
     let (report, result) = dropped.step("5");
     assert_eq!(result, "expected", "{report}");
     assert!(
-        report.contains("On this cluster (1.34) the step expects `sidecar-holds-pod`: its rule on 1.34"),
+        report.contains(
+            "On this cluster (1.34) the step expects `sidecar-holds-pod`: its rule on 1.34"
+        ),
         "{report}"
     );
     assert!(
@@ -1009,7 +1026,11 @@ fn the_common_mistake_is_refused_on_1_33_dropped_on_1_34_and_kept_from_1_35() {
         "-o",
         "jsonpath={.spec.template.spec.containers[*].restartPolicy}",
     ]);
-    assert_eq!(text(&stored.stdout).trim(), "", "1.34 keeps no restartPolicy");
+    assert_eq!(
+        text(&stored.stdout).trim(),
+        "",
+        "1.34 keeps no restartPolicy"
+    );
     let sent = dropped.kubectl(&["apply", "view-last-applied", "job/cy-job-mistake"]);
     assert!(
         text(&sent.stdout).contains("restartPolicy: Always"),
@@ -1023,7 +1044,9 @@ fn the_common_mistake_is_refused_on_1_33_dropped_on_1_34_and_kept_from_1_35() {
     assert!(report.contains("sidecar-holds-pod"), "{report}");
     assert!(!report.contains("field-dropped"), "{report}");
     assert!(
-        report.contains("On this cluster (1.35) the step expects `sidecar-holds-pod`: its rule from 1.35"),
+        report.contains(
+            "On this cluster (1.35) the step expects `sidecar-holds-pod`: its rule from 1.35"
+        ),
         "{report}"
     );
 }
@@ -1083,7 +1106,9 @@ fn what_a_sidecar_costs_under_a_quota_the_formula_and_the_api_server_agree() {
 /// finding that names what went wrong.
 #[test]
 fn mutations_of_the_later_steps_are_judged_unexpected_with_the_right_finding() {
-    let lab = Lab::new("1.37");
+    // Four CPUs: without its quota, step 4's three pods (600m + 1200m + 1200m) fit beside
+    // kube-system's 950m, so what is judged is the quota's absence, not a full node.
+    let lab = Lab::with_cpus("1.37", 4);
     // No quota: the regular-container and native variants get their pods.
     let (report, result) = lab.mutated_step("4", &|l| {
         l.replace("    quota:\n      requests.cpu: \"1\"\n", "")
@@ -1116,8 +1141,10 @@ fn mutations_of_the_later_steps_are_judged_unexpected_with_the_right_finding() {
     // wrong. (With both taking 2 s they finish in one second: `order-not-visible`.)
     let alpha = Lab::with_gate("1.28", "on");
     let (report, result) = alpha.mutated_step("7", &|l| {
-        l.replace("    minKubernetes: \"1.29\"\n", "")
-            .replace("trap 'sleep 2; kill -INT \"$pid\"' INT TERM", "trap 'kill -INT \"$pid\"' INT TERM")
+        l.replace("    minKubernetes: \"1.29\"\n", "").replace(
+            "trap 'sleep 2; kill -INT \"$pid\"' INT TERM",
+            "trap 'kill -INT \"$pid\"' INT TERM",
+        )
     });
     assert_eq!(result, "unexpected", "{report}");
     assert!(
