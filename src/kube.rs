@@ -463,62 +463,6 @@ pub fn node_images(stdout: &str) -> Option<Vec<String>> {
     Some(names)
 }
 
-/// The nodes' allocatable CPU in millis, summed, from `kubectl get nodes -o json`.
-pub fn allocatable_cpu_millis(stdout: &str) -> Option<u64> {
-    let json: serde_json::Value = serde_json::from_str(stdout).ok()?;
-    let mut total = 0;
-    for node in json.get("items")?.as_array()? {
-        let cpu = node.pointer("/status/allocatable/cpu")?.as_str()?;
-        total += crate::requests::parse_quantity(cpu, 1000)?;
-    }
-    Some(total)
-}
-
-/// What the scheduled pods that are not the lab's request of CPU (millis, each pod's
-/// effective request), from `kubectl get pods -A -o json`: the lab's own are replaced or
-/// freed as its steps run.
-pub fn others_cpu_millis(stdout: &str) -> Option<u64> {
-    pods_cpu_millis(stdout, |labels| {
-        labels
-            .and_then(|l| l.get("app.kubernetes.io/part-of"))
-            .is_some_and(|part| part == "sidecar-lab")
-    })
-}
-
-/// What every scheduled pod requests of CPU but those of lab step `step` (which the step
-/// replaces), from `kubectl get pods -A -o json`.
-pub fn cpu_millis_but_step(stdout: &str, step: &str) -> Option<u64> {
-    pods_cpu_millis(stdout, |labels| {
-        labels
-            .and_then(|l| l.get(crate::render::step::STEP_LABEL))
-            .is_some_and(|label| label == step)
-    })
-}
-
-/// The effective CPU requests of the scheduled pods in a pod list, in millis, leaving out
-/// the pods whose labels `skip` picks.
-fn pods_cpu_millis(
-    stdout: &str,
-    skip: impl Fn(Option<&std::collections::BTreeMap<String, String>>) -> bool,
-) -> Option<u64> {
-    // kubectl prints `kind: List`, not `PodList`: read the items one by one.
-    let json: serde_json::Value = serde_json::from_str(stdout).ok()?;
-    let pods: Vec<k8s_openapi::api::core::v1::Pod> = json
-        .get("items")?
-        .as_array()?
-        .iter()
-        .filter_map(|item| serde_json::from_value(item.clone()).ok())
-        .collect();
-    Some(
-        pods.iter()
-            .filter(|pod| !skip(pod.metadata.labels.as_ref()))
-            .filter_map(|pod| pod.spec.as_ref())
-            .filter(|spec| spec.node_name.is_some())
-            .map(|spec| crate::requests::effective(spec).cpu_millis)
-            .sum(),
-    )
-}
-
 /// containerd's name for an image reference: `postgres:17.5-alpine` is
 /// `docker.io/library/postgres:17.5-alpine` on the node.
 pub fn full_image_name(image: &str) -> String {

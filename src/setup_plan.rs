@@ -153,6 +153,74 @@ pub fn room_warning(steps: &[StepFacts], plan: &StepsPlan, room: NodeRoom) -> Op
     })
 }
 
+/// What step `number` asks of the node on a cluster of `minor`: its Jobs' names, the CPU
+/// its admitted pods request at once (millis; a run expected to be refused or not
+/// admitted gets no pod), and whether one of them holds its pod until the deadline.
+pub fn step_needs(
+    template: &k8s_openapi::api::batch::v1::Job,
+    number: StepNumber,
+    step: &crate::lab::Step,
+    minor: Option<MinorVersion>,
+) -> Result<(Vec<String>, u64, bool), crate::render::step::StepJobError> {
+    use crate::verdict::Outcome;
+    let runs = crate::render::step::step_runs(template, number, step, minor)?;
+    let cpu = runs
+        .iter()
+        .filter(|r| !matches!(r.expect, Outcome::Refused | Outcome::NotAdmitted))
+        .filter_map(|r| r.job.spec.as_ref()?.template.spec.as_ref())
+        .map(|spec| crate::requests::effective(spec).cpu_millis)
+        .sum();
+    let holds = runs
+        .iter()
+        .any(|r| matches!(r.expect, Outcome::InitRunning | Outcome::SidecarHoldsPod));
+    let jobs = runs.iter().map(|r| r.name.as_str().to_owned()).collect();
+    Ok((jobs, cpu, holds))
+}
+
+/// The nodes' allocatable CPU in millis, summed, from `kubectl get nodes -o json`.
+pub fn allocatable_cpu_millis(nodes: &str) -> Option<u64> {
+    let json: serde_json::Value = serde_json::from_str(nodes).ok()?;
+    let mut total = 0;
+    for node in json.get("items")?.as_array()? {
+        let cpu = node.pointer("/status/allocatable/cpu")?.as_str()?;
+        total += crate::requests::parse_quantity(cpu, 1000)?;
+    }
+    Some(total)
+}
+
+/// What the scheduled pods of `kubectl get pods -A -o json` request of CPU (millis,
+/// each pod's effective request), leaving out those whose labels `skip` picks: the lab's
+/// own, which its steps replace or free.
+pub fn requested_cpu_millis(
+    pods: &str,
+    skip: impl Fn(&std::collections::BTreeMap<String, String>) -> bool,
+) -> Option<u64> {
+    // kubectl prints `kind: List`, not `PodList`: read the items one by one.
+    let json: serde_json::Value = serde_json::from_str(pods).ok()?;
+    let pods: Vec<k8s_openapi::api::core::v1::Pod> = json
+        .get("items")?
+        .as_array()?
+        .iter()
+        .filter_map(|item| serde_json::from_value(item.clone()).ok())
+        .collect();
+    let nothing = std::collections::BTreeMap::new();
+    Some(
+        pods.iter()
+            .filter(|pod| !skip(pod.metadata.labels.as_ref().unwrap_or(&nothing)))
+            .filter_map(|pod| pod.spec.as_ref())
+            .filter(|spec| spec.node_name.is_some())
+            .map(|spec| crate::requests::effective(spec).cpu_millis)
+            .sum(),
+    )
+}
+
+/// Whether a pod is one of the lab's (its Jobs' pods carry the label).
+pub fn is_lab(labels: &std::collections::BTreeMap<String, String>) -> bool {
+    labels
+        .get("app.kubernetes.io/part-of")
+        .is_some_and(|part| part == "sidecar-lab")
+}
+
 /// `1, 2 and 3`.
 pub fn numbers_text(numbers: &[StepNumber]) -> String {
     let names: Vec<String> = numbers.iter().map(ToString::to_string).collect();

@@ -7,26 +7,32 @@
 
 mod support;
 
-use std::path::PathBuf;
-use std::process::{Command, Output};
+use std::process::Output;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use support::sim::Sim;
+use support::machine::SimMachine;
+use support::{assert_ok, text};
 
 /// A simulator with one kind cluster `lab` of `minor`, made by the kind stand-in, with
 /// the lab's image on its node.
 struct Cluster {
-    root: tempfile::TempDir,
-    sim: Sim,
+    machine: SimMachine,
+}
+
+impl std::ops::Deref for Cluster {
+    type Target = SimMachine;
+
+    fn deref(&self) -> &SimMachine {
+        &self.machine
+    }
 }
 
 impl Cluster {
     fn new(minor: &str) -> Self {
-        let root = tempfile::tempdir().expect("temp dir");
-        let sim = Sim::start(root.path(), 1.0);
-        let cluster = Self { root, sim };
-        std::fs::create_dir_all(cluster.home()).expect("home");
+        let cluster = Self {
+            machine: SimMachine::new(1.0),
+        };
         let image = match minor {
             "1.33" => "kindest/node:v1.33.7",
             "1.34" => "kindest/node:v1.34.3",
@@ -53,27 +59,6 @@ impl Cluster {
             "the default namespace's ServiceAccount",
         );
         cluster
-    }
-
-    fn home(&self) -> PathBuf {
-        self.root.path().join("home")
-    }
-
-    fn file(&self, name: &str, contents: &str) -> String {
-        let path = self.root.path().join(name);
-        std::fs::write(&path, contents).expect("write");
-        path.display().to_string()
-    }
-
-    fn tool(&self, name: &str, args: &[&str]) -> Output {
-        let mut command = Command::new(self.sim.bin.join(name));
-        command.args(args);
-        self.sim.prepare(&mut command, &self.home());
-        command.output().expect("runs")
-    }
-
-    fn kubectl(&self, args: &[&str]) -> Output {
-        self.tool("kubectl", args)
     }
 
     /// `kubectl create -f` of `manifest` (in `namespace` when given), with more args.
@@ -148,19 +133,6 @@ fn unique() -> u64 {
     use std::sync::atomic::{AtomicU64, Ordering};
     static NEXT: AtomicU64 = AtomicU64::new(0);
     NEXT.fetch_add(1, Ordering::Relaxed)
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-fn assert_ok(output: &Output) {
-    assert!(
-        output.status.success(),
-        "stdout:\n{}\nstderr:\n{}",
-        text(&output.stdout),
-        text(&output.stderr)
-    );
 }
 
 /// The error kubectl prints for a refused `create -f`, without the file name.
@@ -793,7 +765,8 @@ fn the_kubelet_reports_pod_initializing_in_a_pod_with_init_containers() {
 #[test]
 fn kubectl_get_prints_pods_as_print_pod_does() {
     let cluster = Cluster::new("1.37");
-    let manifest = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: printed\n  annotations: {kubesim.sidecar-lab.test/static: \"true\"}\nspec:\n  nodeName: lab-control-plane\n  initContainers:\n  - {name: setup, image: postgres:17.5-alpine}\n  containers:\n  - {name: main, image: postgres:17.5-alpine}\n";
+    // Bound to a node that does not exist, so no kubelet writes its status but the test.
+    let manifest = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: printed\nspec:\n  nodeName: no-such-node\n  initContainers:\n  - {name: setup, image: postgres:17.5-alpine}\n  containers:\n  - {name: main, image: postgres:17.5-alpine}\n";
     assert_ok(&cluster.create("default", manifest, &[]));
     let created = cluster.jsonpath(&["get", "pod", "printed"], "{.metadata.creationTimestamp}");
     let status = |value: Value| {

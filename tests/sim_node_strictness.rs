@@ -10,29 +10,35 @@
 
 mod support;
 
-use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use support::sim::Sim;
+use support::machine::SimMachine;
+use support::{assert_ok, text};
 
 const IMAGE: &str = "postgres:17.5-alpine";
 
 /// A simulator with one kind cluster `lab` of Kubernetes `image` (kindest/node:vX.Y.Z),
 /// with `gates` in its kind config and the lab's image on its node.
 struct Lab {
-    root: tempfile::TempDir,
-    sim: Sim,
+    machine: SimMachine,
+}
+
+impl std::ops::Deref for Lab {
+    type Target = SimMachine;
+
+    fn deref(&self) -> &SimMachine {
+        &self.machine
+    }
 }
 
 impl Lab {
     fn new(image: &str, speed: f64, gates: &[(&str, bool)]) -> Self {
-        let root = tempfile::tempdir().expect("temp dir");
-        let sim = Sim::start(root.path(), speed);
-        let lab = Self { root, sim };
-        std::fs::create_dir_all(lab.home()).expect("home");
+        let lab = Self {
+            machine: SimMachine::new(speed),
+        };
         let created = lab.kind_create("lab", image, gates);
         assert_ok(&created);
         lab.load(&[IMAGE]);
@@ -68,16 +74,6 @@ impl Lab {
     fn load(&self, images: &[&str]) {
         self.sim
             .control("POST", "/clusters/lab/images", json!({ "images": images }));
-    }
-
-    fn home(&self) -> PathBuf {
-        self.root.path().join("home")
-    }
-
-    fn file(&self, name: &str, contents: &str) -> String {
-        let path = self.root.path().join(name);
-        std::fs::write(&path, contents).expect("write");
-        path.display().to_string()
     }
 
     fn command(&self, name: &str, args: &[&str]) -> Command {
@@ -172,19 +168,6 @@ impl Lab {
             std::thread::sleep(Duration::from_millis(200));
         }
     }
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-fn assert_ok(output: &Output) {
-    assert!(
-        output.status.success(),
-        "stdout:\n{}\nstderr:\n{}",
-        text(&output.stdout),
-        text(&output.stderr)
-    );
 }
 
 /// Seconds since the epoch of an RFC 3339 timestamp with second precision.

@@ -7,18 +7,25 @@
 
 mod support;
 
-use std::path::PathBuf;
-use std::process::{Command, Output};
+use std::process::Output;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use support::sim::Sim;
+use support::machine::SimMachine;
+use support::{assert_ok, text};
 
 /// A simulator with one kind cluster `lab`, made by the kind stand-in from the config
 /// sidecar-lab renders for `minor`, with the lab's image on its node.
 struct Lab {
-    root: tempfile::TempDir,
-    sim: Sim,
+    machine: SimMachine,
+}
+
+impl std::ops::Deref for Lab {
+    type Target = SimMachine;
+
+    fn deref(&self) -> &SimMachine {
+        &self.machine
+    }
 }
 
 impl Lab {
@@ -36,15 +43,13 @@ impl Lab {
     }
 
     fn with(minor: &str, gate: &str, cpus: u32) -> Self {
-        let root = tempfile::tempdir().expect("temp dir");
-        let sim = Sim::start(root.path(), 2.0);
+        let machine = SimMachine::new(2.0);
         std::fs::write(
-            sim.dir.join("kind-version.json"),
+            machine.sim.dir.join("kind-version.json"),
             json!({"cpu": cpus.to_string()}).to_string(),
         )
         .expect("the node's size");
-        let lab = Self { root, sim };
-        std::fs::create_dir_all(lab.home()).expect("home");
+        let lab = Self { machine };
         let config = lab.sidecar_lab(&[
             "render",
             "config",
@@ -64,38 +69,6 @@ impl Lab {
             json!({"images": ["postgres:17.5-alpine"]}),
         );
         lab
-    }
-
-    fn home(&self) -> PathBuf {
-        self.root.path().join("home")
-    }
-
-    fn file(&self, name: &str, contents: &str) -> String {
-        let path = self.root.path().join(name);
-        std::fs::write(&path, contents).expect("write");
-        path.display().to_string()
-    }
-
-    fn env(&self, command: &mut Command) {
-        self.sim.prepare(command, &self.home());
-    }
-
-    fn tool(&self, name: &str, args: &[&str]) -> Output {
-        let mut command = Command::new(self.sim.bin.join(name));
-        command.args(args);
-        self.env(&mut command);
-        command.output().expect("runs")
-    }
-
-    fn kubectl(&self, args: &[&str]) -> Output {
-        self.tool("kubectl", args)
-    }
-
-    fn sidecar_lab(&self, args: &[&str]) -> Output {
-        let mut command = Command::new(assert_cmd::cargo::cargo_bin("sidecar-lab"));
-        command.args(args);
-        self.env(&mut command);
-        command.output().expect("runs")
     }
 
     /// The lab's Job for `variant` on `minor`, as sidecar-lab renders it.
@@ -150,19 +123,6 @@ impl Lab {
             std::thread::sleep(Duration::from_millis(400));
         }
     }
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-fn assert_ok(output: &Output) {
-    assert!(
-        output.status.success(),
-        "stdout:\n{}\nstderr:\n{}",
-        text(&output.stdout),
-        text(&output.stderr)
-    );
 }
 
 fn codes(report: &Value) -> Vec<String> {

@@ -15,7 +15,7 @@ use crate::matrix::VersionMatrix;
 use crate::runner::Runner;
 use crate::session::namespace;
 use crate::session::state::{self, LabState};
-use crate::session::step::{self, Ending, Session};
+use crate::session::step::{self, Session};
 use crate::session::target::Resolved;
 use crate::session::workspace::{Where, exit_status, lab, lab_files, open, record};
 use crate::ui::prompt;
@@ -62,7 +62,7 @@ pub fn step(settings: &StepSettings, world: &World<'_>) -> anyhow::Result<ExitSt
     };
     if !settings.dry_run {
         namespace::ensure(world.runner, &resolved.kube, world.printer)?;
-        free_if_needed(&session, &lab, &state, settings.number)?;
+        crate::session::room::free_if_needed(&session, &lab, &state, settings.number)?;
     }
     let run = step::run(&session, &lab, settings.number, None)?;
     world.printer.out(&run.report);
@@ -71,66 +71,6 @@ pub fn step(settings: &StepSettings, world: &World<'_>) -> anyhow::Result<ExitSt
         state::save(&dir, &state)?;
     }
     Ok(exit_status(std::slice::from_ref(&run)))
-}
-
-/// Frees the CPU that earlier judged steps hold (their pods never end by design) when
-/// step `number` would not fit on the node beside them: on a small VM, one step after
-/// another would otherwise leave the later ones Pending. Only when the node can be read
-/// (a learner on a shared cluster cannot list every pod, and their Jobs stay).
-fn free_if_needed(
-    session: &Session<'_>,
-    lab: &Lab,
-    state: &LabState,
-    number: StepNumber,
-) -> anyhow::Result<()> {
-    let template = crate::render::job::parse_template(crate::assets::JOB_TEMPLATE)?;
-    let holds = |n: StepNumber| {
-        lab.step(n)
-            .and_then(|s| crate::render::step::step_needs(&template, n, s, session.minor).ok())
-            .is_some_and(|(_, _, holds)| holds)
-    };
-    let judged: Vec<StepNumber> = state
-        .steps
-        .iter()
-        .filter(|(n, record)| {
-            **n != number
-                && matches!(
-                    record.result,
-                    Ending::Expected | Ending::Unexpected | Ending::TimedOut
-                )
-        })
-        .map(|(n, _)| *n)
-        .filter(|n| holds(*n))
-        .collect();
-    let Some(step) = lab.step(number).filter(|_| !judged.is_empty()) else {
-        return Ok(());
-    };
-    let (_, need, _) = crate::render::step::step_needs(&template, number, step, session.minor)?;
-    let read = |command: &crate::runner::CommandLine| {
-        session
-            .runner
-            .run(command, std::time::Duration::from_secs(30))
-            .ok()
-            .filter(crate::runner::Output::success)
-            .map(|o| o.stdout)
-    };
-    let room = read(&session.target.nodes())
-        .and_then(|nodes| kube::allocatable_cpu_millis(&nodes))
-        .zip(
-            read(&session.target.running_pods())
-                .and_then(|pods| kube::cpu_millis_but_step(&pods, &number.to_string())),
-        )
-        .map(
-            |(allocatable_millis, requested_millis)| crate::setup_plan::NodeRoom {
-                allocatable_millis,
-                requested_millis,
-                estimated: false,
-            },
-        );
-    if room.is_some_and(|room| need > room.free_millis()) {
-        step::free_room(session, lab, &judged)?;
-    }
-    Ok(())
 }
 
 /// What `status` reports.

@@ -70,30 +70,6 @@ pub fn step_runs(
         .collect()
 }
 
-/// What step `number` asks of the node on a cluster of `minor`: its Jobs' names, the CPU
-/// its admitted pods request at once (millis; a run expected to be refused or not
-/// admitted gets no pod), and whether one of them holds its pod until the deadline.
-pub fn step_needs(
-    template: &Job,
-    number: StepNumber,
-    step: &Step,
-    minor: Option<crate::version::MinorVersion>,
-) -> Result<(Vec<String>, u64, bool), StepJobError> {
-    use crate::verdict::Outcome;
-    let runs = step_runs(template, number, step, minor)?;
-    let cpu = runs
-        .iter()
-        .filter(|r| !matches!(r.expect, Outcome::Refused | Outcome::NotAdmitted))
-        .filter_map(|r| r.job.spec.as_ref()?.template.spec.as_ref())
-        .map(|spec| crate::requests::effective(spec).cpu_millis)
-        .sum();
-    let holds = runs
-        .iter()
-        .any(|r| matches!(r.expect, Outcome::InitRunning | Outcome::SidecarHoldsPod));
-    let jobs = runs.iter().map(|r| r.name.as_str().to_owned()).collect();
-    Ok((jobs, cpu, holds))
-}
-
 /// The ResourceQuota a step creates before its Jobs (`quota` in the lab file), labelled
 /// as the step's.
 pub fn step_quota(

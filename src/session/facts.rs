@@ -270,14 +270,14 @@ fn read_nodes(runner: &dyn Runner, target: &Target) -> Option<String> {
 /// (kube-system's above all); `None` when either cannot be read (no right to list pods
 /// in every namespace, say).
 fn node_room(runner: &dyn Runner, target: &Target, nodes: &str) -> Option<setup_plan::NodeRoom> {
-    let allocatable_millis = kube::allocatable_cpu_millis(nodes)?;
+    let allocatable_millis = setup_plan::allocatable_cpu_millis(nodes)?;
     let pods = runner
         .run(&target.running_pods(), SHORT)
         .ok()
         .filter(crate::runner::Output::success)?;
     Some(setup_plan::NodeRoom {
         allocatable_millis,
-        requested_millis: kube::others_cpu_millis(&pods.stdout)?,
+        requested_millis: setup_plan::requested_cpu_millis(&pods.stdout, setup_plan::is_lab)?,
         estimated: false,
     })
 }

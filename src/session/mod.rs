@@ -4,6 +4,7 @@
 pub mod decide;
 pub mod facts;
 pub mod namespace;
+pub mod room;
 pub mod state;
 pub mod step;
 pub mod step_group;

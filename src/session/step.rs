@@ -29,7 +29,7 @@ const POLL: Duration = Duration::from_secs(1);
 /// How long one kubectl call may take.
 const KUBECTL_TIMEOUT: Duration = Duration::from_secs(30);
 /// Deleting a Job waits for its pods to go; the lab's pods stop within seconds.
-const DELETE_TIMEOUT: Duration = Duration::from_secs(120);
+pub(super) const DELETE_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// Where and how the steps run.
 pub struct Session<'a> {
@@ -252,34 +252,6 @@ pub fn run(
     Ok(StepRun::new(
         number, step, ending, judgement, seconds, report,
     ))
-}
-
-/// Deletes the Jobs of `steps`, judged steps whose pods would keep their CPU until the
-/// Job's deadline, so that the next step has room on a small node. Their results stay
-/// in the state and the report.
-pub fn free_room(session: &Session<'_>, lab: &Lab, steps: &[StepNumber]) -> anyhow::Result<()> {
-    if steps.is_empty() || session.dry_run {
-        return Ok(());
-    }
-    let template = render::job::parse_template(crate::assets::JOB_TEMPLATE)?;
-    for number in steps {
-        let Some(step) = lab.step(*number) else {
-            continue;
-        };
-        for run in render::step::step_runs(&template, *number, step, session.minor)? {
-            checked(
-                session.runner,
-                &session.target.delete_job(run.name.as_str()),
-                DELETE_TIMEOUT,
-            )
-            .with_context(|| format!("cannot free the CPU that step {number} holds"))?;
-        }
-    }
-    session.printer.note(&format!(
-        "freed the CPU that step {} held until its deadline: its Jobs are deleted, its result stays in `sidecar-lab status` and `report`",
-        crate::setup_plan::numbers_text(steps)
-    ));
-    Ok(())
 }
 
 /// Observes until the step is decided, times out, or is interrupted.

@@ -21,10 +21,10 @@ use crate::platform::Platform;
 use crate::render::{self, job};
 use crate::runner::{CommandLine, Failed, Output, RunError, Runner, checked};
 use crate::session::facts::{self, Ask};
-use crate::session::namespace;
 use crate::session::state::{self, ClusterRecord, LabState};
 use crate::session::step::{self, Ending, Session, StepRun};
 use crate::session::workspace::{self, Where};
+use crate::session::{namespace, room};
 use crate::setup_plan::{self, ClusterAction, ImageAction, Phase, Plan};
 use crate::state::write_atomically;
 use crate::ui::phase::{Board, Phase as Progress};
@@ -251,7 +251,7 @@ fn step_facts(
     lab.numbered()
         .map(|(number, step)| {
             let (jobs, cpu_millis, holds) =
-                render::step::step_needs(template, number, step, Some(minor))?;
+                setup_plan::step_needs(template, number, step, Some(minor))?;
             Ok(setup_plan::StepFacts {
                 number,
                 optional: step.optional,
@@ -701,7 +701,7 @@ impl Execute<'_, '_> {
                     .read_line(&mut line)
                     .context("cannot read from the terminal")?;
             }
-            step::free_room(&session, lab, &turn.free)?;
+            room::free(&session, lab, &turn.free)?;
             let run = step::run(&session, lab, number, None)?;
             self.printer().out(&run.report);
             workspace::record(state, &run);

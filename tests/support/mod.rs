@@ -3,7 +3,10 @@
 #![allow(dead_code)] // each test binary uses a different part
 
 pub mod http_server;
+pub mod machine;
 pub mod sim;
+
+use std::process::Output;
 
 use sha2::{Digest, Sha256};
 
@@ -26,4 +29,19 @@ pub fn fake_kubectl(version: &str) -> Vec<u8> {
         "#!/bin/sh\necho '{{\"clientVersion\":{{\"gitVersion\":\"{version}\",\"platform\":\"linux/amd64\"}},\"kustomizeVersion\":\"v5.7.1\"}}'\n"
     )
     .into_bytes()
+}
+
+/// Bytes as text, lossily (command output).
+pub fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// Panics with both streams unless the command succeeded.
+pub fn assert_ok(output: &Output) {
+    assert!(
+        output.status.success(),
+        "stdout:\n{}\nstderr:\n{}",
+        text(&output.stdout),
+        text(&output.stderr)
+    );
 }

@@ -1,0 +1,61 @@
+//! A machine whose tools are the simulator's: a temporary root with its own HOME, one
+//! simulator, and `kind`, `docker` and the real kubectl first on PATH. The tests of the
+//! simulation build their clusters on it.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+use super::sim::Sim;
+
+pub struct SimMachine {
+    pub root: tempfile::TempDir,
+    pub sim: Sim,
+}
+
+impl SimMachine {
+    /// A fresh machine; `speed` scales the simulated clock (1.0 is real time).
+    pub fn new(speed: f64) -> Self {
+        let root = tempfile::tempdir().expect("temp dir");
+        let sim = Sim::start(root.path(), speed);
+        let machine = Self { root, sim };
+        std::fs::create_dir_all(machine.home()).expect("home");
+        machine
+    }
+
+    pub fn home(&self) -> PathBuf {
+        self.root.path().join("home")
+    }
+
+    /// Writes `contents` to `name` under the root; its path.
+    pub fn file(&self, name: &str, contents: &str) -> String {
+        let path = self.root.path().join(name);
+        std::fs::write(&path, contents).expect("write");
+        path.display().to_string()
+    }
+
+    /// `program` with the machine's environment.
+    pub fn command(&self, program: impl Into<PathBuf>) -> Command {
+        let mut command = Command::new(program.into());
+        self.sim.prepare(&mut command, &self.home());
+        command
+    }
+
+    /// One of the machine's tools (`kind`, `docker`, `kubectl`, …).
+    pub fn tool(&self, name: &str, args: &[&str]) -> Output {
+        self.command(self.sim.bin.join(name))
+            .args(args)
+            .output()
+            .expect("runs")
+    }
+
+    pub fn kubectl(&self, args: &[&str]) -> Output {
+        self.tool("kubectl", args)
+    }
+
+    pub fn sidecar_lab(&self, args: &[&str]) -> Output {
+        self.command(assert_cmd::cargo::cargo_bin("sidecar-lab"))
+            .args(args)
+            .output()
+            .expect("runs")
+    }
+}
