@@ -1054,9 +1054,17 @@ fn what_a_sidecar_costs_under_a_quota_the_formula_and_the_api_server_agree() {
         "effective CPU request: max(600m, 600m + 600m) = 1200m",
         "the API server computed requests.cpu=1200m, the formula gives 1200m — they agree",
         "exceeded quota: sidecar-lab-step-4, requested: requests.cpu=1200m",
+        // Each variant is judged against what it shows in this step, and says so.
+        "verdict expected for the `sidecar` variant (expects `not-admitted`)",
+        "verdict expected for the `native` variant (expects `not-admitted`)",
     ] {
         assert!(report.contains(expected), "missing {expected:?}: {report}");
     }
+    assert!(
+        !report.contains("(expects `sidecar-holds-pod`)")
+            && !report.contains("(expects `succeeded`)"),
+        "a variant's own outcome in step 4's report: {report}"
+    );
     // Cleaned up: no quota, no refused Job; the admitted one is left to look at.
     let left = lab.kubectl(&["get", "resourcequota,jobs", "-o", "name"]);
     assert_eq!(text(&left.stdout).trim(), "job.batch/cy-job-cost-init");

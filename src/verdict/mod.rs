@@ -656,7 +656,7 @@ fn checks_hold(
             findings.push(Finding::info(
                 code::ORDER_NOT_VISIBLE,
                 format!(
-                    "sidecars {} stopped in the same second: `finishedAt` counts whole seconds, so their stop order is not visible here (the kubelet's log or `kubectl get events --field-selector reason=Killing` shows it)",
+                    "sidecars {} stopped in the same second: `finishedAt` counts whole seconds, so their stop order is not visible here; nor do the `Killing` events show it (the kubelet records one for every sidecar at once, before each waits for its turn): only the kubelet's log does",
                     same_second.join(", ")
                 ),
             ));

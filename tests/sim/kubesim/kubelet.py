@@ -84,6 +84,7 @@ class Container:
         self.next_attempt = 0.0
         self.backoff = None  # flowcontrol.Backoff entry: (seconds, lastUpdate)
         self.stop_at = None
+        self.killing_at = None  # when its Killing event was recorded
         self.stop_signal = None
         self.stop_exit = None  # (at, exit code) the stop signal leads to
         self.kill_at = None
@@ -284,6 +285,10 @@ class Kubelet:
         if running:
             if versions.serialized_sidecar_termination(self.cluster.minor):
                 # From 1.29: after the last app container, in reverse order, one by one.
+                # The kubelet kills every container in a goroutine of its own, and each
+                # records its Killing event before it waits for its turn: the events of
+                # all the sidecars carry one time, whatever the order of the signals.
+                self._announce_stops(pod, running, now)
                 if running[-1].stop_at is None:
                     self._stop(pod, rt, running[-1], now, grace)
             else:
@@ -358,7 +363,16 @@ class Kubelet:
         outcome = model.on_signal(c.behaviour, c.stop_signal, c.started_at, now,
                                   first_run=c.first_run_exits())
         c.stop_exit = (now + outcome[0], outcome[1]) if outcome else None
-        self.events.record(pod, "Normal", "Killing", f"Stopping container {c.name}", c.field_path)
+        self._announce_stops(pod, [c], now)
+
+    def _announce_stops(self, pod, containers, now):
+        """The Killing events, once per container: killContainer records it first, then
+        runs the preStop hook and waits for its turn (kuberuntime_container.go)."""
+        for c in containers:
+            if c.killing_at is None:
+                c.killing_at = now
+                self.events.record(pod, "Normal", "Killing", f"Stopping container {c.name}",
+                                   c.field_path)
 
     def _terminate_step(self, pod, rt, now):
         why, since, grace = rt.terminating
@@ -368,6 +382,7 @@ class Kubelet:
             if c.kill_at is None and now >= hard:
                 c.kill_at = now
         serialized = versions.serialized_sidecar_termination(self.cluster.minor)
+        self._announce_stops(pod, running, now)
         apps_running = [c for c in running if c.role != "sidecar"]
         for c in apps_running:
             if c.stop_at is None:
