@@ -79,25 +79,35 @@ impl StepsPlan {
     }
 }
 
-/// The steps of `steps` to run (`all`: the optional ones too) and how. Holding steps are
-/// freed before the next step in turn: on a small VM, a pod that never ends would keep
-/// its CPU until its deadline and leave a later step Pending.
-pub fn steps_plan(steps: &[StepFacts], all: bool, concurrent: bool) -> StepsPlan {
+/// The steps of `steps` to run (`all`: the optional ones too) and how. A step that holds
+/// its pod by design keeps its CPU until the Job's deadline: before a later step that
+/// would not fit beside the held ones on the node (`room`), their Jobs are deleted. Only
+/// then: on a big enough node, or one that could not be read, every Job stays for the
+/// learner to look at.
+pub fn steps_plan(
+    steps: &[StepFacts],
+    all: bool,
+    concurrent: bool,
+    room: Option<NodeRoom>,
+) -> StepsPlan {
     let chosen = steps.iter().filter(|s| all || !s.optional);
     let (together, in_turn): (Vec<&StepFacts>, Vec<&StepFacts>) =
         chosen.partition(|s| concurrent && !s.optional);
     let holds = |s: &StepFacts| s.holds && !s.skipped;
-    let mut held: Vec<StepNumber> = together
-        .iter()
-        .filter(|s| holds(s))
-        .map(|s| s.number)
-        .collect();
+    let mut held: Vec<&StepFacts> = together.iter().copied().filter(|s| holds(s)).collect();
     let in_turn = in_turn
         .iter()
         .map(|step| {
-            let free = std::mem::take(&mut held);
+            let held_millis: u64 = held.iter().map(|s| s.cpu_millis).sum();
+            let need = if step.skipped { 0 } else { step.cpu_millis };
+            let short = room.is_some_and(|room| held_millis + need > room.free_millis());
+            let free = if short {
+                std::mem::take(&mut held).iter().map(|s| s.number).collect()
+            } else {
+                Vec::new()
+            };
             if holds(step) {
-                held.push(step.number);
+                held.push(step);
             }
             InTurn {
                 number: step.number,
@@ -393,7 +403,6 @@ pub enum Phase {
     Images(Vec<ImageAction>),
     GateCheck,
     Steps {
-        concurrent: bool,
         replacing: Vec<String>,
         steps: StepsPlan,
     },
@@ -621,14 +630,13 @@ pub fn plan(facts: &Facts) -> Plan {
     }
     phases.push(Phase::GateCheck);
     let concurrent = !facts.interactive && !facts.sequential;
-    let steps = steps_plan(&facts.steps, facts.all_steps, concurrent);
+    let steps = steps_plan(&facts.steps, facts.all_steps, concurrent, facts.node_room);
     let warnings = facts
         .node_room
         .and_then(|room| room_warning(&facts.steps, &steps, room))
         .into_iter()
         .collect();
     phases.push(Phase::Steps {
-        concurrent,
         replacing: facts.lab_jobs.clone(),
         steps,
     });
@@ -742,15 +750,23 @@ mod tests {
         list.iter().map(|n| StepNumber(*n)).collect()
     }
 
+    /// A 2-CPU kind node: kube-system's 950m leave 1050m for the lab.
+    const TWO_CPUS: NodeRoom = NodeRoom {
+        allocatable_millis: 2000,
+        requested_millis: 950,
+        estimated: false,
+    };
+
     #[test]
     fn the_plan_names_exactly_the_steps_it_runs() {
         let steps = lab_steps();
-        let plan = steps_plan(&steps, false, true);
+        let plan = steps_plan(&steps, false, true, Some(TWO_CPUS));
         assert_eq!(plan.numbers(), numbers(&[1, 2, 3]));
         assert!(plan.in_turn.is_empty());
-        let plan = steps_plan(&steps, true, true);
+        let plan = steps_plan(&steps, true, true, Some(TWO_CPUS));
         assert_eq!(plan.together, numbers(&[1, 2, 3]));
-        // Each holding step is freed before the next one in turn, and only once.
+        // Held: 1 and 2 (250m), then 4 (600m), then 5 (150m): 1000m of 1050m. Step 6's
+        // 150m does not fit beside them, so they are freed before it, and only then.
         let freed: Vec<(u32, Vec<StepNumber>)> = plan
             .in_turn
             .iter()
@@ -759,22 +775,26 @@ mod tests {
         assert_eq!(
             freed,
             [
-                (4, numbers(&[1, 2])),
-                (5, numbers(&[4])),
-                (6, numbers(&[5])),
+                (4, Vec::new()),
+                (5, Vec::new()),
+                (6, numbers(&[1, 2, 4, 5])),
                 (7, Vec::new()),
             ]
         );
-        let plan = steps_plan(&steps, false, false);
+        // One by one on a terminal: on a node with room, every Job stays to look at.
+        let plan = steps_plan(&steps, false, false, Some(TWO_CPUS));
         assert!(plan.together.is_empty());
         assert_eq!(plan.numbers(), numbers(&[1, 2, 3]));
-        assert_eq!(plan.in_turn[1].free, numbers(&[1]));
+        assert!(plan.in_turn.iter().all(|t| t.free.is_empty()));
+        // A node that could not be read: nothing is deleted on a guess.
+        let plan = steps_plan(&steps, true, true, None);
+        assert!(plan.in_turn.iter().all(|t| t.free.is_empty()));
     }
 
     #[test]
     fn a_node_too_small_for_the_steps_is_warned_with_the_numbers() {
         let steps = lab_steps();
-        let all = steps_plan(&steps, true, true);
+        let all = steps_plan(&steps, true, true, None);
         // A 2-CPU kind node: 950m for kube-system leaves 1050m; the largest need is
         // step 4's 600m (1, 2 and 3 together: 400m). It fits.
         let two = NodeRoom {
@@ -795,7 +815,7 @@ mod tests {
                 && warning.contains("950m requested"),
             "{warning}"
         );
-        let three = steps_plan(&steps, false, true);
+        let three = steps_plan(&steps, false, true, None);
         let tight = NodeRoom {
             allocatable_millis: 1300,
             requested_millis: 950,
@@ -828,12 +848,8 @@ mod tests {
                 Phase::Images(images) if images.is_empty() => "no-images",
                 Phase::Images(_) => "images",
                 Phase::GateCheck => "gate",
-                Phase::Steps {
-                    concurrent: true, ..
-                } => "steps-together",
-                Phase::Steps {
-                    concurrent: false, ..
-                } => "steps-one-by-one",
+                Phase::Steps { steps, .. } if !steps.together.is_empty() => "steps-together",
+                Phase::Steps { .. } => "steps-one-by-one",
             })
             .collect()
     }

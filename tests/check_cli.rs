@@ -248,8 +248,10 @@ fn the_rules_give_the_same_verdict_and_exit_status_in_text_and_json() {
 }
 
 /// The dumps a real Kubernetes node left after each step (v1.34.9 and v1.36.3,
-/// `kubectl get job,pod -o yaml` right after the step; real-cluster-facts.md) are judged
-/// as the step teaches, with the findings that say what that version did.
+/// `kubectl get job,pod -o yaml` right after the step) are judged as the step teaches,
+/// with the findings that say what that version did. The step 7 dumps come from the lab's
+/// earlier step 7 (a log shipper that trapped only TERM and died of SIGINT, exit 130);
+/// `step7-v1.34.9-two-second-stops.yaml` is the step as it is now.
 #[test]
 fn dumps_from_real_nodes_are_judged_right() {
     let real = |name: &str| {
@@ -261,7 +263,7 @@ fn dumps_from_real_nodes_are_judged_right() {
     };
     // (file, variant, outcome, findings that must be there, findings that must not)
     type Case<'a> = (&'a str, &'a str, &'a str, &'a [&'a str], &'a [&'a str]);
-    let cases: [Case; 9] = [
+    let cases: [Case; 10] = [
         ("step1-v1.34.9.yaml", "init", "init-running", &[], &[]),
         (
             "step2-v1.34.9.yaml",
@@ -309,6 +311,13 @@ fn dumps_from_real_nodes_are_judged_right() {
             "succeeded",
             &[],
             &["stop-order"],
+        ),
+        (
+            "step7-v1.34.9-two-second-stops.yaml",
+            "native",
+            "succeeded",
+            &[],
+            &["sidecar-exit-code", "main-started-before-sidecar"],
         ),
     ];
     for (name, variant, outcome, present, absent) in cases {

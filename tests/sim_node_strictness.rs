@@ -607,7 +607,8 @@ spec:
     )
 }
 
-/// The lab's current log shipper traps only TERM: with the postgres image it gets SIGINT,
+/// A log shipper that traps only TERM (the lab's, before it trapped INT too; real nodes
+/// showed exit 130): with the postgres image it gets SIGINT,
 /// which `sh -c` as PID 1 answers with exit 130 as soon as its `sleep 1` ends, and the
 /// trap never runs. The same script on an image without STOPSIGNAL gets SIGTERM and its
 /// trap runs (exit 0, 2 s later). postgres itself exits 0 on SIGINT.

@@ -67,7 +67,7 @@ pub fn step(settings: &StepSettings, world: &World<'_>) -> anyhow::Result<ExitSt
     let run = step::run(&session, &lab, settings.number, None)?;
     world.printer.out(&run.report);
     if !settings.dry_run {
-        record(&mut state, &run);
+        record(&mut state, &run, &resolved.kube);
         state::save(&dir, &state)?;
     }
     Ok(exit_status(std::slice::from_ref(&run)))

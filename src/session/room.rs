@@ -21,6 +21,16 @@ pub fn free(session: &Session<'_>, lab: &Lab, steps: &[StepNumber]) -> anyhow::R
     if steps.is_empty() || session.dry_run {
         return Ok(());
     }
+    let (which, hold, their) = if steps.len() == 1 {
+        ("step", "holds", "its")
+    } else {
+        ("steps", "hold", "their")
+    };
+    // Said before it is done: deleting a learner's Jobs is not a side effect to discover.
+    session.printer.note(&format!(
+        " • freeing the CPU that {which} {} {hold} until the Job's deadline: deleting {their} Jobs ({their} results stay in `sidecar-lab status` and `report`)",
+        setup_plan::numbers_text(steps)
+    ));
     let template = render::job::parse_template(crate::assets::JOB_TEMPLATE)?;
     for number in steps {
         let Some(step) = lab.step(*number) else {
@@ -35,10 +45,6 @@ pub fn free(session: &Session<'_>, lab: &Lab, steps: &[StepNumber]) -> anyhow::R
             .with_context(|| format!("cannot free the CPU that step {number} holds"))?;
         }
     }
-    session.printer.note(&format!(
-        "freed the CPU that step {} held until its deadline: its Jobs are deleted, its result stays in `sidecar-lab status` and `report`",
-        setup_plan::numbers_text(steps)
-    ));
     Ok(())
 }
 
@@ -62,7 +68,11 @@ pub fn free_if_needed(
         .steps
         .iter()
         .filter(|(n, record)| {
-            **n != number
+            // Only steps that ran here: elsewhere they hold nothing on this node's
+            // namespace, and Jobs of the same name here would be someone else's.
+            let here = record.context.as_deref() == Some(session.target.context.as_str())
+                && record.namespace.as_deref() == Some(session.target.namespace.as_str());
+            here && **n != number
                 && matches!(
                     record.result,
                     Ending::Expected | Ending::Unexpected | Ending::TimedOut

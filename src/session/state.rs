@@ -62,6 +62,11 @@ pub struct StepRecord {
     /// When it ended, RFC 3339.
     pub at: String,
     pub seconds: u64,
+    /// Where it ran (kubeconfig context and namespace): its Jobs are there.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub context: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
 }
 
 /// The state file in `state_dir`.
@@ -147,6 +152,8 @@ mod tests {
                 outcome: Some(Outcome::Succeeded),
                 at: "2026-11-25T10:00:00Z".into(),
                 seconds: 9,
+                context: Some("kind-sidecar-lab".into()),
+                namespace: Some("default".into()),
             },
         );
         state.cluster = Some(ClusterRecord {

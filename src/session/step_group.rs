@@ -27,7 +27,8 @@ const POLL: Duration = Duration::from_secs(1);
 const KUBECTL_TIMEOUT: Duration = Duration::from_secs(30);
 const DELETE_TIMEOUT: Duration = Duration::from_secs(120);
 /// How long the quota controller may take to write the new quota's status; until then
-/// admission refuses every pod ("status unknown for quota").
+/// admission tracks nothing against it (the plugin works from `status.hard`), so a pod
+/// the quota should refuse would be admitted.
 const QUOTA_READY: Duration = Duration::from_secs(20);
 
 /// One variant of the step, as it goes.

@@ -680,7 +680,7 @@ impl Execute<'_, '_> {
             for result in results {
                 let run = result?;
                 self.printer().out(&run.report);
-                workspace::record(state, &run);
+                workspace::record(state, &run, self.target);
                 runs.push(run);
             }
             state::save(self.dir, state)?;
@@ -704,7 +704,7 @@ impl Execute<'_, '_> {
             room::free(&session, lab, &turn.free)?;
             let run = step::run(&session, lab, number, None)?;
             self.printer().out(&run.report);
-            workspace::record(state, &run);
+            workspace::record(state, &run, self.target);
             state::save(self.dir, state)?;
             let stop = run.ending == Ending::Interrupted;
             runs.push(run);

@@ -90,7 +90,7 @@ pub fn lab(path: Option<&Path>) -> anyhow::Result<Lab> {
 }
 
 /// Adds a step's result to the state.
-pub fn record(state: &mut LabState, run: &StepRun) {
+pub fn record(state: &mut LabState, run: &StepRun, target: &crate::kube::Target) {
     state.steps.insert(
         run.number,
         StepRecord {
@@ -99,6 +99,8 @@ pub fn record(state: &mut LabState, run: &StepRun) {
             outcome: run.judgement.as_ref().map(|j| j.outcome),
             at: state::now().to_string(),
             seconds: run.seconds,
+            context: Some(target.context.clone()),
+            namespace: Some(target.namespace.clone()),
         },
     );
 }

@@ -116,8 +116,8 @@ fn abbreviate(names: &[&str]) -> String {
     }
 }
 
-/// The board: one row per suite, one cell per step (its state and how long ago it last
-/// changed), then one line for each step that is not going as the lab teaches.
+/// The board: one row per suite, one cell per step (its state and the step's own time),
+/// then one line for each step that is not going as the lab teaches.
 pub fn board(results: &Results, fancy: bool, palette: &Palette) -> String {
     let steps = results
         .suites
@@ -146,7 +146,10 @@ pub fn board(results: &Results, fancy: bool, palette: &Palette) -> String {
                     // the JSON and on the page.
                     let age = match step.state {
                         StepState::NotStarted => String::new(),
-                        _ => format!(" {}", ago(i64::try_from(step.seconds).unwrap_or(i64::MAX))),
+                        _ => format!(
+                            " {}",
+                            duration(i64::try_from(step.seconds).unwrap_or(i64::MAX))
+                        ),
                     };
                     (
                         format!("{} {}{age}", symbol(step.state, fancy), step.state.name()),
@@ -281,8 +284,8 @@ fn symbol(state: StepState, fancy: bool) -> &'static str {
     }
 }
 
-/// `45s`, `3m`, `2h`: how long ago, coarse.
-fn ago(seconds: i64) -> String {
+/// `45s`, `3m`, `2h`: a duration, coarse.
+fn duration(seconds: i64) -> String {
     let seconds = seconds.max(0);
     match seconds {
         0..120 => format!("{seconds}s"),

@@ -250,6 +250,13 @@ pub fn describe(plan: &Plan, names: &Names<'_>) -> String {
                 }
                 for (index, turn) in steps.in_turn.iter().enumerate() {
                     let title = files(&turn.number).map_or("", |s| s.title.as_str());
+                    if let Some(why) = files(&turn.number).and_then(|s| s.skip.as_deref()) {
+                        heading(
+                            &mut out,
+                            &format!("skip step {}: {title} ({why})", turn.number),
+                        );
+                        continue;
+                    }
                     heading(&mut out, &format!("run step {}: {title}", turn.number));
                     if index == 0 && steps.together.is_empty() && !replacing.is_empty() {
                         replaced(&mut out, replacing);

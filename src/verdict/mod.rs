@@ -216,7 +216,7 @@ pub fn judge_expecting(dump: &Dump, expectation: Option<&Expectation>) -> Judgem
         findings.push(Finding::info(
             code::FIELD_DROPPED,
             format!(
-                "kubectl sent `restartPolicy: {value}` on the regular container `{container}` (the Job's {LAST_APPLIED} annotation), but the Job the API server stored has none: a server whose ContainerRestartRules feature is off (1.34, alpha) drops the field before it validates, without a warning, so `{container}` is a plain regular container"
+                "kubectl sent `restartPolicy: {value}` on the regular container `{container}` (the Job's {LAST_APPLIED} annotation), but the Job the API server stored has none: a server whose ContainerRestartRules feature is off (its default on 1.34, where it is alpha) drops the field before it validates, without a warning, so `{container}` is a plain regular container"
             ),
         ));
     }
