@@ -16,7 +16,7 @@ use crate::render::job::VARIANT_LABEL;
 use crate::render::step::STEP_LABEL;
 use crate::results::{StepResult, StepState, Suite};
 use crate::verdict::outcome::job_condition;
-use crate::verdict::{self, Expectation, Judgement, Level, Verdict};
+use crate::verdict::{self, Expectation, Judgement, Level, Outcome, Verdict};
 use crate::version::MinorVersion;
 
 /// The read could not be used.
@@ -160,6 +160,12 @@ fn judge_step(
         message: None,
     };
     let Some(job) = step_job(number, step, lab, jobs) else {
+        // A Job the API server refuses is never stored: the board cannot see the step.
+        if result.expect == Outcome::Refused {
+            result.message = Some(
+                "on this version the API server refuses the step's Job, so nothing is stored to show; the learner's `sidecar-lab step` reports it".to_owned(),
+            );
+        }
         return result;
     };
     let uid = job.metadata.uid.as_deref();
@@ -341,6 +347,23 @@ mod tests {
             "test".to_owned(),
             judge_class(&read, &lab, minor, now),
         )
+    }
+
+    /// Step 5 on 1.33: the API server refuses its Job, so the board has nothing to judge,
+    /// and says why instead of leaving a bare `not started`.
+    #[test]
+    fn a_step_refused_on_this_version_says_the_board_cannot_see_it() {
+        let results = board_on(&[("learner-01", &[])], Some("1.33"), "2026-12-06T20:00:00Z");
+        let step = &results.suites[0].steps[4];
+        assert_eq!(step.state, StepState::NotStarted);
+        assert!(
+            step.message
+                .as_deref()
+                .is_some_and(|m| m.contains("refuses the step's Job")),
+            "{step:?}"
+        );
+        let newer = board_on(&[("learner-01", &[])], Some("1.34"), "2026-12-06T20:00:00Z");
+        assert_eq!(newer.suites[0].steps[4].message, None);
     }
 
     /// What a real 1.34 node held after the lab's seven steps (one namespace, every
