@@ -83,6 +83,31 @@ impl World {
         self.tool("kubectl", args)
     }
 
+    /// Waits until kube-system's pods are all there (CoreDNS comes once the node is
+    /// Ready), so that what a plan reads of the node is what stays.
+    fn wait_for_kube_system(&self) {
+        let start = std::time::Instant::now();
+        loop {
+            let pods = self.kubectl(&[
+                "--context",
+                "kind-sidecar-lab",
+                "get",
+                "pods",
+                "-n",
+                "kube-system",
+                "-l",
+                "k8s-app=kube-dns",
+                "-o",
+                "name",
+            ]);
+            if text(&pods.stdout).lines().count() >= 2 {
+                return;
+            }
+            assert!(start.elapsed() < Duration::from_secs(30), "no CoreDNS pods");
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+
     /// The kind cluster `sidecar-lab`, created by the kind stand-in from the lab's own
     /// config for `minor`, with the lab image already on its node.
     fn cluster(&self, minor: &str) {
@@ -412,6 +437,7 @@ fn up_dry_run_on_a_ready_cluster_prints_reuse() {
 fn up_dry_run_names_exactly_the_steps_it_runs() {
     let world = World::new();
     world.cluster("1.37");
+    world.wait_for_kube_system();
     let output = world.run(&["up", "--dry-run", "--yes"]);
     assert_code(&output, 0);
     let stdout = text(&output.stdout);
@@ -463,6 +489,7 @@ fn the_plan_warns_when_the_node_is_too_small_for_the_steps() {
     )
     .expect("the node's size");
     world.cluster("1.37");
+    world.wait_for_kube_system();
     let output = world.run(&["up", "--dry-run", "--yes", "--all"]);
     assert_code(&output, 0);
     let stdout = text(&output.stdout)

@@ -116,7 +116,14 @@ pub fn gather(
     // A running cluster is read; one `up` will create is estimated: the kind node sees
     // every host CPU, and kind's own pods request about 950m.
     let node_room = match nodes.as_deref() {
-        Some(nodes) => node_room(runner, ask.target, nodes),
+        // Read, but never below what kind's own pods come to: CoreDNS is created only once
+        // the node is Ready, so a cluster just made shows less than it will hold.
+        Some(nodes) => node_room(runner, ask.target, nodes).map(|room| setup_plan::NodeRoom {
+            requested_millis: room
+                .requested_millis
+                .max(setup_plan::KIND_SYSTEM_CPU_MILLIS),
+            ..room
+        }),
         None => host_facts.cpus.map(|cpus| setup_plan::NodeRoom {
             allocatable_millis: u64::try_from(cpus).unwrap_or(0).saturating_mul(1000),
             requested_millis: setup_plan::KIND_SYSTEM_CPU_MILLIS,
