@@ -667,7 +667,23 @@ fn lifecycle_stop_signal_wins_only_with_the_gate() {
             pod["status"]["phase"] == "Succeeded"
         });
         assert_eq!(finished(&done, "shipper").1, code, "{gates:?}: {done:#}");
+        // With the gate off the API server drops the field before it stores the pod
+        // (dropContainerStopSignals): what was sent is not what is kept.
+        let kept = &container_spec(&done, "shipper")["lifecycle"]["stopSignal"];
+        if gates.is_empty() {
+            assert!(kept.is_null(), "{done:#}");
+        } else {
+            assert_eq!(kept, "SIGTERM", "{done:#}");
+        }
     }
+}
+
+/// The spec of init container `name` in `pod` as the server stored it.
+fn container_spec<'a>(pod: &'a Value, name: &str) -> &'a Value {
+    pod["spec"]["initContainers"]
+        .as_array()
+        .and_then(|all| all.iter().find(|c| c["name"] == name))
+        .unwrap_or_else(|| panic!("no init container {name}: {pod:#}"))
 }
 
 // ---- 5: kube-system on the node.

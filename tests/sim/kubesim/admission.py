@@ -125,7 +125,8 @@ def drop_disabled_fields(spec, gates, old_spec=None):
       removes restartPolicy and restartPolicyRules from every regular container, an init
       container's restartPolicy other than `Always`, and every init container's
       restartPolicyRules, unless the old object already used them. A minor that does not
-      know the gate (before 1.34) drops nothing: validation refuses instead."""
+      know the gate (before 1.34) drops nothing: validation refuses instead;
+    - with ContainerStopSignals known and off, lifecycle.stopSignal is removed."""
     if not gates.get("SidecarContainers", True):
         in_use = any(c.get("restartPolicy") for c in (old_spec or {}).get("initContainers") or [])
         if not in_use:
@@ -140,6 +141,22 @@ def drop_disabled_fields(spec, gates, old_spec=None):
         for container in spec.get("containers") or []:
             container.pop("restartPolicy", None)
             container.pop("restartPolicyRules", None)
+    # dropContainerStopSignals (util.go): with ContainerStopSignals known and off, every
+    # container's lifecycle.stopSignal goes, and a lifecycle that held only it goes too,
+    # unless the old object already used it.
+    if "ContainerStopSignals" in gates and not gates["ContainerStopSignals"] \
+            and not _stop_signals_in_use(old_spec):
+        for container in (spec.get("initContainers") or []) + (spec.get("containers") or []):
+            lifecycle = container.get("lifecycle")
+            if isinstance(lifecycle, dict) and "stopSignal" in lifecycle:
+                lifecycle.pop("stopSignal")
+                if not lifecycle:
+                    container.pop("lifecycle")
+
+
+def _stop_signals_in_use(spec):
+    return any(isinstance(c.get("lifecycle"), dict) and c["lifecycle"].get("stopSignal")
+               for c in ((spec or {}).get("initContainers") or []) + ((spec or {}).get("containers") or []))
 
 
 def default_pod(spec):
