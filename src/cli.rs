@@ -533,9 +533,21 @@ pub enum DockerSourceArg {
 
 #[derive(Debug, Args)]
 pub struct CheckArgs {
-    /// The variant the dump should show
+    /// The variant the dump should show (with --step: judge only that variant's Job)
     #[arg(long, value_enum)]
     pub variant: Option<Variant>,
+
+    /// Judge the dump as lab step N, as `step N` does (default: the step the objects are labelled with)
+    #[arg(long, value_name = "N")]
+    pub step: Option<crate::lab::StepNumber>,
+
+    /// The cluster's Kubernetes minor, such as 1.34: which of the step's version rules applies (default: what the dump shows of the API server, else the newest)
+    #[arg(short = 'k', long, value_name = "1.NN")]
+    pub kubernetes: Option<MinorVersion>,
+
+    /// The lab file the step comes from, when it is not the built-in lab
+    #[arg(long, value_name = "FILE")]
+    pub lab: Option<PathBuf>,
 
     /// File with the dump; `-` reads standard input
     #[arg(long, value_name = "FILE")]

@@ -165,9 +165,17 @@ impl Target {
         self.namespaced(["delete", "resourcequota", name, "--ignore-not-found"])
     }
 
-    /// Deletes a Job at once, without waiting for its pods.
-    pub fn delete_job_now(&self, name: &str) -> CommandLine {
-        self.namespaced(["delete", "job", name, "--ignore-not-found", "--wait=false"])
+    /// Suspends a Job (`spec.suspend: true`): the Job controller creates no pod for it
+    /// any more, and the Job and its events stay for people to read.
+    pub fn suspend_job(&self, name: &str) -> CommandLine {
+        self.namespaced([
+            "patch",
+            "job",
+            name,
+            "--type=merge",
+            "--patch",
+            r#"{"spec":{"suspend":true}}"#,
+        ])
     }
 
     /// `kubectl apply -f FILE`.

@@ -1,5 +1,7 @@
-//! `sidecar-lab check`: judges a saved Pod or Job dump and shows the outcome, the
-//! verdict, the findings, the timeline and an explanation — or one JSON object.
+//! `sidecar-lab check`: judges a saved Pod or Job dump (or the API server's refusal) and
+//! shows the outcome, the verdict, the findings, the timeline and an explanation — for one
+//! pod (`--variant`), or for a whole lab step (`--step N`, or the step the objects are
+//! labelled with) as `sidecar-lab step N` judges it — or one JSON object.
 
 use std::io::Read;
 use std::path::Path;
@@ -8,11 +10,16 @@ use anyhow::Context;
 use serde::Serialize;
 
 use crate::exit::ExitStatus;
+use crate::lab::{Lab, StepNumber};
 use crate::observe::dump;
+use crate::observe::refusal::{self, Refusal};
+use crate::observe::step_objects::labelled_steps;
 pub use crate::ui::report::text;
 use crate::variant::Variant;
 use crate::verdict::explain::explain;
-use crate::verdict::{Finding, Judgement, Verdict, judge};
+use crate::verdict::step::{Evidence, MinorSource, StepJudgement, judge_step};
+use crate::verdict::{Expectation, Finding, Judgement, Verdict, judge, judge_refusal};
+use crate::version::MinorVersion;
 
 /// The JSON document `check --output json` prints.
 #[derive(Debug, Serialize)]
@@ -110,5 +117,125 @@ pub fn report(judgement: &Judgement) -> Report<'_> {
         findings: &judgement.findings,
         timeline: entries,
         explanation: explain(judgement),
+    }
+}
+
+/// What `check` was asked to judge.
+#[derive(Clone, Copy, Debug)]
+pub struct Request<'a> {
+    pub lab: &'a Lab,
+    pub step: Option<StepNumber>,
+    pub variant: Option<Variant>,
+    /// The cluster's Kubernetes minor, when the learner knows it.
+    pub minor: Option<MinorVersion>,
+}
+
+/// A judgement of one pod, or of a whole step.
+#[derive(Clone, Debug)]
+pub enum Judged {
+    Pod(Box<Judgement>),
+    Step(StepJudgement),
+}
+
+impl Judged {
+    /// The verdict that decides the exit status.
+    pub fn verdict(&self) -> Option<Verdict> {
+        match self {
+            Self::Pod(judgement) => judgement.verdict,
+            Self::Step(step) => Some(step.verdict),
+        }
+    }
+}
+
+/// Judges `bytes` (named `origin` in errors) as `request` asks: a step when one is given
+/// or the objects are labelled with exactly one, else one pod against `--variant`.
+pub fn judge_request(bytes: &[u8], origin: &str, request: Request<'_>) -> anyhow::Result<Judged> {
+    let evidence = match dump::parse(bytes) {
+        Ok(dump) => Evidence::Objects(dump),
+        // Not objects: perhaps what kubectl said when the API server refused the Job.
+        Err(error) => match std::str::from_utf8(bytes).ok().and_then(refusal::parse) {
+            Some(refusal) => Evidence::Refusal(refusal),
+            None => return Err(error).with_context(|| format!("`{origin}`")),
+        },
+    };
+    let step = match (request.step, request.variant, &evidence) {
+        (Some(number), _, _) => Some(number),
+        (None, Some(_), _) => None,
+        (None, None, Evidence::Objects(dump)) => {
+            let steps = labelled_steps(dump);
+            match steps.len() {
+                0 => None,
+                1 => steps.first().map(|n| StepNumber(*n)),
+                _ => anyhow::bail!(
+                    "`{origin}` holds objects of steps {} (label `sidecar-lab/step`): say which to judge with `--step N`",
+                    steps
+                        .iter()
+                        .map(u32::to_string)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            }
+        }
+        (None, None, Evidence::Refusal(refusal)) => anyhow::bail!(
+            "`{origin}` is the API server's refusal ({}): say which step it is with `--step N`, or which variant with `--variant`",
+            refusal.message
+        ),
+    };
+    match (step, evidence) {
+        (Some(number), evidence) => Ok(Judged::Step(judge_step(
+            &evidence,
+            request.lab,
+            number,
+            request.minor,
+            request.variant,
+        )?)),
+        (None, Evidence::Objects(dump)) => Ok(Judged::Pod(Box::new(judge(&dump, request.variant)))),
+        (None, Evidence::Refusal(Refusal { message, .. })) => {
+            // `step` above leaves a refusal here only with a variant.
+            let variant = request.variant.unwrap_or(Variant::Native);
+            Ok(Judged::Pod(Box::new(judge_refusal(
+                &message,
+                &Expectation::taught(variant),
+            ))))
+        }
+    }
+}
+
+/// The exit status for a step or pod judgement.
+pub const fn exit_status_of(verdict: Option<Verdict>) -> ExitStatus {
+    match verdict {
+        None | Some(Verdict::Expected) => ExitStatus::Success,
+        Some(Verdict::Unexpected) => ExitStatus::Unexpected,
+        Some(Verdict::Undecided) => ExitStatus::Undecided,
+    }
+}
+
+/// The JSON document `check --step N --output json` prints.
+#[derive(Debug, Serialize)]
+pub struct StepReport<'a> {
+    pub step: u32,
+    pub title: &'a str,
+    /// The Kubernetes minor whose rule applied; `null`: the newest rule.
+    pub kubernetes: Option<String>,
+    /// `given`, `unknown`, or what the input showed of the API server.
+    pub kubernetes_from: String,
+    pub verdict: &'static str,
+    /// One report per Job of the step, each judged on its own objects.
+    pub jobs: Vec<Report<'a>>,
+}
+
+/// The JSON report of a step.
+pub fn step_report(judged: &StepJudgement) -> StepReport<'_> {
+    StepReport {
+        step: judged.number.0,
+        title: &judged.title,
+        kubernetes: judged.minor.map(|m| m.to_string()),
+        kubernetes_from: match &judged.minor_source {
+            MinorSource::Given => "given".to_owned(),
+            MinorSource::Inferred(why) => format!("inferred: {why}"),
+            MinorSource::Unknown => "unknown".to_owned(),
+        },
+        verdict: judged.verdict.name(),
+        jobs: judged.jobs.iter().map(|j| report(&j.judgement)).collect(),
     }
 }

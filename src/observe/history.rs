@@ -153,7 +153,7 @@ fn owner_uid(pod: &Pod) -> Option<&str> {
 }
 
 /// The name of the Job `pod` belongs to, from its owner reference or job-name label.
-fn owner_name(pod: &Pod) -> Option<&str> {
+pub fn owner_name(pod: &Pod) -> Option<&str> {
     let by_reference = pod
         .metadata
         .owner_references

@@ -3,3 +3,5 @@
 
 pub mod dump;
 pub mod history;
+pub mod refusal;
+pub mod step_objects;

@@ -54,6 +54,11 @@ pub fn decide(
         last.judgement.job_done
             || (verdict == Some(Verdict::Unexpected)
                 && held >= hold_seconds.max(UNEXPECTED_HOLD_SECONDS))
+            // A regular container that outlives the app containers this long holds
+            // the pod: `conclusion` turns it unexpected.
+            || (verdict == Some(Verdict::Undecided)
+                && last.judgement.outcome == Outcome::SidecarHoldsPod
+                && held >= hold_seconds.max(UNEXPECTED_HOLD_SECONDS))
     } else {
         matches!(verdict, Some(Verdict::Expected | Verdict::Unexpected)) && held >= hold_seconds
             // A finished Job will not change any more.
@@ -66,6 +71,15 @@ pub fn decide(
     } else {
         Decision::Watch
     }
+}
+
+/// The judgement a decided step ends with: the last one, where a hold that lasted turns
+/// a pod held by a regular container from undecided to unexpected.
+pub fn conclusion(observed: &mut Vec<Observed>) -> Option<Judgement> {
+    let held = held_for(observed);
+    observed
+        .pop()
+        .map(|o| crate::verdict::held_past(o.judgement, held))
 }
 
 /// How many seconds the latest outcome must still hold before the step is decided: for a

@@ -24,6 +24,9 @@ use crate::ui::text::wrap;
 use crate::variant::Variant;
 use crate::verdict::{Expectation, Judgement, Verdict, judge_expecting, judge_refusal};
 
+/// The API server's refusal in kubectl's error output (step_group reads it too).
+pub use crate::observe::refusal::from_kubectl as refusal;
+
 /// How often the step is observed.
 const POLL: Duration = Duration::from_secs(1);
 /// How long one kubectl call may take.
@@ -312,7 +315,7 @@ fn watch(
         ) {
             Decision::Watch => {}
             Decision::Decided => {
-                let judgement = observed.pop().map(|o| o.judgement);
+                let judgement = super::decide::conclusion(&mut observed);
                 let ending = match judgement.as_ref().and_then(|j| j.verdict) {
                     Some(Verdict::Expected) => Ending::Expected,
                     _ => Ending::Unexpected,
@@ -362,43 +365,3 @@ fn show_live(
     }
 }
 
-/// The API server's refusal in kubectl's error output (`The Job "x" is invalid: …`,
-/// `Error from server (Forbidden): … is forbidden: …`), as one line; `None` for other
-/// failures (no connection, a kubectl error).
-pub fn refusal(stderr: &str) -> Option<String> {
-    stderr
-        .lines()
-        .map(str::trim)
-        .find(|line| {
-            (line.starts_with("The ") && line.contains(" is invalid: "))
-                || (line.starts_with("Error from server (Invalid)"))
-                || (line.starts_with("Error from server (Forbidden)")
-                    && !line.contains("cannot ")
-                    && line.contains(" is forbidden: "))
-        })
-        .map(str::to_owned)
-}
-
-#[cfg(test)]
-mod refusal_tests {
-    use super::refusal;
-
-    #[test]
-    fn the_api_servers_refusals_are_told_from_other_failures() {
-        let invalid = "The Job \"cy-job-mistake\" is invalid: spec.template.spec.containers[1].restartPolicy: Forbidden: may not be set for non-init containers\n";
-        assert!(
-            refusal(invalid).is_some_and(|r| r.contains("may not be set for non-init containers"))
-        );
-        // Permission problems are not lessons: they are errors.
-        assert_eq!(
-            refusal(
-                "Error from server (Forbidden): error when creating \"x\": jobs.batch is forbidden: User \"u\" cannot create resource \"jobs\""
-            ),
-            None
-        );
-        assert_eq!(
-            refusal("The connection to the server 127.0.0.1:6443 was refused"),
-            None
-        );
-    }
-}

@@ -2,8 +2,8 @@
 //! (the lab's "what a sidecar costs"): each variant's Job is applied and judged against
 //! its own expected outcome from the same observations, once a second; a pod that
 //! admission refuses shows only in the Job's `FailedCreate` events, so those are read
-//! too. When every Job is decided, the quota and the Jobs it refused are removed, so
-//! that later steps run unconstrained (and a refused Job does not start its pod late).
+//! too. When every Job is decided, the Jobs it refused are suspended (so that none starts
+//! its pod late) and the quota is removed, so that later steps run unconstrained.
 
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
@@ -180,7 +180,7 @@ pub fn run(
             ) {
                 Decision::Watch => {}
                 Decision::Decided => {
-                    let judgement = run.observed.pop().map(|o| o.judgement);
+                    let judgement = super::decide::conclusion(&mut run.observed);
                     let ending = judgement.as_ref().map_or(Ending::Unexpected, ending_of);
                     run.decided = Some((ending, judgement));
                 }
@@ -299,13 +299,16 @@ fn wait_for_quota(session: &Session<'_>, name: &str) {
     }
 }
 
-/// Removes the quota and the Jobs it kept from running; a failure is only reported.
+/// Suspends the Jobs the quota kept from running, then removes the quota; a failure is
+/// only reported. Suspended first, so that none starts its pod late once the quota is
+/// gone; suspended, not deleted, so that the Jobs and their `FailedCreate` events stay
+/// for `kubectl describe` and `check --step N`.
 fn clean_up(session: &Session<'_>, number: StepNumber, runs: &[Run], quota: bool) {
     if !quota {
         return;
     }
     let target = &session.target;
-    let mut commands = vec![target.delete_quota(&quota_name(number))];
+    let mut commands = Vec::new();
     for run in runs {
         let refused = run
             .decided
@@ -313,9 +316,10 @@ fn clean_up(session: &Session<'_>, number: StepNumber, runs: &[Run], quota: bool
             .and_then(|(_, j)| j.as_ref())
             .is_some_and(|j| j.outcome == crate::verdict::Outcome::NotAdmitted);
         if refused {
-            commands.push(target.delete_job_now(run.job.name.as_str()));
+            commands.push(target.suspend_job(run.job.name.as_str()));
         }
     }
+    commands.push(target.delete_quota(&quota_name(number)));
     for command in commands {
         if let Err(error) = checked(session.runner, &command, KUBECTL_TIMEOUT) {
             session

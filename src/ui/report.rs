@@ -88,3 +88,64 @@ pub fn step(
     }
     out
 }
+
+/// `check --step N`: the step, the rule that applied, each of its Jobs judged on its
+/// own, and why.
+pub fn step_check(
+    judged: &crate::verdict::step::StepJudgement,
+    why: &str,
+    fancy: bool,
+    palette: &Palette,
+) -> String {
+    use crate::verdict::step::MinorSource;
+    let mut out = format!(
+        "{}\n",
+        palette
+            .heading
+            .apply_to(format!("Step {}: {}", judged.number, judged.title))
+    );
+    let rule = match (&judged.minor_source, judged.minor) {
+        (MinorSource::Given, Some(minor)) => Some(format!("judged by its rule for Kubernetes {minor}")),
+        (MinorSource::Inferred(evidence), Some(minor)) => Some(format!(
+            "judged by its rule for Kubernetes {minor}: {evidence}"
+        )),
+        (MinorSource::Inferred(evidence), None) => {
+            Some(format!("judged by its rule for the newest Kubernetes: {evidence}"))
+        }
+        _ => None,
+    };
+    if let Some(rule) = rule {
+        out.push_str(&wrap(&rule, WIDTH, "  "));
+    }
+    let several = judged.jobs.len() > 1;
+    for job in &judged.jobs {
+        out.push('\n');
+        if several {
+            out.push_str(&format!(
+                "{}\n",
+                palette.heading.apply_to(format!(
+                    "— {} variant, Job {}",
+                    job.judgement
+                        .variant
+                        .map_or("the", crate::variant::Variant::name),
+                    job.job
+                ))
+            ));
+        }
+        out.push_str(&text(&job.judgement, fancy, palette));
+    }
+    if several {
+        let style = match judged.verdict {
+            Verdict::Expected => &palette.added,
+            Verdict::Unexpected => &palette.removed,
+            Verdict::Undecided => &palette.warning,
+        };
+        out.push_str(&format!(
+            "\nStep {}: {}\n",
+            judged.number,
+            style.apply_to(judged.verdict)
+        ));
+    }
+    out.push_str(&format!("\nWhy\n{}\n", wrap(why, WIDTH, "  ")));
+    out
+}

@@ -100,4 +100,11 @@ pub mod code {
     /// A field kubectl sent is missing from the object the API server stored: it was
     /// dropped because the feature behind it is off on that server.
     pub const FIELD_DROPPED: &str = "field-dropped";
+    /// An app container exited and another regular container still runs: from one
+    /// snapshot it may yet exit by itself, so it is not (yet) a holder.
+    pub const MAY_STILL_EXIT: &str = "may-still-exit";
+    /// The input holds nothing of one of the step's Jobs.
+    pub const JOB_MISSING: &str = "job-missing";
+    /// A sidecar was killed by the kernel for using more memory than its limit.
+    pub const SIDECAR_OOM_KILLED: &str = "sidecar-oom-killed";
 }

@@ -6,6 +6,7 @@ pub mod containers;
 pub mod explain;
 pub mod finding;
 pub mod outcome;
+pub mod step;
 pub mod timeline;
 
 use std::fmt;
@@ -112,6 +113,27 @@ impl Expectation {
 /// Judges the dump, against `variant` when one is given.
 pub fn judge(dump: &Dump, variant: Option<Variant>) -> Judgement {
     judge_expecting(dump, variant.map(Expectation::taught).as_ref())
+}
+
+/// The judgement of a watch that saw a pod held by a regular container for `seconds`,
+/// longer than a container that exits by itself would take: what one snapshot leaves
+/// undecided (`may-still-exit`) is then a holder, and a step expecting success failed.
+pub fn held_past(mut judgement: Judgement, seconds: u64) -> Judgement {
+    if judgement.outcome == Outcome::SidecarHoldsPod
+        && judgement.verdict == Some(Verdict::Undecided)
+        && judgement.has(code::MAY_STILL_EXIT)
+    {
+        judgement.verdict = Some(Verdict::Unexpected);
+        judgement.findings.retain(|f| f.code != code::MAY_STILL_EXIT);
+        judgement.findings.push(Finding::problem(
+            code::UNEXPECTED_OUTCOME,
+            format!(
+                "{} for {seconds} s: a regular container holds the pod, so the Job cannot complete",
+                judgement.outcome_message
+            ),
+        ));
+    }
+    judgement
 }
 
 /// The judgement of a Job the API server refused: `message` is its answer.
@@ -233,12 +255,12 @@ pub fn judge_expecting(dump: &Dump, expectation: Option<&Expectation>) -> Judgem
     }
     let held = deadline.and_then(|_| held_until_deadline(pod, subject.pod.as_ref()));
     if deadline.is_some() {
+        let until = held
+            .map(|held| format!("; until then the pod was `{held}`"))
+            .unwrap_or_default();
         findings.push(Finding::info(
             code::DEADLINE_EXCEEDED,
-            match held {
-                Some(held) => format!("activeDeadlineSeconds ended the Job (DeadlineExceeded); until then the pod was `{held}`"),
-                None => "activeDeadlineSeconds ended the Job (DeadlineExceeded)".to_owned(),
-            },
+            format!("{}{until}", deadline_words(pod, job)),
         ));
     }
 
@@ -374,7 +396,7 @@ fn applied_native(job: &Job) -> Option<bool> {
 
 /// The regular containers whose `restartPolicy` the manifest kubectl applied had and the
 /// stored Job lacks, with the value sent: what a 1.34 API server drops silently.
-fn dropped_restart_policies(job: &Job) -> Vec<(String, String)> {
+pub(crate) fn dropped_restart_policies(job: &Job) -> Vec<(String, String)> {
     let Some(sent) = job
         .metadata
         .annotations
@@ -529,11 +551,23 @@ fn decide(
                     Verdict::Unexpected
                 }
             }
-            Outcome::Pending | Outcome::InitRunning | Outcome::Running => Verdict::Undecided,
-            Outcome::Failed
-            | Outcome::SidecarHoldsPod
-            | Outcome::Refused
-            | Outcome::NotAdmitted => Verdict::Unexpected,
+            Outcome::Pending | Outcome::InitRunning | Outcome::Running => {
+                // Still running, and a sidecar has restarted: its first start is already
+                // out of sight, as it is once the pod has finished.
+                restarted_out_of_sight(timeline, restarts, findings);
+                Verdict::Undecided
+            }
+            // An app container exited and another regular one still runs: one snapshot
+            // cannot tell a container that will exit by itself from one that holds
+            // the pod for ever. A watch decides once the hold has lasted.
+            Outcome::SidecarHoldsPod => {
+                findings.push(Finding::info(
+                    code::MAY_STILL_EXIT,
+                    "a regular container is still running after an app container exited: it may exit by itself (then the pod completes) or hold the pod for ever, and one snapshot cannot tell which; judge a later dump, or watch it with `sidecar-lab step`",
+                ));
+                Verdict::Undecided
+            }
+            Outcome::Failed | Outcome::Refused | Outcome::NotAdmitted => Verdict::Unexpected,
         },
     }
 }
@@ -641,10 +675,18 @@ fn checks_hold(
                 if first.as_second() == second.as_second() {
                     same_second.push(format!("`{}` and `{}`", earlier.container, later.container));
                 } else if first < second {
+                    let hook = if has_pre_stop(pod, &earlier.container) {
+                        format!(
+                            ". `{}` has a preStop hook, and the kubelet runs a sidecar's preStop hook before it waits for the sidecars declared after it (killContainer in kuberuntime_container.go): a hook that stops the process stops it out of turn",
+                            earlier.container
+                        )
+                    } else {
+                        String::new()
+                    };
                     findings.push(Finding::problem(
                         code::STOP_ORDER,
                         format!(
-                            "sidecar `{}` (declared first) stopped at {first}, before `{}` (declared after it) at {second}: the kubelet stops sidecars in the reverse of their order, from 1.29",
+                            "sidecar `{}` (declared first) stopped at {first}, before `{}` (declared after it) at {second}: the kubelet stops sidecars in the reverse of their order, from 1.29{hook}",
                             earlier.container, later.container
                         ),
                     ));
@@ -678,6 +720,17 @@ fn checks_hold(
     verdict
 }
 
+/// Whether init container `name` of `pod` has a preStop hook.
+fn has_pre_stop(pod: Option<&Pod>, name: &str) -> bool {
+    pod.and_then(|p| p.spec.as_ref())
+        .and_then(|s| s.init_containers.as_ref())
+        .into_iter()
+        .flatten()
+        .find(|c| c.name == name)
+        .and_then(|c| c.lifecycle.as_ref())
+        .is_some_and(|l| l.pre_stop.is_some())
+}
+
 /// The native properties: every sidecar started no later than the first app container,
 /// and finished no earlier than the last app container (or is still stopping).
 /// Timestamps have one-second resolution, so equal times pass.
@@ -694,19 +747,8 @@ fn native_order_holds(
         // which a finished pod may no longer have): once a sidecar has restarted, its
         // first start is gone unless an earlier observation (a watch) saw it. Only the
         // runs seen can be judged, so fewer runs seen than starts means "not visible".
-        let restarted = restarts
-            .iter()
-            .find(|(name, _)| *name == sidecar.container)
-            .map_or(0, |(_, count)| *count);
-        let seen_runs = sidecar.runs.iter().filter(|r| r.started.is_some()).count();
-        if restarted >= 1 && usize::try_from(restarted).unwrap_or(0) >= seen_runs {
-            findings.push(Finding::info(
-                code::ORDER_NOT_VISIBLE,
-                format!(
-                    "sidecar `{}` restarted {restarted} time(s) and its first start is no longer in the input (the status keeps the current run, and `lastState` at most the one before), so whether it started before the app containers cannot be checked from this input; a live watch (`sidecar-lab step`) sees it",
-                    sidecar.container
-                ),
-            ));
+        if let Some(finding) = first_start_out_of_sight(sidecar, restarts) {
+            findings.push(finding);
         } else if let (Some(sidecar_start), Some(app_start)) =
             (sidecar.first_start(), first_app_start)
         {
@@ -736,6 +778,43 @@ fn native_order_holds(
         }
     }
     holds
+}
+
+/// `order-not-visible` for `sidecar` when it has restarted and the input no longer shows
+/// its first start: the status keeps the current run and, in `lastState`, at most the
+/// one before, so fewer runs seen than starts means the first is gone (unless an earlier
+/// snapshot of a watch saw it).
+fn first_start_out_of_sight(
+    sidecar: &timeline::Row,
+    restarts: &[(String, i32)],
+) -> Option<Finding> {
+    let restarted = restarts
+        .iter()
+        .find(|(name, _)| *name == sidecar.container)
+        .map_or(0, |(_, count)| *count);
+    let seen_runs = sidecar.runs.iter().filter(|r| r.started.is_some()).count();
+    (restarted >= 1 && usize::try_from(restarted).unwrap_or(0) >= seen_runs).then(|| {
+        Finding::info(
+            code::ORDER_NOT_VISIBLE,
+            format!(
+                "sidecar `{}` restarted {restarted} time(s) and its first start is no longer in the input (the status keeps the current run, and `lastState` at most the one before), so whether it started before the app containers cannot be checked from this input; a live watch (`sidecar-lab step`) sees it",
+                sidecar.container
+            ),
+        )
+    })
+}
+
+/// `order-not-visible` for every sidecar whose first start is out of sight.
+fn restarted_out_of_sight(
+    timeline: &Timeline,
+    restarts: &[(String, i32)],
+    findings: &mut Vec<Finding>,
+) {
+    findings.extend(
+        timeline
+            .rows_of(Role::Sidecar)
+            .filter_map(|sidecar| first_start_out_of_sight(sidecar, restarts)),
+    );
 }
 
 /// Findings any pod can carry, whatever the variant.
@@ -824,7 +903,16 @@ fn pod_findings(
                             _ => false,
                         }
                 });
-                if let Some(t) = stopped {
+                if let Some(t) = exited.filter(|t| t.reason.as_deref() == Some("OOMKilled")) {
+                    // 137 looks like the kubelet's SIGKILL, but the kernel sent it.
+                    findings.push(Finding::problem(
+                        code::SIDECAR_OOM_KILLED,
+                        format!(
+                            "sidecar `{}` was killed by the kernel for using more memory than its limit (OOMKilled, exit {}), not stopped by the kubelet: raise its `resources.limits.memory`",
+                            c.name, t.exit_code
+                        ),
+                    ));
+                } else if let Some(t) = stopped {
                     findings.push(Finding::info(
                         code::SIDECAR_EXIT_CODE,
                         format!(
@@ -836,10 +924,17 @@ fn pod_findings(
                     ));
                 }
                 if container_status.restart_count > 0 {
+                    let oom = container_status
+                        .last_state
+                        .as_ref()
+                        .and_then(|s| s.terminated.as_ref())
+                        .filter(|t| t.reason.as_deref() == Some("OOMKilled"))
+                        .map(|_| " (its last run was OOMKilled: it used more memory than its limit)")
+                        .unwrap_or_default();
                     findings.push(Finding::info(
                         code::SIDECAR_RESTARTED,
                         format!(
-                            "sidecar `{}` was restarted {} time(s): a sidecar is restarted whenever it exits, even under restartPolicy Never",
+                            "sidecar `{}` was restarted {} time(s){oom}: a sidecar is restarted whenever it exits, even under restartPolicy Never",
                             c.name, container_status.restart_count
                         ),
                     ));
@@ -904,6 +999,35 @@ fn deadline_end(pod: Option<&Pod>, job: Option<&Job>) -> Option<Option<Timestamp
             .ok()
     });
     Some(from_job.or(from_pod))
+}
+
+/// Which deadline ended what: the Job's own `activeDeadlineSeconds` (its condition says
+/// DeadlineExceeded), or the pod's (the pod's status says DeadlineExceeded), after which
+/// the Job fails for its own reason, typically BackoffLimitExceeded.
+fn deadline_words(pod: Option<&Pod>, job: Option<&Job>) -> String {
+    let job_reason = job.and_then(|j| {
+        job_condition(j, "Failed")
+            .or_else(|| job_condition(j, "FailureTarget"))
+            .and_then(|c| c.reason.as_deref())
+    });
+    if job_reason == Some("DeadlineExceeded") || job_reason.is_none() && pod.is_none() {
+        return "the Job's activeDeadlineSeconds ended the Job (DeadlineExceeded)".to_owned();
+    }
+    let seconds = pod
+        .and_then(|p| p.spec.as_ref()?.active_deadline_seconds)
+        .map(|s| format!(" ({s} s)"))
+        .unwrap_or_default();
+    let then = match job_reason {
+        Some("BackoffLimitExceeded") => "; the Job then failed with BackoffLimitExceeded: its pod failed and `backoffLimit` allows no new one",
+        Some(_) | None => "",
+    };
+    let job_reason = job_reason
+        .filter(|r| *r != "BackoffLimitExceeded")
+        .map(|r| format!("; the Job failed with {r}"))
+        .unwrap_or_default();
+    format!(
+        "the pod's own activeDeadlineSeconds{seconds} ended the pod (DeadlineExceeded), not the Job's{then}{job_reason}"
+    )
 }
 
 /// When the deadline ended the pod: the outcome it showed until then.

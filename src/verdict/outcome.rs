@@ -282,18 +282,25 @@ fn failure(pod: Option<&Pod>, job: Option<&Job>) -> Option<Classified> {
             }
         }
     }
-    let condition =
-        job.and_then(|j| job_condition(j, "Failed").or_else(|| job_condition(j, "FailureTarget")))?;
+    let failed = job.and_then(|j| job_condition(j, "Failed"));
+    // 1.31 and later mark the decision first (FailureTarget) and add `Failed` only once
+    // every pod has terminated: the Job will fail, it has not finished failing.
+    let target = job.and_then(|j| job_condition(j, "FailureTarget"));
+    let condition = failed.or(target)?;
     let reason = condition.reason.as_deref().unwrap_or("no reason given");
     let message = condition
         .message
         .as_deref()
         .map(|m| format!(" ({m})"))
         .unwrap_or_default();
-    Some(Classified::new(
-        Outcome::Failed,
-        format!("the Job failed: {reason}{message}"),
-    ))
+    let words = if failed.is_some() {
+        format!("the Job failed: {reason}{message}")
+    } else {
+        format!(
+            "the Job is failing: {reason}{message}; the Job controller is terminating its pods (FailureTarget), and `Failed` follows once they have all terminated"
+        )
+    };
+    Some(Classified::new(Outcome::Failed, words))
 }
 
 /// The Job's condition of `type_` when its status is True.

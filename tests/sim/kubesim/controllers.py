@@ -329,6 +329,14 @@ class JobController:
                     status["completionTime"] = stamp(now)
             elif target:
                 conditions = [c for c in conditions if c["type"] not in ("SuccessCriteriaMet", "FailureTarget")] + target
+        if spec.get("suspend") and not finished and not target and not active:
+            # job_controller.go syncJob: a suspended Job that is not finished gets
+            # Suspended=True (JobSuspended, "Job suspended") and a `Suspended` event, once.
+            if not any(c["type"] == "Suspended" and c["status"] == "True" for c in conditions):
+                conditions = [c for c in conditions if c["type"] != "Suspended"]
+                conditions.append(_condition("Suspended", now, "JobSuspended", "Job suspended"))
+                cluster.events.record(job, "Normal", "Suspended", "Job suspended",
+                                      component="job-controller")
         if conditions:
             status["conditions"] = conditions
         status["uncountedTerminatedPods"] = {}

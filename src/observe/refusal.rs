@@ -1,0 +1,141 @@
+//! The API server's refusal of an object, as a learner can paste it: the line kubectl
+//! prints on a failed `apply` or `create` (`The Job "x" is invalid: …`, `Error from server
+//! (Invalid): …`), or the API's own `Status` body (`kind: Status`, `status: Failure`), as
+//! `kubectl create -v=8` or `curl` show it. Pure: text in.
+
+use serde_json::Value;
+
+/// A refusal: the server's message, and the object it names when it does.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Refusal {
+    /// One line, as kubectl prints it.
+    pub message: String,
+    /// The refused object's name (`cy-job-mistake`), when the message or body names it.
+    pub name: Option<String>,
+}
+
+/// The API server's refusal in kubectl's error output, as one line; `None` for other
+/// failures (no connection, no permission, a kubectl error): those are not results.
+pub fn from_kubectl(stderr: &str) -> Option<String> {
+    stderr
+        .lines()
+        .map(str::trim)
+        .find(|line| {
+            (line.starts_with("The ") && line.contains(" is invalid: "))
+                || line.starts_with("Error from server (Invalid)")
+                // Forbidden by admission (a quota, a policy) is a result; forbidden by
+                // RBAC ("User … cannot create …") is the learner's permissions.
+                || (line.starts_with("Error from server (Forbidden)")
+                    && !line.contains("cannot ")
+                    && line.contains(" is forbidden: "))
+        })
+        .map(str::to_owned)
+}
+
+/// The refusal in `text`: kubectl's error line, or a `Status` body in JSON or YAML
+/// (`status: Failure`; a `Success` status refuses nothing).
+pub fn parse(text: &str) -> Option<Refusal> {
+    if let Some(status) = status_body(text) {
+        return Some(status);
+    }
+    let message = from_kubectl(text)?;
+    let name = quoted_name(&message);
+    Some(Refusal { message, name })
+}
+
+/// A `Status` object with `status: Failure`: the body the API server answers a refused
+/// request with (`k8s.io/apimachinery/pkg/apis/meta/v1.Status`).
+fn status_body(text: &str) -> Option<Refusal> {
+    let value: Value = serde_json::from_str(text.trim())
+        .ok()
+        .or_else(|| crate::yaml::from_str(text).ok())?;
+    if value.get("kind").and_then(Value::as_str) != Some("Status")
+        || value.get("status").and_then(Value::as_str) != Some("Failure")
+    {
+        return None;
+    }
+    let message = value.get("message").and_then(Value::as_str)?.trim();
+    let reason = value.get("reason").and_then(Value::as_str);
+    let code = value.get("code").and_then(Value::as_u64);
+    let name = value
+        .pointer("/details/name")
+        .and_then(Value::as_str)
+        .map(str::to_owned)
+        .or_else(|| quoted_name(message));
+    // kubectl prints it as `Error from server (Invalid): <message>`: so does this.
+    let message = match (reason, code) {
+        (Some(reason), Some(code)) => format!("Error from server ({reason}, HTTP {code}): {message}"),
+        (Some(reason), None) => format!("Error from server ({reason}): {message}"),
+        _ => message.to_owned(),
+    };
+    Some(Refusal { message, name })
+}
+
+/// The first double-quoted word before ` is invalid` or ` is forbidden`: the object's
+/// name in the server's message (`Job.batch "cy-job-mistake" is invalid`).
+fn quoted_name(message: &str) -> Option<String> {
+    let end = message
+        .find("\" is invalid")
+        .or_else(|| message.find("\" is forbidden"))?;
+    let start = message[..end].rfind('"')? + 1;
+    Some(message[start..end].to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const INVALID: &str = "The Job \"cy-job-mistake\" is invalid: spec.template.spec.containers[1].restartPolicy: Forbidden: may not be set for non-init containers\n";
+
+    #[test]
+    fn the_api_servers_refusals_are_told_from_other_failures() {
+        assert!(
+            from_kubectl(INVALID)
+                .is_some_and(|r| r.contains("may not be set for non-init containers"))
+        );
+        // Permission problems are not lessons: they are errors.
+        assert_eq!(
+            from_kubectl(
+                "Error from server (Forbidden): error when creating \"x\": jobs.batch is forbidden: User \"u\" cannot create resource \"jobs\""
+            ),
+            None
+        );
+        assert_eq!(
+            from_kubectl("The connection to the server 127.0.0.1:6443 was refused"),
+            None
+        );
+    }
+
+    #[test]
+    fn kubectl_lines_name_the_object() {
+        let refusal = parse(INVALID).expect("a refusal");
+        assert_eq!(refusal.name.as_deref(), Some("cy-job-mistake"));
+        let from_apply = "Error from server (Invalid): error when creating \"step-5-sidecar.yaml\": Job.batch \"cy-job-mistake\" is invalid: spec.template.spec.containers[1].restartPolicy: Forbidden: may not be set for non-init containers";
+        assert_eq!(
+            parse(from_apply).and_then(|r| r.name).as_deref(),
+            Some("cy-job-mistake")
+        );
+    }
+
+    #[test]
+    fn status_bodies_in_json_and_yaml() {
+        let json = r#"{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"Job.batch \"cy-job-mistake\" is invalid: spec.template.spec.containers[1].restartPolicy: Forbidden: may not be set for non-init containers","reason":"Invalid","details":{"name":"cy-job-mistake","group":"batch","kind":"Job","causes":[{"reason":"FieldValueForbidden","message":"Forbidden: may not be set for non-init containers","field":"spec.template.spec.containers[1].restartPolicy"}]},"code":422}"#;
+        let refusal = parse(json).expect("a refusal");
+        assert_eq!(refusal.name.as_deref(), Some("cy-job-mistake"));
+        assert!(
+            refusal
+                .message
+                .starts_with("Error from server (Invalid, HTTP 422): Job.batch"),
+            "{}",
+            refusal.message
+        );
+        let yaml = "kind: Status\napiVersion: v1\nstatus: Failure\nreason: Invalid\ncode: 422\nmessage: 'Job.batch \"cy-job-mistake\" is invalid: x: Forbidden: y'\n";
+        assert_eq!(
+            parse(yaml).and_then(|r| r.name).as_deref(),
+            Some("cy-job-mistake")
+        );
+        // The negative: a successful Status refuses nothing.
+        let success = json.replace("\"Failure\"", "\"Success\"");
+        assert_eq!(parse(&success), None);
+    }
+}

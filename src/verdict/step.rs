@@ -1,0 +1,296 @@
+//! Judges a lab step from what a learner can paste, as `sidecar-lab step N` judges it
+//! while it watches: each of the step's Jobs on its own objects (never on another Job's
+//! pod), against the outcome the step teaches on the cluster's version, with the step's
+//! own checks. The version comes from the learner, or from what the input shows of the
+//! API server. Pure.
+
+use crate::lab::{Lab, Step, StepNumber};
+use crate::observe::dump::Dump;
+use crate::observe::refusal::Refusal;
+use crate::observe::step_objects::{self, JobKey};
+use crate::variant::Variant;
+use crate::verdict::finding::code;
+use crate::verdict::{
+    Expectation, Finding, Judgement, Outcome, Verdict, judge_expecting, judge_refusal,
+};
+use crate::version::MinorVersion;
+
+/// What was pasted: objects, or the API server's refusal of the step's Job.
+#[derive(Clone, Debug)]
+pub enum Evidence {
+    Objects(Dump),
+    Refusal(Refusal),
+}
+
+/// Where the Kubernetes minor the step was judged on came from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum MinorSource {
+    /// `--kubernetes`.
+    Given,
+    /// What the input shows of the API server, in one clause.
+    Inferred(String),
+    /// Nothing said: the newest rule applies.
+    Unknown,
+}
+
+/// One of the step's Jobs, judged.
+#[derive(Clone, Debug)]
+pub struct JobJudgement {
+    /// The Job's name as the lab creates it.
+    pub job: String,
+    pub judgement: Judgement,
+}
+
+/// A whole step, judged.
+#[derive(Clone, Debug)]
+pub struct StepJudgement {
+    pub number: StepNumber,
+    pub title: String,
+    /// The minor whose rule applied (`None`: the newest).
+    pub minor: Option<MinorVersion>,
+    pub minor_source: MinorSource,
+    pub jobs: Vec<JobJudgement>,
+    /// Unexpected if any Job is, else undecided if any Job is, else expected.
+    pub verdict: Verdict,
+}
+
+/// A step that cannot be judged at all.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StepError {
+    #[error("lab `{lab}` has steps 1 to {last}; there is no step {number}")]
+    NoStep {
+        lab: String,
+        last: usize,
+        number: StepNumber,
+    },
+    #[error("step {number} runs the {runs} variant(s), not `{variant}`")]
+    NoVariant {
+        number: StepNumber,
+        variant: Variant,
+        runs: String,
+    },
+    #[error("the lab's Job template is broken: {0}")]
+    Template(String),
+}
+
+/// Judges step `number` of `lab` from `evidence`; `minor` is the cluster's Kubernetes
+/// minor when the learner gave it; `only` limits the judgement to one variant's Job.
+pub fn judge_step(
+    evidence: &Evidence,
+    lab: &Lab,
+    number: StepNumber,
+    minor: Option<MinorVersion>,
+    only: Option<Variant>,
+) -> Result<StepJudgement, StepError> {
+    let step = lab.step(number).ok_or_else(|| StepError::NoStep {
+        lab: lab.name.clone(),
+        last: lab.steps.len(),
+        number,
+    })?;
+    let (minor, minor_source) = match minor {
+        Some(minor) => (Some(minor), MinorSource::Given),
+        None if step.by_version.is_empty() => (None, MinorSource::Unknown),
+        None => match shown_minor(evidence) {
+            Some((minor, why)) => (minor, MinorSource::Inferred(why)),
+            None => (None, MinorSource::Unknown),
+        },
+    };
+    let names = job_names(step)?;
+    let runs: Vec<(Variant, Outcome)> = step
+        .runs(minor)
+        .into_iter()
+        .filter(|(variant, _)| only.is_none_or(|o| o == *variant))
+        .collect();
+    if runs.is_empty() {
+        return Err(StepError::NoVariant {
+            number,
+            variant: only.unwrap_or(step.variant),
+            runs: step
+                .runs(minor)
+                .iter()
+                .map(|(v, _)| format!("`{v}`"))
+                .collect::<Vec<_>>()
+                .join(", "),
+        });
+    }
+    let several = step.runs(minor).len() > 1;
+    let mut jobs = Vec::new();
+    for (variant, outcome) in runs {
+        let name = names
+            .iter()
+            .find(|(v, _)| *v == variant)
+            .map_or_else(String::new, |(_, n)| n.clone());
+        let expectation = Expectation {
+            variant,
+            outcome,
+            checks: step.check.clone(),
+        };
+        let judgement = match evidence {
+            Evidence::Refusal(refusal)
+                if refusal.name.as_deref().is_none_or(|n| n == name) || !several =>
+            {
+                judge_refusal(&refusal.message, &expectation)
+            }
+            Evidence::Refusal(_) => missing(&expectation, &name, number, several),
+            Evidence::Objects(dump) => {
+                let key = JobKey {
+                    name: &name,
+                    step: number.0,
+                    variant,
+                };
+                match step_objects::of_job(dump, key) {
+                    Some(own) => {
+                        let mut judgement = judge_expecting(&own, Some(&expectation));
+                        if outcome == Outcome::NotAdmitted
+                            && judgement.pod.is_none()
+                            && own.events.is_empty()
+                            && judgement.verdict != Some(Verdict::Expected)
+                        {
+                            judgement.findings.push(Finding::info(
+                                code::NO_POD,
+                                format!(
+                                    "the Job has no pod and the input has no events: a pod that admission refuses shows only in the Job's `FailedCreate` event, and events carry no labels, so dump with `kubectl get job,pod,event -n NAMESPACE -o yaml` (no `-l`); the step expects `{outcome}`"
+                                ),
+                            ));
+                        }
+                        judgement
+                    }
+                    // One Job to judge and none by its name: a learner's own copy of the
+                    // step, renamed. Judge what is laid out as the variant, as `--variant`.
+                    None if !several => {
+                        let mut judgement = judge_expecting(dump, Some(&expectation));
+                        judgement.findings.insert(
+                            0,
+                            Finding::info(
+                                code::OTHER_PODS,
+                                format!(
+                                    "the input has no Job `{name}` (step {number}'s) and no pod of it: judged the pod laid out as the `{variant}` variant instead"
+                                ),
+                            ),
+                        );
+                        judgement
+                    }
+                    None => missing(&expectation, &name, number, several),
+                }
+            }
+        };
+        jobs.push(JobJudgement {
+            job: name,
+            judgement,
+        });
+    }
+    let verdicts: Vec<Option<Verdict>> = jobs.iter().map(|j| j.judgement.verdict).collect();
+    let verdict = if verdicts.contains(&Some(Verdict::Unexpected)) {
+        Verdict::Unexpected
+    } else if verdicts.iter().all(|v| *v == Some(Verdict::Expected)) {
+        Verdict::Expected
+    } else {
+        Verdict::Undecided
+    };
+    Ok(StepJudgement {
+        number,
+        title: step.title.clone(),
+        minor,
+        minor_source,
+        jobs,
+        verdict,
+    })
+}
+
+/// Each variant's Job name, as the lab creates them (`cy-job-cost-native`).
+fn job_names(step: &Step) -> Result<Vec<(Variant, String)>, StepError> {
+    let template = crate::render::job::parse_template(crate::assets::JOB_TEMPLATE)
+        .map_err(|e| StepError::Template(e.to_string()))?;
+    let base = crate::render::step::step_job_name(&template, step)
+        .map_err(|e| StepError::Template(e.to_string()))?;
+    Ok(step
+        .runs(None)
+        .into_iter()
+        .map(|(variant, _)| {
+            let name = if step.also.is_empty() {
+                base.to_string()
+            } else {
+                format!("{base}-{variant}")
+            };
+            (variant, name)
+        })
+        .collect())
+}
+
+/// The judgement of a Job the input holds nothing of.
+fn missing(expectation: &Expectation, name: &str, number: StepNumber, several: bool) -> Judgement {
+    let how = if several {
+        format!(
+            "dump the whole step with `kubectl get job,pod,event -n NAMESPACE -o yaml` (step {number} runs several Jobs)"
+        )
+    } else {
+        format!("dump it with `kubectl get job,pod,event -n NAMESPACE -o yaml`")
+    };
+    Judgement {
+        outcome: Outcome::Pending,
+        outcome_message: format!("the input holds nothing of Job `{name}`"),
+        variant: Some(expectation.variant),
+        expected: Some(expectation.outcome),
+        verdict: Some(Verdict::Undecided),
+        findings: vec![Finding::info(
+            code::JOB_MISSING,
+            format!("the input holds neither Job `{name}` nor a pod of it: {how}"),
+        )],
+        timeline: crate::verdict::timeline::Timeline::default(),
+        pod: None,
+        job: Some(name.to_owned()),
+        job_done: false,
+    }
+}
+
+/// The Kubernetes minor the input shows, for steps whose lesson differs by version
+/// (`byVersion`), with the evidence in one clause; `Some((None, …))` means "a minor
+/// newer than every rule". Where ContainerRestartRules stands decides it
+/// (pkg/apis/core/validation and pkg/api/pod/util.go of each release):
+/// - up to 1.33 validation refuses `restartPolicy` on a regular container ("may not be
+///   set for non-init containers");
+/// - 1.34 (alpha, off) drops the field before validation (`dropDisabledFields`): what
+///   kubectl sent has it, the stored Job does not;
+/// - from 1.35 (beta, on) the stored Job keeps it.
+fn shown_minor(evidence: &Evidence) -> Option<(Option<MinorVersion>, String)> {
+    match evidence {
+        Evidence::Refusal(refusal)
+            if refusal
+                .message
+                .contains("may not be set for non-init containers") =>
+        {
+            Some((
+                Some(MinorVersion::new(1, 33)),
+                "the API server refused `restartPolicy` on a regular container, as servers up to 1.33 do".to_owned(),
+            ))
+        }
+        Evidence::Refusal(_) => None,
+        Evidence::Objects(dump) => {
+            use crate::observe::dump::Object;
+            let jobs = dump.objects.iter().filter_map(|o| match o {
+                Object::Job(job) => Some(job.as_ref()),
+                Object::Pod(_) => None,
+            });
+            let mut kept = false;
+            for job in jobs {
+                if !crate::verdict::dropped_restart_policies(job).is_empty() {
+                    return Some((
+                        Some(MinorVersion::new(1, 34)),
+                        "kubectl sent `restartPolicy` on a regular container and the stored Job has none, as a 1.34 server drops it".to_owned(),
+                    ));
+                }
+                kept |= job
+                    .spec
+                    .as_ref()
+                    .and_then(|s| s.template.spec.as_ref())
+                    .is_some_and(|s| s.containers.iter().any(|c| c.restart_policy.is_some()));
+            }
+            kept.then(|| {
+                (
+                    None,
+                    "the stored Job keeps `restartPolicy` on a regular container, as servers from 1.35 do".to_owned(),
+                )
+            })
+        }
+    }
+}
