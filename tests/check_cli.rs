@@ -344,3 +344,94 @@ fn dumps_from_real_nodes_are_judged_right() {
         }
     }
 }
+
+fn step_fixture(name: &str) -> String {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/steps")
+        .join(name)
+        .display()
+        .to_string()
+}
+
+/// `check --step N` as a learner runs it: the whole step's report (each Job on its own),
+/// its JSON, and the two ways it refuses to guess.
+#[test]
+fn a_step_is_judged_as_step_n_judges_it() {
+    let namespace = step_fixture("step4-namespace-v1.34.yaml");
+    let output = check(&["--step", "4", "--from", &namespace], None);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output));
+    insta::assert_snapshot!("check_step_4_namespace", text(&output));
+    let output = check(&["--step", "4", "--from", &namespace, "-o", "json"], None);
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    assert_eq!(report["step"], 4);
+    assert_eq!(report["verdict"], "expected");
+    let outcomes: Vec<&str> = report["jobs"]
+        .as_array()
+        .expect("jobs")
+        .iter()
+        .filter_map(|j| j["outcome"].as_str())
+        .collect();
+    assert_eq!(outcomes, ["init-running", "not-admitted", "not-admitted"]);
+    // Only the native variant's Job.
+    let output = check(
+        &[
+            "--step",
+            "4",
+            "--variant",
+            "native",
+            "--from",
+            &namespace,
+            "-o",
+            "json",
+        ],
+        None,
+    );
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    assert_eq!(report["jobs"].as_array().map(Vec::len), Some(1));
+    assert_eq!(report["jobs"][0]["job"], "cy-job-cost-native");
+
+    // A namespace of several steps, without --step: which one is for the learner to say.
+    let output = check(&["--from", &namespace], None);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("steps 1, 2, 3, 4") && stderr.contains("--step N"),
+        "{stderr}"
+    );
+    // One step's objects name their step themselves.
+    let output = check(
+        &[
+            "--from",
+            &step_fixture("step7-prestop-stops-postgres-first-v1.34.yaml"),
+            "-o",
+            "json",
+        ],
+        None,
+    );
+    assert_eq!(output.status.code(), Some(1));
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    assert_eq!(report["step"], 7);
+
+    // Step 5 before 1.34: what the learner has is kubectl's error.
+    let refused = b"The Job \"cy-job-mistake\" is invalid: spec.template.spec.containers[1].restartPolicy: Forbidden: may not be set for non-init containers\n".to_vec();
+    let output = check(
+        &["--step", "5", "--from", "-", "-o", "json"],
+        Some(refused.clone()),
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output));
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    assert_eq!(report["jobs"][0]["outcome"], "refused");
+    assert_eq!(report["kubernetes"], "1.33");
+    let output = check(
+        &["--step", "5", "-k", "1.35", "--from", "-"],
+        Some(refused.clone()),
+    );
+    assert_eq!(output.status.code(), Some(1));
+    let output = check(&["--from", "-"], Some(refused));
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("--step N"));
+    // A step the lab does not have.
+    let output = check(&["--step", "9", "--from", &namespace], None);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("there is no step 9"));
+}

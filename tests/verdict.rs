@@ -315,6 +315,10 @@ fn every_outcome_and_every_finding_is_covered() {
         "quota-exceeded",
         "effective-request",
         "field-dropped",
+        // `check --step N`, below.
+        "may-still-exit",
+        "job-missing",
+        "sidecar-oom-killed",
     ]);
     let source = include_str!("../src/verdict/finding.rs");
     for line in source
@@ -1089,5 +1093,359 @@ fn a_refusal_that_passes_by_itself_is_not_not_admitted() {
         Some(Verdict::Undecided),
         "{:?}",
         judgement.findings
+    );
+}
+
+// ---- `check --step N`: every step judged from what a learner can paste ----------------
+// Each rule has its fixture (tests/fixtures/steps, built from the real node's dumps and
+// the Kubernetes source each names) and a negative: the decisive field changed flips it.
+
+use sidecar_lab::lab::{Lab, StepNumber};
+use sidecar_lab::observe::refusal;
+use sidecar_lab::verdict::step::{Evidence, MinorSource, StepJudgement, judge_step};
+use sidecar_lab::version::MinorVersion;
+
+fn step_fixture(name: &str) -> String {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/steps")
+        .join(name);
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// `text` (a YAML List) with its items edited, as JSON.
+fn edited(text: &str, edit: impl FnOnce(&mut Vec<serde_json::Value>)) -> String {
+    let mut value: serde_json::Value = sidecar_lab::yaml::from_str(text).expect("YAML");
+    if let Some(items) = value["items"].as_array_mut() {
+        edit(items);
+    }
+    serde_json::to_string(&value).expect("JSON")
+}
+
+fn step_judged(text: &str, number: u32, minor: Option<&str>) -> StepJudgement {
+    let evidence = match dump::parse(text.as_bytes()) {
+        Ok(dump) => Evidence::Objects(dump),
+        Err(_) => Evidence::Refusal(refusal::parse(text).expect("a dump or a refusal")),
+    };
+    let lab = Lab::embedded().expect("the lab");
+    let minor = minor.map(|m| m.parse::<MinorVersion>().expect("a minor"));
+    judge_step(&evidence, &lab, StepNumber(number), minor, None).expect("judged")
+}
+
+/// (job, outcome, verdict, codes) of each of the step's Jobs.
+fn jobs(step: &StepJudgement) -> Vec<(String, Outcome, Option<Verdict>, Vec<&'static str>)> {
+    step.jobs
+        .iter()
+        .map(|j| {
+            (
+                j.job.clone(),
+                j.judgement.outcome,
+                j.judgement.verdict,
+                codes(&j.judgement),
+            )
+        })
+        .collect()
+}
+
+/// Step 4 from the namespace dump the README asks for: each variant judged on its own
+/// Job (never on the init Job's pod), the refused ones from their `FailedCreate` events,
+/// with the formula beside the API server's number.
+#[test]
+fn step_4_judges_each_variant_on_its_own_job_from_its_events() {
+    let text = step_fixture("step4-namespace-v1.34.yaml");
+    let step = step_judged(&text, 4, None);
+    assert_eq!(step.verdict, Verdict::Expected, "{:?}", jobs(&step));
+    assert_eq!(
+        jobs(&step),
+        [
+            (
+                "cy-job-cost-init".to_owned(),
+                Outcome::InitRunning,
+                Some(Expected),
+                vec!["effective-request"]
+            ),
+            (
+                "cy-job-cost-sidecar".to_owned(),
+                Outcome::NotAdmitted,
+                Some(Expected),
+                vec!["effective-request", "quota-exceeded"]
+            ),
+            (
+                "cy-job-cost-native".to_owned(),
+                Outcome::NotAdmitted,
+                Some(Expected),
+                vec!["effective-request", "quota-exceeded"]
+            ),
+        ]
+    );
+    let native = &step.jobs[2].judgement;
+    assert!(
+        native.findings[0]
+            .message
+            .contains("max(600m, 600m + 600m) = 1200m")
+    );
+    assert!(native.findings[1].message.contains("they agree"));
+    assert_eq!(native.pod, None, "never another Job's pod");
+
+    // Negative: without the events (a dump with `-l`), the refused Jobs are undecided,
+    // and the finding says which command carries them.
+    let without_events = edited(&text, |items| items.retain(|item| item["kind"] != "Event"));
+    let step = step_judged(&without_events, 4, None);
+    assert_eq!(step.verdict, Verdict::Undecided);
+    let native = &step.jobs[2].judgement;
+    assert_eq!(native.verdict, Some(Verdict::Undecided));
+    assert!(
+        native
+            .findings
+            .iter()
+            .any(|f| f.code == "no-pod" && f.message.contains("kubectl get job,pod,event")),
+        "{:?}",
+        native.findings
+    );
+    // Negative: the API server's number differs from the formula's.
+    let disagree = edited(&text, |items| {
+        for item in items.iter_mut().filter(|i| {
+            i["reason"] == "FailedCreate" && i["involvedObject"]["name"] == "cy-job-cost-native"
+        }) {
+            let message = item["message"]
+                .as_str()
+                .unwrap_or_default()
+                .replace("requests.cpu=1200m", "requests.cpu=600m");
+            item["message"] = message.into();
+        }
+    });
+    let step = step_judged(&disagree, 4, None);
+    assert_eq!(step.jobs[2].judgement.verdict, Some(Unexpected));
+    assert_eq!(step.verdict, Verdict::Unexpected);
+}
+
+/// `--variant` alone keeps its meaning; the step's Jobs are found by name even when the
+/// namespace holds every other step's objects, and a Job the input lacks is undecided.
+#[test]
+fn a_step_job_missing_from_the_input_is_undecided_not_another_jobs_verdict() {
+    let text = edited(&step_fixture("step4-namespace-v1.34.yaml"), |items| {
+        items.retain(|i| i["metadata"]["name"] != "cy-job-cost-native");
+    });
+    let step = step_judged(&text, 4, None);
+    assert_eq!(step.jobs[2].judgement.verdict, Some(Verdict::Undecided));
+    assert_eq!(codes(&step.jobs[2].judgement), ["job-missing"]);
+}
+
+/// Step 5 on each version, from what the learner has: kubectl's error text or the API's
+/// Status body up to 1.33, the namespace dump on 1.34 (the dropped field named from the
+/// last-applied annotation) and from 1.35.
+#[test]
+fn step_5_is_judged_by_the_version_the_input_shows() {
+    let said = "The Job \"cy-job-mistake\" is invalid: spec.template.spec.containers[1].restartPolicy: Forbidden: may not be set for non-init containers\n";
+    let step = step_judged(said, 5, None);
+    assert_eq!(step.verdict, Verdict::Expected, "{:?}", jobs(&step));
+    assert_eq!(step.jobs[0].judgement.outcome, Outcome::Refused);
+    assert_eq!(step.minor.map(|m| m.to_string()).as_deref(), Some("1.33"));
+    assert!(matches!(step.minor_source, MinorSource::Inferred(_)));
+    let status = r#"{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"Job.batch \"cy-job-mistake\" is invalid: spec.template.spec.containers[1].restartPolicy: Forbidden: may not be set for non-init containers","reason":"Invalid","details":{"name":"cy-job-mistake","group":"batch","kind":"Job","causes":[{"reason":"FieldValueForbidden","message":"Forbidden: may not be set for non-init containers","field":"spec.template.spec.containers[1].restartPolicy"}]},"code":422}"#;
+    assert_eq!(step_judged(status, 5, None).verdict, Verdict::Expected);
+    // Negative: the learner says the cluster runs 1.35, where the Job is accepted.
+    let step = step_judged(said, 5, Some("1.35"));
+    assert_eq!(step.verdict, Verdict::Unexpected);
+    assert!(codes(&step.jobs[0].judgement).contains(&"api-refused"));
+
+    let dump = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/real-cluster/step5-v1.34.9.yaml"),
+    )
+    .expect("real dump");
+    let step = step_judged(&dump, 5, None);
+    assert_eq!(step.verdict, Verdict::Expected, "{:?}", jobs(&step));
+    assert_eq!(step.minor.map(|m| m.to_string()).as_deref(), Some("1.34"));
+    assert!(codes(&step.jobs[0].judgement).contains(&"field-dropped"));
+    // Negative: judged as a 1.33 server would teach it, the hanging pod is unexpected.
+    assert_eq!(
+        step_judged(&dump, 5, Some("1.33")).verdict,
+        Verdict::Unexpected
+    );
+}
+
+/// Step 6: a sidecar the step expects to crash once and be restarted, which never did.
+#[test]
+fn step_6_says_not_restarted_when_the_crash_never_happened() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/real-cluster/step6-v1.34.9.yaml");
+    let real = std::fs::read_to_string(path).expect("real dump");
+    assert_eq!(step_judged(&real, 6, None).verdict, Verdict::Expected);
+    let never = edited(&real, |items| {
+        for pod in items.iter_mut().filter(|i| {
+            i["metadata"]["name"]
+                .as_str()
+                .is_some_and(|n| n.starts_with("cy-job-crash-"))
+        }) {
+            // Never crashed: one run, from the pod's start.
+            let postgres = &mut pod["status"]["initContainerStatuses"][0];
+            postgres["restartCount"] = 0.into();
+            postgres["state"]["terminated"]["startedAt"] = "2026-12-06T20:02:50Z".into();
+        }
+    });
+    let step = step_judged(&never, 6, None);
+    assert_eq!(step.verdict, Verdict::Unexpected);
+    assert!(codes(&step.jobs[0].judgement).contains(&"not-restarted"));
+}
+
+/// Step 7: a preStop hook that stops postgres at once runs before the kubelet's ordering
+/// wait, so postgres stops 21 s before the log shipper: `stop-order`, naming the hook.
+#[test]
+fn step_7_says_stop_order_for_an_inversion_and_names_the_prestop_hook() {
+    let text = step_fixture("step7-prestop-stops-postgres-first-v1.34.yaml");
+    let step = step_judged(&text, 7, None);
+    assert_eq!(step.verdict, Verdict::Unexpected);
+    let finding = step.jobs[0]
+        .judgement
+        .findings
+        .iter()
+        .find(|f| f.code == "stop-order")
+        .expect("stop-order");
+    assert_eq!(finding.level, sidecar_lab::verdict::Level::Problem);
+    assert!(finding.message.contains("preStop"), "{}", finding.message);
+    // Negative: the log shipper stopped first, as the kubelet orders it.
+    let ordered = text.replace(
+        "finishedAt: '2026-12-06T22:15:09Z'",
+        "finishedAt: '2026-12-06T22:14:47Z'",
+    );
+    assert_ne!(ordered, text);
+    assert_eq!(step_judged(&ordered, 7, None).verdict, Verdict::Expected);
+    // In the same second: not visible, never a violation.
+    let same = text.replace(
+        "finishedAt: '2026-12-06T22:15:09Z'",
+        "finishedAt: '2026-12-06T22:14:48Z'",
+    );
+    let step = step_judged(&same, 7, None);
+    assert_eq!(step.verdict, Verdict::Expected);
+    assert!(codes(&step.jobs[0].judgement).contains(&"order-not-visible"));
+}
+
+/// After two restarts a running pod's status no longer shows the sidecar's first start:
+/// `order-not-visible` while it runs, as once it has finished.
+#[test]
+fn after_restarts_order_is_not_visible_on_a_running_pod_too() {
+    let text = step_fixture("step6-running-after-two-restarts-v1.34.yaml");
+    let step = step_judged(&text, 6, None);
+    assert_eq!(step.verdict, Verdict::Undecided);
+    assert!(codes(&step.jobs[0].judgement).contains(&"order-not-visible"));
+    // Negative: one restart, with `lastState` holding the first run: the order shows.
+    let once = text.replacen("restartCount: 2", "restartCount: 1", 1);
+    assert_ne!(once, text);
+    let step = step_judged(&once, 6, None);
+    assert!(
+        !codes(&step.jobs[0].judgement).contains(&"order-not-visible"),
+        "{:?}",
+        step.jobs[0].judgement.findings
+    );
+}
+
+/// A second regular container that works on after `main` is not a holder from one
+/// snapshot; once it has exited the Job completes. A watch that saw it hold decides.
+#[test]
+fn a_second_app_container_still_running_is_undecided_not_a_holder() {
+    let running = step_fixture("native-second-app-still-running-v1.34.yaml");
+    let step = step_judged(&running, 3, None);
+    assert_eq!(step.verdict, Verdict::Undecided, "{:?}", jobs(&step));
+    assert_eq!(step.jobs[0].judgement.outcome, Outcome::SidecarHoldsPod);
+    assert!(codes(&step.jobs[0].judgement).contains(&"may-still-exit"));
+    let exited = step_fixture("native-second-app-exited-v1.34.yaml");
+    assert_eq!(step_judged(&exited, 3, None).verdict, Verdict::Expected);
+    // A watch that saw it hold past the hold time: unexpected, with a problem.
+    let held = sidecar_lab::verdict::held_past(step.jobs[0].judgement.clone(), 12);
+    assert_eq!(held.verdict, Some(Unexpected));
+    assert!(!codes(&held).contains(&"may-still-exit"));
+    unexpected_has_a_problem_judgement(&held);
+    // The sidecar variant, whose postgres is a server that never exits, still holds.
+    assert_eq!(
+        judged(&fixture("sidecar-holds-pod.yaml"), Some(Sidecar)).verdict,
+        Some(Expected)
+    );
+}
+
+fn unexpected_has_a_problem_judgement(judgement: &Judgement) {
+    assert!(
+        judgement
+            .findings
+            .iter()
+            .any(|f| f.level == sidecar_lab::verdict::Level::Problem),
+        "{:?}",
+        judgement.findings
+    );
+}
+
+/// The words say what happened: an OOMKilled sidecar, a pod's own deadline under a Job
+/// that failed with BackoffLimitExceeded, a Job that is failing (FailureTarget only).
+#[test]
+fn messages_say_what_happened() {
+    let oom = step_fixture("native-sidecar-oomkilled-v1.34.yaml");
+    let step = step_judged(&oom, 3, None);
+    let judgement = &step.jobs[0].judgement;
+    assert!(
+        codes(judgement).contains(&"sidecar-oom-killed"),
+        "{:?}",
+        judgement.findings
+    );
+    assert!(
+        !judgement
+            .findings
+            .iter()
+            .any(|f| f.message.contains("SIGKILL"))
+    );
+    // Negative: the same exit code with reason Error is the kubelet's kill.
+    let killed = oom.replace("reason: OOMKilled", "reason: Error");
+    let judgement = &step_judged(&killed, 3, None).jobs[0].judgement;
+    assert!(!codes(judgement).contains(&"sidecar-oom-killed"));
+    assert!(
+        judgement
+            .findings
+            .iter()
+            .any(|f| f.message.contains("(SIGKILL)"))
+    );
+
+    let own = step_fixture("init-pod-deadline-backoff-limit-v1.34.yaml");
+    let judgement = &step_judged(&own, 1, None).jobs[0].judgement;
+    let deadline = judgement
+        .findings
+        .iter()
+        .find(|f| f.code == "deadline-exceeded")
+        .expect("deadline-exceeded");
+    assert!(
+        deadline
+            .message
+            .contains("the pod's own activeDeadlineSeconds (60 s)")
+            && deadline.message.contains("BackoffLimitExceeded")
+            && !deadline.message.contains("ended the Job"),
+        "{}",
+        deadline.message
+    );
+    // Negative: the Job's own deadline ended the Job.
+    let by_job = own.replace("reason: BackoffLimitExceeded", "reason: DeadlineExceeded");
+    let judgement = &step_judged(&by_job, 1, None).jobs[0].judgement;
+    assert!(
+        judgement
+            .findings
+            .iter()
+            .any(|f| f.code == "deadline-exceeded"
+                && f.message
+                    .starts_with("the Job's activeDeadlineSeconds ended the Job")),
+        "{:?}",
+        judgement.findings
+    );
+
+    let failing = step_fixture("sidecar-failure-target-only-v1.34.yaml");
+    let judgement = &step_judged(&failing, 2, None).jobs[0].judgement;
+    assert!(
+        judgement.outcome_message.starts_with("the Job is failing")
+            && judgement.outcome_message.contains("FailureTarget"),
+        "{}",
+        judgement.outcome_message
+    );
+    // Negative: with `Failed` written, the Job has failed.
+    let failed = failing.replace("type: FailureTarget", "type: Failed");
+    let judgement = &step_judged(&failed, 2, None).jobs[0].judgement;
+    assert!(
+        judgement.outcome_message.starts_with("the Job failed"),
+        "{}",
+        judgement.outcome_message
     );
 }

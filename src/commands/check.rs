@@ -152,11 +152,15 @@ impl Judged {
 pub fn judge_request(bytes: &[u8], origin: &str, request: Request<'_>) -> anyhow::Result<Judged> {
     let evidence = match dump::parse(bytes) {
         Ok(dump) => Evidence::Objects(dump),
-        // Not objects: perhaps what kubectl said when the API server refused the Job.
-        Err(error) => match std::str::from_utf8(bytes).ok().and_then(refusal::parse) {
-            Some(refusal) => Evidence::Refusal(refusal),
-            None => return Err(error).with_context(|| format!("`{origin}`")),
-        },
+        // Not objects: perhaps what kubectl said when the API server refused the Job
+        // (text, or a `Status` body). Input refused unread (too deep) stays refused.
+        Err(error @ (dump::DumpError::NoPodOrJob(_) | dump::DumpError::Syntax(_))) => {
+            match std::str::from_utf8(bytes).ok().and_then(refusal::parse) {
+                Some(refusal) => Evidence::Refusal(refusal),
+                None => return Err(error).with_context(|| format!("`{origin}`")),
+            }
+        }
+        Err(error) => return Err(error).with_context(|| format!("`{origin}`")),
     };
     let step = match (request.step, request.variant, &evidence) {
         (Some(number), _, _) => Some(number),

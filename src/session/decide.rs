@@ -141,6 +141,49 @@ mod tests {
         observed.last().map_or(0, |o| o.seconds)
     }
 
+    /// A native step whose pod a second regular container keeps running: undecided from
+    /// each snapshot, decided (and unexpected) once it has held for the hold time; one
+    /// that exits within it is never held against the step.
+    #[test]
+    fn a_regular_container_that_outlives_the_hold_holds_the_pod() {
+        let holding = |seconds| {
+            let mut o = seen(seconds, Outcome::SidecarHoldsPod, Verdict::Undecided, false);
+            o.judgement.findings.push(crate::verdict::Finding::info(
+                crate::verdict::finding::code::MAY_STILL_EXIT,
+                "may still exit",
+            ));
+            o
+        };
+        let mut observed: Vec<Observed> = (0..=5).map(holding).collect();
+        assert_eq!(
+            decide(Outcome::Succeeded, 0, 180, 5, &observed),
+            Decision::Watch
+        );
+        observed.extend((6..=UNEXPECTED_HOLD_SECONDS).map(holding));
+        let now = UNEXPECTED_HOLD_SECONDS;
+        assert_eq!(
+            decide(Outcome::Succeeded, 0, 180, now, &observed),
+            Decision::Decided
+        );
+        let judgement = conclusion(&mut observed).expect("a judgement");
+        assert_eq!(judgement.verdict, Some(Verdict::Unexpected));
+        assert!(
+            judgement
+                .findings
+                .iter()
+                .any(|f| f.level == crate::verdict::Level::Problem)
+        );
+        // The same container exiting after 5 s: the Job completes, nothing held.
+        let mut observed: Vec<Observed> = (0..=5).map(holding).collect();
+        observed.push(seen(6, Outcome::Succeeded, Verdict::Expected, true));
+        assert_eq!(
+            decide(Outcome::Succeeded, 0, 180, 6, &observed),
+            Decision::Decided
+        );
+        let judgement = conclusion(&mut observed).expect("a judgement");
+        assert_eq!(judgement.verdict, Some(Verdict::Expected));
+    }
+
     #[test]
     fn no_observation_at_all_still_times_out() {
         assert_eq!(decide(Outcome::Succeeded, 0, 180, 10, &[]), Decision::Watch);

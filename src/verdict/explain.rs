@@ -33,6 +33,12 @@ pub fn explain(judgement: &Judgement) -> String {
     if judgement.has(code::SIDECAR_NOT_STARTED) && judgement.outcome == Outcome::InitRunning {
         return "The sidecar is running but the kubelet has not marked it started: its startupProbe has not passed yet (or keeps failing). A native sidecar lets the next container start only once it is started, so the app containers wait. Check the probe with `kubectl describe pod`.".to_owned();
     }
+    if judgement.has(code::SIDECAR_OOM_KILLED) {
+        return "The kernel killed a sidecar because it used more memory than its limit (OOMKilled, exit 137). That exit code is the same as the kubelet's SIGKILL after a grace period, but here no one stopped it: raise the sidecar's `resources.limits.memory`, or find what made it grow.".to_owned();
+    }
+    if judgement.has(code::MAY_STILL_EXIT) {
+        return "An app container finished while another regular container still runs. If that container exits by itself, the pod completes and the kubelet then stops the sidecars; if it never does, it holds the pod as in the regular-container variant. One snapshot cannot tell the two apart: judge a later dump, or let `sidecar-lab step` watch it.".to_owned();
+    }
     if judgement.has(code::IMAGE_PULL_FAILED) {
         return "A container cannot start because its image cannot be pulled. On a workshop VM the lab preloads its images into the kind node (`sidecar-lab up`); check the image name, the node's network, or load the image with `kind load image-archive`.".to_owned();
     }
@@ -67,7 +73,13 @@ pub fn explain(judgement: &Judgement) -> String {
             if judgement.has(code::DEADLINE_EXCEEDED)
                 && judgement.verdict == Some(Verdict::Expected) =>
         {
-            "The pod never finished by itself, so the Job's activeDeadlineSeconds ended it — which is what this variant shows: until the deadline it was stuck as the lesson describes."
+            if judgement.findings.iter().any(|f| {
+                f.code == code::DEADLINE_EXCEEDED && f.message.starts_with("the pod's own")
+            }) {
+                "The pod never finished by itself, so its own activeDeadlineSeconds ended it, and the Job failed with it — which is what this variant shows: until the deadline it was stuck as the lesson describes."
+            } else {
+                "The pod never finished by itself, so the Job's activeDeadlineSeconds ended it — which is what this variant shows: until the deadline it was stuck as the lesson describes."
+            }
         }
         Outcome::Failed => {
             "The pod or its Job failed; the findings above say where. The lab's Jobs have backoffLimit 0, so a failure shows at once instead of being retried."

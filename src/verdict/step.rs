@@ -224,7 +224,7 @@ fn missing(expectation: &Expectation, name: &str, number: StepNumber, several: b
             "dump the whole step with `kubectl get job,pod,event -n NAMESPACE -o yaml` (step {number} runs several Jobs)"
         )
     } else {
-        format!("dump it with `kubectl get job,pod,event -n NAMESPACE -o yaml`")
+        "dump it with `kubectl get job,pod,event -n NAMESPACE -o yaml`".to_owned()
     };
     Judgement {
         outcome: Outcome::Pending,
