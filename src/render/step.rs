@@ -50,15 +50,8 @@ pub fn step_runs(
     step.runs(minor)
         .into_iter()
         .map(|(variant, expect)| {
-            let name = if step.also.is_empty() {
-                base.clone()
-            } else {
-                format!("{base}-{variant}")
-                    .parse()
-                    .map_err(|e: crate::names::NameError| {
-                        StepJobError::Edit(EditError::NotAJob(e.to_string()))
-                    })?
-            };
+            let name = run_job_name(&base, step, variant)
+                .map_err(|e| StepJobError::Edit(EditError::NotAJob(e.to_string())))?;
             let job = variant_job(template, number, step, variant, &name)?;
             Ok(RunJob {
                 variant,
@@ -213,6 +206,20 @@ fn merge(target: &mut Value, patch: &Value) {
             }
         }
         (target, patch) => *target = patch.clone(),
+    }
+}
+
+/// The Job that runs `variant` in `step`: the step's own name, or `<name>-<variant>` when
+/// the step runs several variants (each needs a Job of its own).
+pub fn run_job_name(
+    base: &JobName,
+    step: &Step,
+    variant: crate::variant::Variant,
+) -> Result<JobName, crate::names::NameError> {
+    if step.also.is_empty() {
+        Ok(base.clone())
+    } else {
+        format!("{base}-{variant}").parse()
     }
 }
 

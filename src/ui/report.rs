@@ -24,11 +24,7 @@ pub fn text(judgement: &Judgement, fancy: bool, palette: &Palette) -> String {
         judgement.outcome, judgement.outcome_message
     ));
     if let (Some(verdict), Some(variant)) = (judgement.verdict, judgement.variant) {
-        let style = match verdict {
-            Verdict::Expected => &palette.added,
-            Verdict::Unexpected => &palette.removed,
-            Verdict::Undecided => &palette.warning,
-        };
+        let style = verdict_style(verdict, palette);
         out.push_str(&format!(
             "  verdict   {} for the `{variant}` variant (expects `{}`)\n",
             style.apply_to(verdict),
@@ -137,11 +133,7 @@ pub fn step_check(
         out.push_str(&text(&job.judgement, fancy, palette));
     }
     if several {
-        let style = match judged.verdict {
-            Verdict::Expected => &palette.added,
-            Verdict::Unexpected => &palette.removed,
-            Verdict::Undecided => &palette.warning,
-        };
+        let style = verdict_style(judged.verdict, palette);
         out.push_str(&format!(
             "\nStep {}: {}\n",
             judged.number,
@@ -150,4 +142,13 @@ pub fn step_check(
     }
     out.push_str(&format!("\nWhy\n{}\n", wrap(why, WIDTH, "  ")));
     out
+}
+
+/// Green, red or yellow, as the verdict goes.
+fn verdict_style(verdict: Verdict, palette: &Palette) -> &console::Style {
+    match verdict {
+        Verdict::Expected => &palette.added,
+        Verdict::Unexpected => &palette.removed,
+        Verdict::Undecided => &palette.warning,
+    }
 }

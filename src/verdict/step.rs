@@ -203,18 +203,14 @@ fn job_names(step: &Step) -> Result<Vec<(Variant, String)>, StepError> {
         .map_err(|e| StepError::Template(e.to_string()))?;
     let base = crate::render::step::step_job_name(&template, step)
         .map_err(|e| StepError::Template(e.to_string()))?;
-    Ok(step
-        .runs(None)
+    step.runs(None)
         .into_iter()
         .map(|(variant, _)| {
-            let name = if step.also.is_empty() {
-                base.to_string()
-            } else {
-                format!("{base}-{variant}")
-            };
-            (variant, name)
+            crate::render::step::run_job_name(&base, step, variant)
+                .map(|name| (variant, name.to_string()))
+                .map_err(|e| StepError::Template(e.to_string()))
         })
-        .collect())
+        .collect()
 }
 
 /// The judgement of a Job the input holds nothing of.
