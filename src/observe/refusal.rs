@@ -64,7 +64,9 @@ fn status_body(text: &str) -> Option<Refusal> {
         .or_else(|| quoted_name(message));
     // kubectl prints it as `Error from server (Invalid): <message>`: so does this.
     let message = match (reason, code) {
-        (Some(reason), Some(code)) => format!("Error from server ({reason}, HTTP {code}): {message}"),
+        (Some(reason), Some(code)) => {
+            format!("Error from server ({reason}, HTTP {code}): {message}")
+        }
         (Some(reason), None) => format!("Error from server ({reason}): {message}"),
         _ => message.to_owned(),
     };

@@ -57,7 +57,7 @@ pub fn labelled_steps(dump: &Dump) -> BTreeSet<u32> {
     };
     dump.objects
         .iter()
-        .filter_map(|object| meta(object))
+        .filter_map(meta)
         .filter_map(|labels: BTreeMap<String, String>| labels.get(STEP_LABEL)?.parse().ok())
         .collect()
 }

@@ -364,4 +364,3 @@ fn show_live(
         phase.println(&change);
     }
 }
-

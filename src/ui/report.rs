@@ -105,13 +105,15 @@ pub fn step_check(
             .apply_to(format!("Step {}: {}", judged.number, judged.title))
     );
     let rule = match (&judged.minor_source, judged.minor) {
-        (MinorSource::Given, Some(minor)) => Some(format!("judged by its rule for Kubernetes {minor}")),
+        (MinorSource::Given, Some(minor)) => {
+            Some(format!("judged by its rule for Kubernetes {minor}"))
+        }
         (MinorSource::Inferred(evidence), Some(minor)) => Some(format!(
             "judged by its rule for Kubernetes {minor}: {evidence}"
         )),
-        (MinorSource::Inferred(evidence), None) => {
-            Some(format!("judged by its rule for the newest Kubernetes: {evidence}"))
-        }
+        (MinorSource::Inferred(evidence), None) => Some(format!(
+            "judged by its rule for the newest Kubernetes: {evidence}"
+        )),
         _ => None,
     };
     if let Some(rule) = rule {

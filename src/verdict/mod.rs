@@ -124,7 +124,9 @@ pub fn held_past(mut judgement: Judgement, seconds: u64) -> Judgement {
         && judgement.has(code::MAY_STILL_EXIT)
     {
         judgement.verdict = Some(Verdict::Unexpected);
-        judgement.findings.retain(|f| f.code != code::MAY_STILL_EXIT);
+        judgement
+            .findings
+            .retain(|f| f.code != code::MAY_STILL_EXIT);
         judgement.findings.push(Finding::problem(
             code::UNEXPECTED_OUTCOME,
             format!(
@@ -929,7 +931,9 @@ fn pod_findings(
                         .as_ref()
                         .and_then(|s| s.terminated.as_ref())
                         .filter(|t| t.reason.as_deref() == Some("OOMKilled"))
-                        .map(|_| " (its last run was OOMKilled: it used more memory than its limit)")
+                        .map(
+                            |_| " (its last run was OOMKilled: it used more memory than its limit)",
+                        )
                         .unwrap_or_default();
                     findings.push(Finding::info(
                         code::SIDECAR_RESTARTED,
@@ -1018,7 +1022,9 @@ fn deadline_words(pod: Option<&Pod>, job: Option<&Job>) -> String {
         .map(|s| format!(" ({s} s)"))
         .unwrap_or_default();
     let then = match job_reason {
-        Some("BackoffLimitExceeded") => "; the Job then failed with BackoffLimitExceeded: its pod failed and `backoffLimit` allows no new one",
+        Some("BackoffLimitExceeded") => {
+            "; the Job then failed with BackoffLimitExceeded: its pod failed and `backoffLimit` allows no new one"
+        }
         Some(_) | None => "",
     };
     let job_reason = job_reason
