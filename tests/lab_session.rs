@@ -1085,6 +1085,22 @@ fn finding_codes(job: &serde_json::Value) -> Vec<String> {
         .collect()
 }
 
+/// The outcome `step N` recorded for its own variant is the one `check --step N` gives
+/// that variant's Job.
+fn assert_recorded_outcome(world: &World, number: &str, report: &serde_json::Value) {
+    let record = &world.state_json()["steps"][number];
+    let own = report["jobs"]
+        .as_array()
+        .expect("jobs")
+        .iter()
+        .find(|j| j["variant"] == record["variant"])
+        .unwrap_or_else(|| panic!("step {number}: no {} Job in {report:#}", record["variant"]));
+    assert_eq!(
+        own["outcome"], record["outcome"],
+        "step {number}: {report:#}"
+    );
+}
+
 /// The "done when": `check --step N` on a dump of the namespace after each of the
 /// seven steps, on the simulator, gives what `step N` gave — the step's verdict, and each
 /// of its Jobs judged on its own objects with the outcome the step expects. The dump is
@@ -1130,6 +1146,7 @@ fn check_step_on_a_namespace_dump_gives_what_each_of_the_seven_steps_gave() {
             })
             .collect();
         assert_eq!(judged, jobs, "step {number}: {report:#}");
+        assert_recorded_outcome(&world, number, &report);
         for job in report["jobs"].as_array().expect("jobs") {
             assert_eq!(job["verdict"], "expected", "step {number}: {job:#}");
             assert_eq!(job["expected"], job["outcome"], "step {number}: {job:#}");
@@ -1203,6 +1220,7 @@ fn check_step_5_on_the_refusal_a_1_33_server_prints_gives_what_the_step_gave() {
     assert_eq!(code, Some(0), "{report:#}");
     assert_eq!(report["jobs"][0]["job"], "cy-job-mistake", "{report:#}");
     assert_eq!(report["jobs"][0]["outcome"], "refused", "{report:#}");
+    assert_recorded_outcome(&world, "5", &report);
     assert_eq!(report["jobs"][0]["expected"], "refused", "{report:#}");
     assert_eq!(report["kubernetes"], "1.33", "{report:#}");
     assert!(
@@ -1234,6 +1252,7 @@ fn check_step_5_on_a_1_34_dump_reads_the_version_and_a_wrong_one_is_unexpected()
     );
     let job = &report["jobs"][0];
     assert_eq!(job["outcome"], "sidecar-holds-pod", "{report:#}");
+    assert_recorded_outcome(&world, "5", &report);
     assert!(
         finding_codes(job).contains(&"field-dropped/info".to_owned()),
         "{report:#}"
