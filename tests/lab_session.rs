@@ -1016,6 +1016,255 @@ fn up_all_runs_every_step_and_the_later_ones_in_turn() {
     assert_eq!(text(&quotas.stdout).trim(), "");
 }
 
+/// The namespace the lab runs in when `up` and `step` are given none.
+const LAB_NAMESPACE: &str = "default";
+
+impl World {
+    /// What a learner pastes to `check --step N`: the README's dump of the lab's
+    /// namespace, `kubectl get job,pod,event -n NAMESPACE -o yaml` (events carry no
+    /// labels, so no `-l`), written to `name`: its path.
+    fn namespace_dump(&self, name: &str) -> String {
+        let dump = self.kubectl(&["get", "job,pod,event", "-n", LAB_NAMESPACE, "-o", "yaml"]);
+        assert_code(&dump, 0);
+        self.save(name, &dump.stdout)
+    }
+
+    /// `bytes` in the world's root as `name`: its path.
+    fn save(&self, name: &str, bytes: &[u8]) -> String {
+        let path = self.root.path().join(name);
+        std::fs::write(&path, bytes).expect("dump file");
+        path.display().to_string()
+    }
+
+    /// `sidecar-lab check ARGS -o json`: its exit status and its JSON report.
+    fn check_json(&self, args: &[&str]) -> (Option<i32>, serde_json::Value) {
+        let mut all = vec!["check"];
+        all.extend_from_slice(args);
+        all.extend_from_slice(&["-o", "json"]);
+        let output = self.run(&all);
+        let report = serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
+            panic!(
+                "check printed no JSON ({e}):\nstdout:\n{}\nstderr:\n{}",
+                text(&output.stdout),
+                text(&output.stderr)
+            )
+        });
+        (output.status.code(), report)
+    }
+
+    /// `sidecar-lab step N` with the test lab, which must end as expected: its recorded
+    /// result.
+    fn step_expected(&self, number: &str) -> serde_json::Value {
+        let lab = self.lab();
+        let output = self.run(&["step", number, "--lab", lab.as_str()]);
+        assert_code(&output, 0);
+        let result = self.state_json()["steps"][number]["result"].clone();
+        assert_eq!(
+            result,
+            "expected",
+            "step {number}: {}",
+            text(&output.stdout)
+        );
+        result
+    }
+}
+
+/// The codes of a Job report's findings, with their levels: `code/level`.
+fn finding_codes(job: &serde_json::Value) -> Vec<String> {
+    job["findings"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|f| {
+            format!(
+                "{}/{}",
+                f["code"].as_str().unwrap_or(""),
+                f["level"].as_str().unwrap_or("")
+            )
+        })
+        .collect()
+}
+
+/// The outcome `step N` recorded for its own variant is the one `check --step N` gives
+/// that variant's Job.
+fn assert_recorded_outcome(world: &World, number: &str, report: &serde_json::Value) {
+    let record = &world.state_json()["steps"][number];
+    let own = report["jobs"]
+        .as_array()
+        .expect("jobs")
+        .iter()
+        .find(|j| j["variant"] == record["variant"])
+        .unwrap_or_else(|| panic!("step {number}: no {} Job in {report:#}", record["variant"]));
+    assert_eq!(
+        own["outcome"], record["outcome"],
+        "step {number}: {report:#}"
+    );
+}
+
+/// The "done when": `check --step N` on a dump of the namespace after each of the
+/// seven steps, on the simulator, gives what `step N` gave — the step's verdict, and each
+/// of its Jobs judged on its own objects with the outcome the step expects. The dump is
+/// the README's, of the whole namespace: from step 2 on it holds earlier steps too, so
+/// without `--step` it is refused with a request for one.
+#[test]
+fn check_step_on_a_namespace_dump_gives_what_each_of_the_seven_steps_gave() {
+    let world = World::new();
+    world.cluster("1.37");
+    // Each step's Jobs (by name) and the outcome the step expects of each on 1.37.
+    let steps: [(&str, &[(&str, &str)]); 7] = [
+        ("1", &[("cy-job-init", "init-running")]),
+        ("2", &[("cy-job-sidecar", "sidecar-holds-pod")]),
+        ("3", &[("cy-job-native", "succeeded")]),
+        (
+            "4",
+            &[
+                ("cy-job-cost-init", "init-running"),
+                ("cy-job-cost-sidecar", "not-admitted"),
+                ("cy-job-cost-native", "not-admitted"),
+            ],
+        ),
+        ("5", &[("cy-job-mistake", "sidecar-holds-pod")]),
+        ("6", &[("cy-job-crash", "succeeded")]),
+        ("7", &[("cy-job-order", "succeeded")]),
+    ];
+    for (number, jobs) in steps {
+        let result = world.step_expected(number);
+        let dump = world.namespace_dump(&format!("step-{number}-dump.yaml"));
+        let (code, report) = world.check_json(&["--step", number, "--from", dump.as_str()]);
+        assert_eq!(report["verdict"], result, "step {number}: {report:#}");
+        assert_eq!(code, Some(0), "step {number}: {report:#}");
+        assert_eq!(report["step"], number.parse::<u32>().expect("a number"));
+        let judged: Vec<(&str, &str)> = report["jobs"]
+            .as_array()
+            .expect("jobs")
+            .iter()
+            .map(|j| {
+                (
+                    j["job"].as_str().unwrap_or(""),
+                    j["outcome"].as_str().unwrap_or(""),
+                )
+            })
+            .collect();
+        assert_eq!(judged, jobs, "step {number}: {report:#}");
+        assert_recorded_outcome(&world, number, &report);
+        for job in report["jobs"].as_array().expect("jobs") {
+            assert_eq!(job["verdict"], "expected", "step {number}: {job:#}");
+            assert_eq!(job["expected"], job["outcome"], "step {number}: {job:#}");
+            let codes = finding_codes(job);
+            assert!(
+                !codes.iter().any(|c| c.ends_with("/problem")),
+                "step {number}: {codes:?}"
+            );
+            match (number, job["job"].as_str().unwrap_or("")) {
+                // Refused by the quota: the API server's number and the formula's agree.
+                ("4", "cy-job-cost-sidecar" | "cy-job-cost-native") => {
+                    let quota = job["findings"]
+                        .as_array()
+                        .expect("findings")
+                        .iter()
+                        .find(|f| f["code"] == "quota-exceeded")
+                        .unwrap_or_else(|| panic!("no quota-exceeded: {job:#}"));
+                    let message = quota["message"].as_str().unwrap_or("");
+                    assert!(
+                        message.contains(
+                            "the API server computed requests.cpu=1200m, the formula gives 1200m — they agree"
+                        ),
+                        "{message}"
+                    );
+                }
+                ("6", _) => assert!(
+                    !codes.iter().any(|c| c.starts_with("not-restarted/")),
+                    "{codes:?}"
+                ),
+                ("7", _) => assert!(
+                    codes
+                        .iter()
+                        .any(|c| c == "stop-order/info" || c == "order-not-visible/info"),
+                    "{codes:?}"
+                ),
+                _ => {}
+            }
+        }
+        // Without `--step`, a dump that holds several steps' objects is not guessed at.
+        if number == "3" {
+            let output = world.run(&["check", "--from", dump.as_str(), "-o", "json"]);
+            assert_code(&output, 2);
+            let stderr = text(&output.stderr);
+            assert!(
+                stderr.contains("holds objects of steps 1, 2, 3") && stderr.contains("--step N"),
+                "{stderr}"
+            );
+        }
+    }
+}
+
+/// Step 5 is the one whose lesson differs by version: a 1.33 API server refuses the Job,
+/// and `check --step 5` on what kubectl printed (the learner's own `kubectl apply` of the
+/// step's manifest) says `refused`, the version read from the refusal itself.
+#[test]
+fn check_step_5_on_the_refusal_a_1_33_server_prints_gives_what_the_step_gave() {
+    let world = World::new();
+    world.cluster("1.33");
+    let result = world.step_expected("5");
+    assert_eq!(world.state_json()["steps"]["5"]["result"], result);
+    let manifest = world
+        .home()
+        .join(".local/state/sidecar-lab/step-5-sidecar.yaml")
+        .display()
+        .to_string();
+    let apply = world.kubectl(&["apply", "-f", manifest.as_str()]);
+    assert_code(&apply, 1);
+    let refusal = world.save("step-5-refusal.txt", &apply.stderr);
+    let (code, report) = world.check_json(&["--step", "5", "--from", refusal.as_str()]);
+    assert_eq!(report["verdict"], result, "{report:#}");
+    assert_eq!(code, Some(0), "{report:#}");
+    assert_eq!(report["jobs"][0]["job"], "cy-job-mistake", "{report:#}");
+    assert_eq!(report["jobs"][0]["outcome"], "refused", "{report:#}");
+    assert_recorded_outcome(&world, "5", &report);
+    assert_eq!(report["jobs"][0]["expected"], "refused", "{report:#}");
+    assert_eq!(report["kubernetes"], "1.33", "{report:#}");
+    assert!(
+        report["kubernetes_from"]
+            .as_str()
+            .is_some_and(|s| s.starts_with("inferred")),
+        "{report:#}"
+    );
+}
+
+/// On 1.34 the API server drops the field without a word: the namespace dump is judged
+/// `expected` on 1.34's rule, read from the dump (`field-dropped`); told it is 1.33, the
+/// same dump is `unexpected` (1.33 would have refused the Job).
+#[test]
+fn check_step_5_on_a_1_34_dump_reads_the_version_and_a_wrong_one_is_unexpected() {
+    let world = World::new();
+    world.cluster("1.34");
+    let result = world.step_expected("5");
+    let dump = world.namespace_dump("step-5-dump.yaml");
+    let (code, report) = world.check_json(&["--step", "5", "--from", dump.as_str()]);
+    assert_eq!(report["verdict"], result, "{report:#}");
+    assert_eq!(code, Some(0), "{report:#}");
+    assert_eq!(report["kubernetes"], "1.34", "{report:#}");
+    assert!(
+        report["kubernetes_from"]
+            .as_str()
+            .is_some_and(|s| s.starts_with("inferred")),
+        "{report:#}"
+    );
+    let job = &report["jobs"][0];
+    assert_eq!(job["outcome"], "sidecar-holds-pod", "{report:#}");
+    assert_recorded_outcome(&world, "5", &report);
+    assert!(
+        finding_codes(job).contains(&"field-dropped/info".to_owned()),
+        "{report:#}"
+    );
+    // The negative: the version given, wrongly, decides.
+    let (code, report) = world.check_json(&["--step", "5", "--from", dump.as_str(), "-k", "1.33"]);
+    assert_eq!(report["verdict"], "unexpected", "{report:#}");
+    assert_eq!(code, Some(1), "{report:#}");
+    assert_eq!(report["kubernetes_from"], "given", "{report:#}");
+    assert_eq!(report["jobs"][0]["expected"], "refused", "{report:#}");
+}
+
 #[test]
 fn step_3_then_up() {
     let world = World::new();

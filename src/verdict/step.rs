@@ -125,7 +125,7 @@ pub fn judge_step(
             outcome,
             checks: step.check.clone(),
         };
-        let judgement = match evidence {
+        let mut judgement = match evidence {
             Evidence::Refusal(refusal)
                 if refusal.name.as_deref().is_none_or(|n| n == name) || !several =>
             {
@@ -174,6 +174,10 @@ pub fn judge_step(
                 }
             }
         };
+        // A refusal names no stored Job: the judgement is still of this one.
+        if judgement.job.is_none() && !name.is_empty() {
+            judgement.job = Some(name.clone());
+        }
         jobs.push(JobJudgement {
             job: name,
             judgement,
