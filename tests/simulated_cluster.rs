@@ -1065,9 +1065,50 @@ fn what_a_sidecar_costs_under_a_quota_the_formula_and_the_api_server_agree() {
             && !report.contains("(expects `succeeded`)"),
         "a variant's own outcome in step 4's report: {report}"
     );
-    // Cleaned up: no quota, no refused Job; the admitted one is left to look at.
+    // Cleaned up: no quota; the refused Jobs are suspended, not deleted, so they and
+    // their `FailedCreate` events stay to be read, and neither starts a pod late.
     let left = lab.kubectl(&["get", "resourcequota,jobs", "-o", "name"]);
-    assert_eq!(text(&left.stdout).trim(), "job.batch/cy-job-cost-init");
+    assert_eq!(
+        text(&left.stdout).trim(),
+        "job.batch/cy-job-cost-init\njob.batch/cy-job-cost-native\njob.batch/cy-job-cost-sidecar"
+    );
+    let suspended = |name: &str| {
+        let output = lab.kubectl(&[
+            "get",
+            "job",
+            name,
+            "-o",
+            "jsonpath={.spec.suspend} {.status.conditions[?(@.type==\"Suspended\")].status}",
+        ]);
+        text(&output.stdout)
+    };
+    for name in ["cy-job-cost-native", "cy-job-cost-sidecar"] {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while suspended(name) != "true True" && std::time::Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(200));
+        }
+        assert_eq!(suspended(name), "true True", "{name}");
+    }
+    let events = lab.kubectl(&[
+        "get",
+        "events",
+        "--field-selector",
+        "reason=FailedCreate,involvedObject.name=cy-job-cost-native",
+        "-o",
+        "name",
+    ]);
+    assert!(
+        !text(&events.stdout).trim().is_empty(),
+        "the refusal's event stays"
+    );
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    let pods = lab.kubectl(&["get", "pods", "-l", "sidecar-lab/step=4", "-o", "name"]);
+    assert_eq!(
+        text(&pods.stdout).trim().lines().count(),
+        1,
+        "only the init variant's pod: {}",
+        text(&pods.stdout)
+    );
 }
 
 /// Each step beyond the three variants, got wrong, is judged `unexpected` with the
