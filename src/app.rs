@@ -137,7 +137,7 @@ pub fn run(cli: Cli, environment: &Environment, printer: &Printer) -> anyhow::Re
         Command::Check(args) => {
             let bytes = commands::check::read_input(&args.from)?;
             let origin = args.from.display().to_string();
-            let judgement = commands::check::judge_bytes(&bytes, &origin, args.variant)?;
+            let judgement = commands::check::judge_owned(bytes, &origin, args.variant)?;
             printer.out(&match args.output.output {
                 OutputFormat::Text => commands::check::text(
                     &judgement,

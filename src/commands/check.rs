@@ -66,6 +66,17 @@ pub fn judge_bytes(
     Ok(judge(&dump, variant))
 }
 
+/// Judges `bytes` as `judge_bytes` does, taking them over: the text is given back while
+/// it is read, so a dump of a big cluster costs its objects, not its text as well.
+pub fn judge_owned(
+    bytes: Vec<u8>,
+    origin: &str,
+    variant: Option<Variant>,
+) -> anyhow::Result<Judgement> {
+    let dump = dump::parse_owned(bytes).with_context(|| format!("`{origin}`"))?;
+    Ok(judge(&dump, variant))
+}
+
 /// The exit status for a judgement: 0 expected or no variant, 1 unexpected, 3 undecided.
 pub const fn exit_status(judgement: &Judgement) -> ExitStatus {
     match judgement.verdict {

@@ -76,15 +76,38 @@ pub const MAX_DEPTH: usize = 256;
 
 /// Reads the dump in `bytes`: UTF-8, or UTF-16/32 behind a byte-order mark.
 pub fn parse(bytes: &[u8]) -> Result<Dump, DumpError> {
-    let text = decode(bytes)?;
-    if let Some(at) = too_deep(text.as_bytes()) {
+    let text = match decode(bytes)? {
+        Decoded::Utf8 { skip } => Text::Borrowed(
+            std::str::from_utf8(bytes.get(skip..).unwrap_or_default())
+                .map_err(|_| DumpError::NotText)?,
+        ),
+        Decoded::Transcoded(text) => Text::Owned(text),
+    };
+    read(text)
+}
+
+/// Reads the dump in `bytes` as `parse` does, giving the text back to the system as
+/// its objects are decoded: a 50 MB `kubectl get pods -A -o json` then costs its
+/// objects, not its text as well.
+pub fn parse_owned(mut bytes: Vec<u8>) -> Result<Dump, DumpError> {
+    let text = match decode(&bytes)? {
+        Decoded::Utf8 { skip } => {
+            bytes.drain(..skip);
+            String::from_utf8(bytes).map_err(|_| DumpError::NotText)?
+        }
+        Decoded::Transcoded(text) => text,
+    };
+    read(Text::Owned(text))
+}
+
+fn read(text: Text<'_>) -> Result<Dump, DumpError> {
+    if let Some(at) = too_deep(text.as_str().as_bytes()) {
         return Err(DumpError::TooDeep(at));
     }
-    let mut dump = Dump::default();
-    let read = if text.trim_start().starts_with('{') {
-        read_json(&text, &mut dump)?
+    let (dump, read) = if text.as_str().trim_start().starts_with('{') {
+        read_json(text)?
     } else {
-        read_yaml(&text, &mut dump)?
+        read_yaml(text.as_str())?
     };
     if dump.objects.is_empty() {
         return Err(DumpError::NoPodOrJob(read));
@@ -92,17 +115,53 @@ pub fn parse(bytes: &[u8]) -> Result<Dump, DumpError> {
     Ok(dump)
 }
 
-/// The text of `bytes`. A byte-order mark names the encoding: Windows PowerShell 5.1
-/// writes `kubectl … > dump.yaml` as UTF-16LE with one, and YAML 1.2 (§5.2) has readers
-/// accept UTF-16 and UTF-32 that way. Without a mark only UTF-8 is read; UTF-8 is
-/// borrowed, never copied.
-fn decode(bytes: &[u8]) -> Result<Cow<'_, str>, DumpError> {
-    // UTF-32LE's mark starts with UTF-16LE's, so it is tried first.
-    if let Some(rest) = bytes.strip_prefix(b"\xEF\xBB\xBF") {
-        return std::str::from_utf8(rest)
-            .map(Cow::Borrowed)
-            .map_err(|_| DumpError::NotText);
+/// The input's text: borrowed from the caller, or owned (transcoded, or handed over),
+/// and then cut from the end as it is read.
+enum Text<'a> {
+    Borrowed(&'a str),
+    Owned(String),
+}
+
+impl Text<'_> {
+    fn as_str(&self) -> &str {
+        match self {
+            Text::Borrowed(text) => text,
+            Text::Owned(text) => text,
+        }
     }
+
+    /// Frees the text from byte `from` on, once nothing after it is read again.
+    fn release(&mut self, from: usize) {
+        if let Text::Owned(text) = self
+            && text.is_char_boundary(from)
+        {
+            text.truncate(from);
+            // Giving back memory costs a system call: in steps of a megabyte.
+            if text.capacity() - text.len() >= 1 << 20 {
+                text.shrink_to_fit();
+            }
+        }
+    }
+}
+
+/// What the first bytes say the encoding is.
+enum Decoded {
+    /// UTF-8 (not yet checked) from byte `skip` on, past any byte-order mark.
+    Utf8 { skip: usize },
+    /// UTF-16 or UTF-32, already turned into UTF-8.
+    Transcoded(String),
+}
+
+/// How to read `bytes`. A byte-order mark names the encoding: Windows PowerShell 5.1
+/// writes `kubectl … > dump.yaml` as UTF-16LE with one, and YAML 1.2 (§5.2) has readers
+/// accept UTF-16 and UTF-32 that way. Without a mark only UTF-8 is read (and it is
+/// never copied).
+fn decode(bytes: &[u8]) -> Result<Decoded, DumpError> {
+    const UTF8: &[u8] = b"\xEF\xBB\xBF";
+    if bytes.starts_with(UTF8) {
+        return Ok(Decoded::Utf8 { skip: UTF8.len() });
+    }
+    // UTF-32LE's mark starts with UTF-16LE's, so it is tried first.
     let wide: [(&[u8], &'static str, fn(&[u8]) -> Option<String>); 4] = [
         (b"\x00\x00\xFE\xFF", "UTF-32BE", |b| {
             utf32(b, u32::from_be_bytes)
@@ -116,13 +175,11 @@ fn decode(bytes: &[u8]) -> Result<Cow<'_, str>, DumpError> {
     for (mark, name, transcode) in wide {
         if let Some(rest) = bytes.strip_prefix(mark) {
             return transcode(rest)
-                .map(Cow::Owned)
+                .map(Decoded::Transcoded)
                 .ok_or(DumpError::BadEncoding(name));
         }
     }
-    std::str::from_utf8(bytes)
-        .map(Cow::Borrowed)
-        .map_err(|_| DumpError::NotText)
+    Ok(Decoded::Utf8 { skip: 0 })
 }
 
 /// UTF-16 units (`unit` reads one pair of bytes) as UTF-8; `None` when not UTF-16.
@@ -200,42 +257,88 @@ fn too_deep(bytes: &[u8]) -> Option<usize> {
 }
 
 /// Reads a stream of JSON documents (concatenated, as `kubectl get -w -o json` prints
-/// them) into `dump`; returns how many documents were read. Each document is taken as
-/// borrowed text and decoded straight into its type — a `List` item by item — so no
-/// tree of `Value`s is built: a 50 MB `kubectl get pods -A -o json` is read in one
-/// go at about its own size in memory.
-fn read_json(text: &str, dump: &mut Dump) -> Result<usize, DumpError> {
+/// them); returns what it held and how many documents were read. Each document is taken
+/// as borrowed text and decoded straight into its type — a `List` item by item — so no
+/// tree of `Value`s is built.
+///
+/// Two passes: the first finds the documents and the items of each `List`, checking
+/// the keys around them; the second decodes them, last to first, so that owned text
+/// can be cut from the end as it goes: the memory held stays about that of the larger
+/// of the text and its objects, not the two together.
+fn read_json(mut text: Text<'_>) -> Result<(Dump, usize), DumpError> {
+    let mut units = Vec::new();
+    let mut kinds = Vec::new();
     let mut read = 0;
-    for item in serde_json::Deserializer::from_str(text).into_iter::<&RawValue>() {
-        let raw = match item {
-            Ok(raw) => raw,
-            // A watch stream cut off mid-object: keep the snapshots before it.
-            Err(error) if error.is_eof() && read > 0 => {
-                dump.truncated = true;
-                return Ok(read);
-            }
-            Err(error) if read == 0 => {
-                // `{` may also open a YAML flow mapping; give YAML its chance.
-                let mut from_yaml = Dump::default();
-                return match read_yaml(text, &mut from_yaml) {
-                    Ok(read) => {
-                        *dump = from_yaml;
-                        Ok(read)
-                    }
-                    Err(duplicate @ DumpError::DuplicateKey { .. }) => Err(duplicate),
-                    Err(_) => Err(DumpError::Syntax(format!("JSON: {error}"))),
-                };
-            }
-            Err(error) => return Err(DumpError::Syntax(format!("JSON: {error}"))),
-        };
-        read += 1;
-        let reader = JsonReader {
-            text,
-            document: read,
-        };
-        reader.collect(raw.get(), None, dump)?;
+    let mut truncated = false;
+    {
+        let whole = text.as_str();
+        for item in serde_json::Deserializer::from_str(whole).into_iter::<&RawValue>() {
+            let raw = match item {
+                Ok(raw) => raw,
+                // A watch stream cut off mid-object: keep the snapshots before it.
+                Err(error) if error.is_eof() && read > 0 => {
+                    truncated = true;
+                    break;
+                }
+                Err(error) if read == 0 => {
+                    // `{` may also open a YAML flow mapping; give YAML its chance.
+                    return read_yaml(whole).map_err(|yaml| match yaml {
+                        duplicate @ DumpError::DuplicateKey { .. } => duplicate,
+                        _ => DumpError::Syntax(format!("JSON: {error}")),
+                    });
+                }
+                Err(error) => return Err(DumpError::Syntax(format!("JSON: {error}"))),
+            };
+            read += 1;
+            let reader = JsonReader {
+                text: whole,
+                document: read,
+            };
+            reader.plan(raw.get(), &mut units, &mut kinds)?;
+        }
     }
-    Ok(read)
+    // Decoded last to first: each unit's objects are kept apart, then put in order.
+    let mut parts = Vec::with_capacity(units.len());
+    let mut first_error = None;
+    for unit in units.iter().rev() {
+        let mut part = Dump::default();
+        let whole = text.as_str();
+        if let Some(raw) = whole.get(unit.start..unit.end) {
+            let reader = JsonReader {
+                text: whole,
+                document: unit.document,
+            };
+            let kind = unit.kind.and_then(|at| kinds.get(at)).map(String::as_str);
+            // The error nearest the top is the one to report: later ones are overwritten.
+            if let Err(error) = reader.collect(raw, kind, &mut part) {
+                first_error = Some(error);
+            }
+        }
+        parts.push(part);
+        text.release(unit.start);
+    }
+    if let Some(error) = first_error {
+        return Err(error);
+    }
+    let mut dump = Dump {
+        truncated,
+        ..Dump::default()
+    };
+    for part in parts.into_iter().rev() {
+        dump.objects.extend(part.objects);
+        dump.events.extend(part.events);
+    }
+    Ok((dump, read))
+}
+
+/// A span of the input to decode: a document, or an item of a `List`.
+struct Unit {
+    start: usize,
+    end: usize,
+    document: usize,
+    /// The kind an item without one has (an index into the list kinds): a `PodList`'s
+    /// items may leave theirs out.
+    kind: Option<usize>,
 }
 
 /// Reads one JSON document of `text`; positions in errors are counted in `text`.
@@ -245,6 +348,50 @@ struct JsonReader<'t> {
 }
 
 impl<'t> JsonReader<'t> {
+    /// Adds the spans of `raw` (a document) to decode: a `List`'s items, else itself.
+    /// The keys of a `List` around its items are checked here, the items later.
+    fn plan(
+        &self,
+        raw: &'t str,
+        units: &mut Vec<Unit>,
+        kinds: &mut Vec<String>,
+    ) -> Result<(), DumpError> {
+        let mut head = self.head(raw)?;
+        let list = head.kind.as_deref().filter(|kind| kind.ends_with("List"));
+        let Some(list) = list else {
+            let start = self.offset(raw);
+            units.push(Unit {
+                start,
+                end: start + raw.len(),
+                document: self.document,
+                kind: None,
+            });
+            return Ok(());
+        };
+        let kind = list
+            .strip_suffix("List")
+            .filter(|k| !k.is_empty())
+            .map(|item_kind| {
+                kinds.push(item_kind.to_owned());
+                kinds.len() - 1
+            });
+        for item in head.items.take().into_iter().flatten() {
+            let start = self.offset(item.get());
+            units.push(Unit {
+                start,
+                end: start + item.get().len(),
+                document: self.document,
+                kind,
+            });
+        }
+        self.check_unread(head)
+    }
+
+    /// Where `raw` (a slice of the input) starts in it.
+    fn offset(&self, raw: &str) -> usize {
+        (raw.as_ptr() as usize).saturating_sub(self.text.as_ptr() as usize)
+    }
+
     /// Adds the Pods, Jobs and Events in `raw` (an object, a `List`, or a watch event,
     /// as text borrowed from the input) to `dump`. `kind` stands in for a missing one:
     /// the API's typed lists (PodList) may leave out each item's kind.
@@ -286,8 +433,12 @@ impl<'t> JsonReader<'t> {
                 }
             }
         }
-        // What was set aside unread (an `items` in a Pod, say) is still checked for
-        // repeated keys: kubectl would refuse the whole document.
+        self.check_unread(head)
+    }
+
+    /// Checks for repeated keys what was set aside and not read (an `items` in a Pod,
+    /// say): kubectl would refuse the whole document.
+    fn check_unread(&self, head: Head<'_>) -> Result<(), DumpError> {
         for raw in head
             .object
             .into_iter()
@@ -327,8 +478,11 @@ impl<'t> JsonReader<'t> {
 
     /// The line in the whole input of `error`, met reading `raw` (a slice of it).
     fn line(&self, raw: &str, error: &serde_json::Error) -> usize {
-        let start = (raw.as_ptr() as usize).saturating_sub(self.text.as_ptr() as usize);
-        let before = self.text.as_bytes().get(..start).unwrap_or_default();
+        let before = self
+            .text
+            .as_bytes()
+            .get(..self.offset(raw))
+            .unwrap_or_default();
         let lines_before = before.iter().filter(|&&byte| byte == b'\n').count();
         lines_before + error.line()
     }
@@ -493,7 +647,8 @@ impl<'de> Visitor<'de> for Items<'_> {
 /// Reads a YAML stream (documents separated by `---`) into `dump`; returns how many
 /// non-empty documents were read. YAML dumps are small (a lab's pods and Jobs): they go
 /// through `Value`s, which the duplicate check builds.
-fn read_yaml(text: &str, dump: &mut Dump) -> Result<usize, DumpError> {
+fn read_yaml(text: &str) -> Result<(Dump, usize), DumpError> {
+    let mut dump = Dump::default();
     let (documents, error) = yaml::documents(text);
     if let Some(error) = &error {
         if let Some((key, line)) = error.duplicate() {
@@ -511,9 +666,9 @@ fn read_yaml(text: &str, dump: &mut Dump) -> Result<usize, DumpError> {
         dump.truncated = true;
     }
     for (index, document) in documents.iter().enumerate() {
-        collect(document, index + 1, dump)?;
+        collect(document, index + 1, &mut dump)?;
     }
-    Ok(documents.iter().filter(|d| !d.is_null()).count())
+    Ok((dump, documents.iter().filter(|d| !d.is_null()).count()))
 }
 
 /// Adds the Pods and Jobs in `value` (an object, a `List`, or a watch event) to `dump`.
@@ -594,11 +749,13 @@ fn typed<T: de::DeserializeOwned>(
 /// Drops from a pod what no reader of a dump looks at, right after it is decoded, so a
 /// dump of thousands of pods takes little more memory than its text: the fields the
 /// API server keeps for itself (`managedFields`), annotations (a Pod's are never read;
-/// a Job's are: see `slim_job`), and each container's environment and mounts, and the
-/// volumes they mount. Everything else stays: names, images, `restartPolicy`,
-/// resources, probes, `lifecycle` (preStop, stop signals), statuses and conditions.
+/// a Job's are: see `slim_job`), each container's environment and mounts, the volumes
+/// they mount, and the resources a status repeats from the spec. Everything else stays:
+/// names, images, `restartPolicy`, resources, probes, `lifecycle` (preStop, stop
+/// signals), statuses and conditions. Lists are trimmed to their length: serde grows
+/// them by doubling, and a pod's one container status would hold room for four.
 pub fn slim_pod(pod: &mut Pod) {
-    pod.metadata.managed_fields = None;
+    slim_meta(&mut pod.metadata);
     pod.metadata.annotations = None;
     if let Some(spec) = &mut pod.spec {
         slim_spec(spec);
@@ -609,9 +766,18 @@ pub fn slim_pod(pod: &mut Pod) {
             &mut status.container_statuses,
             &mut status.ephemeral_container_statuses,
         ];
-        for status in statuses.into_iter().flatten().flatten() {
-            status.volume_mounts = None;
+        for statuses in statuses.into_iter().flatten() {
+            statuses.shrink_to_fit();
+            for status in statuses {
+                status.volume_mounts = None;
+                status.allocated_resources = None;
+                status.allocated_resources_status = None;
+                status.resources = None;
+            }
         }
+        status.conditions.iter_mut().for_each(Vec::shrink_to_fit);
+        status.host_ips.iter_mut().for_each(Vec::shrink_to_fit);
+        status.pod_ips.iter_mut().for_each(Vec::shrink_to_fit);
     }
 }
 
@@ -619,10 +785,18 @@ pub fn slim_pod(pod: &mut Pod) {
 /// (as `slim_pod`). Its annotations stay: the manifest `kubectl apply` sent
 /// (`kubectl.kubernetes.io/last-applied-configuration`) tells a gate that is off.
 pub fn slim_job(job: &mut Job) {
-    job.metadata.managed_fields = None;
+    slim_meta(&mut job.metadata);
     if let Some(spec) = job.spec.as_mut().and_then(|s| s.template.spec.as_mut()) {
         slim_spec(spec);
     }
+}
+
+fn slim_meta(meta: &mut ObjectMeta) {
+    meta.managed_fields = None;
+    meta.owner_references
+        .iter_mut()
+        .for_each(Vec::shrink_to_fit);
+    meta.finalizers.iter_mut().for_each(Vec::shrink_to_fit);
 }
 
 fn slim_spec(spec: &mut PodSpec) {
@@ -632,14 +806,20 @@ fn slim_spec(spec: &mut PodSpec) {
         container.env_from = None;
         container.volume_mounts = None;
         container.volume_devices = None;
+        container.ports.iter_mut().for_each(Vec::shrink_to_fit);
     };
     spec.containers.iter_mut().for_each(slim);
-    spec.init_containers.iter_mut().flatten().for_each(slim);
+    spec.containers.shrink_to_fit();
+    if let Some(init) = &mut spec.init_containers {
+        init.iter_mut().for_each(slim);
+        init.shrink_to_fit();
+    }
     for container in spec.ephemeral_containers.iter_mut().flatten() {
         container.env = None;
         container.env_from = None;
         container.volume_mounts = None;
     }
+    spec.tolerations.iter_mut().for_each(Vec::shrink_to_fit);
 }
 
 #[cfg(test)]
@@ -1009,5 +1189,55 @@ mod tests {
             "{:?}",
             started.elapsed()
         );
+    }
+
+    #[test]
+    fn owned_input_reads_as_borrowed_input() {
+        let list = serde_json::json!({
+            "apiVersion": "v1",
+            "kind": "List",
+            "items": [
+                pod_value("a"),
+                {"apiVersion": "v1", "kind": "Event", "metadata": {"name": "e"}, "involvedObject": {}, "reason": "FailedCreate"},
+                {"kind": "Service", "metadata": {"name": "s"}},
+                {"kind": "PodList", "items": [{"metadata": {"name": "b"}}, {"metadata": {"name": "c"}}]},
+                pod_value("d"),
+            ],
+        });
+        let watch = format!(r#"{{"type":"MODIFIED","object":{}}}"#, pod_value("f"));
+        let inputs = [
+            pretty(&list),
+            format!("{}\n{watch}\n{}", pretty(&pod_value("e")), &POD[..40]),
+            format!("{YAML_POD}---\n{YAML_POD}"),
+        ];
+        for input in inputs {
+            let borrowed = parse(input.as_bytes()).expect("parses");
+            assert_eq!(
+                parse_owned(input.clone().into_bytes()),
+                Ok(borrowed.clone())
+            );
+            let names: Vec<_> = borrowed
+                .objects
+                .iter()
+                .filter_map(|o| match o {
+                    Object::Pod(pod) => pod.metadata.name.clone(),
+                    Object::Job(job) => job.metadata.name.clone(),
+                })
+                .collect();
+            assert!(
+                names.windows(2).all(|w| w[0] <= w[1]),
+                "in input order: {names:?}"
+            );
+        }
+        let listed = parse_owned(pretty(&list).into_bytes()).expect("parses");
+        assert_eq!(kinds(&listed), ["Pod", "Pod", "Pod", "Pod"]);
+        assert_eq!(listed.events.len(), 1);
+        // Of two errors, the one nearer the top is reported, as a forward read would.
+        let bad = pretty(&serde_json::json!({"kind": "List", "items": [
+            {"kind": "Pod", "metadata": {"name": "x"}, "spec": {"containers": 1}},
+            {"kind": "Pod", "metadata": {"name": "y"}, "spec": {"containers": 2}},
+        ]}));
+        let error = parse_owned(bad.into_bytes()).expect_err("refused");
+        assert!(error.to_string().contains("(Pod `x`)"), "{error}");
     }
 }
