@@ -101,11 +101,12 @@ pub fn parse_owned(mut bytes: Vec<u8>) -> Result<Dump, DumpError> {
 }
 
 fn read(text: Text<'_>) -> Result<Dump, DumpError> {
-    if let Some(at) = too_deep(text.as_str().as_bytes()) {
-        return Err(DumpError::TooDeep(at));
-    }
+    // JSON is left to serde_json's own depth limit (128, below ours), which costs
+    // nothing more; YAML, or JSON that turns out to be YAML, is measured first.
     let (dump, read) = if text.as_str().trim_start().starts_with('{') {
         read_json(text)?
+    } else if let Some(at) = too_deep(text.as_str().as_bytes()) {
+        return Err(DumpError::TooDeep(at));
     } else {
         read_yaml(text.as_str())?
     };
@@ -272,29 +273,47 @@ fn read_json(mut text: Text<'_>) -> Result<(Dump, usize), DumpError> {
     let mut truncated = false;
     {
         let whole = text.as_str();
-        for item in serde_json::Deserializer::from_str(whole).into_iter::<&RawValue>() {
-            let raw = match item {
-                Ok(raw) => raw,
+        let mut stream = serde_json::Deserializer::from_str(whole).into_iter::<StreamHead>();
+        let mut start = 0;
+        while let Some(item) = stream.next() {
+            let end = stream.byte_offset();
+            let reader = JsonReader {
+                text: whole,
+                document: read + 1,
+            };
+            match item {
+                Ok(StreamHead(head)) => {
+                    read += 1;
+                    let raw = whole.get(start..end).unwrap_or_default().trim_start();
+                    reader.plan(raw, head, &mut units, &mut kinds)?;
+                    start = end;
+                }
                 // A watch stream cut off mid-object: keep the snapshots before it.
                 Err(error) if error.is_eof() && read > 0 => {
                     truncated = true;
                     break;
                 }
-                Err(error) if read == 0 => {
+                Err(error) => {
+                    let rest = whole.get(start..).unwrap_or_default();
+                    let refusal = reader.refusal_in(rest, &error);
+                    if read > 0
+                        || matches!(
+                            refusal,
+                            DumpError::DuplicateKey { .. } | DumpError::TooDeep(_)
+                        )
+                    {
+                        return Err(refusal);
+                    }
                     // `{` may also open a YAML flow mapping; give YAML its chance.
+                    if let Some(at) = too_deep(whole.as_bytes()) {
+                        return Err(DumpError::TooDeep(at));
+                    }
                     return read_yaml(whole).map_err(|yaml| match yaml {
                         duplicate @ DumpError::DuplicateKey { .. } => duplicate,
-                        _ => DumpError::Syntax(format!("JSON: {error}")),
+                        _ => refusal,
                     });
                 }
-                Err(error) => return Err(DumpError::Syntax(format!("JSON: {error}"))),
-            };
-            read += 1;
-            let reader = JsonReader {
-                text: whole,
-                document: read,
-            };
-            reader.plan(raw.get(), &mut units, &mut kinds)?;
+            }
         }
     }
     // Decoded last to first: each unit's objects are kept apart, then put in order.
@@ -353,10 +372,10 @@ impl<'t> JsonReader<'t> {
     fn plan(
         &self,
         raw: &'t str,
+        mut head: Head<'t>,
         units: &mut Vec<Unit>,
         kinds: &mut Vec<String>,
     ) -> Result<(), DumpError> {
-        let mut head = self.head(raw)?;
         let list = head.kind.as_deref().filter(|kind| kind.ends_with("List"));
         let Some(list) = list else {
             let start = self.offset(raw);
@@ -472,7 +491,25 @@ impl<'t> JsonReader<'t> {
                 key,
                 line,
             },
+            // serde_json's own guard, which it names only in words.
+            None if message(error) == "recursion limit exceeded" => {
+                DumpError::TooDeep(self.offset(raw) + byte_at(raw, error.line(), error.column()))
+            }
             None => DumpError::Syntax(format!("JSON: {} at line {line}", message(error))),
+        }
+    }
+
+    /// The error for the document at the start of `rest` that the stream refused with
+    /// `error`: read again, on this error path alone, to learn whether a key was
+    /// repeated (the stream's reader cannot say).
+    fn refusal_in(&self, rest: &str, error: &serde_json::Error) -> DumpError {
+        let duplicate = Duplicate::default();
+        let mut json = serde_json::Deserializer::from_str(rest);
+        match HeadSeed(&duplicate).deserialize(&mut json) {
+            Err(again) => self.refusal(rest, &duplicate, &again),
+            // The same reader on the same text refuses it again; should it not, the
+            // stream's own words are kept.
+            Ok(_) => DumpError::Syntax(format!("JSON: {error}")),
         }
     }
 
@@ -508,6 +545,29 @@ impl<'t> JsonReader<'t> {
                 message: format!("{} at line {}", message(&error), self.line(raw, &error)),
             }
         })
+    }
+}
+
+/// The byte of `text` at 1-based `line` and `column` (serde_json counts columns in bytes).
+fn byte_at(text: &str, line: usize, column: usize) -> usize {
+    let line_start: usize = text
+        .split_inclusive('\n')
+        .take(line.saturating_sub(1))
+        .map(str::len)
+        .sum();
+    line_start + column.saturating_sub(1)
+}
+
+/// The document heads of a JSON stream, read by the stream's own reader (one pass over
+/// the text, where `&RawValue` documents then a `HeadSeed` would take two). It cannot
+/// say which key was repeated: on an error the document is read again to find out.
+struct StreamHead<'de>(Head<'de>);
+
+impl<'de> Deserialize<'de> for StreamHead<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        HeadSeed(&Duplicate::default())
+            .deserialize(deserializer)
+            .map(StreamHead)
     }
 }
 

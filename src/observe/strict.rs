@@ -186,31 +186,44 @@ impl<'de> Visitor<'de> for Walk<'_> {
     }
 }
 
-/// The keys of one mapping so far: a list while short (most Kubernetes maps have a
-/// handful of keys), a hash set once long, so a map of a million keys stays linear.
-#[derive(Default)]
+/// The keys of one mapping so far: a few in place while short (most Kubernetes maps
+/// have a handful of keys; a Pod has hundreds of maps, so no allocation each), a hash
+/// set once long, so a map of a million keys stays linear.
 pub struct Keys<'de> {
-    list: Vec<Cow<'de, str>>,
+    short: [Cow<'de, str>; SHORT],
+    len: usize,
     set: HashSet<Cow<'de, str>>,
 }
 
-impl<'de> Keys<'de> {
-    const SHORT: usize = 16;
+const SHORT: usize = 16;
 
+impl Default for Keys<'_> {
+    fn default() -> Self {
+        Self {
+            short: [const { Cow::Borrowed("") }; SHORT],
+            len: 0,
+            set: HashSet::new(),
+        }
+    }
+}
+
+impl<'de> Keys<'de> {
     /// Adds `key`; false when it was there already.
     fn insert(&mut self, key: Cow<'de, str>) -> bool {
         if self.set.is_empty() {
-            if self.list.iter().any(|seen| *seen == key) {
+            let short = &mut self.short[..self.len];
+            if short.contains(&key) {
                 return false;
             }
-            self.list.push(key);
-            if self.list.len() > Self::SHORT {
-                self.set.extend(self.list.drain(..));
+            if self.len < SHORT {
+                self.short[self.len] = key;
+                self.len += 1;
+                return true;
             }
-            true
-        } else {
-            self.set.insert(key)
+            self.set.extend(short.iter_mut().map(std::mem::take));
+            self.len = 0;
         }
+        self.set.insert(key)
     }
 }
 
