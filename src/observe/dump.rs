@@ -1,6 +1,8 @@
 //! Reads a dump — one object, a `List`, or a stream of snapshots as `kubectl get -w`
 //! prints them (multi-document YAML, or concatenated JSON objects) — into typed Pods and
-//! Jobs, in the order they appear. Objects of other kinds are skipped. Pure: bytes in.
+//! Jobs, in the order they appear. It reads as kubectl does: a mapping key given twice
+//! is refused, and UTF-16 or UTF-32 text behind a byte-order mark is accepted. Objects of
+//! other kinds are skipped. Pure: bytes in.
 
 use std::borrow::Cow;
 
@@ -279,6 +281,7 @@ fn read_json(mut text: Text<'_>) -> Result<(Dump, usize), DumpError> {
             let end = stream.byte_offset();
             let reader = JsonReader {
                 text: whole,
+                before: "",
                 document: read + 1,
             };
             match item {
@@ -319,17 +322,23 @@ fn read_json(mut text: Text<'_>) -> Result<(Dump, usize), DumpError> {
     // Decoded last to first: each unit's objects are kept apart, then put in order.
     let mut parts = Vec::with_capacity(units.len());
     let mut first_error = None;
+    let mut unindented = String::new();
     for unit in units.iter().rev() {
         let mut part = Dump::default();
         let whole = text.as_str();
         if let Some(raw) = whole.get(unit.start..unit.end) {
+            // Read twice (checked, then decoded): from a copy without the indentation,
+            // most of what `kubectl -o json` prints, which serde_json skips byte by byte.
+            unindented.clear();
+            unindent(raw, &mut unindented);
             let reader = JsonReader {
-                text: whole,
+                text: &unindented,
+                before: whole.get(..unit.start).unwrap_or_default(),
                 document: unit.document,
             };
             let kind = unit.kind.and_then(|at| kinds.get(at)).map(String::as_str);
             // The error nearest the top is the one to report: later ones are overwritten.
-            if let Err(error) = reader.collect(raw, kind, &mut part) {
+            if let Err(error) = reader.collect(&unindented, kind, &mut part) {
                 first_error = Some(error);
             }
         }
@@ -360,9 +369,26 @@ struct Unit {
     kind: Option<usize>,
 }
 
-/// Reads one JSON document of `text`; positions in errors are counted in `text`.
+/// `raw` without the indentation at the start of each line, added to `out`. The lines
+/// stay, so errors name the same line. Safe for JSON: a string cannot hold a raw line
+/// break, so spaces after one are never inside a string.
+fn unindent(raw: &str, out: &mut String) {
+    out.reserve(raw.len());
+    let mut lines = raw.split('\n');
+    if let Some(first) = lines.next() {
+        out.push_str(first);
+    }
+    for line in lines {
+        out.push('\n');
+        out.push_str(line.trim_start_matches([' ', '\t']));
+    }
+}
+
+/// Reads JSON from `text`, which follows `before` in the input: positions in errors are
+/// counted in the whole input.
 struct JsonReader<'t> {
     text: &'t str,
+    before: &'t str,
     document: usize,
 }
 
@@ -493,7 +519,9 @@ impl<'t> JsonReader<'t> {
             },
             // serde_json's own guard, which it names only in words.
             None if message(error) == "recursion limit exceeded" => {
-                DumpError::TooDeep(self.offset(raw) + byte_at(raw, error.line(), error.column()))
+                // Counted in `text`, which may be an unindented copy: near, if not exact.
+                let at = self.offset(raw) + byte_at(raw, error.line(), error.column());
+                DumpError::TooDeep(self.before.len() + at)
             }
             None => DumpError::Syntax(format!("JSON: {} at line {line}", message(error))),
         }
@@ -520,8 +548,8 @@ impl<'t> JsonReader<'t> {
             .as_bytes()
             .get(..self.offset(raw))
             .unwrap_or_default();
-        let lines_before = before.iter().filter(|&&byte| byte == b'\n').count();
-        lines_before + error.line()
+        let newlines = |text: &[u8]| text.iter().filter(|&&byte| byte == b'\n').count();
+        newlines(self.before.as_bytes()) + newlines(before) + error.line()
     }
 
     /// `raw` decoded as a `T`.
