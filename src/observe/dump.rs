@@ -155,6 +155,9 @@ enum Decoded {
     Transcoded(String),
 }
 
+/// Turns UTF-16 or UTF-32 (the bytes after the mark) into UTF-8; `None` when invalid.
+type Transcode = fn(&[u8]) -> Option<String>;
+
 /// How to read `bytes`. A byte-order mark names the encoding: Windows PowerShell 5.1
 /// writes `kubectl … > dump.yaml` as UTF-16LE with one, and YAML 1.2 (§5.2) has readers
 /// accept UTF-16 and UTF-32 that way. Without a mark only UTF-8 is read (and it is
@@ -165,7 +168,7 @@ fn decode(bytes: &[u8]) -> Result<Decoded, DumpError> {
         return Ok(Decoded::Utf8 { skip: UTF8.len() });
     }
     // UTF-32LE's mark starts with UTF-16LE's, so it is tried first.
-    let wide: [(&[u8], &'static str, fn(&[u8]) -> Option<String>); 4] = [
+    let wide: [(&[u8], &'static str, Transcode); 4] = [
         (b"\x00\x00\xFE\xFF", "UTF-32BE", |b| {
             utf32(b, u32::from_be_bytes)
         }),
