@@ -97,7 +97,10 @@ pub fn parse_owned(mut bytes: Vec<u8>) -> Result<Dump, DumpError> {
             bytes.drain(..skip);
             String::from_utf8(bytes).map_err(|_| DumpError::NotText)?
         }
-        Decoded::Transcoded(text) => text,
+        Decoded::Transcoded(text) => {
+            drop(bytes); // the UTF-16/32 original is not held while its UTF-8 is read
+            text
+        }
     };
     read(Text::Owned(text))
 }
@@ -520,11 +523,15 @@ impl<'t> JsonReader<'t> {
                 key,
                 line,
             },
-            // serde_json's own guard, which it names only in words.
+            // serde_json's own guard (128 levels, which it names only in words): our
+            // measure says where, when the input also passes our limit.
             None if message(error) == "recursion limit exceeded" => {
-                // Counted in `text`, which may be an unindented copy: near, if not exact.
-                let at = self.offset(raw) + byte_at(raw, error.line(), error.column());
-                DumpError::TooDeep(self.before.len() + at)
+                match too_deep(self.text.as_bytes()) {
+                    Some(at) => DumpError::TooDeep(self.before.len() + at),
+                    None => DumpError::Syntax(format!(
+                        "JSON: nested more than 128 levels deep at line {line}; kubectl never prints that"
+                    )),
+                }
             }
             None => DumpError::Syntax(format!("JSON: {} at line {line}", message(error))),
         }
@@ -577,16 +584,6 @@ impl<'t> JsonReader<'t> {
             }
         })
     }
-}
-
-/// The byte of `text` at 1-based `line` and `column` (serde_json counts columns in bytes).
-fn byte_at(text: &str, line: usize, column: usize) -> usize {
-    let line_start: usize = text
-        .split_inclusive('\n')
-        .take(line.saturating_sub(1))
-        .map(str::len)
-        .sum();
-    line_start + column.saturating_sub(1)
 }
 
 /// The document heads of a JSON stream, read by the stream's own reader (one pass over
@@ -928,6 +925,13 @@ mod tests {
             Err(DumpError::TooDeep(_))
         ));
         assert!(started.elapsed() < std::time::Duration::from_secs(1));
+        // Between serde_json's limit and ours: refused, saying by how much.
+        let json_deep = format!("{}1{}", "{\"a\":".repeat(150), "}".repeat(150));
+        let error = parse(json_deep.as_bytes()).expect_err("refused");
+        assert!(
+            error.to_string().contains("nested more than 128 levels"),
+            "{error}"
+        );
         // Brackets in strings do not count; real dumps pass.
         let quoted = format!("kind: Pod\nmetadata:\n  name: \"{}\"\n", "[".repeat(1000));
         assert!(!matches!(
