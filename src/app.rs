@@ -134,48 +134,17 @@ pub fn run(cli: Cli, environment: &Environment, printer: &Printer) -> anyhow::Re
             },
             &world,
         ),
-        Command::Check(args) => {
-            let bytes = commands::check::read_input(&args.from)?;
-            let origin = args.from.display().to_string();
-            let lab = match &args.lab {
-                Some(path) => crate::lab::Lab::load(path)?,
-                None => crate::lab::Lab::embedded()?,
-            };
-            let request = commands::check::Request {
-                lab: &lab,
+        Command::Check(args) => commands::check::run(
+            commands::check::Settings {
+                from: args.from,
                 step: args.step,
                 variant: args.variant,
-                minor: args.kubernetes,
-            };
-            let judged = commands::check::judge_request(&bytes, &origin, request)?;
-            let fancy = printer.stdout_fancy();
-            let palette = printer.stdout_palette();
-            printer.out(&match (args.output.output, &judged) {
-                (OutputFormat::Text, commands::check::Judged::Pod(judgement)) => {
-                    commands::check::text(judgement, fancy, &palette)
-                }
-                (OutputFormat::Text, commands::check::Judged::Step(step)) => {
-                    let why = lab
-                        .step(step.number)
-                        .map(|s| s.why.as_str())
-                        .unwrap_or_default();
-                    crate::ui::report::step_check(step, why, fancy, &palette)
-                }
-                (OutputFormat::Json, commands::check::Judged::Pod(judgement)) => {
-                    let mut text =
-                        serde_json::to_string_pretty(&commands::check::report(judgement))?;
-                    text.push('\n');
-                    text
-                }
-                (OutputFormat::Json, commands::check::Judged::Step(step)) => {
-                    let mut text =
-                        serde_json::to_string_pretty(&commands::check::step_report(step))?;
-                    text.push('\n');
-                    text
-                }
-            });
-            Ok(commands::check::exit_status_of(judged.verdict()))
-        }
+                kubernetes: args.kubernetes,
+                lab: args.lab,
+                json: args.output.output == OutputFormat::Json,
+            },
+            printer,
+        ),
     }
 }
 

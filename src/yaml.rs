@@ -2,7 +2,9 @@
 //! upstream) can be swapped here and nowhere else.
 
 use serde::Serialize;
-use serde::de::DeserializeOwned;
+use serde::de::{DeserializeOwned, DeserializeSeed};
+
+use crate::observe::strict::{Duplicate, UniqueValue};
 
 /// A YAML document that could not be read or written; the message carries the line
 /// and column where the parser knows them.
@@ -10,12 +12,25 @@ use serde::de::DeserializeOwned;
 #[error("{message}")]
 pub struct YamlError {
     message: String,
+    /// The key a mapping gave twice, and its second line.
+    duplicate: Option<(String, usize)>,
+}
+
+impl YamlError {
+    /// The key a mapping gave twice and the line of the second one, when that is what
+    /// was wrong.
+    pub fn duplicate(&self) -> Option<(&str, usize)> {
+        self.duplicate
+            .as_ref()
+            .map(|(key, line)| (key.as_str(), *line))
+    }
 }
 
 impl From<serde_yaml::Error> for YamlError {
     fn from(error: serde_yaml::Error) -> Self {
         Self {
             message: error.to_string(),
+            duplicate: None,
         }
     }
 }
@@ -27,13 +42,21 @@ pub fn from_str<T: DeserializeOwned>(text: &str) -> Result<T, YamlError> {
 
 /// Decodes a stream of YAML documents (separated by `---`, as `kubectl get -w -o yaml`
 /// prints them) into generic values, in order. Decoding stops at the first document that
-/// is not valid YAML: the documents before it are returned with that error.
+/// is not valid YAML, or that gives a mapping key twice (kubectl's strict reader refuses
+/// that; serde would keep the last silently): the documents before it are returned with
+/// that error.
 pub fn documents(text: &str) -> (Vec<serde_json::Value>, Option<YamlError>) {
     let mut values = Vec::new();
+    let duplicate = Duplicate::default();
     for document in serde_yaml::Deserializer::from_str(text) {
-        match serde::Deserialize::deserialize(document) {
+        match UniqueValue(&duplicate).deserialize(document) {
             Ok(value) => values.push(value),
-            Err(error) => return (values, Some(YamlError::from(error))),
+            Err(error) => {
+                let line = error.location().map_or(0, |at| at.line());
+                let mut error = YamlError::from(error);
+                error.duplicate = duplicate.take().map(|key| (key, line));
+                return (values, Some(error));
+            }
         }
     }
     (values, None)
@@ -112,6 +135,16 @@ mod tests {
         let (values, error) = documents("a: 1\n---\na: [\n");
         assert_eq!(values, [serde_json::json!({"a": 1})]);
         assert!(error.is_some());
+    }
+
+    #[test]
+    fn a_key_given_twice_is_refused_with_its_line() {
+        let (values, error) = documents("a: 1\n---\nb: 1\nc:\n  d: 1\n  d: 2\n");
+        assert_eq!(values, [serde_json::json!({"a": 1})]);
+        assert_eq!(
+            error.as_ref().and_then(YamlError::duplicate),
+            Some(("d", 6))
+        );
     }
 
     #[test]

@@ -116,7 +116,7 @@ fn bad_input_gives_one_line_and_status_2() {
     .expect("write");
     // Arguments, standard input, and what the error line must say.
     type Case = (Vec<String>, Option<Vec<u8>>, &'static str);
-    let cases: [Case; 5] = [
+    let cases: [Case; 6] = [
         (
             vec!["--from".into(), "no/such/dump.yaml".into()],
             None,
@@ -129,8 +129,13 @@ fn bad_input_gives_one_line_and_status_2() {
         ),
         (
             vec!["--from".into(), "-".into()],
-            Some(vec![0xff, 0xfe, 0x00]),
+            Some(vec![0xff, 0xff, 0x00]),
             "not UTF-8",
+        ),
+        (
+            vec!["--from".into(), "-".into()],
+            Some(vec![0xff, 0xfe, b'k']),
+            "starts with a UTF-16LE byte-order mark but is not UTF-16LE text",
         ),
         (
             vec!["--from".into(), service.display().to_string()],
@@ -434,4 +439,82 @@ fn a_step_is_judged_as_step_n_judges_it() {
     let output = check(&["--step", "9", "--from", &namespace], None);
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("there is no step 9"));
+}
+
+#[test]
+fn a_key_given_twice_is_refused_with_the_key_and_its_line() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let yaml = std::fs::read_to_string(dump("native-succeeded.yaml")).expect("fixture");
+    // The Job's name given twice, as a careless edit of the dump would.
+    let at = yaml.find("\n    name: ").expect("the Job's name") + 1;
+    let twice = format!("{}    name: again\n{}", &yaml[..at], &yaml[at..]);
+    let line = twice[..at].lines().count() + 2;
+    let json = {
+        let value = as_json(&yaml);
+        let text = serde_json::to_string_pretty(&value).expect("JSON");
+        let at = text.find("\"uid\"").expect("a uid");
+        let line = text[..at].lines().count() + 1;
+        (
+            format!("{}\"uid\": \"other\",\n{}", &text[..at], &text[at..]),
+            line,
+        )
+    };
+    for (name, text, key, line) in [
+        ("twice.yaml", twice, "name", line),
+        ("twice.json", json.0, "uid", json.1),
+    ] {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).expect("write");
+        let path = path.display().to_string();
+        let output = check(&["--variant", "native", "--from", &path], None);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{name}: {stderr}");
+        assert_eq!(stderr.trim_end().lines().count(), 1, "{name}: {stderr}");
+        let said = format!("duplicate key `{key}` at line {line} (kubectl refuses this too");
+        assert!(stderr.contains(&said), "{name}: {stderr}");
+        assert!(output.stdout.is_empty(), "{name}");
+    }
+}
+
+/// The first document of `yaml` as a JSON value, read by the crate's own YAML module.
+fn as_json(yaml: &str) -> serde_json::Value {
+    let (documents, error) = sidecar_lab::yaml::documents(yaml);
+    assert!(error.is_none(), "{error:?}");
+    documents.into_iter().next().expect("one document")
+}
+
+#[test]
+fn utf16_with_a_byte_order_mark_is_judged_as_its_utf8_twin() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let utf8 = std::fs::read_to_string(dump("native-succeeded.yaml")).expect("fixture");
+    // What Windows PowerShell 5.1 writes for `kubectl get pod,job -o yaml > dump.yaml`.
+    let mut utf16 = vec![0xFF, 0xFE];
+    utf16.extend(utf8.encode_utf16().flat_map(u16::to_le_bytes));
+    let path = dir.path().join("powershell.yaml");
+    std::fs::write(&path, utf16).expect("write");
+    let path = path.display().to_string();
+    for format in ["text", "json"] {
+        let twin = check(
+            &[
+                "--variant",
+                "native",
+                "--from",
+                &dump("native-succeeded.yaml"),
+                "-o",
+                format,
+            ],
+            None,
+        );
+        let output = check(
+            &["--variant", "native", "--from", &path, "-o", format],
+            None,
+        );
+        assert_eq!(
+            output.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        assert_eq!(text(&output), text(&twin));
+    }
 }

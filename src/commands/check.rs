@@ -4,7 +4,7 @@
 //! labelled with) as `sidecar-lab step N` judges it — or one JSON object.
 
 use std::io::Read;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use serde::Serialize;
@@ -14,6 +14,7 @@ use crate::lab::{Lab, StepNumber};
 use crate::observe::dump;
 use crate::observe::refusal::{self, Refusal};
 use crate::observe::step_objects::labelled_steps;
+use crate::ui::Printer;
 pub use crate::ui::report::text;
 use crate::variant::Variant;
 use crate::verdict::explain::explain;
@@ -60,25 +61,6 @@ pub fn read_input(from: &Path) -> anyhow::Result<Vec<u8>> {
         Ok(bytes)
     } else {
         std::fs::read(from).with_context(|| format!("cannot read `{}`", from.display()))
-    }
-}
-
-/// Judges `bytes` (named `origin` in errors).
-pub fn judge_bytes(
-    bytes: &[u8],
-    origin: &str,
-    variant: Option<Variant>,
-) -> anyhow::Result<Judgement> {
-    let dump = dump::parse(bytes).with_context(|| format!("`{origin}`"))?;
-    Ok(judge(&dump, variant))
-}
-
-/// The exit status for a judgement: 0 expected or no variant, 1 unexpected, 3 undecided.
-pub const fn exit_status(judgement: &Judgement) -> ExitStatus {
-    match judgement.verdict {
-        None | Some(Verdict::Expected) => ExitStatus::Success,
-        Some(Verdict::Unexpected) => ExitStatus::Unexpected,
-        Some(Verdict::Undecided) => ExitStatus::Undecided,
     }
 }
 
@@ -147,15 +129,74 @@ impl Judged {
     }
 }
 
+/// What `sidecar-lab check` was given on the command line.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    /// The dump; `-` for standard input.
+    pub from: PathBuf,
+    pub step: Option<StepNumber>,
+    pub variant: Option<Variant>,
+    /// The cluster's Kubernetes minor, when the learner gave it.
+    pub kubernetes: Option<MinorVersion>,
+    /// A lab file other than the built-in lab.
+    pub lab: Option<PathBuf>,
+    /// `--output json`.
+    pub json: bool,
+}
+
+/// Reads, judges and shows the dump `settings` name; the exit status says the verdict.
+pub fn run(settings: Settings, printer: &Printer) -> anyhow::Result<ExitStatus> {
+    let bytes = read_input(&settings.from)?;
+    let origin = settings.from.display().to_string();
+    let lab = match &settings.lab {
+        Some(path) => Lab::load(path)?,
+        None => Lab::embedded()?,
+    };
+    let request = Request {
+        lab: &lab,
+        step: settings.step,
+        variant: settings.variant,
+        minor: settings.kubernetes,
+    };
+    let judged = judge_request(bytes, &origin, request)?;
+    let fancy = printer.stdout_fancy();
+    let palette = printer.stdout_palette();
+    let shown = match (&judged, settings.json) {
+        (Judged::Pod(judgement), false) => text(judgement, fancy, &palette),
+        (Judged::Step(step), false) => {
+            let why = lab.step(step.number).map_or("", |s| s.why.as_str());
+            crate::ui::report::step_check(step, why, fancy, &palette)
+        }
+        (Judged::Pod(judgement), true) => json(&report(judgement))?,
+        (Judged::Step(step), true) => json(&step_report(step))?,
+    };
+    printer.out(&shown);
+    Ok(exit_status_of(judged.verdict()))
+}
+
+/// `value` as pretty JSON, with a final newline.
+fn json<T: Serialize>(value: &T) -> anyhow::Result<String> {
+    let mut text = serde_json::to_string_pretty(value)?;
+    text.push('\n');
+    Ok(text)
+}
+
+/// Inputs this small may be kubectl's error line or a `Status` body, kept to be read as
+/// such when they hold no objects; a big input is never one.
+const REFUSAL_MAX_BYTES: usize = 64 * 1024;
+
 /// Judges `bytes` (named `origin` in errors) as `request` asks: a step when one is given
-/// or the objects are labelled with exactly one, else one pod against `--variant`.
-pub fn judge_request(bytes: &[u8], origin: &str, request: Request<'_>) -> anyhow::Result<Judged> {
-    let evidence = match dump::parse(bytes) {
+/// or the objects are labelled with exactly one, else one pod against `--variant`. The
+/// bytes are handed over, so that a big dump costs its objects, not its text as well.
+pub fn judge_request(bytes: Vec<u8>, origin: &str, request: Request<'_>) -> anyhow::Result<Judged> {
+    let small = (bytes.len() <= REFUSAL_MAX_BYTES).then(|| bytes.clone());
+    let evidence = match dump::parse_owned(bytes) {
         Ok(dump) => Evidence::Objects(dump),
         // Not objects: perhaps what kubectl said when the API server refused the Job
         // (text, or a `Status` body). Input refused unread (too deep) stays refused.
         Err(error @ (dump::DumpError::NoPodOrJob(_) | dump::DumpError::Syntax(_))) => {
-            match std::str::from_utf8(bytes).ok().and_then(refusal::parse) {
+            let text = small.as_deref().and_then(|b| dump::text(b).ok());
+            match text.as_deref().and_then(refusal::parse) {
                 Some(refusal) => Evidence::Refusal(refusal),
                 None => return Err(error).with_context(|| format!("`{origin}`")),
             }

@@ -1,6 +1,8 @@
 //! Groups snapshots by object and picks what to judge: the latest snapshot of each
 //! object decides, earlier ones only add history. Pure.
 
+use std::collections::HashMap;
+
 use k8s_openapi::api::batch::v1::Job;
 use k8s_openapi::api::core::v1::{Pod, PodSpec};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
@@ -42,15 +44,19 @@ pub struct Subject {
 /// Picks the pod to judge — among several, the one labelled with `variant`, then one
 /// whose spec `fits` the variant (for dumps of clusters that carry no lab labels), then
 /// the newest — and the Job that owns it (or, without a pod, the Job alone).
+///
+/// Histories are built of references into `dump`; only the ones chosen are copied, so a
+/// dump of thousands of pods is not held twice.
 pub fn subject(dump: &Dump, variant: Option<Variant>, fits: &dyn Fn(&PodSpec) -> bool) -> Subject {
-    let mut pods: Vec<History<Pod>> = Vec::new();
-    let mut jobs: Vec<History<Job>> = Vec::new();
+    let mut pods: Histories<'_, Pod> = Histories::default();
+    let mut jobs: Histories<'_, Job> = Histories::default();
     for object in &dump.objects {
         match object {
-            Object::Pod(pod) => add(&mut pods, pod.as_ref().clone(), |p| &p.metadata),
-            Object::Job(job) => add(&mut jobs, job.as_ref().clone(), |j| &j.metadata),
+            Object::Pod(pod) => pods.add(pod, |p| &p.metadata),
+            Object::Job(job) => jobs.add(job, |j| &j.metadata),
         }
     }
+    let (mut pods, jobs) = (pods.list, jobs.list);
     let total_pods = pods.len();
     // Pods of an earlier Job with the same name are not this Job's: left out.
     pods.retain(|p| !predecessors_pod(&jobs, p.latest()));
@@ -72,24 +78,54 @@ pub fn subject(dump: &Dump, variant: Option<Variant>, fits: &dyn Fn(&PodSpec) ->
     Subject {
         other_pods: total_pods.saturating_sub(usize::from(pod.is_some())),
         predecessor_pods,
-        pod,
-        job,
+        pod: pod.map(History::cloned),
+        job: job.map(History::cloned),
     }
 }
 
-/// Appends `object` to the history of the same object, or starts a new history.
-fn add<T>(histories: &mut Vec<History<T>>, object: T, meta: impl Fn(&T) -> &ObjectMeta) {
-    let key = identity(meta(&object));
-    let existing = key.as_ref().and_then(|key| {
-        histories
-            .iter_mut()
-            .find(|h| identity(meta(h.latest())).as_ref() == Some(key))
-    });
-    match existing {
-        Some(history) => history.snapshots.push(object),
-        None => histories.push(History {
+impl<T: Clone> History<&T> {
+    /// The snapshots copied out of the dump.
+    fn cloned(self) -> History<T> {
+        History {
+            snapshots: self.snapshots.into_iter().cloned().collect(),
+        }
+    }
+}
+
+/// Histories in order of first appearance, with an index by identity: a dump of
+/// thousands of pods is grouped in one pass, not by comparing each with every other.
+struct Histories<'a, T> {
+    list: Vec<History<&'a T>>,
+    index: HashMap<String, usize>,
+}
+
+impl<T> Default for Histories<'_, T> {
+    fn default() -> Self {
+        Self {
+            list: Vec::new(),
+            index: HashMap::new(),
+        }
+    }
+}
+
+impl<'a, T> Histories<'a, T> {
+    /// Appends `object` to the history of the same object, or starts a new history. An
+    /// object without uid or name has one of its own.
+    fn add(&mut self, object: &'a T, meta: impl Fn(&T) -> &ObjectMeta) {
+        let key = identity(meta(object));
+        if let Some(&at) = key.as_ref().and_then(|key| self.index.get(key))
+            && let Some(history) = self.list.get_mut(at)
+        {
+            // Keyed by the newest snapshot's identity, as a search of the list would be.
+            history.snapshots.push(object);
+            return;
+        }
+        if let Some(key) = key {
+            self.index.insert(key, self.list.len());
+        }
+        self.list.push(History {
             snapshots: vec![object],
-        }),
+        });
     }
 }
 
@@ -180,7 +216,7 @@ fn owns(job: &Job, pod: &Pod) -> bool {
 
 /// True when `pod` belongs to an earlier Job of the same name as one in the input: an
 /// orphan of a predecessor, not the Job's own pod.
-fn predecessors_pod(jobs: &[History<Job>], pod: &Pod) -> bool {
+fn predecessors_pod(jobs: &[History<&Job>], pod: &Pod) -> bool {
     !jobs.iter().any(|job| owns(job.latest(), pod))
         && jobs.iter().any(|job| {
             owner_name(pod).is_some_and(|name| Some(name) == job.latest().metadata.name.as_deref())

@@ -5,3 +5,4 @@ pub mod dump;
 pub mod history;
 pub mod refusal;
 pub mod step_objects;
+pub mod strict;
