@@ -3,7 +3,7 @@
 //! their owner, and the events, which carry no labels and are matched to their Job by
 //! the verdict. Also reads which lab steps a dump's objects are labelled with. Pure.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
@@ -51,14 +51,13 @@ pub fn of_job(dump: &Dump, key: JobKey<'_>) -> Option<Dump> {
 
 /// The step numbers the dump's Jobs and pods are labelled with (`sidecar-lab/step`).
 pub fn labelled_steps(dump: &Dump) -> BTreeSet<u32> {
-    let meta = |object: &Object| match object {
-        Object::Job(job) => job.metadata.labels.clone(),
-        Object::Pod(pod) => pod.metadata.labels.clone(),
-    };
     dump.objects
         .iter()
-        .filter_map(meta)
-        .filter_map(|labels: BTreeMap<String, String>| labels.get(STEP_LABEL)?.parse().ok())
+        .filter_map(|object| match object {
+            Object::Job(job) => job.metadata.labels.as_ref(),
+            Object::Pod(pod) => pod.metadata.labels.as_ref(),
+        })
+        .filter_map(|labels| labels.get(STEP_LABEL)?.parse().ok())
         .collect()
 }
 
