@@ -114,6 +114,10 @@ pub struct VersionRule {
     pub through: MinorVersion,
     pub expect: Outcome,
     pub what_you_see: String,
+    /// With `expect: refused`: words the API server's refusal carries (its cause), so
+    /// that a refusal for another reason is not taken for the lesson.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refusal: Option<String>,
 }
 
 /// Changes to a step's Job, as data: fields merged into named containers (a JSON merge

@@ -518,3 +518,34 @@ fn utf16_with_a_byte_order_mark_is_judged_as_its_utf8_twin() {
         assert_eq!(text(&output), text(&twin));
     }
 }
+
+/// kubectl's own failures, a version sidecar-lab does not know, and a step the version
+/// skips: each refused with one line that says what it is (exit 2).
+#[test]
+fn what_is_not_a_step_to_judge_is_said_in_one_line() {
+    let rbac = b"Error from server (Forbidden): error when creating \"step-5-sidecar.yaml\": jobs.batch is forbidden: User \"alice\" cannot create resource \"jobs\" in API group \"batch\" in the namespace \"lab\"\n".to_vec();
+    let down = b"E1207 10:00:00.000000   12345 memcache.go:265] couldn't get current server API group list\nThe connection to the server 127.0.0.1:6443 was refused - did you specify the right host or port?\n".to_vec();
+    let rbac_status = br#"{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"jobs.batch is forbidden: User \"alice\" cannot create resource \"jobs\" in API group \"batch\" in the namespace \"lab\"","reason":"Forbidden","details":{"group":"batch","kind":"jobs"},"code":403}"#.to_vec();
+    for (input, said) in [
+        (rbac, "kubectl's own error"),
+        (down, "The connection to the server"),
+        (rbac_status, "refuses no Job"),
+    ] {
+        let output = check(&["--step", "5", "--from", "-"], Some(input));
+        assert_eq!(output.status.code(), Some(2));
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+        assert!(stderr.contains(said), "{stderr}");
+    }
+    let namespace = step_fixture("step4-namespace-v1.34.yaml");
+    let output = check(&["--step", "5", "-k", "1.99", "--from", &namespace], None);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("1.28"));
+    let seven = step_fixture("step7-prestop-stops-postgres-first-v1.34.yaml");
+    let output = check(&["--step", "7", "-k", "1.28", "--from", &seven], None);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("skips it"));
+    // Negative: on 1.34 the same dump is judged (and the preStop inversion is unexpected).
+    let output = check(&["--step", "7", "-k", "1.34", "--from", &seven], None);
+    assert_eq!(output.status.code(), Some(1));
+}

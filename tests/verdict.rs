@@ -1449,3 +1449,113 @@ fn messages_say_what_happened() {
         judgement.outcome_message
     );
 }
+
+/// What a blind review found `check --step` taking for a lesson, each with its negative.
+#[test]
+fn another_steps_dump_is_never_judged_as_this_step() {
+    // Step 7's pod, asked about as step 3: step 3's Job is not in it, and the objects say
+    // which step they are.
+    let seven = step_fixture("step7-prestop-stops-postgres-first-v1.34.yaml");
+    let step = step_judged(&seven, 3, None);
+    assert_eq!(step.verdict, Verdict::Undecided, "{:?}", jobs(&step));
+    assert!(codes(&step.jobs[0].judgement).contains(&"job-missing"));
+    // Negative: without the lab's labels and names (a learner's own copy), the pod laid
+    // out as the variant is judged.
+    let own = edited(&seven, |items| {
+        for item in items.iter_mut() {
+            item["metadata"]["labels"] = serde_json::json!({});
+            item["metadata"]["ownerReferences"] = serde_json::json!([]);
+        }
+    });
+    let step = step_judged(&own, 3, None);
+    assert_ne!(step.verdict, Verdict::Undecided, "{:?}", jobs(&step));
+}
+
+#[test]
+fn a_refusal_for_another_reason_is_not_the_lesson() {
+    let other = "The Job \"cy-job-mistake\" is invalid: spec.template.spec.containers[0].image: Required value\n";
+    let step = step_judged(other, 5, Some("1.33"));
+    assert_eq!(step.verdict, Verdict::Unexpected, "{:?}", jobs(&step));
+    assert!(
+        step.jobs[0].judgement.findings[0]
+            .message
+            .contains("another reason")
+    );
+    // Another Job's refusal is not this step's.
+    let elsewhere = "The Job \"my-job\" is invalid: spec.template.spec.containers[1].restartPolicy: Forbidden: may not be set for non-init containers\n";
+    assert_eq!(step_judged(elsewhere, 5, None).verdict, Verdict::Undecided);
+    // Negative: the step's own Job, for the cause it teaches.
+    let taught = "The Job \"cy-job-mistake\" is invalid: spec.template.spec.containers[1].restartPolicy: Forbidden: may not be set for non-init containers\n";
+    assert_eq!(
+        step_judged(taught, 5, Some("1.33")).verdict,
+        Verdict::Expected
+    );
+    // A refusal that names no Job is the step's own Job's, not every variant's.
+    let step = step_judged(
+        "Error from server (Invalid): error when creating \"x.yaml\": something: Invalid value\n",
+        4,
+        None,
+    );
+    assert_eq!(step.jobs[0].judgement.outcome, Outcome::Refused);
+    assert!(
+        step.jobs[1..]
+            .iter()
+            .all(|j| codes(&j.judgement) == ["job-missing"])
+    );
+}
+
+#[test]
+fn a_steps_checks_without_the_pod_are_undecided_and_one_sidecar_has_no_order() {
+    let real = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/real-cluster/step6-v1.34.9.yaml"),
+    )
+    .expect("real dump");
+    let job_only = edited(&real, |items| {
+        items.retain(|i| i["kind"] == "Job" && i["metadata"]["name"] == "cy-job-crash");
+    });
+    let step = step_judged(&job_only, 6, None);
+    assert_eq!(step.verdict, Verdict::Undecided, "{:?}", jobs(&step));
+    assert!(!codes(&step.jobs[0].judgement).contains(&"not-restarted"));
+    // Step 7 with one sidecar: no order to see, a problem.
+    let seven = step_fixture("step7-prestop-stops-postgres-first-v1.34.yaml");
+    let one = edited(&seven, |items| {
+        for pod in items.iter_mut() {
+            if let Some(inits) = pod["spec"]["initContainers"].as_array_mut() {
+                inits.retain(|c| c["name"] == "postgres");
+            }
+            if let Some(statuses) = pod["status"]["initContainerStatuses"].as_array_mut() {
+                statuses.retain(|c| c["name"] == "postgres");
+            }
+        }
+    });
+    let step = step_judged(&one, 7, None);
+    assert_eq!(step.verdict, Verdict::Unexpected);
+    assert!(
+        step.jobs[0]
+            .judgement
+            .findings
+            .iter()
+            .any(|f| f.code == "stop-order" && f.message.contains("1 sidecar"))
+    );
+}
+
+/// The quota's message lists every exceeded resource by name: the CPU request is found
+/// by its name, not by its place.
+#[test]
+fn the_quota_number_is_the_cpu_request_whatever_comes_first() {
+    let text = step_fixture("step4-namespace-v1.34.yaml");
+    let limits = edited(&text, |items| {
+        for event in items.iter_mut().filter(|i| i["reason"] == "FailedCreate") {
+            let message = event["message"]
+                .as_str()
+                .unwrap_or_default()
+                .replace("requested: requests.cpu=1200m, used: requests.cpu=600m, limited: requests.cpu=1", "requested: limits.cpu=2,requests.cpu=1200m, used: limits.cpu=1,requests.cpu=600m, limited: limits.cpu=2,requests.cpu=1")
+                .replace(",requests.cpu", ", requests.cpu");
+            event["message"] = message.into();
+        }
+    });
+    assert_ne!(limits, edited(&text, |_| {}));
+    let step = step_judged(&limits, 4, None);
+    assert_eq!(step.verdict, Verdict::Expected, "{:?}", jobs(&step));
+}

@@ -152,6 +152,10 @@ pub fn run(settings: Settings, printer: &Printer) -> anyhow::Result<ExitStatus> 
         Some(path) => Lab::load(path)?,
         None => Lab::embedded()?,
     };
+    if let Some(minor) = settings.kubernetes {
+        // The rules name the minors sidecar-lab knows; another would be judged by a guess.
+        crate::matrix::VersionMatrix::embedded()?.release(minor)?;
+    }
     let request = Request {
         lab: &lab,
         step: settings.step,
@@ -196,9 +200,22 @@ pub fn judge_request(bytes: Vec<u8>, origin: &str, request: Request<'_>) -> anyh
         // (text, or a `Status` body). Input refused unread (too deep) stays refused.
         Err(error @ (dump::DumpError::NoPodOrJob(_) | dump::DumpError::Syntax(_))) => {
             let text = small.as_deref().and_then(|b| dump::text(b).ok());
-            match text.as_deref().and_then(refusal::parse) {
-                Some(refusal) => Evidence::Refusal(refusal),
-                None => return Err(error).with_context(|| format!("`{origin}`")),
+            if let Some(refusal) = text.as_deref().and_then(refusal::parse) {
+                Evidence::Refusal(refusal)
+            } else if let Some(line) = text.as_deref().and_then(refusal::kubectl_failure) {
+                anyhow::bail!(
+                    "`{origin}` is kubectl's own error, not the API server's judgement of a Job: {line}; fix that, then dump the step again"
+                );
+            } else if text.as_deref().is_some_and(|t| {
+                t.contains("kind: Status")
+                    || t.contains("\"kind\":\"Status\"")
+                    || t.contains("\"kind\": \"Status\"")
+            }) {
+                anyhow::bail!(
+                    "`{origin}` is an API `Status` that refuses no Job (a success, or a refusal of the request rather than of the Job: permissions, a name taken); dump the step with `kubectl get job,pod,event -n NAMESPACE -o yaml`"
+                );
+            } else {
+                return Err(error).with_context(|| format!("`{origin}`"));
             }
         }
         Err(error) => return Err(error).with_context(|| format!("`{origin}`")),

@@ -46,6 +46,10 @@ pub enum DumpError {
         "the input starts with a {0} byte-order mark but is not {0} text; save it again as UTF-8"
     )]
     BadEncoding(&'static str),
+    #[error(
+        "the input looks like UTF-16 without a byte-order mark; save it again as UTF-8 (PowerShell: `… | Out-File -Encoding utf8 dump.yaml`)"
+    )]
+    Utf16WithoutMark,
     #[error("the input is neither YAML nor JSON: {0}")]
     Syntax(String),
     #[error(
@@ -198,6 +202,14 @@ fn decode(bytes: &[u8]) -> Result<Decoded, DumpError> {
                 .map(Decoded::Transcoded)
                 .ok_or(DumpError::BadEncoding(name));
         }
+    }
+    // ASCII text in UTF-16 without a mark has a zero byte beside every character: say so
+    // rather than let a parser stumble on the first of them.
+    if let [a, b, c, d, ..] = bytes
+        && ((*a != 0 && *b == 0 && *c != 0 && *d == 0)
+            || (*a == 0 && *b != 0 && *c == 0 && *d != 0))
+    {
+        return Err(DumpError::Utf16WithoutMark);
     }
     Ok(Decoded::Utf8 { skip: 0 })
 }
@@ -473,7 +485,9 @@ impl<'t> JsonReader<'t> {
             Some("Event") => {
                 // Events only add to what the Jobs and Pods say: one that does not decode
                 // is left out rather than failing the dump.
-                if let Ok(mut event) = serde_json::from_str::<Event>(raw) {
+                if let Ok(mut event) = serde_json::from_str::<Event>(raw)
+                    && judged(&event)
+                {
                     event.metadata.managed_fields = None;
                     dump.events.push(event);
                 }
@@ -790,7 +804,9 @@ fn collect(value: &Value, document: usize, dump: &mut Dump) -> Result<(), DumpEr
         Some("Event") => {
             // Events only add to what the Jobs and Pods say: one that does not decode is
             // left out rather than failing the dump.
-            if let Ok(mut event) = Event::deserialize(value) {
+            if let Ok(mut event) = Event::deserialize(value)
+                && judged(&event)
+            {
                 event.metadata.managed_fields = None;
                 dump.events.push(event);
             }
@@ -843,6 +859,13 @@ fn typed<T: de::DeserializeOwned>(
         kind,
         message: error.to_string(),
     })
+}
+
+/// Whether the judge reads `event`: only a Job's `FailedCreate` says anything objects do
+/// not (a pod that admission refused). A namespace's other events (tens of thousands on
+/// a busy cluster) are dropped as they are read.
+fn judged(event: &Event) -> bool {
+    event.reason.as_deref() == Some("FailedCreate")
 }
 
 /// Drops from a pod what no reader of a dump looks at, right after it is decoded, so a
@@ -924,6 +947,25 @@ fn slim_spec(spec: &mut PodSpec) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn utf16_without_a_mark_is_named() {
+        let wide: Vec<u8> = "kind: Pod\n"
+            .encode_utf16()
+            .flat_map(u16::to_le_bytes)
+            .collect();
+        assert_eq!(parse(&wide), Err(DumpError::Utf16WithoutMark));
+        let big: Vec<u8> = "kind: Pod\n"
+            .encode_utf16()
+            .flat_map(u16::to_be_bytes)
+            .collect();
+        assert_eq!(parse(&big), Err(DumpError::Utf16WithoutMark));
+        // The negative: the same text in UTF-8 reads on (and holds no Pod worth judging).
+        assert!(!matches!(
+            parse(b"kind: Pod\n"),
+            Err(DumpError::Utf16WithoutMark)
+        ));
+    }
 
     #[test]
     fn deep_nesting_is_refused_before_parsing() {

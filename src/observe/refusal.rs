@@ -16,18 +16,48 @@ pub struct Refusal {
 
 /// The API server's refusal in kubectl's error output, as one line; `None` for other
 /// failures (no connection, no permission, a kubectl error): those are not results.
+/// With several causes kubectl ends the line at `is invalid:` and lists them below, one
+/// `* cause` a line (`MultilineError`, k8s.io/kubectl/pkg/cmd/util/helpers.go): they are
+/// joined onto it.
 pub fn from_kubectl(stderr: &str) -> Option<String> {
-    stderr
-        .lines()
+    let mut lines = stderr.lines().map(str::trim);
+    let first = lines.find(|line| {
+        line.starts_with("The ") && (line.contains(" is invalid: ") || line.ends_with(" is invalid:"))
+            || line.starts_with("Error from server (Invalid)")
+            // Forbidden by admission (a quota, a policy) is a result; forbidden by
+            // RBAC ("User … cannot create …") is the learner's permissions.
+            || (line.starts_with("Error from server (Forbidden)")
+                && !line.contains("cannot ")
+                && line.contains(" is forbidden: "))
+    })?;
+    let causes: Vec<&str> = lines
+        .take_while(|line| line.starts_with("* "))
+        .map(|line| line.trim_start_matches("* "))
+        .collect();
+    Some(if causes.is_empty() {
+        first.to_owned()
+    } else {
+        format!("{first} {}", causes.join("; "))
+    })
+}
+
+/// kubectl's own failure — no connection, no permission, a bad flag — as one line: not
+/// the API server's judgement of an object, so nothing to judge.
+pub fn kubectl_failure(text: &str) -> Option<String> {
+    // kubectl may log a few lines first (`E1207 … memcache.go:265] couldn't get …`).
+    text.lines()
         .map(str::trim)
+        .filter(|line| !line.is_empty())
+        .take(8)
         .find(|line| {
-            (line.starts_with("The ") && line.contains(" is invalid: "))
-                || line.starts_with("Error from server (Invalid)")
-                // Forbidden by admission (a quota, a policy) is a result; forbidden by
-                // RBAC ("User … cannot create …") is the learner's permissions.
-                || (line.starts_with("Error from server (Forbidden)")
-                    && !line.contains("cannot ")
-                    && line.contains(" is forbidden: "))
+            [
+                "Error from server",
+                "The connection to the server",
+                "Unable to connect to the server",
+                "error: ",
+            ]
+            .iter()
+            .any(|prefix| line.starts_with(prefix))
         })
         .map(str::to_owned)
 }
@@ -56,6 +86,17 @@ fn status_body(text: &str) -> Option<Refusal> {
     }
     let message = value.get("message").and_then(Value::as_str)?.trim();
     let reason = value.get("reason").and_then(Value::as_str);
+    // What the object says decides only `Invalid` (validation) and `Forbidden` by
+    // admission; RBAC's Forbidden, AlreadyExists, NotFound and the rest are about the
+    // request, not the Job.
+    let judged = match reason {
+        Some("Invalid") => true,
+        Some("Forbidden") => !message.contains("cannot "),
+        _ => false,
+    };
+    if !judged {
+        return None;
+    }
     let code = value.get("code").and_then(Value::as_u64);
     let name = value
         .pointer("/details/name")
@@ -106,6 +147,41 @@ mod tests {
             from_kubectl("The connection to the server 127.0.0.1:6443 was refused"),
             None
         );
+    }
+
+    /// Two causes: kubectl ends the first line at `is invalid:` and lists them below.
+    #[test]
+    fn several_causes_are_joined_onto_the_line() {
+        let text = "The Job \"cy-job-mistake\" is invalid: \n* spec.template.spec.containers[1].restartPolicy: Forbidden: may not be set for non-init containers\n* spec.template.spec.containers[0].image: Required value\n";
+        let refusal = parse(text).expect("a refusal");
+        assert_eq!(refusal.name.as_deref(), Some("cy-job-mistake"));
+        assert!(
+            refusal
+                .message
+                .contains("may not be set for non-init containers")
+                && refusal.message.contains("image: Required value"),
+            "{}",
+            refusal.message
+        );
+        // The negative: without the cause lines it is the bare line.
+        let bare = parse("The Job \"cy-job-mistake\" is invalid:\n").expect("a refusal");
+        assert!(!bare.message.contains("Required value"));
+    }
+
+    #[test]
+    fn kubectls_own_failures_are_not_refusals() {
+        for text in [
+            "The connection to the server 127.0.0.1:6443 was refused - did you specify the right host or port?\n",
+            "Error from server (Forbidden): error when creating \"x.yaml\": jobs.batch is forbidden: User \"alice\" cannot create resource \"jobs\" in API group \"batch\" in the namespace \"lab\"\n",
+        ] {
+            assert_eq!(parse(text), None, "{text}");
+            assert!(kubectl_failure(text).is_some(), "{text}");
+        }
+        assert_eq!(kubectl_failure("apiVersion: v1\nkind: Pod\n"), None);
+        let rbac = r#"{"kind":"Status","apiVersion":"v1","status":"Failure","message":"jobs.batch is forbidden: User \"alice\" cannot create resource \"jobs\" in API group \"batch\" in the namespace \"lab\"","reason":"Forbidden","details":{"group":"batch","kind":"jobs"},"code":403}"#;
+        assert_eq!(parse(rbac), None);
+        let exists = r#"{"kind":"Status","apiVersion":"v1","status":"Failure","message":"jobs.batch \"cy-job-mistake\" already exists","reason":"AlreadyExists","details":{"name":"cy-job-mistake","group":"batch","kind":"jobs"},"code":409}"#;
+        assert_eq!(parse(exists), None);
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! Picks one Job's objects out of a dump that may hold a whole namespace (`kubectl get
 //! job,pod,event -o yaml` carries every step's Jobs): the Job by its name, its pods by
-//! their owner, and the events, which carry no labels and are matched to their Job by
-//! the verdict. Also reads which lab steps a dump's objects are labelled with. Pure.
+//! their owner, and its events, which carry no labels but name the object they are
+//! about. Also reads which lab steps a dump's objects are labelled with. Pure.
 
 use std::collections::BTreeSet;
 
@@ -22,7 +22,7 @@ pub struct JobKey<'a> {
     pub variant: Variant,
 }
 
-/// The objects of the Job `key` names, and every event; `None` when the dump holds
+/// The objects of the Job `key` names, with its events; `None` when the dump holds
 /// neither that Job nor a pod of it.
 pub fn of_job(dump: &Dump, key: JobKey<'_>) -> Option<Dump> {
     let labelled = |meta: &ObjectMeta| {
@@ -42,9 +42,33 @@ pub fn of_job(dump: &Dump, key: JobKey<'_>) -> Option<Dump> {
         })
         .cloned()
         .collect();
-    (!objects.is_empty()).then(|| Dump {
+    if objects.is_empty() {
+        return None;
+    }
+    // Only this Job's events: the verdict matches them to the Job itself, and a copy of a
+    // namespace's events for every Job would cost more than the Jobs.
+    let jobs: Vec<&str> = objects
+        .iter()
+        .filter_map(|o| match o {
+            Object::Job(job) => job.metadata.name.as_deref(),
+            Object::Pod(_) => None,
+        })
+        .chain([key.name])
+        .collect();
+    let events = dump
+        .events
+        .iter()
+        .filter(|e| {
+            e.involved_object
+                .name
+                .as_deref()
+                .is_some_and(|n| jobs.contains(&n))
+        })
+        .cloned()
+        .collect();
+    Some(Dump {
         objects,
-        events: dump.events.clone(),
+        events,
         truncated: dump.truncated,
     })
 }

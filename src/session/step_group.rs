@@ -308,24 +308,70 @@ fn clean_up(session: &Session<'_>, number: StepNumber, runs: &[Run], quota: bool
         return;
     }
     let target = &session.target;
-    let mut commands = Vec::new();
-    for run in runs {
-        let refused = run
-            .decided
-            .as_ref()
-            .and_then(|(_, j)| j.as_ref())
-            .is_some_and(|j| j.outcome == crate::verdict::Outcome::NotAdmitted);
-        if refused {
-            commands.push(target.suspend_job(run.job.name.as_str()));
+    let refused: Vec<&str> = runs
+        .iter()
+        .filter(|run| {
+            run.decided
+                .as_ref()
+                .and_then(|(_, j)| j.as_ref())
+                .is_some_and(|j| j.outcome == crate::verdict::Outcome::NotAdmitted)
+        })
+        .map(|run| run.job.name.as_str())
+        .collect();
+    let warn = |error: anyhow::Error| {
+        session
+            .printer
+            .warn(&format!("could not clean up after step {number}: {error}"));
+    };
+    for name in &refused {
+        if let Err(error) = checked(session.runner, &target.suspend_job(name), KUBECTL_TIMEOUT) {
+            warn(error);
         }
     }
-    commands.push(target.delete_quota(&quota_name(number)));
-    for command in commands {
-        if let Err(error) = checked(session.runner, &command, KUBECTL_TIMEOUT) {
-            session
-                .printer
-                .warn(&format!("could not clean up after step {number}: {error}"));
+    // The Job controller acts on what its cache has seen: only once it has marked the
+    // Jobs suspended is a pod no longer made for them when the quota goes.
+    wait_until_suspended(session, number, &refused);
+    if let Err(error) = checked(
+        session.runner,
+        &target.delete_quota(&quota_name(number)),
+        KUBECTL_TIMEOUT,
+    ) {
+        warn(error);
+    }
+}
+
+/// Waits (up to `QUOTA_READY`) until every Job in `names` has `Suspended=True`.
+fn wait_until_suspended(session: &Session<'_>, number: StepNumber, names: &[&str]) {
+    if names.is_empty() {
+        return;
+    }
+    let observe = session
+        .target
+        .observe(&format!("{}={number}", crate::render::step::STEP_LABEL));
+    let start = Instant::now();
+    while start.elapsed() < QUOTA_READY {
+        let suspended = session
+            .runner
+            .run(&observe, KUBECTL_TIMEOUT)
+            .ok()
+            .filter(crate::runner::Output::success)
+            .and_then(|o| dump::parse(o.stdout.as_bytes()).ok())
+            .is_some_and(|dump| {
+                names.iter().all(|name| {
+                    dump.objects.iter().any(|o| match o {
+                        Object::Job(job) => {
+                            job.metadata.name.as_deref() == Some(*name)
+                                && crate::verdict::outcome::job_condition(job, "Suspended")
+                                    .is_some()
+                        }
+                        Object::Pod(_) => false,
+                    })
+                })
+            });
+        if suspended || session.interrupted.load(Ordering::SeqCst) {
+            return;
         }
+        std::thread::sleep(Duration::from_millis(200));
     }
 }
 

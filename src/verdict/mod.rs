@@ -613,11 +613,7 @@ fn requests_findings(spec: Option<&PodSpec>, refusal: Option<&str>) -> Vec<Findi
         format!("effective CPU request: {formula}"),
     )];
     if let Some(message) = refusal {
-        let server = message
-            .split("requested: ")
-            .nth(1)
-            .and_then(|rest| rest.split(['=', ',']).nth(1))
-            .and_then(|q| crate::requests::parse_quantity(q.trim(), 1000));
+        let server = requested_cpu(message).and_then(|q| crate::requests::parse_quantity(q, 1000));
         match server {
             Some(server) if server == millis => findings.push(Finding::info(
                 code::QUOTA_EXCEEDED,
@@ -637,6 +633,19 @@ fn requests_findings(spec: Option<&PodSpec>, refusal: Option<&str>) -> Vec<Findi
     findings
 }
 
+/// The CPU request a ResourceQuota refusal names: `requested: limits.cpu=2,
+/// requests.cpu=1200m, used: …` lists each exceeded resource, sorted by name
+/// (plugin/pkg/admission/resourcequota/controller.go, prettyPrint), so the entry is
+/// found by its name, `requests.cpu` or plain `cpu`.
+fn requested_cpu(message: &str) -> Option<&str> {
+    let requested = message.split("requested: ").nth(1)?;
+    let requested = requested.split(", used: ").next()?;
+    requested.split(", ").find_map(|entry| {
+        let (name, quantity) = entry.split_once('=')?;
+        matches!(name.trim(), "requests.cpu" | "cpu").then(|| quantity.trim())
+    })
+}
+
 /// The step's checks beyond the outcome, on an outcome that was expected.
 fn checks_hold(
     checks: &Checks,
@@ -644,6 +653,19 @@ fn checks_hold(
     timeline: &Timeline,
     findings: &mut Vec<Finding>,
 ) -> Verdict {
+    let Some(pod) = pod else {
+        // A Job alone (its pod gone) shows neither restarts nor stop times: the checks
+        // cannot be read, which is not the same as failed.
+        if !checks.restarted.is_empty() || checks.reverse_stop_order {
+            findings.push(Finding::info(
+                code::NO_POD,
+                "only the Job is in the input: what the step checks (restarts, the order sidecars stopped in) is in its pod's status; dump the pod too",
+            ));
+            return Verdict::Undecided;
+        }
+        return Verdict::Expected;
+    };
+    let pod = Some(pod);
     let mut verdict = Verdict::Expected;
     for name in &checks.restarted {
         let restarts = pod
@@ -663,6 +685,16 @@ fn checks_hold(
     }
     if checks.reverse_stop_order {
         let sidecars: Vec<_> = timeline.rows_of(Role::Sidecar).collect();
+        if sidecars.len() < 2 {
+            findings.push(Finding::problem(
+                code::STOP_ORDER,
+                format!(
+                    "the pod has {} sidecar(s): an order of stops needs two or more, declared one after the other",
+                    sidecars.len()
+                ),
+            ));
+            return Verdict::Unexpected;
+        }
         // Declared earlier must stop later. `finishedAt` counts whole seconds: two stops
         // in the same second show no order at all, neither a violation nor a proof.
         let mut same_second = Vec::new();

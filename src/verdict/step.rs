@@ -29,7 +29,7 @@ pub enum MinorSource {
     Given,
     /// What the input shows of the API server, in one clause.
     Inferred(String),
-    /// Nothing said: the newest rule applies.
+    /// Nothing said, or the step teaches the same on every version: the newest rule.
     Unknown,
 }
 
@@ -71,6 +71,8 @@ pub enum StepError {
     },
     #[error("the lab's Job template is broken: {0}")]
     Template(String),
+    #[error("step {number} {reason}, so `sidecar-lab step {number}` skips it there")]
+    Skipped { number: StepNumber, reason: String },
 }
 
 /// Judges step `number` of `lab` from `evidence`; `minor` is the cluster's Kubernetes
@@ -87,9 +89,13 @@ pub fn judge_step(
         last: lab.steps.len(),
         number,
     })?;
+    if let Some(reason) = step.skip_reason(minor) {
+        return Err(StepError::Skipped { number, reason });
+    }
     let (minor, minor_source) = match minor {
+        // The same lesson on every version: which one the cluster runs does not matter.
+        _ if step.by_version.is_empty() => (None, MinorSource::Unknown),
         Some(minor) => (Some(minor), MinorSource::Given),
-        None if step.by_version.is_empty() => (None, MinorSource::Unknown),
         None => match shown_minor(evidence) {
             Some((minor, why)) => (minor, MinorSource::Inferred(why)),
             None => (None, MinorSource::Unknown),
@@ -125,55 +131,28 @@ pub fn judge_step(
             outcome,
             checks: step.check.clone(),
         };
+        let own = variant == step.variant;
         let mut judgement = match evidence {
-            Evidence::Refusal(refusal)
-                if refusal.name.as_deref().is_none_or(|n| n == name) || !several =>
-            {
-                judge_refusal(&refusal.message, &expectation)
-            }
-            Evidence::Refusal(_) => missing(&expectation, &name, number, several),
-            Evidence::Objects(dump) => {
-                let key = JobKey {
-                    name: &name,
-                    step: number.0,
-                    variant,
-                };
-                match step_objects::of_job(dump, key) {
-                    Some(own) => {
-                        let mut judgement = judge_expecting(&own, Some(&expectation));
-                        if outcome == Outcome::NotAdmitted
-                            && judgement.pod.is_none()
-                            && own.events.is_empty()
-                            && judgement.verdict != Some(Verdict::Expected)
-                        {
-                            judgement.findings.push(Finding::info(
-                                code::NO_POD,
-                                format!(
-                                    "the Job has no pod and the input has no events: a pod that admission refuses shows only in the Job's `FailedCreate` event, and events carry no labels, so dump with `kubectl get job,pod,event -n NAMESPACE -o yaml` (no `-l`); the step expects `{outcome}`"
-                                ),
-                            ));
-                        }
-                        judgement
-                    }
-                    // One Job to judge and none by its name: a learner's own copy of the
-                    // step, renamed. Judge what is laid out as the variant, as `--variant`.
-                    None if !several => {
-                        let mut judgement = judge_expecting(dump, Some(&expectation));
-                        judgement.findings.insert(
-                            0,
-                            Finding::info(
-                                code::OTHER_PODS,
-                                format!(
-                                    "the input has no Job `{name}` (step {number}'s) and no pod of it: judged the pod laid out as the `{variant}` variant instead"
-                                ),
-                            ),
-                        );
-                        judgement
-                    }
-                    None => missing(&expectation, &name, number, several),
-                }
-            }
+            Evidence::Refusal(refusal) => of_refusal(
+                refusal,
+                &expectation,
+                &name,
+                number,
+                own,
+                several,
+                step.rule_on(minor),
+            ),
+            Evidence::Objects(dump) => of_objects(dump, &expectation, &name, number, several),
         };
+        if let (MinorSource::Given, Some(given), Some((shown, why))) =
+            (&minor_source, minor, shown_minor(evidence))
+            && step.expect_on(shown) != step.expect_on(Some(given))
+        {
+            judgement.findings.push(Finding::info(
+                code::OTHER_PODS,
+                format!("the input looks otherwise: {why}; it was judged on {given}, as `--kubernetes` says"),
+            ));
+        }
         // A refusal names no stored Job: the judgement is still of this one.
         if judgement.job.is_none() && !name.is_empty() {
             judgement.job = Some(name.clone());
@@ -199,6 +178,120 @@ pub fn judge_step(
         jobs,
         verdict,
     })
+}
+
+/// The judgement of one of the step's Jobs from the API server's refusal: the step's own
+/// Job, when the refusal names it or names none; a refusal for another reason than the
+/// one the step teaches (`refusal` in its version rule) is not the lesson.
+fn of_refusal(
+    refusal: &Refusal,
+    expectation: &Expectation,
+    name: &str,
+    number: StepNumber,
+    own: bool,
+    several: bool,
+    rule: Option<&crate::lab::VersionRule>,
+) -> Judgement {
+    match refusal.name.as_deref() {
+        Some(other) if other != name => {
+            let mut judgement = missing(expectation, name, number, several);
+            judgement.findings.push(Finding::info(
+                code::API_REFUSED,
+                format!(
+                    "the refusal is of Job `{other}`, not of `{name}`: {}",
+                    refusal.message
+                ),
+            ));
+            return judgement;
+        }
+        None if !own => return missing(expectation, name, number, several),
+        _ => {}
+    }
+    let mut judgement = judge_refusal(&refusal.message, expectation);
+    let cause = rule.and_then(|r| r.refusal.as_deref());
+    if expectation.outcome == Outcome::Refused
+        && let Some(cause) = cause.filter(|c| !refusal.message.contains(c))
+    {
+        judgement.verdict = Some(Verdict::Unexpected);
+        judgement.findings = vec![Finding::problem(
+            code::API_REFUSED,
+            format!(
+                "the API server refused the Job for another reason than the one the step teaches (\"{cause}\"): {}",
+                refusal.message
+            ),
+        )];
+    }
+    judgement
+}
+
+/// The judgement of one of the step's Jobs from objects: on its own objects; when the
+/// input has none of them, on what is laid out as the variant only if nothing in the
+/// input belongs to a lab step (a learner's own copy, renamed), else undecided.
+fn of_objects(
+    dump: &Dump,
+    expectation: &Expectation,
+    name: &str,
+    number: StepNumber,
+    several: bool,
+) -> Judgement {
+    let key = JobKey {
+        name,
+        step: number.0,
+        variant: expectation.variant,
+    };
+    let outcome = expectation.outcome;
+    let Some(own) = step_objects::of_job(dump, key) else {
+        let steps = step_objects::labelled_steps(dump);
+        if steps.is_empty() && !several {
+            let mut judgement = judge_expecting(dump, Some(expectation));
+            judgement.findings.insert(
+                0,
+                Finding::info(
+                    code::OTHER_PODS,
+                    format!(
+                        "the input has no Job `{name}` (step {number}'s) and no pod of it: judged the pod laid out as the `{}` variant instead",
+                        expectation.variant
+                    ),
+                ),
+            );
+            return judgement;
+        }
+        let mut judgement = missing(expectation, name, number, several);
+        if !steps.is_empty() && !steps.contains(&number.0) {
+            let list: Vec<String> = steps.iter().map(u32::to_string).collect();
+            judgement.findings.push(Finding::info(
+                code::OTHER_PODS,
+                format!(
+                    "the input holds objects of step(s) {} (label `sidecar-lab/step`), none of step {number}: judge those with `--step`",
+                    list.join(", ")
+                ),
+            ));
+        }
+        return judgement;
+    };
+    let mut judgement = judge_expecting(&own, Some(expectation));
+    if outcome == Outcome::NotAdmitted
+        && judgement.pod.is_none()
+        && own.events.is_empty()
+        && judgement.verdict != Some(Verdict::Expected)
+    {
+        let suspended = own.objects.iter().any(|o| match o {
+            crate::observe::dump::Object::Job(job) => {
+                crate::verdict::outcome::job_condition(job, "Suspended").is_some()
+            }
+            crate::observe::dump::Object::Pod(_) => false,
+        });
+        let why = if suspended {
+            "the Job is suspended (step 4 suspends the Jobs the quota refused) and the input has no `FailedCreate` event for it: the dump left events out (dump with `kubectl get job,pod,event -n NAMESPACE -o yaml`, no `-l`), or they expired, an hour after they were last seen (kube-apiserver `--event-ttl`; run the step again)"
+        } else {
+            "the Job has no pod and the input no `FailedCreate` event for it: a pod that admission refuses shows only in that event, and events carry no labels, so dump with `kubectl get job,pod,event -n NAMESPACE -o yaml` (no `-l`)"
+        };
+        judgement.findings.push(Finding::info(
+            code::NO_POD,
+            format!("{why}; the step expects `{outcome}`"),
+        ));
+    }
+    judgement
 }
 
 /// Each variant's Job name, as the lab creates them (`cy-job-cost-native`).
