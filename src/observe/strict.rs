@@ -266,6 +266,29 @@ impl<'de> Visitor<'de> for Key<'_, 'de> {
     }
 }
 
+/// The scalar visits of a visitor that keeps nothing of a number, a bool or a null:
+/// each gives `None` (the visitors that look for a string or a list in any value).
+macro_rules! scalars_give_none {
+    () => {
+        fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_unit<E>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+    };
+}
+pub(crate) use scalars_give_none;
+
 /// A value read for its text when it is a string, walked (and so checked) otherwise.
 pub struct MaybeStr<'a>(pub &'a Duplicate);
 
@@ -289,21 +312,7 @@ impl<'de> Visitor<'de> for MaybeStr<'_> {
     fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
         Ok(Some(Cow::Owned(v.to_owned())))
     }
-    fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
-        Ok(None)
-    }
-    fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
-        Ok(None)
-    }
-    fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
-        Ok(None)
-    }
-    fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
-        Ok(None)
-    }
-    fn visit_unit<E>(self) -> Result<Self::Value, E> {
-        Ok(None)
-    }
+    scalars_give_none!();
     fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
         Walk(self.0).visit_seq(seq).map(|()| None)
     }
