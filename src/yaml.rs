@@ -4,7 +4,7 @@
 use serde::Serialize;
 use serde::de::{DeserializeOwned, DeserializeSeed};
 
-use crate::observe::strict::{Duplicate, UniqueValue};
+use crate::render::strict::{Duplicate, UniqueValue};
 
 /// A YAML document that could not be read or written; the message carries the line
 /// and column where the parser knows them.

@@ -933,3 +933,61 @@ fn docker_save_platform_needs_docker_28() {
     let version: Value = serde_json::from_slice(&version.stdout).expect("JSON");
     assert_eq!(version["Client"]["ApiVersion"], "1.48");
 }
+
+/// Suspending a running Job deletes its pod and marks it `Suspended=True` (JobSuspended),
+/// as job_controller.go's manageJob and syncJob do; a Job that is not suspended keeps
+/// its pod (the negative, in the same cluster).
+#[test]
+fn a_suspended_job_loses_its_pod_and_says_so() {
+    let lab = Lab::new("kindest/node:v1.34.3", 3.0, &[]);
+    let job = |name: &str| {
+        deadline_job(name).replace("activeDeadlineSeconds: 2", "activeDeadlineSeconds: 600")
+    };
+    lab.apply("held.yaml", &job("held"));
+    lab.apply("kept.yaml", &job("kept"));
+    for name in ["held", "kept"] {
+        let selector = format!("batch.kubernetes.io/job-name={name}");
+        lab.wait_for(
+            &["get", "pods", "-l", &selector],
+            Duration::from_secs(30),
+            |pods| {
+                pods["items"]
+                    .as_array()
+                    .is_some_and(|items| items.len() == 1)
+            },
+        );
+    }
+    assert_ok(&lab.kubectl(&[
+        "patch",
+        "job",
+        "held",
+        "--type=merge",
+        "--patch",
+        r#"{"spec":{"suspend":true}}"#,
+    ]));
+    let suspended = lab.wait_for(&["get", "job", "held"], Duration::from_secs(30), |job| {
+        condition(job, "Suspended").is_some_and(|c| c["status"] == "True")
+    });
+    assert_eq!(
+        condition(&suspended, "Suspended").expect("Suspended")["reason"],
+        "JobSuspended"
+    );
+    lab.wait_for(
+        &["get", "pods", "-l", "batch.kubernetes.io/job-name=held"],
+        Duration::from_secs(30),
+        |pods| {
+            pods["items"].as_array().is_some_and(|items| {
+                items
+                    .iter()
+                    .all(|p| p["metadata"]["deletionTimestamp"].is_string())
+            })
+        },
+    );
+    let kept = lab.json(&["get", "job", "kept"]);
+    assert!(condition(&kept, "Suspended").is_none(), "{kept:#}");
+    let pods = lab.json(&["get", "pods", "-l", "batch.kubernetes.io/job-name=kept"]);
+    assert!(
+        pods["items"][0]["metadata"]["deletionTimestamp"].is_null(),
+        "{pods:#}"
+    );
+}

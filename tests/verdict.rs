@@ -319,6 +319,7 @@ fn every_outcome_and_every_finding_is_covered() {
         "may-still-exit",
         "job-missing",
         "sidecar-oom-killed",
+        "version-contradicted",
     ]);
     let source = include_str!("../src/verdict/finding.rs");
     for line in source
@@ -1247,6 +1248,10 @@ fn step_5_is_judged_by_the_version_the_input_shows() {
     let step = step_judged(said, 5, Some("1.35"));
     assert_eq!(step.verdict, Verdict::Unexpected);
     assert!(codes(&step.jobs[0].judgement).contains(&"api-refused"));
+    assert!(codes(&step.jobs[0].judgement).contains(&"version-contradicted"));
+    // Negative: the version given agrees with what the refusal shows.
+    let step = step_judged(said, 5, Some("1.33"));
+    assert!(!codes(&step.jobs[0].judgement).contains(&"version-contradicted"));
 
     let dump = std::fs::read_to_string(
         Path::new(env!("CARGO_MANIFEST_DIR"))

@@ -206,11 +206,7 @@ pub fn judge_request(bytes: Vec<u8>, origin: &str, request: Request<'_>) -> anyh
                 anyhow::bail!(
                     "`{origin}` is kubectl's own error, not the API server's judgement of a Job: {line}; fix that, then dump the step again"
                 );
-            } else if text.as_deref().is_some_and(|t| {
-                t.contains("kind: Status")
-                    || t.contains("\"kind\":\"Status\"")
-                    || t.contains("\"kind\": \"Status\"")
-            }) {
+            } else if text.as_deref().is_some_and(refusal::is_status) {
                 anyhow::bail!(
                     "`{origin}` is an API `Status` that refuses no Job (a success, or a refusal of the request rather than of the Job: permissions, a name taken); dump the step with `kubectl get job,pod,event -n NAMESPACE -o yaml`"
                 );

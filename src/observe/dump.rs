@@ -14,7 +14,7 @@ use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visit
 use serde_json::Value;
 use serde_json::value::RawValue;
 
-use crate::observe::strict::{Duplicate, Key, Keys, MaybeStr, Walk};
+use crate::render::strict::{Duplicate, Key, Keys, MaybeStr, Walk};
 use crate::yaml;
 
 /// One Pod or Job snapshot.
@@ -727,7 +727,7 @@ impl<'de> Visitor<'de> for Items<'_> {
     fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
         f.write_str("any value")
     }
-    crate::observe::strict::scalars_give_none!();
+    crate::render::strict::scalars_give_none!();
     fn visit_str<E>(self, _: &str) -> Result<Self::Value, E> {
         Ok(None)
     }

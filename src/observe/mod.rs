@@ -5,4 +5,3 @@ pub mod dump;
 pub mod history;
 pub mod refusal;
 pub mod step_objects;
-pub mod strict;

@@ -73,15 +73,25 @@ pub fn parse(text: &str) -> Option<Refusal> {
     Some(Refusal { message, name })
 }
 
-/// A `Status` object with `status: Failure`: the body the API server answers a refused
-/// request with (`k8s.io/apimachinery/pkg/apis/meta/v1.Status`).
-fn status_body(text: &str) -> Option<Refusal> {
+/// Whether `text` is an API `Status` object at all — one `parse` did not take for a
+/// refusal of the object (a success, or a refusal of the request: RBAC, a name taken).
+pub fn is_status(text: &str) -> bool {
+    status_value(text).is_some()
+}
+
+/// `text` as a `Status` object, JSON or YAML.
+fn status_value(text: &str) -> Option<Value> {
     let value: Value = serde_json::from_str(text.trim())
         .ok()
         .or_else(|| crate::yaml::from_str(text).ok())?;
-    if value.get("kind").and_then(Value::as_str) != Some("Status")
-        || value.get("status").and_then(Value::as_str) != Some("Failure")
-    {
+    (value.get("kind").and_then(Value::as_str) == Some("Status")).then_some(value)
+}
+
+/// A `Status` object with `status: Failure`: the body the API server answers a refused
+/// request with (`k8s.io/apimachinery/pkg/apis/meta/v1.Status`).
+fn status_body(text: &str) -> Option<Refusal> {
+    let value = status_value(text)?;
+    if value.get("status").and_then(Value::as_str) != Some("Failure") {
         return None;
     }
     let message = value.get("message").and_then(Value::as_str)?.trim();
@@ -180,8 +190,12 @@ mod tests {
         assert_eq!(kubectl_failure("apiVersion: v1\nkind: Pod\n"), None);
         let rbac = r#"{"kind":"Status","apiVersion":"v1","status":"Failure","message":"jobs.batch is forbidden: User \"alice\" cannot create resource \"jobs\" in API group \"batch\" in the namespace \"lab\"","reason":"Forbidden","details":{"group":"batch","kind":"jobs"},"code":403}"#;
         assert_eq!(parse(rbac), None);
+        assert!(is_status(rbac));
         let exists = r#"{"kind":"Status","apiVersion":"v1","status":"Failure","message":"jobs.batch \"cy-job-mistake\" already exists","reason":"AlreadyExists","details":{"name":"cy-job-mistake","group":"batch","kind":"jobs"},"code":409}"#;
         assert_eq!(parse(exists), None);
+        assert!(!is_status(
+            "The connection to the server 127.0.0.1:6443 was refused"
+        ));
     }
 
     #[test]

@@ -5,6 +5,7 @@ pub mod diff;
 pub mod job;
 pub mod kind_config;
 pub mod step;
+pub mod strict;
 
 use crate::assets;
 use crate::matrix::{GateChoice, GateRule, KubernetesRelease};

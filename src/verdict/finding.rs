@@ -107,4 +107,7 @@ pub mod code {
     pub const JOB_MISSING: &str = "job-missing";
     /// A sidecar was killed by the kernel for using more memory than its limit.
     pub const SIDECAR_OOM_KILLED: &str = "sidecar-oom-killed";
+    /// What the input shows of the API server (a refusal, a dropped or kept field) is
+    /// another version's behaviour than the `--kubernetes` given.
+    pub const VERSION_CONTRADICTED: &str = "version-contradicted";
 }

@@ -149,7 +149,7 @@ pub fn judge_step(
             && step.expect_on(shown) != step.expect_on(Some(given))
         {
             judgement.findings.push(Finding::info(
-                code::OTHER_PODS,
+                code::VERSION_CONTRADICTED,
                 format!("the input looks otherwise: {why}; it was judged on {given}, as `--kubernetes` says"),
             ));
         }

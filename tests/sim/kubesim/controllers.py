@@ -329,9 +329,17 @@ class JobController:
                     status["completionTime"] = stamp(now)
             elif target:
                 conditions = [c for c in conditions if c["type"] not in ("SuccessCriteriaMet", "FailureTarget")] + target
-        if spec.get("suspend") and not finished and not target and not active:
-            # job_controller.go syncJob: a suspended Job that is not finished gets
-            # Suspended=True (JobSuspended, "Job suspended") and a `Suspended` event, once.
+        if spec.get("suspend") and not finished and not target:
+            # job_controller.go manageJob: a suspended Job's active pods are deleted; then
+            # syncJob gives an unfinished one Suspended=True (JobSuspended, "Job
+            # suspended") and a `Suspended` event, once.
+            for pod in active:
+                store.delete("pods", pod["metadata"]["namespace"], pod["metadata"]["name"], internal=True)
+                cluster.events.record(job, "Normal", "SuccessfulDelete",
+                                      f"Deleted pod: {pod['metadata']['name']}",
+                                      component="job-controller")
+            terminating += active
+            active = []
             if not any(c["type"] == "Suspended" and c["status"] == "True" for c in conditions):
                 conditions = [c for c in conditions if c["type"] != "Suspended"]
                 conditions.append(_condition("Suspended", now, "JobSuspended", "Job suspended"))

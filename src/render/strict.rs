@@ -1,6 +1,7 @@
 //! Decoding that refuses a mapping key given twice, as kubectl's decoder does (its
 //! strict YAML and JSON readers both reject it) where serde keeps the last one silently.
-//! Generic over the serde format, so the YAML and the JSON readers share one rule.
+//! Generic over the serde format, so the YAML codec (`yaml.rs`) and the dump reader's
+//! JSON path share one rule; it sits with the codec, below the verdict engine.
 
 use std::borrow::Cow;
 use std::cell::RefCell;
