@@ -292,12 +292,7 @@ class JobController:
                                       "Job was active longer than specified deadline",
                                       component="job-controller")
             if target and target[0]["type"] == "FailureTarget":
-                for pod in active:
-                    store.delete("pods", pod["metadata"]["namespace"], pod["metadata"]["name"], internal=True)
-                    cluster.events.record(job, "Normal", "SuccessfulDelete",
-                                          f"Deleted pod: {pod['metadata']['name']}",
-                                          component="job-controller")
-                terminating += active
+                terminating += self._delete_pods(job, active)
                 active = []
             if not target and not active and not terminating and not spec.get("suspend"):
                 if now >= self.next_pod_at.get(uid, 0) and self._backoff_remaining(uid, now) <= 0:
@@ -333,12 +328,7 @@ class JobController:
             # job_controller.go manageJob: a suspended Job's active pods are deleted; then
             # syncJob gives an unfinished one Suspended=True (JobSuspended, "Job
             # suspended") and a `Suspended` event, once.
-            for pod in active:
-                store.delete("pods", pod["metadata"]["namespace"], pod["metadata"]["name"], internal=True)
-                cluster.events.record(job, "Normal", "SuccessfulDelete",
-                                      f"Deleted pod: {pod['metadata']['name']}",
-                                      component="job-controller")
-            terminating += active
+            terminating += self._delete_pods(job, active)
             active = []
             if not any(c["type"] == "Suspended" and c["status"] == "True" for c in conditions):
                 conditions = [c for c in conditions if c["type"] != "Suspended"]
@@ -357,6 +347,16 @@ class JobController:
         if versions.job_status_terminating(cluster.gates):
             status["terminating"] = len(terminating)
         store.set_status("jobs", meta["namespace"], meta["name"], status)
+
+    def _delete_pods(self, job, pods):
+        """deleteJobPods: each pod deleted, with a `SuccessfulDelete` event on the Job; the
+        pods, now terminating."""
+        for pod in pods:
+            self.cluster.store.delete("pods", pod["metadata"]["namespace"], pod["metadata"]["name"], internal=True)
+            self.cluster.events.record(job, "Normal", "SuccessfulDelete",
+                                       f"Deleted pod: {pod['metadata']['name']}",
+                                       component="job-controller")
+        return list(pods)
 
     def _record_backoff(self, uid, new_succeeded, new_failed):
         """backoff_utils.go newBackoffRecord: failures after the last success, and when the
