@@ -22,6 +22,16 @@ use crate::ui::Printer;
 /// Runs one command. An `Err` is a usage or setup error: the caller prints it on one
 /// line and exits 2.
 pub fn run(cli: Cli, environment: &Environment, printer: &Printer) -> anyhow::Result<ExitStatus> {
+    let environment = &Environment {
+        allow_http: cli.allow_http,
+        allow_unpinned: cli.allow_unpinned,
+        ..environment.clone()
+    };
+    if cli.allow_http || cli.allow_unpinned {
+        printer.warn(
+            "UNSAFE: --allow-http/--allow-unpinned turn off part of the download checks; what a bundle or mirror serves is taken on its word",
+        );
+    }
     let runner = SystemRunner::new(*printer, cli.verbose)
         .preferring(environment.default_bin_dir(), environment.path.clone());
     let world = commands::World {

@@ -36,6 +36,14 @@ pub struct Cli {
     /// Show every kind, kubectl and docker command as it runs
     #[arg(short, long, global = true)]
     pub verbose: bool,
+
+    /// UNSAFE: accept a bundle at a plain http:// URL, and binaries without a pinned SHA-256 from an http:// mirror
+    #[arg(long, global = true)]
+    pub allow_http: bool,
+
+    /// UNSAFE: take a bundle's kind, kubectl or node image that no pin compiled into sidecar-lab vouches for
+    #[arg(long, global = true)]
+    pub allow_unpinned: bool,
 }
 
 /// The subcommands.

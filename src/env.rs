@@ -27,6 +27,11 @@ pub struct Environment {
     /// `SIDECAR_LAB_PLATFORM`: overrides the detected platform (`linux-arm64`), for tests
     /// and for preparing another machine's binaries.
     pub platform_override: Option<String>,
+    /// `--allow-http`: bundles and unpinned downloads over plain http:// are accepted.
+    pub allow_http: bool,
+    /// `--allow-unpinned`: a bundle's kind, kubectl or node image that no compiled-in pin
+    /// vouches for is taken on its manifest's word (with a warning).
+    pub allow_unpinned: bool,
 }
 
 /// The proxy variables kind passes on to its nodes, in both spellings.
@@ -66,6 +71,10 @@ impl Environment {
                 .iter()
                 .filter_map(|name| var(name).map(|value| ((*name).to_owned(), value)))
                 .collect(),
+            // Set from the command line's flags (`app::run`), never from the environment:
+            // an opt-out of authentication is said where it is used.
+            allow_http: false,
+            allow_unpinned: false,
         }
     }
 

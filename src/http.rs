@@ -1,10 +1,47 @@
-//! The one HTTP client: downloads of kind, kubectl and their checksum files. Errors say
-//! which URL failed and whether trying again may help.
+//! The one HTTP client: downloads of kind, kubectl, their checksum files and classroom
+//! bundles. Errors say which URL (or host) failed, in one line, and whether trying again
+//! may help; redirects stay on the host that was asked, except from the official release
+//! hosts, whose downloads are served from other https hosts and checked against pins.
 
+use std::io::Read;
 use std::time::Duration;
 
 /// A response whose status was a success; its body is read as a stream.
 pub type Response = reqwest::blocking::Response;
+
+/// Hosts whose release downloads redirect to a CDN on another host (github.com to
+/// release-assets.githubusercontent.com, dl.k8s.io to cdn.dl.k8s.io). Only from these may
+/// a redirect leave the host, and only to https://.
+const OFFICIAL_HOSTS: [&str; 4] = [
+    "github.com",
+    "dl.k8s.io",
+    "get.docker.com",
+    "kind.sigs.k8s.io",
+];
+
+/// At most this many redirects in a row.
+const MAX_REDIRECTS: usize = 10;
+
+/// Why a host could not be reached at all.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Unreachable {
+    /// The name does not resolve: no DNS, as in a room without internet.
+    Dns,
+    /// Nothing listens there (or a firewall says no).
+    Refused,
+    /// No route to the host or its network.
+    NoRoute,
+}
+
+impl Unreachable {
+    const fn words(self) -> &'static str {
+        match self {
+            Self::Dns => "its name does not resolve (no DNS: is this machine offline?)",
+            Self::Refused => "the connection was refused",
+            Self::NoRoute => "there is no route to it (is this machine offline?)",
+        }
+    }
+}
 
 /// A request that failed.
 #[derive(Debug, thiserror::Error)]
@@ -13,18 +50,36 @@ pub enum HttpError {
     Status { url: String, status: u16 },
     #[error("cannot fetch {url}: {message}")]
     Transport { url: String, message: String },
+    #[error(
+        "cannot reach {host}: {}; without internet, take the files from a classroom bundle (--bundle DIR|URL) or a mirror (--mirror URL)",
+        .reason.words()
+    )]
+    Unreachable { host: String, reason: Unreachable },
+    #[error(
+        "{url} sent more than the {limit} bytes expected of it: stopped there and kept nothing"
+    )]
+    TooLarge { url: String, limit: u64 },
+    #[error(
+        "{url} took longer than {} s in all: stopped; check the network or use a bundle (--bundle)",
+        .seconds
+    )]
+    Deadline { url: String, seconds: u64 },
     #[error("cannot set up the HTTP client: {0}")]
     Setup(String),
 }
 
 impl HttpError {
-    /// True for faults that another attempt may not hit: connection refused or reset,
-    /// timeouts, a body cut short, and server errors (5xx, 429). A 404 is final.
+    /// True for faults that another attempt may not hit: timeouts, a connection reset, a
+    /// body cut short, and server errors (5xx, 429). A 404, a host that cannot be reached
+    /// (a DNS failure above all), a body too large and the total deadline are final.
     pub fn is_retryable(&self) -> bool {
         match self {
             Self::Status { status, .. } => *status >= 500 || *status == 429 || *status == 408,
             Self::Transport { .. } => true,
-            Self::Setup(_) => false,
+            Self::Unreachable { .. }
+            | Self::TooLarge { .. }
+            | Self::Deadline { .. }
+            | Self::Setup(_) => false,
         }
     }
 }
@@ -45,7 +100,9 @@ impl HttpClient {
             .connect_timeout(Duration::from_secs(20))
             // In the blocking client this bounds the wait for the response and for each
             // read of the body, not the whole download: a slow link is fine, a stall is not.
+            // The whole download is bounded by the caller's deadline.
             .timeout(Duration::from_secs(60))
+            .redirect(reqwest::redirect::Policy::custom(redirect))
             .build()
             .map_err(|error| HttpError::Setup(error.to_string()))?;
         Ok(Self { client })
@@ -57,7 +114,7 @@ impl HttpClient {
             .client
             .get(url)
             .send()
-            .map_err(|error| transport(url, &error))?;
+            .map_err(|error| from_reqwest(url, &error))?;
         let status = response.status();
         if status.is_success() {
             Ok(response)
@@ -69,25 +126,221 @@ impl HttpClient {
         }
     }
 
-    /// GETs a small text document (a checksum file), whole.
-    pub fn get_text(&self, url: &str) -> Result<String, HttpError> {
-        self.get(url)?
-            .text()
-            .map_err(|error| transport(url, &error))
+    /// GETs a small text document (a checksum file, a manifest), whole, but never more
+    /// than `limit` bytes: a larger one is refused before (by its length) or while it
+    /// is read, so a hostile server cannot fill the memory.
+    pub fn get_text(&self, url: &str, limit: u64) -> Result<String, HttpError> {
+        let response = self.get(url)?;
+        let too_large = || HttpError::TooLarge {
+            url: url.to_owned(),
+            limit,
+        };
+        if response
+            .content_length()
+            .is_some_and(|length| length > limit)
+        {
+            return Err(too_large());
+        }
+        let mut bytes = Vec::new();
+        response
+            .take(limit.saturating_add(1))
+            .read_to_end(&mut bytes)
+            .map_err(|error| transport(url, &error))?;
+        if bytes.len() as u64 > limit {
+            return Err(too_large());
+        }
+        String::from_utf8(bytes).map_err(|_| HttpError::Transport {
+            url: url.to_owned(),
+            message: "the answer is not UTF-8 text".into(),
+        })
     }
 }
 
-/// A transport error in one line, with its underlying cause (reqwest's own message
-/// alone says only "error sending request").
-pub fn transport(url: &str, error: &(dyn std::error::Error + 'static)) -> HttpError {
-    let mut message = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        message = format!("{message}: {cause}");
-        source = cause.source();
+/// Follows a redirect on the same host (never from https:// down to http://), or from an
+/// official release host to any https:// URL; refuses the rest, naming both hosts.
+fn redirect(attempt: reqwest::redirect::Attempt<'_>) -> reqwest::redirect::Action {
+    if attempt.previous().len() > MAX_REDIRECTS {
+        return attempt.error(format!("more than {MAX_REDIRECTS} redirects"));
     }
+    let Some(first) = attempt.previous().first() else {
+        return attempt.follow();
+    };
+    let next = attempt.url();
+    let same_host = next.host_str() == first.host_str()
+        && next.port_or_known_default() == first.port_or_known_default()
+        && !(first.scheme() == "https" && next.scheme() != "https");
+    let official = first
+        .host_str()
+        .is_some_and(|host| OFFICIAL_HOSTS.contains(&host))
+        && next.scheme() == "https";
+    if same_host || official {
+        attempt.follow()
+    } else {
+        let refused = format!(
+            "refused a redirect from {} to {}: a bundle or mirror may redirect only within its own host",
+            origin(first),
+            origin(next)
+        );
+        attempt.error(refused)
+    }
+}
+
+/// `scheme://host:port` of a URL, for messages.
+fn origin(url: &reqwest::Url) -> String {
+    let host = url.host_str().unwrap_or("?");
+    match url.port() {
+        Some(port) => format!("{}://{host}:{port}", url.scheme()),
+        None => format!("{}://{host}", url.scheme()),
+    }
+}
+
+/// A reqwest error as one of ours: a host that cannot be reached is said in words, with
+/// its host; anything else as one clean line.
+fn from_reqwest(url: &str, error: &reqwest::Error) -> HttpError {
+    if error.is_connect() {
+        if let Some(reason) = unreachable(error) {
+            let host = reqwest::Url::parse(url)
+                .ok()
+                .and_then(|u| u.host_str().map(str::to_owned))
+                .unwrap_or_else(|| url.to_owned());
+            return HttpError::Unreachable { host, reason };
+        }
+    }
+    transport(url, error)
+}
+
+/// Why a connection failed, when the host could not be reached at all. The socket errors
+/// carry an `io::ErrorKind`; a failed name lookup reaches us only as the resolver's text
+/// (hyper-util's `ConnectError("dns error", …)` around getaddrinfo's message).
+fn unreachable(error: &(dyn std::error::Error + 'static)) -> Option<Unreachable> {
+    let mut cause = Some(error);
+    while let Some(current) = cause {
+        if let Some(io) = current.downcast_ref::<std::io::Error>() {
+            match io.kind() {
+                std::io::ErrorKind::ConnectionRefused => return Some(Unreachable::Refused),
+                std::io::ErrorKind::HostUnreachable | std::io::ErrorKind::NetworkUnreachable => {
+                    return Some(Unreachable::NoRoute);
+                }
+                _ => {}
+            }
+        }
+        let text = current.to_string();
+        if text == "dns error"
+            || text.starts_with("failed to lookup address information")
+            || text.contains("Temporary failure in name resolution")
+        {
+            return Some(Unreachable::Dns);
+        }
+        cause = current.source();
+    }
+    None
+}
+
+/// A transport error in one line, with its underlying causes, each said once: reqwest's
+/// own message says only "error sending request for url (…)", and the URL is already at
+/// the start of ours.
+pub fn transport(url: &str, error: &(dyn std::error::Error + 'static)) -> HttpError {
     HttpError::Transport {
         url: url.to_owned(),
-        message,
+        message: chain(url, error),
+    }
+}
+
+/// The messages of `error` and its causes, joined by `: `, without the URL and without
+/// a message that repeats the one before it (or is contained in it).
+fn chain(url: &str, error: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut cause = Some(error);
+    while let Some(current) = cause {
+        let text = current
+            .to_string()
+            .replace(&format!(" for url ({url})"), "")
+            .replace(&format!(" ({url})"), "")
+            .replace(url, "the URL");
+        if !text.is_empty() && !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        cause = current.source();
+    }
+    parts.join(": ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug)]
+    struct Layer(String, Option<Box<dyn std::error::Error + 'static>>);
+
+    impl std::fmt::Display for Layer {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str(&self.0)
+        }
+    }
+
+    impl std::error::Error for Layer {
+        fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+            self.1.as_deref()
+        }
+    }
+
+    #[test]
+    fn the_chain_names_the_url_once_and_repeats_nothing() {
+        let url = "https://dl.k8s.io/release/v1.37.1/bin/linux/amd64/kubectl";
+        let io = std::io::Error::other(
+            "failed to lookup address information: Name or service not known",
+        );
+        let dns = Layer("dns error".into(), Some(Box::new(io)));
+        let client = Layer("client error (Connect)".into(), Some(Box::new(dns)));
+        let top = Layer(
+            format!("error sending request for url ({url})"),
+            Some(Box::new(client)),
+        );
+        let error = transport(url, &top);
+        let line = error.to_string();
+        assert_eq!(line.matches(url).count(), 1, "{line}");
+        assert_eq!(
+            line,
+            format!(
+                "cannot fetch {url}: error sending request: client error (Connect): dns error: failed to lookup address information: Name or service not known"
+            )
+        );
+        assert_eq!(unreachable(&top), Some(Unreachable::Dns));
+    }
+
+    #[test]
+    fn refused_and_unroutable_sockets_are_recognised_by_their_kind() {
+        let refused = std::io::Error::from(std::io::ErrorKind::ConnectionRefused);
+        let wrapped = Layer("tcp connect error".into(), Some(Box::new(refused)));
+        assert_eq!(unreachable(&wrapped), Some(Unreachable::Refused));
+        let no_route = std::io::Error::from(std::io::ErrorKind::HostUnreachable);
+        assert_eq!(unreachable(&no_route), Some(Unreachable::NoRoute));
+        let reset = std::io::Error::from(std::io::ErrorKind::ConnectionReset);
+        assert_eq!(unreachable(&reset), None);
+    }
+
+    #[test]
+    fn only_passing_faults_are_retried() {
+        let unreachable = HttpError::Unreachable {
+            host: "dl.k8s.io".into(),
+            reason: Unreachable::Dns,
+        };
+        assert!(!unreachable.is_retryable());
+        assert_eq!(
+            unreachable.to_string(),
+            "cannot reach dl.k8s.io: its name does not resolve (no DNS: is this machine offline?); without internet, take the files from a classroom bundle (--bundle DIR|URL) or a mirror (--mirror URL)"
+        );
+        let too_large = HttpError::TooLarge {
+            url: "u".into(),
+            limit: 26,
+        };
+        assert!(!too_large.is_retryable());
+        assert!(
+            HttpError::Transport {
+                url: "u".into(),
+                message: "reset".into()
+            }
+            .is_retryable()
+        );
     }
 }

@@ -188,6 +188,32 @@ impl VersionMatrix {
             .join(", ")
     }
 
+    /// The pinned SHA-256 of kind `version` for `platform` (`linux-amd64`), if any.
+    pub fn kind_pin(&self, version: ReleaseVersion, platform: &str) -> Option<&str> {
+        self.kind_binaries
+            .get(&version)?
+            .get(platform)
+            .map(String::as_str)
+    }
+
+    /// The pinned SHA-256 of kubectl `version` for `platform`, if any.
+    pub fn kubectl_pin(&self, version: ReleaseVersion, platform: &str) -> Option<&str> {
+        self.kubernetes
+            .iter()
+            .find(|release| release.kubectl == version)?
+            .kubectl_sha256
+            .get(platform)
+            .map(String::as_str)
+    }
+
+    /// The release whose node image is exactly `tag` pulled by `digest`
+    /// (`kindest/node:v1.37.0` and `sha256:…`): the only node images a bundle may bring.
+    pub fn release_of_node_image(&self, tag: &str, digest: &str) -> Option<&KubernetesRelease> {
+        self.kubernetes
+            .iter()
+            .find(|release| release.node_image == format!("{tag}@{digest}"))
+    }
+
     fn problems(&self) -> Vec<String> {
         let mut problems = Vec::new();
         if !self.kubernetes.iter().any(|r| r.minor == self.default) {

@@ -313,8 +313,9 @@ fn from_dist(dist: &Path, platform: &str, dest: &Path, runner: &dyn Runner) -> a
                 sums.display()
             )
         })?;
-    let (actual, _) = download::sha256_of(&archive)
-        .with_context(|| format!("cannot read {}", archive.display()))?;
+    let actual = crate::bundle::file::sha256_of(&archive)
+        .with_context(|| format!("cannot read {}", archive.display()))?
+        .sha256;
     if actual != expected {
         bail!(
             "the SHA-256 of {} is {actual}, but {} says {expected}: build it again with `scripts/dist.sh`",
@@ -357,8 +358,9 @@ fn files(root: &Path) -> anyhow::Result<Vec<FileEntry>> {
             if relative == MANIFEST || relative == SHA256SUMS || relative.ends_with(".partial") {
                 continue;
             }
-            let (sha256, size) = download::sha256_of(&path)
-                .with_context(|| format!("cannot read `{}`", path.display()))?;
+            let crate::bundle::file::Measured { sha256, size } =
+                crate::bundle::file::sha256_of(&path)
+                    .with_context(|| format!("cannot read `{}`", path.display()))?;
             found.push(FileEntry {
                 path: relative,
                 size,

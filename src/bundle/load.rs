@@ -1,7 +1,9 @@
 //! Bringing a bundle's images into Docker and the node: `docker load` the node image,
 //! check its `RootFS.Layers` against the manifest, and hand kind the **tag** (a digest
 //! reference does not survive save and load, so kind would pull: wave2-facts.md §1.1);
-//! the lab's images go to the node with `kind load image-archive`.
+//! the lab's images go to the node with `kind load image-archive`. kind, kubectl and the
+//! node image are taken only when the pins compiled into sidecar-lab vouch for them
+//! (`trust.rs`), or when the user said `--allow-unpinned`.
 
 use std::time::Duration;
 
@@ -10,9 +12,11 @@ use anyhow::{Context, bail};
 use crate::bundle::create::image_layers;
 use crate::bundle::manifest::{KubernetesEntry, layout};
 use crate::bundle::source::Bundle;
+use crate::bundle::trust::{self, Verdict};
 use crate::install::Tool;
 use crate::install::download::Progress;
-use crate::install::plan::Bundled;
+use crate::install::plan::{Bundled, Offer};
+use crate::matrix::VersionMatrix;
 use crate::runner::{CommandLine, Runner, checked};
 use crate::version::{MinorVersion, ReleaseVersion};
 
@@ -45,28 +49,60 @@ pub fn entry<'a>(
             bundle.manifest.platforms.join(", ")
         );
     }
+    node_image_verdict(bundle, entry, platform)?;
     Ok(entry)
 }
 
-/// kind and kubectl at `kind` and `kubectl` for `platform`, as the bundle carries them.
+/// Whether the node image `entry` names may be used: refused (naming the manifest and the
+/// archive) unless it is the matrix's, or `--allow-unpinned` was given (then the warning).
+pub fn node_image_verdict(
+    bundle: &Bundle,
+    entry: &KubernetesEntry,
+    platform: &str,
+) -> anyhow::Result<Verdict> {
+    let matrix = VersionMatrix::embedded()?;
+    let archive = layout::node_image(platform, entry.minor);
+    let image = bundle
+        .manifest
+        .images_in(&archive)
+        .find(|i| i.tag == entry.node_image);
+    trust::node_image(&matrix, entry, image, &archive, bundle.allowed)
+        .map_err(|refusal| anyhow::anyhow!("the bundle {}: {refusal}", bundle.describe()))
+}
+
+/// kind and kubectl at `kind` and `kubectl` for `platform`, as the bundle carries them,
+/// each checked against its pin.
 pub fn binaries(
     bundle: &Bundle,
     platform: &str,
     kind: ReleaseVersion,
     kubectl: ReleaseVersion,
-) -> Vec<(Tool, Option<Bundled>)> {
-    [(Tool::Kind, kind), (Tool::Kubectl, kubectl)]
+) -> anyhow::Result<Vec<(Tool, Offer)>> {
+    let matrix = VersionMatrix::embedded()?;
+    Ok([(Tool::Kind, kind), (Tool::Kubectl, kubectl)]
         .into_iter()
         .map(|(tool, version)| {
             let path = layout::tool(platform, tool.name(), version);
-            let found = bundle.manifest.file(&path).map(|f| Bundled {
-                path: f.path.clone(),
-                sha256: f.sha256.clone(),
-                version,
-            });
-            (tool, found)
+            let offer = match bundle.manifest.file(&path) {
+                None => Offer::Missing,
+                Some(file) => {
+                    match trust::binary(&matrix, tool, version, platform, file, bundle.allowed) {
+                        Err(refusal) => Offer::Refused(refusal),
+                        Ok(verdict) => Offer::Taken(Bundled {
+                            path: file.path.clone(),
+                            sha256: file.sha256.clone(),
+                            version,
+                            unpinned: match verdict {
+                                Verdict::Pinned => None,
+                                Verdict::Unpinned(warning) => Some(warning),
+                            },
+                        }),
+                    }
+                }
+            };
+            (tool, offer)
         })
-        .collect()
+        .collect())
 }
 
 /// Whether Docker has `tag` with exactly `layers` (then nothing needs loading).

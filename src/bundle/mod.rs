@@ -2,6 +2,8 @@
 //! and carried to VMs without it — on a USB stick or from a static HTTP server.
 
 pub mod create;
+pub mod file;
 pub mod load;
 pub mod manifest;
 pub mod source;
+pub mod trust;

@@ -2,19 +2,29 @@
 //! server, such as `python3 -m http.server` on the instructor's laptop). Every file is
 //! checked against the manifest before it is used: from a directory in place, from a URL
 //! through the downloader into a local cache (progress, retries, atomic placement), once.
+//! Only regular files are read, never past the size the manifest gives; the manifest
+//! itself is capped. A bundle at a plain http:// URL needs `--allow-http`: anyone on the
+//! network could rewrite its manifest and files together.
 
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, anyhow, bail};
 
+use crate::bundle::file;
 use crate::bundle::manifest::{FileEntry, MANIFEST, Manifest};
+use crate::bundle::trust::{ALLOW_HTTP, Allowed};
 use crate::http::HttpClient;
 use crate::install::download::{self, Fetch, Progress, RetryPolicy};
+
+/// The largest manifest read: a real one is a few kilobytes.
+pub const MAX_MANIFEST: u64 = 4 * 1024 * 1024;
 
 /// A bundle and its manifest.
 pub struct Bundle {
     origin: Origin,
     pub manifest: Manifest,
+    /// What the user allowed beyond the pins.
+    pub allowed: Allowed,
 }
 
 enum Origin {
@@ -29,22 +39,32 @@ enum Origin {
 impl Bundle {
     /// Opens the bundle at `location`: a directory, or an `http(s)://` URL whose files
     /// are fetched into `cache`.
-    pub fn open(location: &str, cache: &Path) -> anyhow::Result<Self> {
-        Self::open_with(location, cache, true)
+    pub fn open(location: &str, cache: &Path, allowed: Allowed) -> anyhow::Result<Self> {
+        Self::open_with(location, cache, true, allowed)
     }
 
     /// Opens a bundle at a URL whose files land in `dir` itself (`bundle fetch --output`).
-    pub fn open_into(location: &str, dir: &Path) -> anyhow::Result<Self> {
-        Self::open_with(location, dir, false)
+    pub fn open_into(location: &str, dir: &Path, allowed: Allowed) -> anyhow::Result<Self> {
+        Self::open_with(location, dir, false, allowed)
     }
 
-    fn open_with(location: &str, cache: &Path, per_url: bool) -> anyhow::Result<Self> {
+    fn open_with(
+        location: &str,
+        cache: &Path,
+        per_url: bool,
+        allowed: Allowed,
+    ) -> anyhow::Result<Self> {
+        if location.starts_with("http://") && !allowed.http {
+            bail!(
+                "the bundle {location} is served over plain http://, where anyone on the network can replace its manifest and files together: serve it over https://, copy it to this machine and pass the directory, or pass {ALLOW_HTTP}"
+            );
+        }
         if location.starts_with("http://") || location.starts_with("https://") {
             let base = location.trim_end_matches('/').to_owned();
             let client = HttpClient::new()?;
             let url = format!("{base}/{MANIFEST}");
             let text = client
-                .get_text(&url)
+                .get_text(&url, MAX_MANIFEST)
                 .with_context(|| format!("cannot read the bundle's manifest at {url}"))?;
             let manifest = Manifest::parse(&text).with_context(|| url.clone())?;
             let cache = if per_url {
@@ -59,21 +79,20 @@ impl Bundle {
                     client,
                 },
                 manifest,
+                allowed,
             })
         } else {
             let root = PathBuf::from(location);
             let path = root.join(MANIFEST);
-            let text = std::fs::read_to_string(&path).with_context(|| {
-                format!(
-                    "`{}` is not a bundle: cannot read {}",
-                    root.display(),
-                    path.display()
-                )
-            })?;
+            let bytes = file::read_capped(&path, MAX_MANIFEST)
+                .with_context(|| format!("`{}` is not a bundle", root.display()))?;
+            let text = String::from_utf8(bytes)
+                .map_err(|_| anyhow!("{} is not UTF-8 text", path.display()))?;
             let manifest = Manifest::parse(&text).with_context(|| path.display().to_string())?;
             Ok(Self {
                 origin: Origin::Directory(root),
                 manifest,
+                allowed,
             })
         }
     }
@@ -99,15 +118,10 @@ impl Bundle {
         match &self.origin {
             Origin::Directory(root) => {
                 let local = root.join(path);
-                let (sha256, size) = download::sha256_of(&local).with_context(|| {
-                    format!("the bundle's `{path}` cannot be read ({})", local.display())
-                })?;
-                if sha256 != entry.sha256 || size != entry.size {
-                    bail!(
-                        "the bundle's `{path}` does not match its manifest (sha256 {sha256}, {size} bytes; the manifest says {}, {} bytes): refusing to use it — copy the bundle again",
-                        entry.sha256,
-                        entry.size
-                    );
+                let measured = file::measure_file(&local, entry.size)
+                    .with_context(|| format!("the bundle's `{path}` cannot be used"))?;
+                if measured.sha256 != entry.sha256 || measured.size != entry.size {
+                    bail!("{}", mismatch(path, &measured, entry));
                 }
                 Ok(local)
             }
@@ -118,7 +132,9 @@ impl Bundle {
             } => {
                 let local = cache.join(path);
                 // Fetched before and still intact: not fetched again.
-                if download::sha256_of(&local).is_ok_and(|(sha, _)| sha == entry.sha256) {
+                if file::measure_file(&local, entry.size)
+                    .is_ok_and(|m| m.sha256 == entry.sha256 && m.size == entry.size)
+                {
                     return Ok(local);
                 }
                 let url = format!("{base}/{path}");
@@ -130,6 +146,7 @@ impl Bundle {
                         destination: &local,
                         label: path,
                         executable: path.starts_with("bin/"),
+                        size: Some(entry.size),
                     },
                     progress,
                     RetryPolicy::default(),
@@ -137,6 +154,25 @@ impl Bundle {
                 .with_context(|| format!("the bundle's `{path}` could not be fetched"))?;
                 Ok(local)
             }
+        }
+    }
+
+    /// Places the bundle's file at `path` at `destination`, executable: read through one
+    /// descriptor, hashed while it is copied, renamed into place only when it matches.
+    pub fn install(
+        &self,
+        path: &str,
+        destination: &Path,
+        progress: &dyn Progress,
+    ) -> anyhow::Result<()> {
+        let entry = self.entry(path)?;
+        let local = self.fetch(path, progress)?;
+        // Checked again while copied: the file may have changed since `fetch` read it.
+        let copied = file::copy_checked(&local, destination, entry.size, &entry.sha256, true)
+            .with_context(|| format!("the bundle's `{path}` could not be installed"))?;
+        match copied {
+            None => Ok(()),
+            Some(measured) => bail!("{}", mismatch(path, &measured, entry)),
         }
     }
 
@@ -152,6 +188,14 @@ impl Bundle {
             })
             .collect()
     }
+}
+
+/// A file that is not what the manifest says.
+fn mismatch(path: &str, measured: &file::Measured, entry: &FileEntry) -> String {
+    format!(
+        "the bundle's `{path}` does not match its manifest (sha256 {}, {} bytes; the manifest says {}, {} bytes): refusing to use it — copy the bundle again",
+        measured.sha256, measured.size, entry.sha256, entry.size
+    )
 }
 
 /// A cache directory name for a bundle URL.

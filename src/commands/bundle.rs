@@ -9,6 +9,7 @@ use crate::bundle::create;
 use crate::bundle::load;
 use crate::bundle::manifest::{MANIFEST, SHA256SUMS};
 use crate::bundle::source::Bundle;
+use crate::bundle::trust::Allowed;
 use crate::commands::World;
 use crate::exit::ExitStatus;
 use crate::matrix::VersionMatrix;
@@ -28,7 +29,15 @@ fn cache(world: &World<'_>) -> anyhow::Result<PathBuf> {
 
 /// Opens a bundle named on the command line.
 pub fn open(location: &str, world: &World<'_>) -> anyhow::Result<Bundle> {
-    Bundle::open(location, &cache(world)?)
+    Bundle::open(location, &cache(world)?, allowed(world))
+}
+
+/// What the command line allowed beyond the pins.
+pub fn allowed(world: &World<'_>) -> Allowed {
+    Allowed {
+        unpinned: world.environment.allow_unpinned,
+        http: world.environment.allow_http,
+    }
 }
 
 /// This machine's platform, as a bundle names it.
@@ -122,7 +131,7 @@ pub fn fetch(
     }
     // With --output the files land there directly; without, in the cache `up` reads.
     let bundle = match &output {
-        Some(dir) => Bundle::open_into(location, dir)?,
+        Some(dir) => Bundle::open_into(location, dir, allowed(world))?,
         None => open(location, world)?,
     };
     let progress = DownloadProgress::new(*world.printer);

@@ -25,7 +25,7 @@ pub fn install(settings: &Settings, world: &World<'_>) -> anyhow::Result<ExitSta
         let (kind, kubectl) =
             plan::versions(release, settings.kind_version, settings.kubectl_version);
         let platform = crate::commands::bundle::this_platform(world)?;
-        settings.bundled = Some(load::binaries(bundle, &platform, kind, kubectl));
+        settings.bundled = Some(load::binaries(bundle, &platform, kind, kubectl)?);
     }
     let settings = &settings;
     let prepared = prepare(settings, world.environment, world.runner)?;

@@ -4,7 +4,6 @@
 
 use anyhow::{Context, anyhow};
 
-use crate::bundle::create::copy_atomically;
 use crate::bundle::source::Bundle;
 use crate::env::Environment;
 use crate::http::HttpClient;
@@ -43,8 +42,7 @@ pub fn apply(
                 let bundle = bundle.ok_or_else(|| {
                     anyhow!("{tool} is to come from a bundle, but none was opened")
                 })?;
-                let local = bundle.fetch(&bundled.path, &progress)?;
-                copy_atomically(&local, destination)?;
+                bundle.install(&bundled.path, destination, &progress)?;
                 printer.note(&format!(
                     " ✓ {tool} {} from the bundle to {} (sha256 {})",
                     bundled.version,

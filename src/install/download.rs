@@ -2,19 +2,25 @@
 //! file in the destination directory with SHA-256 computed on the way, compared with the
 //! pinned digest and the published checksum file, made executable, renamed into place.
 //! On any failure nothing is left at the destination and an existing binary is untouched.
+//! Nothing is read past the expected size, and all attempts together end by a deadline.
 
 use std::io::{Read, Seek, Write};
 use std::path::Path;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use sha2::{Digest, Sha256};
 
+use crate::bundle::file::hex;
 use crate::http::{HttpClient, HttpError, transport};
 use crate::install::checksum::{self, ChecksumFileError};
 use crate::install::plan::Download;
 
 /// Read buffer: large enough that hashing and writing run in big strides.
 const BUFFER: usize = 256 * 1024;
+/// The most a binary without a declared size may be: kubectl is about 60 MB, kind 10 MB.
+pub const MAX_BINARY: u64 = 256 * 1024 * 1024;
+/// The most a published checksum file may be (it holds one line).
+pub const MAX_CHECKSUM_FILE: u64 = 4096;
 
 /// Events of a download, for a progress bar or plain lines.
 pub trait Progress {
@@ -38,11 +44,13 @@ impl Progress for NoProgress {
     fn failed(&self) {}
 }
 
-/// How often to try, and how long to wait before the second try (doubling after).
+/// How often to try, how long to wait before the second try (doubling after), and how
+/// long all attempts of one file may take together.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RetryPolicy {
     pub attempts: u32,
     pub first_delay: Duration,
+    pub deadline: Duration,
 }
 
 impl Default for RetryPolicy {
@@ -50,6 +58,8 @@ impl Default for RetryPolicy {
         Self {
             attempts: 4,
             first_delay: Duration::from_millis(500),
+            // A node image (about 500 MB) over a slow classroom link.
+            deadline: Duration::from_secs(30 * 60),
         }
     }
 }
@@ -108,6 +118,7 @@ pub fn install(
             destination: &download.destination,
             label: &label,
             executable: true,
+            size: None,
         },
         progress,
         retry,
@@ -128,6 +139,9 @@ pub struct Fetch<'a> {
     /// What progress lines call it.
     pub label: &'a str,
     pub executable: bool,
+    /// The size it must have (a bundle's manifest says it): no byte past it is written.
+    /// Without one, at most [`MAX_BINARY`] bytes.
+    pub size: Option<u64>,
 }
 
 /// Streams `fetch.url` to a temporary file beside the destination, hashing on the way,
@@ -161,12 +175,32 @@ pub fn fetch(
             destination.display()
         ),
     };
-    let (sha256, bytes) = with_retries(progress, retry, || {
+    let deadline = Deadline::new(retry.deadline);
+    let limit = fetch.size.unwrap_or(MAX_BINARY);
+    let (sha256, bytes) = with_retries(progress, retry, &deadline, fetch.url, || {
         file.as_file_mut().set_len(0).map_err(|e| local(&e))?;
         file.as_file_mut().rewind().map_err(|e| local(&e))?;
-        stream(client, fetch.url, file.as_file_mut(), fetch.label, progress)
+        stream(
+            client,
+            fetch.url,
+            file.as_file_mut(),
+            &Limits {
+                bytes: limit,
+                deadline: &deadline,
+            },
+            fetch.label,
+            progress,
+        )
     })
     .inspect_err(|_| progress.failed())?;
+    if fetch.size.is_some_and(|size| size != bytes) {
+        progress.failed();
+        return Err(DownloadError::Mismatch {
+            url: fetch.url.to_owned(),
+            expected: format!("{} ({limit} bytes)", fetch.sha256),
+            actual: format!("{sha256} ({bytes} bytes)"),
+        });
+    }
     if sha256 != fetch.sha256 {
         progress.failed();
         return Err(DownloadError::Mismatch {
@@ -184,23 +218,6 @@ pub fn fetch(
     Ok(Placed { sha256, bytes })
 }
 
-/// The SHA-256 of a local file, read in large strides.
-pub fn sha256_of(path: &Path) -> std::io::Result<(String, u64)> {
-    let mut file = std::fs::File::open(path)?;
-    let mut hasher = Sha256::new();
-    let mut buffer = vec![0; BUFFER];
-    let mut bytes = 0u64;
-    loop {
-        let read = file.read(&mut buffer)?;
-        if read == 0 {
-            break;
-        }
-        hasher.update(&buffer[..read]);
-        bytes += read as u64;
-    }
-    Ok((hex(&hasher.finalize()), bytes))
-}
-
 /// The digest to require: the pinned one (checked against the published checksum file
 /// when that can be read), or the published one.
 fn expected_digest(
@@ -210,8 +227,11 @@ fn expected_digest(
     retry: RetryPolicy,
 ) -> Result<String, DownloadError> {
     let url = &download.checksum_url;
-    let published = with_retries(progress, retry, || client.get_text(url))
-        .map(|text| checksum::parse(&text, url));
+    let deadline = Deadline::new(retry.deadline);
+    let published = with_retries(progress, retry, &deadline, url, || {
+        client.get_text(url, MAX_CHECKSUM_FILE)
+    })
+    .map(|text| checksum::parse(&text, url));
     match (&download.pinned_sha256, published) {
         (Some(pinned), Ok(Ok(published))) if published != *pinned => {
             Err(DownloadError::PinMismatch {
@@ -234,31 +254,84 @@ fn expected_digest(
     }
 }
 
-/// GETs `url` into `file`, hashing on the way: (hex digest, bytes).
+/// When all attempts of one download must be over.
+struct Deadline {
+    end: Instant,
+    total: Duration,
+}
+
+impl Deadline {
+    fn new(total: Duration) -> Self {
+        Self {
+            end: Instant::now() + total,
+            total,
+        }
+    }
+
+    fn passed(&self) -> bool {
+        Instant::now() >= self.end
+    }
+
+    fn error(&self, url: &str) -> HttpError {
+        HttpError::Deadline {
+            url: url.to_owned(),
+            seconds: self.total.as_secs(),
+        }
+    }
+}
+
+/// What one attempt may take: bytes, and time.
+struct Limits<'a> {
+    bytes: u64,
+    deadline: &'a Deadline,
+}
+
+/// GETs `url` into `file`, hashing on the way: (hex digest, bytes). A body longer than
+/// `limits.bytes` is refused by its declared length, or stopped at the first byte past it.
 fn stream(
     client: &HttpClient,
     url: &str,
     file: &mut std::fs::File,
+    limits: &Limits<'_>,
     label: &str,
     progress: &dyn Progress,
 ) -> Result<(String, u64), HttpError> {
+    let too_large = || HttpError::TooLarge {
+        url: url.to_owned(),
+        limit: limits.bytes,
+    };
     let mut response = client.get(url)?;
     let total = response.content_length();
+    if total.is_some_and(|total| total > limits.bytes) {
+        return Err(too_large());
+    }
     progress.started(label, total);
     let mut hasher = Sha256::new();
     let mut buffer = vec![0; BUFFER];
     let mut bytes = 0u64;
     loop {
-        let read = match response.read(&mut buffer) {
+        if limits.deadline.passed() {
+            return Err(limits.deadline.error(url));
+        }
+        // Never ask for more than one byte past the limit: that byte proves it too large.
+        let room = limits.bytes.saturating_add(1).saturating_sub(bytes);
+        let want = usize::try_from(room.min(BUFFER as u64)).unwrap_or(BUFFER);
+        if want == 0 {
+            return Err(too_large());
+        }
+        let read = match response.read(&mut buffer[..want]) {
             Ok(0) => break,
             Ok(read) => read,
             Err(error) if error.kind() == std::io::ErrorKind::Interrupted => continue,
             Err(error) => return Err(transport(url, &error)),
         };
+        bytes = bytes.saturating_add(read as u64);
+        if bytes > limits.bytes {
+            return Err(too_large());
+        }
         hasher.update(&buffer[..read]);
         file.write_all(&buffer[..read])
             .map_err(|e| transport(url, &e))?;
-        bytes += read as u64;
         progress.advanced(read as u64);
     }
     if let Some(total) = total.filter(|total| *total != bytes) {
@@ -270,10 +343,13 @@ fn stream(
     Ok((hex(&hasher.finalize()), bytes))
 }
 
-/// Calls `attempt` until it succeeds, fails for good, or the attempts are used up.
+/// Calls `attempt` until it succeeds, fails for good, the attempts are used up or the
+/// deadline would pass during the wait.
 fn with_retries<T>(
     progress: &dyn Progress,
     retry: RetryPolicy,
+    deadline: &Deadline,
+    url: &str,
     mut attempt: impl FnMut() -> Result<T, HttpError>,
 ) -> Result<T, HttpError> {
     let mut delay = retry.first_delay;
@@ -281,6 +357,9 @@ fn with_retries<T>(
     loop {
         match attempt() {
             Err(error) if error.is_retryable() && tried < retry.attempts => {
+                if Instant::now() + delay >= deadline.end {
+                    return Err(deadline.error(url));
+                }
                 progress.retrying(tried, &error.to_string(), delay);
                 std::thread::sleep(delay);
                 delay *= 2;
@@ -294,8 +373,4 @@ fn with_retries<T>(
 fn make_executable(file: &std::fs::File) -> std::io::Result<()> {
     use std::os::unix::fs::PermissionsExt;
     file.set_permissions(std::fs::Permissions::from_mode(0o755))
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

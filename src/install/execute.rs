@@ -37,7 +37,8 @@ pub fn steps(
                 printer.note(
                     "get.docker.com: Docker's convenience script adds Docker's apt or dnf repository and installs the latest Docker CE without asking; it is not meant for upgrading an existing Docker",
                 );
-                let script = client.get_text(url)?;
+                // The script is about 25 kB; 1 MiB bounds a hostile answer.
+                let script = client.get_text(url, 1024 * 1024)?;
                 std::fs::create_dir_all(state_dir)
                     .with_context(|| format!("cannot create `{}`", state_dir.display()))?;
                 let path = state_dir.join("get-docker.sh");

@@ -21,11 +21,13 @@ pub struct Request {
     /// The cluster's minor when any kubectl within the supported skew of it will do (the
     /// user named no kubectl version): such a kubectl is kept, not shadowed by a download.
     pub kubectl_for: Option<MinorVersion>,
-    /// kind and kubectl from a bundle instead of the internet: each tool's path in the
-    /// bundle and digest (`None`: the bundle does not carry that tool at that version).
-    pub bundled: Option<Vec<(Tool, Option<Bundled>)>>,
+    /// kind and kubectl from a bundle instead of the internet: what the bundle offers for
+    /// each tool.
+    pub bundled: Option<Vec<(Tool, Offer)>>,
     pub bin_dir: PathBuf,
     pub mirror: Option<Mirror>,
+    /// `--allow-http`: an http:// mirror may serve binaries no pin vouches for.
+    pub allow_http: bool,
     pub docker_source: DockerSource,
 }
 
@@ -57,6 +59,18 @@ pub struct Bundled {
     pub path: String,
     pub sha256: String,
     pub version: ReleaseVersion,
+    /// The warning when no pin vouches for it (taken because of `--allow-unpinned`).
+    pub unpinned: Option<String>,
+}
+
+/// What a bundle offers for one tool.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Offer {
+    /// The bundle does not carry it at that version.
+    Missing,
+    /// It carries one that may not be used: why, naming the file.
+    Refused(String),
+    Taken(Bundled),
 }
 
 /// What happens to one tool.
@@ -170,17 +184,28 @@ pub fn plan(
             },
         };
         let action = match (&action, bundled(request, tool)) {
-            (Action::Download(download), Some(Some(bundled))) => Action::FromBundle {
+            (Action::Download(download), Some(Offer::Taken(bundled))) => {
+                notes.extend(bundled.unpinned.clone());
+                Action::FromBundle {
+                    tool,
+                    bundled: bundled.clone(),
+                    destination: download.destination.clone(),
+                }
+            }
+            (Action::Download(_), Some(Offer::Refused(reason))) => Action::Cannot {
                 tool,
-                bundled: bundled.clone(),
-                destination: download.destination.clone(),
+                reason: reason.clone(),
             },
-            (Action::Download(download), Some(None)) => Action::Cannot {
+            (Action::Download(download), Some(Offer::Missing)) => Action::Cannot {
                 tool,
                 reason: format!(
                     "the bundle carries no {tool} {} for {platform}: make the bundle for this Kubernetes version and platform",
                     download.version
                 ),
+            },
+            (Action::Download(download), None) => match plain_http_refusal(download, request) {
+                Some(reason) => Action::Cannot { tool, reason },
+                None => action,
             },
             _ => action,
         };
@@ -210,16 +235,27 @@ fn within_skew(
     (version.major == cluster.major && skew.abs() <= 1).then_some((found, version, cluster))
 }
 
-/// The bundle's copy of `tool`: `None` without a bundle, `Some(None)` when the bundle
-/// does not carry it.
-fn bundled(request: &Request, tool: Tool) -> Option<Option<&Bundled>> {
+/// What the bundle offers for `tool`: `None` without a bundle.
+fn bundled(request: &Request, tool: Tool) -> Option<&Offer> {
     let bundled = request.bundled.as_ref()?;
     Some(
         bundled
             .iter()
             .find(|(t, _)| *t == tool)
-            .and_then(|(_, b)| b.as_ref()),
+            .map_or(&Offer::Missing, |(_, offer)| offer),
     )
+}
+
+/// Why a download from a plain http:// mirror may not happen: with no pin, whoever sits
+/// on the network serves both the binary and its checksum file. `None` when it may.
+fn plain_http_refusal(download: &Download, request: &Request) -> Option<String> {
+    let plain = download.url.starts_with("http://");
+    (plain && download.pinned_sha256.is_none() && !request.allow_http).then(|| {
+        format!(
+            "{} {} would come from {} over plain http:// and sidecar-lab pins no SHA-256 for it, so a replaced binary could not be told apart: use an https:// mirror, a bundle (--bundle), or pass --allow-http",
+            download.tool, download.version, download.url
+        )
+    })
 }
 
 fn found_of(tool: Tool, installed: &Installed) -> Option<&Found> {
@@ -299,6 +335,7 @@ mod tests {
             bundled: None,
             bin_dir: PathBuf::from("/home/learner/.local/bin"),
             mirror: None,
+            allow_http: false,
             docker_source: DockerSource::Distribution,
         }
     }
@@ -466,13 +503,14 @@ mod tests {
         request.bundled = Some(vec![
             (
                 Tool::Kind,
-                Some(Bundled {
+                Offer::Taken(Bundled {
                     path: "bin/linux-amd64/kind-v0.33.0".into(),
                     sha256: "ab".repeat(32),
                     version: v("v0.33.0"),
+                    unpinned: Some("UNPINNED: kind".into()),
                 }),
             ),
-            (Tool::Kubectl, None),
+            (Tool::Kubectl, Offer::Missing),
         ]);
         let plan = run(&request, &nothing());
         assert!(
@@ -496,6 +534,38 @@ mod tests {
             "{plan:?}"
         );
         assert!(plan.has_cannot());
+        assert_eq!(plan.notes, ["UNPINNED: kind"], "the warning is in the plan");
+        request.bundled = Some(vec![(
+            Tool::Kind,
+            Offer::Refused("the bundle's `bin/x`".into()),
+        )]);
+        let plan = run(&request, &nothing());
+        assert!(
+            matches!(&plan.actions[0], Action::Cannot { reason, .. } if reason.contains("`bin/x`")),
+            "{plan:?}"
+        );
+    }
+
+    #[test]
+    fn an_http_mirror_serves_only_pinned_binaries_unless_allowed() {
+        let mut request = request("v0.33.0", "v1.30.13");
+        request.tools = vec![Tool::Kind, Tool::Kubectl];
+        request.mirror = Some(Mirror::parse("http://127.0.0.1:9").expect("mirror"));
+        let plan = run(&request, &nothing());
+        assert!(
+            matches!(&plan.actions[0], Action::Download(_)),
+            "kind is pinned: {plan:?}"
+        );
+        let Action::Cannot { reason, .. } = &plan.actions[1] else {
+            panic!("{plan:?}")
+        };
+        assert!(
+            reason.contains("kubectl v1.30.13") && reason.contains("--allow-http"),
+            "{reason}"
+        );
+        request.allow_http = true;
+        let plan = run(&request, &nothing());
+        assert!(matches!(&plan.actions[1], Action::Download(_)), "{plan:?}");
     }
 
     #[test]
@@ -519,7 +589,7 @@ mod tests {
 
     #[test]
     fn the_mirror_is_used_for_binaries_and_checksums() {
-        let mut request = request("v0.33.0", "v1.37.0");
+        let mut request = request("v0.33.0", "v1.37.1");
         request.mirror = Some(Mirror::parse("http://127.0.0.1:9").expect("mirror"));
         let plan = run(&request, &nothing());
         for action in &plan.actions[1..] {

@@ -30,8 +30,8 @@ pub struct Settings {
     pub docker_source: DockerSource,
     pub dry_run: bool,
     pub yes: bool,
-    /// A bundle's kind and kubectl, per tool, for this platform.
-    pub bundled: Option<Vec<(Tool, Option<plan::Bundled>)>>,
+    /// What a bundle offers for kind and kubectl, per tool, for this platform.
+    pub bundled: Option<Vec<(Tool, plan::Offer)>>,
     /// The bundle they come from, as named on the command line.
     pub bundle: Option<String>,
 }
@@ -80,6 +80,7 @@ pub fn prepare(
         bundled: settings.bundled.clone(),
         bin_dir: bin_dir.clone(),
         mirror,
+        allow_http: environment.allow_http,
         docker_source: settings.docker_source,
     };
     let docker_host = docker_host(environment, runner, platform, &state_dir);

@@ -64,9 +64,12 @@ pub fn gather(
         cluster_name: name.to_owned(),
     };
     let report = checks::all(&host_facts, &target);
-    let bundled = ask.bundle.map(|(bundle, platform)| {
-        load::binaries(bundle, platform, ask.release.kind, ask.release.kubectl)
-    });
+    let bundled = ask
+        .bundle
+        .map(|(bundle, platform)| {
+            load::binaries(bundle, platform, ask.release.kind, ask.release.kubectl)
+        })
+        .transpose()?;
     let settings = prepare::Settings {
         kubernetes: Some(ask.release.minor),
         mirror: ask.mirror.clone(),
