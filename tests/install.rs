@@ -61,6 +61,8 @@ impl Lab {
                 "--yes",
                 "--mirror",
                 &self.server.url(),
+                // The test releases have no pins, and the mirror is plain http://.
+                "--allow-http",
                 "--bin-dir",
             ])
             .arg(bin_dir)

@@ -276,7 +276,16 @@ fn a_fresh_machine_gets_tools_cluster_images_and_three_expected_steps() {
 
     let lab = world.lab();
     let output = world
-        .command(&["up", "--kubernetes", "1.30", "--yes", "--lab", lab.as_str()])
+        // Neither is pinned, and the mirror is plain http://: allowed only by the flag.
+        .command(&[
+            "up",
+            "--kubernetes",
+            "1.30",
+            "--yes",
+            "--lab",
+            lab.as_str(),
+            "--allow-http",
+        ])
         .env("SIDECAR_LAB_MIRROR", server.url())
         .output()
         .expect("runs");
@@ -541,9 +550,26 @@ fn a_1_28_cluster_without_the_gate_stops_with_the_fix() {
         "/clusters/sidecar-lab/images",
         json!({"images": ["postgres:17.5-alpine"]}),
     );
-    // kind and kubectl for 1.28 (kind v0.25.0, kubectl v1.28.15) come from a mirror.
+    // kind for 1.28 (v0.25.0) comes from a mirror; kubectl v1.28.15 is pinned, so the
+    // mirror could not serve a stand-in: a kubectl that says it is 1.28 is there already.
     world.sim.kind_version("v0.25.0");
     let server = mirror("v0.25.0", "v1.28.15");
+    let real = sim::kubectl();
+    let bin = world.home().join(".local/bin");
+    std::fs::create_dir_all(&bin).expect("bin dir");
+    std::fs::write(
+        bin.join("kubectl"),
+        format!(
+            "#!/bin/sh\ncase \"$*\" in\n  *'version --client'*) echo '{{\"clientVersion\":{{\"gitVersion\":\"v1.28.15\"}}}}' ;;\n  *) exec '{}' \"$@\" ;;\nesac\n",
+            real.display()
+        ),
+    )
+    .expect("kubectl 1.28");
+    std::fs::set_permissions(
+        bin.join("kubectl"),
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .expect("executable");
     let lab = world.lab();
     let output = world
         .command(&["up", "--yes", "--lab", lab.as_str(), "--kubernetes", "1.28"])
@@ -1555,6 +1581,7 @@ fn bundle_for_1_30() -> (tempfile::TempDir, PathBuf) {
             "1.30",
             "--output",
             dir.to_str().expect("utf-8"),
+            "--allow-http",
         ])
         .env("SIDECAR_LAB_MIRROR", server.url())
         .output()
@@ -1568,10 +1595,11 @@ fn bundle_for_1_30() -> (tempfile::TempDir, PathBuf) {
     (out, dir)
 }
 
-/// `up --yes -k 1.30 --bundle LOCATION` with the test lab.
+/// `up --yes -k 1.30 --bundle LOCATION` with the test lab. The bundle's kind and kubectl
+/// are stand-ins no pin vouches for: `--allow-unpinned` (and `--allow-http` for a URL).
 fn up_with_bundle(world: &World, location: &str) -> Output {
     let lab = world.lab();
-    world.run(&[
+    let mut args = vec![
         "up",
         "--yes",
         "-k",
@@ -1580,7 +1608,12 @@ fn up_with_bundle(world: &World, location: &str) -> Output {
         location,
         "--lab",
         lab.as_str(),
-    ])
+        "--allow-unpinned",
+    ];
+    if location.starts_with("http://") {
+        args.push("--allow-http");
+    }
+    world.run(&args)
 }
 
 /// A learner's VM: no kind or kubectl yet, and Docker cannot pull anything.
@@ -1734,7 +1767,15 @@ fn install_and_doctor_read_a_bundle_too() {
     let path = bundle.to_str().expect("utf-8");
     let world = offline_vm();
     let install = world.run(&[
-        "install", "kind", "kubectl", "-k", "1.30", "--bundle", path, "--yes",
+        "install",
+        "kind",
+        "kubectl",
+        "-k",
+        "1.30",
+        "--bundle",
+        path,
+        "--yes",
+        "--allow-unpinned",
     ]);
     assert_code(&install, 0);
     assert!(
@@ -1748,7 +1789,16 @@ fn install_and_doctor_read_a_bundle_too() {
             && world.home().join(".local/bin/kubectl").is_file()
     );
     let check = |minor: &str| -> serde_json::Value {
-        let output = world.run(&["doctor", "-k", minor, "--bundle", path, "--output", "json"]);
+        let output = world.run(&[
+            "doctor",
+            "-k",
+            minor,
+            "--bundle",
+            path,
+            "--output",
+            "json",
+            "--allow-unpinned",
+        ]);
         let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
         report
             .as_array()
@@ -1814,6 +1864,7 @@ fn a_bundle_for_another_platform_takes_sidecar_lab_from_dist() {
                 dist.to_str().expect("utf-8"),
                 "--output",
                 out.to_str().expect("utf-8"),
+                "--allow-http",
             ])
             .env("SIDECAR_LAB_MIRROR", server.url())
             .output()

@@ -38,6 +38,8 @@ pub struct Settings {
     pub mirror: Option<String>,
     /// `scripts/dist.sh`'s output: sidecar-lab for the platforms other than this one.
     pub dist: Option<PathBuf>,
+    /// `--allow-http`: an http:// mirror may serve binaries no pin vouches for.
+    pub allow_http: bool,
 }
 
 /// Writes the bundle; returns its manifest.
@@ -91,6 +93,11 @@ pub fn create(
                         release.kubectl_sha256.get(&name).cloned(),
                     ),
                 };
+                if url.starts_with("http://") && pinned.is_none() && !settings.allow_http {
+                    bail!(
+                        "{tool} {version} for {name} would come from {url} over plain http:// and sidecar-lab pins no SHA-256 for it, so a replaced binary could not be told apart: use an https:// mirror, or pass --allow-http"
+                    );
+                }
                 let path = layout::tool(&name, tool.name(), version);
                 download::install(
                     &client,

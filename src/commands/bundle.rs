@@ -71,6 +71,7 @@ pub fn create(
         output: output.clone(),
         mirror,
         dist,
+        allow_http: world.environment.allow_http,
     };
     let manifest = create::create(&settings, world.runner, *world.printer)?;
     let mut out = format!("Bundle written to {}\n", output.display());

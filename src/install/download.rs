@@ -232,6 +232,10 @@ fn expected_digest(
         client.get_text(url, MAX_CHECKSUM_FILE)
     })
     .map(|text| checksum::parse(&text, url));
+    // The binary lives on the same host: when that cannot be reached, say so once.
+    if let Err(error @ HttpError::Unreachable { .. }) = published {
+        return Err(error.into());
+    }
     match (&download.pinned_sha256, published) {
         (Some(pinned), Ok(Ok(published))) if published != *pinned => {
             Err(DownloadError::PinMismatch {

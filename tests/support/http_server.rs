@@ -21,12 +21,19 @@ pub enum Reply {
     Truncated { body: Vec<u8>, sent: usize },
     /// Close the connection without answering.
     Hangup,
+    /// 200 with zeros for ever (until the client stops reading), announcing `length`
+    /// bytes when given; without, the body ends only when the connection closes.
+    Endless { length: Option<u64> },
+    /// 302 to this URL.
+    Redirect(String),
 }
 
 #[derive(Default)]
 struct Routes {
     replies: HashMap<String, Vec<Reply>>,
     hits: HashMap<String, usize>,
+    /// Bytes of body sent by `Endless` replies, in all.
+    endless_sent: u64,
 }
 
 /// The running server.
@@ -85,6 +92,11 @@ impl Server {
             .get(path)
             .copied()
             .unwrap_or(0)
+    }
+
+    /// How many bytes `Endless` replies got out before the client stopped reading.
+    pub fn endless_sent(&self) -> u64 {
+        self.routes.lock().expect("lock").endless_sent
     }
 
     /// All requests so far.
@@ -148,11 +160,40 @@ fn serve(stream: TcpStream, routes: &Mutex<Routes>) {
                 return;
             }
             Reply::Hangup => return,
+            Reply::Endless { length } => {
+                let sent = endless(&mut stream, length);
+                routes.lock().expect("lock").endless_sent += sent;
+                return;
+            }
+            Reply::Redirect(to) => write!(
+                stream,
+                "HTTP/1.1 302 Found\r\nLocation: {to}\r\nContent-Length: 0\r\n\r\n"
+            )
+            .and_then(|()| stream.flush()),
         };
         if written.is_err() {
             return;
         }
     }
+}
+
+/// Zeros until the peer goes away (or 1 GiB, so a test that fails cannot run for ever);
+/// the bytes written.
+fn endless(stream: &mut TcpStream, length: Option<u64>) -> u64 {
+    let header = match length {
+        Some(length) => format!("HTTP/1.1 200 OK\r\nContent-Length: {length}\r\n\r\n"),
+        None => "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n".to_owned(),
+    };
+    if stream.write_all(header.as_bytes()).is_err() {
+        return 0;
+    }
+    let chunk = vec![0u8; 64 * 1024];
+    let mut sent = 0u64;
+    while sent < (1 << 30) && stream.write_all(&chunk).is_ok() {
+        sent += chunk.len() as u64;
+    }
+    let _ = stream.shutdown(std::net::Shutdown::Both);
+    sent
 }
 
 fn respond(stream: &mut TcpStream, status: u16, body: &[u8], length: usize) -> std::io::Result<()> {
