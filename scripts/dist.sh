@@ -9,9 +9,20 @@
 # qemu-aarch64-static for aarch64 when present) and packed as
 # sidecar-lab-<version>-<platform>.tar.gz with a .sha256 beside it and a SHA256SUMS.
 #
+# Cargo's output is looked for where cargo puts it: $CARGO_TARGET_DIR when set.
+#
 # Usage: scripts/dist.sh [--target x86_64|aarch64|all] [--out DIR]
 set -euo pipefail
+# Made absolute before the cd below, as cargo would read it from where the script started.
+build_dir=${CARGO_TARGET_DIR:-}
+case "$build_dir" in
+  '') ;;
+  /*) ;;
+  *) build_dir=$PWD/$build_dir ;;
+esac
 cd "$(dirname "$0")/.."
+build_dir=${build_dir:-$PWD/target}
+export CARGO_TARGET_DIR=$build_dir
 
 target=x86_64
 out=target/dist
@@ -19,7 +30,7 @@ while [ $# -gt 0 ]; do
   case "$1" in
     --target) target=$2; shift 2 ;;
     --out) out=$2; shift 2 ;;
-    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
     *) echo "dist.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -84,14 +95,14 @@ for arch in $targets; do
     x86_64)
       PATH="$PWD/$tools/bin:$PATH" cargo zigbuild --locked --release \
         --target x86_64-unknown-linux-gnu.2.17
-      binary=target/x86_64-unknown-linux-gnu/release/sidecar-lab
+      binary=$build_dir/x86_64-unknown-linux-gnu/release/sidecar-lab
       ;;
     aarch64)
       if [ "$(uname -m)" = aarch64 ]; then
         # An arm64 machine (the release runner) builds natively with its own toolchain.
         PATH="$PWD/$tools/bin:$PATH" cargo zigbuild --locked --release \
           --target aarch64-unknown-linux-gnu.2.17
-        binary=target/aarch64-unknown-linux-gnu/release/sidecar-lab
+        binary=$build_dir/aarch64-unknown-linux-gnu/release/sidecar-lab
         check "$binary" "$arch"
         pack "$binary" linux-arm64
         echo "dist.sh: $arch built in $(( $(date +%s) - start )) s"
@@ -109,12 +120,13 @@ for arch in $targets; do
         fi
       fi
       # Debian's cargo and rustc, not rustup's: only they have the arm64 std.
-      if ! PATH="$PWD/$tools/bin:/usr/bin:/bin" CARGO_TARGET_DIR=target/aarch64-build \
+      # Its own target directory: Debian's rustc cannot reuse rustup's artefacts.
+      if ! PATH="$PWD/$tools/bin:/usr/bin:/bin" CARGO_TARGET_DIR=$build_dir/aarch64-build \
         cargo zigbuild --locked --release --target aarch64-unknown-linux-gnu.2.17; then
         echo "dist.sh: aarch64 skipped: Debian's Rust ($(/usr/bin/rustc --version 2>/dev/null || echo missing)) could not build it" >&2
         continue
       fi
-      binary=target/aarch64-build/aarch64-unknown-linux-gnu/release/sidecar-lab
+      binary=$build_dir/aarch64-build/aarch64-unknown-linux-gnu/release/sidecar-lab
       ;;
   esac
   check "$binary" "$arch"

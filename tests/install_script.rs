@@ -59,13 +59,19 @@ fn release(archive: &[u8], digest: &str) -> Server {
     server
 }
 
+/// Runs install.sh against the test server (plain http://, so with the flag that allows it).
 fn install(server: &Server, home: &Path, path: &str) -> Output {
+    install_with(server, home, path, &[("SIDECAR_LAB_ALLOW_HTTP", "1")])
+}
+
+fn install_with(server: &Server, home: &Path, path: &str, env: &[(&str, &str)]) -> Output {
     Command::new("/bin/sh")
         .arg(script())
         .env_clear()
         .env("HOME", home)
         .env("PATH", path)
         .env("SIDECAR_LAB_DOWNLOAD", format!("{}/release", server.url()))
+        .envs(env.iter().copied())
         .output()
         .expect("sh runs")
 }
@@ -93,6 +99,49 @@ fn a_good_release_is_installed_into_local_bin() {
 }
 
 #[test]
+fn plain_http_is_refused_unless_asked_for() {
+    let dir = tempfile::tempdir().expect("dir");
+    let bytes = archive(dir.path());
+    let server = release(&bytes, &sha256(&bytes));
+    let home = dir.path().join("home");
+    let output = install_with(&server, &home, "/usr/bin:/bin", &[]);
+    assert!(!output.status.success());
+    let stderr = text(&output.stderr);
+    assert!(
+        stderr.contains("is plain http://") && stderr.contains("SIDECAR_LAB_ALLOW_HTTP=1"),
+        "{stderr}"
+    );
+    assert_eq!(server.total_hits(), 0, "nothing was downloaded");
+    assert!(!home.join(".local/bin/sidecar-lab").exists());
+    let output = install(&server, &home, "/usr/bin:/bin");
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    assert!(text(&output.stderr).contains("WARNING: downloading over plain http://"));
+}
+
+#[test]
+fn a_name_planted_in_the_bin_dir_is_not_followed_and_nothing_is_left_behind() {
+    let dir = tempfile::tempdir().expect("dir");
+    let bytes = archive(dir.path());
+    let server = release(&bytes, &sha256(&bytes));
+    let home = dir.path().join("home");
+    let bin = home.join(".local/bin");
+    std::fs::create_dir_all(&bin).expect("bin");
+    // What an earlier version's fixed temporary name would have written through.
+    let victim = dir.path().join("victim");
+    std::fs::write(&victim, "keep me\n").expect("victim");
+    std::os::unix::fs::symlink(&victim, bin.join(".sidecar-lab.partial")).expect("plant");
+    let output = install(&server, &home, "/usr/bin:/bin");
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    assert_eq!(std::fs::read_to_string(&victim).expect("victim"), "keep me\n");
+    let mut names: Vec<String> = std::fs::read_dir(&bin)
+        .expect("bin")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names, [".sidecar-lab.partial", "sidecar-lab"]);
+}
+
+#[test]
 fn a_wrong_checksum_is_refused_and_nothing_installed() {
     let dir = tempfile::tempdir().expect("dir");
     let bytes = archive(dir.path());
@@ -106,6 +155,10 @@ fn a_wrong_checksum_is_refused_and_nothing_installed() {
         text(&output.stderr)
     );
     assert!(!home.join(".local/bin/sidecar-lab").exists());
+    let left: Vec<_> = std::fs::read_dir(home.join(".local/bin"))
+        .map(|d| d.flatten().map(|e| e.file_name()).collect())
+        .unwrap_or_default();
+    assert!(left.is_empty(), "no temporary file is left: {left:?}");
 }
 
 #[test]
