@@ -86,19 +86,20 @@ struct Counts {
 }
 
 impl Counts {
+    /// Adds one case. Saturating: `seconds` comes from results files a learner's VM wrote
+    /// (`report --merge`), and a huge value must not wrap or abort the report.
     fn add(&mut self, step: &StepResult) {
-        self.seconds += step.seconds;
-        match step.state {
-            StepState::Expected => {}
-            StepState::Unexpected => self.failures += 1,
-            StepState::Undecided | StepState::TimedOut => self.errors += 1,
+        self.seconds = self.seconds.saturating_add(step.seconds);
+        let count = match step.state {
+            StepState::Expected => return,
+            StepState::Unexpected => &mut self.failures,
+            StepState::Undecided | StepState::TimedOut => &mut self.errors,
             StepState::Running
             | StepState::Interrupted
             | StepState::NotStarted
-            | StepState::Skipped => {
-                self.skipped += 1;
-            }
-        }
+            | StepState::Skipped => &mut self.skipped,
+        };
+        *count = count.saturating_add(1);
     }
 }
 
@@ -241,5 +242,37 @@ mod tests {
         assert!(!xml.contains('\u{1}'));
         assert!(xml.contains("message=\"badsecond line\"") || xml.contains("message=\"bad\""));
         assert!(xml.contains("classname=\"sidecarlab.learner-01\""));
+    }
+
+    #[test]
+    fn time_sums_saturate_instead_of_wrapping() {
+        let step = |n, seconds| StepResult {
+            step: StepNumber(n),
+            title: "t".to_owned(),
+            variant: Variant::Init,
+            optional: false,
+            state: StepState::Expected,
+            expect: Outcome::InitRunning,
+            outcome: None,
+            seconds,
+            since: None,
+            finding: None,
+            message: None,
+        };
+        let results = Results::new(
+            "2026-11-26T10:00:00Z".to_owned(),
+            "test".to_owned(),
+            vec![Suite {
+                name: "learner-01".to_owned(),
+                namespace: None,
+                properties: Default::default(),
+                steps: vec![step(1, u64::MAX), step(2, 7)],
+            }],
+        );
+        let xml = to_junit(&results);
+        assert!(
+            xml.contains(&format!("skipped=\"0\" time=\"{}\"", u64::MAX)),
+            "{xml}"
+        );
     }
 }
