@@ -14,7 +14,7 @@ fi
 [ -x /usr/bin/time ] || { echo "needs /usr/bin/time (apt-get install time)" >&2; exit 2; }
 
 cargo build --release --quiet
-bin=$PWD/target/release/sidecar-lab
+bin=${CARGO_TARGET_DIR:-$PWD/target}/release/sidecar-lab
 work=$(mktemp -d)
 server_pid=
 cleanup() { [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null; rm -rf "$work"; }
@@ -47,7 +47,7 @@ measure() {
 }
 
 ours=$(measure env HOME="$work" PATH="$work/out" "$bin" install kind --kind-version v0.99.2 \
-  --mirror "$url" --bin-dir "$work/out" --yes)
+  --mirror "$url" --allow-http --bin-dir "$work/out" --yes)
 theirs=$(measure sh -c "curl -fsS -o '$work/out/kind' '$url/kubernetes-sigs/kind/releases/download/v0.99.2/kind-linux-amd64' && sha256sum '$work/out/kind'")
 
 awk -v size="$size_mib" -v ours="$ours" -v theirs="$theirs" -v runs="$runs" 'BEGIN {

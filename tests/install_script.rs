@@ -132,7 +132,10 @@ fn a_name_planted_in_the_bin_dir_is_not_followed_and_nothing_is_left_behind() {
     std::os::unix::fs::symlink(&victim, bin.join(".sidecar-lab.partial")).expect("plant");
     let output = install(&server, &home, "/usr/bin:/bin");
     assert!(output.status.success(), "{}", text(&output.stderr));
-    assert_eq!(std::fs::read_to_string(&victim).expect("victim"), "keep me\n");
+    assert_eq!(
+        std::fs::read_to_string(&victim).expect("victim"),
+        "keep me\n"
+    );
     let mut names: Vec<String> = std::fs::read_dir(&bin)
         .expect("bin")
         .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
