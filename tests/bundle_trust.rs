@@ -128,6 +128,44 @@ fn a_tampered_bundle_kind_is_refused_naming_the_file_even_with_allow_unpinned() 
 }
 
 #[test]
+fn bundle_check_names_what_no_pin_vouches_for() {
+    let kubectl = fake_kubectl("v1.37.1");
+    let kubectl_path = "bin/linux-amd64/kubectl-v1.37.1";
+    let bundle = bundle_dir(
+        &[(kubectl_path, &kubectl)],
+        "attacker/node:evil",
+        NODE_DIGEST,
+    );
+    let vm = Vm::new();
+    let output = vm.run(&["bundle", "check", path_str(bundle.path())]);
+    assert_eq!(output.status.code(), Some(2), "{}", all_output(&output));
+    let said = text(&output.stderr);
+    assert!(
+        said.contains(&format!(
+            "the bundle's `{kubectl_path}` is not kubectl v1.37.1 as released"
+        )) && said.contains("manifest.json names `attacker/node:evil"),
+        "{said}"
+    );
+    // --allow-unpinned lets the unknown node image through, loudly; never a replaced kubectl.
+    let output = vm.run(&[
+        "bundle",
+        "check",
+        path_str(bundle.path()),
+        "--allow-unpinned",
+    ]);
+    assert_eq!(output.status.code(), Some(2));
+    let said = text(&output.stderr);
+    assert!(
+        said.contains("UNPINNED: manifest.json names `attacker/node:evil"),
+        "{said}"
+    );
+    assert!(
+        said.contains(&format!("`{kubectl_path}` is not kubectl v1.37.1")),
+        "{said}"
+    );
+}
+
+#[test]
 fn a_kubectl_from_a_plain_http_mirror_needs_a_pin_or_the_flag() {
     let server = Server::start();
     let vm = Vm::new();

@@ -1649,7 +1649,7 @@ fn a_bundle_brings_the_lab_up_without_a_registry_or_a_mirror() {
 
     let world = offline_vm();
     let path = bundle.to_str().expect("utf-8");
-    let check = world.run(&["bundle", "check", path]);
+    let check = world.run(&["bundle", "check", path, "--allow-unpinned"]);
     assert_code(&check, 0);
     let output = up_with_bundle(&world, path);
     assert_code(&output, 0);
@@ -1720,7 +1720,7 @@ fn a_tampered_bundle_is_refused_and_the_file_named() {
     let mut bytes = std::fs::read(&archive).expect("archive");
     bytes[10] ^= 1;
     std::fs::write(&archive, bytes).expect("tamper");
-    let check = world.run(&["bundle", "check", path]);
+    let check = world.run(&["bundle", "check", path, "--allow-unpinned"]);
     assert_code(&check, 2);
     assert!(
         text(&check.stderr)
@@ -1752,7 +1752,7 @@ fn a_tampered_bundle_is_refused_and_the_file_named() {
         &manifest[..manifest.len() / 2],
     )
     .expect("truncate");
-    let check = world.run(&["bundle", "check", path]);
+    let check = world.run(&["bundle", "check", path, "--allow-unpinned"]);
     assert_code(&check, 2);
     assert!(
         text(&check.stderr).contains("manifest.json"),

@@ -9,9 +9,10 @@ use crate::bundle::create;
 use crate::bundle::load;
 use crate::bundle::manifest::{MANIFEST, SHA256SUMS};
 use crate::bundle::source::Bundle;
-use crate::bundle::trust::Allowed;
+use crate::bundle::trust::{Allowed, Verdict};
 use crate::commands::World;
 use crate::exit::ExitStatus;
+use crate::install::plan::Offer;
 use crate::matrix::VersionMatrix;
 use crate::platform::Platform;
 use crate::state::write_atomically;
@@ -27,9 +28,49 @@ fn cache(world: &World<'_>) -> anyhow::Result<PathBuf> {
         .ok_or_else(|| anyhow!("HOME is not set, so there is no cache for a bundle's files"))
 }
 
-/// Opens a bundle named on the command line.
+/// Opens a bundle named on the command line. With `--allow-unpinned`, each node image
+/// for this platform that no pin vouches for is warned about here, once.
 pub fn open(location: &str, world: &World<'_>) -> anyhow::Result<Bundle> {
-    Bundle::open(location, &cache(world)?, allowed(world))
+    let bundle = Bundle::open(location, &cache(world)?, allowed(world))?;
+    if bundle.allowed.unpinned {
+        let platform = this_platform(world)?;
+        for entry in &bundle.manifest.kubernetes {
+            if let Ok(Verdict::Unpinned(warning)) =
+                load::node_image_verdict(&bundle, entry, &platform)
+            {
+                world.printer.warn(&warning);
+            }
+        }
+    }
+    Ok(bundle)
+}
+
+/// What no pin vouches for in the whole bundle, every platform and minor: refusals (or,
+/// with `--allow-unpinned`, warnings), each once.
+fn pin_report(bundle: &Bundle) -> anyhow::Result<(Vec<String>, Vec<String>)> {
+    let (mut refused, mut warned) = (Vec::new(), Vec::new());
+    let mut note = |verdict: Result<Option<String>, String>| match verdict {
+        Err(refusal) if !refused.contains(&refusal) => refused.push(refusal),
+        Ok(Some(warning)) if !warned.contains(&warning) => warned.push(warning),
+        _ => {}
+    };
+    for platform in &bundle.manifest.platforms {
+        for entry in &bundle.manifest.kubernetes {
+            note(match load::node_image_verdict(bundle, entry, platform) {
+                Ok(Verdict::Pinned) => Ok(None),
+                Ok(Verdict::Unpinned(warning)) => Ok(Some(warning)),
+                Err(error) => Err(error.to_string()),
+            });
+            for (_, offer) in load::binaries(bundle, platform, entry.kind, entry.kubectl)? {
+                note(match offer {
+                    Offer::Refused(refusal) => Err(refusal),
+                    Offer::Taken(bundled) => Ok(bundled.unpinned),
+                    Offer::Missing => Ok(None),
+                });
+            }
+        }
+    }
+    Ok((refused, warned))
 }
 
 /// What the command line allowed beyond the pins.
@@ -98,9 +139,13 @@ pub fn create(
 
 /// `bundle check`: every file against the manifest.
 pub fn check(location: &str, world: &World<'_>) -> anyhow::Result<ExitStatus> {
-    let bundle = open(location, world)?;
+    // Not `open`: the pin report below says every warning, once.
+    let bundle = Bundle::open(location, &cache(world)?, allowed(world))?;
     let progress = DownloadProgress::new(*world.printer);
-    let problems = bundle.verify_all(&progress);
+    let mut problems = bundle.verify_all(&progress);
+    let (refused, warned) = pin_report(&bundle)?;
+    warned.iter().for_each(|w| world.printer.warn(w));
+    problems.extend(refused);
     if !problems.is_empty() {
         for problem in &problems {
             world.printer.error(problem);

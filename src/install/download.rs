@@ -10,7 +10,6 @@ use std::time::{Duration, Instant};
 
 use sha2::{Digest, Sha256};
 
-use crate::bundle::file::hex;
 use crate::http::{HttpClient, HttpError, transport};
 use crate::install::checksum::{self, ChecksumFileError};
 use crate::install::plan::Download;
@@ -377,4 +376,8 @@ fn with_retries<T>(
 fn make_executable(file: &std::fs::File) -> std::io::Result<()> {
     use std::os::unix::fs::PermissionsExt;
     file.set_permissions(std::fs::Permissions::from_mode(0o755))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
