@@ -166,8 +166,12 @@ impl Bundle {
         progress: &dyn Progress,
     ) -> anyhow::Result<()> {
         let entry = self.entry(path)?;
-        let local = self.fetch(path, progress)?;
-        // Checked again while copied: the file may have changed since `fetch` read it.
+        // From a directory, the copy is the check; from a URL, the cached copy is checked
+        // again while copied (it may have changed since it was fetched).
+        let local = match &self.origin {
+            Origin::Directory(root) => root.join(path),
+            Origin::Url { .. } => self.fetch(path, progress)?,
+        };
         let copied = file::copy_checked(&local, destination, entry.size, &entry.sha256, true)
             .with_context(|| format!("the bundle's `{path}` could not be installed"))?;
         match copied {
