@@ -1265,6 +1265,72 @@ fn check_step_5_on_a_1_34_dump_reads_the_version_and_a_wrong_one_is_unexpected()
     assert_eq!(report["jobs"][0]["expected"], "refused", "{report:#}");
 }
 
+/// Two `up --yes` started together in one home: the second waits for the first, says
+/// whom it waits for, then finds the cluster made and reuses it — kind creates ONE.
+#[test]
+fn two_ups_at_once_create_one_cluster() {
+    let world = World::new();
+    let lab = world.lab();
+    let start = || {
+        world
+            .command(&["up", "--yes", "--lab", lab.as_str()])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("starts")
+    };
+    let (first, second) = (start(), start());
+    let outputs = [first, second].map(|child| child.wait_with_output().expect("ends"));
+    for output in &outputs {
+        assert_code(output, 0);
+    }
+    assert_eq!(
+        world.calls_to("kind create cluster").len(),
+        1,
+        "{:#?}",
+        world.sim.calls()
+    );
+    let waited: Vec<String> = outputs
+        .iter()
+        .map(|o| text(&o.stderr))
+        .filter(|e| e.contains("waiting for `sidecar-lab up --yes` (pid "))
+        .collect();
+    assert_eq!(waited.len(), 1, "one up waited for the other, and said so");
+    assert!(
+        waited[0].contains("to finish with the lab's state (at most 900 s)"),
+        "{}",
+        waited[0]
+    );
+}
+
+/// `step 1` and `step 3` at once: each reads the state again right before it saves, so
+/// both results are kept.
+#[test]
+fn two_steps_at_once_keep_both_results() {
+    let world = World::new();
+    world.cluster("1.37");
+    let lab = world.lab();
+    let start = |number: &str| {
+        world
+            .command(&["step", number, "--lab", lab.as_str()])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("starts")
+    };
+    let (one, three) = (start("1"), start("3"));
+    for child in [one, three] {
+        assert_code(&child.wait_with_output().expect("ends"), 0);
+    }
+    let state = world.state_json();
+    for number in ["1", "3"] {
+        assert_eq!(
+            state["steps"][number]["result"], "expected",
+            "step {number} lost: {state:#}"
+        );
+    }
+}
+
 #[test]
 fn step_3_then_up() {
     let world = World::new();

@@ -24,7 +24,7 @@ use crate::session::facts::{self, Ask};
 use crate::session::state::{self, ClusterRecord, LabState};
 use crate::session::step::{self, Ending, Session, StepRun};
 use crate::session::workspace::{self, Where};
-use crate::session::{namespace, room};
+use crate::session::{lock, namespace, room};
 use crate::setup_plan::{self, ClusterAction, ImageAction, Phase, Plan};
 use crate::state::write_atomically;
 use crate::ui::phase::{Board, Phase as Progress};
@@ -59,6 +59,20 @@ pub fn up(settings: &Settings, world: &World<'_>) -> anyhow::Result<ExitStatus> 
     let lab = workspace::lab(settings.lab.as_deref())?;
     let matrix = VersionMatrix::embedded()?;
     let release = matrix.release_or_default(settings.kubernetes)?;
+    // One `up` at a time: two would both create the cluster, and kind's own race deletes
+    // one run's node. Held to the end, so the state is this run's alone (a dry run
+    // changes nothing and takes no lock).
+    let _lock = if settings.dry_run {
+        None
+    } else {
+        let dir = workspace::state_dir(world.environment)?;
+        Some(lock::acquire(
+            &dir,
+            &up_command(settings),
+            lock::UP_WAIT,
+            &printer,
+        )?)
+    };
     let (dir, mut state, resolved) = workspace::open(&settings.place, world.environment, &printer)?;
     let kind_name = resolved.kind_name.clone();
     let config_path = dir.join(format!(
@@ -205,6 +219,21 @@ pub fn up(settings: &Settings, world: &World<'_>) -> anyhow::Result<ExitStatus> 
     let runs = run.steps(&lab, &mut state, &interrupted, &steps_plan, interactive)?;
     printer.out(&summary(&runs));
     Ok(workspace::exit_status(&runs))
+}
+
+/// `up` as the lock's holder names it.
+fn up_command(settings: &Settings) -> String {
+    let mut words = vec!["sidecar-lab up".to_owned()];
+    if let Some(minor) = settings.kubernetes {
+        words.push(format!("--kubernetes {minor}"));
+    }
+    if let Some(context) = &settings.place.context {
+        words.push(format!("--context {context}"));
+    }
+    if settings.yes {
+        words.push("--yes".to_owned());
+    }
+    words.join(" ")
 }
 
 /// The steps' Job names and manifest paths on a cluster of `minor`, for the plan.
