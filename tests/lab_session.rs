@@ -1428,6 +1428,51 @@ fn a_user_not_yet_in_the_docker_group_with_kind_only_in_local_bin() {
     assert_three_expected(&output);
 }
 
+/// The doctor runs the kind it found by its absolute path: that goes through `sg docker`
+/// too when the group is not in effect in this login, so it sees the cluster.
+#[test]
+fn the_doctor_sees_the_cluster_through_the_docker_group_it_has_not_picked_up() {
+    let world = World::new();
+    world.cluster("1.37");
+    let local = world.home().join(".local/bin");
+    std::fs::create_dir_all(&local).expect("local bin");
+    std::fs::rename(world.sim.bin.join("kind"), local.join("kind")).expect("move kind");
+    assert!(
+        Command::new("groupadd")
+            .args(["-f", "docker"])
+            .status()
+            .expect("groupadd")
+            .success()
+    );
+    world.sim.docker_mode(json!({"group": "docker"}));
+    let output = world.run(&["doctor", "--output", "json"]);
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    let check = |id: &str| {
+        report
+            .as_array()
+            .expect("checks")
+            .iter()
+            .find(|c| c["id"] == id)
+            .unwrap_or_else(|| panic!("no {id} in {report:#}"))
+            .clone()
+    };
+    assert!(
+        check("cluster-name")["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("a kind cluster `sidecar-lab` exists"),
+        "{report:#}"
+    );
+    // The login's missing group is still said.
+    assert!(
+        check("docker-daemon")["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("permission denied on the Docker socket"),
+        "{report:#}"
+    );
+}
+
 #[test]
 fn docker_20_10_without_save_platform() {
     let world = World::new();
@@ -1527,6 +1572,69 @@ fn doctor_tells_the_docker_stand_ins_failure_modes_apart() {
             "{mode}: a hung daemon is not waited on"
         );
     }
+}
+
+/// The stand-ins and sidecar-lab processes of `world` still running, from `ps`: those
+/// whose environment names the world's simulator directory (the simulator itself aside).
+fn leftovers(world: &World) -> Vec<String> {
+    let ps = Command::new("ps")
+        .args(["-eo", "pid=,args="])
+        .output()
+        .expect("ps runs");
+    let marker = format!("SIDECAR_SIM_DIR={}", world.sim.dir.display());
+    text(&ps.stdout)
+        .lines()
+        .filter(|line| {
+            line.contains("kubesim.docker_cli")
+                || line.contains("kubesim.kind_cli")
+                || line.contains("sidecar-lab")
+        })
+        .filter(|line| {
+            let pid = line.split_whitespace().next().unwrap_or_default();
+            std::fs::read(format!("/proc/{pid}/environ"))
+                .is_ok_and(|environ| environ.split(|b| *b == 0).any(|v| v == marker.as_bytes()))
+        })
+        .map(str::to_owned)
+        .collect()
+}
+
+/// A Docker daemon that takes connections and never answers: `up` says so once, with the
+/// fix, ends within 20 s, and leaves no process behind.
+#[test]
+fn a_hung_docker_daemon_ends_up_quickly_with_its_fix_and_nothing_left_running() {
+    let world = World::new();
+    world.sim.docker_mode(json!({"daemon": "hang"}));
+    let started = std::time::Instant::now();
+    let output = world.up(&[]);
+    let took = started.elapsed();
+    assert_code(&output, 2);
+    assert!(took < Duration::from_secs(20), "up took {took:?}");
+    let stderr = text(&output.stderr);
+    assert_eq!(
+        stderr.matches("the Docker daemon does not answer").count(),
+        1,
+        "{stderr}"
+    );
+    let fix = if Path::new("/run/systemd/system").is_dir() {
+        "systemctl restart docker"
+    } else {
+        "pkill -x dockerd"
+    };
+    assert!(stderr.contains(fix), "{stderr}");
+    // Nothing ran after the one probe: no kind, no second docker call.
+    assert_eq!(
+        world.sim.calls(),
+        vec!["docker version --format {{json .}}".to_owned()],
+        "{stderr}"
+    );
+    // The probe was killed at its timeout, not left waiting on the socket.
+    let mut left = leftovers(&world);
+    let settle = std::time::Instant::now();
+    while !left.is_empty() && settle.elapsed() < Duration::from_secs(3) {
+        std::thread::sleep(Duration::from_millis(100));
+        left = leftovers(&world);
+    }
+    assert!(left.is_empty(), "left running: {left:#?}");
 }
 
 #[test]

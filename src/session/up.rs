@@ -114,7 +114,13 @@ pub fn up(settings: &Settings, world: &World<'_>) -> anyhow::Result<ExitStatus> 
         state_dir: &dir,
         bundle: bundle.as_ref().map(|b| (b, platform.as_str())),
     };
-    let mut facts = facts::gather(&ask, world.environment, world.runner)?;
+    let mut facts = match facts::gather(&ask, world.environment, world.runner) {
+        Ok(facts) => facts,
+        Err(error) => {
+            reading.fail("");
+            return Err(error);
+        }
+    };
     reading.succeed("");
     // The steps as they run on the cluster's minor: an existing cluster's own, else the
     // one the lab makes.
