@@ -495,8 +495,10 @@ impl Execute<'_, '_> {
             let tail: Vec<&str> = output.stderr.lines().chain(output.stdout.lines()).collect();
             let shown = tail[tail.len().saturating_sub(25)..].join("\n");
             printer.note(&format!("--- kind's output ---\n{shown}\n---"));
+            let said = format!("{}\n{}", output.stderr, output.stdout);
             bail!(
-                "`{create}` failed. Common causes: low inotify limits, cgroup v1 with Kubernetes 1.35 or later, too little disk or memory — run `sidecar-lab doctor`; to look inside, run kind again with `--retain` and then `kind export logs`"
+                "`{create}` failed: {}",
+                kube::kind::create_advice(name, &said)
             );
         }
         progress.succeed("");
