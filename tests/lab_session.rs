@@ -2149,6 +2149,94 @@ fn a_step_on_a_terminal_shows_its_timeline_live_within_the_pane() {
     assert!(final_screen.contains("STEP-3-DONE"));
 }
 
+/// `NO_COLOR` on a terminal: no spinner and no redraw, so the bytes the step writes to
+/// the pane (tmux's `pipe-pane`, before the terminal interprets them) hold no escape
+/// sequence at all, and each change of outcome is one plain line.
+#[test]
+fn no_color_on_a_terminal_means_one_plain_line_per_change_and_no_cursor_movement() {
+    let tmux = which("tmux").expect("tmux is not installed: scripts/test.sh installs it");
+    let world = World::new();
+    world.cluster("1.37");
+    world.write_lab(3, 60);
+    let lab = world.lab();
+    let binary = assert_cmd::cargo::cargo_bin("sidecar-lab");
+    let mut env = vec![
+        ("HOME".to_owned(), world.home().display().to_string()),
+        (
+            "PATH".to_owned(),
+            format!("{}:/usr/bin:/bin", world.sim.bin.display()),
+        ),
+        ("TERM".to_owned(), "xterm-256color".to_owned()),
+        ("NO_COLOR".to_owned(), "1".to_owned()),
+        ("SIDECAR_LAB_PLATFORM".to_owned(), "linux-amd64".to_owned()),
+    ];
+    env.extend(world.sim.env());
+    let exports: String = env
+        .iter()
+        .map(|(k, v)| format!("export {k}='{v}'\n"))
+        .collect();
+    let go = world.root.path().join("go");
+    let raw = world.root.path().join("raw.log");
+    let script = world.root.path().join("step.sh");
+    // The step starts only once the pane's output is piped to `raw`.
+    std::fs::write(
+        &script,
+        format!(
+            "{exports}while [ ! -e {go} ]; do sleep 0.1; done\n{bin} step 1 --lab {lab}\necho STEP-1-DONE\nsleep 120\n",
+            go = go.display(),
+            bin = binary.display()
+        ),
+    )
+    .expect("script");
+    let session = format!("sidecar-lab-plain-{}", std::process::id());
+    let tmux_cmd = |args: &[&str]| {
+        Command::new(&tmux)
+            .args(["-L", session.as_str()])
+            .args(args)
+            .output()
+            .expect("tmux runs")
+    };
+    let script_arg = format!("bash {}", script.display());
+    assert_code(
+        &tmux_cmd(&[
+            "new-session", "-d", "-s", "lab", "-x", "100", "-y", "60", script_arg.as_str(),
+        ]),
+        0,
+    );
+    let pipe = format!("cat >> {}", raw.display());
+    assert_code(&tmux_cmd(&["pipe-pane", "-o", "-t", "lab", pipe.as_str()]), 0);
+    std::fs::write(&go, "").expect("go");
+    let start = std::time::Instant::now();
+    let bytes = loop {
+        let bytes = std::fs::read(&raw).unwrap_or_default();
+        if text(&bytes).contains("STEP-1-DONE") {
+            break bytes;
+        }
+        if start.elapsed() > Duration::from_secs(90) {
+            let _ = tmux_cmd(&["kill-server"]);
+            panic!("the step did not end: {}", text(&bytes));
+        }
+        std::thread::sleep(Duration::from_millis(300));
+    };
+    let _ = tmux_cmd(&["kill-server"]);
+    let written = text(&bytes);
+    assert!(
+        !bytes.contains(&0x1b),
+        "an escape sequence under NO_COLOR: {written:?}"
+    );
+    // No frame and no countdown (they exist only to be redrawn); the change is a line.
+    assert!(!written.contains("s left"), "{written}");
+    assert!(written.contains(" • step 1 (init) ..."), "{written}");
+    assert!(
+        written.contains("  now `init-running`"),
+        "no plain line for the change: {written}"
+    );
+    assert!(
+        written.contains("step 1 (init): as expected"),
+        "{written}"
+    );
+}
+
 /// The first `name` on PATH.
 fn which(name: &str) -> Option<PathBuf> {
     std::env::var_os("PATH")
