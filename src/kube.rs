@@ -466,7 +466,9 @@ pub mod kind {
                 "the cluster's components refused the kind config's feature gates. Compare the config with `sidecar-lab render config`; {retain}"
             )
         } else {
-            format!("kind's output above says why. Run `sidecar-lab doctor` to check the host; {retain}")
+            format!(
+                "kind's output above says why. Run `sidecar-lab doctor` to check the host; {retain}"
+            )
         }
     }
 

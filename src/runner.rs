@@ -374,6 +374,8 @@ impl Runner for SystemRunner {
             source,
         })?;
         let mut process = std::process::Command::new(self.program(command));
+        // A group of its own: a Ctrl-C at the terminal is not for a daemon meant to stay.
+        std::os::unix::process::CommandExt::process_group(&mut process, 0);
         process
             .args(&command.args)
             .envs(command.env.iter().map(|(k, v)| (k, v)))
@@ -482,7 +484,12 @@ mod tests {
 
     #[test]
     fn docker_and_kind_are_known_by_path_too() {
-        for program in ["docker", "kind", "/home/u/.local/bin/kind", "/usr/bin/docker"] {
+        for program in [
+            "docker",
+            "kind",
+            "/home/u/.local/bin/kind",
+            "/usr/bin/docker",
+        ] {
             assert!(talks_to_docker(program), "{program}");
         }
         for program in ["kubectl", "/usr/bin/kindle", "sg", "dockerd", ""] {

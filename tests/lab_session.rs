@@ -2199,12 +2199,23 @@ fn no_color_on_a_terminal_means_one_plain_line_per_change_and_no_cursor_movement
     let script_arg = format!("bash {}", script.display());
     assert_code(
         &tmux_cmd(&[
-            "new-session", "-d", "-s", "lab", "-x", "100", "-y", "60", script_arg.as_str(),
+            "new-session",
+            "-d",
+            "-s",
+            "lab",
+            "-x",
+            "100",
+            "-y",
+            "60",
+            script_arg.as_str(),
         ]),
         0,
     );
     let pipe = format!("cat >> {}", raw.display());
-    assert_code(&tmux_cmd(&["pipe-pane", "-o", "-t", "lab", pipe.as_str()]), 0);
+    assert_code(
+        &tmux_cmd(&["pipe-pane", "-o", "-t", "lab", pipe.as_str()]),
+        0,
+    );
     std::fs::write(&go, "").expect("go");
     let start = std::time::Instant::now();
     let bytes = loop {
@@ -2231,10 +2242,7 @@ fn no_color_on_a_terminal_means_one_plain_line_per_change_and_no_cursor_movement
         written.contains("  now `init-running`"),
         "no plain line for the change: {written}"
     );
-    assert!(
-        written.contains("step 1 (init): as expected"),
-        "{written}"
-    );
+    assert!(written.contains("step 1 (init): as expected"), "{written}");
 }
 
 /// The first `name` on PATH.

@@ -17,9 +17,7 @@ use crate::session::namespace;
 use crate::session::state::LabState;
 use crate::session::step::{self, Session};
 use crate::session::target::Resolved;
-use crate::session::workspace::{
-    Where, exit_status, lab, lab_files, open, save_step, wait_for_up,
-};
+use crate::session::workspace::{Where, exit_status, lab, lab_files, open, save_step, wait_for_up};
 use crate::ui::prompt;
 
 /// `step`'s arguments, free of clap.
@@ -36,7 +34,11 @@ pub fn step(settings: &StepSettings, world: &World<'_>) -> anyhow::Result<ExitSt
     let lab = lab(settings.lab.as_deref())?;
     if !settings.dry_run {
         let dir = crate::session::workspace::state_dir(world.environment)?;
-        wait_for_up(&dir, world.printer, &format!("sidecar-lab step {}", settings.number))?;
+        wait_for_up(
+            &dir,
+            world.printer,
+            &format!("sidecar-lab step {}", settings.number),
+        )?;
     }
     let (dir, state, resolved) = open(&settings.place, world.environment, world.printer)?;
     let matrix = VersionMatrix::embedded()?;

@@ -58,9 +58,8 @@ pub fn acquire(
             Ok(()) => return hold(file, state_dir, command),
             Err(error) if error == rustix::io::Errno::WOULDBLOCK => {}
             Err(error) => {
-                return Err(std::io::Error::from(error)).with_context(|| {
-                    format!("cannot lock `{}`", path(state_dir).display())
-                });
+                return Err(std::io::Error::from(error))
+                    .with_context(|| format!("cannot lock `{}`", path(state_dir).display()));
             }
         }
         let holder = describe(read_holder(&file).as_ref());
@@ -157,8 +156,8 @@ mod tests {
     #[test]
     fn a_second_holder_is_told_who_holds_the_lock_and_gets_it_once_released() {
         let dir = tempfile::tempdir().expect("temp dir");
-        let first = acquire(dir.path(), "sidecar-lab up --yes", UP_WAIT, &printer())
-            .expect("first lock");
+        let first =
+            acquire(dir.path(), "sidecar-lab up --yes", UP_WAIT, &printer()).expect("first lock");
         // Another open of the file is another holder, as another process would be.
         let error = acquire(
             dir.path(),
@@ -185,9 +184,8 @@ mod tests {
         let first = acquire(dir.path(), "sidecar-lab up", UP_WAIT, &printer()).expect("lock");
         let started = Instant::now();
         std::thread::scope(|scope| {
-            let waiter = scope.spawn(|| {
-                acquire(dir.path(), "sidecar-lab up", UP_WAIT, &printer()).map(drop)
-            });
+            let waiter = scope
+                .spawn(|| acquire(dir.path(), "sidecar-lab up", UP_WAIT, &printer()).map(drop));
             std::thread::sleep(Duration::from_millis(500));
             drop(first);
             assert!(waiter.join().expect("joins").is_ok());
