@@ -281,6 +281,14 @@ pub fn down(place: &Where, yes: bool, world: &World<'_>) -> anyhow::Result<ExitS
         world.printer.note("nothing was changed");
         return Ok(ExitStatus::UsageOrSetup);
     }
+    // Not while an `up` or a step works on the lab: they would write a state for a
+    // cluster that is gone.
+    let _lock = crate::session::lock::acquire(
+        &dir,
+        "sidecar-lab down",
+        crate::session::lock::STEP_WAIT,
+        world.printer,
+    )?;
     world.printer.note(&format!("$ {command}"));
     let output = world
         .runner
