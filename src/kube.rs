@@ -409,6 +409,69 @@ pub mod kind {
         )
     }
 
+    /// What to do when `kind create cluster --name NAME` failed, read from kind's own
+    /// output (standard error, then standard output). kind's messages: `node(s) already
+    /// exist for a cluster with the name %q` (pkg/cluster/internal/create/create.go,
+    /// alreadyExists); `docker run error` wrapping the Docker CLI's own text, such as a
+    /// container name in use or a port already allocated
+    /// (pkg/cluster/internal/providers/docker/provision.go, createContainer);
+    /// `failed to pull image %q` (providers/docker/images.go, pull);
+    /// `failed to get docker info` (providers/docker/provider.go, Info); `failed to init
+    /// node with kubeadm` with kubeadm's and the kubelet's output after it
+    /// (create/actions/kubeadminit). The host's limits (inotify, cgroup v1, disk, memory)
+    /// are named only when the output points at them.
+    pub fn create_advice(name: &str, output: &str) -> String {
+        let text = output.to_ascii_lowercase();
+        let has = |needle: &str| text.contains(needle);
+        let retain = format!(
+            "to look inside, run that command again with `--retain`, then `kind export logs --name {name}`"
+        );
+        if has("already exist for a cluster with the name") {
+            format!(
+                "a kind cluster `{name}` already exists (another `kind create`, or one left over). Run `sidecar-lab up` again to reuse it, or delete it first: `kind delete cluster --name {name}`"
+            )
+        } else if has("is already in use by container") {
+            let container = output
+                .split("container name \"/")
+                .nth(1)
+                .and_then(|rest| rest.split('"').next())
+                .map_or_else(|| format!("{name}-control-plane"), str::to_owned);
+            format!(
+                "a Docker container named `{container}` already exists, left by an earlier run. Remove it with `docker rm -f {container}` (or `kind delete cluster --name {name}`), then run `sidecar-lab up` again"
+            )
+        } else if has("port is already allocated") || has("address already in use") {
+            "a port the node publishes is taken by another program or container. See which with `docker ps` (or `ss -ltnp`), stop it, then run `sidecar-lab up` again".to_owned()
+        } else if has("failed to pull image") {
+            "kind could not pull its node image: this host cannot reach the registry. Check the network and proxy (dockerd needs its own proxy settings), or bring the image with `sidecar-lab up --bundle DIR`".to_owned()
+        } else if has("failed to get docker info") || has("cannot connect to the docker daemon") {
+            "kind could not reach the Docker daemon. Run `sidecar-lab doctor` to see why (not running, or this login not yet in the `docker` group)".to_owned()
+        } else if has("no space left on device") {
+            format!(
+                "the disk is full where Docker keeps its data. Free some space (`docker system prune` removes unused images), then run `sidecar-lab up` again; {retain}"
+            )
+        } else if has("too many open files") || has("inotify") || has("fsnotify") {
+            format!(
+                "the inotify limits are too low for the node's services. Raise them (`sidecar-lab doctor --fix` does), then run `sidecar-lab up` again; {retain}"
+            )
+        } else if has("cgroup v1") || has("cgroupv1") || has("cgroups v1") {
+            format!(
+                "this host runs cgroup v1, which the kubelet of Kubernetes 1.35 and later refuses. Boot with cgroup v2 or choose `--kubernetes 1.34`; {retain}"
+            )
+        } else if has("cannot allocate memory") || has("out of memory") || has("oom-kill") {
+            format!(
+                "the host ran out of memory. Stop other containers or give the VM more memory, then run `sidecar-lab up` again; {retain}"
+            )
+        } else if has("feature gate") {
+            format!(
+                "the cluster's components refused the kind config's feature gates. Compare the config with `sidecar-lab render config`; {retain}"
+            )
+        } else {
+            format!(
+                "kind's output above says why. Run `sidecar-lab doctor` to check the host; {retain}"
+            )
+        }
+    }
+
     /// The cluster names in `kind get clusters` output ("No kind clusters found." is none).
     pub fn clusters(stdout: &str) -> Vec<String> {
         stdout
@@ -515,6 +578,30 @@ pub fn native_sidecars_kept(stdout: &str) -> Option<bool> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// kind's failures as kind and the Docker CLI word them, each with the advice it gets.
+    #[test]
+    fn kinds_own_error_decides_the_advice() {
+        let kubeadm = "ERROR: failed to create cluster: failed to init node with kubeadm: command \"docker exec --privileged sidecar-lab-control-plane kubeadm init --config=/kind/kubeadm.conf --skip-token-print --v=6\" failed with error: exit status 1\nCommand Output: [kubelet-check] The kubelet is not healthy after 4m0s\n\t- The kubelet is unhealthy due to a misconfiguration of the node in some way (required cgroups disabled)\n";
+        let cases = [
+            ("exists", "ERROR: failed to create cluster: node(s) already exist for a cluster with the name \"sidecar-lab\"".to_owned()),
+            ("container", " ✗ Preparing nodes 📦\nERROR: failed to create cluster: command \"docker run --name sidecar-lab-control-plane --hostname sidecar-lab-control-plane\" failed with error: exit status 125\nCommand Output: docker: Error response from daemon: Conflict. The container name \"/sidecar-lab-control-plane\" is already in use by container \"3f1c2a\". You have to remove (or rename) that container to be able to reuse that name.".to_owned()),
+            ("port", "Command Output: docker: Error response from daemon: driver failed programming external connectivity on endpoint sidecar-lab-control-plane (9a8b): Bind for 127.0.0.1:6443 failed: port is already allocated.".to_owned()),
+            ("pull", "ERROR: failed to create cluster: failed to pull image \"kindest/node:v1.37.0\": command \"docker pull kindest/node:v1.37.0\" failed with error: exit status 1".to_owned()),
+            ("daemon", "ERROR: failed to create cluster: failed to get docker info: command \"docker info --format '{{json .}}'\" failed with error: exit status 1".to_owned()),
+            ("disk", format!("{kubeadm}error: write /var/lib/containerd/io.containerd.content.v1.content/ingest/1/data: no space left on device")),
+            ("inotify", format!("{kubeadm}kubelet: failed to create fsnotify watcher: too many open files")),
+            ("cgroup v1", format!("{kubeadm}kubelet: kubelet is configured to not run on a host using cgroup v1")),
+            ("memory", format!("{kubeadm}fork/exec /usr/bin/kubelet: cannot allocate memory")),
+            ("gates", format!("{kubeadm}kubelet: \"command failed\" err=\"failed to set feature gates from initial flags-based config: unrecognized feature gate: SidecarContainers\"")),
+            ("kubeadm, no clue", kubeadm.to_owned()),
+        ];
+        let advice: Vec<String> = cases
+            .iter()
+            .map(|(what, output)| format!("{what}: {}", kind::create_advice("sidecar-lab", output)))
+            .collect();
+        insta::assert_snapshot!(advice.join("\n"));
+    }
 
     #[test]
     fn commands_name_the_context_and_namespace() {

@@ -233,7 +233,7 @@ impl SystemRunner {
     /// when the docker group is not in effect in this login yet.
     fn in_group(&self, command: &CommandLine) -> CommandLine {
         let grouped = self.docker_group.load(std::sync::atomic::Ordering::SeqCst)
-            && matches!(command.program.as_str(), "docker" | "kind");
+            && talks_to_docker(&command.program);
         if !grouped {
             return command.clone();
         }
@@ -267,13 +267,22 @@ impl SystemRunner {
             )
     }
 
-    fn expression(&self, command: &CommandLine) -> duct::Expression {
+    /// `command` as a duct expression; `own_group` starts it as the leader of a process
+    /// group of its own, so that a timeout can stop it with everything it started.
+    fn expression(&self, command: &CommandLine, own_group: bool) -> duct::Expression {
         if self.verbose {
             self.printer.note(&format!("$ {command}"));
         }
         let mut expression = duct::cmd(self.program(command), &command.args).unchecked();
         for (name, value) in &command.env {
             expression = expression.env(name, value);
+        }
+        if own_group {
+            expression = expression.before_spawn(|process| {
+                use std::os::unix::process::CommandExt;
+                process.process_group(0);
+                Ok(())
+            });
         }
         expression
     }
@@ -282,8 +291,13 @@ impl SystemRunner {
         command: &CommandLine,
         handle: std::io::Result<duct::Handle>,
         timeout: Duration,
+        own_group: bool,
     ) -> Result<Output, RunError> {
         let handle = handle.map_err(|source| start_error(command, source))?;
+        // Known to the Ctrl-C handler while it runs: the terminal signals only its own group.
+        let group = own_group
+            .then(|| handle.pids().first().copied().map(crate::interrupt::group))
+            .flatten();
         let io = |source| RunError::Io {
             command: command.to_string(),
             source,
@@ -295,8 +309,16 @@ impl SystemRunner {
                 stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
             }),
             None => {
+                // The whole group, not only the child: kind killed alone leaves its
+                // `docker ps` hanging on a daemon that does not answer, for ever.
+                if let Some(group) = &group {
+                    group.kill();
+                }
                 // Best effort: the process may have ended between the wait and the kill.
                 let _ = handle.kill();
+                // Reaped, so no zombie stays; bounded, in case something left the group
+                // and still holds the output pipes.
+                let _ = handle.wait_timeout(Duration::from_secs(2));
                 Err(RunError::TimedOut {
                     command: command.to_string(),
                     seconds: timeout.as_secs(),
@@ -310,19 +332,23 @@ impl Runner for SystemRunner {
     fn run(&self, command: &CommandLine, timeout: Duration) -> Result<Output, RunError> {
         let command = &self.in_group(command);
         let expression = self
-            .expression(command)
+            .expression(command, true)
             .stdin_null()
             .stdout_capture()
             .stderr_capture();
-        Self::finish(command, expression.start(), timeout)
+        Self::finish(command, expression.start(), timeout, true)
     }
 
     fn run_shown(&self, command: &CommandLine, timeout: Duration) -> Result<Output, RunError> {
         let command = &self.in_group(command);
         // Shown on standard error, so standard output stays clean for `-o json`; standard
-        // input stays connected so that sudo can ask for a password.
-        let expression = self.expression(command).stdout_to_stderr();
-        Self::finish(command, expression.start(), timeout)
+        // input stays connected so that sudo can ask for a password. On a terminal the
+        // child stays in the foreground group: only that group may read the terminal (sudo
+        // would be stopped by SIGTTIN), and Ctrl-C reaches it there.
+        use std::io::IsTerminal;
+        let own_group = !std::io::stdin().is_terminal();
+        let expression = self.expression(command, own_group).stdout_to_stderr();
+        Self::finish(command, expression.start(), timeout, own_group)
     }
 
     fn docker_group(&self, on: bool) -> bool {
@@ -348,6 +374,8 @@ impl Runner for SystemRunner {
             source,
         })?;
         let mut process = std::process::Command::new(self.program(command));
+        // A group of its own: a Ctrl-C at the terminal is not for a daemon meant to stay.
+        std::os::unix::process::CommandExt::process_group(&mut process, 0);
         process
             .args(&command.args)
             .envs(command.env.iter().map(|(k, v)| (k, v)))
@@ -364,6 +392,15 @@ impl Runner for SystemRunner {
             .map(drop)
             .map_err(|source| start_error(command, source))
     }
+}
+
+/// Whether `program` is docker or kind, by name or by path (the doctor runs the kind it
+/// found by its absolute path): both need the docker group's socket.
+fn talks_to_docker(program: &str) -> bool {
+    Path::new(program)
+        .file_name()
+        .and_then(|name| name.to_str())
+        .is_some_and(|name| matches!(name, "docker" | "kind"))
 }
 
 fn start_error(command: &CommandLine, source: std::io::Error) -> RunError {
@@ -443,6 +480,80 @@ mod tests {
             error.to_string(),
             "`no-such-program-here` was not found; is it installed and on PATH?"
         );
+    }
+
+    #[test]
+    fn docker_and_kind_are_known_by_path_too() {
+        for program in [
+            "docker",
+            "kind",
+            "/home/u/.local/bin/kind",
+            "/usr/bin/docker",
+        ] {
+            assert!(talks_to_docker(program), "{program}");
+        }
+        for program in ["kubectl", "/usr/bin/kindle", "sg", "dockerd", ""] {
+            assert!(!talks_to_docker(program), "{program}");
+        }
+    }
+
+    #[test]
+    fn kind_by_absolute_path_goes_through_the_docker_group() {
+        let runner = runner();
+        runner
+            .docker_group
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+        let kind = CommandLine::new("/opt/bin/kind", ["get", "clusters"]);
+        assert_eq!(
+            runner.in_group(&kind).to_string(),
+            "sg docker -c '/opt/bin/kind get clusters'"
+        );
+        let kubectl = CommandLine::new("/opt/bin/kubectl", ["version"]);
+        assert_eq!(runner.in_group(&kubectl), kubectl);
+    }
+
+    /// The processes whose process group is `pgid`, from /proc.
+    fn members(pgid: &str) -> Vec<String> {
+        let Ok(entries) = std::fs::read_dir("/proc") else {
+            return Vec::new();
+        };
+        entries
+            .filter_map(Result::ok)
+            .filter_map(|e| std::fs::read_to_string(e.path().join("stat")).ok())
+            .filter(|stat| {
+                // pid (comm) state ppid pgrp …: comm may hold spaces, so split after it.
+                stat.rsplit_once(')')
+                    .and_then(|(_, rest)| rest.split_whitespace().nth(2))
+                    == Some(pgid)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_timeout_stops_the_child_and_everything_it_started() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let pid_file = dir.path().join("pid");
+        // The shell writes its pid (its group, as it leads one), then waits on two
+        // grandchildren that would outlive a kill of the shell alone.
+        let script = format!(
+            "echo $$ > '{}'; sleep 30 & sleep 31 & wait",
+            pid_file.display()
+        );
+        let error = runner()
+            .run(
+                &CommandLine::new("sh", ["-c", script.as_str()]),
+                Duration::from_millis(500),
+            )
+            .expect_err("times out");
+        assert!(matches!(error, RunError::TimedOut { .. }), "{error}");
+        let pgid = std::fs::read_to_string(&pid_file).expect("pid written");
+        let pgid = pgid.trim();
+        let started = std::time::Instant::now();
+        // SIGKILL is delivered at once, but the kernel reaps orphans a moment later.
+        while !members(pgid).is_empty() && started.elapsed() < Duration::from_secs(5) {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        assert_eq!(members(pgid), Vec::<String>::new(), "left behind");
     }
 
     #[test]

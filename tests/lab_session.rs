@@ -605,8 +605,11 @@ fn a_failing_kind_create_shows_its_output_and_a_hint() {
         stderr.contains("failed to pull image \"kindest/node:v1.37.0@sha256:"),
         "{stderr}"
     );
+    // kind's own error decides the advice: the registry, not the host's limits.
     assert!(
-        stderr.contains("sidecar-lab doctor") && stderr.contains("kind export logs"),
+        stderr.contains("kind could not pull its node image")
+            && stderr.contains("--bundle DIR")
+            && !stderr.contains("inotify"),
         "{stderr}"
     );
     assert!(
@@ -1291,6 +1294,72 @@ fn check_step_5_on_a_1_34_dump_reads_the_version_and_a_wrong_one_is_unexpected()
     assert_eq!(report["jobs"][0]["expected"], "refused", "{report:#}");
 }
 
+/// Two `up --yes` started together in one home: the second waits for the first, says
+/// whom it waits for, then finds the cluster made and reuses it — kind creates ONE.
+#[test]
+fn two_ups_at_once_create_one_cluster() {
+    let world = World::new();
+    let lab = world.lab();
+    let start = || {
+        world
+            .command(&["up", "--yes", "--lab", lab.as_str()])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("starts")
+    };
+    let (first, second) = (start(), start());
+    let outputs = [first, second].map(|child| child.wait_with_output().expect("ends"));
+    for output in &outputs {
+        assert_code(output, 0);
+    }
+    assert_eq!(
+        world.calls_to("kind create cluster").len(),
+        1,
+        "{:#?}",
+        world.sim.calls()
+    );
+    let waited: Vec<String> = outputs
+        .iter()
+        .map(|o| text(&o.stderr))
+        .filter(|e| e.contains("waiting for `sidecar-lab up --yes` (pid "))
+        .collect();
+    assert_eq!(waited.len(), 1, "one up waited for the other, and said so");
+    assert!(
+        waited[0].contains("to finish with the lab's state (at most 900 s)"),
+        "{}",
+        waited[0]
+    );
+}
+
+/// `step 1` and `step 3` at once: each reads the state again right before it saves, so
+/// both results are kept.
+#[test]
+fn two_steps_at_once_keep_both_results() {
+    let world = World::new();
+    world.cluster("1.37");
+    let lab = world.lab();
+    let start = |number: &str| {
+        world
+            .command(&["step", number, "--lab", lab.as_str()])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("starts")
+    };
+    let (one, three) = (start("1"), start("3"));
+    for child in [one, three] {
+        assert_code(&child.wait_with_output().expect("ends"), 0);
+    }
+    let state = world.state_json();
+    for number in ["1", "3"] {
+        assert_eq!(
+            state["steps"][number]["result"], "expected",
+            "step {number} lost: {state:#}"
+        );
+    }
+}
+
 #[test]
 fn step_3_then_up() {
     let world = World::new();
@@ -1386,6 +1455,51 @@ fn a_user_not_yet_in_the_docker_group_with_kind_only_in_local_bin() {
     let kinds = world.calls_to("kind get clusters");
     assert!(!kinds.is_empty(), "{:#?}", world.sim.calls());
     assert_three_expected(&output);
+}
+
+/// The doctor runs the kind it found by its absolute path: that goes through `sg docker`
+/// too when the group is not in effect in this login, so it sees the cluster.
+#[test]
+fn the_doctor_sees_the_cluster_through_the_docker_group_it_has_not_picked_up() {
+    let world = World::new();
+    world.cluster("1.37");
+    let local = world.home().join(".local/bin");
+    std::fs::create_dir_all(&local).expect("local bin");
+    std::fs::rename(world.sim.bin.join("kind"), local.join("kind")).expect("move kind");
+    assert!(
+        Command::new("groupadd")
+            .args(["-f", "docker"])
+            .status()
+            .expect("groupadd")
+            .success()
+    );
+    world.sim.docker_mode(json!({"group": "docker"}));
+    let output = world.run(&["doctor", "--output", "json"]);
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    let check = |id: &str| {
+        report
+            .as_array()
+            .expect("checks")
+            .iter()
+            .find(|c| c["id"] == id)
+            .unwrap_or_else(|| panic!("no {id} in {report:#}"))
+            .clone()
+    };
+    assert!(
+        check("cluster-name")["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("a kind cluster `sidecar-lab` exists"),
+        "{report:#}"
+    );
+    // The login's missing group is still said.
+    assert!(
+        check("docker-daemon")["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("permission denied on the Docker socket"),
+        "{report:#}"
+    );
 }
 
 #[test]
@@ -1487,6 +1601,69 @@ fn doctor_tells_the_docker_stand_ins_failure_modes_apart() {
             "{mode}: a hung daemon is not waited on"
         );
     }
+}
+
+/// The stand-ins and sidecar-lab processes of `world` still running, from `ps`: those
+/// whose environment names the world's simulator directory (the simulator itself aside).
+fn leftovers(world: &World) -> Vec<String> {
+    let ps = Command::new("ps")
+        .args(["-eo", "pid=,args="])
+        .output()
+        .expect("ps runs");
+    let marker = format!("SIDECAR_SIM_DIR={}", world.sim.dir.display());
+    text(&ps.stdout)
+        .lines()
+        .filter(|line| {
+            line.contains("kubesim.docker_cli")
+                || line.contains("kubesim.kind_cli")
+                || line.contains("sidecar-lab")
+        })
+        .filter(|line| {
+            let pid = line.split_whitespace().next().unwrap_or_default();
+            std::fs::read(format!("/proc/{pid}/environ"))
+                .is_ok_and(|environ| environ.split(|b| *b == 0).any(|v| v == marker.as_bytes()))
+        })
+        .map(str::to_owned)
+        .collect()
+}
+
+/// A Docker daemon that takes connections and never answers: `up` says so once, with the
+/// fix, ends within 20 s, and leaves no process behind.
+#[test]
+fn a_hung_docker_daemon_ends_up_quickly_with_its_fix_and_nothing_left_running() {
+    let world = World::new();
+    world.sim.docker_mode(json!({"daemon": "hang"}));
+    let started = std::time::Instant::now();
+    let output = world.up(&[]);
+    let took = started.elapsed();
+    assert_code(&output, 2);
+    assert!(took < Duration::from_secs(20), "up took {took:?}");
+    let stderr = text(&output.stderr);
+    assert_eq!(
+        stderr.matches("the Docker daemon does not answer").count(),
+        1,
+        "{stderr}"
+    );
+    let fix = if Path::new("/run/systemd/system").is_dir() {
+        "systemctl restart docker"
+    } else {
+        "pkill -x dockerd"
+    };
+    assert!(stderr.contains(fix), "{stderr}");
+    // Nothing ran after the one probe: no kind, no second docker call.
+    assert_eq!(
+        world.sim.calls(),
+        vec!["docker version --format {{json .}}".to_owned()],
+        "{stderr}"
+    );
+    // The probe was killed at its timeout, not left waiting on the socket.
+    let mut left = leftovers(&world);
+    let settle = std::time::Instant::now();
+    while !left.is_empty() && settle.elapsed() < Duration::from_secs(3) {
+        std::thread::sleep(Duration::from_millis(100));
+        left = leftovers(&world);
+    }
+    assert!(left.is_empty(), "left running: {left:#?}");
 }
 
 #[test]
@@ -2021,6 +2198,102 @@ fn a_step_on_a_terminal_shows_its_timeline_live_within_the_pane() {
         assert!(history.contains(done), "missing {done:?}:\n{history}");
     }
     assert!(final_screen.contains("STEP-3-DONE"));
+}
+
+/// `NO_COLOR` on a terminal: no spinner and no redraw, so the bytes the step writes to
+/// the pane (tmux's `pipe-pane`, before the terminal interprets them) hold no escape
+/// sequence at all, and each change of outcome is one plain line.
+#[test]
+fn no_color_on_a_terminal_means_one_plain_line_per_change_and_no_cursor_movement() {
+    let tmux = which("tmux").expect("tmux is not installed: scripts/test.sh installs it");
+    let world = World::new();
+    world.cluster("1.37");
+    world.write_lab(3, 60);
+    let lab = world.lab();
+    let binary = assert_cmd::cargo::cargo_bin("sidecar-lab");
+    let mut env = vec![
+        ("HOME".to_owned(), world.home().display().to_string()),
+        (
+            "PATH".to_owned(),
+            format!("{}:/usr/bin:/bin", world.sim.bin.display()),
+        ),
+        ("TERM".to_owned(), "xterm-256color".to_owned()),
+        ("NO_COLOR".to_owned(), "1".to_owned()),
+        ("SIDECAR_LAB_PLATFORM".to_owned(), "linux-amd64".to_owned()),
+    ];
+    env.extend(world.sim.env());
+    let exports: String = env
+        .iter()
+        .map(|(k, v)| format!("export {k}='{v}'\n"))
+        .collect();
+    let go = world.root.path().join("go");
+    let raw = world.root.path().join("raw.log");
+    let script = world.root.path().join("step.sh");
+    // The step starts only once the pane's output is piped to `raw`.
+    std::fs::write(
+        &script,
+        format!(
+            "{exports}while [ ! -e {go} ]; do sleep 0.1; done\n{bin} step 1 --lab {lab}\necho STEP-1-DONE\nsleep 120\n",
+            go = go.display(),
+            bin = binary.display()
+        ),
+    )
+    .expect("script");
+    let session = format!("sidecar-lab-plain-{}", std::process::id());
+    let tmux_cmd = |args: &[&str]| {
+        Command::new(&tmux)
+            .args(["-L", session.as_str()])
+            .args(args)
+            .output()
+            .expect("tmux runs")
+    };
+    let script_arg = format!("bash {}", script.display());
+    assert_code(
+        &tmux_cmd(&[
+            "new-session",
+            "-d",
+            "-s",
+            "lab",
+            "-x",
+            "100",
+            "-y",
+            "60",
+            script_arg.as_str(),
+        ]),
+        0,
+    );
+    let pipe = format!("cat >> {}", raw.display());
+    assert_code(
+        &tmux_cmd(&["pipe-pane", "-o", "-t", "lab", pipe.as_str()]),
+        0,
+    );
+    std::fs::write(&go, "").expect("go");
+    let start = std::time::Instant::now();
+    let bytes = loop {
+        let bytes = std::fs::read(&raw).unwrap_or_default();
+        if text(&bytes).contains("STEP-1-DONE") {
+            break bytes;
+        }
+        if start.elapsed() > Duration::from_secs(90) {
+            let _ = tmux_cmd(&["kill-server"]);
+            panic!("the step did not end: {}", text(&bytes));
+        }
+        std::thread::sleep(Duration::from_millis(300));
+    };
+    let _ = tmux_cmd(&["kill-server"]);
+    let written = text(&bytes);
+    assert!(
+        !bytes.contains(&0x1b),
+        "an escape sequence under NO_COLOR: {written:?}"
+    );
+    // No frame and no countdown (they exist only to be redrawn); the change is a line.
+    assert!(!written.contains("s left"), "{written}");
+    assert!(written.contains(" • step 1 (init) ..."), "{written}");
+    assert!(
+        written.contains("  now `init-running`"),
+        "no plain line for the change: {written}"
+    );
+    assert!(written.contains("step 1 (init): as expected"), "{written}");
 }
 
 /// The first `name` on PATH.

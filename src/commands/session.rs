@@ -14,10 +14,10 @@ use crate::lab::{Lab, StepNumber};
 use crate::matrix::VersionMatrix;
 use crate::runner::Runner;
 use crate::session::namespace;
-use crate::session::state::{self, LabState};
+use crate::session::state::LabState;
 use crate::session::step::{self, Session};
 use crate::session::target::Resolved;
-use crate::session::workspace::{Where, exit_status, lab, lab_files, open, record};
+use crate::session::workspace::{Where, exit_status, lab, lab_files, open, save_step, wait_for_up};
 use crate::ui::prompt;
 
 /// `step`'s arguments, free of clap.
@@ -32,7 +32,15 @@ pub struct StepSettings {
 /// Runs `step N`.
 pub fn step(settings: &StepSettings, world: &World<'_>) -> anyhow::Result<ExitStatus> {
     let lab = lab(settings.lab.as_deref())?;
-    let (dir, mut state, resolved) = open(&settings.place, world.environment, world.printer)?;
+    if !settings.dry_run {
+        let dir = crate::session::workspace::state_dir(world.environment)?;
+        wait_for_up(
+            &dir,
+            world.printer,
+            &format!("sidecar-lab step {}", settings.number),
+        )?;
+    }
+    let (dir, state, resolved) = open(&settings.place, world.environment, world.printer)?;
     let matrix = VersionMatrix::embedded()?;
     let minor = state.cluster.as_ref().and_then(|c| c.kubernetes);
     // The recorded cluster's minor only changes the manifest's comments; an unknown one
@@ -67,8 +75,7 @@ pub fn step(settings: &StepSettings, world: &World<'_>) -> anyhow::Result<ExitSt
     let run = step::run(&session, &lab, settings.number, None)?;
     world.printer.out(&run.report);
     if !settings.dry_run {
-        record(&mut state, &run, &resolved.kube);
-        state::save(&dir, &state)?;
+        save_step(&dir, world.printer, &run, &resolved.kube)?;
     }
     Ok(exit_status(std::slice::from_ref(&run)))
 }
@@ -274,6 +281,14 @@ pub fn down(place: &Where, yes: bool, world: &World<'_>) -> anyhow::Result<ExitS
         world.printer.note("nothing was changed");
         return Ok(ExitStatus::UsageOrSetup);
     }
+    // Not while an `up` or a step works on the lab: they would write a state for a
+    // cluster that is gone.
+    let _lock = crate::session::lock::acquire(
+        &dir,
+        "sidecar-lab down",
+        crate::session::lock::STEP_WAIT,
+        world.printer,
+    )?;
     world.printer.note(&format!("$ {command}"));
     let output = world
         .runner

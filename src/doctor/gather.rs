@@ -58,7 +58,21 @@ pub fn gather(environment: &Environment, runner: &dyn Runner, bin_dir: &Path) ->
         Some(text) => text.parse::<Platform>().map_err(|e| e.to_string()),
         None => Platform::of_this_build().map_err(|e| e.to_string()),
     };
-    let docker = detect::probe_docker(runner, path, TIMEOUT);
+    let mut docker = detect::probe_docker(runner, path, TIMEOUT);
+    // A user just added to the docker group has it only from the next login: docker and
+    // kind (by any path) then go through `sg docker`, for the doctor as for `up`. The
+    // socket's refusal is still reported, so the login's missing group is said.
+    let refused = matches!(docker, DockerStatus::PermissionDenied { .. });
+    if refused && runner.docker_group(true) {
+        match detect::probe_docker(runner, path, TIMEOUT) {
+            DockerStatus::Running { .. } => {}
+            other => {
+                runner.docker_group(false);
+                docker = other;
+            }
+        }
+    }
+    let answers = matches!(docker, DockerStatus::Running { .. }) || refused;
     // Ask the daemon more only when it answered: a hung daemon costs one timeout, not two.
     let docker_info = matches!(docker, DockerStatus::Running { .. })
         .then(|| run(runner, &["docker", "info", "--format", "{{json .}}"]))
@@ -69,7 +83,9 @@ pub fn gather(environment: &Environment, runner: &dyn Runner, bin_dir: &Path) ->
         .and_then(|info: &serde_json::Value| info.get("DockerRootDir")?.as_str().map(PathBuf::from))
         .unwrap_or_else(|| PathBuf::from("/var/lib/docker"));
     let (kind, kubectl) = detect::probe_binaries(runner, bin_dir, path);
-    let kind_clusters = kind.as_ref().and_then(|found| {
+    // kind asks the daemon too: one that did not answer is not asked again (a hung one
+    // would cost another timeout, and leave kind's own `docker ps` behind).
+    let kind_clusters = kind.as_ref().filter(|_| answers).and_then(|found| {
         let out = run(
             runner,
             &[&found.path.display().to_string(), "get", "clusters"],

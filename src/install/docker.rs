@@ -215,6 +215,21 @@ fn install_plan(host: &DockerHost, source: DockerSource, why: &str) -> DockerPla
 /// How long apt waits for the package lock another process holds (seconds).
 pub const APT_LOCK_WAIT: &str = "DPkg::Lock::Timeout=600";
 
+/// What to do about a daemon that takes connections but never answers: restart it (with
+/// systemd), or stop it so that `sidecar-lab up` starts it again (without).
+pub fn hung_daemon_fix(systemd: bool, is_root: bool) -> String {
+    let sudo = if is_root { "" } else { "sudo " };
+    if systemd {
+        format!(
+            "Restart the daemon with `{sudo}systemctl restart docker` (its log: `journalctl -u docker`), then run `sidecar-lab up` again"
+        )
+    } else {
+        format!(
+            "Stop the daemon with `{sudo}pkill -x dockerd`, then run `sidecar-lab up` again: it starts dockerd (without systemd here)"
+        )
+    }
+}
+
 fn start_steps(host: &DockerHost) -> Vec<HostStep> {
     if host.systemd {
         vec![HostStep::Run(
@@ -430,6 +445,23 @@ mod tests {
         );
         assert!(
             matches!(plan(&host("ID=arch\n", true, true), &DockerStatus::Missing, DockerSource::Distribution), DockerPlan::Cannot(m) if m.contains("docs.docker.com"))
+        );
+    }
+
+    #[test]
+    fn a_hung_daemon_is_restarted_the_way_this_host_runs_it() {
+        insta::assert_snapshot!(
+            [
+                hung_daemon_fix(true, false),
+                hung_daemon_fix(true, true),
+                hung_daemon_fix(false, false),
+            ]
+            .join("\n"),
+            @r"
+        Restart the daemon with `sudo systemctl restart docker` (its log: `journalctl -u docker`), then run `sidecar-lab up` again
+        Restart the daemon with `systemctl restart docker` (its log: `journalctl -u docker`), then run `sidecar-lab up` again
+        Stop the daemon with `sudo pkill -x dockerd`, then run `sidecar-lab up` again: it starts dockerd (without systemd here)
+        "
         );
     }
 

@@ -15,7 +15,7 @@ use crate::install::detect::{self, DockerStatus};
 use crate::install::prepare;
 use crate::kube::{self, Target};
 use crate::matrix::KubernetesRelease;
-use crate::runner::{CommandLine, Runner};
+use crate::runner::{CommandLine, RunError, Runner};
 use crate::session::namespace;
 use crate::setup_plan::{self, BundleFacts, ClusterFacts, Facts, HostFacts, ImageFacts};
 use crate::version::MinorVersion;
@@ -49,6 +49,7 @@ pub fn gather(
         return Ok(existing(ask, runner));
     };
     let bin_dir = environment.default_bin_dir().unwrap_or_default();
+    docker_answers(environment, runner)?;
     // The user may be in the docker group without it being in effect in this login yet
     // (just added, no new login): then docker and kind run through `sg docker` from here
     // on, reads included. If that does not help, the install plan adds the user.
@@ -305,6 +306,31 @@ fn lab_jobs(runner: &dyn Runner, target: &Target) -> Vec<String> {
                 .collect()
         })
         .unwrap_or_default()
+}
+
+/// How long the first `docker version` may take: a daemon that has not answered by then
+/// is hung, and every later docker or kind call would hang too.
+const HUNG_AFTER: Duration = Duration::from_secs(8);
+
+/// Asks the daemon once, briefly; a daemon that does not answer stops `up` at once with
+/// its fix, instead of a timeout for each of the many docker and kind calls to come.
+fn docker_answers(environment: &Environment, runner: &dyn Runner) -> anyhow::Result<()> {
+    let version = CommandLine::new("docker", ["version", "--format", "{{json .}}"]);
+    match runner.run(&version, HUNG_AFTER) {
+        Err(RunError::TimedOut { .. }) => {
+            let is_root = environment.user.as_deref() == Some("root")
+                || runner
+                    .run(&CommandLine::new("id", ["-u"]), detect::PROBE_TIMEOUT)
+                    .is_ok_and(|o| o.stdout.trim() == "0");
+            let systemd = Path::new("/run/systemd/system").is_dir();
+            Err(anyhow::anyhow!(
+                "the Docker daemon does not answer: `{version}` did not finish within {} s. {}",
+                HUNG_AFTER.as_secs(),
+                crate::install::docker::hung_daemon_fix(systemd, is_root)
+            ))
+        }
+        _ => Ok(()),
+    }
 }
 
 /// Whether docker answers now (after an install, the group may still be pending).

@@ -3,6 +3,7 @@
 
 pub mod decide;
 pub mod facts;
+pub mod lock;
 pub mod namespace;
 pub mod room;
 pub mod state;

@@ -24,7 +24,7 @@ use crate::session::facts::{self, Ask};
 use crate::session::state::{self, ClusterRecord, LabState};
 use crate::session::step::{self, Ending, Session, StepRun};
 use crate::session::workspace::{self, Where};
-use crate::session::{namespace, room};
+use crate::session::{lock, namespace, room};
 use crate::setup_plan::{self, ClusterAction, ImageAction, Phase, Plan};
 use crate::state::write_atomically;
 use crate::ui::phase::{Board, Phase as Progress};
@@ -59,6 +59,20 @@ pub fn up(settings: &Settings, world: &World<'_>) -> anyhow::Result<ExitStatus> 
     let lab = workspace::lab(settings.lab.as_deref())?;
     let matrix = VersionMatrix::embedded()?;
     let release = matrix.release_or_default(settings.kubernetes)?;
+    // One `up` at a time: two would both create the cluster, and kind's own race deletes
+    // one run's node. Held to the end, so the state is this run's alone (a dry run
+    // changes nothing and takes no lock).
+    let _lock = if settings.dry_run {
+        None
+    } else {
+        let dir = workspace::state_dir(world.environment)?;
+        Some(lock::acquire(
+            &dir,
+            &up_command(settings),
+            lock::UP_WAIT,
+            &printer,
+        )?)
+    };
     let (dir, mut state, resolved) = workspace::open(&settings.place, world.environment, &printer)?;
     let kind_name = resolved.kind_name.clone();
     let config_path = dir.join(format!(
@@ -100,7 +114,13 @@ pub fn up(settings: &Settings, world: &World<'_>) -> anyhow::Result<ExitStatus> 
         state_dir: &dir,
         bundle: bundle.as_ref().map(|b| (b, platform.as_str())),
     };
-    let mut facts = facts::gather(&ask, world.environment, world.runner)?;
+    let mut facts = match facts::gather(&ask, world.environment, world.runner) {
+        Ok(facts) => facts,
+        Err(error) => {
+            reading.fail("");
+            return Err(error);
+        }
+    };
     reading.succeed("");
     // The steps as they run on the cluster's minor: an existing cluster's own, else the
     // one the lab makes.
@@ -205,6 +225,21 @@ pub fn up(settings: &Settings, world: &World<'_>) -> anyhow::Result<ExitStatus> 
     let runs = run.steps(&lab, &mut state, &interrupted, &steps_plan, interactive)?;
     printer.out(&summary(&runs));
     Ok(workspace::exit_status(&runs))
+}
+
+/// `up` as the lock's holder names it.
+fn up_command(settings: &Settings) -> String {
+    let mut words = vec!["sidecar-lab up".to_owned()];
+    if let Some(minor) = settings.kubernetes {
+        words.push(format!("--kubernetes {minor}"));
+    }
+    if let Some(context) = &settings.place.context {
+        words.push(format!("--context {context}"));
+    }
+    if settings.yes {
+        words.push("--yes".to_owned());
+    }
+    words.join(" ")
 }
 
 /// The steps' Job names and manifest paths on a cluster of `minor`, for the plan.
@@ -460,8 +495,10 @@ impl Execute<'_, '_> {
             let tail: Vec<&str> = output.stderr.lines().chain(output.stdout.lines()).collect();
             let shown = tail[tail.len().saturating_sub(25)..].join("\n");
             printer.note(&format!("--- kind's output ---\n{shown}\n---"));
+            let said = format!("{}\n{}", output.stderr, output.stdout);
             bail!(
-                "`{create}` failed. Common causes: low inotify limits, cgroup v1 with Kubernetes 1.35 or later, too little disk or memory — run `sidecar-lab doctor`; to look inside, run kind again with `--retain` and then `kind export logs`"
+                "`{create}` failed: {}",
+                kube::kind::create_advice(name, &said)
             );
         }
         progress.succeed("");

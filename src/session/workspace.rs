@@ -9,6 +9,7 @@ use crate::env::Environment;
 use crate::exit::ExitStatus;
 use crate::lab::Lab;
 use crate::names::ClusterName;
+use crate::session::lock;
 use crate::session::state::{self, LabState, StepRecord};
 use crate::session::step::{Ending, StepRun};
 use crate::session::target::{self, Resolved};
@@ -103,6 +104,31 @@ pub fn record(state: &mut LabState, run: &StepRun, target: &crate::kube::Target)
             namespace: Some(target.namespace.clone()),
         },
     );
+}
+
+/// Records a step's result: under the state's lock, the state is read again right before
+/// it is saved, so a step run at the same time (another `sidecar-lab step`) keeps its own.
+pub fn save_step(
+    dir: &Path,
+    printer: &Printer,
+    run: &StepRun,
+    target: &crate::kube::Target,
+) -> anyhow::Result<()> {
+    let _lock = lock::acquire(
+        dir,
+        &format!("sidecar-lab step {}", run.number),
+        lock::STEP_WAIT,
+        printer,
+    )?;
+    let mut state = load_state(printer, dir);
+    record(&mut state, run, target);
+    state::save(dir, &state)
+}
+
+/// Waits (within `lock::STEP_WAIT`) until no other `up` works on the lab's state, so a
+/// step does not start on a cluster that is still being made.
+pub fn wait_for_up(dir: &Path, printer: &Printer, command: &str) -> anyhow::Result<()> {
+    lock::acquire(dir, command, lock::STEP_WAIT, printer).map(drop)
 }
 
 /// 130 if interrupted, 1 if any step was not as expected, 0 otherwise.

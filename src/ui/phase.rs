@@ -44,7 +44,7 @@ impl Phase {
 
     /// Starts a phase on `board`'s own line (a plain line when not on a terminal).
     pub fn start_on(board: Option<&Board>, printer: Printer, label: &str) -> Self {
-        let spinner = printer.stderr_is_terminal().then(|| {
+        let spinner = printer.stderr_fancy().then(|| {
             let spinner = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
             let spinner = match board {
                 Some(board) => board.multi.add(spinner),

@@ -16,7 +16,7 @@ pub struct DownloadProgress {
 
 impl DownloadProgress {
     pub fn new(printer: Printer) -> Self {
-        let bar = printer.stderr_is_terminal().then(|| {
+        let bar = printer.stderr_fancy().then(|| {
             let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
             bar.set_style(
                 ProgressStyle::with_template("{msg:20} [{bar:30}] {bytes:>10}/{total_bytes:<10} {bytes_per_sec:>12} ETA {eta}")
