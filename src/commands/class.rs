@@ -12,9 +12,11 @@ use serde_json::Value;
 
 use crate::class::board::{ClassRead, judge_class};
 use crate::class::capacity;
+use crate::class::confinement::Confinement;
 use crate::class::kubeconfig::{self, CaSource, ClusterAccess, Existing};
-use crate::class::objects::{ObjectKind, QuotaLimits, Template, manifests};
+use crate::class::objects::{self, ObjectKind, QuotaLimits, Template, manifests};
 use crate::class::plan::{self, KubeconfigFound, Observed, UpPlan, Wanted};
+use crate::class::policy;
 use crate::class::{ClassPrefix, LEARNER_ACCOUNT};
 use crate::commands::World;
 use crate::exit::ExitStatus;
@@ -73,19 +75,28 @@ pub fn up(settings: &UpSettings, world: &World<'_>) -> anyhow::Result<ExitStatus
     let context = settings.context.as_str();
     let access = read_access(runner, context)?;
     let ca_data = inline_ca(&access)?;
+    let minor = server_minor(runner, context);
     let namespaces = read_json(runner, &kubectl::namespaces(context), "list the namespaces")?;
     let objects = read_json(
         runner,
-        &kubectl::class_objects(context, settings.prefix.label()),
+        &kubectl::class_objects(
+            context,
+            settings.prefix.label(),
+            &objects::resources(policy::served(minor)),
+        ),
         "read the class's objects",
     )?;
     let observed = observed(&namespaces, &objects);
     let files = read_kubeconfigs(&settings.output_dir, &settings.prefix, settings.learners);
 
     let template = Template::embedded()?;
-    let desired: Vec<_> = (1..=settings.learners)
-        .flat_map(|n| template.learner(&settings.prefix, n, &settings.quota))
-        .collect();
+    let rules = Confinement::decide(&template, &settings.prefix, minor, &settings.quota);
+    let desired = rules.objects(
+        &template,
+        &settings.prefix,
+        settings.learners,
+        &settings.quota,
+    );
     let wanted = Wanted {
         prefix: &settings.prefix,
         learners: settings.learners,
@@ -107,6 +118,7 @@ pub fn up(settings: &UpSettings, world: &World<'_>) -> anyhow::Result<ExitStatus
         world
             .printer
             .out(&show::up_plan(&plan, &heading, &dir, &duration));
+        world.printer.out(&show::confinement(&rules));
         world.printer.out(&format!(
             "Nothing to change: every learner's objects and kubeconfig are in place ({dir}).\n"
         ));
@@ -115,6 +127,10 @@ pub fn up(settings: &UpSettings, world: &World<'_>) -> anyhow::Result<ExitStatus
     world
         .printer
         .out(&show::up_plan(&plan, &heading, &dir, &duration));
+    world.printer.out(&show::confinement(&rules));
+    if let Some(warning) = show::unenforced(&rules) {
+        world.printer.warn(&warning);
+    }
     for warning in fit_warnings(runner, settings)? {
         world.printer.warn(&warning);
     }
@@ -266,9 +282,14 @@ fn token_of(stdout: &str) -> Option<String> {
 pub fn down(settings: &DownSettings, world: &World<'_>) -> anyhow::Result<ExitStatus> {
     let runner = world.runner;
     let context = settings.context.as_str();
+    let minor = server_minor(runner, context);
     let objects = read_json(
         runner,
-        &kubectl::class_objects(context, settings.prefix.label()),
+        &kubectl::class_objects(
+            context,
+            settings.prefix.label(),
+            &objects::resources(policy::served(minor)),
+        ),
         "read the class's objects",
     )?;
     let observed = observed(&Value::Null, &objects);
@@ -304,6 +325,11 @@ pub fn down(settings: &DownSettings, world: &World<'_>) -> anyhow::Result<ExitSt
         let command = kubectl::delete_object(context, kind.resource(), namespace, name);
         checked(runner, &command, READ_TIMEOUT)
             .map_err(|e| explain_forbidden(e, "delete the class's objects"))?;
+    }
+    for (kind, name) in &plan.cluster_wide {
+        let command = kubectl::delete_cluster_object(context, kind.resource(), name);
+        checked(runner, &command, READ_TIMEOUT)
+            .map_err(|e| explain_forbidden(e, "delete the class's admission policy"))?;
     }
     if !plan.namespaces.is_empty() {
         let command = kubectl::delete_namespaces(context, &plan.namespaces, DELETE_SECONDS);
