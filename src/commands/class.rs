@@ -46,6 +46,9 @@ pub struct UpSettings {
     pub quota: QuotaLimits,
     pub yes: bool,
     pub dry_run: bool,
+    /// One JSON document on stdout (the plan, what is enforced, what was done) instead
+    /// of text.
+    pub json: bool,
 }
 
 /// `class down`'s arguments.
@@ -114,22 +117,38 @@ pub fn up(settings: &UpSettings, world: &World<'_>) -> anyhow::Result<ExitStatus
         access.server,
         settings.learners
     );
-    if plan.is_empty() {
+    let text = !settings.json;
+    let json = |outcome: &str, written: usize| {
+        world.printer.out(&show::up_json(
+            &show::UpSummary {
+                class: settings.prefix.label(),
+                context,
+                learners: settings.learners,
+                outcome,
+                kubeconfigs_written: written,
+            },
+            &plan,
+            &rules,
+        ));
+    };
+    if text {
         world
             .printer
             .out(&show::up_plan(&plan, &heading, &dir, &duration));
         world.printer.out(&show::confinement(&rules));
-        world.printer.out(&format!(
-            "Nothing to change: every learner's objects and kubeconfig are in place ({dir}).\n"
-        ));
-        return Ok(ExitStatus::Success);
     }
-    world
-        .printer
-        .out(&show::up_plan(&plan, &heading, &dir, &duration));
-    world.printer.out(&show::confinement(&rules));
     if let Some(warning) = show::unenforced(&rules) {
         world.printer.warn(&warning);
+    }
+    if plan.is_empty() {
+        if text {
+            world.printer.out(&format!(
+                "Nothing to change: every learner's objects and kubeconfig are in place ({dir}).\n"
+            ));
+        } else {
+            json("unchanged", 0);
+        }
+        return Ok(ExitStatus::Success);
     }
     for warning in fit_warnings(runner, settings)? {
         world.printer.warn(&warning);
@@ -142,6 +161,9 @@ pub fn up(settings: &UpSettings, world: &World<'_>) -> anyhow::Result<ExitStatus
     }
     if settings.dry_run {
         world.printer.note("dry run: nothing was changed");
+        if !text {
+            json("dry-run", 0);
+        }
         return Ok(ExitStatus::Success);
     }
     if !prompt::confirm(
@@ -154,9 +176,13 @@ pub fn up(settings: &UpSettings, world: &World<'_>) -> anyhow::Result<ExitStatus
     }
     apply(runner, context, &plan, world)?;
     let written = issue_tokens(runner, settings, &plan, &access, ca_data.as_deref())?;
+    if !text {
+        json("applied", written);
+        return Ok(ExitStatus::Success);
+    }
     let first = settings.prefix.namespace(1);
     world.printer.out(&format!(
-        "✓ class `{}` is set up: {} learner(s); {written} kubeconfig(s) written to {dir} (mode 0600).\n  Give each learner their own file; the first one runs:\n    export KUBECONFIG=$PWD/{first}.kubeconfig\n    sidecar-lab step 1 --context {first} --namespace {first}\n  Watch the class with: sidecar-lab class status --context {context} --prefix {} --watch\n",
+        "✓ class `{}` is set up: {} learner(s); {written} kubeconfig(s) written to {dir} (mode 0600), each namespace confined as above.\n  Give each learner their own file; the first one runs:\n    export KUBECONFIG=$PWD/{first}.kubeconfig\n    sidecar-lab step 1 --context {first} --namespace {first}\n  Watch the class with: sidecar-lab class status --context {context} --prefix {} --watch\n",
         settings.prefix.label(),
         settings.learners,
         settings.prefix,

@@ -157,6 +157,35 @@ pub fn confinement(rules: &Confinement) -> String {
     out
 }
 
+/// What `class up -o json` reports besides the plan and the rules.
+pub struct UpSummary<'a> {
+    pub class: &'a str,
+    pub context: &'a str,
+    pub learners: u32,
+    /// `applied`, `dry-run` or `unchanged`.
+    pub outcome: &'a str,
+    pub kubeconfigs_written: usize,
+}
+
+/// `class up -o json`: one document, for scripts.
+pub fn up_json(summary: &UpSummary<'_>, plan: &UpPlan, rules: &Confinement) -> String {
+    let value = serde_json::json!({
+        "class": summary.class,
+        "context": summary.context,
+        "learners": summary.learners,
+        "outcome": summary.outcome,
+        "create": plan.create.iter().map(crate::class::objects::ClassObject::describe).collect::<Vec<_>>(),
+        "update": plan.update.iter().map(|(o, fields)| serde_json::json!({"object": o.describe(), "fields": fields})).collect::<Vec<_>>(),
+        "tokens": plan.tokens.iter().map(|t| serde_json::json!({"namespace": t.namespace, "reason": t.reason.describe()})).collect::<Vec<_>>(),
+        "kubeconfigsWritten": summary.kubeconfigs_written,
+        "enforces": rules,
+        "notEnforced": unenforced(rules),
+    });
+    let mut text = serde_json::to_string_pretty(&value).unwrap_or_default();
+    text.push('\n');
+    text
+}
+
 /// The warning when the cluster cannot take the class's admission policy.
 pub fn unenforced(rules: &Confinement) -> Option<String> {
     if rules.admission_policy.is_some() {
@@ -479,6 +508,34 @@ mod tests {
         );
         insta::assert_snapshot!(format!("{text}{}", confinement(&rules)));
         assert_eq!(unenforced(&rules), None);
+    }
+
+    #[test]
+    fn the_up_plan_as_json() {
+        use crate::class::confinement::Confinement;
+        use crate::version::MinorVersion;
+        let prefix = ClassPrefix::default();
+        let template = Template::embedded().expect("template");
+        let quota = QuotaLimits::default();
+        let rules = Confinement::decide(&template, &prefix, Some(MinorVersion::new(1, 36)), &quota);
+        let desired = rules.objects(&template, &prefix, 1, &quota);
+        let wanted = Wanted {
+            prefix: &prefix,
+            learners: 1,
+            desired: &desired,
+            server: "https://10.0.0.5:6443",
+            now: Timestamp::UNIX_EPOCH,
+            duration_seconds: 3600,
+        };
+        let plan = plan_up(&wanted, &Observed::default(), &BTreeMap::new()).expect("plans");
+        let summary = UpSummary {
+            class: "learner",
+            context: "classroom",
+            learners: 1,
+            outcome: "applied",
+            kubeconfigs_written: 1,
+        };
+        insta::assert_snapshot!(up_json(&summary, &plan, &rules));
     }
 
     #[test]
