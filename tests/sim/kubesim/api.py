@@ -99,7 +99,10 @@ class Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(data)))
         self.send_header("Audit-Id", "sim")
         for warning in getattr(self, "warnings", []):
-            self.send_header("Warning", f'299 - "{warning}"')
+            # apimachinery util/net NewWarningHeader: the text is a quoted-string, so `"`
+            # and `\` are escaped (kubectl's ParseWarningHeader drops a header that is not).
+            text = warning.replace("\\", "\\\\").replace('"', '\\"')
+            self.send_header("Warning", f'299 - "{text}"')
         self.end_headers()
         self.wfile.write(data)
 
@@ -241,7 +244,8 @@ class Handler(BaseHTTPRequestHandler):
             self._check_kind(body, resource)
             self._validate_fields(body, resource, query)
             created = store.create(resource, namespace or "", body, dry_run=dry,
-                                   storage_check=self._rbac_check(resource, namespace))
+                                   storage_check=self._rbac_check(resource, namespace),
+                                   warnings=self.warnings)
             return self._send(201, created)
         if method in ("PUT", "PATCH") and name is not None:
             current = store.get(resource, namespace, name)
@@ -255,7 +259,8 @@ class Handler(BaseHTTPRequestHandler):
                 return self._send(200, store.get(resource, namespace, name))
             self._validate_fields(new, resource, query)
             updated = store.replace(resource, namespace, name, new, dry_run=dry,
-                                    storage_check=self._rbac_check(resource, namespace))
+                                    storage_check=self._rbac_check(resource, namespace),
+                                    warnings=self.warnings)
             return self._send(200, updated)
         if method == "DELETE" and name is not None:
             options = body or {}
@@ -296,7 +301,7 @@ class Handler(BaseHTTPRequestHandler):
         except status.ApiError as error:
             if mode == "Strict":
                 raise
-            self.warnings = [error.message.split(": ", 1)[-1]]
+            self.warnings.append(error.message.split(": ", 1)[-1])
 
     def _verb(self, method, name, query):
         if method == "GET":

@@ -15,7 +15,7 @@ import string
 import threading
 import uuid
 
-from . import admission, status
+from . import admission, podsecurity, status
 from .clock import stamp
 from .resources import GROUPS, KIND, NAMESPACED, RESOURCES, api_version  # noqa: F401 (re-exported)
 
@@ -77,7 +77,7 @@ class Store:
 
     # -- writes -------------------------------------------------------------------
     def create(self, resource, namespace, obj, dry_run=False, internal=False, admit_quota=False,
-               storage_check=None):
+               storage_check=None, warnings=None):
         """The API server's create: namespace lifecycle, name, admission, store.
         `storage_check(obj)` runs where a registry's own storage wrapper runs (the RBAC
         escalation checks): after admission, before the strategy and validation."""
@@ -112,6 +112,14 @@ class Store:
                 storage_check(obj)
             if not internal:
                 admission.admit_create(obj, resource, self.cluster, uid)
+            if admitted or (resource == "jobs" and not internal):
+                # The validating admission plugins, in the API server's order
+                # (pkg/kubeapiserver/options/plugins.go AllOrderedPlugins).
+                podsecurity.admit(self, resource, obj, warnings)
+            if resource == "namespaces" and not internal:
+                errors = podsecurity.validate_namespace(obj)
+                if errors:
+                    raise status.invalid("Namespace", "", meta.get("name", ""), errors)
             name = meta["name"]
             if self.key(resource, namespace, name) in self.objects:
                 raise status.already_exists(resource, group, name)
@@ -139,7 +147,7 @@ class Store:
             return copy.deepcopy(obj)
 
     def replace(self, resource, namespace, name, new, dry_run=False, internal=False,
-                storage_check=None):
+                storage_check=None, warnings=None):
         """An update: the object as a whole, after admission of the change."""
         with self.lock:
             old = self.find(resource, namespace, name)
@@ -164,6 +172,12 @@ class Store:
             if not internal:
                 new["status"] = old.get("status", {})
                 admission.admit_update(old, new, resource, self.cluster)
+                if resource == "jobs":
+                    podsecurity.admit(self, resource, new, warnings)
+                if resource == "namespaces":
+                    errors = podsecurity.validate_namespace(new, old)
+                    if errors:
+                        raise status.invalid("Namespace", "", name, errors)
             if resource == "jobs" and new.get("spec") != old.get("spec"):
                 new["metadata"]["generation"] = old["metadata"].get("generation", 1) + 1
             if new == old:
