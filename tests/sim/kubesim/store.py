@@ -126,6 +126,9 @@ class Store:
             if admitted:
                 from .quota import admit_pod
                 admit_pod(self, obj, dry_run=dry_run)
+            elif NAMESPACED[resource] and resource not in ("pods", "events"):
+                from .quota import admit_count
+                admit_count(self, resource, obj, dry_run=dry_run)
             meta["uid"] = uid
             meta["creationTimestamp"] = stamp(self.cluster.clock.now())
             meta.pop("resourceVersion", None)
