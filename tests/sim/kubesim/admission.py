@@ -500,6 +500,10 @@ def admit_create(obj, resource, cluster, uid=""):
     elif resource == "resourcequotas":
         from .quota import validate
         errors += validate(obj)
+    elif resource == "limitranges":
+        from . import limitrange
+        limitrange.default(obj)
+        errors += limitrange.validate(obj)
     if errors:
         raise status.invalid(kind, group, meta.get("name", ""), errors)
 
@@ -661,6 +665,12 @@ def admit_update(old, new, resource, cluster):
     elif resource == "resourcequotas":
         from .quota import validate
         errors = validate(new)
+        if errors:
+            raise status.invalid(kind, group, name, errors)
+    elif resource == "limitranges":
+        from . import limitrange
+        limitrange.default(new)
+        errors = limitrange.validate(new)
         if errors:
             raise status.invalid(kind, group, name, errors)
     elif resource == "pods":

@@ -208,6 +208,8 @@ PRINTERS = {
     "clusterroles": ([_column("Name", fmt="name"), _column("Created At", fmt="date")], _created_at),
     "rolebindings": ([_column("Name", fmt="name"), _column("Role"), _column("Age")], _binding_row),
     "clusterrolebindings": ([_column("Name", fmt="name"), _column("Role"), _column("Age")], _binding_row),
+    # printLimitRange
+    "limitranges": ([_column("Name", fmt="name"), _column("Created At", fmt="date")], _created_at),
     "resourcequotas": ([_column("Name", fmt="name"), _column("Age"), _column("Request"),
                         _column("Limit")], _quota_row),
     "pods": (POD_COLUMNS, pod_row),

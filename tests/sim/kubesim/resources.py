@@ -10,6 +10,7 @@ RESOURCES = {
     "events": ("", "Event", True, ["ev"]),
     "serviceaccounts": ("", "ServiceAccount", True, ["sa"]),
     "resourcequotas": ("", "ResourceQuota", True, ["quota"]),
+    "limitranges": ("", "LimitRange", True, ["limits"]),
     "jobs": ("batch", "Job", True, []),
     "roles": (RBAC, "Role", True, []),
     "rolebindings": (RBAC, "RoleBinding", True, []),

@@ -15,7 +15,7 @@ import string
 import threading
 import uuid
 
-from . import admission, podsecurity, status
+from . import admission, limitrange, podsecurity, status
 from .clock import stamp
 from .resources import GROUPS, KIND, NAMESPACED, RESOURCES, api_version  # noqa: F401 (re-exported)
 
@@ -107,6 +107,9 @@ class Store:
                 # Decoding defaults a v1.Pod (SetDefaults_Pod: requests from limits), then
                 # the mutating admission plugins run: ServiceAccount before the strategy.
                 admission.default_pod(obj.setdefault("spec", {}))
+                # The mutating plugins in AllOrderedPlugins' order: LimitRanger, then
+                # ServiceAccount.
+                limitrange.mutate(self, obj)
                 service_account_admission(self, obj)
             if storage_check is not None:
                 storage_check(obj)
@@ -115,6 +118,8 @@ class Store:
             if admitted or (resource == "jobs" and not internal):
                 # The validating admission plugins, in the API server's order
                 # (pkg/kubeapiserver/options/plugins.go AllOrderedPlugins).
+                if admitted:
+                    limitrange.admit(self, obj)
                 podsecurity.admit(self, resource, obj, warnings)
             if resource == "namespaces" and not internal:
                 errors = podsecurity.validate_namespace(obj)
