@@ -504,6 +504,10 @@ def admit_create(obj, resource, cluster, uid=""):
         from . import limitrange
         limitrange.default(obj)
         errors += limitrange.validate(obj)
+    elif resource == "networkpolicies":
+        from . import netpol
+        netpol.default(obj)
+        errors += netpol.validate(obj)
     if errors:
         raise status.invalid(kind, group, meta.get("name", ""), errors)
 
@@ -667,10 +671,11 @@ def admit_update(old, new, resource, cluster):
         errors = validate(new)
         if errors:
             raise status.invalid(kind, group, name, errors)
-    elif resource == "limitranges":
-        from . import limitrange
-        limitrange.default(new)
-        errors = limitrange.validate(new)
+    elif resource in ("limitranges", "networkpolicies"):
+        from . import limitrange, netpol
+        module = limitrange if resource == "limitranges" else netpol
+        module.default(new)
+        errors = module.validate(new)
         if errors:
             raise status.invalid(kind, group, name, errors)
     elif resource == "pods":

@@ -378,6 +378,7 @@ def bootstrap(store):
                                               "serviceaccounts", "resourcequotas", "limitranges"],
              "verbs": read},
             {"apiGroups": ["batch"], "resources": ["jobs", "jobs/status"], "verbs": read},
+            {"apiGroups": ["networking.k8s.io"], "resources": ["networkpolicies"], "verbs": read},
         ],
     }
     for name, rules in roles.items():

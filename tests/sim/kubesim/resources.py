@@ -12,6 +12,7 @@ RESOURCES = {
     "resourcequotas": ("", "ResourceQuota", True, ["quota"]),
     "limitranges": ("", "LimitRange", True, ["limits"]),
     "jobs": ("batch", "Job", True, []),
+    "networkpolicies": ("networking.k8s.io", "NetworkPolicy", True, ["netpol"]),
     "roles": (RBAC, "Role", True, []),
     "rolebindings": (RBAC, "RoleBinding", True, []),
     "clusterroles": (RBAC, "ClusterRole", False, []),
