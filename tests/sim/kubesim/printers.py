@@ -218,6 +218,16 @@ PRINTERS = {
                         lambda o, now: [o["metadata"]["name"],
                                         _netpol_selector((o.get("spec") or {}).get("podSelector")),
                                         _age(o, now)]),
+    # printValidatingAdmissionPolicy, printValidatingAdmissionPolicyBinding (`<unset>`
+    # without a paramKind or paramRef, which the simulator refuses anyway)
+    "validatingadmissionpolicies": (
+        [_column("Name", fmt="name"), _column("Validations", "integer"), _column("ParamKind"), _column("Age")],
+        lambda o, now: [o["metadata"]["name"], len((o.get("spec") or {}).get("validations") or []),
+                        "<unset>", _age(o, now)]),
+    "validatingadmissionpolicybindings": (
+        [_column("Name", fmt="name"), _column("PolicyName"), _column("ParamRef"), _column("Age")],
+        lambda o, now: [o["metadata"]["name"], (o.get("spec") or {}).get("policyName", ""), "<unset>",
+                        _age(o, now)]),
     # printLimitRange
     "limitranges": ([_column("Name", fmt="name"), _column("Created At", fmt="date")], _created_at),
     "resourcequotas": ([_column("Name", fmt="name"), _column("Age"), _column("Request"),

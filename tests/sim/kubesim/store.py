@@ -15,7 +15,7 @@ import string
 import threading
 import uuid
 
-from . import admission, limitrange, podsecurity, status
+from . import admission, limitrange, podsecurity, status, vap
 from .clock import stamp
 from .resources import GROUPS, KIND, NAMESPACED, RESOURCES, api_version  # noqa: F401 (re-exported)
 
@@ -121,6 +121,8 @@ class Store:
                 if admitted:
                     limitrange.admit(self, obj)
                 podsecurity.admit(self, resource, obj, warnings)
+            if admitted or not internal:
+                vap.admit(self, "CREATE", resource, obj, dry_run=dry_run, warnings=warnings)
             if resource == "namespaces" and not internal:
                 errors = podsecurity.validate_namespace(obj)
                 if errors:
@@ -186,6 +188,7 @@ class Store:
                     errors = podsecurity.validate_namespace(new, old)
                     if errors:
                         raise status.invalid("Namespace", "", name, errors)
+                vap.admit(self, "UPDATE", resource, new, old, dry_run=dry_run, warnings=warnings)
             if resource == "jobs" and new.get("spec") != old.get("spec"):
                 new["metadata"]["generation"] = old["metadata"].get("generation", 1) + 1
             if new == old:
