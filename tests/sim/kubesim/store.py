@@ -324,7 +324,8 @@ def service_account_admission(store, pod):
     """plugin/pkg/admission/serviceaccount/admission.go Admit: a pod names the
     ServiceAccount `default` unless it names one, and is refused while that account does
     not exist (`error looking up service account NS/NAME: serviceaccount "NAME" not
-    found`, wrapped in admission.NewForbidden). The plugin's own retries of the lookup
+    found`, wrapped in admission.NewForbidden); then, unless automount is off
+    (shouldAutomount), the token volume is mounted (mountServiceAccountToken, createVolume). The plugin's own retries of the lookup
     (up to ten, 100-200 ms apart, for `default`) are not modelled; the ServiceAccount
     controller's delay is (cluster.SA_CONTROLLER_DELAY)."""
     meta = pod["metadata"]
@@ -334,13 +335,50 @@ def service_account_admission(store, pod):
         spec["serviceAccountName"] = spec.get("serviceAccount") or "default"
     account = spec["serviceAccountName"]
     spec.setdefault("serviceAccount", account)
-    if store.find("serviceaccounts", namespace, account) is None:
+    found = store.find("serviceaccounts", namespace, account)
+    if found is None:
         name = meta.get("name", "")
         raise status.ApiError(
             403, "Forbidden",
             f'pods "{name}" is forbidden: error looking up service account {namespace}/{account}: '
             f'serviceaccount "{account}" not found',
             {"name": name, "kind": "pods"})
+    # shouldAutomount: the pod's automountServiceAccountToken wins, then the account's,
+    # else true.
+    automount = spec.get("automountServiceAccountToken")
+    if automount is None:
+        automount = found.get("automountServiceAccountToken")
+    if automount is not False:
+        _mount_service_account_token(spec)
+
+
+TOKEN_MOUNT_PATH = "/var/run/secrets/kubernetes.io/serviceaccount"
+
+
+def _mount_service_account_token(spec):
+    """mountServiceAccountToken: every container (init containers first) without a mount
+    at the token path mounts a `kube-api-access-XXXXX` projected volume (token, the
+    cluster's CA from kube-root-ca.crt, the namespace), added once if any needs it."""
+    volumes = spec.setdefault("volumes", [])
+    existing = next((v["name"] for v in volumes if v.get("name", "").startswith("kube-api-access-")), None)
+    volume_name = existing or "kube-api-access-" + _suffix()
+    needed = False
+    for container in (spec.get("initContainers") or []) + (spec.get("containers") or []):
+        mounts = container.get("volumeMounts") or []
+        if any(m.get("mountPath") == TOKEN_MOUNT_PATH for m in mounts):
+            continue
+        container["volumeMounts"] = mounts + [
+            {"name": volume_name, "readOnly": True, "mountPath": TOKEN_MOUNT_PATH}]
+        needed = True
+    if needed and existing is None:
+        volumes.append({"name": volume_name, "projected": {"defaultMode": 420, "sources": [
+            {"serviceAccountToken": {"expirationSeconds": 3607, "path": "token"}},
+            {"configMap": {"name": "kube-root-ca.crt", "items": [{"key": "ca.crt", "path": "ca.crt"}]}},
+            {"downwardAPI": {"items": [{"path": "namespace", "fieldRef": {
+                "apiVersion": "v1", "fieldPath": "metadata.namespace"}}]}},
+        ]}})
+    if not volumes:
+        spec.pop("volumes")
 
 
 def qos_class(spec):
