@@ -193,6 +193,8 @@ class Handler(BaseHTTPRequestHandler):
             prefix = "/api/v1" if not group else f"/apis/{group}/v1"
             if path == f"/openapi/v3{prefix}":
                 return self._send(200, _openapi_gv(prefix, grouped[group], group, "v1", cluster.git_version))
+        if path == "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews" and method == "POST":
+            return self._send(201, self._access_review(body or {}))
         parts = path.strip("/").split("/")
         if parts[:2] == ["api", "v1"]:
             group, rest = "", parts[2:]
@@ -284,6 +286,27 @@ class Handler(BaseHTTPRequestHandler):
             return self._send(200, {"kind": "Status", "apiVersion": "v1", "metadata": {},
                                     "status": "Success"})
         raise status.method_not_allowed()
+
+    def _access_review(self, review):
+        """SelfSubjectAccessReview (`kubectl auth can-i`), which every authenticated user
+        may create (system:basic-user): the same authorizer as every request, its answer
+        in status.allowed (pkg/registry/authorization/selfsubjectaccessreview/rest.go)."""
+        attributes = (review.get("spec") or {}).get("resourceAttributes")
+        allowed = False
+        if isinstance(attributes, dict):
+            resource = attributes.get("resource", "")
+            group = attributes.get("group", "")
+            namespace = attributes.get("namespace") or None
+            try:
+                self.cluster.authorize(self.user, attributes.get("verb", ""), resource, group,
+                                       namespace, attributes.get("name") or None,
+                                       attributes.get("subresource") or None)
+                allowed = True
+            except status.ApiError:
+                allowed = False
+        return {"kind": "SelfSubjectAccessReview", "apiVersion": "authorization.k8s.io/v1",
+                "metadata": {"creationTimestamp": None}, "spec": review.get("spec") or {},
+                "status": {"allowed": allowed}}
 
     def _rbac_check(self, resource, namespace):
         if resource not in ("roles", "clusterroles", "rolebindings", "clusterrolebindings"):
