@@ -450,7 +450,8 @@ pub fn decided_fields(kind: ObjectKind) -> &'static [&'static str] {
         ObjectKind::Role => &["/rules"],
         ObjectKind::RoleBinding => &["/roleRef", "/subjects"],
         ObjectKind::ResourceQuota => &["/spec/hard"],
-        ObjectKind::LimitRange => &["/spec/limits"],
+        // The server fills in an empty `default` beside it.
+        ObjectKind::LimitRange => &["/spec/limits/0/defaultRequest"],
         ObjectKind::NetworkPolicy => &["/spec/podSelector", "/spec/policyTypes"],
         // The server fills in defaults elsewhere (matchPolicy, objectSelector, scope): only
         // what the class writes is compared.

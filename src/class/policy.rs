@@ -24,6 +24,9 @@ pub const FIRST_MINOR: MinorVersion = MinorVersion::new(1, 30);
 /// (`render::step::quota_name`), the one their Role lets them delete again.
 pub const LEARNER_QUOTA: &str = "sidecar-lab-step-4";
 
+/// The class's own quota in each learner namespace (`templates/class-learner.yaml`).
+const CLASS_QUOTA: &str = "sidecar-lab-learner";
+
 /// Whether a cluster of `minor` has the policy API; an unknown minor is taken as new.
 pub fn served(minor: Option<MinorVersion>) -> bool {
     minor.is_none_or(|minor| minor >= FIRST_MINOR)
@@ -132,9 +135,14 @@ fn validations() -> Vec<Validation> {
             reason: Some("Forbidden".to_owned()),
             ..Validation::default()
         },
+        // Learners act as ServiceAccounts, the instructor usually as a user. The rule
+        // holds for every ServiceAccount (CEL has no way to name "this namespace's
+        // `learner`" without string building), so the class's own quota name is allowed
+        // too: an instructor on a ServiceAccount token can still set the class up, and
+        // a learner cannot make that quota (it exists from `class up` on).
         Validation {
             expression: format!(
-                "request.resource.resource != 'resourcequotas' || request.userInfo.username != 'system:serviceaccount:' + request.namespace + ':{account}' || object.metadata.name == '{LEARNER_QUOTA}'"
+                "request.resource.resource != 'resourcequotas' || !('system:serviceaccounts' in request.userInfo.groups) || object.metadata.name in ['{LEARNER_QUOTA}', '{CLASS_QUOTA}']"
             ),
             message: Some(format!(
                 "a learner may create only the ResourceQuota `{LEARNER_QUOTA}` (the lab's quota step), the one they can delete again (sidecar-lab class)"
@@ -185,7 +193,10 @@ mod tests {
         let rules: Vec<String> = validations().into_iter().map(|v| v.expression).collect();
         assert!(rules[0].contains("object.spec.serviceAccountName != 'learner'"));
         assert!(rules[1].contains("object.spec.template.spec.serviceAccountName != 'learner'"));
-        assert!(rules[2].contains("'sidecar-lab-step-4'"));
+        assert!(rules[2].contains("['sidecar-lab-step-4', 'sidecar-lab-learner']"));
+        let template = crate::class::objects::Template::embedded().expect("template");
+        let objects = template.learner(&ClassPrefix::default(), 1, &Default::default());
+        assert_eq!(objects[4].name, CLASS_QUOTA);
         assert_eq!(
             LEARNER_QUOTA,
             crate::render::step::quota_name(crate::lab::StepNumber(4))
