@@ -840,7 +840,7 @@ fn a_learner_cannot_take_the_node_borrow_their_token_or_starve_the_class() {
     let said = text(&up.stdout);
     for line in [
         "Pod Security   baseline enforced, restricted warned and audited (version v1.35)",
-        "quota          count/jobs.batch=50, pods=20, requests.cpu=2, requests.memory=2Gi",
+        "quota          count/jobs.batch=50, pods=20, requests.cpu=4, requests.memory=4Gi",
         "NetworkPolicy  default-deny, ingress and egress",
         "admission      ValidatingAdmissionPolicy sidecar-lab-class-learner",
     ] {
@@ -1038,4 +1038,45 @@ fn an_old_cluster_is_told_what_the_class_cannot_enforce() {
         "{}",
         text(&again.stdout)
     );
+}
+
+/// The lab's own seven steps, each run with `sidecar-lab step` as a learner in their
+/// confined namespace (Pod Security `baseline`, the default quota and LimitRange, the
+/// default-deny NetworkPolicy, the class's admission policy), all as the lab teaches;
+/// Pod Security's `restricted` warning is shown once per step and refuses nothing.
+#[test]
+fn a_learner_runs_all_seven_steps_in_their_confined_namespace() {
+    let room = Classroom::new("1.36", 16);
+    assert_code(&room.class_up(1, &[]), 0);
+    for number in 1..=7 {
+        let stepped = room.learner_step(1, &number.to_string());
+        let stdout = text(&stepped.stdout);
+        assert_code(&stepped, 0);
+        assert!(
+            stdout.contains("expected") && !stdout.contains("unexpected"),
+            "step {number}:\n{stdout}\n{}",
+            text(&stepped.stderr)
+        );
+        // Said once a step (step 4's three Jobs draw two wordings: one per order of
+        // the containers).
+        assert_eq!(
+            stdout
+                .matches("The API server warned about the step's Job (a warning refuses nothing):")
+                .count(),
+            1,
+            "step {number}:\n{stdout}"
+        );
+        assert!(
+            stdout.contains("would violate PodSecurity \"restricted:v1.36\""),
+            "step {number}:\n{stdout}"
+        );
+        if number == 4 {
+            // The step's own quota refuses, never the class's.
+            assert!(
+                stdout.contains("exceeded quota: sidecar-lab-step-4")
+                    && !stdout.contains("exceeded quota: sidecar-lab-learner"),
+                "{stdout}"
+            );
+        }
+    }
 }

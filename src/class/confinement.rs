@@ -128,7 +128,7 @@ mod tests {
         let rules = Confinement::decide(&template, &ClassPrefix::default(), None, &quota);
         assert_eq!(rules.quota["requests.cpu"], "3");
         assert_eq!(rules.quota["pods"], "12");
-        assert_eq!(rules.quota["requests.memory"], "2Gi");
+        assert_eq!(rules.quota["requests.memory"], "4Gi");
         assert_eq!(rules.quota["count/jobs.batch"], "50");
         assert_eq!(rules.pod_security_version, "latest");
     }

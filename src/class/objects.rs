@@ -520,7 +520,7 @@ mod tests {
         );
         assert_eq!(
             objects[4].manifest["spec"]["hard"]["requests.memory"],
-            "2Gi"
+            "4Gi"
         );
     }
 
@@ -538,7 +538,7 @@ mod tests {
         assert_eq!(labels["pod-security.kubernetes.io/audit-version"], "v1.33");
         let hard = &objects[4].manifest["spec"]["hard"];
         assert_eq!(hard["count/jobs.batch"], "50");
-        assert_eq!(hard["requests.cpu"], "2");
+        assert_eq!(hard["requests.cpu"], "4");
         assert_eq!(hard["pods"], "20");
         let limits = &objects[5].manifest["spec"]["limits"][0];
         assert_eq!(limits["defaultRequest"]["cpu"], "50m");
