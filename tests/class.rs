@@ -454,7 +454,7 @@ fn a_class_of_thirty_is_set_up_locked_down_judged_and_removed() {
     assert_code(&down, 0);
     let left = room.admin(&[
         "get",
-        "namespaces,serviceaccounts,roles,rolebindings,resourcequotas,jobs,pods",
+        "namespaces,serviceaccounts,roles,rolebindings,resourcequotas,limitranges,networkpolicies,validatingadmissionpolicies,validatingadmissionpolicybindings,jobs,pods",
         "-A",
         "-l",
         "sidecar-lab/class=learner",
