@@ -118,12 +118,6 @@ def _containers(spec):
         [("init container", c) for c in spec.get("initContainers") or []]
 
 
-def _container_types(namespace_ranges):
-    for limit_range in namespace_ranges:
-        for item in (limit_range.get("spec") or {}).get("limits") or []:
-            yield limit_range, item
-
-
 def mutate(store, pod):
     """Admit: every LimitRange's Container defaults merged into the pod, as
     defaultContainerResourceRequirements and mergePodResourceRequirements do."""
