@@ -136,7 +136,7 @@ pub fn confinement(rules: &Confinement) -> String {
     );
     let _ = writeln!(
         out,
-        "  NetworkPolicy  {} (the lab's pods talk only inside themselves)",
+        "  NetworkPolicy  {} (where the network plugin enforces NetworkPolicy; the lab's pods talk only inside themselves)",
         rules.network_policy
     );
     match &rules.admission_policy {
