@@ -171,6 +171,7 @@ fn class_command(what: ClassCommand, world: &commands::World<'_>) -> anyhow::Res
                 quota: quota(args.quota),
                 yes: args.yes,
                 dry_run: args.dry_run,
+                json: args.output.output == OutputFormat::Json,
             },
             world,
         ),

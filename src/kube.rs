@@ -229,14 +229,16 @@ pub mod class {
         kubectl(context, &["get", "namespaces", "-o", "json"])
     }
 
-    /// Everything of the class with `label`, in one read.
-    pub fn class_objects(context: &str, label: &str) -> CommandLine {
+    /// Everything of the class with `label`, in one read: `resources`, comma-separated
+    /// (a resource the server does not serve would fail the whole read, so the caller
+    /// names only what the cluster has).
+    pub fn class_objects(context: &str, label: &str, resources: &str) -> CommandLine {
         let selector = format!("{}={label}", crate::class::CLASS_LABEL);
         kubectl(
             context,
             &[
                 "get",
-                "namespaces,serviceaccounts,roles.rbac.authorization.k8s.io,rolebindings.rbac.authorization.k8s.io,resourcequotas",
+                resources,
                 "--all-namespaces",
                 "-l",
                 &selector,
@@ -299,6 +301,11 @@ pub mod class {
         args.push(&timeout);
         args.extend(names.iter().map(String::as_str));
         kubectl(context, &args)
+    }
+
+    /// Deletes one cluster-wide object.
+    pub fn delete_cluster_object(context: &str, resource: &str, name: &str) -> CommandLine {
+        kubectl(context, &["delete", resource, name, "--ignore-not-found"])
     }
 
     /// Deletes one object.

@@ -280,7 +280,8 @@ impl Lab {
             origin: origin.to_owned(),
             source,
         })?;
-        let problems = lab.problems();
+        let mut problems = lab.problems();
+        problems.extend(lab.privilege_problems());
         if problems.is_empty() {
             Ok(lab)
         } else {
@@ -307,6 +308,31 @@ impl Lab {
     /// The lab's step numbers, in order.
     pub fn numbers(&self) -> impl Iterator<Item = StepNumber> + '_ {
         (1..=self.steps.len()).filter_map(|n| u32::try_from(n).ok().map(StepNumber))
+    }
+
+    /// Fields of a step's Jobs (the template with the step's `edit`) that Pod Security
+    /// `baseline` forbids: a lab file may change the lab, never give its pods power over
+    /// the node, in a class's namespace or on a learner's own VM alike. An edit that does
+    /// not render at all is reported when the step runs, as before.
+    fn privilege_problems(&self) -> Vec<String> {
+        let Ok(template) = crate::render::job::parse_template(assets::JOB_TEMPLATE) else {
+            return Vec::new();
+        };
+        let mut problems = Vec::new();
+        for (index, (number, step)) in self.numbered().enumerate() {
+            let Ok(runs) = crate::render::step::step_runs(&template, number, step, None) else {
+                continue;
+            };
+            for run in runs {
+                for violation in crate::render::pod_security::check_job(&run.job) {
+                    problems.push(format!(
+                        "steps[{index}].edit makes Job `{}` break Pod Security `baseline` at {violation}: remove that from the edit",
+                        run.name.as_str()
+                    ));
+                }
+            }
+        }
+        problems
     }
 
     /// Every problem in the lab, so a lab author fixes them in one go.
@@ -486,6 +512,30 @@ mod tests {
         };
         assert_eq!(problems.len(), 3, "{problems:#?}");
         assert!(problems[2].contains("{{jobname}}"), "{problems:#?}");
+    }
+
+    #[test]
+    fn an_edit_that_adds_privilege_is_refused_with_the_file_and_field() {
+        let text = assets::NATIVE_SIDECAR_LAB.replacen(
+            "    edit:\n      containers:\n        postgres:\n",
+            "    edit:\n      pod:\n        hostPID: true\n      containers:\n        postgres:\n          securityContext:\n            privileged: true\n",
+            1,
+        );
+        assert_ne!(text, assets::NATIVE_SIDECAR_LAB, "the edit was not made");
+        let error = Lab::parse(&text, "labs/evil.yaml").expect_err("refused");
+        let message = error.to_string();
+        assert!(
+            message.starts_with("lab file `labs/evil.yaml` is invalid: "),
+            "{message}"
+        );
+        assert!(
+            message.contains("steps[3].edit makes Job `cy-job-cost-init` break Pod Security `baseline` at spec.template.spec.hostPID: host namespaces are not allowed"),
+            "{message}"
+        );
+        assert!(
+            message.contains("spec.template.spec.initContainers[0].securityContext.privileged: privileged containers are not allowed"),
+            "{message}"
+        );
     }
 
     #[test]

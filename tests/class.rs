@@ -454,7 +454,7 @@ fn a_class_of_thirty_is_set_up_locked_down_judged_and_removed() {
     assert_code(&down, 0);
     let left = room.admin(&[
         "get",
-        "namespaces,serviceaccounts,roles,rolebindings,resourcequotas,jobs,pods",
+        "namespaces,serviceaccounts,roles,rolebindings,resourcequotas,limitranges,networkpolicies,validatingadmissionpolicies,validatingadmissionpolicybindings,jobs,pods",
         "-A",
         "-l",
         "sidecar-lab/class=learner",
@@ -802,4 +802,281 @@ fn a_board_beyond_localhost_refuses_requests_without_its_token() {
         "{}",
         text(&output.stderr)
     );
+}
+
+/// A learner's Job manifest, applied with their own kubeconfig from a file.
+fn learner_apply(room: &Classroom, learner: u32, name: &str, manifest: &str) -> Output {
+    let path = room.root.path().join(format!("{name}.yaml"));
+    std::fs::write(&path, manifest).expect("manifest");
+    let namespace = format!("learner-{learner:02}");
+    room.learner(
+        learner,
+        &[
+            "apply",
+            "-n",
+            &namespace,
+            "-f",
+            path.to_str().expect("utf-8"),
+        ],
+    )
+}
+
+/// A Job of busybox with `pod` merged into its pod spec (YAML lines at six spaces).
+fn job_yaml(name: &str, pod: &str, suspend: bool) -> String {
+    format!(
+        "apiVersion: batch/v1\nkind: Job\nmetadata:\n  name: {name}\nspec:\n  suspend: {suspend}\n  backoffLimit: 0\n  template:\n    spec:\n      restartPolicy: Never\n{pod}      containers:\n        - name: main\n          image: postgres:17.5-alpine\n          imagePullPolicy: IfNotPresent\n          command: [\"true\"]\n          resources:\n            requests:\n              cpu: 10m\n              memory: 16Mi\n"
+    )
+}
+
+/// Issue 22: with their own class kubeconfig a learner cannot take the node (Pod
+/// Security `baseline`), run a pod as their own ServiceAccount, pile up Jobs beyond the
+/// class's quota, or make a quota they cannot delete; `class down` takes the
+/// cluster-wide policy with the class.
+#[test]
+fn a_learner_cannot_take_the_node_borrow_their_token_or_starve_the_class() {
+    let room = Classroom::new("1.35", 16);
+    let up = room.class_up(2, &[]);
+    assert_code(&up, 0);
+    let said = text(&up.stdout);
+    for line in [
+        "Pod Security   baseline enforced, restricted warned and audited (version v1.35)",
+        "quota          count/jobs.batch=50, pods=20, requests.cpu=4, requests.memory=4Gi",
+        "NetworkPolicy  default-deny, ingress and egress",
+        "admission      ValidatingAdmissionPolicy sidecar-lab-class-learner",
+    ] {
+        assert!(said.contains(line), "{line}\n{said}");
+    }
+    let policy = room.admin(&["get", "networkpolicy", "-n", "learner-01", "-o", "name"]);
+    assert_eq!(
+        text(&policy.stdout).trim(),
+        "networkpolicy.networking.k8s.io/sidecar-lab-default-deny"
+    );
+
+    // A bare pod is RBAC's: learners create Jobs only.
+    let pod = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: priv\nspec:\n  containers:\n    - name: main\n      image: postgres:17.5-alpine\n      securityContext:\n        privileged: true\n";
+    let bare = learner_apply(&room, 1, "bare-pod", pod);
+    assert_code(&bare, 1);
+    assert!(
+        text(&bare.stderr).contains("cannot create resource \"pods\""),
+        "{}",
+        text(&bare.stderr)
+    );
+
+    // The attack of issue 22 through a Job: accepted with Pod Security's warning (of the
+    // `warn` level, `restricted`, as a real API server gives it for a Job), and every
+    // pod it asks for refused by `baseline` (FailedCreate), so nothing runs.
+    let attack = job_yaml(
+        "take-the-node",
+        "      hostNetwork: true\n      hostPID: true\n      volumes:\n        - name: host\n          hostPath:\n            path: /\n",
+        false,
+    )
+    .replace(
+        "          command: [\"true\"]\n",
+        "          command: [\"true\"]\n          securityContext:\n            privileged: true\n          volumeMounts:\n            - name: host\n              mountPath: /host\n",
+    );
+    let applied = learner_apply(&room, 1, "take-the-node", &attack);
+    assert_code(&applied, 0);
+    let warning = text(&applied.stderr);
+    assert!(
+        warning.contains("Warning: would violate PodSecurity \"restricted:v1.35\"")
+            && warning.contains("privileged (container \"main\""),
+        "{warning}"
+    );
+    let start = Instant::now();
+    let refused = loop {
+        let events = room.learner(
+            1,
+            &[
+                "get",
+                "events",
+                "--field-selector",
+                "reason=FailedCreate",
+                "-o",
+                "json",
+            ],
+        );
+        assert_code(&events, 0);
+        let events = text(&events.stdout);
+        if events.contains("violates PodSecurity") || start.elapsed() > Duration::from_secs(20) {
+            break events;
+        }
+        std::thread::sleep(Duration::from_millis(300));
+    };
+    for part in [
+        "violates PodSecurity \\\"baseline:v1.35\\\"",
+        "host namespaces (hostNetwork=true, hostPID=true)",
+        "hostPath volumes (volume \\\"host\\\")",
+        "privileged (container \\\"main\\\" must not set securityContext.privileged=true)",
+    ] {
+        assert!(refused.contains(part), "{part}\n{refused}");
+    }
+    let pods = room.learner(1, &["get", "pods", "-o", "name"]);
+    assert_eq!(text(&pods.stdout).trim(), "", "a pod of the attack exists");
+
+    // The learner's own ServiceAccount, in a Job's pods: refused at once.
+    let borrowed = job_yaml(
+        "borrow-my-token",
+        "      serviceAccountName: learner\n      automountServiceAccountToken: true\n",
+        false,
+    );
+    let denied = learner_apply(&room, 1, "borrow-my-token", &borrowed);
+    assert_code(&denied, 1);
+    let error = text(&denied.stderr);
+    assert!(
+        error.contains("ValidatingAdmissionPolicy 'sidecar-lab-class-learner'")
+            && error.contains("may not run their pods as the ServiceAccount `learner`"),
+        "{error}"
+    );
+
+    // A quota of another name: refused (the learner could never delete it); the quota
+    // step's own name: allowed, and deleted again.
+    let other = room.learner(1, &["create", "quota", "mine", "--hard=pods=1"]);
+    assert_code(&other, 1);
+    assert!(
+        text(&other.stderr).contains("may create only the ResourceQuota `sidecar-lab-step-4`"),
+        "{}",
+        text(&other.stderr)
+    );
+    assert_code(
+        &room.learner(
+            1,
+            &["create", "quota", "sidecar-lab-step-4", "--hard=pods=30"],
+        ),
+        0,
+    );
+    assert_code(
+        &room.learner(1, &["delete", "quota", "sidecar-lab-step-4"]),
+        0,
+    );
+
+    // The default quota counts Jobs: fifty in all, the attack's among them; the 51st
+    // is refused.
+    let many: String = (2..=49)
+        .map(|n| format!("---\n{}", job_yaml(&format!("pile-{n:02}"), "", true)))
+        .collect();
+    assert_code(&learner_apply(&room, 1, "pile", &many), 0);
+    assert_code(
+        &learner_apply(&room, 1, "pile-50", &job_yaml("pile-50", "", true)),
+        0,
+    );
+    let over = learner_apply(&room, 1, "pile-51", &job_yaml("pile-51", "", true));
+    assert_code(&over, 1);
+    let error = text(&over.stderr);
+    assert!(
+        error.contains("exceeded quota: sidecar-lab-learner")
+            && error.contains("limited: count/jobs.batch=50"),
+        "{error}"
+    );
+    // Learner 2 is not starved by learner 1's pile.
+    assert_code(
+        &learner_apply(&room, 2, "mine", &job_yaml("mine", "", true)),
+        0,
+    );
+
+    // Down takes the policy with the class.
+    let down = room.run(&[
+        "class",
+        "down",
+        "--context",
+        CONTEXT,
+        "--yes",
+        "--output-dir",
+        room.kubeconfigs().to_str().expect("utf-8"),
+    ]);
+    assert_code(&down, 0);
+    assert!(
+        text(&down.stdout)
+            .contains("delete  ValidatingAdmissionPolicy sidecar-lab-class-learner (cluster-wide)"),
+        "{}",
+        text(&down.stdout)
+    );
+    let left = room.admin(&[
+        "get",
+        "validatingadmissionpolicies,validatingadmissionpolicybindings,namespaces",
+        "-l",
+        "sidecar-lab/class=learner",
+        "-o",
+        "name",
+    ]);
+    assert_code(&left, 0);
+    assert_eq!(text(&left.stdout).trim(), "", "left behind");
+}
+
+/// Before 1.30 there is no ValidatingAdmissionPolicy: `class up` says what that leaves
+/// unenforced, and makes the rest.
+#[test]
+fn an_old_cluster_is_told_what_the_class_cannot_enforce() {
+    let room = Classroom::new("1.29", 4);
+    let up = room.class_up(1, &["-o", "json"]);
+    assert_code(&up, 0);
+    let report: Value = serde_json::from_slice(&up.stdout).expect("JSON");
+    assert_eq!(report["outcome"], "applied");
+    assert_eq!(report["enforces"]["podSecurityVersion"], "v1.29");
+    assert_eq!(report["enforces"]["admissionPolicy"], Value::Null);
+    assert!(
+        report["notEnforced"]
+            .as_str()
+            .is_some_and(|s| s.starts_with("Kubernetes 1.29 does not serve")),
+        "{report}"
+    );
+    assert!(
+        text(&up.stderr).contains("NOT enforced here"),
+        "{}",
+        text(&up.stderr)
+    );
+    let labels = room.admin(&["get", "namespace", "learner-01", "-o", "json"]);
+    let namespace: Value = serde_json::from_slice(&labels.stdout).expect("JSON");
+    assert_eq!(
+        namespace["metadata"]["labels"]["pod-security.kubernetes.io/enforce"],
+        "baseline"
+    );
+    // A second run changes nothing, on the old cluster too.
+    let again = room.class_up(1, &[]);
+    assert_code(&again, 0);
+    assert!(
+        text(&again.stdout).contains("Nothing to change"),
+        "{}",
+        text(&again.stdout)
+    );
+}
+
+/// The lab's own seven steps, each run with `sidecar-lab step` as a learner in their
+/// confined namespace (Pod Security `baseline`, the default quota and LimitRange, the
+/// default-deny NetworkPolicy, the class's admission policy), all as the lab teaches;
+/// Pod Security's `restricted` warning is shown once per step and refuses nothing.
+#[test]
+fn a_learner_runs_all_seven_steps_in_their_confined_namespace() {
+    let room = Classroom::new("1.36", 16);
+    assert_code(&room.class_up(1, &[]), 0);
+    for number in 1..=7 {
+        let stepped = room.learner_step(1, &number.to_string());
+        let stdout = text(&stepped.stdout);
+        assert_code(&stepped, 0);
+        assert!(
+            stdout.contains("expected") && !stdout.contains("unexpected"),
+            "step {number}:\n{stdout}\n{}",
+            text(&stepped.stderr)
+        );
+        // Said once a step (step 4's three Jobs draw two wordings: one per order of
+        // the containers).
+        assert_eq!(
+            stdout
+                .matches("The API server warned about the step's Job (a warning refuses nothing):")
+                .count(),
+            1,
+            "step {number}:\n{stdout}"
+        );
+        assert!(
+            stdout.contains("would violate PodSecurity \"restricted:v1.36\""),
+            "step {number}:\n{stdout}"
+        );
+        if number == 4 {
+            // The step's own quota refuses, never the class's.
+            assert!(
+                stdout.contains("exceeded quota: sidecar-lab-step-4")
+                    && !stdout.contains("exceeded quota: sidecar-lab-learner"),
+                "{stdout}"
+            );
+        }
+    }
 }

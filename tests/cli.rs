@@ -163,6 +163,26 @@ fn a_lab_file_with_an_unknown_field_is_refused_with_the_field_named() {
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
 }
 
+/// Issue 22: a lab file's `edit` cannot make the Job privileged; the refusal names the
+/// file, the step and the field, and nothing is run.
+#[test]
+fn a_lab_file_whose_edit_adds_privilege_is_refused_with_the_field_named() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("lab.yaml");
+    let text = include_str!("../labs/native-sidecar.yaml").replacen(
+        "    edit:\n      containers:\n        postgres:\n          restartPolicy: Always\n",
+        "    edit:\n      pod:\n        volumes:\n          - name: host\n            hostPath: {path: /}\n      containers:\n        postgres:\n          restartPolicy: Always\n          securityContext: {privileged: true}\n",
+        1,
+    );
+    assert_ne!(text, include_str!("../labs/native-sidecar.yaml"));
+    std::fs::write(&path, text).expect("write");
+    let stderr = failure(
+        &["render", "lab", "--lab", path.to_str().expect("utf-8 path")],
+        2,
+    );
+    insta::assert_snapshot!(stderr.replace(path.to_str().expect("utf-8 path"), "LAB"));
+}
+
 #[test]
 fn a_missing_lab_file_is_named() {
     let stderr = failure(&["render", "lab", "--lab", "no/such/lab.yaml"], 2);

@@ -123,11 +123,15 @@ fn the_class_objects_validate_strictly_on_1_28_and_1_37() {
         memory: Some("2Gi".parse().expect("quantity")),
         pods: Some(10),
     };
-    let objects =
-        Template::embedded()
-            .expect("template")
-            .learner(&ClassPrefix::default(), 1, &quota);
-    assert_eq!(objects.len(), 5);
+    let objects = Template::embedded().expect("template").learner_at(
+        &ClassPrefix::default(),
+        1,
+        &quota,
+        "v1.28",
+    );
+    assert_eq!(objects.len(), 7);
+    // The class's admission policy exists from 1.30: checked against 1.37 below.
+    let policy = sidecar_lab::class::policy::objects(&ClassPrefix::default());
     let mut files = Vec::new();
     for object in &objects {
         let path = dir.path().join(format!("{}.yaml", object.kind));
@@ -137,6 +141,16 @@ fn the_class_objects_validate_strictly_on_1_28_and_1_37() {
     for minor in ["1.28", "1.37"] {
         let (ok, text) = validate(minor, &files);
         assert!(ok, "class objects on {minor}:\n{text}");
+    }
+    let mut policy_files = Vec::new();
+    for object in &policy {
+        let path = dir.path().join(format!("{}.yaml", object.kind));
+        std::fs::write(&path, manifests(&[object]).expect("renders")).expect("write");
+        policy_files.push(path);
+    }
+    for minor in ["1.30", "1.37"] {
+        let (ok, text) = validate(minor, &policy_files);
+        assert!(ok, "the class's policy on {minor}:\n{text}");
     }
     let role = std::fs::read_to_string(&files[2]).expect("role");
     let broken = dir.path().join("broken-role.yaml");

@@ -4,10 +4,12 @@
 
 pub mod board;
 pub mod capacity;
+pub mod confinement;
 pub mod duration;
 pub mod kubeconfig;
 pub mod objects;
 pub mod plan;
+pub mod policy;
 pub mod prefix;
 
 pub use prefix::ClassPrefix;

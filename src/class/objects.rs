@@ -1,12 +1,16 @@
 //! Each learner's objects, rendered from `templates/class-learner.yaml` into
-//! k8s-openapi types: the namespace, the ServiceAccount, the Role and its RoleBinding, and
-//! the optional ResourceQuota, all labelled as the class's. Pure.
+//! k8s-openapi types: the namespace (with its Pod Security labels), the ServiceAccount,
+//! the Role and its RoleBinding, the ResourceQuota, the LimitRange and the default-deny
+//! NetworkPolicy, all labelled as the class's. Pure.
 
 use std::collections::BTreeMap;
 use std::fmt;
 use std::str::FromStr;
 
-use k8s_openapi::api::core::v1::{Namespace, ResourceQuota, ResourceQuotaSpec, ServiceAccount};
+use k8s_openapi::api::core::v1::{
+    LimitRange, Namespace, ResourceQuota, ResourceQuotaSpec, ServiceAccount,
+};
+use k8s_openapi::api::networking::v1::NetworkPolicy;
 use k8s_openapi::api::rbac::v1::{Role, RoleBinding};
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
@@ -26,16 +30,45 @@ pub enum ObjectKind {
     Role,
     RoleBinding,
     ResourceQuota,
+    LimitRange,
+    NetworkPolicy,
+    /// Cluster-scoped, one per class (`class::policy`).
+    ValidatingAdmissionPolicy,
+    ValidatingAdmissionPolicyBinding,
 }
 
 impl ObjectKind {
-    pub const ALL: [Self; 5] = [
+    pub const ALL: [Self; 9] = [
         Self::Namespace,
         Self::ServiceAccount,
         Self::Role,
         Self::RoleBinding,
         Self::ResourceQuota,
+        Self::LimitRange,
+        Self::NetworkPolicy,
+        Self::ValidatingAdmissionPolicy,
+        Self::ValidatingAdmissionPolicyBinding,
     ];
+
+    /// The kinds in each learner's namespace, in creation order.
+    pub const LEARNER: [Self; 7] = [
+        Self::Namespace,
+        Self::ServiceAccount,
+        Self::Role,
+        Self::RoleBinding,
+        Self::ResourceQuota,
+        Self::LimitRange,
+        Self::NetworkPolicy,
+    ];
+
+    /// Whether objects of this kind live outside any namespace (the namespace itself
+    /// aside): the class's admission policy and its binding.
+    pub const fn cluster_wide(self) -> bool {
+        matches!(
+            self,
+            Self::ValidatingAdmissionPolicy | Self::ValidatingAdmissionPolicyBinding
+        )
+    }
 
     /// The kind as the API names it.
     pub const fn name(self) -> &'static str {
@@ -45,6 +78,10 @@ impl ObjectKind {
             Self::Role => "Role",
             Self::RoleBinding => "RoleBinding",
             Self::ResourceQuota => "ResourceQuota",
+            Self::LimitRange => "LimitRange",
+            Self::NetworkPolicy => "NetworkPolicy",
+            Self::ValidatingAdmissionPolicy => "ValidatingAdmissionPolicy",
+            Self::ValidatingAdmissionPolicyBinding => "ValidatingAdmissionPolicyBinding",
         }
     }
 
@@ -57,12 +94,38 @@ impl ObjectKind {
             Self::Role => "roles.rbac.authorization.k8s.io",
             Self::RoleBinding => "rolebindings.rbac.authorization.k8s.io",
             Self::ResourceQuota => "resourcequotas",
+            Self::LimitRange => "limitranges",
+            Self::NetworkPolicy => "networkpolicies.networking.k8s.io",
+            Self::ValidatingAdmissionPolicy => {
+                "validatingadmissionpolicies.admissionregistration.k8s.io"
+            }
+            Self::ValidatingAdmissionPolicyBinding => {
+                "validatingadmissionpolicybindings.admissionregistration.k8s.io"
+            }
         }
     }
 
     pub fn from_kind(kind: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|k| k.name() == kind)
     }
+}
+
+/// The resources of the class's kinds, comma-separated for one `kubectl get`; the
+/// cluster-wide ones only when the cluster serves them.
+pub fn resources(cluster_wide: bool) -> String {
+    ObjectKind::ALL
+        .into_iter()
+        .filter(|kind| cluster_wide || !kind.cluster_wide())
+        .map(ObjectKind::resource)
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// The version the Pod Security labels pin: the cluster's own minor (`v1.34`), so that an
+/// upgrade of the cluster during a class does not change its rules; `latest` when the
+/// server did not say.
+pub fn pod_security_version(minor: Option<crate::version::MinorVersion>) -> String {
+    minor.map_or_else(|| "latest".to_owned(), |m| format!("v{m}"))
 }
 
 impl fmt::Display for ObjectKind {
@@ -91,6 +154,19 @@ impl ClassObject {
     }
 }
 
+impl ClassObject {
+    /// How the plan and the cluster's read find the object: the namespace it lives in
+    /// (its own name for a namespace, empty for a cluster-wide object) and its name.
+    pub fn key(&self) -> (ObjectKind, String, String) {
+        let namespace = if self.kind == ObjectKind::Namespace {
+            self.name.clone()
+        } else {
+            self.namespace.clone().unwrap_or_default()
+        };
+        (self.kind, namespace, self.name.clone())
+    }
+}
+
 /// A per-learner ResourceQuota: what each `--quota-*` flag asked for.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct QuotaLimits {
@@ -104,10 +180,11 @@ impl QuotaLimits {
         self.cpu.is_none() && self.memory.is_none() && self.pods.is_none()
     }
 
-    /// `spec.hard`: requests, since that is what the lab's containers declare and what
-    /// the scheduler reserves.
-    pub fn hard(&self) -> BTreeMap<String, Quantity> {
-        let mut hard = BTreeMap::new();
+    /// `spec.hard`: the template's defaults with each flag's value in place of its line;
+    /// requests, since that is what the lab's containers declare and what the scheduler
+    /// reserves.
+    pub fn hard(&self, defaults: &BTreeMap<String, Quantity>) -> BTreeMap<String, Quantity> {
+        let mut hard = defaults.clone();
         if let Some(cpu) = &self.cpu {
             hard.insert("requests.cpu".to_owned(), Quantity(cpu.0.clone()));
         }
@@ -160,6 +237,8 @@ pub struct Template {
     role: Role,
     binding: RoleBinding,
     quota: ResourceQuota,
+    limits: LimitRange,
+    network: NetworkPolicy,
 }
 
 impl Template {
@@ -198,11 +277,44 @@ impl Template {
             role: take(&mut found, "Role")?,
             binding: take(&mut found, "RoleBinding")?,
             quota: take(&mut found, "ResourceQuota")?,
+            limits: take(&mut found, "LimitRange")?,
+            network: take(&mut found, "NetworkPolicy")?,
         })
     }
 
-    /// The objects of learner `n`, in creation order.
+    /// The quota's ceilings when no `--quota-*` flag changes them.
+    pub fn default_quota(&self) -> BTreeMap<String, Quantity> {
+        self.quota
+            .spec
+            .as_ref()
+            .and_then(|spec| spec.hard.clone())
+            .unwrap_or_default()
+    }
+
+    /// The LimitRange's defaults for a container that declares no requests.
+    pub fn default_requests(&self) -> BTreeMap<String, Quantity> {
+        self.limits
+            .spec
+            .as_ref()
+            .and_then(|spec| spec.limits.first())
+            .and_then(|item| item.default_request.clone())
+            .unwrap_or_default()
+    }
+
+    /// The objects of learner `n`, in creation order, with Pod Security at `latest`.
     pub fn learner(&self, prefix: &ClassPrefix, n: u32, quota: &QuotaLimits) -> Vec<ClassObject> {
+        self.learner_at(prefix, n, quota, "latest")
+    }
+
+    /// The objects of learner `n`, in creation order, with the Pod Security labels
+    /// pinned to `pod_security_version` (`pod_security_version()`).
+    pub fn learner_at(
+        &self,
+        prefix: &ClassPrefix,
+        n: u32,
+        quota: &QuotaLimits,
+        pod_security_version: &str,
+    ) -> Vec<ClassObject> {
         let namespace = prefix.namespace(n);
         let meta = |base: &ObjectMeta, namespaced: bool| ObjectMeta {
             name: Some(if namespaced {
@@ -216,10 +328,15 @@ impl Template {
             ..ObjectMeta::default()
         };
         let mut out = Vec::new();
-        let ns = Namespace {
+        let mut ns = Namespace {
             metadata: meta(&self.namespace.metadata, false),
             ..Namespace::default()
         };
+        for (key, value) in ns.metadata.labels.iter_mut().flatten() {
+            if key.starts_with("pod-security.kubernetes.io/") && key.ends_with("-version") {
+                pod_security_version.clone_into(value);
+            }
+        }
         out.push(object(ObjectKind::Namespace, None, &ns));
         let account = ServiceAccount {
             metadata: ObjectMeta {
@@ -249,21 +366,33 @@ impl Template {
             }
         }
         out.push(object(ObjectKind::RoleBinding, Some(&namespace), &binding));
-        if !quota.is_empty() {
-            let resource_quota = ResourceQuota {
-                metadata: meta(&self.quota.metadata, true),
-                spec: Some(ResourceQuotaSpec {
-                    hard: Some(quota.hard()),
-                    ..self.quota.spec.clone().unwrap_or_default()
-                }),
-                ..ResourceQuota::default()
-            };
-            out.push(object(
-                ObjectKind::ResourceQuota,
-                Some(&namespace),
-                &resource_quota,
-            ));
-        }
+        let resource_quota = ResourceQuota {
+            metadata: meta(&self.quota.metadata, true),
+            spec: Some(ResourceQuotaSpec {
+                hard: Some(quota.hard(&self.default_quota())),
+                ..self.quota.spec.clone().unwrap_or_default()
+            }),
+            ..ResourceQuota::default()
+        };
+        out.push(object(
+            ObjectKind::ResourceQuota,
+            Some(&namespace),
+            &resource_quota,
+        ));
+        let limits = LimitRange {
+            metadata: meta(&self.limits.metadata, true),
+            ..self.limits.clone()
+        };
+        out.push(object(ObjectKind::LimitRange, Some(&namespace), &limits));
+        let network = NetworkPolicy {
+            metadata: meta(&self.network.metadata, true),
+            ..self.network.clone()
+        };
+        out.push(object(
+            ObjectKind::NetworkPolicy,
+            Some(&namespace),
+            &network,
+        ));
         out
     }
 }
@@ -280,7 +409,7 @@ fn labels(
     labels
 }
 
-fn object<T: k8s_openapi::Resource + Serialize>(
+pub(super) fn object<T: k8s_openapi::Resource + Serialize>(
     kind: ObjectKind,
     namespace: Option<&String>,
     value: &T,
@@ -307,11 +436,31 @@ fn object<T: k8s_openapi::Resource + Serialize>(
 /// in one of them is updated; anything else (fields the server adds) is left alone.
 pub fn decided_fields(kind: ObjectKind) -> &'static [&'static str] {
     match kind {
-        ObjectKind::Namespace => &[],
+        // The server adds its own labels (`kubernetes.io/metadata.name`): only the Pod
+        // Security ones are the class's to decide.
+        ObjectKind::Namespace => &[
+            "/metadata/labels/pod-security.kubernetes.io~1enforce",
+            "/metadata/labels/pod-security.kubernetes.io~1enforce-version",
+            "/metadata/labels/pod-security.kubernetes.io~1warn",
+            "/metadata/labels/pod-security.kubernetes.io~1warn-version",
+            "/metadata/labels/pod-security.kubernetes.io~1audit",
+            "/metadata/labels/pod-security.kubernetes.io~1audit-version",
+        ],
         ObjectKind::ServiceAccount => &["/automountServiceAccountToken"],
         ObjectKind::Role => &["/rules"],
         ObjectKind::RoleBinding => &["/roleRef", "/subjects"],
         ObjectKind::ResourceQuota => &["/spec/hard"],
+        // The server fills in an empty `default` beside it.
+        ObjectKind::LimitRange => &["/spec/limits/0/defaultRequest"],
+        ObjectKind::NetworkPolicy => &["/spec/podSelector", "/spec/policyTypes"],
+        // The server fills in defaults elsewhere (matchPolicy, objectSelector, scope): only
+        // what the class writes is compared.
+        ObjectKind::ValidatingAdmissionPolicy => &["/spec/validations"],
+        ObjectKind::ValidatingAdmissionPolicyBinding => &[
+            "/spec/policyName",
+            "/spec/validationActions",
+            "/spec/matchResources/namespaceSelector",
+        ],
     }
 }
 
@@ -339,7 +488,7 @@ mod tests {
     }
 
     #[test]
-    fn a_learner_gets_five_labelled_objects_in_their_own_namespace() {
+    fn a_learner_gets_seven_labelled_objects_in_their_own_namespace() {
         let prefix = ClassPrefix::default();
         let quota = QuotaLimits {
             cpu: Some("1".parse().expect("quantity")),
@@ -348,7 +497,7 @@ mod tests {
         };
         let objects = template().learner(&prefix, 3, &quota);
         let kinds: Vec<_> = objects.iter().map(|o| o.kind).collect();
-        assert_eq!(kinds, ObjectKind::ALL);
+        assert_eq!(kinds, ObjectKind::LEARNER);
         for object in &objects {
             let labels = &object.manifest["metadata"]["labels"];
             assert_eq!(labels[CLASS_LABEL], "learner", "{}", object.describe());
@@ -364,12 +513,70 @@ mod tests {
         assert_eq!(binding["roleRef"]["name"], objects[2].name);
         assert_eq!(objects[4].manifest["spec"]["hard"]["requests.cpu"], "1");
         assert_eq!(objects[4].manifest["spec"]["hard"]["pods"], "10");
+        // The flags replace their lines; the rest stay the class's defaults.
+        assert_eq!(
+            objects[4].manifest["spec"]["hard"]["count/jobs.batch"],
+            "50"
+        );
+        assert_eq!(
+            objects[4].manifest["spec"]["hard"]["requests.memory"],
+            "4Gi"
+        );
     }
 
     #[test]
-    fn no_quota_flag_no_quota_object() {
-        let objects = template().learner(&ClassPrefix::default(), 1, &QuotaLimits::default());
-        assert!(objects.iter().all(|o| o.kind != ObjectKind::ResourceQuota));
+    fn without_flags_a_learner_still_gets_the_quota_limits_and_deny_all() {
+        let objects =
+            template().learner_at(&ClassPrefix::default(), 1, &QuotaLimits::default(), "v1.33");
+        let labels = &objects[0].manifest["metadata"]["labels"];
+        assert_eq!(labels["pod-security.kubernetes.io/enforce"], "baseline");
+        assert_eq!(
+            labels["pod-security.kubernetes.io/enforce-version"],
+            "v1.33"
+        );
+        assert_eq!(labels["pod-security.kubernetes.io/warn"], "restricted");
+        assert_eq!(labels["pod-security.kubernetes.io/audit-version"], "v1.33");
+        let hard = &objects[4].manifest["spec"]["hard"];
+        assert_eq!(hard["count/jobs.batch"], "50");
+        assert_eq!(hard["requests.cpu"], "4");
+        assert_eq!(hard["pods"], "20");
+        let limits = &objects[5].manifest["spec"]["limits"][0];
+        assert_eq!(limits["defaultRequest"]["cpu"], "50m");
+        assert!(limits.get("default").is_none() && limits.get("max").is_none());
+        let deny = &objects[6].manifest["spec"];
+        assert_eq!(deny["podSelector"], serde_json::json!({}));
+        assert_eq!(
+            deny["policyTypes"],
+            serde_json::json!(["Ingress", "Egress"])
+        );
+        assert!(deny.get("ingress").is_none() && deny.get("egress").is_none());
+        assert_eq!(
+            resources(false),
+            "namespaces,serviceaccounts,roles.rbac.authorization.k8s.io,rolebindings.rbac.authorization.k8s.io,resourcequotas,limitranges,networkpolicies.networking.k8s.io"
+        );
+        assert!(
+            resources(true)
+                .ends_with("validatingadmissionpolicybindings.admissionregistration.k8s.io")
+        );
+    }
+
+    #[test]
+    fn the_default_quota_fits_every_lab_step_at_once() {
+        use crate::requests::parse_quantity;
+        let lab = crate::lab::Lab::embedded().expect("lab");
+        let job = crate::render::job::parse_template(assets::JOB_TEMPLATE).expect("template");
+        let (peak, pods) = super::super::capacity::per_learner(&lab, &job);
+        let hard = template().default_quota();
+        let get = |key: &str, unit| parse_quantity(&hard[key].0, unit).expect(key);
+        // Seven steps alive at once is at most about four times the three variants' peak
+        // (step 4's init pod asks for 600m); the ceiling leaves room for it.
+        assert!(get("requests.cpu", 1000) >= 4 * peak.cpu_millis, "{peak:?}");
+        assert!(
+            get("requests.memory", 1) >= 2 * peak.memory_bytes,
+            "{peak:?}"
+        );
+        assert!(get("pods", 1) >= u64::from(pods) * 3);
+        assert_eq!(get("count/jobs.batch", 1), 50);
     }
 
     #[test]

@@ -145,11 +145,8 @@ pub fn plan_up(
     let mut new_accounts = BTreeSet::new();
     let mut changed_learners = BTreeSet::new();
     for object in wanted.desired {
-        let namespace = object
-            .namespace
-            .clone()
-            .unwrap_or_else(|| object.name.clone());
-        let key = (object.kind, namespace.clone(), object.name.clone());
+        let key = object.key();
+        let namespace = key.1.clone();
         // A namespace of the class is in `objects` (read by label); one without the label
         // was refused above.
         match observed.objects.get(&key) {
@@ -164,7 +161,12 @@ pub fn plan_up(
                 let differing: Vec<String> = decided_fields(object.kind)
                     .iter()
                     .filter(|field| object.manifest.pointer(field) != current.pointer(field))
-                    .map(|field| field.trim_start_matches('/').replace('/', "."))
+                    .map(|field| {
+                        field
+                            .trim_start_matches('/')
+                            .replace('/', ".")
+                            .replace("~1", "/")
+                    })
                     .collect();
                 if !differing.is_empty() {
                     changed_learners.insert(namespace);
@@ -248,11 +250,14 @@ fn token_reason(existing: &Existing, namespace: &str, wanted: &Wanted<'_>) -> Op
     }
 }
 
-/// What `class down` will delete: the class's namespaces (with everything in them), found
-/// by label, and nothing else.
+/// What `class down` will delete: the class's namespaces (with everything in them) and
+/// its cluster-wide admission policy, found by label, and nothing else.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct DownPlan {
     pub namespaces: Vec<String>,
+    /// The class's cluster-wide objects (its admission policy and binding), by kind and
+    /// name; kept while another class with the same label still has namespaces.
+    pub cluster_wide: Vec<(ObjectKind, String)>,
     /// Class objects outside the class's namespaces (there should be none; a learner
     /// cannot create them): deleted one by one.
     pub strays: Vec<(ObjectKind, String, String)>,
@@ -262,7 +267,10 @@ pub struct DownPlan {
 
 impl DownPlan {
     pub fn is_empty(&self) -> bool {
-        self.namespaces.is_empty() && self.strays.is_empty() && self.kubeconfigs.is_empty()
+        self.namespaces.is_empty()
+            && self.cluster_wide.is_empty()
+            && self.strays.is_empty()
+            && self.kubeconfigs.is_empty()
     }
 }
 
@@ -290,6 +298,22 @@ pub fn plan_down(
         })
         .cloned()
         .collect();
+    // The policy selects namespaces by the label, which `learner` and `learner-` share:
+    // it goes with the last of them.
+    let others = observed
+        .objects
+        .keys()
+        .any(|(kind, namespace, _)| *kind == ObjectKind::Namespace && !ours(namespace));
+    let cluster_wide = if others {
+        Vec::new()
+    } else {
+        observed
+            .objects
+            .keys()
+            .filter(|(kind, _, _)| kind.cluster_wide())
+            .map(|(kind, _, name)| (*kind, name.clone()))
+            .collect()
+    };
     let kubeconfigs = kubeconfig_files
         .iter()
         .filter(|namespace| namespaces.contains(namespace))
@@ -297,6 +321,7 @@ pub fn plan_down(
         .collect();
     DownPlan {
         namespaces,
+        cluster_wide,
         strays,
         kubeconfigs,
     }
@@ -390,7 +415,7 @@ mod tests {
             &BTreeMap::new(),
         )
         .expect("plans");
-        assert_eq!(plan.create.len(), 12);
+        assert_eq!(plan.create.len(), 21);
         assert_eq!(plan.tokens.len(), 3);
         assert!(
             plan.tokens

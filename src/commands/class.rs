@@ -12,9 +12,11 @@ use serde_json::Value;
 
 use crate::class::board::{ClassRead, judge_class};
 use crate::class::capacity;
+use crate::class::confinement::Confinement;
 use crate::class::kubeconfig::{self, CaSource, ClusterAccess, Existing};
-use crate::class::objects::{ObjectKind, QuotaLimits, Template, manifests};
+use crate::class::objects::{self, ObjectKind, QuotaLimits, Template, manifests};
 use crate::class::plan::{self, KubeconfigFound, Observed, UpPlan, Wanted};
+use crate::class::policy;
 use crate::class::{ClassPrefix, LEARNER_ACCOUNT};
 use crate::commands::World;
 use crate::exit::ExitStatus;
@@ -44,6 +46,9 @@ pub struct UpSettings {
     pub quota: QuotaLimits,
     pub yes: bool,
     pub dry_run: bool,
+    /// One JSON document on stdout (the plan, what is enforced, what was done) instead
+    /// of text.
+    pub json: bool,
 }
 
 /// `class down`'s arguments.
@@ -73,19 +78,28 @@ pub fn up(settings: &UpSettings, world: &World<'_>) -> anyhow::Result<ExitStatus
     let context = settings.context.as_str();
     let access = read_access(runner, context)?;
     let ca_data = inline_ca(&access)?;
+    let minor = server_minor(runner, context);
     let namespaces = read_json(runner, &kubectl::namespaces(context), "list the namespaces")?;
     let objects = read_json(
         runner,
-        &kubectl::class_objects(context, settings.prefix.label()),
+        &kubectl::class_objects(
+            context,
+            settings.prefix.label(),
+            &objects::resources(policy::served(minor)),
+        ),
         "read the class's objects",
     )?;
     let observed = observed(&namespaces, &objects);
     let files = read_kubeconfigs(&settings.output_dir, &settings.prefix, settings.learners);
 
     let template = Template::embedded()?;
-    let desired: Vec<_> = (1..=settings.learners)
-        .flat_map(|n| template.learner(&settings.prefix, n, &settings.quota))
-        .collect();
+    let rules = Confinement::decide(&template, &settings.prefix, minor, &settings.quota);
+    let desired = rules.objects(
+        &template,
+        &settings.prefix,
+        settings.learners,
+        &settings.quota,
+    );
     let wanted = Wanted {
         prefix: &settings.prefix,
         learners: settings.learners,
@@ -103,18 +117,39 @@ pub fn up(settings: &UpSettings, world: &World<'_>) -> anyhow::Result<ExitStatus
         access.server,
         settings.learners
     );
-    if plan.is_empty() {
+    let text = !settings.json;
+    let json = |outcome: &str, written: usize| {
+        world.printer.out(&show::up_json(
+            &show::UpSummary {
+                class: settings.prefix.label(),
+                context,
+                learners: settings.learners,
+                outcome,
+                kubeconfigs_written: written,
+            },
+            &plan,
+            &rules,
+        ));
+    };
+    if text {
         world
             .printer
             .out(&show::up_plan(&plan, &heading, &dir, &duration));
-        world.printer.out(&format!(
-            "Nothing to change: every learner's objects and kubeconfig are in place ({dir}).\n"
-        ));
+        world.printer.out(&show::confinement(&rules));
+    }
+    if let Some(warning) = show::unenforced(&rules) {
+        world.printer.warn(&warning);
+    }
+    if plan.is_empty() {
+        if text {
+            world.printer.out(&format!(
+                "Nothing to change: every learner's objects and kubeconfig are in place ({dir}).\n"
+            ));
+        } else {
+            json("unchanged", 0);
+        }
         return Ok(ExitStatus::Success);
     }
-    world
-        .printer
-        .out(&show::up_plan(&plan, &heading, &dir, &duration));
     for warning in fit_warnings(runner, settings)? {
         world.printer.warn(&warning);
     }
@@ -126,6 +161,9 @@ pub fn up(settings: &UpSettings, world: &World<'_>) -> anyhow::Result<ExitStatus
     }
     if settings.dry_run {
         world.printer.note("dry run: nothing was changed");
+        if !text {
+            json("dry-run", 0);
+        }
         return Ok(ExitStatus::Success);
     }
     if !prompt::confirm(
@@ -138,9 +176,13 @@ pub fn up(settings: &UpSettings, world: &World<'_>) -> anyhow::Result<ExitStatus
     }
     apply(runner, context, &plan, world)?;
     let written = issue_tokens(runner, settings, &plan, &access, ca_data.as_deref())?;
+    if !text {
+        json("applied", written);
+        return Ok(ExitStatus::Success);
+    }
     let first = settings.prefix.namespace(1);
     world.printer.out(&format!(
-        "✓ class `{}` is set up: {} learner(s); {written} kubeconfig(s) written to {dir} (mode 0600).\n  Give each learner their own file; the first one runs:\n    export KUBECONFIG=$PWD/{first}.kubeconfig\n    sidecar-lab step 1 --context {first} --namespace {first}\n  Watch the class with: sidecar-lab class status --context {context} --prefix {} --watch\n",
+        "✓ class `{}` is set up: {} learner(s); {written} kubeconfig(s) written to {dir} (mode 0600), each namespace confined as above.\n  Give each learner their own file; the first one runs:\n    export KUBECONFIG=$PWD/{first}.kubeconfig\n    sidecar-lab step 1 --context {first} --namespace {first}\n  Watch the class with: sidecar-lab class status --context {context} --prefix {} --watch\n",
         settings.prefix.label(),
         settings.learners,
         settings.prefix,
@@ -266,9 +308,14 @@ fn token_of(stdout: &str) -> Option<String> {
 pub fn down(settings: &DownSettings, world: &World<'_>) -> anyhow::Result<ExitStatus> {
     let runner = world.runner;
     let context = settings.context.as_str();
+    let minor = server_minor(runner, context);
     let objects = read_json(
         runner,
-        &kubectl::class_objects(context, settings.prefix.label()),
+        &kubectl::class_objects(
+            context,
+            settings.prefix.label(),
+            &objects::resources(policy::served(minor)),
+        ),
         "read the class's objects",
     )?;
     let observed = observed(&Value::Null, &objects);
@@ -304,6 +351,11 @@ pub fn down(settings: &DownSettings, world: &World<'_>) -> anyhow::Result<ExitSt
         let command = kubectl::delete_object(context, kind.resource(), namespace, name);
         checked(runner, &command, READ_TIMEOUT)
             .map_err(|e| explain_forbidden(e, "delete the class's objects"))?;
+    }
+    for (kind, name) in &plan.cluster_wide {
+        let command = kubectl::delete_cluster_object(context, kind.resource(), name);
+        checked(runner, &command, READ_TIMEOUT)
+            .map_err(|e| explain_forbidden(e, "delete the class's admission policy"))?;
     }
     if !plan.namespaces.is_empty() {
         let command = kubectl::delete_namespaces(context, &plan.namespaces, DELETE_SECONDS);

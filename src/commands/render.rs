@@ -130,9 +130,10 @@ pub fn class(
     quota: &crate::class::objects::QuotaLimits,
 ) -> anyhow::Result<String> {
     let template = crate::class::objects::Template::embedded()?;
-    let objects: Vec<_> = (1..=learners)
-        .flat_map(|n| template.learner(prefix, n, quota))
-        .collect();
+    // As on a cluster that says nothing of its version: Pod Security at `latest`, and the
+    // admission policy that 1.30 and newer take.
+    let rules = crate::class::confinement::Confinement::decide(&template, prefix, None, quota);
+    let objects = rules.objects(&template, prefix, learners, quota);
     let refs: Vec<_> = objects.iter().collect();
     Ok(crate::class::objects::manifests(&refs)?)
 }

@@ -41,6 +41,23 @@ pub fn from_kubectl(stderr: &str) -> Option<String> {
     })
 }
 
+/// The API server's warnings in kubectl's error output, in order, each once: kubectl
+/// prints every `Warning` response header as a line `Warning: <text>`
+/// (k8s.io/client-go/rest/warnings.go). A class's namespace warns about Pod Security
+/// `restricted` (`would violate PodSecurity "restricted:v1.34": …`) while the Job is
+/// accepted: a warning is news for the learner, never a refusal or a failure.
+pub fn api_warnings(stderr: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for line in stderr.lines().map(str::trim) {
+        if let Some(text) = line.strip_prefix("Warning: ")
+            && !out.iter().any(|seen| seen == text)
+        {
+            out.push(text.to_owned());
+        }
+    }
+    out
+}
+
 /// kubectl's own failure — no connection, no permission, a bad flag — as one line: not
 /// the API server's judgement of an object, so nothing to judge.
 pub fn kubectl_failure(text: &str) -> Option<String> {
@@ -137,6 +154,17 @@ fn quoted_name(message: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn api_warnings_are_read_once_each_and_are_no_refusal() {
+        let stderr = "Warning: would violate PodSecurity \"restricted:v1.34\": allowPrivilegeEscalation != false (containers \"postgres\", \"main\" must set securityContext.allowPrivilegeEscalation=false)\nWarning: would violate PodSecurity \"restricted:v1.34\": allowPrivilegeEscalation != false (containers \"postgres\", \"main\" must set securityContext.allowPrivilegeEscalation=false)\njob.batch/cy-job-native created\n";
+        let warnings = api_warnings(stderr);
+        assert_eq!(warnings.len(), 1);
+        assert!(warnings[0].starts_with("would violate PodSecurity \"restricted:v1.34\""));
+        assert_eq!(from_kubectl(stderr), None);
+        assert_eq!(kubectl_failure(stderr), None);
+        assert!(api_warnings("job.batch/x created\n").is_empty());
+    }
 
     const INVALID: &str = "The Job \"cy-job-mistake\" is invalid: spec.template.spec.containers[1].restartPolicy: Forbidden: may not be set for non-init containers\n";
 

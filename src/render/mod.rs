@@ -4,6 +4,7 @@
 pub mod diff;
 pub mod job;
 pub mod kind_config;
+pub mod pod_security;
 pub mod step;
 pub mod strict;
 

@@ -180,6 +180,8 @@ pub fn run(
     checked(session.runner, &delete, DELETE_TIMEOUT)
         .context("cannot remove the step's previous Job")?;
     let applied = session.runner.run(&apply, KUBECTL_TIMEOUT)?;
+    let warned =
+        crate::ui::report::api_warnings(&crate::observe::refusal::api_warnings(&applied.stderr));
     if !applied.success() {
         // The API server's refusal is a result to judge (the step may teach it);
         // anything else (no connection, no permission) is an error.
@@ -198,6 +200,7 @@ pub fn run(
         } else {
             String::new()
         };
+        report.push_str(&warned);
         let palette = printer.stdout_palette();
         report.push_str(&crate::ui::report::step(
             &judgement,
@@ -237,6 +240,7 @@ pub fn run(
     } else {
         String::new()
     };
+    report.push_str(&warned);
     if let Some(judgement) = &judgement {
         let palette = printer.stdout_palette();
         report.push_str(&crate::ui::report::step(

@@ -117,9 +117,16 @@ pub fn run(
             .context("cannot create the step's ResourceQuota")?;
         wait_for_quota(session, &quota_name(number));
     }
+    // Each Job of the step draws the same warnings: they are said once.
+    let mut warnings: Vec<String> = Vec::new();
     for (run, (path, _)) in runs.iter_mut().zip(files) {
         let apply = target.apply(&path);
         let applied = session.runner.run(&apply, KUBECTL_TIMEOUT)?;
+        for warning in crate::observe::refusal::api_warnings(&applied.stderr) {
+            if !warnings.contains(&warning) {
+                warnings.push(warning);
+            }
+        }
         if !applied.success() {
             let Some(message) = refusal(&applied.stderr) else {
                 return Err(crate::runner::Failed::of(&apply, &applied))
@@ -219,6 +226,7 @@ pub fn run(
     } else {
         String::new()
     };
+    report.push_str(&crate::ui::report::api_warnings(&warnings));
     let palette = printer.stdout_palette();
     let last = runs.len().saturating_sub(1);
     for (index, run) in runs.iter().enumerate() {

@@ -4,8 +4,10 @@
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
+use crate::class::confinement::Confinement;
 use crate::class::objects::ObjectKind;
 use crate::class::plan::{DownPlan, UpPlan};
+use crate::class::policy;
 use crate::results::{Results, StepState};
 use crate::ui::Palette;
 
@@ -93,6 +95,9 @@ pub fn down_plan(plan: &DownPlan, heading: &str, kubeconfig_dir: &str) -> String
             abbreviate(&names)
         );
     }
+    for (kind, name) in &plan.cluster_wide {
+        let _ = writeln!(out, "  delete  {kind} {name} (cluster-wide)");
+    }
     for (kind, namespace, name) in &plan.strays {
         let _ = writeln!(out, "  delete  {kind} {namespace}/{name}");
     }
@@ -104,6 +109,95 @@ pub fn down_plan(plan: &DownPlan, heading: &str, kubeconfig_dir: &str) -> String
         );
     }
     out
+}
+
+/// What the class enforces in each learner's namespace, below the plan of `class up`.
+pub fn confinement(rules: &Confinement) -> String {
+    let join = |map: &BTreeMap<String, String>| {
+        map.iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let mut out = String::from(
+        "Each learner's namespace enforces:
+",
+    );
+    let _ = writeln!(
+        out,
+        "  Pod Security   {} enforced, {} warned and audited (version {}): no privileged pods, host namespaces or hostPath volumes",
+        rules.pod_security_enforce, rules.pod_security_warn, rules.pod_security_version
+    );
+    let _ = writeln!(out, "  quota          {}", join(&rules.quota));
+    let _ = writeln!(
+        out,
+        "  LimitRange     requests for containers that declare none: {}",
+        join(&rules.default_requests)
+    );
+    let _ = writeln!(
+        out,
+        "  NetworkPolicy  {} (where the network plugin enforces NetworkPolicy; the lab's pods talk only inside themselves)",
+        rules.network_policy
+    );
+    match &rules.admission_policy {
+        Some(name) => {
+            let _ = writeln!(
+                out,
+                "  admission      ValidatingAdmissionPolicy {name}: no pod or Job runs as the learner's ServiceAccount; a learner creates only the quota `{}`",
+                policy::LEARNER_QUOTA
+            );
+        }
+        None => {
+            let _ = writeln!(
+                out,
+                "  admission      none: this cluster has no ValidatingAdmissionPolicy (see the warning)"
+            );
+        }
+    }
+    out
+}
+
+/// What `class up -o json` reports besides the plan and the rules.
+pub struct UpSummary<'a> {
+    pub class: &'a str,
+    pub context: &'a str,
+    pub learners: u32,
+    /// `applied`, `dry-run` or `unchanged`.
+    pub outcome: &'a str,
+    pub kubeconfigs_written: usize,
+}
+
+/// `class up -o json`: one document, for scripts.
+pub fn up_json(summary: &UpSummary<'_>, plan: &UpPlan, rules: &Confinement) -> String {
+    let value = serde_json::json!({
+        "class": summary.class,
+        "context": summary.context,
+        "learners": summary.learners,
+        "outcome": summary.outcome,
+        "create": plan.create.iter().map(crate::class::objects::ClassObject::describe).collect::<Vec<_>>(),
+        "update": plan.update.iter().map(|(o, fields)| serde_json::json!({"object": o.describe(), "fields": fields})).collect::<Vec<_>>(),
+        "tokens": plan.tokens.iter().map(|t| serde_json::json!({"namespace": t.namespace, "reason": t.reason.describe()})).collect::<Vec<_>>(),
+        "kubeconfigsWritten": summary.kubeconfigs_written,
+        "enforces": rules,
+        "notEnforced": unenforced(rules),
+    });
+    let mut text = serde_json::to_string_pretty(&value).unwrap_or_default();
+    text.push('\n');
+    text
+}
+
+/// The warning when the cluster cannot take the class's admission policy.
+pub fn unenforced(rules: &Confinement) -> Option<String> {
+    if rules.admission_policy.is_some() {
+        return None;
+    }
+    let minor = rules
+        .minor
+        .map_or_else(|| "this cluster".to_owned(), |m| format!("Kubernetes {m}"));
+    Some(format!(
+        "{minor} does not serve admissionregistration.k8s.io/v1 ValidatingAdmissionPolicy (from 1.30): NOT enforced here: that no pod or Job runs as a learner's ServiceAccount (its token has no automount, but a pod may still name it), and that a learner creates no quota but `{}`. Use a cluster of 1.30 or newer for a class",
+        policy::LEARNER_QUOTA
+    ))
 }
 
 /// `a, b, c, … z (26)`: long lists of learner names stay on one line.
@@ -387,15 +481,16 @@ mod tests {
 
     #[test]
     fn the_up_plan_of_a_new_class() {
+        use crate::class::confinement::Confinement;
+        use crate::version::MinorVersion;
         let prefix = ClassPrefix::default();
         let quota = QuotaLimits {
             cpu: Some("2".parse().expect("q")),
             ..QuotaLimits::default()
         };
         let template = Template::embedded().expect("template");
-        let desired: Vec<_> = (1..=30)
-            .flat_map(|n| template.learner(&prefix, n, &quota))
-            .collect();
+        let rules = Confinement::decide(&template, &prefix, Some(MinorVersion::new(1, 34)), &quota);
+        let desired = rules.objects(&template, &prefix, 30, &quota);
         let wanted = Wanted {
             prefix: &prefix,
             learners: 30,
@@ -405,11 +500,59 @@ mod tests {
             duration_seconds: 8 * 3600,
         };
         let plan = plan_up(&wanted, &Observed::default(), &BTreeMap::new()).expect("plans");
-        insta::assert_snapshot!(up_plan(
+        let text = up_plan(
             &plan,
             "Class `learner` on context `classroom` (https://10.0.0.5:6443): 30 learner(s)",
             "kubeconfigs",
-            "8h"
+            "8h",
+        );
+        insta::assert_snapshot!(format!("{text}{}", confinement(&rules)));
+        assert_eq!(unenforced(&rules), None);
+    }
+
+    #[test]
+    fn the_up_plan_as_json() {
+        use crate::class::confinement::Confinement;
+        use crate::version::MinorVersion;
+        let prefix = ClassPrefix::default();
+        let template = Template::embedded().expect("template");
+        let quota = QuotaLimits::default();
+        let rules = Confinement::decide(&template, &prefix, Some(MinorVersion::new(1, 36)), &quota);
+        let desired = rules.objects(&template, &prefix, 1, &quota);
+        let wanted = Wanted {
+            prefix: &prefix,
+            learners: 1,
+            desired: &desired,
+            server: "https://10.0.0.5:6443",
+            now: Timestamp::UNIX_EPOCH,
+            duration_seconds: 3600,
+        };
+        let plan = plan_up(&wanted, &Observed::default(), &BTreeMap::new()).expect("plans");
+        let summary = UpSummary {
+            class: "learner",
+            context: "classroom",
+            learners: 1,
+            outcome: "applied",
+            kubeconfigs_written: 1,
+        };
+        insta::assert_snapshot!(up_json(&summary, &plan, &rules));
+    }
+
+    #[test]
+    fn an_old_cluster_is_told_what_is_not_enforced() {
+        use crate::class::confinement::Confinement;
+        use crate::version::MinorVersion;
+        let template = Template::embedded().expect("template");
+        let rules = Confinement::decide(
+            &template,
+            &ClassPrefix::default(),
+            Some(MinorVersion::new(1, 29)),
+            &QuotaLimits::default(),
+        );
+        insta::assert_snapshot!(format!(
+            "{}\nwarning: {}",
+            confinement(&rules),
+            unenforced(&rules).expect("a warning")
         ));
     }
 }

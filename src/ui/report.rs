@@ -152,3 +152,31 @@ fn verdict_style(verdict: Verdict, palette: &Palette) -> &console::Style {
         Verdict::Undecided => &palette.warning,
     }
 }
+
+/// The API server's warnings on a step's Jobs (`Warning:` lines of kubectl), each once,
+/// said to be warnings: in a class's namespace, Pod Security `restricted` warns about
+/// every lab Job, and the learner should know that nothing was refused for it.
+pub fn api_warnings(warnings: &[String]) -> String {
+    if warnings.is_empty() {
+        return String::new();
+    }
+    let mut out =
+        String::from("The API server warned about the step's Job (a warning refuses nothing):\n");
+    for warning in warnings {
+        out.push_str(&format!("  {warning}\n"));
+    }
+    out
+}
+
+#[cfg(test)]
+mod warning_tests {
+    use super::*;
+
+    #[test]
+    fn warnings_are_said_to_refuse_nothing() {
+        assert_eq!(api_warnings(&[]), "");
+        insta::assert_snapshot!(api_warnings(&[
+            "would violate PodSecurity \"restricted:v1.34\": allowPrivilegeEscalation != false (containers \"postgres\", \"main\" must set securityContext.allowPrivilegeEscalation=false), unrestricted capabilities (containers \"postgres\", \"main\" must set securityContext.capabilities.drop=[\"ALL\"]), runAsNonRoot != true (pod or containers \"postgres\", \"main\" must set securityContext.runAsNonRoot=true), seccompProfile (pod or containers \"postgres\", \"main\" must set securityContext.seccompProfile.type to \"RuntimeDefault\" or \"Localhost\")".to_owned()
+        ]));
+    }
+}

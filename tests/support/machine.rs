@@ -22,6 +22,15 @@ impl SimMachine {
         machine
     }
 
+    /// The same, with `kubectl` as the machine's kubectl (another client minor).
+    pub fn with_kubectl(speed: f64, kubectl: &std::path::Path) -> Self {
+        let root = tempfile::tempdir().expect("temp dir");
+        let sim = Sim::start_with_kubectl(root.path(), speed, kubectl);
+        let machine = Self { root, sim };
+        std::fs::create_dir_all(machine.home()).expect("home");
+        machine
+    }
+
     pub fn home(&self) -> PathBuf {
         self.root.path().join("home")
     }

@@ -500,6 +500,22 @@ def admit_create(obj, resource, cluster, uid=""):
     elif resource == "resourcequotas":
         from .quota import validate
         errors += validate(obj)
+    elif resource == "limitranges":
+        from . import limitrange
+        limitrange.default(obj)
+        errors += limitrange.validate(obj)
+    elif resource == "networkpolicies":
+        from . import netpol
+        netpol.default(obj)
+        errors += netpol.validate(obj)
+    elif resource == "validatingadmissionpolicies":
+        from . import vap
+        vap.default_policy(obj)
+        errors += vap.validate_policy(obj)
+    elif resource == "validatingadmissionpolicybindings":
+        from . import vap
+        vap.default_binding(obj)
+        errors += vap.validate_binding(obj)
     if errors:
         raise status.invalid(kind, group, meta.get("name", ""), errors)
 
@@ -661,6 +677,20 @@ def admit_update(old, new, resource, cluster):
     elif resource == "resourcequotas":
         from .quota import validate
         errors = validate(new)
+        if errors:
+            raise status.invalid(kind, group, name, errors)
+    elif resource in ("validatingadmissionpolicies", "validatingadmissionpolicybindings"):
+        from . import vap
+        policy = resource == "validatingadmissionpolicies"
+        (vap.default_policy if policy else vap.default_binding)(new)
+        errors = (vap.validate_policy if policy else vap.validate_binding)(new)
+        if errors:
+            raise status.invalid(kind, group, name, errors)
+    elif resource in ("limitranges", "networkpolicies"):
+        from . import limitrange, netpol
+        module = limitrange if resource == "limitranges" else netpol
+        module.default(new)
+        errors = module.validate(new)
         if errors:
             raise status.invalid(kind, group, name, errors)
     elif resource == "pods":

@@ -15,7 +15,7 @@ from http.server import BaseHTTPRequestHandler
 
 from . import patch as patches
 from . import printers, status
-from .resources import GROUPS, KIND, NAMESPACED, RESOURCES, api_version, by_group
+from .resources import GROUPS, KIND, NAMESPACED, RESOURCES, api_version, by_group, served
 
 SHORT = {name: spec[3] for name, spec in RESOURCES.items()}
 # Subresources besides the resource itself: (resource, subresource) -> verbs.
@@ -67,7 +67,6 @@ def _openapi_gv(path_prefix, resources, group, version, git):
             "components": {"schemas": {}}}
 
 
-GROUPED = by_group()
 
 
 def _group_entry(group):
@@ -99,7 +98,10 @@ class Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(data)))
         self.send_header("Audit-Id", "sim")
         for warning in getattr(self, "warnings", []):
-            self.send_header("Warning", f'299 - "{warning}"')
+            # apimachinery util/net NewWarningHeader: the text is a quoted-string, so `"`
+            # and `\` are escaped (kubectl's ParseWarningHeader drops a header that is not).
+            text = warning.replace("\\", "\\\\").replace('"', '\\"')
+            self.send_header("Warning", f'299 - "{text}"')
         self.end_headers()
         self.wfile.write(data)
 
@@ -131,6 +133,8 @@ class Handler(BaseHTTPRequestHandler):
             if method == "GET":
                 body = None
             self.user = self.cluster.auth.authenticate(self._token())
+            from .vap import REQUEST
+            REQUEST.user = (self.user.name, list(getattr(self.user, "groups", [])))
             self.cluster.log_request(method, parsed.path, query, self.user.name, body)
             self._route(method, parsed.path.rstrip("/") or "/", query, body)
         except status.ApiError as error:
@@ -156,6 +160,7 @@ class Handler(BaseHTTPRequestHandler):
     # -- routing -----------------------------------------------------------------------
     def _route(self, method, path, query, body):
         cluster = self.cluster
+        grouped = by_group(cluster.minor)
         if path in ("/healthz", "/readyz", "/livez"):
             return self._send(200, b"ok", "text/plain")
         if path == "/version":
@@ -169,29 +174,31 @@ class Handler(BaseHTTPRequestHandler):
                                                                     "serverAddress": cluster.address}]})
         if path == "/apis":
             return self._send(200, {"kind": "APIGroupList", "apiVersion": "v1",
-                                    "groups": [_group_entry(g) for g in GROUPED if g]})
-        if path.startswith("/apis/") and path.count("/") == 2 and path.split("/")[2] in GROUPED:
+                                    "groups": [_group_entry(g) for g in grouped if g]})
+        if path.startswith("/apis/") and path.count("/") == 2 and path.split("/")[2] in grouped:
             return self._send(200, {"kind": "APIGroup", "apiVersion": "v1",
                                     **_group_entry(path.split("/")[2])})
         if path == "/api/v1":
-            return self._send(200, _resource_list("v1", GROUPED[""]))
-        for group in GROUPED:
+            return self._send(200, _resource_list("v1", grouped[""]))
+        for group in grouped:
             if group and path == f"/apis/{group}/v1":
-                return self._send(200, _resource_list(f"{group}/v1", GROUPED[group]))
+                return self._send(200, _resource_list(f"{group}/v1", grouped[group]))
         if path == "/openapi/v3":
             return self._send(200, {"paths": {
                 ("api/v1" if not g else f"apis/{g}/v1"): {
                     "serverRelativeURL": f"/openapi/v3/{'api/v1' if not g else f'apis/{g}/v1'}?hash={cluster.minor}{i}"}
-                for i, g in enumerate(GROUPED)
+                for i, g in enumerate(grouped)
             }})
-        for group in GROUPED:
+        for group in grouped:
             prefix = "/api/v1" if not group else f"/apis/{group}/v1"
             if path == f"/openapi/v3{prefix}":
-                return self._send(200, _openapi_gv(prefix, GROUPED[group], group, "v1", cluster.git_version))
+                return self._send(200, _openapi_gv(prefix, grouped[group], group, "v1", cluster.git_version))
+        if path == "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews" and method == "POST":
+            return self._send(201, self._access_review(body or {}))
         parts = path.strip("/").split("/")
         if parts[:2] == ["api", "v1"]:
             group, rest = "", parts[2:]
-        elif len(parts) >= 3 and parts[0] == "apis" and parts[1] in GROUPED and parts[1] and parts[2] == "v1":
+        elif len(parts) >= 3 and parts[0] == "apis" and parts[1] in grouped and parts[1] and parts[2] == "v1":
             group, rest = parts[1], parts[3:]
         else:
             raise status.ApiError(404, "NotFound", "the server could not find the requested resource",
@@ -204,7 +211,7 @@ class Handler(BaseHTTPRequestHandler):
         resource = rest[0]
         name = rest[1] if len(rest) > 1 else None
         sub = rest[2] if len(rest) > 2 else None
-        if resource not in KIND or GROUPS[resource] != group or \
+        if resource not in KIND or GROUPS[resource] != group or not served(resource, cluster.minor) or \
                 (sub is not None and (resource, sub) not in SUBRESOURCES):
             raise status.ApiError(404, "NotFound", "the server could not find the requested resource", {})
         if resource == "namespaces" and namespace is not None:
@@ -241,7 +248,8 @@ class Handler(BaseHTTPRequestHandler):
             self._check_kind(body, resource)
             self._validate_fields(body, resource, query)
             created = store.create(resource, namespace or "", body, dry_run=dry,
-                                   storage_check=self._rbac_check(resource, namespace))
+                                   storage_check=self._rbac_check(resource, namespace),
+                                   warnings=self.warnings)
             return self._send(201, created)
         if method in ("PUT", "PATCH") and name is not None:
             current = store.get(resource, namespace, name)
@@ -255,7 +263,8 @@ class Handler(BaseHTTPRequestHandler):
                 return self._send(200, store.get(resource, namespace, name))
             self._validate_fields(new, resource, query)
             updated = store.replace(resource, namespace, name, new, dry_run=dry,
-                                    storage_check=self._rbac_check(resource, namespace))
+                                    storage_check=self._rbac_check(resource, namespace),
+                                    warnings=self.warnings)
             return self._send(200, updated)
         if method == "DELETE" and name is not None:
             options = body or {}
@@ -278,6 +287,27 @@ class Handler(BaseHTTPRequestHandler):
                                     "status": "Success"})
         raise status.method_not_allowed()
 
+    def _access_review(self, review):
+        """SelfSubjectAccessReview (`kubectl auth can-i`), which every authenticated user
+        may create (system:basic-user): the same authorizer as every request, its answer
+        in status.allowed (pkg/registry/authorization/selfsubjectaccessreview/rest.go)."""
+        attributes = (review.get("spec") or {}).get("resourceAttributes")
+        allowed = False
+        if isinstance(attributes, dict):
+            resource = attributes.get("resource", "")
+            group = attributes.get("group", "")
+            namespace = attributes.get("namespace") or None
+            try:
+                self.cluster.authorize(self.user, attributes.get("verb", ""), resource, group,
+                                       namespace, attributes.get("name") or None,
+                                       attributes.get("subresource") or None)
+                allowed = True
+            except status.ApiError:
+                allowed = False
+        return {"kind": "SelfSubjectAccessReview", "apiVersion": "authorization.k8s.io/v1",
+                "metadata": {"creationTimestamp": None}, "spec": review.get("spec") or {},
+                "status": {"allowed": allowed}}
+
     def _rbac_check(self, resource, namespace):
         if resource not in ("roles", "clusterroles", "rolebindings", "clusterrolebindings"):
             return None
@@ -296,7 +326,7 @@ class Handler(BaseHTTPRequestHandler):
         except status.ApiError as error:
             if mode == "Strict":
                 raise
-            self.warnings = [error.message.split(": ", 1)[-1]]
+            self.warnings.append(error.message.split(": ", 1)[-1])
 
     def _verb(self, method, name, query):
         if method == "GET":

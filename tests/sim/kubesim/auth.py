@@ -375,8 +375,10 @@ def bootstrap(store):
         "cluster-admin": [{"apiGroups": ["*"], "resources": ["*"], "verbs": ["*"]}],
         "view": [
             {"apiGroups": [""], "resources": ["pods", "pods/log", "pods/status", "events",
-                                              "serviceaccounts", "resourcequotas"], "verbs": read},
+                                              "serviceaccounts", "resourcequotas", "limitranges"],
+             "verbs": read},
             {"apiGroups": ["batch"], "resources": ["jobs", "jobs/status"], "verbs": read},
+            {"apiGroups": ["networking.k8s.io"], "resources": ["networkpolicies"], "verbs": read},
         ],
     }
     for name, rules in roles.items():

@@ -200,6 +200,11 @@ def _quota_row(obj, now):
     return [obj["metadata"]["name"], _age(obj, now), requests, limits]
 
 
+def _netpol_selector(selector):
+    from .netpol import selector_text
+    return selector_text(selector)
+
+
 PRINTERS = {
     # printServiceAccount, printRole/printClusterRole, printRoleBinding, printResourceQuota
     "serviceaccounts": ([_column("Name", fmt="name"), _column("Secrets", "integer"), _column("Age")],
@@ -208,6 +213,23 @@ PRINTERS = {
     "clusterroles": ([_column("Name", fmt="name"), _column("Created At", fmt="date")], _created_at),
     "rolebindings": ([_column("Name", fmt="name"), _column("Role"), _column("Age")], _binding_row),
     "clusterrolebindings": ([_column("Name", fmt="name"), _column("Role"), _column("Age")], _binding_row),
+    # printNetworkPolicy
+    "networkpolicies": ([_column("Name", fmt="name"), _column("Pod-Selector"), _column("Age")],
+                        lambda o, now: [o["metadata"]["name"],
+                                        _netpol_selector((o.get("spec") or {}).get("podSelector")),
+                                        _age(o, now)]),
+    # printValidatingAdmissionPolicy, printValidatingAdmissionPolicyBinding (`<unset>`
+    # without a paramKind or paramRef, which the simulator refuses anyway)
+    "validatingadmissionpolicies": (
+        [_column("Name", fmt="name"), _column("Validations", "integer"), _column("ParamKind"), _column("Age")],
+        lambda o, now: [o["metadata"]["name"], len((o.get("spec") or {}).get("validations") or []),
+                        "<unset>", _age(o, now)]),
+    "validatingadmissionpolicybindings": (
+        [_column("Name", fmt="name"), _column("PolicyName"), _column("ParamRef"), _column("Age")],
+        lambda o, now: [o["metadata"]["name"], (o.get("spec") or {}).get("policyName", ""), "<unset>",
+                        _age(o, now)]),
+    # printLimitRange
+    "limitranges": ([_column("Name", fmt="name"), _column("Created At", fmt="date")], _created_at),
     "resourcequotas": ([_column("Name", fmt="name"), _column("Age"), _column("Request"),
                         _column("Limit")], _quota_row),
     "pods": (POD_COLUMNS, pod_row),

@@ -1,5 +1,6 @@
 """Decoding the protobuf bodies kubectl's typed clients send (`kubectl create namespace`,
-`kubectl create job`, `kubectl create serviceaccount`, `kubectl create token`): Content-Type application/vnd.kubernetes.protobuf, the `k8s\\x00`
+`kubectl create job`, `kubectl create serviceaccount`, `kubectl create token`,
+`kubectl create quota`, `kubectl auth can-i`): Content-Type application/vnd.kubernetes.protobuf, the `k8s\\x00`
 magic and a runtime.Unknown envelope around the object.
 
 The field numbers are those of k8s.io/api core/v1 and batch/v1 and k8s.io/apimachinery
@@ -64,9 +65,31 @@ SCHEMAS = {
     "TokenRequestSpec": {1: ("audiences", [S]), 4: ("expirationSeconds", I),
                          3: ("boundObjectRef", "BoundObjectReference")},
     "BoundObjectReference": {1: ("kind", S), 2: ("apiVersion", S), 3: ("name", S), 4: ("uid", S)},
+    # k8s.io/api authorization/v1 generated.proto (`kubectl auth can-i`)
+    "SelfSubjectAccessReview": {1: ("metadata", "ObjectMeta"), 2: ("spec", "SelfSubjectAccessReviewSpec"),
+                                3: ("status", "Skip")},
+    "SelfSubjectAccessReviewSpec": {1: ("resourceAttributes", "ResourceAttributes"),
+                                    2: ("nonResourceAttributes", "NonResourceAttributes")},
+    "ResourceAttributes": {1: ("namespace", S), 2: ("verb", S), 3: ("group", S), 4: ("version", S),
+                           5: ("resource", S), 6: ("subresource", S), 7: ("name", S)},
+    "NonResourceAttributes": {1: ("path", S), 2: ("verb", S)},
+    # rbac/v1 (`kubectl create role|rolebinding|clusterrole|clusterrolebinding`)
+    "Role": {1: ("metadata", "ObjectMeta"), 2: ("rules", ["PolicyRule"])},
+    "ClusterRole": {1: ("metadata", "ObjectMeta"), 2: ("rules", ["PolicyRule"])},
+    "PolicyRule": {1: ("verbs", [S]), 2: ("apiGroups", [S]), 3: ("resources", [S]), 4: ("resourceNames", [S]),
+                   5: ("nonResourceURLs", [S])},
+    "RoleBinding": {1: ("metadata", "ObjectMeta"), 2: ("subjects", ["Subject"]), 3: ("roleRef", "RoleRef")},
+    "ClusterRoleBinding": {1: ("metadata", "ObjectMeta"), 2: ("subjects", ["Subject"]), 3: ("roleRef", "RoleRef")},
+    "Subject": {1: ("kind", S), 2: ("apiGroup", S), 3: ("name", S), 4: ("namespace", S)},
+    "RoleRef": {1: ("apiGroup", S), 2: ("kind", S), 3: ("name", S)},
+    # core/v1 (`kubectl create quota`)
+    "ResourceQuota": {1: ("metadata", "ObjectMeta"), 2: ("spec", "ResourceQuotaSpec"), 3: ("status", "Skip")},
+    "ResourceQuotaSpec": {1: ("hard", "quantities"), 2: ("scopes", [S])},
 }
 KINDS = {"Namespace": "Namespace", "Job": "Job", "TokenRequest": "TokenRequest",
-         "ServiceAccount": "ServiceAccount"}
+         "ServiceAccount": "ServiceAccount", "SelfSubjectAccessReview": "SelfSubjectAccessReview",
+         "ResourceQuota": "ResourceQuota", "Role": "Role", "ClusterRole": "ClusterRole",
+         "RoleBinding": "RoleBinding", "ClusterRoleBinding": "ClusterRoleBinding"}
 
 
 def _varint(data, i):

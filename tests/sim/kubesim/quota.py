@@ -106,11 +106,13 @@ def used(store, namespace, hard):
     out = {}
     for name in hard:
         if name.startswith("count/") and name not in ("count/pods",):
-            resource = name[len("count/"):].split(".")[0]
-            try:
-                out[name] = Decimal(len(store.items(resource, namespace)))
-            except KeyError:
-                out[name] = Decimal(0)
+            resource, _, group = name[len("count/"):].partition(".")
+            from .resources import GROUPS
+            known = resource in GROUPS and GROUPS[resource] == group
+            out[name] = Decimal(len(store.items(resource, namespace)) if known else 0)
+            continue
+        if name in LEGACY_COUNTS.values() and name:
+            out[name] = Decimal(len(store.items(name, namespace)))
             continue
         out[name] = sum((pod_usage(p).get(name, Decimal(0)) for p in pods), Decimal(0))
     return out
@@ -186,6 +188,64 @@ def admit_pod(store, pod, dry_run=False):
         new_status = dict(quota.get("status") or {})
         new_status["used"] = new_used
         store.set_status("resourcequotas", namespace, quota_name, new_status)
+
+
+def count_name(resource):
+    """The object-count quota name of a resource: `count/<resource>.<group>`, or
+    `count/<resource>` for the core group (pkg/quota/v1/generic ObjectCountQuotaResourceNameFor)."""
+    from .resources import GROUPS
+    group = GROUPS[resource]
+    return f"count/{resource}.{group}" if group else f"count/{resource}"
+
+
+# The legacy names the core evaluators also count (pkg/quota/v1/evaluator/core/*.go).
+LEGACY_COUNTS = {"serviceaccounts": None, "resourcequotas": "resourcequotas"}
+
+
+def admit_count(store, resource, obj, dry_run=False):
+    """The ResourceQuota admission plugin for the create of an object that is not a pod:
+    the generic object-count evaluator (pkg/quota/v1/generic/evaluator.go: usage of 1 for
+    `count/<resource>.<group>`), checked and recorded as admit_pod does, refused with
+    `<resource>.<group> "NAME" is forbidden: exceeded quota: Q, requested: count/jobs.batch=1,
+    used: count/jobs.batch=50, limited: count/jobs.batch=50`."""
+    from .resources import GROUPS
+    namespace = obj["metadata"].get("namespace")
+    if not namespace:
+        return
+    names = {count_name(resource)}
+    if LEGACY_COUNTS.get(resource):
+        names.add(LEGACY_COUNTS[resource])
+    name = obj["metadata"].get("name", "")
+    updates = []
+    for quota in store.items("resourcequotas", namespace):
+        quota_name = quota["metadata"]["name"]
+        hard = (quota.get("status") or {}).get("hard") or {}
+        used_status = (quota.get("status") or {}).get("used") or {}
+        tracked = sorted(r for r in hard if r in names)
+        if not tracked:
+            continue
+        if any(r not in used_status for r in tracked):
+            raise status.forbidden_because(resource, GROUPS[resource], name,
+                                           f"status unknown for quota: {quota_name}, resources: "
+                                           + ",".join(tracked))
+        current = {r: parse(used_status[r]) or Decimal(0) for r in tracked}
+        exceeded = [r for r in tracked if current[r] + 1 > (parse(hard[r]) or Decimal(0))]
+        if exceeded:
+            def listing(values):
+                return ",".join(f"{r}={render(r, values[r])}" for r in exceeded)
+            raise status.forbidden_because(resource, GROUPS[resource], name, (
+                f"exceeded quota: {quota_name}, requested: {listing({r: Decimal(1) for r in exceeded})}, "
+                f"used: {listing(current)}, limited: {listing({r: parse(hard[r]) for r in exceeded})}"))
+        new_used = dict(used_status)
+        for r in tracked:
+            new_used[r] = render(r, current[r] + 1)
+        updates.append((quota_name, new_used))
+    if dry_run:
+        return
+    for quota_name, new_used in updates:
+        quota = store.find("resourcequotas", namespace, quota_name)
+        store.set_status("resourcequotas", namespace, quota_name,
+                         dict(quota.get("status") or {}, used=new_used))
 
 
 def _missing(pod, required):

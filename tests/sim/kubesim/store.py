@@ -15,7 +15,7 @@ import string
 import threading
 import uuid
 
-from . import admission, status
+from . import admission, limitrange, podsecurity, status, vap
 from .clock import stamp
 from .resources import GROUPS, KIND, NAMESPACED, RESOURCES, api_version  # noqa: F401 (re-exported)
 
@@ -77,7 +77,7 @@ class Store:
 
     # -- writes -------------------------------------------------------------------
     def create(self, resource, namespace, obj, dry_run=False, internal=False, admit_quota=False,
-               storage_check=None):
+               storage_check=None, warnings=None):
         """The API server's create: namespace lifecycle, name, admission, store.
         `storage_check(obj)` runs where a registry's own storage wrapper runs (the RBAC
         escalation checks): after admission, before the strategy and validation."""
@@ -107,17 +107,35 @@ class Store:
                 # Decoding defaults a v1.Pod (SetDefaults_Pod: requests from limits), then
                 # the mutating admission plugins run: ServiceAccount before the strategy.
                 admission.default_pod(obj.setdefault("spec", {}))
+                # The mutating plugins in AllOrderedPlugins' order: LimitRanger, then
+                # ServiceAccount.
+                limitrange.mutate(self, obj)
                 service_account_admission(self, obj)
             if storage_check is not None:
                 storage_check(obj)
             if not internal:
                 admission.admit_create(obj, resource, self.cluster, uid)
+            if admitted or (resource == "jobs" and not internal):
+                # The validating admission plugins, in the API server's order
+                # (pkg/kubeapiserver/options/plugins.go AllOrderedPlugins).
+                if admitted:
+                    limitrange.admit(self, obj)
+                podsecurity.admit(self, resource, obj, warnings)
+            if admitted or not internal:
+                vap.admit(self, "CREATE", resource, obj, dry_run=dry_run, warnings=warnings)
+            if resource == "namespaces" and not internal:
+                errors = podsecurity.validate_namespace(obj)
+                if errors:
+                    raise status.invalid("Namespace", "", meta.get("name", ""), errors)
             name = meta["name"]
             if self.key(resource, namespace, name) in self.objects:
                 raise status.already_exists(resource, group, name)
             if admitted:
                 from .quota import admit_pod
                 admit_pod(self, obj, dry_run=dry_run)
+            elif NAMESPACED[resource] and resource not in ("pods", "events"):
+                from .quota import admit_count
+                admit_count(self, resource, obj, dry_run=dry_run)
             meta["uid"] = uid
             meta["creationTimestamp"] = stamp(self.cluster.clock.now())
             meta.pop("resourceVersion", None)
@@ -139,7 +157,7 @@ class Store:
             return copy.deepcopy(obj)
 
     def replace(self, resource, namespace, name, new, dry_run=False, internal=False,
-                storage_check=None):
+                storage_check=None, warnings=None):
         """An update: the object as a whole, after admission of the change."""
         with self.lock:
             old = self.find(resource, namespace, name)
@@ -164,6 +182,13 @@ class Store:
             if not internal:
                 new["status"] = old.get("status", {})
                 admission.admit_update(old, new, resource, self.cluster)
+                if resource == "jobs":
+                    podsecurity.admit(self, resource, new, warnings)
+                if resource == "namespaces":
+                    errors = podsecurity.validate_namespace(new, old)
+                    if errors:
+                        raise status.invalid("Namespace", "", name, errors)
+                vap.admit(self, "UPDATE", resource, new, old, dry_run=dry_run, warnings=warnings)
             if resource == "jobs" and new.get("spec") != old.get("spec"):
                 new["metadata"]["generation"] = old["metadata"].get("generation", 1) + 1
             if new == old:
@@ -299,7 +324,8 @@ def service_account_admission(store, pod):
     """plugin/pkg/admission/serviceaccount/admission.go Admit: a pod names the
     ServiceAccount `default` unless it names one, and is refused while that account does
     not exist (`error looking up service account NS/NAME: serviceaccount "NAME" not
-    found`, wrapped in admission.NewForbidden). The plugin's own retries of the lookup
+    found`, wrapped in admission.NewForbidden); then, unless automount is off
+    (shouldAutomount), the token volume is mounted (mountServiceAccountToken, createVolume). The plugin's own retries of the lookup
     (up to ten, 100-200 ms apart, for `default`) are not modelled; the ServiceAccount
     controller's delay is (cluster.SA_CONTROLLER_DELAY)."""
     meta = pod["metadata"]
@@ -309,13 +335,50 @@ def service_account_admission(store, pod):
         spec["serviceAccountName"] = spec.get("serviceAccount") or "default"
     account = spec["serviceAccountName"]
     spec.setdefault("serviceAccount", account)
-    if store.find("serviceaccounts", namespace, account) is None:
+    found = store.find("serviceaccounts", namespace, account)
+    if found is None:
         name = meta.get("name", "")
         raise status.ApiError(
             403, "Forbidden",
             f'pods "{name}" is forbidden: error looking up service account {namespace}/{account}: '
             f'serviceaccount "{account}" not found',
             {"name": name, "kind": "pods"})
+    # shouldAutomount: the pod's automountServiceAccountToken wins, then the account's,
+    # else true.
+    automount = spec.get("automountServiceAccountToken")
+    if automount is None:
+        automount = found.get("automountServiceAccountToken")
+    if automount is not False:
+        _mount_service_account_token(spec)
+
+
+TOKEN_MOUNT_PATH = "/var/run/secrets/kubernetes.io/serviceaccount"
+
+
+def _mount_service_account_token(spec):
+    """mountServiceAccountToken: every container (init containers first) without a mount
+    at the token path mounts a `kube-api-access-XXXXX` projected volume (token, the
+    cluster's CA from kube-root-ca.crt, the namespace), added once if any needs it."""
+    volumes = spec.setdefault("volumes", [])
+    existing = next((v["name"] for v in volumes if v.get("name", "").startswith("kube-api-access-")), None)
+    volume_name = existing or "kube-api-access-" + _suffix()
+    needed = False
+    for container in (spec.get("initContainers") or []) + (spec.get("containers") or []):
+        mounts = container.get("volumeMounts") or []
+        if any(m.get("mountPath") == TOKEN_MOUNT_PATH for m in mounts):
+            continue
+        container["volumeMounts"] = mounts + [
+            {"name": volume_name, "readOnly": True, "mountPath": TOKEN_MOUNT_PATH}]
+        needed = True
+    if needed and existing is None:
+        volumes.append({"name": volume_name, "projected": {"defaultMode": 420, "sources": [
+            {"serviceAccountToken": {"expirationSeconds": 3607, "path": "token"}},
+            {"configMap": {"name": "kube-root-ca.crt", "items": [{"key": "ca.crt", "path": "ca.crt"}]}},
+            {"downwardAPI": {"items": [{"path": "namespace", "fieldRef": {
+                "apiVersion": "v1", "fieldPath": "metadata.namespace"}}]}},
+        ]}})
+    if not volumes:
+        spec.pop("volumes")
 
 
 def qos_class(spec):

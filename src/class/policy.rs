@@ -1,0 +1,212 @@
+//! The class's one admission rule, for what RBAC cannot say: no pod (nor Job's pod
+//! template) in a learner namespace may run as the learner's own ServiceAccount, whose
+//! token would then be readable from inside the pod and outlive `--duration`; and a
+//! learner may create a ResourceQuota only under the quota step's own name, the one name
+//! their Role lets them delete. A ValidatingAdmissionPolicy and its Binding,
+//! cluster-scoped, labelled as the class's. Pure.
+
+use k8s_openapi::api::admissionregistration::v1::{
+    MatchResources, NamedRuleWithOperations, ValidatingAdmissionPolicy,
+    ValidatingAdmissionPolicyBinding, ValidatingAdmissionPolicyBindingSpec,
+    ValidatingAdmissionPolicySpec, Validation,
+};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
+
+use super::objects::{ClassObject, ObjectKind, object};
+use super::{CLASS_LABEL, ClassPrefix, LEARNER_ACCOUNT, MANAGED_BY, PART_OF};
+use crate::version::MinorVersion;
+
+/// The first minor that serves `admissionregistration.k8s.io/v1` ValidatingAdmissionPolicy
+/// (GA in 1.30: KEP-3488).
+pub const FIRST_MINOR: MinorVersion = MinorVersion::new(1, 30);
+
+/// The only ResourceQuota name a learner may create: the quota step's
+/// (`render::step::quota_name`), the one their Role lets them delete again.
+pub const LEARNER_QUOTA: &str = "sidecar-lab-step-4";
+
+/// The class's own quota in each learner namespace (`templates/class-learner.yaml`).
+const CLASS_QUOTA: &str = "sidecar-lab-learner";
+
+/// Whether a cluster of `minor` has the policy API; an unknown minor is taken as new.
+pub fn served(minor: Option<MinorVersion>) -> bool {
+    minor.is_none_or(|minor| minor >= FIRST_MINOR)
+}
+
+/// The policy's name (and its binding's): one per class.
+pub fn name(prefix: &ClassPrefix) -> String {
+    format!("sidecar-lab-class-{}", prefix.label())
+}
+
+/// The policy and its binding, in creation order.
+pub fn objects(prefix: &ClassPrefix) -> Vec<ClassObject> {
+    let name = name(prefix);
+    let metadata = ObjectMeta {
+        name: Some(name.clone()),
+        labels: Some(
+            [
+                (PART_OF.0.to_owned(), PART_OF.1.to_owned()),
+                (MANAGED_BY.0.to_owned(), MANAGED_BY.1.to_owned()),
+                (CLASS_LABEL.to_owned(), prefix.label().to_owned()),
+            ]
+            .into(),
+        ),
+        ..ObjectMeta::default()
+    };
+    // Only the class's namespaces: they carry its label, which a learner cannot change
+    // (their Role has nothing on namespaces).
+    let namespaces = LabelSelector {
+        match_labels: Some([(CLASS_LABEL.to_owned(), prefix.label().to_owned())].into()),
+        ..LabelSelector::default()
+    };
+    let rule = |group: &str, resources: &[&str]| NamedRuleWithOperations {
+        api_groups: Some(vec![group.to_owned()]),
+        api_versions: Some(vec!["v1".to_owned()]),
+        operations: Some(vec!["CREATE".to_owned(), "UPDATE".to_owned()]),
+        resources: Some(resources.iter().map(|r| (*r).to_owned()).collect()),
+        ..NamedRuleWithOperations::default()
+    };
+    let policy = ValidatingAdmissionPolicy {
+        metadata: metadata.clone(),
+        spec: Some(ValidatingAdmissionPolicySpec {
+            failure_policy: Some("Fail".to_owned()),
+            match_constraints: Some(MatchResources {
+                namespace_selector: Some(namespaces.clone()),
+                resource_rules: Some(vec![
+                    rule("", &["pods", "resourcequotas"]),
+                    rule("batch", &["jobs"]),
+                ]),
+                ..MatchResources::default()
+            }),
+            validations: Some(validations()),
+            ..ValidatingAdmissionPolicySpec::default()
+        }),
+        ..ValidatingAdmissionPolicy::default()
+    };
+    let binding = ValidatingAdmissionPolicyBinding {
+        metadata,
+        spec: ValidatingAdmissionPolicyBindingSpec {
+            policy_name: name,
+            validation_actions: vec!["Deny".to_owned()],
+            match_resources: Some(MatchResources {
+                namespace_selector: Some(namespaces),
+                ..MatchResources::default()
+            }),
+            ..ValidatingAdmissionPolicyBindingSpec::default()
+        },
+    };
+    vec![
+        object(ObjectKind::ValidatingAdmissionPolicy, None, &policy),
+        object(ObjectKind::ValidatingAdmissionPolicyBinding, None, &binding),
+    ]
+}
+
+/// The rules, in CEL. Each names the resource it is about, so one policy serves all
+/// three; `has()` guards every optional field (a missing field is an error in CEL, and
+/// an error is a refusal under `failurePolicy: Fail`).
+fn validations() -> Vec<Validation> {
+    let account = LEARNER_ACCOUNT;
+    // `serviceAccount` is the deprecated twin of `serviceAccountName`; the server copies
+    // one to the other, but both are checked so that neither is a way round.
+    let not_learner = |spec: &str| {
+        format!(
+            "(!has({spec}.serviceAccountName) || {spec}.serviceAccountName != '{account}') && (!has({spec}.serviceAccount) || {spec}.serviceAccount != '{account}')"
+        )
+    };
+    vec![
+        Validation {
+            expression: format!(
+                "request.resource.resource != 'pods' || ({})",
+                not_learner("object.spec")
+            ),
+            message: Some(format!(
+                "pods in a class's namespace may not run as the ServiceAccount `{account}`: its token is the learner's own (sidecar-lab class)"
+            )),
+            reason: Some("Forbidden".to_owned()),
+            ..Validation::default()
+        },
+        Validation {
+            expression: format!(
+                "request.resource.resource != 'jobs' || ({})",
+                not_learner("object.spec.template.spec")
+            ),
+            message: Some(format!(
+                "Jobs in a class's namespace may not run their pods as the ServiceAccount `{account}`: its token is the learner's own (sidecar-lab class)"
+            )),
+            reason: Some("Forbidden".to_owned()),
+            ..Validation::default()
+        },
+        // Learners act as ServiceAccounts, the instructor usually as a user. The rule
+        // holds for every ServiceAccount (CEL has no way to name "this namespace's
+        // `learner`" without string building), so the class's own quota name is allowed
+        // too: an instructor on a ServiceAccount token can still set the class up, and
+        // a learner cannot make that quota (it exists from `class up` on).
+        Validation {
+            expression: format!(
+                "request.resource.resource != 'resourcequotas' || !('system:serviceaccounts' in request.userInfo.groups) || object.metadata.name in ['{LEARNER_QUOTA}', '{CLASS_QUOTA}']"
+            ),
+            message: Some(format!(
+                "a learner may create only the ResourceQuota `{LEARNER_QUOTA}` (the lab's quota step), the one they can delete again (sidecar-lab class)"
+            )),
+            reason: Some("Forbidden".to_owned()),
+            ..Validation::default()
+        },
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_policy_and_binding_per_class_labelled_as_its() {
+        let prefix: ClassPrefix = "ws-".parse().expect("prefix");
+        let objects = objects(&prefix);
+        let kinds: Vec<_> = objects.iter().map(|o| o.kind).collect();
+        assert_eq!(
+            kinds,
+            [
+                ObjectKind::ValidatingAdmissionPolicy,
+                ObjectKind::ValidatingAdmissionPolicyBinding
+            ]
+        );
+        for object in &objects {
+            assert_eq!(object.name, "sidecar-lab-class-ws");
+            assert_eq!(object.namespace, None);
+            assert_eq!(object.manifest["metadata"]["labels"][CLASS_LABEL], "ws");
+            assert_eq!(object.key().1, "");
+        }
+        let policy = &objects[0].manifest;
+        assert_eq!(
+            policy["spec"]["matchConstraints"]["namespaceSelector"]["matchLabels"][CLASS_LABEL],
+            "ws"
+        );
+        assert_eq!(policy["apiVersion"], "admissionregistration.k8s.io/v1");
+        assert_eq!(
+            objects[1].manifest["spec"]["policyName"],
+            "sidecar-lab-class-ws"
+        );
+        assert_eq!(objects[1].manifest["spec"]["validationActions"][0], "Deny");
+    }
+
+    #[test]
+    fn the_rules_name_the_learner_account_and_the_quota_steps_name() {
+        let rules: Vec<String> = validations().into_iter().map(|v| v.expression).collect();
+        assert!(rules[0].contains("object.spec.serviceAccountName != 'learner'"));
+        assert!(rules[1].contains("object.spec.template.spec.serviceAccountName != 'learner'"));
+        assert!(rules[2].contains("['sidecar-lab-step-4', 'sidecar-lab-learner']"));
+        let template = crate::class::objects::Template::embedded().expect("template");
+        let objects = template.learner(&ClassPrefix::default(), 1, &Default::default());
+        assert_eq!(objects[4].name, CLASS_QUOTA);
+        assert_eq!(
+            LEARNER_QUOTA,
+            crate::render::step::quota_name(crate::lab::StepNumber(4))
+        );
+    }
+
+    #[test]
+    fn the_policy_api_is_there_from_1_30() {
+        assert!(!served(Some(MinorVersion::new(1, 29))));
+        assert!(served(Some(MinorVersion::new(1, 30))));
+        assert!(served(None));
+    }
+}
