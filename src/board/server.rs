@@ -221,10 +221,12 @@ fn work(receiver: &Mutex<Receiver<Ready>>, answer: &Answer<'_>) {
             Ok(receiver) => receiver.recv(),
             Err(_) => return,
         };
-        match next {
-            Ok(ready) => answer.answer(ready),
-            Err(_) => return,
-        }
+        let Ok(ready) = next else {
+            return;
+        };
+        // A request that trips a bug costs that request, not a worker: the pool stays
+        // whole, and the scope does not re-raise the panic when the board stops.
+        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| answer.answer(ready)));
     }
 }
 
