@@ -154,9 +154,17 @@ fn report_merge_shows_terminal_escapes_as_text() {
         );
     }
     assert!(
-        text(&output.stderr).contains("`vm-07\\x1b]0;owned\\x07` is in"),
+        text(&output.stderr).contains("`vm-07\\u001b]0;owned\\u0007` is in"),
         "{}",
         text(&output.stderr)
     );
     insta::assert_snapshot!("merge_hostile_names", text(&output.stdout));
+    // As JSON the values are kept, escaped as JSON escapes them.
+    let json = sidecar_lab(&["report", "--merge", file, "-o", "json"]);
+    assert_eq!(json.status.code(), Some(0), "{}", text(&json.stderr));
+    assert!(!text(&json.stdout).contains(['\u{1b}', '\u{9b}']));
+    let merged: serde_json::Value = serde_json::from_slice(&json.stdout).expect("JSON");
+    for field in ["name", "steps"] {
+        assert_eq!(merged["suites"][0][field], results["suites"][0][field]);
+    }
 }

@@ -2,7 +2,8 @@
 //! image `x\e[2J\e]0;pwned\a`; printed raw, that clears the instructor's screen and
 //! retitles the window. Every control character (C0, DEL, C1 — CSI 0x9b among them —
 //! and the bidirectional overrides that reorder what is shown) is written as a visible
-//! escape such as `\x1b` instead. One function does it; views call it on each value
+//! escape such as `\u001b` instead: JSON's own form, so JSON printed through the
+//! `Printer` stays valid JSON with the same values. One function does it; views call it on each value
 //! they did not write themselves, and the `Printer` once more on everything it prints.
 
 use std::borrow::Cow;
@@ -56,10 +57,9 @@ fn escape(value: &str, keep: Keep) -> Cow<'_, str> {
         }
         if allowed(c, keep) {
             out.push(c);
-        } else if u32::from(c) <= 0xff {
-            out.push_str(&format!("\\x{:02x}", u32::from(c)));
         } else {
-            out.push_str(&format!("\\u{{{:x}}}", u32::from(c)));
+            // Every character escaped is in the BMP, so four digits hold it.
+            out.push_str(&format!("\\u{:04x}", u32::from(c)));
         }
         rest = &rest[c.len_utf8()..];
     }
@@ -108,24 +108,34 @@ mod tests {
         let cleaned = clean_line(HOSTILE);
         assert_eq!(
             cleaned,
-            "postgres\\x1b[2J\\x1b]0;pwned\\x07:17\\x1b]2;t\\x1b\\\\x9b31m\\x0dok\\u{202e}"
+            "postgres\\u001b[2J\\u001b]0;pwned\\u0007:17\\u001b]2;t\\u001b\\\\u009b31m\\u000dok\\u202e"
         );
         assert!(!cleaned.chars().any(|c| c.is_control()));
     }
 
     #[test]
     fn lines_and_tabs_stay_where_they_belong() {
-        assert_eq!(clean("a\n\tb\u{7}"), "a\n\tb\\x07");
-        assert_eq!(clean_line("a\n\tb"), "a\\x0a\\x09b");
+        assert_eq!(clean("a\n\tb\u{7}"), "a\n\tb\\u0007");
+        assert_eq!(clean_line("a\n\tb"), "a\\u000a\\u0009b");
         assert!(matches!(clean("plain ✓ text"), Cow::Borrowed(_)));
+    }
+
+    /// JSON printed through the `Printer` (`-o json`) stays JSON, with the same values.
+    #[test]
+    fn json_with_control_characters_stays_the_same_json() {
+        let json = serde_json::json!({ "image": HOSTILE }).to_string();
+        let cleaned = clean_styled(&json);
+        assert!(!cleaned.chars().any(char::is_control), "{cleaned}");
+        let back: serde_json::Value = serde_json::from_str(&cleaned).expect("still JSON");
+        assert_eq!(back["image"], HOSTILE);
     }
 
     #[test]
     fn drawn_colours_pass_and_everything_else_is_escaped() {
         let drawn = format!("\u{1b}[1mLEARNER\u{1b}[0m {HOSTILE}\n");
         let cleaned = clean_styled(&drawn);
-        assert!(cleaned.starts_with("\u{1b}[1mLEARNER\u{1b}[0m postgres\\x1b[2J"));
-        assert!(cleaned.ends_with("ok\\u{202e}\n"));
+        assert!(cleaned.starts_with("\u{1b}[1mLEARNER\u{1b}[0m postgres\\u001b[2J"));
+        assert!(cleaned.ends_with("ok\\u202e\n"));
         assert_eq!(cleaned.matches('\u{1b}').count(), 2, "{cleaned}");
     }
 }
