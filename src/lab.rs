@@ -252,6 +252,9 @@ pub enum LabError {
         origin: String,
         source: yaml::YamlError,
     },
+    /// Too large or too deeply nested: refused before it is parsed.
+    #[error(transparent)]
+    Bounds(#[from] crate::render::bounds::BoundsError),
     #[error("lab file `{origin}` is invalid: {}", .problems.join("; "))]
     Invalid {
         origin: String,
@@ -267,15 +270,28 @@ impl Lab {
 
     /// Reads and checks the lab file at `path`.
     pub fn load(path: &Path) -> Result<Self, LabError> {
-        let text = std::fs::read_to_string(path).map_err(|source| LabError::Read {
-            path: path.display().to_string(),
+        use crate::render::bounds;
+        let name = path.display().to_string();
+        let read = |source| LabError::Read {
+            path: name.clone(),
             source,
+        };
+        // Read through the shared cap: `--lab /dev/zero` stops at it.
+        let file = std::fs::File::open(path).map_err(read)?;
+        let bytes = bounds::read_stream(file, &name, bounds::LAB_FILE)?;
+        let text = String::from_utf8(bytes).map_err(|_| {
+            read(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                "stream did not contain valid UTF-8",
+            ))
         })?;
-        Self::parse(&text, &path.display().to_string())
+        Self::parse(&text, &name)
     }
 
     /// Decodes and checks lab text; `origin` names it in errors.
     pub fn parse(text: &str, origin: &str) -> Result<Self, LabError> {
+        // Size and depth first: the YAML parser recurses, and 100,000 `[` took it a minute.
+        crate::render::bounds::check(text.as_bytes(), origin, crate::render::bounds::LAB_FILE)?;
         let lab: Self = yaml::from_str(text).map_err(|source| LabError::Decode {
             origin: origin.to_owned(),
             source,

@@ -37,7 +37,23 @@ impl From<serde_yaml::Error> for YamlError {
 
 /// Decodes one YAML document into `T`.
 pub fn from_str<T: DeserializeOwned>(text: &str) -> Result<T, YamlError> {
+    deep_enough(text)?;
     Ok(serde_yaml::from_str(text)?)
+}
+
+/// The shared depth guard, at the codec, so no YAML reaches the recursing parser
+/// without it: 100,000 `[` took serde_yaml a minute to refuse.
+fn deep_enough(text: &str) -> Result<(), YamlError> {
+    match crate::render::bounds::too_deep(text.as_bytes()) {
+        Some(at) => Err(YamlError {
+            message: format!(
+                "the YAML nests deeper than {} levels (at byte {at}); it is refused unread",
+                crate::render::bounds::MAX_DEPTH
+            ),
+            duplicate: None,
+        }),
+        None => Ok(()),
+    }
 }
 
 /// Decodes a stream of YAML documents (separated by `---`, as `kubectl get -w -o yaml`
@@ -46,6 +62,9 @@ pub fn from_str<T: DeserializeOwned>(text: &str) -> Result<T, YamlError> {
 /// that; serde would keep the last silently): the documents before it are returned with
 /// that error.
 pub fn documents(text: &str) -> (Vec<serde_json::Value>, Option<YamlError>) {
+    if let Err(error) = deep_enough(text) {
+        return (Vec::new(), Some(error));
+    }
     let mut values = Vec::new();
     let duplicate = Duplicate::default();
     for document in serde_yaml::Deserializer::from_str(text) {
@@ -145,6 +164,21 @@ mod tests {
             error.as_ref().and_then(YamlError::duplicate),
             Some(("d", 6))
         );
+    }
+
+    #[test]
+    fn deep_nesting_is_refused_before_the_parser_runs() {
+        let deep = "[".repeat(100_000);
+        let started = std::time::Instant::now();
+        let error = from_str::<serde_json::Value>(&deep).expect_err("deep");
+        assert!(started.elapsed() < std::time::Duration::from_secs(1));
+        assert!(
+            error.to_string().contains("deeper than 256 levels"),
+            "{error}"
+        );
+        let (values, error) = documents(&format!("a: 1\n---\n{deep}"));
+        assert!(values.is_empty());
+        assert!(error.is_some());
     }
 
     #[test]

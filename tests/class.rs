@@ -725,7 +725,7 @@ fn the_board_shows_every_learner_and_a_change_within_three_seconds() {
     for _ in 0..30 {
         let mut stream = std::net::TcpStream::connect(&host).expect("connects");
         stream
-            .write_all(b"GET /board.json HTTP/1.1\r\nHost: board\r\n\r\n")
+            .write_all(format!("GET /board.json HTTP/1.1\r\nHost: {host}\r\n\r\n").as_bytes())
             .expect("asks");
         let mut answer = String::new();
         std::io::Read::read_to_string(&mut stream, &mut answer).expect("answer");
@@ -780,7 +780,7 @@ fn a_board_beyond_localhost_refuses_requests_without_its_token() {
         let mut stream =
             std::net::TcpStream::connect(format!("127.0.0.1:{port}")).expect("connects");
         stream
-            .write_all(format!("GET {path} HTTP/1.1\r\nHost: board\r\n\r\n").as_bytes())
+            .write_all(format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n").as_bytes())
             .expect("sends");
         let mut answer = String::new();
         stream.read_to_string(&mut answer).expect("answer");

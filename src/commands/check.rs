@@ -3,7 +3,6 @@
 //! pod (`--variant`), or for a whole lab step (`--step N`, or the step the objects are
 //! labelled with) as `sidecar-lab step N` judges it — or one JSON object.
 
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
@@ -53,14 +52,14 @@ pub struct TimelineEntry<'a> {
 
 /// Reads the dump at `from` (`-` for standard input).
 pub fn read_input(from: &Path) -> anyhow::Result<Vec<u8>> {
+    use crate::render::bounds::{DUMP, read_stream};
+    // Both through the shared cap: an endless pipe or `/dev/zero` stops at it.
     if from == Path::new("-") {
-        let mut bytes = Vec::new();
-        std::io::stdin()
-            .read_to_end(&mut bytes)
-            .context("cannot read standard input")?;
-        Ok(bytes)
+        Ok(read_stream(std::io::stdin(), "standard input", DUMP)?)
     } else {
-        std::fs::read(from).with_context(|| format!("cannot read `{}`", from.display()))
+        let file = std::fs::File::open(from)
+            .with_context(|| format!("cannot read `{}`", from.display()))?;
+        Ok(read_stream(file, &from.display().to_string(), DUMP)?)
     }
 }
 

@@ -594,8 +594,14 @@ pub fn board(settings: &BoardSettings, world: &World<'_>) -> anyhow::Result<Exit
     });
     let interrupted = crate::interrupt::flag();
     let minor = server_minor(world.runner, &settings.context);
-    std::thread::scope(|scope| {
-        scope.spawn(|| serve(&listener, &latest, &server_settings, &interrupted));
+    std::thread::scope(|scope| -> anyhow::Result<()> {
+        // Builder, not `scope.spawn`: a process out of threads gets an error, not a panic.
+        std::thread::Builder::new()
+            .name("board-server".to_owned())
+            .spawn_scoped(scope, || {
+                serve(&listener, &latest, &server_settings, &interrupted);
+            })
+            .context("cannot start the board's server thread: the system is out of threads or memory; stop other programs and run `sidecar-lab class board` again")?;
         let mut last_problem = String::new();
         while !interrupted.load(Ordering::SeqCst) {
             let started = Instant::now();
@@ -628,7 +634,8 @@ pub fn board(settings: &BoardSettings, world: &World<'_>) -> anyhow::Result<Exit
                 std::thread::sleep(Duration::from_millis(50));
             }
         }
-    });
+        Ok(())
+    })?;
     Ok(ExitStatus::Success)
 }
 

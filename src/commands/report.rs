@@ -36,8 +36,14 @@ pub fn report(settings: &Settings, world: &World<'_>) -> anyhow::Result<ExitStat
     } else {
         let mut files = Vec::new();
         for path in &settings.merge {
-            let bytes =
-                std::fs::read(path).with_context(|| format!("cannot read `{}`", path.display()))?;
+            // Through the shared cap: `--merge /dev/zero` stops at it.
+            let file = std::fs::File::open(path)
+                .with_context(|| format!("cannot read `{}`", path.display()))?;
+            let bytes = crate::render::bounds::read_stream(
+                file,
+                &path.display().to_string(),
+                crate::render::bounds::RESULTS_FILE,
+            )?;
             files.push((path.display().to_string(), bytes));
         }
         let (results, notes) = merge(&files, now().to_string())?;

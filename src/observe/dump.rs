@@ -76,9 +76,9 @@ pub enum DumpError {
     },
 }
 
-/// How deep objects and lists may nest. A Pod is about 10 levels deep; the parsers
-/// recurse, so deeply nested input (a line of 100,000 `[`) would take minutes to refuse.
-pub const MAX_DEPTH: usize = 256;
+/// How deep objects and lists may nest: the one guard every input shares.
+pub use crate::render::bounds::MAX_DEPTH;
+use crate::render::bounds::too_deep;
 
 /// Reads the dump in `bytes`: UTF-8, or UTF-16/32 behind a byte-order mark.
 pub fn parse(bytes: &[u8]) -> Result<Dump, DumpError> {
@@ -234,58 +234,6 @@ fn utf32(bytes: &[u8], unit: fn([u8; 4]) -> u32) -> Option<String> {
         .chunks_exact(4)
         .map(|four| char::from_u32(unit([four[0], four[1], four[2], four[3]])))
         .collect()
-}
-
-/// Where the input first nests deeper than `MAX_DEPTH`, in one pass before any parser
-/// runs: flow brackets (`[`, `{`) outside quoted strings, and block indentation (a YAML
-/// level needs at least one more column, so a line indented past the limit nests too
-/// deep as well, or is not a dump kubectl printed).
-fn too_deep(bytes: &[u8]) -> Option<usize> {
-    let mut depth = 0usize;
-    let mut quote: Option<u8> = None;
-    let mut escaped = false;
-    let mut column = 0usize;
-    let mut indenting = true;
-    for (at, &byte) in bytes.iter().enumerate() {
-        if byte == b'\n' {
-            column = 0;
-            indenting = true;
-            continue;
-        }
-        if indenting {
-            if byte == b' ' {
-                column += 1;
-                if column > MAX_DEPTH * 4 {
-                    return Some(at);
-                }
-                continue;
-            }
-            indenting = false;
-        }
-        match quote {
-            Some(q) => {
-                if escaped {
-                    escaped = false;
-                } else if byte == b'\\' && q == b'"' {
-                    escaped = true;
-                } else if byte == q {
-                    quote = None;
-                }
-            }
-            None => match byte {
-                b'"' | b'\'' => quote = Some(byte),
-                b'[' | b'{' => {
-                    depth += 1;
-                    if depth > MAX_DEPTH {
-                        return Some(at);
-                    }
-                }
-                b']' | b'}' => depth = depth.saturating_sub(1),
-                _ => {}
-            },
-        }
-    }
-    None
 }
 
 /// Reads a stream of JSON documents (concatenated, as `kubectl get -w -o json` prints

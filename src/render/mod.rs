@@ -1,6 +1,7 @@
 //! Rendering: templates and the version matrix in, manifests and configs out. Nothing
 //! here touches the outside world.
 
+pub mod bounds;
 pub mod diff;
 pub mod job;
 pub mod kind_config;

@@ -14,6 +14,9 @@ pub enum MergeError {
     Junit(String),
     #[error("`{file}` is not a sidecar-lab results file: {why}")]
     NotResults { file: String, why: String },
+    /// Too large or too deeply nested (the shared guard's message, naming the file).
+    #[error("{0}")]
+    Bounds(String),
     #[error("nothing to merge: name at least one file")]
     Nothing,
 }
@@ -78,10 +81,21 @@ fn parse(file: &str, bytes: &[u8]) -> Result<Results, MergeError> {
         file: file.to_owned(),
         why,
     };
-    let value: serde_json::Value =
+    crate::render::bounds::check(bytes, file, crate::render::bounds::RESULTS_FILE)
+        .map_err(|e| MergeError::Bounds(e.to_string()))?;
+    // The kind is read first, borrowing from the bytes and skipping everything else;
+    // then the results straight into their types: no tree of Values, so a large string
+    // is held once, not three times.
+    #[derive(serde::Deserialize)]
+    struct Kind<'a> {
+        #[serde(borrow)]
+        kind: Option<std::borrow::Cow<'a, str>>,
+        #[serde(borrow, rename = "apiVersion")]
+        api_version: Option<std::borrow::Cow<'a, str>>,
+    }
+    let head: Kind<'_> =
         serde_json::from_slice(bytes).map_err(|e| not(format!("not JSON ({e})")))?;
-    let kind = value.get("kind").and_then(serde_json::Value::as_str);
-    let version = value.get("apiVersion").and_then(serde_json::Value::as_str);
+    let (kind, version) = (head.kind.as_deref(), head.api_version.as_deref());
     if kind != Some(KIND) || version != Some(API_VERSION) {
         return Err(not(format!(
             "it has kind {} and apiVersion {}, not {KIND} and {API_VERSION}",
@@ -89,7 +103,7 @@ fn parse(file: &str, bytes: &[u8]) -> Result<Results, MergeError> {
             version.unwrap_or("(none)")
         )));
     }
-    serde_json::from_value(value).map_err(|e| not(e.to_string()))
+    serde_json::from_slice(bytes).map_err(|e| not(e.to_string()))
 }
 
 #[cfg(test)]

@@ -10,6 +10,7 @@ use crate::class::plan::{DownPlan, UpPlan};
 use crate::class::policy;
 use crate::results::{Results, StepState};
 use crate::ui::Palette;
+use crate::ui::clean::clean_line;
 
 /// The plan of `class up`.
 pub fn up_plan(plan: &UpPlan, heading: &str, kubeconfig_dir: &str, duration: &str) -> String {
@@ -36,8 +37,8 @@ pub fn up_plan(plan: &UpPlan, heading: &str, kubeconfig_dir: &str, duration: &st
         let _ = writeln!(
             out,
             "  update  {} ({} differs)",
-            object.describe(),
-            fields.join(", ")
+            clean_line(&object.describe()),
+            clean_line(&fields.join(", "))
         );
     }
     if !plan.tokens.is_empty() {
@@ -99,7 +100,12 @@ pub fn down_plan(plan: &DownPlan, heading: &str, kubeconfig_dir: &str) -> String
         let _ = writeln!(out, "  delete  {kind} {name} (cluster-wide)");
     }
     for (kind, namespace, name) in &plan.strays {
-        let _ = writeln!(out, "  delete  {kind} {namespace}/{name}");
+        let _ = writeln!(
+            out,
+            "  delete  {kind} {}/{}",
+            clean_line(namespace),
+            clean_line(name)
+        );
     }
     if !plan.kubeconfigs.is_empty() {
         let _ = writeln!(
@@ -200,8 +206,13 @@ pub fn unenforced(rules: &Confinement) -> Option<String> {
     ))
 }
 
-/// `a, b, c, … z (26)`: long lists of learner names stay on one line.
+/// `a, b, c, … z (26)`: long lists of learner names stay on one line. The names come
+/// from the cluster: cleaned.
 fn abbreviate(names: &[&str]) -> String {
+    clean_line(&abbreviate_raw(names)).into_owned()
+}
+
+fn abbreviate_raw(names: &[&str]) -> String {
     match names {
         [] => String::new(),
         _ if names.len() <= 4 => names.join(", "),
@@ -254,8 +265,15 @@ pub fn board(results: &Results, fancy: bool, palette: &Palette) -> String {
         })
         .collect();
     let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
-    for (suite, row) in results.suites.iter().zip(&rows) {
-        widths[0] = widths[0].max(suite.name.chars().count());
+    // Learner names come from the cluster or a results file: cleaned before they are
+    // measured, so the columns still line up.
+    let names: Vec<String> = results
+        .suites
+        .iter()
+        .map(|suite| clean_line(&suite.name).into_owned())
+        .collect();
+    for (name, row) in names.iter().zip(&rows) {
+        widths[0] = widths[0].max(name.chars().count());
         for (i, (cell, _)) in row.iter().enumerate() {
             if let Some(width) = widths.get_mut(i + 1) {
                 *width = (*width).max(cell.chars().count());
@@ -274,8 +292,8 @@ pub fn board(results: &Results, fancy: bool, palette: &Palette) -> String {
         line.push_str(&pad(title, widths[i]));
     }
     let _ = writeln!(out, "{}", palette.heading.apply_to(line.trim_end()));
-    for (suite, row) in results.suites.iter().zip(&rows) {
-        let mut line = pad(&suite.name, widths[0]);
+    for (name, row) in names.iter().zip(&rows) {
+        let mut line = pad(name, widths[0]);
         for (i, (cell, state)) in row.iter().enumerate() {
             let padded = pad(cell, widths.get(i + 1).copied().unwrap_or(0));
             let styled = match state {
@@ -300,19 +318,22 @@ pub fn board(results: &Results, fancy: bool, palette: &Palette) -> String {
                     step.state,
                     StepState::Unexpected | StepState::Undecided | StepState::TimedOut
                 );
+                // Every part but the step number came from the cluster or a file.
                 shown.then(|| {
                     format!(
                         "  {} step {}: {}{}",
-                        suite.name,
+                        clean_line(&suite.name),
                         step.step,
                         step.finding
                             .as_deref()
-                            .map(|f| format!("[{f}] "))
+                            .map(|f| format!("[{}] ", clean_line(f)))
                             .unwrap_or_default(),
-                        step.message
-                            .as_deref()
-                            .and_then(|m| m.lines().next())
-                            .unwrap_or(step.state.name())
+                        clean_line(
+                            step.message
+                                .as_deref()
+                                .and_then(|m| m.lines().next())
+                                .unwrap_or(step.state.name())
+                        )
                     )
                 })
             })
@@ -334,13 +355,18 @@ pub fn cell_lines(results: &Results) -> Vec<(String, String)> {
         .iter()
         .flat_map(|suite| {
             suite.steps.iter().map(move |step| {
-                let key = format!("{} step {} ({})", suite.name, step.step, step.variant);
+                let key = format!(
+                    "{} step {} ({})",
+                    clean_line(&suite.name),
+                    step.step,
+                    step.variant
+                );
                 let mut value = step.state.name().to_owned();
                 if let Some(outcome) = step.outcome {
                     let _ = write!(value, " ({outcome})");
                 }
                 if let Some(finding) = &step.finding {
-                    let _ = write!(value, " [{finding}]");
+                    let _ = write!(value, " [{}]", clean_line(finding));
                 }
                 (key, value)
             })
@@ -477,6 +503,41 @@ mod tests {
         );
         insta::assert_snapshot!("board_plain", plain);
         insta::assert_snapshot!("board_fancy", board(&results, true, &Palette::new(false)));
+    }
+
+    /// A learner's image name that clears the screen and retitles the window, in a
+    /// learner name and a message: shown as text, never obeyed.
+    #[test]
+    fn needs_a_look_shows_terminal_escapes_as_text() {
+        let mut hostile = step(3, Variant::Native, StepState::Unexpected, None);
+        hostile.message = Some(
+            "container `main` uses image `postgres\u{1b}[2J\u{1b}]0;pwned\u{7}:17`\u{9b}1;1H, not the lab's\nsecond line"
+                .to_owned(),
+        );
+        hostile.finding = Some("image\u{1b}[8m".to_owned());
+        let results = Results::new(
+            "2026-11-26T10:00:00Z".to_owned(),
+            "test".to_owned(),
+            vec![Suite {
+                name: "learner-03\u{1b}]2;title\u{1b}\\".to_owned(),
+                namespace: None,
+                properties: BTreeMap::new(),
+                steps: vec![hostile],
+            }],
+        );
+        let shown = board(&results, false, &Palette::new(false));
+        assert!(
+            !shown.contains('\u{1b}') && !shown.contains('\u{9b}'),
+            "{shown}"
+        );
+        insta::assert_snapshot!("board_hostile_names", shown);
+        let lines = cell_lines(&results);
+        assert!(
+            lines
+                .iter()
+                .all(|(k, v)| !k.contains('\u{1b}') && !v.contains('\u{1b}')),
+            "{lines:?}"
+        );
     }
 
     #[test]

@@ -19,9 +19,12 @@ pub fn text(report: &[Check], target: &Target, palette: &Palette) -> String {
         };
         out.push_str(&format!(
             "  {status}  {:width$}  {}\n",
-            check.id, check.message
+            check.id,
+            // Messages quote docker, kind and the host's files.
+            crate::ui::clean::clean(&check.message)
         ));
         if let Some(fix) = check.fix.as_ref().filter(|_| check.status != Status::Pass) {
+            let fix = crate::ui::clean::clean(fix);
             out.push_str(&format!("        {:width$}  fix: {fix}\n", ""));
         }
     }

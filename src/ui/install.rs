@@ -8,6 +8,11 @@ use crate::runner::CommandLine;
 
 /// The plan as people read it.
 pub fn describe(plan: &Plan, platform: Platform, distro: Option<&Distro>) -> String {
+    // Plain text: names and URLs come from bundles, mirrors and the host.
+    crate::ui::clean::clean(&describe_raw(plan, platform, distro)).into_owned()
+}
+
+fn describe_raw(plan: &Plan, platform: Platform, distro: Option<&Distro>) -> String {
     let host = distro.map_or(platform.to_string(), |d| {
         format!("{platform}, {}", d.name())
     });
@@ -75,6 +80,11 @@ pub fn describe(plan: &Plan, platform: Platform, distro: Option<&Distro>) -> Str
 }
 
 pub fn describe_step(step: &HostStep) -> String {
+    // Plain text: commands and URLs come from bundles, mirrors and the host.
+    crate::ui::clean::clean(&describe_step_raw(step)).into_owned()
+}
+
+fn describe_step_raw(step: &HostStep) -> String {
     match step {
         HostStep::Run(command) => format!("$ {command}"),
         HostStep::RunConvenienceScript { url, is_root } => {

@@ -4,6 +4,7 @@
 //! never wrapped (a wrapped line would break the redraw). Pure: judgement in, text out.
 
 use crate::ui::Palette;
+use crate::ui::clean::clean_line;
 use crate::ui::timeline;
 use crate::verdict::Judgement;
 use crate::verdict::timeline::Row;
@@ -18,7 +19,8 @@ pub fn frame(
     let mut lines: Vec<String> = Vec::new();
     lines.push(format!(
         "  {}: {}",
-        judgement.outcome, judgement.outcome_message
+        judgement.outcome,
+        clean_line(&judgement.outcome_message)
     ));
     if judgement.timeline.rows.iter().any(|r| !r.runs.is_empty()) {
         lines.extend(
@@ -31,11 +33,16 @@ pub fn frame(
         .timeline
         .rows
         .iter()
-        .map(|r| r.container.chars().count())
+        .map(|r| clean_line(&r.container).chars().count())
         .max()
         .unwrap_or(0);
     for row in &judgement.timeline.rows {
-        lines.push(format!("  {:name_width$}  {}", row.container, now(row)));
+        // Names and reasons come from the cluster.
+        lines.push(format!(
+            "  {:name_width$}  {}",
+            clean_line(&row.container),
+            clean_line(&now(row))
+        ));
     }
     if let Some(left) = hold_left {
         lines.push(format!("  holding `{}`: {left} s left", judgement.outcome));

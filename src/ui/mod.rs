@@ -1,7 +1,9 @@
 //! Everything the user sees goes through here: the `Printer` writes results to
-//! standard output and messages to standard error, with colour only where it belongs.
+//! standard output and messages to standard error, with colour only where it belongs,
+//! and never a control character it did not draw itself (`clean`).
 
 pub mod class;
+pub mod clean;
 pub mod doctor;
 pub mod install;
 pub mod live;
@@ -61,19 +63,22 @@ impl Printer {
         Palette::new(self.stdout_color)
     }
 
-    /// Writes `text` to standard output as it is.
+    /// Writes `text` to standard output: its colours as drawn, any other control
+    /// character escaped (a value from a cluster or a file that a view did not clean).
     pub fn out(&self, text: &str) {
-        write_ignoring_closed_pipe(&mut io::stdout().lock(), text);
+        write_ignoring_closed_pipe(&mut io::stdout().lock(), &clean::clean_styled(text));
     }
 
     /// Writes one line of progress or information to standard error.
     pub fn note(&self, message: &str) {
+        let message = clean::clean(message);
         write_ignoring_closed_pipe(&mut io::stderr().lock(), &format!("{message}\n"));
     }
 
     /// Writes one line of `warning: …` to standard error.
     pub fn warn(&self, message: &str) {
         let palette = Palette::new(self.stderr_color);
+        let message = clean::clean(message);
         let line = format!("{} {message}\n", palette.warning.apply_to("warning:"));
         write_ignoring_closed_pipe(&mut io::stderr().lock(), &line);
     }
@@ -101,6 +106,7 @@ impl Printer {
     /// Writes one line of `error: …` to standard error.
     pub fn error(&self, message: &str) {
         let palette = Palette::new(self.stderr_color);
+        let message = clean::clean(message);
         let line = format!("{} {message}\n", palette.error.apply_to("error:"));
         write_ignoring_closed_pipe(&mut io::stderr().lock(), &line);
     }

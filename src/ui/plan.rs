@@ -34,6 +34,11 @@ pub struct StepFiles {
 
 /// The plan, phase by phase.
 pub fn describe(plan: &Plan, names: &Names<'_>) -> String {
+    // Plain text: image names, paths and step titles come from bundles and lab files.
+    crate::ui::clean::clean(&describe_raw(plan, names)).into_owned()
+}
+
+fn describe_raw(plan: &Plan, names: &Names<'_>) -> String {
     let mut out = String::from("Plan\n");
     let target = names.target;
     let mut n = 0;

@@ -1,6 +1,7 @@
 //! What a judged pod looks like to people: the outcome, the verdict, the findings, the
 //! timeline and the explanation (`check`, and every lab step).
 
+use crate::ui::clean::{clean, clean_line};
 use crate::ui::text::{wrap, wrap_hanging};
 use crate::ui::{Palette, timeline};
 use crate::verdict::explain::explain;
@@ -13,15 +14,16 @@ pub const WIDTH: usize = 88;
 pub fn text(judgement: &Judgement, fancy: bool, palette: &Palette) -> String {
     let mut out = String::new();
     let subject = match (&judgement.pod, &judgement.job) {
-        (Some(pod), Some(job)) => format!("Pod {pod} (Job {job})"),
-        (Some(pod), None) => format!("Pod {pod}"),
-        (None, Some(job)) => format!("Job {job} (no pod in the input)"),
+        (Some(pod), Some(job)) => format!("Pod {} (Job {})", clean_line(pod), clean_line(job)),
+        (Some(pod), None) => format!("Pod {}", clean_line(pod)),
+        (None, Some(job)) => format!("Job {} (no pod in the input)", clean_line(job)),
         (None, None) => "No pod or Job".to_owned(),
     };
     out.push_str(&format!("{}\n", palette.heading.apply_to(subject)));
     out.push_str(&format!(
         "  outcome   {}: {}\n",
-        judgement.outcome, judgement.outcome_message
+        judgement.outcome,
+        clean(&judgement.outcome_message)
     ));
     if let (Some(verdict), Some(variant)) = (judgement.verdict, judgement.variant) {
         let style = verdict_style(verdict, palette);
@@ -41,8 +43,13 @@ pub fn text(judgement: &Judgement, fancy: bool, palette: &Palette) -> String {
                 Level::Info => palette.dim.apply_to("info   "),
             };
             let lead = format!("  {}  {}: ", "problem", finding.code);
-            let message =
-                wrap_hanging(lead.chars().count(), &finding.message, WIDTH, "           ");
+            // A finding quotes what it found: an image name, a reason, a line of a dump.
+            let message = wrap_hanging(
+                lead.chars().count(),
+                &clean(&finding.message),
+                WIDTH,
+                "           ",
+            );
             out.push_str(&format!("  {level}  {}: {message}\n", finding.code));
         }
     }
@@ -53,7 +60,7 @@ pub fn text(judgement: &Judgement, fancy: bool, palette: &Palette) -> String {
         out.push_str(&timeline::draw(&judgement.timeline, fancy, palette));
     }
     out.push('\n');
-    out.push_str(&wrap(&explain(judgement), WIDTH, ""));
+    out.push_str(&wrap(&clean(&explain(judgement)), WIDTH, ""));
     out.push('\n');
     out
 }

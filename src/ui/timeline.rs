@@ -2,6 +2,7 @@
 //! start and finish marks and exit codes. Unicode and colour on a terminal, plain ASCII
 //! otherwise (pure: timeline and style in, text out).
 
+use crate::ui::clean::clean_line;
 use k8s_openapi::jiff::Timestamp;
 
 use crate::ui::Palette;
@@ -46,7 +47,7 @@ pub fn draw(timeline: &Timeline, fancy: bool, palette: &Palette) -> String {
     let name_width = timeline
         .rows
         .iter()
-        .map(|r| r.container.chars().count())
+        .map(|r| clean_line(&r.container).chars().count())
         .max()
         .unwrap_or(0);
     let mut out = format!(
@@ -67,10 +68,11 @@ pub fn draw(timeline: &Timeline, fancy: bool, palette: &Palette) -> String {
         };
         out.push_str(&format!(
             "  {:name_width$}  {:7}  {}  {}\n",
-            row.container,
+            clean_line(&row.container),
             row.role.name(),
             style.apply_to(bar),
-            describe(row, t0, glyphs)
+            // Reasons come from the kubelet or a dump file.
+            clean_line(&describe(row, t0, glyphs))
         ));
     }
     out
