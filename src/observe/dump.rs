@@ -919,10 +919,16 @@ mod tests {
             error.to_string().contains("nested more than 128 levels"),
             "{error}"
         );
-        // Brackets in strings do not count; real dumps pass.
-        let quoted = format!("kind: Pod\nmetadata:\n  name: \"{}\"\n", "[".repeat(1000));
+        // Balanced brackets in a string cost nothing; an unclosed run is counted even
+        // there (the guard cannot tell a string as the YAML parser does).
+        let quoted = format!("kind: Pod\nmetadata:\n  name: \"{}\"\n", "[]".repeat(1000));
         assert!(!matches!(
             parse(quoted.as_bytes()),
+            Err(DumpError::TooDeep(_))
+        ));
+        let unclosed = format!("kind: Pod\nmetadata:\n  name: \"{}\"\n", "[".repeat(1000));
+        assert!(matches!(
+            parse(unclosed.as_bytes()),
             Err(DumpError::TooDeep(_))
         ));
         let indented = format!("a:\n{}b: 1\n", " ".repeat(2000));

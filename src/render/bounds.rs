@@ -114,13 +114,18 @@ pub fn check(bytes: &[u8], name: &str, limit: Limit) -> Result<(), BoundsError> 
 }
 
 /// Where the input first nests deeper than `MAX_DEPTH`, in one pass before any parser
-/// runs: flow brackets (`[`, `{`) outside quoted strings, and block indentation (a YAML
-/// level needs at least one more column, so a line indented past the limit nests too
-/// deep as well, or is not a document a person or kubectl wrote).
+/// runs: unclosed flow brackets (`[`, `{`), and block indentation (a YAML level needs at
+/// least one more column, so a line indented past the limit nests too deep as well, or
+/// is not a document a person or kubectl wrote).
+///
+/// Brackets are counted inside quoted strings too. Telling a YAML string from what
+/// surrounds it needs the parser's own rules (an apostrophe in a plain scalar or a
+/// comment, a quote in a block scalar, start nothing), and a guess that takes text for a
+/// string which the parser does not is a way past the guard. Balanced brackets in a
+/// string cost nothing; only a string with more than 256 unclosed ones is refused, and
+/// neither kubectl nor a person writes that.
 pub fn too_deep(bytes: &[u8]) -> Option<usize> {
     let mut depth = 0usize;
-    let mut quote: Option<u8> = None;
-    let mut escaped = false;
     let mut column = 0usize;
     let mut indenting = true;
     for (at, &byte) in bytes.iter().enumerate() {
@@ -139,27 +144,15 @@ pub fn too_deep(bytes: &[u8]) -> Option<usize> {
             }
             indenting = false;
         }
-        match quote {
-            Some(q) => {
-                if escaped {
-                    escaped = false;
-                } else if byte == b'\\' && q == b'"' {
-                    escaped = true;
-                } else if byte == q {
-                    quote = None;
+        match byte {
+            b'[' | b'{' => {
+                depth += 1;
+                if depth > MAX_DEPTH {
+                    return Some(at);
                 }
             }
-            None => match byte {
-                b'"' | b'\'' => quote = Some(byte),
-                b'[' | b'{' => {
-                    depth += 1;
-                    if depth > MAX_DEPTH {
-                        return Some(at);
-                    }
-                }
-                b']' | b'}' => depth = depth.saturating_sub(1),
-                _ => {}
-            },
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
         }
     }
     None
@@ -188,13 +181,18 @@ mod tests {
     }
 
     #[test]
-    fn nesting_is_measured_outside_strings_and_in_indentation() {
+    fn nesting_is_measured_in_brackets_anywhere_and_in_indentation() {
         let deep = "[".repeat(100_000);
         let started = std::time::Instant::now();
         assert_eq!(too_deep(deep.as_bytes()), Some(MAX_DEPTH));
         assert!(started.elapsed() < std::time::Duration::from_secs(1));
-        assert_eq!(too_deep(format!("a: \"{deep}\"").as_bytes()), None);
-        assert_eq!(too_deep(format!("a: '{deep}'").as_bytes()), None);
+        // A string's brackets count: an apostrophe in a comment or a plain scalar
+        // opens no string for the parser, so it must not hide what follows.
+        assert!(too_deep(format!("# it's\na: {deep}").as_bytes()).is_some());
+        assert!(too_deep(format!("a: don't {deep}").as_bytes()).is_some());
+        assert!(too_deep(format!("s: |\n  '\nb: {deep}").as_bytes()).is_some());
+        let balanced = "[]".repeat(100_000);
+        assert_eq!(too_deep(format!("a: \"{balanced}\"").as_bytes()), None);
         let indented = format!("a:\n{}b: 1\n", " ".repeat(MAX_DEPTH * 4 + 1));
         assert!(too_deep(indented.as_bytes()).is_some());
         assert_eq!(too_deep(b"a: {b: [1, 2]}"), None);

@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::ui::Printer;
+use crate::ui::clean::clean_styled;
 
 /// A phase in progress.
 pub struct Phase {
@@ -54,7 +55,7 @@ impl Phase {
                 ProgressStyle::with_template(" {spinner} {msg}")
                     .unwrap_or_else(|_| ProgressStyle::default_spinner()),
             );
-            spinner.set_message(label.to_owned());
+            spinner.set_message(clean_styled(label).into_owned());
             spinner.enable_steady_tick(Duration::from_millis(120));
             spinner
         });
@@ -73,7 +74,8 @@ impl Phase {
     /// Shows what is happening now, on the spinner's line (plain output stays quiet).
     pub fn update(&self, detail: &str) {
         if let Some(spinner) = &self.spinner {
-            spinner.set_message(format!("{}: {detail}", self.label));
+            // indicatif draws past the Printer, and a detail may quote kubectl or a pod.
+            spinner.set_message(clean_styled(&format!("{}: {detail}", self.label)).into_owned());
         }
     }
 
@@ -81,7 +83,7 @@ impl Phase {
     /// when not on a terminal.
     pub fn show_frame(&self, frame: &str) {
         if let Some(spinner) = &self.spinner {
-            spinner.set_message(format!("{}\n{frame}", self.label));
+            spinner.set_message(clean_styled(&format!("{}\n{frame}", self.label)).into_owned());
         }
     }
 
@@ -93,7 +95,7 @@ impl Phase {
     /// Prints a line above the spinner.
     pub fn println(&self, line: &str) {
         match &self.spinner {
-            Some(spinner) => spinner.println(line),
+            Some(spinner) => spinner.println(clean_styled(line)),
             None => self.printer.note(line),
         }
     }

@@ -7,6 +7,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::install::download::Progress;
 use crate::ui::Printer;
+use crate::ui::clean::{clean_line, clean_styled};
 
 /// Shows one download at a time.
 pub struct DownloadProgress {
@@ -35,7 +36,7 @@ impl Progress for DownloadProgress {
             Some(bar) => {
                 bar.reset();
                 bar.set_length(total.unwrap_or(0));
-                bar.set_message(label.to_owned());
+                bar.set_message(clean_line(label).into_owned());
             }
             None => {
                 let size = total
@@ -58,14 +59,15 @@ impl Progress for DownloadProgress {
             delay.as_secs_f64()
         );
         match &self.bar {
-            Some(bar) => bar.println(line),
+            // indicatif writes past the Printer: cleaned here (the error may quote a server).
+            Some(bar) => bar.println(clean_styled(&line)),
             None => self.printer.note(&line),
         }
     }
 
     fn note(&self, message: &str) {
         match &self.bar {
-            Some(bar) => bar.println(message),
+            Some(bar) => bar.println(clean_styled(message)),
             None => self.printer.note(message),
         }
     }
