@@ -136,6 +136,11 @@ fn accept_loop(
     let mut pending: VecDeque<Pending> = VecDeque::new();
     let mut buffer = [0u8; 4096];
     while !stop.load(Ordering::SeqCst) {
+        // Sleep in poll(2) until a connection arrives, a pending head has bytes, or the
+        // nearest deadline (at most one tick, to see `stop`): a thousand idle slowloris
+        // connections cost nothing until one of them sends a byte.
+        let readable = wait_for_bytes(listener, &pending);
+        let mut evicted = 0;
         for _ in 0..256 {
             match listener.accept() {
                 Ok((stream, _)) => {
@@ -144,6 +149,7 @@ fn accept_loop(
                     }
                     if pending.len() >= limits.pending.max(1) {
                         pending.pop_front();
+                        evicted += 1;
                     }
                     pending.push_back(Pending {
                         stream,
@@ -157,11 +163,21 @@ fn accept_loop(
             }
         }
         let now = Instant::now();
+        // `readable` is in the order of `pending` before this round's accepts: those
+        // evicted from the front are skipped, the new ones at the back are read at once
+        // (a browser sends its head with the connection). A connection not known to
+        // have bytes is not read.
+        let mut readable = readable.into_iter().skip(evicted);
         for _ in 0..pending.len() {
             let Some(mut connection) = pending.pop_front() else {
                 break;
             };
-            match read_some(&mut connection, &mut buffer) {
+            let progress = if readable.next().unwrap_or(true) {
+                read_some(&mut connection, &mut buffer)
+            } else {
+                Progress::More
+            };
+            match progress {
                 Progress::More if now < connection.until => pending.push_back(connection),
                 Progress::More => refuse(&connection.stream, 408),
                 Progress::Refused(code) => refuse(&connection.stream, code),
@@ -184,9 +200,42 @@ fn accept_loop(
                 }
             }
         }
-        let tick = if pending.is_empty() { 50 } else { 5 };
-        std::thread::sleep(Duration::from_millis(tick));
     }
+}
+
+/// How long the accepting thread sleeps at most: the time it takes to notice `stop`.
+const TICK: Duration = Duration::from_millis(50);
+
+/// Waits in poll(2) for the listener or a pending connection to have something to
+/// read, until the nearest pending deadline or one `TICK`. Returns, per pending
+/// connection in order, whether it may be read; when poll itself fails, every one may
+/// (a read that would block says so).
+fn wait_for_bytes(listener: &TcpListener, pending: &VecDeque<Pending>) -> Vec<bool> {
+    use rustix::event::{PollFd, PollFlags, Timespec, poll};
+    let now = Instant::now();
+    let wait = pending
+        .iter()
+        .map(|p| p.until.saturating_duration_since(now))
+        .min()
+        .map_or(TICK, |until| until.min(TICK));
+    let Ok(timeout) = Timespec::try_from(wait) else {
+        return vec![true; pending.len()];
+    };
+    let mut fds = Vec::with_capacity(pending.len() + 1);
+    fds.push(PollFd::new(listener, PollFlags::IN));
+    fds.extend(
+        pending
+            .iter()
+            .map(|p| PollFd::new(&p.stream, PollFlags::IN)),
+    );
+    if poll(&mut fds, Some(&timeout)).is_err() {
+        return vec![true; pending.len()];
+    }
+    // Hang-ups and errors count as readable: the read sees the end and refuses.
+    fds.iter()
+        .skip(1)
+        .map(|fd| !fd.revents().is_empty())
+        .collect()
 }
 
 /// Reads what has arrived on a pending connection. A closed or broken connection is
