@@ -986,7 +986,7 @@ fn a_learner_cannot_take_the_node_borrow_their_token_or_starve_the_class() {
     assert_code(&down, 0);
     assert!(
         text(&down.stdout)
-            .contains("delete  ValidatingAdmissionPolicy sidecar-lab-class-learner (cluster-wide)"),
+            .contains("delete  ValidatingAdmissionPolicy sidecar-lab-class-learner (cluster-wide, once the namespaces are gone)"),
         "{}",
         text(&down.stdout)
     );
