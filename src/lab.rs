@@ -327,8 +327,10 @@ impl Lab {
     }
 
     /// Fields of a step's Jobs (the template with the step's `edit`) that Pod Security
-    /// `baseline` forbids: a lab file may change the lab, never give its pods power over
-    /// the node, in a class's namespace or on a learner's own VM alike. An edit that does
+    /// `baseline` forbids, or that reach past a learner's confinement (an account, its
+    /// token, a Secret, a node by name, a priority class: `render::pod_reach`): a lab file
+    /// may change the lab, never give its pods power over the node or other learners, in
+    /// a class's namespace or on a learner's own VM alike. An edit that does
     /// not render at all is reported when the step runs, as before.
     fn privilege_problems(&self) -> Vec<String> {
         let Ok(template) = crate::render::job::parse_template(assets::JOB_TEMPLATE) else {
@@ -344,6 +346,14 @@ impl Lab {
                     problems.push(format!(
                         "steps[{index}].edit makes Job `{}` break Pod Security `baseline` at {violation}: remove that from the edit",
                         run.name.as_str()
+                    ));
+                }
+                for reach in crate::render::pod_reach::check_job(&run.job) {
+                    problems.push(format!(
+                        "steps[{index}].edit makes Job `{}` set {}, which a lab may not ({}): remove that from the edit",
+                        run.name.as_str(),
+                        reach.field,
+                        reach.reason
                     ));
                 }
             }

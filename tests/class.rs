@@ -840,7 +840,7 @@ fn a_learner_cannot_take_the_node_borrow_their_token_or_starve_the_class() {
     let said = text(&up.stdout);
     for line in [
         "Pod Security   baseline enforced, restricted warned and audited (version v1.35)",
-        "quota          count/jobs.batch=50, pods=20, requests.cpu=4, requests.memory=4Gi",
+        "quota          count/jobs.batch=50, count/pods=200, limits.ephemeral-storage=16Gi, persistentvolumeclaims=0, pods=20, requests.cpu=4, requests.memory=4Gi",
         "NetworkPolicy  default-deny, ingress and egress",
         "admission      ValidatingAdmissionPolicy sidecar-lab-class-learner",
     ] {
@@ -986,7 +986,7 @@ fn a_learner_cannot_take_the_node_borrow_their_token_or_starve_the_class() {
     assert_code(&down, 0);
     assert!(
         text(&down.stdout)
-            .contains("delete  ValidatingAdmissionPolicy sidecar-lab-class-learner (cluster-wide)"),
+            .contains("delete  ValidatingAdmissionPolicy sidecar-lab-class-learner (cluster-wide, once the namespaces are gone)"),
         "{}",
         text(&down.stdout)
     );
@@ -1000,6 +1000,149 @@ fn a_learner_cannot_take_the_node_borrow_their_token_or_starve_the_class() {
     ]);
     assert_code(&left, 0);
     assert_eq!(text(&left.stdout).trim(), "", "left behind");
+}
+
+/// Waits up to 30 s for a FailedCreate event in learner `learner`'s namespace that
+/// contains `part`, and returns the events' JSON.
+fn failed_create(room: &Classroom, learner: u32, part: &str) -> String {
+    let start = Instant::now();
+    loop {
+        let events = room.learner(
+            learner,
+            &[
+                "get",
+                "events",
+                "--field-selector",
+                "reason=FailedCreate",
+                "-o",
+                "json",
+            ],
+        );
+        assert_code(&events, 0);
+        let events = text(&events.stdout);
+        if events.contains(part) || start.elapsed() > Duration::from_secs(30) {
+            return events;
+        }
+        std::thread::sleep(Duration::from_millis(300));
+    }
+}
+
+/// Issue 22's review: finished pods count against `count/pods` (a Job with a huge
+/// `completions` cannot pile up Succeeded pods), every container gets a disk limit with
+/// no disk request, the LimitRange reads back as sent (a second `class up` changes
+/// nothing), and a priority class is refused in a Job and in a bare pod's rule.
+#[test]
+fn finished_pods_count_every_container_has_a_disk_limit_and_priority_is_refused() {
+    let room = Classroom::new("1.34", 16);
+    assert_code(&room.class_up(1, &[]), 0);
+    // The instructor tightens `count/pods` to 2 so that the third pod shows it.
+    let patched = room.admin(&[
+        "patch",
+        "resourcequota",
+        "sidecar-lab-learner",
+        "-n",
+        "learner-01",
+        "--type",
+        "merge",
+        "-p",
+        r#"{"spec":{"hard":{"count/pods":"2"}}}"#,
+    ]);
+    assert_code(&patched, 0);
+    let many = job_yaml("many", "", false)
+        .replace("spec:\n  suspend", "spec:\n  completions: 3\n  suspend");
+    assert_code(&learner_apply(&room, 1, "many", &many), 0);
+    let part = "exceeded quota: sidecar-lab-learner, requested: count/pods=1, used: count/pods=2, limited: count/pods=2";
+    let events = failed_create(&room, 1, part);
+    assert!(events.contains(part), "{events}");
+    // Both pods are finished: `pods` no longer counts them, `count/pods` does.
+    let quota = room.admin(&[
+        "get",
+        "resourcequota",
+        "sidecar-lab-learner",
+        "-n",
+        "learner-01",
+        "-o",
+        "json",
+    ]);
+    assert_code(&quota, 0);
+    let quota: Value = serde_json::from_slice(&quota.stdout).expect("JSON");
+    assert_eq!(quota["status"]["used"]["count/pods"], "2", "{quota}");
+    assert_eq!(quota["status"]["used"]["pods"], "0", "{quota}");
+    assert_eq!(
+        quota["status"]["used"]["persistentvolumeclaims"], "0",
+        "{quota}"
+    );
+
+    // The LimitRange gave each container a disk limit and a request of 0 (nothing for
+    // the scheduler to reserve), and the quota counts the limits of live pods only.
+    let pods = room.learner(1, &["get", "pods", "-o", "json"]);
+    assert_code(&pods, 0);
+    let pods: Value = serde_json::from_slice(&pods.stdout).expect("JSON");
+    let first = &pods["items"][0];
+    assert_eq!(first["status"]["phase"], "Succeeded", "{first}");
+    let resources = &first["spec"]["containers"][0]["resources"];
+    assert_eq!(
+        resources["limits"]["ephemeral-storage"], "1Gi",
+        "{resources}"
+    );
+    assert_eq!(
+        resources["requests"]["ephemeral-storage"], "0",
+        "{resources}"
+    );
+    assert_eq!(first["status"]["qosClass"], "Burstable", "{first}");
+    assert_eq!(
+        quota["status"]["used"]["limits.ephemeral-storage"], "0",
+        "{quota}"
+    );
+    let limits = room.admin(&[
+        "get",
+        "limitrange",
+        "sidecar-lab-learner",
+        "-n",
+        "learner-01",
+        "-o",
+        "json",
+    ]);
+    let limits: Value = serde_json::from_slice(&limits.stdout).expect("JSON");
+    assert_eq!(
+        limits["spec"]["limits"][0]["default"],
+        json!({"ephemeral-storage": "1Gi"})
+    );
+    // The instructor's patch is drift: `class up` puts the quota back, and then finds
+    // nothing to change (the LimitRange and the policy read back as sent).
+    let again = room.class_up(1, &[]);
+    assert_code(&again, 0);
+    let said = text(&again.stdout);
+    assert!(
+        said.contains("update  ResourceQuota learner-01/sidecar-lab-learner (spec.hard differs)"),
+        "{said}"
+    );
+    assert_eq!(said.matches("  update  ").count(), 1, "{said}");
+    let third = room.class_up(1, &[]);
+    assert_code(&third, 0);
+    assert!(
+        text(&third.stdout).contains("Nothing to change"),
+        "{}",
+        text(&third.stdout)
+    );
+
+    // A priority class in a Job's pods: refused at once, by the class's policy.
+    let priority = job_yaml(
+        "jump-the-queue",
+        "      priorityClassName: system-node-critical\n",
+        false,
+    );
+    let denied = learner_apply(&room, 1, "jump-the-queue", &priority);
+    assert_code(&denied, 1);
+    let error = text(&denied.stderr);
+    assert!(
+        error.contains("ValidatingAdmissionPolicy 'sidecar-lab-class-learner'")
+            && error.contains("may not set a priorityClassName"),
+        "{error}"
+    );
+    // An empty name is no priority at all, and passes.
+    let none = job_yaml("no-priority", "      priorityClassName: \"\"\n", true);
+    assert_code(&learner_apply(&room, 1, "no-priority", &none), 0);
 }
 
 /// Before 1.30 there is no ValidatingAdmissionPolicy: `class up` says what that leaves

@@ -183,6 +183,26 @@ fn a_lab_file_whose_edit_adds_privilege_is_refused_with_the_field_named() {
     insta::assert_snapshot!(stderr.replace(path.to_str().expect("utf-8 path"), "LAB"));
 }
 
+/// Issue 22: nor can an `edit` give the Job an identity, a node or a priority: each field
+/// is named with the file and the step.
+#[test]
+fn a_lab_file_whose_edit_reaches_past_the_namespace_is_refused_with_the_field_named() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("lab.yaml");
+    let text = include_str!("../labs/native-sidecar.yaml").replacen(
+        "    edit:\n      containers:\n        postgres:\n          restartPolicy: Always\n",
+        "    edit:\n      pod:\n        serviceAccountName: learner\n        automountServiceAccountToken: true\n        nodeName: kind-control-plane\n        priorityClassName: system-node-critical\n        volumes:\n          - name: token\n            projected:\n              sources:\n                - serviceAccountToken: {path: token}\n      containers:\n        postgres:\n          restartPolicy: Always\n",
+        1,
+    );
+    assert_ne!(text, include_str!("../labs/native-sidecar.yaml"));
+    std::fs::write(&path, text).expect("write");
+    let stderr = failure(
+        &["render", "lab", "--lab", path.to_str().expect("utf-8 path")],
+        2,
+    );
+    insta::assert_snapshot!(stderr.replace(path.to_str().expect("utf-8 path"), "LAB"));
+}
+
 #[test]
 fn a_missing_lab_file_is_named() {
     let stderr = failure(&["render", "lab", "--lab", "no/such/lab.yaml"], 2);

@@ -22,6 +22,8 @@ pub struct Confinement {
     pub quota: BTreeMap<String, String>,
     /// The container defaults of the LimitRange.
     pub default_requests: BTreeMap<String, String>,
+    /// The LimitRange's default limits (ephemeral storage).
+    pub default_limits: BTreeMap<String, String>,
     pub network_policy: &'static str,
     /// Whether the admission policy is made: the cluster serves it (1.30+).
     pub admission_policy: Option<String>,
@@ -49,6 +51,11 @@ impl Confinement {
                 .collect(),
             default_requests: template
                 .default_requests()
+                .into_iter()
+                .map(|(k, v)| (k, v.0))
+                .collect(),
+            default_limits: template
+                .default_limits()
                 .into_iter()
                 .map(|(k, v)| (k, v.0))
                 .collect(),
@@ -96,6 +103,10 @@ mod tests {
             Some("sidecar-lab-class-learner")
         );
         assert_eq!(new.quota["count/jobs.batch"], "50");
+        assert_eq!(new.quota["count/pods"], "200");
+        assert_eq!(new.quota["persistentvolumeclaims"], "0");
+        assert_eq!(new.default_limits["ephemeral-storage"], "1Gi");
+        assert_eq!(new.default_requests["ephemeral-storage"], "0");
         let objects = new.objects(&template, &prefix, 2, &QuotaLimits::default());
         assert_eq!(objects.len(), 2 * 7 + 2);
         assert_eq!(

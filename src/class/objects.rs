@@ -301,6 +301,17 @@ impl Template {
             .unwrap_or_default()
     }
 
+    /// The LimitRange's default limits for a container that declares none (ephemeral
+    /// storage only: see the template).
+    pub fn default_limits(&self) -> BTreeMap<String, Quantity> {
+        self.limits
+            .spec
+            .as_ref()
+            .and_then(|spec| spec.limits.first())
+            .and_then(|item| item.default.clone())
+            .unwrap_or_default()
+    }
+
     /// The objects of learner `n`, in creation order, with Pod Security at `latest`.
     pub fn learner(&self, prefix: &ClassPrefix, n: u32, quota: &QuotaLimits) -> Vec<ClassObject> {
         self.learner_at(prefix, n, quota, "latest")
@@ -450,17 +461,21 @@ pub fn decided_fields(kind: ObjectKind) -> &'static [&'static str] {
         ObjectKind::Role => &["/rules"],
         ObjectKind::RoleBinding => &["/roleRef", "/subjects"],
         ObjectKind::ResourceQuota => &["/spec/hard"],
-        // The server fills in an empty `default` beside it.
-        ObjectKind::LimitRange => &["/spec/limits/0/defaultRequest"],
+        // Both maps are written in full by the class, so the server's defaulting
+        // (SetDefaults_LimitRangeItem: `defaultRequest` from `default`, `default` from
+        // `max`) adds nothing to them and they compare as sent.
+        ObjectKind::LimitRange => &["/spec/limits/0/default", "/spec/limits/0/defaultRequest"],
         ObjectKind::NetworkPolicy => &["/spec/podSelector", "/spec/policyTypes"],
-        // The server fills in defaults elsewhere (matchPolicy, objectSelector, scope): only
-        // what the class writes is compared.
-        ObjectKind::ValidatingAdmissionPolicy => &["/spec/validations"],
-        ObjectKind::ValidatingAdmissionPolicyBinding => &[
-            "/spec/policyName",
-            "/spec/validationActions",
-            "/spec/matchResources/namespaceSelector",
+        // The class writes the defaults the server would fill in (matchPolicy,
+        // objectSelector, each rule's scope: `class::policy`), so these compare exactly as
+        // sent: a changed rule, matched resource, namespace selector or failure policy is
+        // applied again, and so is anything added to them by hand.
+        ObjectKind::ValidatingAdmissionPolicy => &[
+            "/spec/validations",
+            "/spec/failurePolicy",
+            "/spec/matchConstraints",
         ],
+        ObjectKind::ValidatingAdmissionPolicyBinding => &["/spec"],
     }
 }
 
@@ -542,7 +557,16 @@ mod tests {
         assert_eq!(hard["pods"], "20");
         let limits = &objects[5].manifest["spec"]["limits"][0];
         assert_eq!(limits["defaultRequest"]["cpu"], "50m");
-        assert!(limits.get("default").is_none() && limits.get("max").is_none());
+        // A default limit on disk only, with an explicit request of 0 (else the server
+        // copies the limit into the request), and no `max` anywhere.
+        assert_eq!(
+            limits["default"],
+            serde_json::json!({"ephemeral-storage": "1Gi"})
+        );
+        assert_eq!(limits["defaultRequest"]["ephemeral-storage"], "0");
+        assert!(limits.get("max").is_none());
+        assert_eq!(hard["count/pods"], "200");
+        assert_eq!(hard["persistentvolumeclaims"], "0");
         let deny = &objects[6].manifest["spec"];
         assert_eq!(deny["podSelector"], serde_json::json!({}));
         assert_eq!(
@@ -577,6 +601,21 @@ mod tests {
         );
         assert!(get("pods", 1) >= u64::from(pods) * 3);
         assert_eq!(get("count/jobs.batch", 1), 50);
+        // Finished pods are counted too: room for many runs of every step.
+        assert!(get("count/pods", 1) >= 10 * get("pods", 1));
+        // Disk: every lab pod has two containers, each given the LimitRange's default
+        // limit; the six pods of every step alive at once plus step 4's must fit.
+        let job_pod = job
+            .spec
+            .as_ref()
+            .and_then(|s| s.template.spec.as_ref())
+            .expect("pod");
+        let containers =
+            job_pod.containers.len() + job_pod.init_containers.as_ref().map_or(0, Vec::len);
+        assert_eq!(containers, 2);
+        let limit =
+            parse_quantity(&template().default_limits()["ephemeral-storage"].0, 1).expect("limit");
+        assert!(get("limits.ephemeral-storage", 1) >= 7 * 2 * limit);
     }
 
     #[test]

@@ -251,7 +251,9 @@ fn token_reason(existing: &Existing, namespace: &str, wanted: &Wanted<'_>) -> Op
 }
 
 /// What `class down` will delete: the class's namespaces (with everything in them) and
-/// its cluster-wide admission policy, found by label, and nothing else.
+/// its cluster-wide admission policy, found by label, and nothing else. Carried out in
+/// that order: strays, then the namespaces (waiting until they are gone), and only then
+/// the policy, so no learner namespace is ever left without it.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct DownPlan {
     pub namespaces: Vec<String>,
@@ -383,9 +385,8 @@ mod tests {
                     }),
                 );
             }
-            observed
-                .objects
-                .insert((object.kind, namespace, object.name.clone()), stored);
+            // As the cluster's read files them: a cluster-wide object under no namespace.
+            observed.objects.insert(object.key(), stored);
         }
         (observed, files)
     }
@@ -470,6 +471,69 @@ mod tests {
             ]
         );
         assert!(plan.create.is_empty() && plan.tokens.is_empty());
+    }
+
+    #[test]
+    fn a_changed_admission_policy_or_binding_is_updated() {
+        let prefix = ClassPrefix::default();
+        let mut desired = desired(1, &QuotaLimits::default());
+        desired.extend(crate::class::policy::objects(&prefix));
+        let (clean, files) = applied(&desired);
+        // The server's own defaults are written by the class, so a policy read back as
+        // sent is no drift.
+        let plan = plan_up(&wanted(&prefix, 1, &desired), &clean, &files).expect("plans");
+        assert!(plan.update.is_empty(), "{:?}", plan.update);
+        let key = |kind| (kind, String::new(), "sidecar-lab-class-learner".to_owned());
+        for (kind, pointer, value, field) in [
+            (
+                ObjectKind::ValidatingAdmissionPolicy,
+                "/spec/failurePolicy",
+                serde_json::json!("Ignore"),
+                "spec.failurePolicy",
+            ),
+            (
+                ObjectKind::ValidatingAdmissionPolicy,
+                "/spec/matchConstraints/resourceRules/1/resources",
+                serde_json::json!(["cronjobs"]),
+                "spec.matchConstraints",
+            ),
+            (
+                ObjectKind::ValidatingAdmissionPolicy,
+                "/spec/matchConstraints/objectSelector",
+                serde_json::json!({"matchLabels": {"exempt": "no"}}),
+                "spec.matchConstraints",
+            ),
+            (
+                ObjectKind::ValidatingAdmissionPolicyBinding,
+                "/spec/validationActions",
+                serde_json::json!(["Warn"]),
+                "spec",
+            ),
+            (
+                ObjectKind::ValidatingAdmissionPolicyBinding,
+                "/spec/matchResources/namespaceSelector",
+                serde_json::json!({}),
+                "spec",
+            ),
+        ] {
+            let mut observed = clean.clone();
+            let stored = observed.objects.get_mut(&key(kind)).expect("stored");
+            *stored.pointer_mut(pointer).expect(pointer) = value;
+            let plan = plan_up(&wanted(&prefix, 1, &desired), &observed, &files).expect("plans");
+            let updated: Vec<(String, Vec<String>)> = plan
+                .update
+                .iter()
+                .map(|(o, fields)| (o.describe(), fields.clone()))
+                .collect();
+            assert_eq!(
+                updated,
+                [(
+                    format!("{kind} sidecar-lab-class-learner"),
+                    vec![field.to_owned()]
+                )],
+                "{pointer}"
+            );
+        }
     }
 
     #[test]

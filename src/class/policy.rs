@@ -1,6 +1,7 @@
 //! The class's one admission rule, for what RBAC cannot say: no pod (nor Job's pod
 //! template) in a learner namespace may run as the learner's own ServiceAccount, whose
-//! token would then be readable from inside the pod and outlive `--duration`; and a
+//! token would then be readable from inside the pod and outlive `--duration`, nor name a
+//! priority class (which would preempt other learners' pods); and a
 //! learner may create a ResourceQuota only under the quota step's own name, the one name
 //! their Role lets them delete. A ValidatingAdmissionPolicy and its Binding,
 //! cluster-scoped, labelled as the class's. Pure.
@@ -63,20 +64,27 @@ pub fn objects(prefix: &ClassPrefix) -> Vec<ClassObject> {
         api_versions: Some(vec!["v1".to_owned()]),
         operations: Some(vec!["CREATE".to_owned(), "UPDATE".to_owned()]),
         resources: Some(resources.iter().map(|r| (*r).to_owned()).collect()),
+        scope: Some("*".to_owned()),
         ..NamedRuleWithOperations::default()
+    };
+    // What the API server would fill in (pkg/apis/admissionregistration/v1/defaults.go
+    // SetDefaults_MatchResources, SetDefaults_Rule), written out so that what `class up`
+    // reads back compares field for field with what it sends (`objects::decided_fields`).
+    let match_resources = |rules: Option<Vec<NamedRuleWithOperations>>| MatchResources {
+        namespace_selector: Some(namespaces.clone()),
+        object_selector: Some(LabelSelector::default()),
+        match_policy: Some("Equivalent".to_owned()),
+        resource_rules: rules,
+        ..MatchResources::default()
     };
     let policy = ValidatingAdmissionPolicy {
         metadata: metadata.clone(),
         spec: Some(ValidatingAdmissionPolicySpec {
             failure_policy: Some("Fail".to_owned()),
-            match_constraints: Some(MatchResources {
-                namespace_selector: Some(namespaces.clone()),
-                resource_rules: Some(vec![
-                    rule("", &["pods", "resourcequotas"]),
-                    rule("batch", &["jobs"]),
-                ]),
-                ..MatchResources::default()
-            }),
+            match_constraints: Some(match_resources(Some(vec![
+                rule("", &["pods", "resourcequotas"]),
+                rule("batch", &["jobs"]),
+            ]))),
             validations: Some(validations()),
             ..ValidatingAdmissionPolicySpec::default()
         }),
@@ -87,10 +95,7 @@ pub fn objects(prefix: &ClassPrefix) -> Vec<ClassObject> {
         spec: ValidatingAdmissionPolicyBindingSpec {
             policy_name: name,
             validation_actions: vec!["Deny".to_owned()],
-            match_resources: Some(MatchResources {
-                namespace_selector: Some(namespaces),
-                ..MatchResources::default()
-            }),
+            match_resources: Some(match_resources(None)),
             ..ValidatingAdmissionPolicyBindingSpec::default()
         },
     };
@@ -112,6 +117,8 @@ fn validations() -> Vec<Validation> {
             "(!has({spec}.serviceAccountName) || {spec}.serviceAccountName != '{account}') && (!has({spec}.serviceAccount) || {spec}.serviceAccount != '{account}')"
         )
     };
+    let no_priority =
+        |spec: &str| format!("!has({spec}.priorityClassName) || {spec}.priorityClassName == ''");
     vec![
         Validation {
             expression: format!(
@@ -132,6 +139,32 @@ fn validations() -> Vec<Validation> {
             message: Some(format!(
                 "Jobs in a class's namespace may not run their pods as the ServiceAccount `{account}`: its token is the learner's own (sidecar-lab class)"
             )),
+            reason: Some("Forbidden".to_owned()),
+            ..Validation::default()
+        },
+        // A priority class lets a pod preempt (evict) other learners' pods, and the
+        // cluster's own `system-node-critical` outranks everything on the node. The lab
+        // names none, so none is allowed; the server refuses a bare `priority` number that
+        // no class gave (plugin/pkg/admission/priority/admission.go).
+        Validation {
+            expression: format!(
+                "request.resource.resource != 'pods' || ({})",
+                no_priority("object.spec")
+            ),
+            message: Some(
+                "pods in a class's namespace may not set a priorityClassName: a higher priority would preempt other learners' pods (sidecar-lab class)".to_owned()
+            ),
+            reason: Some("Forbidden".to_owned()),
+            ..Validation::default()
+        },
+        Validation {
+            expression: format!(
+                "request.resource.resource != 'jobs' || ({})",
+                no_priority("object.spec.template.spec")
+            ),
+            message: Some(
+                "Jobs in a class's namespace may not set a priorityClassName for their pods: a higher priority would preempt other learners' pods (sidecar-lab class)".to_owned()
+            ),
             reason: Some("Forbidden".to_owned()),
             ..Validation::default()
         },
@@ -193,7 +226,9 @@ mod tests {
         let rules: Vec<String> = validations().into_iter().map(|v| v.expression).collect();
         assert!(rules[0].contains("object.spec.serviceAccountName != 'learner'"));
         assert!(rules[1].contains("object.spec.template.spec.serviceAccountName != 'learner'"));
-        assert!(rules[2].contains("['sidecar-lab-step-4', 'sidecar-lab-learner']"));
+        assert!(rules[2].contains("object.spec.priorityClassName == ''"));
+        assert!(rules[3].contains("!has(object.spec.template.spec.priorityClassName)"));
+        assert!(rules[4].contains("['sidecar-lab-step-4', 'sidecar-lab-learner']"));
         let template = crate::class::objects::Template::embedded().expect("template");
         let objects = template.learner(&ClassPrefix::default(), 1, &Default::default());
         assert_eq!(objects[4].name, CLASS_QUOTA);

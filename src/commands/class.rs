@@ -352,11 +352,6 @@ pub fn down(settings: &DownSettings, world: &World<'_>) -> anyhow::Result<ExitSt
         checked(runner, &command, READ_TIMEOUT)
             .map_err(|e| explain_forbidden(e, "delete the class's objects"))?;
     }
-    for (kind, name) in &plan.cluster_wide {
-        let command = kubectl::delete_cluster_object(context, kind.resource(), name);
-        checked(runner, &command, READ_TIMEOUT)
-            .map_err(|e| explain_forbidden(e, "delete the class's admission policy"))?;
-    }
     if !plan.namespaces.is_empty() {
         let command = kubectl::delete_namespaces(context, &plan.namespaces, DELETE_SECONDS);
         world.printer.note(&format!(
@@ -365,6 +360,13 @@ pub fn down(settings: &DownSettings, world: &World<'_>) -> anyhow::Result<ExitSt
         ));
         checked(runner, &command, Duration::from_secs(DELETE_SECONDS + 30))
             .map_err(|e| explain_forbidden(e, "delete the class's namespaces"))?;
+    }
+    // The admission policy goes last: deleted first, it would leave the learners' namespaces
+    // (and their pods) without it while the namespaces are being deleted.
+    for (kind, name) in &plan.cluster_wide {
+        let command = kubectl::delete_cluster_object(context, kind.resource(), name);
+        checked(runner, &command, READ_TIMEOUT)
+            .map_err(|e| explain_forbidden(e, "delete the class's admission policy"))?;
     }
     for namespace in &plan.kubeconfigs {
         let path = settings.output_dir.join(format!("{namespace}.kubeconfig"));

@@ -84,9 +84,17 @@ pub fn up_plan(plan: &UpPlan, heading: &str, kubeconfig_dir: &str, duration: &st
     out
 }
 
-/// The plan of `class down`.
+/// The plan of `class down`, in the order it is carried out.
 pub fn down_plan(plan: &DownPlan, heading: &str, kubeconfig_dir: &str) -> String {
     let mut out = format!("{heading}\n");
+    for (kind, namespace, name) in &plan.strays {
+        let _ = writeln!(
+            out,
+            "  delete  {kind} {}/{}",
+            clean_line(namespace),
+            clean_line(name)
+        );
+    }
     if !plan.namespaces.is_empty() {
         let names: Vec<&str> = plan.namespaces.iter().map(String::as_str).collect();
         let _ = writeln!(
@@ -96,15 +104,11 @@ pub fn down_plan(plan: &DownPlan, heading: &str, kubeconfig_dir: &str) -> String
             abbreviate(&names)
         );
     }
+    // In the order `class down` deletes: the policy once the namespaces are gone.
     for (kind, name) in &plan.cluster_wide {
-        let _ = writeln!(out, "  delete  {kind} {name} (cluster-wide)");
-    }
-    for (kind, namespace, name) in &plan.strays {
         let _ = writeln!(
             out,
-            "  delete  {kind} {}/{}",
-            clean_line(namespace),
-            clean_line(name)
+            "  delete  {kind} {name} (cluster-wide, once the namespaces are gone)"
         );
     }
     if !plan.kubeconfigs.is_empty() {
@@ -137,8 +141,9 @@ pub fn confinement(rules: &Confinement) -> String {
     let _ = writeln!(out, "  quota          {}", join(&rules.quota));
     let _ = writeln!(
         out,
-        "  LimitRange     requests for containers that declare none: {}",
-        join(&rules.default_requests)
+        "  LimitRange     for containers that declare none: requests {}; limits {}",
+        join(&rules.default_requests),
+        join(&rules.default_limits)
     );
     let _ = writeln!(
         out,
@@ -149,7 +154,7 @@ pub fn confinement(rules: &Confinement) -> String {
         Some(name) => {
             let _ = writeln!(
                 out,
-                "  admission      ValidatingAdmissionPolicy {name}: no pod or Job runs as the learner's ServiceAccount; a learner creates only the quota `{}`",
+                "  admission      ValidatingAdmissionPolicy {name}: no pod or Job runs as the learner's ServiceAccount or names a priority class; a learner creates only the quota `{}`",
                 policy::LEARNER_QUOTA
             );
         }
@@ -615,5 +620,34 @@ mod tests {
             confinement(&rules),
             unenforced(&rules).expect("a warning")
         ));
+    }
+
+    #[test]
+    fn the_down_plan_lists_the_policy_after_the_namespaces() {
+        use crate::class::objects::ObjectKind;
+        use crate::class::plan::DownPlan;
+        let plan = DownPlan {
+            namespaces: vec!["learner-01".to_owned(), "learner-02".to_owned()],
+            cluster_wide: vec![
+                (
+                    ObjectKind::ValidatingAdmissionPolicy,
+                    "sidecar-lab-class-learner".to_owned(),
+                ),
+                (
+                    ObjectKind::ValidatingAdmissionPolicyBinding,
+                    "sidecar-lab-class-learner".to_owned(),
+                ),
+            ],
+            strays: vec![(
+                ObjectKind::Role,
+                "learner-03".to_owned(),
+                "sidecar-lab-learner".to_owned(),
+            )],
+            kubeconfigs: vec!["learner-01".to_owned()],
+        };
+        let text = down_plan(&plan, "Class `learner` on context `kind-x`:", "OUT");
+        let at = |what: &str| text.find(what).expect(what);
+        assert!(at("namespace(s)") < at("ValidatingAdmissionPolicy "));
+        insta::assert_snapshot!(text);
     }
 }

@@ -49,6 +49,11 @@ def default(limit_range):
             requests.setdefault(key, value)
         for key, value in (item.get("min") or {}).items():
             requests.setdefault(key, value)
+        # Go makes the maps when nil, but an empty map is `omitempty` in JSON: the server
+        # returns no `default: {}` beside a `defaultRequest` (and the other way round).
+        for field in ("default", "defaultRequest"):
+            if not item[field]:
+                del item[field]
 
 
 def validate(limit_range):

@@ -58,7 +58,7 @@ def render(resource, value):
     if resource.endswith("cpu") or resource == "cpu":
         milli = int(value * 1000)
         return str(milli // 1000) if milli % 1000 == 0 else f"{milli}m"
-    if resource.endswith("memory") or resource == "memory":
+    if resource.endswith("memory") or resource.endswith("ephemeral-storage"):
         number = int(value)
         for suffix in ("Ei", "Pi", "Ti", "Gi", "Mi", "Ki"):
             if number and number % int(SUFFIX[suffix]) == 0:
@@ -87,13 +87,20 @@ def validate(quota):
 
 
 def pod_usage(pod):
+    """PodUsageFunc (pkg/quota/v1/evaluator/core/pods.go): `count/pods` for every pod,
+    whatever its phase ("object count quotas track all objects that are in storage");
+    `pods` and the compute resources (podComputeUsageHelper: cpu, memory and
+    ephemeral-storage, requests and limits) only for a pod that is not terminal."""
     spec = pod.get("spec") or {}
-    usage = {"pods": Decimal(1), "count/pods": Decimal(1)}
+    usage = {"count/pods": Decimal(1)}
+    if _terminal(pod):
+        return usage
+    usage["pods"] = Decimal(1)
     for kind in ("requests", "limits"):
-        for resource in ("cpu", "memory"):
+        for resource in ("cpu", "memory", "ephemeral-storage"):
             usage[f"{kind}.{resource}"] = effective_resource(spec, kind, resource, parse)
-    usage["cpu"] = usage["requests.cpu"]
-    usage["memory"] = usage["requests.memory"]
+    for resource in ("cpu", "memory", "ephemeral-storage"):
+        usage[resource] = usage[f"requests.{resource}"]
     return usage
 
 
@@ -102,7 +109,7 @@ def _terminal(pod):
 
 
 def used(store, namespace, hard):
-    pods = [p for p in store.items("pods", namespace) if not _terminal(p)]
+    pods = store.items("pods", namespace)
     out = {}
     for name in hard:
         if name.startswith("count/") and name not in ("count/pods",):

@@ -382,11 +382,28 @@ def _mount_service_account_token(spec):
 
 
 def qos_class(spec):
-    containers = (spec.get("initContainers") or []) + (spec.get("containers") or [])
-    requests = [c.get("resources", {}).get("requests") for c in containers]
-    limits = [c.get("resources", {}).get("limits") for c in containers]
-    if not any(requests) and not any(limits):
+    """ComputePodQOS (pkg/apis/core/v1/helper/qos/qos.go): only cpu and memory count
+    (isSupportedQoSComputeResource), and only values above zero, so an ephemeral-storage
+    limit alone leaves a pod BestEffort; Guaranteed when every container has cpu and memory
+    limits and the pod's summed requests equal its summed limits."""
+    from .quota import parse
+    containers = (spec.get("containers") or []) + (spec.get("initContainers") or [])
+    requests, limits, guaranteed = {}, {}, True
+    for c in containers:
+        resources = c.get("resources") or {}
+        for kind, total in (("requests", requests), ("limits", limits)):
+            found = set()
+            for name, raw in (resources.get(kind) or {}).items():
+                value = parse(raw)
+                if name not in ("cpu", "memory") or value is None or value <= 0:
+                    continue
+                found.add(name)
+                total[name] = total.get(name, 0) + value
+            if kind == "limits" and not found >= {"cpu", "memory"}:
+                guaranteed = False
+    if not requests and not limits:
         return "BestEffort"
-    if all(l and r and l == r and set(l) >= {"cpu", "memory"} for l, r in zip(limits, requests)):
+    if guaranteed and all(limits.get(n) == v for n, v in requests.items()) \
+            and len(requests) == len(limits):
         return "Guaranteed"
     return "Burstable"
