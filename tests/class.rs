@@ -1137,7 +1137,7 @@ fn finished_pods_count_every_container_has_a_disk_limit_and_priority_is_refused(
     let error = text(&denied.stderr);
     assert!(
         error.contains("ValidatingAdmissionPolicy 'sidecar-lab-class-learner'")
-            && error.contains("may not set a priorityClassName"),
+            && error.contains("system-critical priorityClassName"),
         "{error}"
     );
     // An empty name is no priority at all, and passes.

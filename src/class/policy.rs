@@ -117,8 +117,15 @@ fn validations() -> Vec<Validation> {
             "(!has({spec}.serviceAccountName) || {spec}.serviceAccountName != '{account}') && (!has({spec}.serviceAccount) || {spec}.serviceAccount != '{account}')"
         )
     };
-    let no_priority =
-        |spec: &str| format!("!has({spec}.priorityClassName) || {spec}.priorityClassName == ''");
+    // Only the two built-in critical classes: every other `system-` name is refused by
+    // the API server's PriorityClass validation, and a cluster's `globalDefault` class,
+    // which the Priority plugin writes into every pod before this policy runs, must not
+    // refuse the lab's own pods.
+    let no_priority = |spec: &str| {
+        format!(
+            "!has({spec}.priorityClassName) || !({spec}.priorityClassName in ['system-node-critical', 'system-cluster-critical'])"
+        )
+    };
     vec![
         Validation {
             expression: format!(
@@ -152,7 +159,7 @@ fn validations() -> Vec<Validation> {
                 no_priority("object.spec")
             ),
             message: Some(
-                "pods in a class's namespace may not set a priorityClassName: a higher priority would preempt other learners' pods (sidecar-lab class)".to_owned()
+                "pods in a class's namespace may not use a system-critical priorityClassName: it would preempt other learners' pods (sidecar-lab class)".to_owned()
             ),
             reason: Some("Forbidden".to_owned()),
             ..Validation::default()
@@ -163,7 +170,7 @@ fn validations() -> Vec<Validation> {
                 no_priority("object.spec.template.spec")
             ),
             message: Some(
-                "Jobs in a class's namespace may not set a priorityClassName for their pods: a higher priority would preempt other learners' pods (sidecar-lab class)".to_owned()
+                "Jobs in a class's namespace may not give their pods a system-critical priorityClassName: it would preempt other learners' pods (sidecar-lab class)".to_owned()
             ),
             reason: Some("Forbidden".to_owned()),
             ..Validation::default()
@@ -226,7 +233,9 @@ mod tests {
         let rules: Vec<String> = validations().into_iter().map(|v| v.expression).collect();
         assert!(rules[0].contains("object.spec.serviceAccountName != 'learner'"));
         assert!(rules[1].contains("object.spec.template.spec.serviceAccountName != 'learner'"));
-        assert!(rules[2].contains("object.spec.priorityClassName == ''"));
+        assert!(rules[2].contains(
+            "!(object.spec.priorityClassName in ['system-node-critical', 'system-cluster-critical'])"
+        ));
         assert!(rules[3].contains("!has(object.spec.template.spec.priorityClassName)"));
         assert!(rules[4].contains("['sidecar-lab-step-4', 'sidecar-lab-learner']"));
         let template = crate::class::objects::Template::embedded().expect("template");

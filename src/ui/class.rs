@@ -154,7 +154,7 @@ pub fn confinement(rules: &Confinement) -> String {
         Some(name) => {
             let _ = writeln!(
                 out,
-                "  admission      ValidatingAdmissionPolicy {name}: no pod or Job runs as the learner's ServiceAccount or names a priority class; a learner creates only the quota `{}`",
+                "  admission      ValidatingAdmissionPolicy {name}: no pod or Job runs as the learner's ServiceAccount or uses a system-critical priority class; a learner creates only the quota `{}`",
                 policy::LEARNER_QUOTA
             );
         }
