@@ -318,3 +318,33 @@ fn a_bin_dir_off_path_is_pointed_out() {
     );
     assert!(other.join("kind").is_file());
 }
+
+#[test]
+fn a_small_file_sent_a_byte_at_a_time_stops_at_its_deadline() {
+    let server = Server::start();
+    server.route(
+        "/slow.sha256",
+        vec![Reply::Trickle {
+            every: std::time::Duration::from_millis(100),
+        }],
+    );
+    let client = sidecar_lab::http::HttpClient::new().expect("client");
+    let started = std::time::Instant::now();
+    let error = client
+        .get_text_within(
+            &format!("{}/slow.sha256", server.url()),
+            1024 * 1024,
+            std::time::Duration::from_millis(700),
+        )
+        .expect_err("stopped");
+    assert!(
+        matches!(error, sidecar_lab::http::HttpError::Deadline { .. }),
+        "{error}"
+    );
+    // Bytes kept coming, so only the total deadline could stop it.
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(3),
+        "took {:?}",
+        started.elapsed()
+    );
+}

@@ -57,8 +57,9 @@ pub fn read_input(from: &Path) -> anyhow::Result<Vec<u8>> {
     if from == Path::new("-") {
         Ok(read_stream(std::io::stdin(), "standard input", DUMP)?)
     } else {
-        let file = std::fs::File::open(from)
-            .with_context(|| format!("cannot read `{}`", from.display()))?;
+        // A FIFO or a device is refused at once rather than waited on.
+        let file = crate::render::bounds::open_regular(from)
+            .map_err(|error| anyhow::anyhow!("cannot read `{}`: {error}", from.display()))?;
         Ok(read_stream(file, &from.display().to_string(), DUMP)?)
     }
 }

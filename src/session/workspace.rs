@@ -108,11 +108,17 @@ pub fn record(state: &mut LabState, run: &StepRun, target: &crate::kube::Target)
 
 /// Records a step's result: under the state's lock, the state is read again right before
 /// it is saved, so a step run at the same time (another `sidecar-lab step`) keeps its own.
+/// The lock is held only for this write, not for the whole step: a step holding it (even
+/// shared) would keep `down` and other steps waiting for minutes, and two shared holders
+/// could not both turn it exclusive to write. Instead, `had_state` says whether the lab's
+/// record existed when the step began: if it is gone now, a `down` took the lab away while
+/// the step ran, and writing would bring back a state for a cluster that no longer exists.
 pub fn save_step(
     dir: &Path,
     printer: &Printer,
     run: &StepRun,
     target: &crate::kube::Target,
+    had_state: bool,
 ) -> anyhow::Result<()> {
     let _lock = lock::acquire(
         dir,
@@ -120,6 +126,14 @@ pub fn save_step(
         lock::STEP_WAIT,
         printer,
     )?;
+    if had_state && !state::path(dir).exists() {
+        printer.warn(&format!(
+            "the lab was taken down while step {} ran (`{}` is gone), so its result is not recorded",
+            run.number,
+            state::path(dir).display()
+        ));
+        return Ok(());
+    }
     let mut state = load_state(printer, dir);
     record(&mut state, run, target);
     state::save(dir, &state)
