@@ -276,7 +276,8 @@ impl Lab {
             path: name.clone(),
             source,
         };
-        // Read through the shared cap: `--lab /dev/zero` stops at it; a FIFO is refused.
+        // Only a regular file: `--lab` on a FIFO would wait for ever for a writer, and
+        // `/dev/zero` is refused too. It is read through the shared cap.
         let file = bounds::open_regular(path).map_err(|error| match error {
             bounds::OpenError::Io(source) => read(source),
             not_regular @ bounds::OpenError::NotRegular => {

@@ -1,9 +1,9 @@
 //! The one size and depth guard for every YAML or JSON input a user hands over (lab
-//! files, `report --merge` files, `check` dumps). The caller opens the file (with
-//! `open_regular`, so a FIFO or a device is refused at once); it is read
-//! here through `Read::take`, so `/dev/zero` or a 300 MB file costs the cap, not the file; and nesting
-//! is measured in one pass before any parser runs, since the parsers recurse and a line
-//! of 100,000 `[` would take them minutes to refuse.
+//! files, `report --merge` files, `check` dumps). The caller opens the file with
+//! `open_regular`, so a FIFO or a device is refused at once; it is read here through
+//! `Read::take`, so an endless pipe or a 300 MB file costs the cap, not the file; and
+//! nesting is measured in one pass before any parser runs, since the parsers recurse and
+//! a line of 100,000 `[` would take them minutes to refuse.
 
 use std::io::Read;
 use std::path::Path;

@@ -158,3 +158,47 @@ pub fn exit_status(runs: &[StepRun]) -> ExitStatus {
         ExitStatus::Success
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lab::StepNumber;
+    use crate::variant::Variant;
+
+    fn printer() -> Printer {
+        Printer::new(&Environment {
+            no_color: true,
+            ..Environment::default()
+        })
+    }
+
+    fn run(number: u32) -> StepRun {
+        StepRun {
+            number: StepNumber(number),
+            title: "a step".into(),
+            variant: Variant::Sidecar,
+            ending: Ending::Expected,
+            judgement: None,
+            seconds: 3,
+            report: String::new(),
+        }
+    }
+
+    /// A step that ends after `down` removed the lab's state does not bring it back; one
+    /// that began without a state (a first step on a shared cluster) writes it.
+    #[test]
+    fn a_step_does_not_write_back_a_state_that_down_removed() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let target = crate::kube::Target::kind("sidecar-lab", "default");
+        save_step(dir.path(), &printer(), &run(1), &target, false).expect("first save");
+        assert!(state::path(dir.path()).exists());
+        // `down` runs while step 3 runs: the state it began with is gone.
+        std::fs::remove_file(state::path(dir.path())).expect("down");
+        save_step(dir.path(), &printer(), &run(3), &target, true).expect("skipped");
+        assert!(!state::path(dir.path()).exists(), "written back after down");
+        save_step(dir.path(), &printer(), &run(3), &target, false).expect("saved");
+        let (state, problem) = state::load(dir.path());
+        assert_eq!(problem, None);
+        assert!(state.steps.contains_key(&StepNumber(3)));
+    }
+}
