@@ -146,19 +146,38 @@ pub fn descendants(pid: i32) -> Vec<i32> {
 }
 
 /// Kills `pid` and every process it started (best effort: each may end meanwhile).
-/// The descendants are found first, as a killed parent's children move to another.
+/// The descendants are found first, as a killed parent's children move to another. They
+/// get SIGTERM first: `sudo` passes it on to its command, which runs as root where this
+/// process may not signal it; SIGKILL follows for whatever is still running after
+/// `TREE_GRACE`.
 pub fn kill_tree(pid: u32) {
     let Ok(pid) = i32::try_from(pid) else {
         return;
     };
     let mut all = descendants(pid);
     all.insert(0, pid);
-    for pid in all {
-        if let Some(pid) = rustix::process::Pid::from_raw(pid) {
-            let _ = rustix::process::kill_process(pid, rustix::process::Signal::KILL);
+    let signal = |signal| {
+        for pid in &all {
+            if let Some(pid) = rustix::process::Pid::from_raw(*pid) {
+                let _ = rustix::process::kill_process(pid, signal);
+            }
         }
+    };
+    signal(rustix::process::Signal::TERM);
+    let running = || {
+        processes()
+            .iter()
+            .any(|p| all.contains(&p.pid) && p.state != 'Z')
+    };
+    let started = std::time::Instant::now();
+    while started.elapsed() < TREE_GRACE && running() {
+        std::thread::sleep(std::time::Duration::from_millis(20));
     }
+    signal(rustix::process::Signal::KILL);
 }
+
+/// How long a killed tree has to end on SIGTERM before SIGKILL.
+const TREE_GRACE: std::time::Duration = std::time::Duration::from_millis(500);
 
 fn signal_groups(shared: &Shared, signal: rustix::process::Signal) {
     for group in running_groups(shared) {
