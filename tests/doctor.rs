@@ -1,5 +1,6 @@
 //! `sidecar-lab doctor` for real on this machine, and with Docker absent, hung or
-//! forbidden (scripted `docker` executables first on PATH).
+//! forbidden (scripted `docker` executables first on PATH); and SIGTERM or SIGHUP while
+//! a scripted `docker` runs, which must not outlive sidecar-lab.
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;

@@ -1,6 +1,7 @@
 //! `sidecar-lab install kind kubectl` against a real HTTP server on 127.0.0.1: the happy
 //! path, a second run that downloads nothing, checksum and pin mismatches, a body cut
-//! short, a server error then success, a 404, and atomic placement throughout.
+//! short, a server error then success, a 404, and atomic placement throughout; and a
+//! checksum file sent a byte at a time, stopped at its total deadline.
 
 mod support;
 
