@@ -17,6 +17,11 @@ set -eu
 
 say() { printf 'install.sh: %s\n' "$*" >&2; }
 fail() { say "$*"; exit 1; }
+dest_is_dir() {
+  if [ -d "$1" ]; then
+    fail "$1 is a directory (or a link to one), so the binary would land inside it: move it away (or set SIDECAR_LAB_BIN_DIR) and run this again"
+  fi
+}
 
 main() {
   base=${SIDECAR_LAB_DOWNLOAD:-https://github.com/sidecar-lab/sidecar-lab/releases/latest/download}
@@ -58,6 +63,13 @@ main() {
       *) fetch() { curl -fsSL --retry 3 -o "$2" "$1"; } ;;
     esac
   elif command -v wget >/dev/null 2>&1; then
+    # wget has no way to keep redirects on https:// (GNU's --https-only applies only to
+    # recursive downloads; BusyBox has none), and refusing redirects would break the
+    # default location, which redirects to a CDN. So with wget a redirect to http:// is
+    # followed: say so, and point to curl for the guarantee.
+    case "$base" in
+      https://*) say "WARNING: using wget, which cannot be kept from following a redirect to plain http://; install curl for that guarantee" ;;
+    esac
     fetch() { wget -q -O "$2" "$1"; }
   else
     fail "neither curl nor wget is installed: install one and run this again"
@@ -84,12 +96,17 @@ main() {
   mkdir -p "$work/unpacked"
   tar -xzf "$work/$archive" -C "$work/unpacked" sidecar-lab
   mkdir -p "$bin_dir"
+  # mv into a directory (or a link to one) named sidecar-lab would put the binary inside
+  # it; `mv -T` would refuse, but it is GNU-only. `[ -d ]` follows links, so both are seen.
+  dest_is_dir "$bin_dir/sidecar-lab"
   # A fresh name beside the destination (mktemp creates it, so nothing planted there is
   # followed), then renamed: an existing sidecar-lab is replaced at once or not at all.
   partial=$(mktemp "$bin_dir/.sidecar-lab.XXXXXXXX") ||
     fail "cannot write in $bin_dir: set SIDECAR_LAB_BIN_DIR to a directory you own"
   cp "$work/unpacked/sidecar-lab" "$partial"
   chmod 0755 "$partial"
+  # Again right before the rename: what matters is the destination as it is now.
+  dest_is_dir "$bin_dir/sidecar-lab"
   mv -f "$partial" "$bin_dir/sidecar-lab"
   partial=
   say "installed $archive as $bin_dir/sidecar-lab (sha256 $actual)"

@@ -4,7 +4,7 @@
 //! hosts, whose downloads are served from other https hosts and checked against pins.
 
 use std::io::Read;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// A response whose status was a success; its body is read as a stream.
 pub type Response = reqwest::blocking::Response;
@@ -128,9 +128,29 @@ impl HttpClient {
 
     /// GETs a small text document (a checksum file, a manifest), whole, but never more
     /// than `limit` bytes: a larger one is refused before (by its length) or while it
-    /// is read, so a hostile server cannot fill the memory.
+    /// is read, so a hostile server cannot fill the memory. It must come within
+    /// `TEXT_DEADLINE`, so a server sending a byte a minute cannot hold it for days.
     pub fn get_text(&self, url: &str, limit: u64) -> Result<String, HttpError> {
+        self.get_text_within(url, limit, TEXT_DEADLINE)
+    }
+
+    /// `get_text` with the total time given: past `total`, the next read fails. (A read
+    /// already waiting may still take reqwest's 60 s per-read timeout.)
+    pub fn get_text_within(
+        &self,
+        url: &str,
+        limit: u64,
+        total: Duration,
+    ) -> Result<String, HttpError> {
+        let end = Instant::now() + total;
+        let deadline = || HttpError::Deadline {
+            url: url.to_owned(),
+            seconds: total.as_secs(),
+        };
         let response = self.get(url)?;
+        if Instant::now() >= end {
+            return Err(deadline());
+        }
         let too_large = || HttpError::TooLarge {
             url: url.to_owned(),
             limit,
@@ -142,10 +162,19 @@ impl HttpClient {
             return Err(too_large());
         }
         let mut bytes = Vec::new();
-        response
-            .take(limit.saturating_add(1))
-            .read_to_end(&mut bytes)
-            .map_err(|error| transport(url, &error))?;
+        let read = Until {
+            inner: response,
+            end,
+        }
+        .take(limit.saturating_add(1))
+        .read_to_end(&mut bytes);
+        match read {
+            Ok(_) => {}
+            Err(error) if error.kind() == std::io::ErrorKind::TimedOut && Instant::now() >= end => {
+                return Err(deadline());
+            }
+            Err(error) => return Err(transport(url, &error)),
+        }
         if bytes.len() as u64 > limit {
             return Err(too_large());
         }
@@ -153,6 +182,27 @@ impl HttpClient {
             url: url.to_owned(),
             message: "the answer is not UTF-8 text".into(),
         })
+    }
+}
+
+/// How long a small text document (`get_text`) may take in all.
+pub const TEXT_DEADLINE: Duration = Duration::from_secs(120);
+
+/// A body that fails with `TimedOut` once `end` has passed, checked before every read.
+struct Until<R> {
+    inner: R,
+    end: Instant,
+}
+
+impl<R: Read> Read for Until<R> {
+    fn read(&mut self, buffer: &mut [u8]) -> std::io::Result<usize> {
+        if Instant::now() >= self.end {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                "the total deadline passed",
+            ));
+        }
+        self.inner.read(buffer)
     }
 }
 

@@ -276,8 +276,14 @@ impl Lab {
             path: name.clone(),
             source,
         };
-        // Read through the shared cap: `--lab /dev/zero` stops at it.
-        let file = std::fs::File::open(path).map_err(read)?;
+        // Only a regular file: `--lab` on a FIFO would wait for ever for a writer, and
+        // `/dev/zero` is refused too. It is read through the shared cap.
+        let file = bounds::open_regular(path).map_err(|error| match error {
+            bounds::OpenError::Io(source) => read(source),
+            not_regular @ bounds::OpenError::NotRegular => {
+                read(std::io::Error::other(not_regular.to_string()))
+            }
+        })?;
         let bytes = bounds::read_stream(file, &name, bounds::LAB_FILE)?;
         let text = String::from_utf8(bytes).map_err(|_| {
             read(std::io::Error::new(

@@ -298,6 +298,10 @@ impl SystemRunner {
         let group = own_group
             .then(|| handle.pids().first().copied().map(crate::interrupt::group))
             .flatten();
+        let child = handle.pids().first().copied();
+        let _tree = (!own_group)
+            .then(|| child.map(crate::interrupt::tree))
+            .flatten();
         let io = |source| RunError::Io {
             command: command.to_string(),
             source,
@@ -313,6 +317,11 @@ impl SystemRunner {
                 // `docker ps` hanging on a daemon that does not answer, for ever.
                 if let Some(group) = &group {
                     group.kill();
+                } else if let Some(child) = child {
+                    // A child in the terminal's group (sudo asking for a password) cannot
+                    // be killed by group without this process: kill it and its
+                    // descendants, found from their parent links.
+                    crate::interrupt::kill_tree(child);
                 }
                 // Best effort: the process may have ended between the wait and the kill.
                 let _ = handle.kill();
@@ -344,7 +353,8 @@ impl Runner for SystemRunner {
         // Shown on standard error, so standard output stays clean for `-o json`; standard
         // input stays connected so that sudo can ask for a password. On a terminal the
         // child stays in the foreground group: only that group may read the terminal (sudo
-        // would be stopped by SIGTTIN), and Ctrl-C reaches it there.
+        // would be stopped by SIGTTIN), and Ctrl-C reaches it there; a timeout kills it and
+        // its descendants by their parent links instead of by group.
         use std::io::IsTerminal;
         let own_group = !std::io::stdin().is_terminal();
         let expression = self.expression(command, own_group).stdout_to_stderr();
@@ -554,6 +564,42 @@ mod tests {
             std::thread::sleep(Duration::from_millis(50));
         }
         assert_eq!(members(pgid), Vec::<String>::new(), "left behind");
+    }
+
+    #[test]
+    fn a_timeout_in_the_terminals_group_stops_the_descendants_too() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let pid_file = dir.path().join("pids");
+        let script = format!(
+            "sleep 30 & echo $! > '{0}'; sleep 31 & echo $! >> '{0}'; wait",
+            pid_file.display()
+        );
+        let command = CommandLine::new("sh", ["-c", script.as_str()]);
+        let runner = runner();
+        // As run_shown starts it on a terminal: in this process's group.
+        let expression = runner.expression(&command, false).stdout_capture();
+        let error = SystemRunner::finish(
+            &command,
+            expression.start(),
+            Duration::from_millis(500),
+            false,
+        )
+        .expect_err("times out");
+        assert!(matches!(error, RunError::TimedOut { .. }), "{error}");
+        let pids = std::fs::read_to_string(&pid_file).expect("pids written");
+        let pids: Vec<i32> = pids.lines().filter_map(|l| l.trim().parse().ok()).collect();
+        assert_eq!(pids.len(), 2, "{pids:?}");
+        let running = || {
+            crate::interrupt::processes()
+                .into_iter()
+                .filter(|p| pids.contains(&p.pid) && p.state != 'Z')
+                .count()
+        };
+        let started = std::time::Instant::now();
+        while running() > 0 && started.elapsed() < Duration::from_secs(5) {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        assert_eq!(running(), 0, "left behind");
     }
 
     #[test]

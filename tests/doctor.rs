@@ -1,5 +1,6 @@
 //! `sidecar-lab doctor` for real on this machine, and with Docker absent, hung or
-//! forbidden (scripted `docker` executables first on PATH).
+//! forbidden (scripted `docker` executables first on PATH); and SIGTERM or SIGHUP while
+//! a scripted `docker` runs, which must not outlive sidecar-lab.
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
@@ -162,4 +163,75 @@ exit 1"#;
             .is_some_and(|f| f.contains("usermod -aG docker") && f.contains("newgrp docker")),
         "{daemon}"
     );
+}
+
+/// The non-zombie processes whose process group is `pgid`, from /proc.
+fn group_members(pgid: &str) -> Vec<String> {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .filter_map(Result::ok)
+        .filter_map(|e| std::fs::read_to_string(e.path().join("stat")).ok())
+        .filter(|stat| {
+            // pid (comm) state ppid pgrp …: comm may hold spaces, so split after it.
+            let fields: Vec<&str> = stat
+                .rsplit_once(')')
+                .map(|(_, rest)| rest.split_whitespace().collect())
+                .unwrap_or_default();
+            fields.first() != Some(&"Z") && fields.get(2) == Some(&pgid)
+        })
+        .collect()
+}
+
+/// SIGTERM or SIGHUP (a closed SSH window) to sidecar-lab while its child runs: the
+/// child's group goes with it, so nothing works on after sidecar-lab's lock is released.
+#[test]
+fn a_terminating_signal_takes_the_running_children_along() {
+    for signal in ["TERM", "HUP"] {
+        let pids = tempfile::NamedTempFile::new().expect("pid file");
+        // The stand-in writes its pid (its group's id: it leads one) and sleeps in a child.
+        let tools = tools_dir(Some(&format!(
+            "echo $$ >> '{}'; sleep 60; echo",
+            pids.path().display()
+        )));
+        let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("sidecar-lab"))
+            .args(["doctor", "--output", "json"])
+            .env("NO_COLOR", "1")
+            .env("PATH", tools.path())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("runs");
+        let started = Instant::now();
+        let groups = loop {
+            let text = std::fs::read_to_string(pids.path()).unwrap_or_default();
+            let groups: Vec<String> = text.lines().map(str::to_owned).collect();
+            let sleeping = groups.iter().any(|g| group_members(g).len() >= 2);
+            if sleeping || started.elapsed() > Duration::from_secs(10) {
+                break groups;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        assert!(!groups.is_empty(), "the stand-in docker never ran");
+        let kill = std::process::Command::new("kill")
+            .args([format!("-{signal}"), child.id().to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(kill.success());
+        let status = child.wait().expect("ends");
+        assert_eq!(status.code(), Some(130), "SIG{signal}");
+        // The kernel reaps orphans a moment later.
+        let left = || -> Vec<String> { groups.iter().flat_map(|g| group_members(g)).collect() };
+        let waited = Instant::now();
+        while !left().is_empty() && waited.elapsed() < Duration::from_secs(5) {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        assert_eq!(
+            left(),
+            Vec::<String>::new(),
+            "left behind after SIG{signal}"
+        );
+        assert!(started.elapsed() < Duration::from_secs(10), "SIG{signal}");
+    }
 }

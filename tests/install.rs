@@ -1,6 +1,7 @@
 //! `sidecar-lab install kind kubectl` against a real HTTP server on 127.0.0.1: the happy
 //! path, a second run that downloads nothing, checksum and pin mismatches, a body cut
-//! short, a server error then success, a 404, and atomic placement throughout.
+//! short, a server error then success, a 404, and atomic placement throughout; and a
+//! checksum file sent a byte at a time, stopped at its total deadline.
 
 mod support;
 
@@ -317,4 +318,34 @@ fn a_bin_dir_off_path_is_pointed_out() {
         stderr(&output)
     );
     assert!(other.join("kind").is_file());
+}
+
+#[test]
+fn a_small_file_sent_a_byte_at_a_time_stops_at_its_deadline() {
+    let server = Server::start();
+    server.route(
+        "/slow.sha256",
+        vec![Reply::Trickle {
+            every: std::time::Duration::from_millis(100),
+        }],
+    );
+    let client = sidecar_lab::http::HttpClient::new().expect("client");
+    let started = std::time::Instant::now();
+    let error = client
+        .get_text_within(
+            &format!("{}/slow.sha256", server.url()),
+            1024 * 1024,
+            std::time::Duration::from_millis(700),
+        )
+        .expect_err("stopped");
+    assert!(
+        matches!(error, sidecar_lab::http::HttpError::Deadline { .. }),
+        "{error}"
+    );
+    // Bytes kept coming, so only the total deadline could stop it.
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(3),
+        "took {:?}",
+        started.elapsed()
+    );
 }

@@ -145,6 +145,37 @@ fn a_name_planted_in_the_bin_dir_is_not_followed_and_nothing_is_left_behind() {
 }
 
 #[test]
+fn a_directory_or_a_link_to_one_in_the_binarys_place_is_refused() {
+    let dir = tempfile::tempdir().expect("dir");
+    let bytes = archive(dir.path());
+    let server = release(&bytes, &sha256(&bytes));
+    let elsewhere = dir.path().join("elsewhere");
+    std::fs::create_dir_all(&elsewhere).expect("elsewhere");
+    for link in [false, true] {
+        let home = dir.path().join(format!("home-{link}"));
+        let bin = home.join(".local/bin");
+        std::fs::create_dir_all(&bin).expect("bin");
+        let place = bin.join("sidecar-lab");
+        if link {
+            std::os::unix::fs::symlink(&elsewhere, &place).expect("link");
+        } else {
+            std::fs::create_dir(&place).expect("directory");
+        }
+        let output = install(&server, &home, "/usr/bin:/bin");
+        assert!(!output.status.success(), "link {link}");
+        let stderr = text(&output.stderr);
+        assert!(
+            stderr.contains("is a directory (or a link to one)"),
+            "{stderr}"
+        );
+        // Nothing moved into it, and no temporary file left beside it.
+        let inside = |d: &Path| std::fs::read_dir(d).expect("read").count();
+        assert_eq!(inside(&place), 0, "link {link}");
+        assert_eq!(inside(&bin), 1, "link {link}");
+    }
+}
+
+#[test]
 fn a_wrong_checksum_is_refused_and_nothing_installed() {
     let dir = tempfile::tempdir().expect("dir");
     let bytes = archive(dir.path());

@@ -1360,6 +1360,58 @@ fn two_steps_at_once_keep_both_results() {
     }
 }
 
+/// `down` confirmed against the state it read first, then waited for the lock while an
+/// `up` moved the lab to an existing cluster: it reads the state again under the lock,
+/// sees the change, and deletes nothing.
+#[test]
+fn down_reads_the_state_again_once_it_holds_the_lock() {
+    let world = World::new();
+    world.cluster("1.37");
+    let lab = world.lab();
+    assert_code(&world.run(&["step", "3", "--lab", lab.as_str()]), 0);
+    // The test holds the lab's lock, as an `up` would.
+    let lock_path = world.state().with_file_name("state.lock");
+    let lock = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .expect("lock file");
+    rustix::fs::flock(&lock, rustix::fs::FlockOperation::LockExclusive).expect("flock");
+    let mut down = world
+        .command(&["down", "--yes"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("starts");
+    // Time for down to read the state, confirm (--yes) and start waiting for the lock.
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    assert!(
+        down.try_wait().expect("wait").is_none(),
+        "down did not wait"
+    );
+    assert!(world.calls_to("kind delete").is_empty());
+    let mut state = world.state_json();
+    // What `up --context classroom --namespace learner-3` records: an existing cluster.
+    state["cluster"] = json!({
+        "context": "classroom",
+        "namespace": "learner-3",
+    });
+    std::fs::write(world.state(), state.to_string()).expect("state written");
+    drop(lock);
+    let output = down.wait_with_output().expect("ends");
+    assert_code(&output, 2);
+    let stderr = text(&output.stderr);
+    assert!(
+        stderr.contains("the lab changed while `sidecar-lab down` waited")
+            && stderr.contains("namespace `learner-3` of context `classroom`")
+            && stderr.contains("run `sidecar-lab down` again"),
+        "{stderr}"
+    );
+    assert!(world.calls_to("kind delete").is_empty());
+    assert!(world.state().exists());
+}
+
 #[test]
 fn step_3_then_up() {
     let world = World::new();

@@ -42,10 +42,21 @@ fn a_lab_file_of_100k_nested_brackets_is_refused_within_a_second() {
     );
 }
 
+/// A regular file of `bytes` bytes, sparse: past the cap without writing megabytes.
+fn sparse(dir: &std::path::Path, name: &str, bytes: u64) -> String {
+    let path = dir.join(name);
+    std::fs::File::create(&path)
+        .and_then(|f| f.set_len(bytes))
+        .expect("sparse file");
+    path.display().to_string()
+}
+
 #[test]
-fn report_merge_of_dev_zero_is_refused_at_the_cap() {
+fn report_merge_of_a_file_past_the_cap_is_refused() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = sparse(dir.path(), "big.json", 17 << 20);
     let started = Instant::now();
-    let output = sidecar_lab(&["report", "--merge", "/dev/zero"]);
+    let output = sidecar_lab(&["report", "--merge", &path]);
     assert!(
         started.elapsed() < Duration::from_secs(5),
         "{:?}",
@@ -54,20 +65,75 @@ fn report_merge_of_dev_zero_is_refused_at_the_cap() {
     assert_ne!(output.status.code(), Some(0));
     let stderr = text(&output.stderr);
     assert!(
-        stderr.contains("results file `/dev/zero` is larger than 16 MiB"),
+        stderr.contains(&format!("results file `{path}` is larger than 16 MiB")),
         "{stderr}"
     );
 }
 
 #[test]
-fn a_lab_file_that_never_ends_is_refused_at_the_cap() {
-    let output = sidecar_lab(&["render", "lab", "--lab", "/dev/zero"]);
+fn a_lab_file_past_the_cap_is_refused() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = sparse(dir.path(), "big.yaml", 2 << 20);
+    let output = sidecar_lab(&["render", "lab", "--lab", &path]);
     assert_eq!(output.status.code(), Some(2));
     assert!(
-        text(&output.stderr).contains("lab file `/dev/zero` is larger than 1 MiB"),
+        text(&output.stderr).contains(&format!("lab file `{path}` is larger than 1 MiB")),
         "{}",
         text(&output.stderr)
     );
+}
+
+/// A FIFO nobody writes to, or a device, given where a file is read: refused at once
+/// (opened without blocking, checked on the descriptor), not waited on for ever.
+#[test]
+fn a_fifo_or_a_device_is_refused_within_a_second() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let fifo = dir.path().join("fifo");
+    let made = Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .expect("mkfifo runs");
+    assert!(made.success());
+    let fifo = fifo.display().to_string();
+    for input in [fifo.as_str(), "/dev/zero"] {
+        let runs: [Vec<&str>; 3] = [
+            vec!["render", "lab", "--lab", input],
+            vec!["report", "--merge", input],
+            vec!["check", "--variant", "native", "--from", input],
+        ];
+        for args in runs {
+            let mut child = Command::new(env!("CARGO_BIN_EXE_sidecar-lab"))
+                .args(&args)
+                .env("NO_COLOR", "1")
+                .stdout(Stdio::null())
+                .stderr(Stdio::piped())
+                .spawn()
+                .expect("the binary runs");
+            let started = Instant::now();
+            let status = loop {
+                if let Some(status) = child.try_wait().expect("wait") {
+                    break Some(status);
+                }
+                if started.elapsed() > Duration::from_secs(1) {
+                    break None;
+                }
+                std::thread::sleep(Duration::from_millis(10));
+            };
+            let Some(status) = status else {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("{args:?} still waits after a second");
+            };
+            let mut stderr = String::new();
+            std::io::Read::read_to_string(&mut child.stderr.take().expect("stderr"), &mut stderr)
+                .expect("read stderr");
+            assert_ne!(status.code(), Some(0), "{args:?}");
+            assert!(
+                stderr.contains(&format!("`{input}`: not a regular file")),
+                "{args:?}: {stderr}"
+            );
+        }
+    }
 }
 
 /// A dump on standard input holding a 300 MB string: read up to the cap, refused, and

@@ -188,14 +188,14 @@ fn accept_loop(
                     };
                     let Some(workers) = workers else {
                         // No worker could be started: the accepting thread answers
-                        // itself (slower, never down).
-                        answer.answer(ready);
+                        // itself (slower, never down), guarded as a worker is.
+                        answer.guarded(ready);
                         continue;
                     };
                     match workers.try_send(ready) {
                         Ok(()) => {}
                         Err(TrySendError::Full(ready)) => refuse(&ready.stream, 503),
-                        Err(TrySendError::Disconnected(ready)) => answer.answer(ready),
+                        Err(TrySendError::Disconnected(ready)) => answer.guarded(ready),
                     }
                 }
             }
@@ -273,9 +273,7 @@ fn work(receiver: &Mutex<Receiver<Ready>>, answer: &Answer<'_>) {
         let Ok(ready) = next else {
             return;
         };
-        // A request that trips a bug costs that request, not a worker: the pool stays
-        // whole, and the scope does not re-raise the panic when the board stops.
-        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| answer.answer(ready)));
+        answer.guarded(ready);
     }
 }
 
@@ -288,6 +286,13 @@ struct Answer<'a> {
 }
 
 impl Answer<'_> {
+    /// Answers `ready`, a panic included: a request that trips a bug costs that request,
+    /// not a worker nor the accepting thread (which answers itself when no worker could
+    /// start), and the scope does not re-raise the panic when the board stops.
+    fn guarded(&self, ready: Ready) {
+        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.answer(ready)));
+    }
+
     fn answer(&self, ready: Ready) {
         let Ready { stream, head } = ready;
         let until = Instant::now() + self.deadline;

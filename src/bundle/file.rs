@@ -38,24 +38,16 @@ pub enum FileError {
 /// open does not block on a FIFO (`O_NONBLOCK`), and the check is made on the opened
 /// descriptor (`fstat`), so what is read is what was checked.
 pub fn open_regular(path: &Path) -> Result<File, FileError> {
-    use std::os::unix::fs::OpenOptionsExt;
-    let shown = || path.display().to_string();
-    let file = std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
-        .open(path)
-        .map_err(|source| FileError::Read {
-            path: shown(),
+    use crate::render::bounds::{self, OpenError};
+    bounds::open_regular(path).map_err(|error| match error {
+        OpenError::Io(source) => FileError::Read {
+            path: path.display().to_string(),
             source,
-        })?;
-    let metadata = file.metadata().map_err(|source| FileError::Read {
-        path: shown(),
-        source,
-    })?;
-    if !metadata.is_file() {
-        return Err(FileError::NotRegular { path: shown() });
-    }
-    Ok(file)
+        },
+        OpenError::NotRegular => FileError::NotRegular {
+            path: path.display().to_string(),
+        },
+    })
 }
 
 /// Reads a regular file of at most `limit` bytes, whole (a manifest).

@@ -53,12 +53,13 @@ pub struct TimelineEntry<'a> {
 /// Reads the dump at `from` (`-` for standard input).
 pub fn read_input(from: &Path) -> anyhow::Result<Vec<u8>> {
     use crate::render::bounds::{DUMP, read_stream};
-    // Both through the shared cap: an endless pipe or `/dev/zero` stops at it.
+    // Both through the shared cap: an endless pipe on standard input stops at it.
     if from == Path::new("-") {
         Ok(read_stream(std::io::stdin(), "standard input", DUMP)?)
     } else {
-        let file = std::fs::File::open(from)
-            .with_context(|| format!("cannot read `{}`", from.display()))?;
+        // A FIFO or a device (`/dev/zero`) is refused at once rather than waited on.
+        let file = crate::render::bounds::open_regular(from)
+            .map_err(|error| anyhow::anyhow!("cannot read `{}`: {error}", from.display()))?;
         Ok(read_stream(file, &from.display().to_string(), DUMP)?)
     }
 }

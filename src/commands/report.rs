@@ -3,8 +3,6 @@
 
 use std::path::PathBuf;
 
-use anyhow::Context;
-
 use crate::commands::World;
 use crate::exit::ExitStatus;
 use crate::lab::Lab;
@@ -36,9 +34,10 @@ pub fn report(settings: &Settings, world: &World<'_>) -> anyhow::Result<ExitStat
     } else {
         let mut files = Vec::new();
         for path in &settings.merge {
-            // Through the shared cap: `--merge /dev/zero` stops at it.
-            let file = std::fs::File::open(path)
-                .with_context(|| format!("cannot read `{}`", path.display()))?;
+            // A FIFO or a device (`--merge /dev/zero`) is refused at once rather than
+            // waited on or read for ever; a regular file is read through the shared cap.
+            let file = crate::render::bounds::open_regular(path)
+                .map_err(|error| anyhow::anyhow!("cannot read `{}`: {error}", path.display()))?;
             let bytes = crate::render::bounds::read_stream(
                 file,
                 &path.display().to_string(),

@@ -41,6 +41,9 @@ pub fn step(settings: &StepSettings, world: &World<'_>) -> anyhow::Result<ExitSt
         )?;
     }
     let (dir, state, resolved) = open(&settings.place, world.environment, world.printer)?;
+    // Whether the lab's record exists now: if a `down` removes it while the step runs,
+    // the result is not written back (see `save_step`).
+    let had_state = crate::session::state::path(&dir).exists();
     let matrix = VersionMatrix::embedded()?;
     let minor = state.cluster.as_ref().and_then(|c| c.kubernetes);
     // The recorded cluster's minor only changes the manifest's comments; an unknown one
@@ -75,7 +78,7 @@ pub fn step(settings: &StepSettings, world: &World<'_>) -> anyhow::Result<ExitSt
     let run = step::run(&session, &lab, settings.number, None)?;
     world.printer.out(&run.report);
     if !settings.dry_run {
-        save_step(&dir, world.printer, &run, &resolved.kube)?;
+        save_step(&dir, world.printer, &run, &resolved.kube, had_state)?;
     }
     Ok(exit_status(std::slice::from_ref(&run)))
 }
@@ -260,19 +263,7 @@ fn status_text(status: &Status) -> String {
 /// objects in its namespace) and the lab's state.
 pub fn down(place: &Where, yes: bool, world: &World<'_>) -> anyhow::Result<ExitStatus> {
     let (dir, _, resolved) = open(place, world.environment, world.printer)?;
-    let (what, command) = match &resolved.kind_name {
-        Some(name) => (
-            format!("delete the kind cluster `{name}` and the lab's state"),
-            kube::kind::delete_cluster(name),
-        ),
-        None => (
-            format!(
-                "delete the lab's Jobs in namespace `{}` of context `{}` and the lab's state",
-                resolved.kube.namespace, resolved.kube.context
-            ),
-            resolved.kube.delete_lab_objects(),
-        ),
-    };
+    let (what, _) = what_down_does(&resolved);
     if !prompt::confirm(
         &format!("This will {what}. Go ahead?"),
         yes,
@@ -289,6 +280,16 @@ pub fn down(place: &Where, yes: bool, world: &World<'_>) -> anyhow::Result<ExitS
         crate::session::lock::STEP_WAIT,
         world.printer,
     )?;
+    // The state read above may be stale: an `up` that held the lock meanwhile may have
+    // made another cluster. Resolved again under the lock; if that changes what was
+    // confirmed, nothing is deleted.
+    let (_, _, resolved) = open(place, world.environment, world.printer)?;
+    let (now, command) = what_down_does(&resolved);
+    if now != what {
+        return Err(anyhow!(
+            "the lab changed while `sidecar-lab down` waited (it would now {now}); nothing was deleted: run `sidecar-lab down` again"
+        ));
+    }
     world.printer.note(&format!("$ {command}"));
     let output = world
         .runner
@@ -302,4 +303,21 @@ pub fn down(place: &Where, yes: bool, world: &World<'_>) -> anyhow::Result<ExitS
     }
     world.printer.note(&format!("✓ {what}: done"));
     Ok(ExitStatus::Success)
+}
+
+/// What `down` does for the lab at `resolved`, in words and as a command.
+fn what_down_does(resolved: &Resolved) -> (String, crate::runner::CommandLine) {
+    match &resolved.kind_name {
+        Some(name) => (
+            format!("delete the kind cluster `{name}` and the lab's state"),
+            kube::kind::delete_cluster(name),
+        ),
+        None => (
+            format!(
+                "delete the lab's Jobs in namespace `{}` of context `{}` and the lab's state",
+                resolved.kube.namespace, resolved.kube.context
+            ),
+            resolved.kube.delete_lab_objects(),
+        ),
+    }
 }

@@ -108,11 +108,17 @@ pub fn record(state: &mut LabState, run: &StepRun, target: &crate::kube::Target)
 
 /// Records a step's result: under the state's lock, the state is read again right before
 /// it is saved, so a step run at the same time (another `sidecar-lab step`) keeps its own.
+/// The lock is held only for this write, not for the whole step: a step holding it (even
+/// shared) would keep `down` and other steps waiting for minutes, and two shared holders
+/// could not both turn it exclusive to write. Instead, `had_state` says whether the lab's
+/// record existed when the step began: if it is gone now, a `down` took the lab away while
+/// the step ran, and writing would bring back a state for a cluster that no longer exists.
 pub fn save_step(
     dir: &Path,
     printer: &Printer,
     run: &StepRun,
     target: &crate::kube::Target,
+    had_state: bool,
 ) -> anyhow::Result<()> {
     let _lock = lock::acquire(
         dir,
@@ -120,6 +126,14 @@ pub fn save_step(
         lock::STEP_WAIT,
         printer,
     )?;
+    if had_state && !state::path(dir).exists() {
+        printer.warn(&format!(
+            "the lab was taken down while step {} ran (`{}` is gone), so its result is not recorded",
+            run.number,
+            state::path(dir).display()
+        ));
+        return Ok(());
+    }
     let mut state = load_state(printer, dir);
     record(&mut state, run, target);
     state::save(dir, &state)
@@ -142,5 +156,49 @@ pub fn exit_status(runs: &[StepRun]) -> ExitStatus {
         ExitStatus::Unexpected
     } else {
         ExitStatus::Success
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lab::StepNumber;
+    use crate::variant::Variant;
+
+    fn printer() -> Printer {
+        Printer::new(&Environment {
+            no_color: true,
+            ..Environment::default()
+        })
+    }
+
+    fn run(number: u32) -> StepRun {
+        StepRun {
+            number: StepNumber(number),
+            title: "a step".into(),
+            variant: Variant::Sidecar,
+            ending: Ending::Expected,
+            judgement: None,
+            seconds: 3,
+            report: String::new(),
+        }
+    }
+
+    /// A step that ends after `down` removed the lab's state does not bring it back; one
+    /// that began without a state (a first step on a shared cluster) writes it.
+    #[test]
+    fn a_step_does_not_write_back_a_state_that_down_removed() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let target = crate::kube::Target::kind("sidecar-lab", "default");
+        save_step(dir.path(), &printer(), &run(1), &target, false).expect("first save");
+        assert!(state::path(dir.path()).exists());
+        // `down` runs while step 3 runs: the state it began with is gone.
+        std::fs::remove_file(state::path(dir.path())).expect("down");
+        save_step(dir.path(), &printer(), &run(3), &target, true).expect("skipped");
+        assert!(!state::path(dir.path()).exists(), "written back after down");
+        save_step(dir.path(), &printer(), &run(3), &target, false).expect("saved");
+        let (state, problem) = state::load(dir.path());
+        assert_eq!(problem, None);
+        assert!(state.steps.contains_key(&StepNumber(3)));
     }
 }

@@ -26,6 +26,9 @@ pub enum Reply {
     Endless { length: Option<u64> },
     /// 302 to this URL.
     Redirect(String),
+    /// 200 without a length, then one byte every `every` until the client goes away (or
+    /// a minute has passed, so a test that fails cannot run for ever).
+    Trickle { every: std::time::Duration },
 }
 
 #[derive(Default)]
@@ -165,6 +168,10 @@ fn serve(stream: TcpStream, routes: &Mutex<Routes>) {
                 routes.lock().expect("lock").endless_sent += sent;
                 return;
             }
+            Reply::Trickle { every } => {
+                trickle(&mut stream, every);
+                return;
+            }
             Reply::Redirect(to) => write!(
                 stream,
                 "HTTP/1.1 302 Found\r\nLocation: {to}\r\nContent-Length: 0\r\n\r\n"
@@ -194,6 +201,21 @@ fn endless(stream: &mut TcpStream, length: Option<u64>) -> u64 {
     }
     let _ = stream.shutdown(std::net::Shutdown::Both);
     sent
+}
+
+/// One byte at a time, `every` apart, until the peer goes away or a minute has passed.
+fn trickle(stream: &mut TcpStream, every: std::time::Duration) {
+    let header = "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n";
+    let started = std::time::Instant::now();
+    if stream.write_all(header.as_bytes()).is_err() {
+        return;
+    }
+    while started.elapsed() < std::time::Duration::from_secs(60)
+        && stream.write_all(b"a").and_then(|()| stream.flush()).is_ok()
+    {
+        std::thread::sleep(every);
+    }
+    let _ = stream.shutdown(std::net::Shutdown::Both);
 }
 
 fn respond(stream: &mut TcpStream, status: u16, body: &[u8], length: usize) -> std::io::Result<()> {
