@@ -8,7 +8,6 @@
 mod support;
 
 use std::process::Output;
-use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 use support::machine::SimMachine;
@@ -40,24 +39,7 @@ impl Cluster {
             "1.36" => "kindest/node:v1.36.4",
             _ => "kindest/node:v1.37.0",
         };
-        assert_ok(&cluster.tool(
-            "kind",
-            &["create", "cluster", "--name", "lab", "--image", image],
-        ));
-        cluster.sim.control(
-            "POST",
-            "/clusters/lab/images",
-            json!({"images": ["postgres:17.5-alpine"]}),
-        );
-        cluster.wait_for(
-            || {
-                cluster
-                    .kubectl(&["get", "serviceaccount", "default"])
-                    .status
-                    .success()
-            },
-            "the default namespace's ServiceAccount",
-        );
+        cluster.create_lab_cluster(image);
         cluster
     }
 
@@ -95,23 +77,6 @@ impl Cluster {
             "/clusters/lab/controllers",
             json!({ name: running }),
         );
-    }
-
-    fn wait_for(&self, mut done: impl FnMut() -> bool, what: &str) {
-        let start = Instant::now();
-        while !done() {
-            assert!(start.elapsed() < Duration::from_secs(30), "never: {what}");
-            std::thread::sleep(Duration::from_millis(150));
-        }
-    }
-
-    fn jsonpath(&self, args: &[&str], path: &str) -> String {
-        let expression = format!("jsonpath={path}");
-        let mut all = args.to_vec();
-        all.extend_from_slice(&["-o", expression.as_str()]);
-        let output = self.kubectl(&all);
-        assert_ok(&output);
-        text(&output.stdout)
     }
 }
 

@@ -8,7 +8,7 @@
 use k8s_openapi::api::batch::v1::Job;
 use k8s_openapi::api::core::v1::{
     AppArmorProfile, Capabilities, PodSecurityContext, PodSpec, SELinuxOptions, SeccompProfile,
-    SecurityContext,
+    SecurityContext, WindowsSecurityContextOptions,
 };
 
 /// One field that `baseline` forbids.
@@ -170,17 +170,7 @@ pub fn check_pod_spec(spec: &PodSpec, at: &str, out: &mut Vec<Violation>) {
 }
 
 fn pod_context(context: &PodSecurityContext, at: &str, forbid: &mut dyn FnMut(String, &str)) {
-    if context
-        .windows_options
-        .as_ref()
-        .and_then(|w| w.host_process)
-        == Some(true)
-    {
-        forbid(
-            format!("{at}.windowsOptions.hostProcess"),
-            "Windows host processes are not allowed (check_windowsHostProcess)",
-        );
-    }
+    host_process(context.windows_options.as_ref(), at, forbid);
     selinux(context.se_linux_options.as_ref(), at, forbid);
     seccomp(context.seccomp_profile.as_ref(), at, forbid);
     apparmor(context.app_armor_profile.as_ref(), at, forbid);
@@ -202,17 +192,7 @@ fn container_context(context: &SecurityContext, at: &str, forbid: &mut dyn FnMut
             "privileged containers are not allowed (check_privileged)",
         );
     }
-    if context
-        .windows_options
-        .as_ref()
-        .and_then(|w| w.host_process)
-        == Some(true)
-    {
-        forbid(
-            format!("{at}.windowsOptions.hostProcess"),
-            "Windows host processes are not allowed (check_windowsHostProcess)",
-        );
-    }
+    host_process(context.windows_options.as_ref(), at, forbid);
     capabilities(context.capabilities.as_ref(), at, forbid);
     selinux(context.se_linux_options.as_ref(), at, forbid);
     seccomp(context.seccomp_profile.as_ref(), at, forbid);
@@ -270,6 +250,19 @@ fn seccomp(profile: Option<&SeccompProfile>, at: &str, forbid: &mut dyn FnMut(St
         forbid(
             format!("{at}.seccompProfile.type"),
             "seccomp profile `Unconfined` is not allowed (check_seccompProfile_baseline)",
+        );
+    }
+}
+
+fn host_process(
+    options: Option<&WindowsSecurityContextOptions>,
+    at: &str,
+    forbid: &mut dyn FnMut(String, &str),
+) {
+    if options.and_then(|w| w.host_process) == Some(true) {
+        forbid(
+            format!("{at}.windowsOptions.hostProcess"),
+            "Windows host processes are not allowed (check_windowsHostProcess)",
         );
     }
 }

@@ -13,6 +13,8 @@ use rustix::fs::FlockOperation;
 use serde::{Deserialize, Serialize};
 
 use crate::ui::Printer;
+// The lock file is anyone's to write, and a terminal would obey escapes in it.
+use crate::ui::clean::clean_line;
 
 /// How long `up` waits for another `up` (which may be creating a cluster: minutes).
 pub const UP_WAIT: Duration = Duration::from_secs(15 * 60);
@@ -127,18 +129,12 @@ pub fn describe(holder: Option<&Holder>) -> String {
         |h| {
             format!(
                 "`{}` (pid {}, since {})",
-                printable(&h.command),
+                clean_line(&h.command),
                 h.pid,
-                printable(&h.since)
+                clean_line(&h.since)
             )
         },
     )
-}
-
-/// `text` without control characters: the file is anyone's to write, and a terminal
-/// would obey escapes in it.
-fn printable(text: &str) -> String {
-    text.chars().filter(|c| !c.is_control()).collect()
 }
 
 #[cfg(test)]
@@ -194,7 +190,7 @@ mod tests {
     }
 
     #[test]
-    fn an_unknown_holder_is_still_named_and_escapes_are_dropped() {
+    fn an_unknown_holder_is_still_named_and_escapes_are_shown_not_obeyed() {
         assert_eq!(describe(None), "another sidecar-lab");
         let holder = Holder {
             pid: 7,
@@ -203,7 +199,7 @@ mod tests {
         };
         assert_eq!(
             describe(Some(&holder)),
-            "`sidecar-lab up[2J` (pid 7, since 2026-12-07T04:00:00Z)"
+            "`sidecar-lab up\\u001b[2J` (pid 7, since 2026-12-07T04:00:00Z)"
         );
     }
 }

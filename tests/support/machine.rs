@@ -4,8 +4,12 @@
 
 use std::path::PathBuf;
 use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+use serde_json::json;
 
 use super::sim::Sim;
+use super::{assert_ok, text};
 
 pub struct SimMachine {
     pub root: tempfile::TempDir,
@@ -66,5 +70,47 @@ impl SimMachine {
             .args(args)
             .output()
             .expect("runs")
+    }
+
+    /// `kind create cluster --name lab --image IMAGE` with the lab's image preloaded,
+    /// ready once the default namespace has its ServiceAccount (a pod's create waits
+    /// for it on a real cluster too).
+    pub fn create_lab_cluster(&self, image: &str) {
+        assert_ok(&self.tool(
+            "kind",
+            &["create", "cluster", "--name", "lab", "--image", image],
+        ));
+        self.sim.control(
+            "POST",
+            "/clusters/lab/images",
+            json!({"images": ["postgres:17.5-alpine"]}),
+        );
+        self.wait_for(
+            || {
+                self.kubectl(&["get", "serviceaccount", "default"])
+                    .status
+                    .success()
+            },
+            "the default namespace's ServiceAccount",
+        );
+    }
+
+    /// Polls `done` until it holds, for at most 30 s.
+    pub fn wait_for(&self, mut done: impl FnMut() -> bool, what: &str) {
+        let start = Instant::now();
+        while !done() {
+            assert!(start.elapsed() < Duration::from_secs(30), "never: {what}");
+            std::thread::sleep(Duration::from_millis(150));
+        }
+    }
+
+    /// `kubectl ARGS -o jsonpath=PATH`, which must succeed; its output.
+    pub fn jsonpath(&self, args: &[&str], path: &str) -> String {
+        let expression = format!("jsonpath={path}");
+        let mut all = args.to_vec();
+        all.extend_from_slice(&["-o", expression.as_str()]);
+        let output = self.kubectl(&all);
+        assert_ok(&output);
+        text(&output.stdout)
     }
 }
