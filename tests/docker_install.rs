@@ -294,13 +294,27 @@ fn a_bundled_node_image_is_loaded_checked_and_handed_to_kind_by_tag() {
     // Gone from Docker, as on a learner's VM; then the load phase brings it back.
     assert!(run("docker", &["image", "rm", tag]).status.success());
     let path = bundle.path().to_str().expect("utf-8");
-    let loaded = sidecar_lab(&["bundle", "load", path, "-k", "1.37"]);
+    // A node image built here is not the matrix's `kindest/node@sha256:…`: refused by
+    // the pin compiled into sidecar-lab, with the manifest named, before anything loads.
+    let pinned = sidecar_lab(&["bundle", "load", path, "-k", "1.37"]);
+    let stderr = String::from_utf8_lossy(&pinned.stderr);
+    assert_eq!(pinned.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("manifest.json") && stderr.contains("--allow-unpinned"),
+        "{stderr}"
+    );
+    assert!(
+        !run("docker", &["image", "inspect", tag]).status.success(),
+        "nothing was loaded"
+    );
+    // Taken on the bundle's word only when asked, and said loudly.
+    let loaded = sidecar_lab(&["bundle", "load", path, "-k", "1.37", "--allow-unpinned"]);
     let stdout = String::from_utf8_lossy(&loaded.stdout);
-    assert_eq!(
-        loaded.status.code(),
-        Some(0),
-        "{stdout}{}",
-        String::from_utf8_lossy(&loaded.stderr)
+    let warned = String::from_utf8_lossy(&loaded.stderr);
+    assert_eq!(loaded.status.code(), Some(0), "{stdout}{warned}");
+    assert!(
+        format!("{stdout}{warned}").contains("UNPINNED:"),
+        "{stdout}{warned}"
     );
     assert!(
         stdout.contains(&format!("kind gets `--image {tag}`")) && stdout.contains("layers match"),
@@ -322,7 +336,7 @@ fn a_bundled_node_image_is_loaded_checked_and_handed_to_kind_by_tag() {
     let at = tampered.len() / 2;
     tampered[at] ^= 0xff;
     std::fs::write(bundle.path().join(&archive), tampered).expect("tamper");
-    let refused = sidecar_lab(&["bundle", "load", path, "-k", "1.37"]);
+    let refused = sidecar_lab(&["bundle", "load", path, "-k", "1.37", "--allow-unpinned"]);
     let stderr = String::from_utf8_lossy(&refused.stderr);
     assert_eq!(refused.status.code(), Some(2), "{stderr}");
     assert!(
