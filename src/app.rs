@@ -38,6 +38,7 @@ pub fn run(cli: Cli, environment: &Environment, printer: &Printer) -> anyhow::Re
         environment,
         printer,
         runner: &runner,
+        clock: &crate::clock::SystemClock,
     };
     match cli.command {
         Command::Render(what) => render_command(what, printer),

@@ -21,6 +21,7 @@ pub mod board;
 pub mod bundle;
 pub mod class;
 pub mod cli;
+pub mod clock;
 pub mod commands;
 pub mod doctor;
 pub mod env;

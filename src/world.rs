@@ -2,6 +2,7 @@
 //! where output goes, and what runs other programs. Below `commands` and `session`, so
 //! both can take it without an import running upwards.
 
+use crate::clock::Clock;
 use crate::env::Environment;
 use crate::runner::Runner;
 use crate::ui::Printer;
@@ -11,4 +12,6 @@ pub struct World<'a> {
     pub environment: &'a Environment,
     pub printer: &'a Printer,
     pub runner: &'a dyn Runner,
+    /// What "now" is and how waits pass; a fake one in tests.
+    pub clock: &'a dyn Clock,
 }

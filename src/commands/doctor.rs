@@ -34,6 +34,7 @@ pub fn doctor(settings: &Settings, world: &World<'_>) -> anyhow::Result<ExitStat
         environment,
         printer,
         runner,
+        ..
     } = world;
     let matrix = VersionMatrix::embedded()?;
     let release = matrix.release_or_default(settings.kubernetes)?;
