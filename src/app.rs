@@ -32,8 +32,11 @@ pub fn run(cli: Cli, environment: &Environment, printer: &Printer) -> anyhow::Re
             "UNSAFE: --allow-http/--allow-unpinned turn off part of the download checks; what a bundle or mirror serves is taken on its word",
         );
     }
-    let runner = SystemRunner::new(*printer, cli.verbose)
-        .preferring(environment.default_bin_dir(), environment.path.clone());
+    let runner = SystemRunner::new(cli.verbose.then(|| -> crate::runner::Echo {
+        let printer = *printer;
+        std::sync::Arc::new(move |line: &str| printer.note(line))
+    }))
+    .preferring(environment.default_bin_dir(), environment.path.clone());
     let world = commands::World {
         environment,
         printer,

@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use crate::runner::{CommandLine, Output, RunError, Runner};
+use crate::runner::{CommandLine, Output, RunError, Runner, find_program};
 use crate::version::ReleaseVersion;
 
 /// How long a version command may take: a hung Docker daemon must not hang the lab.
@@ -168,17 +168,6 @@ pub fn probe_binaries(
 pub fn find_dockerd(path_var: Option<&str>) -> Option<PathBuf> {
     let system = "/usr/sbin:/usr/bin:/usr/local/sbin:/usr/local/bin";
     find_program("dockerd", path_var).or_else(|| find_program("dockerd", Some(system)))
-}
-
-/// The first executable file named `name` in the directories of `path_var` (PATH).
-pub fn find_program(name: &str, path_var: Option<&str>) -> Option<PathBuf> {
-    use std::os::unix::fs::PermissionsExt;
-    std::env::split_paths(path_var?)
-        .map(|dir| dir.join(name))
-        .find(|path| {
-            path.metadata()
-                .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
-        })
 }
 
 #[cfg(test)]

@@ -1,192 +1,21 @@
-//! The one place that runs other programs — docker, kind, kubectl, apt-get, sudo. Every
-//! command has a timeout, can be shown before it runs (`-v`), and fails with an error
-//! that names it. Logic elsewhere takes a `&dyn Runner`, so tests can script it.
+//! The runner that starts real processes through `duct`: each command with a timeout that
+//! stops it with everything it started, shown first under `-v` through an echo hook (the
+//! runner says what runs; the caller decides how that looks), docker and kind through
+//! `sg docker` when the group is not in effect yet.
 
-use std::fmt;
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
-use crate::ui::Printer;
+use super::{CommandLine, Output, RunError, Runner, find_program};
 
-/// A command to run: program, arguments and extra environment.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct CommandLine {
-    pub program: String,
-    pub args: Vec<String>,
-    pub env: Vec<(String, String)>,
-}
-
-/// What a finished command printed and how it exited.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Output {
-    /// The exit code; `None` when a signal ended it.
-    pub code: Option<i32>,
-    pub stdout: String,
-    pub stderr: String,
-}
-
-/// A command that could not be run to the end.
-#[derive(Debug, thiserror::Error)]
-pub enum RunError {
-    #[error("`{command}` was not found; is it installed and on PATH?")]
-    NotFound { command: String },
-    #[error("`{command}` did not finish within {seconds} s and was stopped")]
-    TimedOut { command: String, seconds: u64 },
-    #[error("cannot run `{command}`: {source}")]
-    Io {
-        command: String,
-        source: std::io::Error,
-    },
-}
-
-/// Runs commands. `SystemRunner` runs them for real; tests script their own.
-pub trait Runner: Sync {
-    /// Runs `command` with its output captured; a non-zero exit is not an error here.
-    fn run(&self, command: &CommandLine, timeout: Duration) -> Result<Output, RunError>;
-
-    /// Runs `command` with its output shown to the user (package installs).
-    fn run_shown(&self, command: &CommandLine, timeout: Duration) -> Result<Output, RunError>;
-
-    /// Starts `command` in the background, detached from this process, its output
-    /// appended to `log`; returns at once. For daemons such as `dockerd`.
-    fn start_detached(&self, command: &CommandLine, log: &Path) -> Result<(), RunError>;
-
-    /// From now on (`on`), runs `docker` and `kind` with the `docker` group in effect
-    /// (`sg docker -c …`): the user is in the group, but a new membership counts only
-    /// from the next login. Returns false where that is not possible (no `sg`).
-    fn docker_group(&self, on: bool) -> bool {
-        let _ = on;
-        false
-    }
-}
-
-/// A command that ran and failed: the command, its exit code and the end of its output,
-/// which is where tools put the reason.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("`{command}` failed{}: {tail}", code.map(|c| format!(" (exit {c})")).unwrap_or_default())]
-pub struct Failed {
-    pub command: String,
-    pub code: Option<i32>,
-    /// The last lines of standard error (or of standard output when that is empty).
-    pub tail: String,
-}
-
-/// How many lines of a failed command's output an error shows.
-const TAIL_LINES: usize = 3;
-
-impl Failed {
-    pub fn of(command: &CommandLine, output: &Output) -> Self {
-        let text = if output.stderr.trim().is_empty() {
-            &output.stdout
-        } else {
-            &output.stderr
-        };
-        let lines: Vec<&str> = text
-            .lines()
-            .map(str::trim_end)
-            .filter(|l| !l.trim().is_empty())
-            .collect();
-        let tail = lines[lines.len().saturating_sub(TAIL_LINES)..].join(" / ");
-        Self {
-            command: command.to_string(),
-            code: output.code,
-            tail: if tail.is_empty() {
-                "no output".to_owned()
-            } else {
-                tail
-            },
-        }
-    }
-}
-
-/// Runs `command` and fails unless it exits 0: the one checked run every caller uses.
-pub fn checked(
-    runner: &dyn Runner,
-    command: &CommandLine,
-    timeout: Duration,
-) -> anyhow::Result<Output> {
-    let output = runner.run(command, timeout)?;
-    if output.success() {
-        Ok(output)
-    } else {
-        Err(Failed::of(command, &output).into())
-    }
-}
-
-impl CommandLine {
-    pub fn new<I, S>(program: &str, args: I) -> Self
-    where
-        I: IntoIterator<Item = S>,
-        S: Into<String>,
-    {
-        Self {
-            program: program.to_owned(),
-            args: args.into_iter().map(Into::into).collect(),
-            env: Vec::new(),
-        }
-    }
-
-    /// Adds an environment variable.
-    pub fn with_env(mut self, name: &str, value: &str) -> Self {
-        self.env.push((name.to_owned(), value.to_owned()));
-        self
-    }
-
-    /// The command run as root: unchanged for root, through `sudo` otherwise (with the
-    /// extra environment passed on the command line, as sudo resets it).
-    pub fn as_root(self, is_root: bool) -> Self {
-        if is_root {
-            return self;
-        }
-        let mut args: Vec<String> = self.env.iter().map(|(k, v)| format!("{k}={v}")).collect();
-        args.push(self.program);
-        args.extend(self.args);
-        Self {
-            program: "sudo".to_owned(),
-            args,
-            env: Vec::new(),
-        }
-    }
-}
-
-impl Output {
-    pub fn success(&self) -> bool {
-        self.code == Some(0)
-    }
-}
-
-impl fmt::Display for CommandLine {
-    /// The command as one could paste it into a shell.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let words = self
-            .env
-            .iter()
-            .map(|(k, v)| format!("{k}={}", quote(v)))
-            .chain(std::iter::once(quote(&self.program)))
-            .chain(self.args.iter().map(|a| quote(a)));
-        f.write_str(&words.collect::<Vec<_>>().join(" "))
-    }
-}
-
-/// `word` quoted for a POSIX shell when it needs it.
-fn quote(word: &str) -> String {
-    let plain = !word.is_empty()
-        && word
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"-_./:=,@+%".contains(&b));
-    if plain {
-        word.to_owned()
-    } else {
-        format!("'{}'", word.replace('\'', r"'\''"))
-    }
-}
+/// Where `-v` sends each command line before it runs: the runner does not draw.
+pub type Echo = Arc<dyn Fn(&str) + Send + Sync>;
 
 /// Runs commands for real through `duct`.
-#[derive(Debug)]
 pub struct SystemRunner {
-    printer: Printer,
-    /// Show every command before it runs.
-    verbose: bool,
+    /// Shows every command before it runs (`-v`); `None` shows nothing.
+    echo: Option<Echo>,
     /// Where sidecar-lab installs kind and kubectl: a program found there is run from
     /// there, even when the directory is not (yet) on PATH.
     bin_dir: Option<std::path::PathBuf>,
@@ -200,8 +29,7 @@ pub struct SystemRunner {
 impl Clone for SystemRunner {
     fn clone(&self) -> Self {
         Self {
-            printer: self.printer,
-            verbose: self.verbose,
+            echo: self.echo.clone(),
             bin_dir: self.bin_dir.clone(),
             path: self.path.clone(),
             docker_group: std::sync::atomic::AtomicBool::new(
@@ -211,11 +39,22 @@ impl Clone for SystemRunner {
     }
 }
 
+impl std::fmt::Debug for SystemRunner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SystemRunner")
+            .field("echo", &self.echo.is_some())
+            .field("bin_dir", &self.bin_dir)
+            .field("path", &self.path)
+            .field("docker_group", &self.docker_group)
+            .finish()
+    }
+}
+
 impl SystemRunner {
-    pub const fn new(printer: Printer, verbose: bool) -> Self {
+    /// A runner that hands every command line to `echo` before it runs (`-v`).
+    pub fn new(echo: Option<Echo>) -> Self {
         Self {
-            printer,
-            verbose,
+            echo,
             bin_dir: None,
             path: None,
             docker_group: std::sync::atomic::AtomicBool::new(false),
@@ -227,6 +66,13 @@ impl SystemRunner {
         self.bin_dir = bin_dir;
         self.path = path;
         self
+    }
+
+    /// Hands `line` to the echo hook, if there is one.
+    fn show(&self, line: &str) {
+        if let Some(echo) = &self.echo {
+            echo(line);
+        }
     }
 
     /// `command` as it runs: through `sg docker -c` with the program's absolute path
@@ -241,7 +87,7 @@ impl SystemRunner {
         let absolute = if program.is_absolute() {
             Some(program)
         } else {
-            crate::install::detect::find_program(&command.program, self.path.as_deref())
+            find_program(&command.program, self.path.as_deref())
         };
         let inner = CommandLine {
             program: absolute.map_or_else(|| command.program.clone(), |p| p.display().to_string()),
@@ -270,9 +116,7 @@ impl SystemRunner {
     /// `command` as a duct expression; `own_group` starts it as the leader of a process
     /// group of its own, so that a timeout can stop it with everything it started.
     fn expression(&self, command: &CommandLine, own_group: bool) -> duct::Expression {
-        if self.verbose {
-            self.printer.note(&format!("$ {command}"));
-        }
+        self.show(&format!("$ {command}"));
         let mut expression = duct::cmd(self.program(command), &command.args).unchecked();
         for (name, value) in &command.env {
             expression = expression.env(name, value);
@@ -362,7 +206,7 @@ impl Runner for SystemRunner {
     }
 
     fn docker_group(&self, on: bool) -> bool {
-        let sg = crate::install::detect::find_program("sg", self.path.as_deref()).is_some();
+        let sg = find_program("sg", self.path.as_deref()).is_some();
         if sg || !on {
             self.docker_group
                 .store(on, std::sync::atomic::Ordering::SeqCst);
@@ -392,10 +236,7 @@ impl Runner for SystemRunner {
             .stdin(std::process::Stdio::null())
             .stdout(log_file)
             .stderr(stderr);
-        if self.verbose {
-            self.printer
-                .note(&format!("$ {command} >>{} 2>&1 &", log.display()));
-        }
+        self.show(&format!("$ {command} >>{} 2>&1 &", log.display()));
         // The child is not waited for: it is meant to outlive this process.
         process
             .spawn()
@@ -429,14 +270,9 @@ fn start_error(command: &CommandLine, source: std::io::Error) -> RunError {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::env::Environment;
 
     fn runner() -> SystemRunner {
-        let environment = Environment {
-            no_color: true,
-            ..Environment::default()
-        };
-        SystemRunner::new(Printer::new(&environment), false)
+        SystemRunner::new(None)
     }
 
     #[test]
@@ -613,66 +449,5 @@ mod tests {
             .expect_err("times out");
         assert!(matches!(error, RunError::TimedOut { .. }), "{error}");
         assert!(started.elapsed() < Duration::from_secs(5));
-    }
-}
-
-/// A runner for tests: answers from a script of (command prefix → output) and records
-/// every command it was asked to run.
-#[cfg(test)]
-pub mod scripted {
-    use std::path::Path;
-    use std::sync::Mutex;
-    use std::time::Duration;
-
-    use super::{CommandLine, Output, RunError, Runner};
-
-    #[derive(Default)]
-    pub struct ScriptedRunner {
-        answers: Vec<(String, Result<Output, String>)>,
-        pub calls: Mutex<Vec<String>>,
-    }
-
-    impl ScriptedRunner {
-        /// Commands starting with `prefix` print `stdout` and exit with `code`.
-        pub fn answer(mut self, prefix: &str, code: i32, stdout: &str) -> Self {
-            let output = Output {
-                code: Some(code),
-                stdout: stdout.to_owned(),
-                stderr: String::new(),
-            };
-            self.answers.push((prefix.to_owned(), Ok(output)));
-            self
-        }
-
-        fn reply(&self, command: &CommandLine) -> Result<Output, RunError> {
-            let line = command.to_string();
-            if let Ok(mut calls) = self.calls.lock() {
-                calls.push(line.clone());
-            }
-            match self
-                .answers
-                .iter()
-                .find(|(prefix, _)| line.starts_with(prefix.as_str()))
-            {
-                Some((_, Ok(output))) => Ok(output.clone()),
-                Some((_, Err(_))) | None => Err(RunError::NotFound {
-                    command: command.program.clone(),
-                }),
-            }
-        }
-    }
-
-    impl Runner for ScriptedRunner {
-        fn run(&self, command: &CommandLine, _: Duration) -> Result<Output, RunError> {
-            self.reply(command)
-        }
-
-        fn run_shown(&self, command: &CommandLine, _: Duration) -> Result<Output, RunError> {
-            self.reply(command)
-        }
-
-        fn start_detached(&self, command: &CommandLine, _: &Path) -> Result<(), RunError> {
-            self.reply(command).map(drop)
-        }
     }
 }
