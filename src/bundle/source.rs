@@ -14,6 +14,7 @@ use crate::bundle::file;
 use crate::bundle::manifest::{FileEntry, MANIFEST, Manifest};
 use crate::bundle::trust::{ALLOW_HTTP, Allowed};
 use crate::http::HttpClient;
+use crate::install::apply::Supply;
 use crate::install::download::{self, Fetch, Progress, RetryPolicy};
 
 /// The largest manifest read: a real one is a few kilobytes.
@@ -191,6 +192,13 @@ impl Bundle {
                     .map(|e| crate::exit::one_line(&e))
             })
             .collect()
+    }
+}
+
+/// The installer places kind and kubectl from the bundle.
+impl Supply for Bundle {
+    fn place(&self, path: &str, destination: &Path, progress: &dyn Progress) -> anyhow::Result<()> {
+        self.install(path, destination, progress)
     }
 }
 

@@ -78,7 +78,7 @@ pub fn doctor(settings: &Settings, world: &World<'_>) -> anyhow::Result<ExitStat
                     continue;
                 }
                 if let Err(error) =
-                    execute::steps(&fix.steps, *runner, &client, printer, &state_dir)
+                    execute::steps(&fix.steps, *runner, &client, *printer, &state_dir)
                 {
                     printer.error(&crate::exit::one_line(&error));
                 }

@@ -4,11 +4,12 @@
 use crate::bundle::load;
 use crate::commands::World;
 use crate::exit::ExitStatus;
-use crate::install::apply::apply;
+use crate::install::apply::{Heard, Supply, apply};
 use crate::install::plan;
 use crate::install::prepare::{Settings, prepare};
 use crate::matrix::VersionMatrix;
 use crate::ui::install::describe;
+use crate::ui::progress::DownloadProgress;
 use crate::ui::prompt;
 
 /// Runs `install`.
@@ -49,12 +50,12 @@ pub fn install(settings: &Settings, world: &World<'_>) -> anyhow::Result<ExitSta
         world.printer.note("nothing was changed");
         return Ok(ExitStatus::UsageOrSetup);
     }
-    apply(
-        &prepared,
-        bundle.as_ref(),
-        world.environment,
-        world.runner,
-        world.printer,
-    )?;
+    let progress = DownloadProgress::new(*world.printer);
+    let heard = Heard {
+        progress: &progress,
+        report: world.printer,
+    };
+    let supply = bundle.as_ref().map(|b| b as &dyn Supply);
+    apply(&prepared, supply, world.environment, world.runner, heard)?;
     Ok(ExitStatus::Success)
 }

@@ -2,36 +2,49 @@
 //! steps through the package manager. Fails on the first tool that could not be
 //! installed, naming it; says when the bin dir is not on PATH.
 
+use std::path::Path;
+
 use anyhow::{Context, anyhow};
 
-use crate::bundle::source::Bundle;
 use crate::env::Environment;
 use crate::http::HttpClient;
 use crate::install::docker::DockerPlan;
-use crate::install::download::{self, RetryPolicy};
+use crate::install::download::{self, Event, Progress, Report, RetryPolicy};
 use crate::install::execute;
 use crate::install::plan::Action;
 use crate::install::prepare::Prepared;
 use crate::runner::Runner;
-use crate::ui::Printer;
-use crate::ui::progress::DownloadProgress;
 
-/// Installs what `prepared` plans (kind and kubectl from `bundle` where it says so).
+/// Where the files a plan takes from elsewhere (a bundle) come from: the caller opened it
+/// and places its files; the installer names only the file and where it goes.
+pub trait Supply {
+    /// Places the file at `path` at `destination`, executable, checked against its digest.
+    fn place(&self, path: &str, destination: &Path, progress: &dyn Progress) -> anyhow::Result<()>;
+}
+
+/// How the installer is heard: download progress, and what it did.
+#[derive(Clone, Copy)]
+pub struct Heard<'a> {
+    pub progress: &'a dyn Progress,
+    pub report: &'a dyn Report,
+}
+
+/// Installs what `prepared` plans (kind and kubectl from `supply` where it says so).
 pub fn apply(
     prepared: &Prepared,
-    bundle: Option<&Bundle>,
+    supply: Option<&dyn Supply>,
     environment: &Environment,
     runner: &dyn Runner,
-    printer: &Printer,
+    heard: Heard<'_>,
 ) -> anyhow::Result<()> {
     let client = HttpClient::new()?;
-    let progress = DownloadProgress::new(*printer);
+    let Heard { progress, report } = heard;
     let mut cannot = Vec::new();
     for action in &prepared.plan.actions {
         match action {
             Action::Fine { .. } => {}
             Action::Download(d) => {
-                download::install(&client, d, &progress, RetryPolicy::default())
+                download::install(&client, d, progress, RetryPolicy::default())
                     .with_context(|| format!("{} {} was not installed", d.tool, d.version))?;
             }
             Action::FromBundle {
@@ -39,22 +52,20 @@ pub fn apply(
                 bundled,
                 destination,
             } => {
-                let bundle = bundle.ok_or_else(|| {
+                let supply = supply.ok_or_else(|| {
                     anyhow!("{tool} is to come from a bundle, but none was opened")
                 })?;
-                bundle.install(&bundled.path, destination, &progress)?;
-                printer.note(&format!(
-                    " ✓ {tool} {} from the bundle to {} (sha256 {})",
-                    bundled.version,
-                    destination.display(),
-                    bundled.sha256
-                ));
+                supply.place(&bundled.path, destination, progress)?;
+                report.report(Event::FromBundle {
+                    tool: *tool,
+                    version: &bundled.version,
+                    destination,
+                    sha256: &bundled.sha256,
+                });
             }
             Action::Docker(DockerPlan::Steps { steps, notes, .. }) => {
-                execute::steps(steps, runner, &client, printer, &prepared.state_dir)?;
-                notes
-                    .iter()
-                    .for_each(|n| printer.note(&format!("note: {n}")));
+                execute::steps(steps, runner, &client, report, &prepared.state_dir)?;
+                notes.iter().for_each(|n| report.report(Event::PlanNote(n)));
             }
             Action::Docker(DockerPlan::Cannot(reason)) => cannot.push(format!("docker: {reason}")),
             Action::Docker(DockerPlan::Fine { .. }) => {}
@@ -67,10 +78,9 @@ pub fn apply(
         .iter()
         .any(|a| matches!(a, Action::Download(_) | Action::FromBundle { .. }));
     if downloaded && !environment.on_path(&prepared.bin_dir) {
-        printer.warn(&format!(
-            "`{0}` is not on PATH: add `export PATH=\"{0}:$PATH\"` to ~/.profile (and run it in this shell)",
-            prepared.bin_dir.display()
-        ));
+        report.report(Event::NotOnPath {
+            bin_dir: &prepared.bin_dir,
+        });
     }
     if cannot.is_empty() {
         Ok(())

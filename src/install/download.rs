@@ -11,8 +11,11 @@ use std::time::{Duration, Instant};
 use sha2::{Digest, Sha256};
 
 use crate::http::{HttpClient, HttpError, transport};
+use crate::install::Tool;
 use crate::install::checksum::{self, ChecksumFileError};
 use crate::install::plan::Download;
+use crate::runner::CommandLine;
+use crate::version::ReleaseVersion;
 
 /// Read buffer: large enough that hashing and writing run in big strides.
 const BUFFER: usize = 256 * 1024;
@@ -29,6 +32,39 @@ pub trait Progress {
     fn note(&self, message: &str);
     fn finished(&self, message: &str);
     fn failed(&self);
+}
+
+/// What the installer did, for the app to show: the installer says what happened, the
+/// caller decides how it looks (and where: a warning or a note).
+#[derive(Clone, Copy, Debug)]
+pub enum Event<'a> {
+    /// A bundled binary was placed, checked against its digest.
+    FromBundle {
+        tool: Tool,
+        version: &'a ReleaseVersion,
+        destination: &'a Path,
+        sha256: &'a str,
+    },
+    /// A note of the Docker plan, said once its steps ran.
+    PlanNote(&'a str),
+    /// Binaries were placed in `bin_dir`, which is not on PATH.
+    NotOnPath { bin_dir: &'a Path },
+    /// A command is about to run with its output shown.
+    Running(&'a CommandLine),
+    /// A daemon is about to start in the background, its output appended to `log`.
+    Detached {
+        command: &'a CommandLine,
+        log: &'a Path,
+    },
+    /// Docker's convenience script is about to be fetched and run.
+    ConvenienceScript,
+    /// The Docker daemon answered, with its version.
+    DaemonAnswers(&'a str),
+}
+
+/// Hears what the installer did (`Event`): the app implements it with its terminal.
+pub trait Report {
+    fn report(&self, event: Event<'_>);
 }
 
 /// Progress that shows nothing.

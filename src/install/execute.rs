@@ -8,9 +8,9 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail};
 
 use crate::http::HttpClient;
+use crate::install::download::{Event, Report};
 use crate::install::step::HostStep;
 use crate::runner::{CommandLine, Runner};
-use crate::ui::Printer;
 
 /// How long a package install may take on a slow network.
 const PACKAGE_TIMEOUT: Duration = Duration::from_secs(30 * 60);
@@ -22,21 +22,19 @@ pub fn steps(
     steps: &[HostStep],
     runner: &dyn Runner,
     client: &HttpClient,
-    printer: &Printer,
+    report: &dyn Report,
     state_dir: &Path,
 ) -> anyhow::Result<()> {
     // Ask for the sudo password once, up front, where the user can type it: the daemon
     // is later started in the background, where sudo could not ask.
     if steps.iter().any(needs_sudo) {
-        run_checked(runner, printer, &CommandLine::new("sudo", ["-v"]))?;
+        run_checked(runner, report, &CommandLine::new("sudo", ["-v"]))?;
     }
     for step in steps {
         match step {
-            HostStep::Run(command) => run_checked(runner, printer, command)?,
+            HostStep::Run(command) => run_checked(runner, report, command)?,
             HostStep::RunConvenienceScript { url, is_root } => {
-                printer.note(
-                    "get.docker.com: Docker's convenience script adds Docker's apt or dnf repository and installs the latest Docker CE without asking; it is not meant for upgrading an existing Docker",
-                );
+                report.report(Event::ConvenienceScript);
                 // The script is about 25 kB; 1 MiB bounds a hostile answer.
                 let script = client.get_text(url, 1024 * 1024)?;
                 std::fs::create_dir_all(state_dir)
@@ -45,21 +43,21 @@ pub fn steps(
                 crate::state::write_atomically(&path, script.as_bytes())?;
                 let command =
                     CommandLine::new("sh", [path.display().to_string()]).as_root(*is_root);
-                run_checked(runner, printer, &command)?;
+                run_checked(runner, report, &command)?;
             }
             HostStep::StartDockerd { command, log } => {
                 if let Some(dir) = log.parent() {
                     std::fs::create_dir_all(dir)
                         .with_context(|| format!("cannot create `{}`", dir.display()))?;
                 }
-                printer.note(&format!("$ {command} >>{} 2>&1 &", log.display()));
+                report.report(Event::Detached { command, log });
                 runner.start_detached(command, log)?;
             }
             HostStep::WriteFile { path, contents } => {
                 crate::state::write_atomically(path, contents.as_bytes())?;
             }
             HostStep::WaitForDaemon { through_sudo } => {
-                wait_for_daemon(runner, printer, *through_sudo, steps)?
+                wait_for_daemon(runner, report, *through_sudo, steps)?
             }
         }
     }
@@ -79,10 +77,10 @@ fn needs_sudo(step: &HostStep) -> bool {
 
 fn run_checked(
     runner: &dyn Runner,
-    printer: &Printer,
+    report: &dyn Report,
     command: &CommandLine,
 ) -> anyhow::Result<()> {
-    printer.note(&format!("$ {command}"));
+    report.report(Event::Running(command));
     let output = runner.run_shown(command, PACKAGE_TIMEOUT)?;
     if !output.success() {
         let code = output
@@ -95,7 +93,7 @@ fn run_checked(
 
 fn wait_for_daemon(
     runner: &dyn Runner,
-    printer: &Printer,
+    report: &dyn Report,
     through_sudo: bool,
     steps: &[HostStep],
 ) -> anyhow::Result<()> {
@@ -106,10 +104,7 @@ fn wait_for_daemon(
     while started.elapsed() < DAEMON_TIMEOUT {
         match runner.run(&command, Duration::from_secs(10)) {
             Ok(output) if output.success() => {
-                printer.note(&format!(
-                    "✓ the Docker daemon answers (version {})",
-                    output.stdout.trim()
-                ));
+                report.report(Event::DaemonAnswers(output.stdout.trim()));
                 return Ok(());
             }
             Ok(output) => last = output.stderr.lines().next().unwrap_or_default().to_owned(),
@@ -133,6 +128,7 @@ mod tests {
     use super::*;
     use crate::env::Environment;
     use crate::runner::scripted::ScriptedRunner;
+    use crate::ui::Printer;
 
     fn printer() -> Printer {
         Printer::new(&Environment {

@@ -341,12 +341,18 @@ impl Execute<'_, '_> {
                     Phase::HostFixes(fixes) => self.host_fixes(fixes)?,
                     Phase::Install(prepared) => {
                         let progress = Progress::start(self.printer(), "installing the tools");
+                        let downloads = crate::ui::progress::DownloadProgress::new(self.printer());
+                        let heard = apply::Heard {
+                            progress: &downloads,
+                            report: self.world.printer,
+                        };
+                        let supply = self.bundle.map(|b| b as &dyn apply::Supply);
                         match apply::apply(
                             prepared,
-                            self.bundle,
+                            supply,
                             self.world.environment,
                             self.runner(),
-                            self.world.printer,
+                            heard,
                         ) {
                             Ok(()) => progress.succeed(""),
                             Err(error) => {

@@ -1,10 +1,12 @@
-//! The install plan as people read it.
+//! The install plan as people read it, and what the installer reports as it works.
 
 use crate::install::docker::DockerPlan;
+use crate::install::download::{Event, Report};
 use crate::install::plan::{Action, Plan};
 use crate::install::step::HostStep;
 use crate::platform::{Distro, Platform};
 use crate::runner::CommandLine;
+use crate::ui::Printer;
 
 /// The plan as people read it.
 pub fn describe(plan: &Plan, platform: Platform, distro: Option<&Distro>) -> String {
@@ -106,4 +108,41 @@ fn describe_step_raw(step: &HostStep) -> String {
 
 fn file_name(url: &str) -> &str {
     url.rsplit('/').next().unwrap_or(url)
+}
+
+/// An installer's event as the line people read.
+pub fn event_line(event: &Event<'_>) -> String {
+    match event {
+        Event::FromBundle {
+            tool,
+            version,
+            destination,
+            sha256,
+        } => format!(
+            " ✓ {tool} {version} from the bundle to {} (sha256 {sha256})",
+            destination.display()
+        ),
+        Event::PlanNote(note) => format!("note: {note}"),
+        Event::NotOnPath { bin_dir } => format!(
+            "`{0}` is not on PATH: add `export PATH=\"{0}:$PATH\"` to ~/.profile (and run it in this shell)",
+            bin_dir.display()
+        ),
+        Event::Running(command) => format!("$ {command}"),
+        Event::Detached { command, log } => format!("$ {command} >>{} 2>&1 &", log.display()),
+        Event::ConvenienceScript => "get.docker.com: Docker's convenience script adds Docker's apt or dnf repository and installs the latest Docker CE without asking; it is not meant for upgrading an existing Docker".to_owned(),
+        Event::DaemonAnswers(version) => {
+            format!("✓ the Docker daemon answers (version {version})")
+        }
+    }
+}
+
+/// The terminal hears the installer: a bin dir off PATH is a warning, the rest notes.
+impl Report for Printer {
+    fn report(&self, event: Event<'_>) {
+        let line = event_line(&event);
+        match event {
+            Event::NotOnPath { .. } => self.warn(&line),
+            _ => self.note(&line),
+        }
+    }
 }
