@@ -5,5 +5,8 @@ pub mod create;
 pub mod file;
 pub mod load;
 pub mod manifest;
+mod open;
 pub mod source;
 pub mod trust;
+
+pub use open::{allowed, cache, open, this_platform};

@@ -3,13 +3,14 @@
 
 use std::path::PathBuf;
 
-use anyhow::{anyhow, bail};
+use anyhow::bail;
 
 use crate::bundle::create;
 use crate::bundle::load;
 use crate::bundle::manifest::{MANIFEST, SHA256SUMS};
 use crate::bundle::source::Bundle;
-use crate::bundle::trust::{Allowed, Verdict};
+use crate::bundle::trust::Verdict;
+use crate::bundle::{allowed, cache, open, this_platform};
 use crate::commands::World;
 use crate::exit::ExitStatus;
 use crate::install::plan::Offer;
@@ -18,32 +19,6 @@ use crate::platform::Platform;
 use crate::state::write_atomically;
 use crate::ui::progress::DownloadProgress;
 use crate::version::MinorVersion;
-
-/// Where bundles fetched from a URL are kept.
-fn cache(world: &World<'_>) -> anyhow::Result<PathBuf> {
-    world
-        .environment
-        .cache_dir()
-        .map(|dir| dir.join("bundles"))
-        .ok_or_else(|| anyhow!("HOME is not set, so there is no cache for a bundle's files"))
-}
-
-/// Opens a bundle named on the command line. With `--allow-unpinned`, each node image
-/// for this platform that no pin vouches for is warned about here, once.
-pub fn open(location: &str, world: &World<'_>) -> anyhow::Result<Bundle> {
-    let bundle = Bundle::open(location, &cache(world)?, allowed(world))?;
-    if bundle.allowed.unpinned {
-        let platform = this_platform(world)?;
-        for entry in &bundle.manifest.kubernetes {
-            if let Ok(Verdict::Unpinned(warning)) =
-                load::node_image_verdict(&bundle, entry, &platform)
-            {
-                world.printer.warn(&warning);
-            }
-        }
-    }
-    Ok(bundle)
-}
 
 /// What no pin vouches for in the whole bundle, every platform and minor: refusals (or,
 /// with `--allow-unpinned`, warnings), each once.
@@ -71,22 +46,6 @@ fn pin_report(bundle: &Bundle) -> anyhow::Result<(Vec<String>, Vec<String>)> {
         }
     }
     Ok((refused, warned))
-}
-
-/// What the command line allowed beyond the pins.
-pub fn allowed(world: &World<'_>) -> Allowed {
-    Allowed {
-        unpinned: world.environment.allow_unpinned,
-        http: world.environment.allow_http,
-    }
-}
-
-/// This machine's platform, as a bundle names it.
-pub fn this_platform(world: &World<'_>) -> anyhow::Result<String> {
-    Ok(match &world.environment.platform_override {
-        Some(text) => text.parse::<Platform>()?.to_string(),
-        None => Platform::of_this_build()?.to_string(),
-    })
 }
 
 /// `bundle create`.

@@ -113,8 +113,8 @@ pub use crate::ui::doctor::text;
 /// The `bundle` check: the bundle opens and carries this platform and Kubernetes minor.
 fn bundle_check(location: &str, minor: MinorVersion, world: &World<'_>) -> crate::doctor::Check {
     use crate::doctor::Check;
-    let fits = crate::commands::bundle::open(location, world).and_then(|bundle| {
-        let platform = crate::commands::bundle::this_platform(world)?;
+    let fits = crate::bundle::open(location, world).and_then(|bundle| {
+        let platform = crate::bundle::this_platform(world)?;
         crate::bundle::load::entry(&bundle, minor, &platform)?;
         Ok((bundle.describe(), platform))
     });

@@ -17,7 +17,7 @@ pub fn install(settings: &Settings, world: &World<'_>) -> anyhow::Result<ExitSta
     let bundle = settings
         .bundle
         .as_deref()
-        .map(|location| crate::commands::bundle::open(location, world))
+        .map(|location| crate::bundle::open(location, world))
         .transpose()?;
     let mut settings = settings.clone();
     if let Some(bundle) = &bundle {
@@ -25,7 +25,7 @@ pub fn install(settings: &Settings, world: &World<'_>) -> anyhow::Result<ExitSta
         let release = matrix.release_or_default(settings.kubernetes)?;
         let (kind, kubectl) =
             plan::versions(release, settings.kind_version, settings.kubectl_version);
-        let platform = crate::commands::bundle::this_platform(world)?;
+        let platform = crate::bundle::this_platform(world)?;
         settings.bundled = Some(load::binaries(bundle, &platform, kind, kubectl)?);
     }
     let settings = &settings;

@@ -84,9 +84,9 @@ pub fn up(settings: &Settings, world: &World<'_>) -> anyhow::Result<ExitStatus> 
     let bundle = settings
         .bundle
         .as_deref()
-        .map(|location| crate::commands::bundle::open(location, world))
+        .map(|location| crate::bundle::open(location, world))
         .transpose()?;
-    let platform = crate::commands::bundle::this_platform(world)?;
+    let platform = crate::bundle::this_platform(world)?;
     let mut config_release = release.clone();
     if let Some(bundle) = &bundle {
         let entry = crate::bundle::load::entry(bundle, release.minor, &platform)?;
