@@ -5,16 +5,20 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::class::ClassPrefix;
-use crate::class::duration::TokenDuration;
-use crate::class::objects::QuantityArg;
-use crate::matrix::GateChoice;
-use crate::names::{ClusterName, JobName, NamespaceName};
+use crate::names::{ClusterName, NamespaceName};
 use crate::variant::Variant;
 use crate::version::{MinorVersion, ReleaseVersion};
 
 /// `sidecar-lab --version` (defined at the crate root, where every module may read it).
 pub use crate::VERSION;
+
+mod bundle;
+mod class;
+mod render;
+
+pub use bundle::*;
+pub use class::*;
+pub use render::*;
 
 /// Hands-on lab for Kubernetes native sidecar containers.
 ///
@@ -78,137 +82,6 @@ pub enum Command {
     Report(ReportArgs),
 }
 
-/// What `class` does.
-#[derive(Debug, Subcommand)]
-pub enum ClassCommand {
-    /// Create each learner's namespace, ServiceAccount, Role, RoleBinding and kubeconfig
-    Up(ClassUpArgs),
-    /// Delete everything `class up` created (found by its label), and the kubeconfigs
-    Down(ClassDownArgs),
-    /// One row per learner, one column per step, judged from one read of the cluster
-    Status(ClassStatusArgs),
-    /// The class board as a web page for the projector, updated live (read-only)
-    Board(ClassBoardArgs),
-}
-
-#[derive(Debug, Args)]
-pub struct ClassBoardArgs {
-    #[command(flatten)]
-    pub class: ClassArgs,
-
-    /// Address to serve on; beyond 127.0.0.1 the page needs the access token it prints
-    #[arg(long, value_name = "ADDRESS:PORT", default_value = "127.0.0.1:8080")]
-    pub listen: std::net::SocketAddr,
-
-    /// Mark a learner stuck after this many minutes on one step
-    #[arg(long, value_name = "MINUTES", default_value_t = 10)]
-    pub stuck_after: u64,
-
-    /// Seconds between two reads of the cluster
-    #[arg(long, value_name = "SECONDS", default_value_t = 2, value_parser = clap::value_parser!(u64).range(1..=60))]
-    pub refresh: u64,
-
-    /// The lab file the learners run, when it is not the built-in lab
-    #[arg(long, value_name = "FILE")]
-    pub lab: Option<PathBuf>,
-}
-
-/// A ResourceQuota for each learner (none unless one of these is given).
-#[derive(Debug, Args)]
-pub struct QuotaArgs {
-    /// Cap each learner's CPU requests with a ResourceQuota (`2`, `1500m`)
-    #[arg(long, value_name = "CPU")]
-    pub quota_cpu: Option<QuantityArg>,
-
-    /// Cap each learner's memory requests with a ResourceQuota (`2Gi`)
-    #[arg(long, value_name = "MEMORY")]
-    pub quota_memory: Option<QuantityArg>,
-
-    /// Cap the number of pods each learner may have at once
-    #[arg(long, value_name = "N")]
-    pub quota_pods: Option<u32>,
-}
-
-/// Where the class is.
-#[derive(Debug, Args)]
-pub struct ClassArgs {
-    /// The kubectl context of the shared cluster (an admin's, for up and down)
-    #[arg(long, value_name = "CONTEXT")]
-    pub context: String,
-
-    /// Prefix of the learner namespaces: `learner-` gives learner-01, learner-02, …
-    #[arg(long, value_name = "PREFIX", default_value = "learner-")]
-    pub prefix: ClassPrefix,
-}
-
-#[derive(Debug, Args)]
-pub struct ClassUpArgs {
-    #[command(flatten)]
-    pub class: ClassArgs,
-
-    /// How many learners (namespaces learner-01 … learner-N)
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=999))]
-    pub learners: u32,
-
-    /// Where the learners' kubeconfig files go (one `<namespace>.kubeconfig` each, mode 0600)
-    #[arg(long, value_name = "DIR", default_value = "kubeconfigs")]
-    pub output_dir: PathBuf,
-
-    /// How long each learner's token lasts (`8h`, `90m`, `1h30m`); a run renews tokens that end within an hour
-    #[arg(long, value_name = "DURATION", default_value = "8h")]
-    pub duration: TokenDuration,
-
-    #[command(flatten)]
-    pub quota: QuotaArgs,
-
-    /// Do not ask for confirmation
-    #[arg(short, long)]
-    pub yes: bool,
-
-    /// Print the plan and change nothing
-    #[arg(long)]
-    pub dry_run: bool,
-
-    #[command(flatten)]
-    pub output: OutputArgs,
-}
-
-#[derive(Debug, Args)]
-pub struct ClassDownArgs {
-    #[command(flatten)]
-    pub class: ClassArgs,
-
-    /// Where `class up` wrote the kubeconfig files (removed with the class)
-    #[arg(long, value_name = "DIR", default_value = "kubeconfigs")]
-    pub output_dir: PathBuf,
-
-    /// Do not ask for confirmation
-    #[arg(short, long)]
-    pub yes: bool,
-
-    /// Print the plan and change nothing
-    #[arg(long)]
-    pub dry_run: bool,
-}
-
-#[derive(Debug, Args)]
-pub struct ClassStatusArgs {
-    #[command(flatten)]
-    pub class: ClassArgs,
-
-    /// Redraw about once a second until Ctrl-C (a line per change when not on a terminal)
-    #[arg(short, long)]
-    pub watch: bool,
-
-    /// The lab file the learners run, when it is not the built-in lab
-    #[arg(long, value_name = "FILE")]
-    pub lab: Option<PathBuf>,
-
-    /// Output format
-    #[arg(short, long, value_enum, default_value_t = ResultsFormatArg::Text)]
-    pub output: ResultsFormatArg,
-}
-
 /// How results are printed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum ResultsFormatArg {
@@ -237,99 +110,6 @@ pub struct ReportArgs {
     /// A lab file instead of the built-in lab
     #[arg(long, value_name = "FILE")]
     pub lab: Option<PathBuf>,
-}
-
-/// What `bundle` does.
-#[derive(Debug, Subcommand)]
-pub enum BundleCommand {
-    /// Download and save everything the lab needs into a directory (on a machine with internet)
-    Create(BundleCreateArgs),
-    /// Check every file of a bundle (a directory or a URL) against its manifest
-    Check(BundleArgs),
-    /// Fetch a bundle from a URL into a directory, every file checked
-    Fetch(BundleFetchArgs),
-    /// Load a bundle's node image into Docker, check its layers, and print the tag kind gets
-    Load(BundleLoadArgs),
-}
-
-#[derive(Debug, Args)]
-pub struct BundleCreateArgs {
-    /// Kubernetes minors to bundle (repeat the flag; default: the newest)
-    #[arg(short = 'k', long = "kubernetes", value_name = "1.NN")]
-    pub kubernetes: Vec<MinorVersion>,
-
-    /// Platforms to bundle, comma-separated (default: this machine's)
-    #[arg(long, value_name = "OS-ARCH,…", value_delimiter = ',')]
-    pub platform: Vec<String>,
-
-    /// The directory to write (created if missing)
-    #[arg(short, long, value_name = "DIR", default_value = "sidecar-lab-bundle")]
-    pub output: PathBuf,
-
-    /// Download kind and kubectl from this mirror (scheme and host replaced, paths kept)
-    #[arg(long, value_name = "URL", env = "SIDECAR_LAB_MIRROR")]
-    pub mirror: Option<String>,
-
-    /// Where `scripts/dist.sh` put its archives: sidecar-lab for the other platforms
-    #[arg(long, value_name = "DIR")]
-    pub dist: Option<PathBuf>,
-}
-
-#[derive(Debug, Args)]
-pub struct BundleArgs {
-    /// The bundle: a directory, or an http(s):// URL
-    #[arg(value_name = "DIR|URL")]
-    pub bundle: String,
-}
-
-#[derive(Debug, Args)]
-pub struct BundleFetchArgs {
-    /// The bundle's URL
-    #[arg(value_name = "URL")]
-    pub bundle: String,
-
-    /// Where to put it (default: the cache under ~/.cache/sidecar-lab/bundles)
-    #[arg(short, long, value_name = "DIR")]
-    pub output: Option<PathBuf>,
-}
-
-#[derive(Debug, Args)]
-pub struct BundleLoadArgs {
-    /// The bundle: a directory, or an http(s):// URL
-    #[arg(value_name = "DIR|URL")]
-    pub bundle: String,
-
-    #[command(flatten)]
-    pub kubernetes: KubernetesArg,
-}
-
-/// What `render` prints.
-#[derive(Debug, Subcommand)]
-pub enum RenderCommand {
-    /// Print the lab Job for one variant
-    Job(RenderJobArgs),
-    /// Print the kind cluster config for a Kubernetes version
-    Config(RenderConfigArgs),
-    /// Show which lines differ between two variants' Jobs
-    Diff(RenderDiffArgs),
-    /// Print the lab's steps: what to expect, why, and the commands to try
-    Lab(RenderLabArgs),
-    /// Print the objects `class up` creates for each learner (Namespace, ServiceAccount, Role, …)
-    Class(RenderClassArgs),
-}
-
-#[derive(Debug, Args)]
-pub struct RenderClassArgs {
-    /// How many learners
-    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=999))]
-    pub learners: u32,
-
-    /// Prefix of the learner namespaces
-    #[arg(long, value_name = "PREFIX", default_value = "learner-")]
-    pub prefix: ClassPrefix,
-
-    #[command(flatten)]
-    pub quota: QuotaArgs,
 }
 
 /// `--kubernetes`, shared by the commands that depend on the version.
@@ -566,56 +346,6 @@ pub struct CheckArgs {
 
     #[command(flatten)]
     pub output: OutputArgs,
-}
-
-#[derive(Debug, Args)]
-pub struct RenderJobArgs {
-    /// Where postgres runs
-    #[arg(long, value_enum)]
-    pub variant: Variant,
-
-    #[command(flatten)]
-    pub kubernetes: KubernetesArg,
-
-    /// Job name (default: cy-job-<variant>)
-    #[arg(long)]
-    pub name: Option<JobName>,
-}
-
-#[derive(Debug, Args)]
-pub struct RenderConfigArgs {
-    #[command(flatten)]
-    pub kubernetes: KubernetesArg,
-
-    /// Name of the kind cluster
-    #[arg(long, default_value = "sidecar-lab")]
-    pub name: ClusterName,
-
-    /// SidecarContainers gate: auto does what the version needs; off shows a cluster without native sidecars (1.28–1.32)
-    #[arg(long, value_enum, default_value_t = GateChoice::Auto)]
-    pub sidecar_gate: GateChoice,
-}
-
-#[derive(Debug, Args)]
-pub struct RenderDiffArgs {
-    /// The variant to compare from
-    #[arg(long, value_enum, default_value_t = Variant::Init)]
-    pub from: Variant,
-
-    /// The variant to compare to
-    #[arg(long, value_enum, default_value_t = Variant::Native)]
-    pub to: Variant,
-}
-
-#[derive(Debug, Args)]
-pub struct RenderLabArgs {
-    /// A lab file to read instead of the built-in lab
-    #[arg(long, value_name = "FILE")]
-    pub lab: Option<PathBuf>,
-
-    /// Namespace to put into the commands to try
-    #[arg(short, long, default_value = "default")]
-    pub namespace: NamespaceName,
 }
 
 #[cfg(test)]
