@@ -127,11 +127,29 @@ fn install_plan(host: &DockerHost, source: DockerSource, why: &str) -> DockerPla
     if host.platform.os == Os::Darwin {
         return DockerPlan::Cannot(MACOS.to_owned());
     }
+    let mut steps = match package_steps(host, source) {
+        Ok(steps) => steps,
+        Err(reason) => return DockerPlan::Cannot(reason),
+    };
+    steps.extend(start_steps(host));
+    steps.extend(group_steps(host));
+    steps.push(HostStep::WaitForDaemon {
+        through_sudo: !host.is_root,
+    });
+    DockerPlan::Steps {
+        why: why.to_owned(),
+        steps,
+        notes: notes(host),
+    }
+}
+
+/// The steps that install Docker's packages from `source`, or why this host has none.
+fn package_steps(host: &DockerHost, source: DockerSource) -> Result<Vec<HostStep>, String> {
     let root = |program: &str, args: &[&str]| {
         HostStep::Run(CommandLine::new(program, args.iter().copied()).as_root(host.is_root))
     };
     let manager = host.distro.as_ref().and_then(Distro::package_manager);
-    let mut steps = match (source, manager) {
+    Ok(match (source, manager) {
         (DockerSource::GetDockerCom, _) => vec![HostStep::RunConvenienceScript {
             url: GET_DOCKER_URL.to_owned(),
             is_root: host.is_root,
@@ -152,64 +170,58 @@ fn install_plan(host: &DockerHost, source: DockerSource, why: &str) -> DockerPla
         (
             DockerSource::Distribution,
             Some(manager @ (PackageManager::DnfFedora | PackageManager::DnfRhel)),
-        ) => {
-            let add_repo = if manager == PackageManager::DnfFedora {
-                root(
-                    "dnf",
-                    &[
-                        "config-manager",
-                        "addrepo",
-                        "--overwrite",
-                        "--from-repofile=https://download.docker.com/linux/fedora/docker-ce.repo",
-                    ],
-                )
-            } else {
-                root(
-                    "dnf",
-                    &[
-                        "config-manager",
-                        "--add-repo",
-                        "https://download.docker.com/linux/rhel/docker-ce.repo",
-                    ],
-                )
-            };
-            vec![
-                root("dnf", &["-y", "install", "dnf-plugins-core"]),
-                add_repo,
-                root(
-                    "dnf",
-                    &[
-                        "-y",
-                        "install",
-                        "docker-ce",
-                        "docker-ce-cli",
-                        "containerd.io",
-                        "docker-buildx-plugin",
-                        "docker-compose-plugin",
-                    ],
-                ),
-            ]
-        }
+        ) => dnf_steps(manager, &root),
         (DockerSource::Distribution, None) => {
             let name = host
                 .distro
                 .as_ref()
                 .map_or("this Linux distribution", Distro::name);
-            return DockerPlan::Cannot(format!(
+            return Err(format!(
                 "sidecar-lab does not know how to install Docker on {name}: install it as https://docs.docker.com/engine/install/ describes (or use --docker-source get.docker.com), then run this again"
             ));
         }
+    })
+}
+
+/// Docker CE from Docker's own repository, added through dnf (Fedora and RHEL spell it
+/// differently).
+fn dnf_steps(manager: PackageManager, root: &dyn Fn(&str, &[&str]) -> HostStep) -> Vec<HostStep> {
+    let add_repo = if manager == PackageManager::DnfFedora {
+        root(
+            "dnf",
+            &[
+                "config-manager",
+                "addrepo",
+                "--overwrite",
+                "--from-repofile=https://download.docker.com/linux/fedora/docker-ce.repo",
+            ],
+        )
+    } else {
+        root(
+            "dnf",
+            &[
+                "config-manager",
+                "--add-repo",
+                "https://download.docker.com/linux/rhel/docker-ce.repo",
+            ],
+        )
     };
-    steps.extend(start_steps(host));
-    steps.extend(group_steps(host));
-    steps.push(HostStep::WaitForDaemon {
-        through_sudo: !host.is_root,
-    });
-    DockerPlan::Steps {
-        why: why.to_owned(),
-        steps,
-        notes: notes(host),
-    }
+    vec![
+        root("dnf", &["-y", "install", "dnf-plugins-core"]),
+        add_repo,
+        root(
+            "dnf",
+            &[
+                "-y",
+                "install",
+                "docker-ce",
+                "docker-ce-cli",
+                "containerd.io",
+                "docker-buildx-plugin",
+                "docker-compose-plugin",
+            ],
+        ),
+    ]
 }
 
 /// How long apt waits for the package lock another process holds (seconds).
