@@ -17,7 +17,7 @@ use crate::install::Tool;
 use crate::install::download::{self, RetryPolicy};
 use crate::install::plan::Download;
 use crate::install::urls::{self, Mirror};
-use crate::matrix::VersionMatrix;
+use crate::matrix::{KubernetesRelease, VersionMatrix};
 use crate::platform::Platform;
 use crate::render::job;
 use crate::runner::{CommandLine, Runner, checked};
@@ -42,6 +42,18 @@ pub struct Settings {
     pub allow_http: bool,
 }
 
+/// What every part of one bundle is made with.
+struct Making<'a> {
+    settings: &'a Settings,
+    runner: &'a dyn Runner,
+    printer: Printer,
+    matrix: &'a VersionMatrix,
+    releases: &'a [&'a KubernetesRelease],
+    mirror: Option<Mirror>,
+    client: HttpClient,
+    progress: DownloadProgress,
+}
+
 /// Writes the bundle; returns its manifest.
 pub fn create(
     settings: &Settings,
@@ -61,116 +73,25 @@ pub fn create(
     let mirror = settings.mirror.as_deref().map(Mirror::parse).transpose()?;
     let out = &settings.output;
     std::fs::create_dir_all(out).with_context(|| format!("cannot create `{}`", out.display()))?;
-    let client = HttpClient::new()?;
-    let progress = DownloadProgress::new(printer);
+    let making = Making {
+        settings,
+        runner,
+        printer,
+        matrix: &matrix,
+        releases: &releases,
+        mirror,
+        client: HttpClient::new()?,
+        progress: DownloadProgress::new(printer),
+    };
     let mut images = Vec::new();
     let template = job::parse_template(assets::JOB_TEMPLATE)?;
     let lab_images = job::images(&template);
 
     for platform in &settings.platforms {
-        let name = platform.to_string();
-        // kind and kubectl, each version once.
-        let mut done: Vec<(Tool, crate::version::ReleaseVersion)> = Vec::new();
-        for release in &releases {
-            for (tool, version) in [(Tool::Kind, release.kind), (Tool::Kubectl, release.kubectl)] {
-                if done.contains(&(tool, version)) {
-                    continue;
-                }
-                done.push((tool, version));
-                let (url, suffix, pinned) = match tool {
-                    Tool::Kind => (
-                        urls::kind(version, *platform, mirror.as_ref()),
-                        ".sha256sum",
-                        matrix
-                            .kind_binaries
-                            .get(&version)
-                            .and_then(|p| p.get(&name))
-                            .cloned(),
-                    ),
-                    _ => (
-                        urls::kubectl(version, *platform, mirror.as_ref()),
-                        ".sha256",
-                        release.kubectl_sha256.get(&name).cloned(),
-                    ),
-                };
-                if url.starts_with("http://") && pinned.is_none() && !settings.allow_http {
-                    bail!(
-                        "{tool} {version} for {name} would come from {url} over plain http:// and sidecar-lab pins no SHA-256 for it, so a replaced binary could not be told apart: use an https:// mirror, or pass --allow-http"
-                    );
-                }
-                let path = layout::tool(&name, tool.name(), version);
-                download::install(
-                    &client,
-                    &Download {
-                        tool,
-                        version,
-                        checksum_url: format!("{url}{suffix}"),
-                        url,
-                        pinned_sha256: pinned,
-                        destination: out.join(&path),
-                    },
-                    &progress,
-                    RetryPolicy::default(),
-                )
-                .with_context(|| format!("{tool} {version} for {name} was not bundled"))?;
-            }
-        }
-        // sidecar-lab itself, for this machine's platform: the running binary.
-        if Platform::of_this_build().is_ok_and(|p| p == *platform) {
-            let me = std::env::current_exe().context("cannot find the running sidecar-lab")?;
-            let dest = out.join(layout::binary(&name, "sidecar-lab"));
-            copy_atomically(&me, &dest)?;
-        } else if let Some(dist) = &settings.dist {
-            let dest = out.join(layout::binary(&name, "sidecar-lab"));
-            from_dist(dist, &name, &dest, runner)?;
-        } else {
-            printer.warn(&format!(
-                "no sidecar-lab binary for {name} in this bundle: pass --dist DIR with the archives `scripts/dist.sh` built, or VMs of that platform need sidecar-lab installed another way"
-            ));
-        }
-        // The node images, pulled by digest and saved by tag (a digest does not survive
-        // save and load: kind would pull again, wave2-facts.md §1.1).
-        for release in &releases {
-            let tag = release
-                .node_image
-                .split('@')
-                .next()
-                .unwrap_or(&release.node_image)
-                .to_owned();
-            let digest = release
-                .node_image
-                .split_once('@')
-                .map(|(_, d)| d.to_owned());
-            let archive = layout::node_image(&name, release.minor);
-            let layers = save_images(
-                runner,
-                printer,
-                platform,
-                &[(release.node_image.clone(), tag.clone())],
-                &out.join(&archive),
-            )?;
-            images.push(ImageEntry {
-                tag,
-                digest,
-                layers: layers.into_iter().next().unwrap_or_default(),
-                archive,
-                platform: name.clone(),
-            });
-        }
-        // The lab's images, in one archive.
-        let archive = layout::lab_images(&name);
-        let pairs: Vec<(String, String)> =
-            lab_images.iter().map(|i| (i.clone(), i.clone())).collect();
-        let layers = save_images(runner, printer, platform, &pairs, &out.join(&archive))?;
-        for (image, layers) in lab_images.iter().zip(layers) {
-            images.push(ImageEntry {
-                tag: image.clone(),
-                digest: None,
-                layers,
-                archive: archive.clone(),
-                platform: name.clone(),
-            });
-        }
+        making.tools(platform)?;
+        making.sidecar_lab(platform)?;
+        images.extend(making.node_images(platform)?);
+        images.extend(making.lab_images(platform, &lab_images)?);
     }
 
     let manifest = Manifest {
@@ -201,6 +122,140 @@ pub fn create(
     Ok(manifest)
 }
 
+impl Making<'_> {
+    /// kind and kubectl for `platform`, each version once, verified as `install` does.
+    fn tools(&self, platform: &Platform) -> anyhow::Result<()> {
+        let name = platform.to_string();
+        let (settings, mirror) = (self.settings, self.mirror.as_ref());
+        let mut done: Vec<(Tool, crate::version::ReleaseVersion)> = Vec::new();
+        for release in self.releases {
+            for (tool, version) in [(Tool::Kind, release.kind), (Tool::Kubectl, release.kubectl)] {
+                if done.contains(&(tool, version)) {
+                    continue;
+                }
+                done.push((tool, version));
+                let (url, suffix, pinned) = match tool {
+                    Tool::Kind => (
+                        urls::kind(version, *platform, mirror),
+                        ".sha256sum",
+                        self.matrix
+                            .kind_binaries
+                            .get(&version)
+                            .and_then(|p| p.get(&name))
+                            .cloned(),
+                    ),
+                    _ => (
+                        urls::kubectl(version, *platform, mirror),
+                        ".sha256",
+                        release.kubectl_sha256.get(&name).cloned(),
+                    ),
+                };
+                if url.starts_with("http://") && pinned.is_none() && !settings.allow_http {
+                    bail!(
+                        "{tool} {version} for {name} would come from {url} over plain http:// and sidecar-lab pins no SHA-256 for it, so a replaced binary could not be told apart: use an https:// mirror, or pass --allow-http"
+                    );
+                }
+                let path = layout::tool(&name, tool.name(), version);
+                download::install(
+                    &self.client,
+                    &Download {
+                        tool,
+                        version,
+                        checksum_url: format!("{url}{suffix}"),
+                        url,
+                        pinned_sha256: pinned,
+                        destination: settings.output.join(&path),
+                    },
+                    &self.progress,
+                    RetryPolicy::default(),
+                )
+                .with_context(|| format!("{tool} {version} for {name} was not bundled"))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// sidecar-lab itself: the running binary for this machine's platform, from `--dist`
+    /// for the others, or a warning that VMs of that platform need it another way.
+    fn sidecar_lab(&self, platform: &Platform) -> anyhow::Result<()> {
+        let name = platform.to_string();
+        let out = &self.settings.output;
+        if Platform::of_this_build().is_ok_and(|p| p == *platform) {
+            let me = std::env::current_exe().context("cannot find the running sidecar-lab")?;
+            let dest = out.join(layout::binary(&name, "sidecar-lab"));
+            copy_atomically(&me, &dest)?;
+        } else if let Some(dist) = &self.settings.dist {
+            let dest = out.join(layout::binary(&name, "sidecar-lab"));
+            from_dist(dist, &name, &dest, self.runner)?;
+        } else {
+            self.printer.warn(&format!(
+                "no sidecar-lab binary for {name} in this bundle: pass --dist DIR with the archives `scripts/dist.sh` built, or VMs of that platform need sidecar-lab installed another way"
+            ));
+        }
+        Ok(())
+    }
+
+    /// The node images, pulled by digest and saved by tag (a digest does not survive
+    /// save and load: kind would pull again, wave2-facts.md §1.1).
+    fn node_images(&self, platform: &Platform) -> anyhow::Result<Vec<ImageEntry>> {
+        let name = platform.to_string();
+        let mut images = Vec::new();
+        for release in self.releases {
+            let tag = release
+                .node_image
+                .split('@')
+                .next()
+                .unwrap_or(&release.node_image)
+                .to_owned();
+            let digest = release
+                .node_image
+                .split_once('@')
+                .map(|(_, d)| d.to_owned());
+            let archive = layout::node_image(&name, release.minor);
+            let layers = save_images(
+                self.runner,
+                self.printer,
+                platform,
+                &[(release.node_image.clone(), tag.clone())],
+                &self.settings.output.join(&archive),
+            )?;
+            images.push(ImageEntry {
+                tag,
+                digest,
+                layers: layers.into_iter().next().unwrap_or_default(),
+                archive,
+                platform: name.clone(),
+            });
+        }
+        Ok(images)
+    }
+
+    /// The lab's images, in one archive.
+    fn lab_images(
+        &self,
+        platform: &Platform,
+        lab_images: &[String],
+    ) -> anyhow::Result<Vec<ImageEntry>> {
+        let name = platform.to_string();
+        let archive = layout::lab_images(&name);
+        let pairs: Vec<(String, String)> =
+            lab_images.iter().map(|i| (i.clone(), i.clone())).collect();
+        let out = self.settings.output.join(&archive);
+        let layers = save_images(self.runner, self.printer, platform, &pairs, &out)?;
+        Ok(lab_images
+            .iter()
+            .zip(layers)
+            .map(|(image, layers)| ImageEntry {
+                tag: image.clone(),
+                digest: None,
+                layers,
+                archive: archive.clone(),
+                platform: name.clone(),
+            })
+            .collect())
+    }
+}
+
 /// Pulls each `(reference, tag)` (unless Docker has it), tags it, and saves them all by
 /// tag into `archive`; returns each image's `RootFS.Layers`.
 fn save_images(
@@ -213,63 +268,80 @@ fn save_images(
     let docker_platform = format!("linux/{}", platform.arch.name());
     let mut layers = Vec::new();
     for (reference, tag) in images {
-        let phase = Phase::start(printer, &format!("pulling {reference} ({docker_platform})"));
-        let present = runner
-            .run(
-                &CommandLine::new("docker", ["image", "inspect", reference.as_str()]),
-                DOCKER_TIMEOUT,
-            )
-            .is_ok_and(|o| o.success());
-        if !present {
-            if let Err(error) = checked(
-                runner,
-                &CommandLine::new(
-                    "docker",
-                    [
-                        "pull",
-                        "--platform",
-                        docker_platform.as_str(),
-                        reference.as_str(),
-                    ],
-                ),
-                DOCKER_TIMEOUT,
-            ) {
-                phase.fail("");
-                return Err(error);
-            }
-        }
-        if reference != tag {
-            checked(
-                runner,
-                &CommandLine::new("docker", ["tag", reference.as_str(), tag.as_str()]),
-                DOCKER_TIMEOUT,
-            )?;
-        }
-        layers.push(image_layers(runner, tag)?);
-        phase.succeed(tag);
+        layers.push(pull(runner, printer, &docker_platform, reference, tag)?);
     }
     if let Some(dir) = archive.parent() {
         std::fs::create_dir_all(dir)
             .with_context(|| format!("cannot create `{}`", dir.display()))?;
     }
     let tags: Vec<&str> = images.iter().map(|(_, t)| t.as_str()).collect();
+    save(runner, printer, &docker_platform, &tags, archive)?;
+    Ok(layers)
+}
+
+/// Pulls `reference` for `docker_platform` unless Docker has it, tags it `tag`; returns
+/// its `RootFS.Layers`.
+fn pull(
+    runner: &dyn Runner,
+    printer: Printer,
+    docker_platform: &str,
+    reference: &str,
+    tag: &str,
+) -> anyhow::Result<Vec<String>> {
+    let phase = Phase::start(printer, &format!("pulling {reference} ({docker_platform})"));
+    let present = runner
+        .run(
+            &CommandLine::new("docker", ["image", "inspect", reference]),
+            DOCKER_TIMEOUT,
+        )
+        .is_ok_and(|o| o.success());
+    if !present {
+        if let Err(error) = checked(
+            runner,
+            &CommandLine::new("docker", ["pull", "--platform", docker_platform, reference]),
+            DOCKER_TIMEOUT,
+        ) {
+            phase.fail("");
+            return Err(error);
+        }
+    }
+    if reference != tag {
+        checked(
+            runner,
+            &CommandLine::new("docker", ["tag", reference, tag]),
+            DOCKER_TIMEOUT,
+        )?;
+    }
+    let layers = image_layers(runner, tag)?;
+    phase.succeed(tag);
+    Ok(layers)
+}
+
+/// Saves `tags` into `archive` through a partial file renamed into place.
+fn save(
+    runner: &dyn Runner,
+    printer: Printer,
+    docker_platform: &str,
+    tags: &[&str],
+    archive: &Path,
+) -> anyhow::Result<()> {
     let partial = archive.with_extension("tar.partial");
     let partial_text = partial.display().to_string();
     let phase = Phase::start(printer, &format!("saving {}", tags.join(", ")));
     let mut with_platform = vec![
         "save",
         "--platform",
-        docker_platform.as_str(),
+        docker_platform,
         "-o",
         partial_text.as_str(),
     ];
-    with_platform.extend(&tags);
+    with_platform.extend(tags);
     let saved = runner.run(&CommandLine::new("docker", with_platform), DOCKER_TIMEOUT)?;
     if !saved.success() {
         // Docker before 25 has no `save --platform`: the image pulled for the platform is
         // the only one under that tag anyway.
         let mut plain = vec!["save", "-o", partial_text.as_str()];
-        plain.extend(&tags);
+        plain.extend(tags);
         if let Err(error) = checked(runner, &CommandLine::new("docker", plain), DOCKER_TIMEOUT) {
             phase.fail("");
             return Err(error);
@@ -282,7 +354,7 @@ fn save_images(
         )
     })?;
     phase.succeed(&archive.display().to_string());
-    Ok(layers)
+    Ok(())
 }
 
 /// `docker image inspect -f '{{json .RootFS.Layers}}' TAG`.
