@@ -276,6 +276,23 @@ mod tests {
     }
 
     #[test]
+    fn every_command_is_handed_to_the_echo_before_it_runs() {
+        let lines = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let heard = Arc::clone(&lines);
+        let echo: Echo = Arc::new(move |line: &str| {
+            if let Ok(mut lines) = heard.lock() {
+                lines.push(line.to_owned());
+            }
+        });
+        let runner = SystemRunner::new(Some(echo));
+        let output = runner
+            .run(&CommandLine::new("true", ["a b"]), Duration::from_secs(10))
+            .expect("runs");
+        assert!(output.success());
+        assert_eq!(*lines.lock().expect("lines"), ["$ true 'a b'"]);
+    }
+
+    #[test]
     fn commands_print_as_pastable_shell() {
         let command =
             CommandLine::new("sh", ["-c", "echo 'hi' there", "plain-word"]).with_env("A", "b c");

@@ -146,3 +146,33 @@ impl Report for Printer {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+
+    #[test]
+    fn installer_events_read_as_the_lines_install_always_printed() {
+        let command = CommandLine::new("dockerd", Vec::<String>::new()).as_root(false);
+        let log = Path::new("/var/log/dockerd.log");
+        assert_eq!(
+            event_line(&Event::Detached {
+                command: &command,
+                log
+            }),
+            "$ sudo dockerd >>/var/log/dockerd.log 2>&1 &"
+        );
+        assert_eq!(
+            event_line(&Event::DaemonAnswers("28.2.2")),
+            "✓ the Docker daemon answers (version 28.2.2)"
+        );
+        assert_eq!(
+            event_line(&Event::NotOnPath {
+                bin_dir: Path::new("/home/u/.local/bin")
+            }),
+            "`/home/u/.local/bin` is not on PATH: add `export PATH=\"/home/u/.local/bin:$PATH\"` to ~/.profile (and run it in this shell)"
+        );
+    }
+}
