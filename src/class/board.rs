@@ -168,6 +168,40 @@ fn judge_step(
         }
         return result;
     };
+    let judgement = judge_job(step, minor, job, pods);
+    let started = job
+        .status
+        .as_ref()
+        .and_then(|s| s.start_time.as_ref())
+        .or(job.metadata.creation_timestamp.as_ref())
+        .map(|t| t.0);
+    let ended = job_end(job);
+    // The outcome began when a container last started or stopped (postgres started,
+    // `main` exited): the containers' own times, which later status updates do not move.
+    let changed = ended
+        .or_else(|| judgement.timeline.last_run_change())
+        .or(started)
+        .unwrap_or(now);
+    result.since = Some(changed.to_string());
+    result.outcome = Some(judgement.outcome);
+    let (state, message) = state_of(step, &judgement, changed, now);
+    let decided_at = decided_at(state, step, changed, ended, now);
+    result.seconds = started.map_or(0, |s| {
+        u64::try_from(decided_at.unwrap_or(now).as_second() - s.as_second()).unwrap_or(0)
+    });
+    result.state = state;
+    result.message = message;
+    if matches!(state, StepState::Unexpected | StepState::Undecided) {
+        result.finding = deciding_finding(&judgement).map(|(code, _)| code.to_owned());
+        if result.message.is_none() {
+            result.message = deciding_finding(&judgement).map(|(_, message)| message);
+        }
+    }
+    result
+}
+
+/// The Job and its own pods, judged by the engine against what the step teaches.
+fn judge_job(step: &Step, minor: Option<MinorVersion>, job: &Job, pods: &[Pod]) -> Judgement {
     let uid = job.metadata.uid.as_deref();
     let mut objects = vec![Object::Job(Box::new(job.clone()))];
     objects.extend(
@@ -186,33 +220,26 @@ fn judge_step(
         outcome: step.expect_on(minor),
         checks: step.check.clone(),
     };
-    let judgement = verdict::judge_expecting(
+    verdict::judge_expecting(
         &Dump {
             objects,
             events: Vec::new(),
             truncated: false,
         },
         Some(&expectation),
-    );
-    let started = job
-        .status
-        .as_ref()
-        .and_then(|s| s.start_time.as_ref())
-        .or(job.metadata.creation_timestamp.as_ref())
-        .map(|t| t.0);
-    let ended = job_end(job);
-    // The outcome began when a container last started or stopped (postgres started,
-    // `main` exited): the containers' own times, which later status updates do not move.
-    let changed = ended
-        .or_else(|| judgement.timeline.last_run_change())
-        .or(started)
-        .unwrap_or(now);
-    result.since = Some(changed.to_string());
-    result.outcome = Some(judgement.outcome);
-    let (state, message) = state_of(step, &judgement, changed, now);
-    // The step's own time: to its end, to the moment its outcome had held long enough
-    // (as `sidecar-lab step` reports it), or, while it runs, to now.
-    let decided_at = match state {
+    )
+}
+
+/// The end of the step's own time: to its end, to the moment its outcome had held long
+/// enough (as `sidecar-lab step` reports it), or, while it runs (`None`), to now.
+fn decided_at(
+    state: StepState,
+    step: &Step,
+    changed: Timestamp,
+    ended: Option<Timestamp>,
+    now: Timestamp,
+) -> Option<Timestamp> {
+    match state {
         StepState::Expected if ended.is_none() => {
             let hold = i64::try_from(step.hold_seconds).unwrap_or(0);
             Some(
@@ -223,19 +250,7 @@ fn judge_step(
             )
         }
         _ => ended,
-    };
-    result.seconds = started.map_or(0, |s| {
-        u64::try_from(decided_at.unwrap_or(now).as_second() - s.as_second()).unwrap_or(0)
-    });
-    result.state = state;
-    result.message = message;
-    if matches!(state, StepState::Unexpected | StepState::Undecided) {
-        result.finding = deciding_finding(&judgement).map(|(code, _)| code.to_owned());
-        if result.message.is_none() {
-            result.message = deciding_finding(&judgement).map(|(_, message)| message);
-        }
     }
-    result
 }
 
 /// When the Job ended: completion, or the time its `Failed` condition was set.

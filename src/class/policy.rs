@@ -109,6 +109,24 @@ pub fn objects(prefix: &ClassPrefix) -> Vec<ClassObject> {
 /// three; `has()` guards every optional field (a missing field is an error in CEL, and
 /// an error is a refusal under `failurePolicy: Fail`).
 fn validations() -> Vec<Validation> {
+    let mut rules = account_rules();
+    rules.extend(priority_rules());
+    rules.push(quota_rule());
+    rules
+}
+
+/// A rule that refuses, as Forbidden, whatever does not pass `expression`.
+fn forbid(expression: String, message: String) -> Validation {
+    Validation {
+        expression,
+        message: Some(message),
+        reason: Some("Forbidden".to_owned()),
+        ..Validation::default()
+    }
+}
+
+/// No pod, nor Job's pod template, runs as the learner's own ServiceAccount.
+fn account_rules() -> Vec<Validation> {
     let account = LEARNER_ACCOUNT;
     // `serviceAccount` is the deprecated twin of `serviceAccountName`; the server copies
     // one to the other, but both are checked so that neither is a way round.
@@ -117,6 +135,33 @@ fn validations() -> Vec<Validation> {
             "(!has({spec}.serviceAccountName) || {spec}.serviceAccountName != '{account}') && (!has({spec}.serviceAccount) || {spec}.serviceAccount != '{account}')"
         )
     };
+    vec![
+        forbid(
+            format!(
+                "request.resource.resource != 'pods' || ({})",
+                not_learner("object.spec")
+            ),
+            format!(
+                "pods in a class's namespace may not run as the ServiceAccount `{account}`: its token is the learner's own (sidecar-lab class)"
+            ),
+        ),
+        forbid(
+            format!(
+                "request.resource.resource != 'jobs' || ({})",
+                not_learner("object.spec.template.spec")
+            ),
+            format!(
+                "Jobs in a class's namespace may not run their pods as the ServiceAccount `{account}`: its token is the learner's own (sidecar-lab class)"
+            ),
+        ),
+    ]
+}
+
+/// A priority class lets a pod preempt (evict) other learners' pods, and the cluster's
+/// own `system-node-critical` outranks everything on the node. The lab names none, so
+/// none is allowed; the server refuses a bare `priority` number that no class gave
+/// (plugin/pkg/admission/priority/admission.go).
+fn priority_rules() -> Vec<Validation> {
     // Only the two built-in critical classes: every other `system-` name is refused by
     // the API server's PriorityClass validation, and a cluster's `globalDefault` class,
     // which the Priority plugin writes into every pod before this policy runs, must not
@@ -127,70 +172,37 @@ fn validations() -> Vec<Validation> {
         )
     };
     vec![
-        Validation {
-            expression: format!(
-                "request.resource.resource != 'pods' || ({})",
-                not_learner("object.spec")
-            ),
-            message: Some(format!(
-                "pods in a class's namespace may not run as the ServiceAccount `{account}`: its token is the learner's own (sidecar-lab class)"
-            )),
-            reason: Some("Forbidden".to_owned()),
-            ..Validation::default()
-        },
-        Validation {
-            expression: format!(
-                "request.resource.resource != 'jobs' || ({})",
-                not_learner("object.spec.template.spec")
-            ),
-            message: Some(format!(
-                "Jobs in a class's namespace may not run their pods as the ServiceAccount `{account}`: its token is the learner's own (sidecar-lab class)"
-            )),
-            reason: Some("Forbidden".to_owned()),
-            ..Validation::default()
-        },
-        // A priority class lets a pod preempt (evict) other learners' pods, and the
-        // cluster's own `system-node-critical` outranks everything on the node. The lab
-        // names none, so none is allowed; the server refuses a bare `priority` number that
-        // no class gave (plugin/pkg/admission/priority/admission.go).
-        Validation {
-            expression: format!(
+        forbid(
+            format!(
                 "request.resource.resource != 'pods' || ({})",
                 no_priority("object.spec")
             ),
-            message: Some(
-                "pods in a class's namespace may not use a system-critical priorityClassName: it would preempt other learners' pods (sidecar-lab class)".to_owned()
-            ),
-            reason: Some("Forbidden".to_owned()),
-            ..Validation::default()
-        },
-        Validation {
-            expression: format!(
+            "pods in a class's namespace may not use a system-critical priorityClassName: it would preempt other learners' pods (sidecar-lab class)".to_owned(),
+        ),
+        forbid(
+            format!(
                 "request.resource.resource != 'jobs' || ({})",
                 no_priority("object.spec.template.spec")
             ),
-            message: Some(
-                "Jobs in a class's namespace may not give their pods a system-critical priorityClassName: it would preempt other learners' pods (sidecar-lab class)".to_owned()
-            ),
-            reason: Some("Forbidden".to_owned()),
-            ..Validation::default()
-        },
-        // Learners act as ServiceAccounts, the instructor usually as a user. The rule
-        // holds for every ServiceAccount (CEL has no way to name "this namespace's
-        // `learner`" without string building), so the class's own quota name is allowed
-        // too: an instructor on a ServiceAccount token can still set the class up, and
-        // a learner cannot make that quota (it exists from `class up` on).
-        Validation {
-            expression: format!(
-                "request.resource.resource != 'resourcequotas' || !('system:serviceaccounts' in request.userInfo.groups) || object.metadata.name in ['{LEARNER_QUOTA}', '{CLASS_QUOTA}']"
-            ),
-            message: Some(format!(
-                "a learner may create only the ResourceQuota `{LEARNER_QUOTA}` (the lab's quota step), the one they can delete again (sidecar-lab class)"
-            )),
-            reason: Some("Forbidden".to_owned()),
-            ..Validation::default()
-        },
+            "Jobs in a class's namespace may not give their pods a system-critical priorityClassName: it would preempt other learners' pods (sidecar-lab class)".to_owned(),
+        ),
     ]
+}
+
+/// Learners act as ServiceAccounts, the instructor usually as a user. The rule holds for
+/// every ServiceAccount (CEL has no way to name "this namespace's `learner`" without
+/// string building), so the class's own quota name is allowed too: an instructor on a
+/// ServiceAccount token can still set the class up, and a learner cannot make that quota
+/// (it exists from `class up` on).
+fn quota_rule() -> Validation {
+    forbid(
+        format!(
+            "request.resource.resource != 'resourcequotas' || !('system:serviceaccounts' in request.userInfo.groups) || object.metadata.name in ['{LEARNER_QUOTA}', '{CLASS_QUOTA}']"
+        ),
+        format!(
+            "a learner may create only the ResourceQuota `{LEARNER_QUOTA}` (the lab's quota step), the one they can delete again (sidecar-lab class)"
+        ),
+    )
 }
 
 #[cfg(test)]
