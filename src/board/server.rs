@@ -20,14 +20,14 @@ use crate::results::Results;
 
 /// What the refresher last read, shared with the request handlers.
 #[derive(Default)]
-pub struct Latest {
+pub(crate) struct Latest {
     pub results: Option<Results>,
     /// Why the last read failed, if it did.
     pub problem: Option<String>,
 }
 
 /// How the server answers.
-pub struct ServerSettings {
+pub(crate) struct ServerSettings {
     pub title: String,
     /// The token every request must carry, when the board listens beyond localhost.
     pub token: Option<String>,
@@ -38,7 +38,7 @@ pub struct ServerSettings {
 /// How much the server takes on at once. A room is thirty browsers polling once a
 /// second; these bounds are far above that and far below what hurts the machine.
 #[derive(Clone, Copy, Debug)]
-pub struct Limits {
+pub(crate) struct Limits {
     /// Threads answering complete requests, started once.
     pub workers: usize,
     /// Connections whose head is still arriving. When full, the oldest is dropped: a
@@ -75,7 +75,7 @@ struct Ready {
 }
 
 /// Serves until `stop` is raised, with the default limits.
-pub fn serve(
+pub(crate) fn serve(
     listener: &TcpListener,
     latest: &Arc<Mutex<Latest>>,
     settings: &Arc<ServerSettings>,
@@ -87,7 +87,7 @@ pub fn serve(
 /// Serves until `stop` is raised. One thread accepts connections and reads their heads
 /// without blocking; a fixed pool of workers answers complete ones. No thread is started
 /// per connection, so a flood costs buffers (bounded), never threads.
-pub fn serve_with(
+pub(crate) fn serve_with(
     listener: &TcpListener,
     latest: &Mutex<Latest>,
     settings: &ServerSettings,
@@ -468,7 +468,7 @@ fn same(a: &[u8], b: &[u8]) -> bool {
 }
 
 /// A fresh access token: 16 bytes from the kernel's random source, as hex.
-pub fn new_token() -> std::io::Result<String> {
+pub(crate) fn new_token() -> std::io::Result<String> {
     use std::io::Read;
     let mut bytes = [0u8; 16];
     std::fs::File::open("/dev/urandom")?.read_exact(&mut bytes)?;

@@ -22,11 +22,11 @@ use crate::version::MinorVersion;
 /// The read could not be used.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("the class read is not a kubectl List: {0}")]
-pub struct ReadError(String);
+pub(crate) struct ReadError(String);
 
 /// What one read found, sorted by namespace.
 #[derive(Clone, Debug, Default)]
-pub struct ClassRead {
+pub(crate) struct ClassRead {
     /// The class's learner namespaces: number → name.
     pub learners: BTreeMap<u32, String>,
     pub jobs: BTreeMap<String, Vec<Job>>,
@@ -89,7 +89,7 @@ impl ClassRead {
 
 /// One suite per learner, one result per step of `lab`, judged at `now` against what
 /// each step teaches on a cluster of `minor` (the newest rules when unknown).
-pub fn judge_class(
+pub(crate) fn judge_class(
     read: &ClassRead,
     lab: &Lab,
     minor: Option<MinorVersion>,

@@ -22,12 +22,13 @@ use crate::yaml;
 
 mod kind;
 
-pub use kind::{ObjectKind, resources};
+pub use kind::ObjectKind;
+pub(crate) use kind::resources;
 
 /// The version the Pod Security labels pin: the cluster's own minor (`v1.34`), so that an
 /// upgrade of the cluster during a class does not change its rules; `latest` when the
 /// server did not say.
-pub fn pod_security_version(minor: Option<crate::version::MinorVersion>) -> String {
+pub(crate) fn pod_security_version(minor: Option<crate::version::MinorVersion>) -> String {
     minor.map_or_else(|| "latest".to_owned(), |m| format!("v{m}"))
 }
 
@@ -43,7 +44,7 @@ pub struct ClassObject {
 
 impl ClassObject {
     /// `Role learner-01/sidecar-lab-learner`, as the plan names it.
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         match &self.namespace {
             Some(namespace) => format!("{} {namespace}/{}", self.kind, self.name),
             None => format!("{} {}", self.kind, self.name),
@@ -54,7 +55,7 @@ impl ClassObject {
 impl ClassObject {
     /// How the plan and the cluster's read find the object: the namespace it lives in
     /// (its own name for a namespace, empty for a cluster-wide object) and its name.
-    pub fn key(&self) -> (ObjectKind, String, String) {
+    pub(crate) fn key(&self) -> (ObjectKind, String, String) {
         let namespace = if self.kind == ObjectKind::Namespace {
             self.name.clone()
         } else {
@@ -80,7 +81,7 @@ impl QuotaLimits {
     /// `spec.hard`: the template's defaults with each flag's value in place of its line;
     /// requests, since that is what the lab's containers declare and what the scheduler
     /// reserves.
-    pub fn hard(&self, defaults: &BTreeMap<String, Quantity>) -> BTreeMap<String, Quantity> {
+    pub(crate) fn hard(&self, defaults: &BTreeMap<String, Quantity>) -> BTreeMap<String, Quantity> {
         let mut hard = defaults.clone();
         if let Some(cpu) = &self.cpu {
             hard.insert("requests.cpu".to_owned(), Quantity(cpu.0.clone()));
@@ -144,7 +145,7 @@ impl Template {
         Self::parse(assets::CLASS_LEARNER_TEMPLATE)
     }
 
-    pub fn parse(text: &str) -> Result<Self, TemplateError> {
+    pub(crate) fn parse(text: &str) -> Result<Self, TemplateError> {
         let (documents, error) = yaml::documents(text);
         if let Some(error) = error {
             return Err(error.into());
@@ -180,7 +181,7 @@ impl Template {
     }
 
     /// The quota's ceilings when no `--quota-*` flag changes them.
-    pub fn default_quota(&self) -> BTreeMap<String, Quantity> {
+    pub(crate) fn default_quota(&self) -> BTreeMap<String, Quantity> {
         self.quota
             .spec
             .as_ref()
@@ -189,7 +190,7 @@ impl Template {
     }
 
     /// The LimitRange's defaults for a container that declares no requests.
-    pub fn default_requests(&self) -> BTreeMap<String, Quantity> {
+    pub(crate) fn default_requests(&self) -> BTreeMap<String, Quantity> {
         self.limits
             .spec
             .as_ref()
@@ -200,7 +201,7 @@ impl Template {
 
     /// The LimitRange's default limits for a container that declares none (ephemeral
     /// storage only: see the template).
-    pub fn default_limits(&self) -> BTreeMap<String, Quantity> {
+    pub(crate) fn default_limits(&self) -> BTreeMap<String, Quantity> {
         self.limits
             .spec
             .as_ref()
@@ -373,7 +374,7 @@ pub(super) fn object<T: k8s_openapi::Resource + Serialize>(
 
 /// The fields of an object that the class decides: an object on the cluster that differs
 /// in one of them is updated; anything else (fields the server adds) is left alone.
-pub fn decided_fields(kind: ObjectKind) -> &'static [&'static str] {
+pub(crate) fn decided_fields(kind: ObjectKind) -> &'static [&'static str] {
     match kind {
         // The server adds its own labels (`kubernetes.io/metadata.name`): only the Pod
         // Security ones are the class's to decide.

@@ -13,11 +13,11 @@ use super::{CLASS_LABEL, ClassPrefix};
 
 /// A token is issued again when it expires within this many seconds (or within half its
 /// lifetime, for short ones): a class that runs on should not lose its learners mid-step.
-pub const RENEW_WITHIN_SECONDS: i64 = 3600;
+pub(crate) const RENEW_WITHIN_SECONDS: i64 = 3600;
 
 /// What the cluster holds, from the reads of `class up`.
 #[derive(Clone, Debug, Default, PartialEq)]
-pub struct Observed {
+pub(crate) struct Observed {
     /// Every namespace on the cluster, with its labels.
     pub namespaces: BTreeMap<String, BTreeMap<String, String>>,
     /// The class's objects (found by its label), by kind, namespace and name.
@@ -26,7 +26,7 @@ pub struct Observed {
 
 /// A learner's kubeconfig file as found in the output directory.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum KubeconfigFound {
+pub(crate) enum KubeconfigFound {
     Missing,
     /// There, but not a kubeconfig this tool wrote (it is replaced).
     Unreadable,
@@ -35,7 +35,7 @@ pub enum KubeconfigFound {
 
 /// Why a learner gets a new token.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum TokenReason {
+pub(crate) enum TokenReason {
     NoFile,
     Unreadable,
     /// The file points at another cluster or namespace.
@@ -60,14 +60,14 @@ impl TokenReason {
 
 /// One learner's new token.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct TokenIssue {
+pub(crate) struct TokenIssue {
     pub namespace: String,
     pub reason: TokenReason,
 }
 
 /// What `class up` will do.
 #[derive(Clone, Debug, Default, PartialEq)]
-pub struct UpPlan {
+pub(crate) struct UpPlan {
     pub create: Vec<ClassObject>,
     /// Objects that exist but differ in a field the class decides, with those fields.
     pub update: Vec<(ClassObject, Vec<String>)>,
@@ -99,7 +99,7 @@ impl UpPlan {
 
 /// The class cannot be set up as asked.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum PlanError {
+pub(crate) enum PlanError {
     #[error(
         "namespace(s) {} already exist and are not this class's (no `{CLASS_LABEL}={label}` label): sidecar-lab never takes over a namespace it did not create. Choose another --prefix, or remove them",
         .names.join(", ")
@@ -108,7 +108,7 @@ pub enum PlanError {
 }
 
 /// The inputs of `plan_up` besides the observations.
-pub struct Wanted<'a> {
+pub(crate) struct Wanted<'a> {
     pub prefix: &'a ClassPrefix,
     pub learners: u32,
     pub desired: &'a [ClassObject],
@@ -120,7 +120,7 @@ pub struct Wanted<'a> {
 }
 
 /// Plans `class up`.
-pub fn plan_up(
+pub(crate) fn plan_up(
     wanted: &Wanted<'_>,
     observed: &Observed,
     kubeconfigs: &BTreeMap<String, KubeconfigFound>,
@@ -301,7 +301,7 @@ fn token_reason(existing: &Existing, namespace: &str, wanted: &Wanted<'_>) -> Op
 /// that order: strays, then the namespaces (waiting until they are gone), and only then
 /// the policy, so no learner namespace is ever left without it.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct DownPlan {
+pub(crate) struct DownPlan {
     pub namespaces: Vec<String>,
     /// The class's cluster-wide objects (its admission policy and binding), by kind and
     /// name; kept while another class with the same label still has namespaces.
@@ -326,7 +326,7 @@ impl DownPlan {
 /// found for them. Only namespaces named as this prefix's learners count: prefixes that
 /// differ only in a trailing `-` (`learner` and `learner-`) share a label value, and one
 /// class must never take the other's namespaces down with it.
-pub fn plan_down(
+pub(crate) fn plan_down(
     prefix: &ClassPrefix,
     observed: &Observed,
     kubeconfig_files: &BTreeSet<String>,

@@ -19,22 +19,22 @@ use crate::version::MinorVersion;
 
 /// The first minor that serves `admissionregistration.k8s.io/v1` ValidatingAdmissionPolicy
 /// (GA in 1.30: KEP-3488).
-pub const FIRST_MINOR: MinorVersion = MinorVersion::new(1, 30);
+pub(crate) const FIRST_MINOR: MinorVersion = MinorVersion::new(1, 30);
 
 /// The only ResourceQuota name a learner may create: the quota step's
 /// (`render::step::quota_name`), the one their Role lets them delete again.
-pub const LEARNER_QUOTA: &str = "sidecar-lab-step-4";
+pub(crate) const LEARNER_QUOTA: &str = "sidecar-lab-step-4";
 
 /// The class's own quota in each learner namespace (`templates/class-learner.yaml`).
 const CLASS_QUOTA: &str = "sidecar-lab-learner";
 
 /// Whether a cluster of `minor` has the policy API; an unknown minor is taken as new.
-pub fn served(minor: Option<MinorVersion>) -> bool {
+pub(crate) fn served(minor: Option<MinorVersion>) -> bool {
     minor.is_none_or(|minor| minor >= FIRST_MINOR)
 }
 
 /// The policy's name (and its binding's): one per class.
-pub fn name(prefix: &ClassPrefix) -> String {
+pub(crate) fn name(prefix: &ClassPrefix) -> String {
     format!("sidecar-lab-class-{}", prefix.label())
 }
 

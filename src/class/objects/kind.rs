@@ -21,7 +21,7 @@ pub enum ObjectKind {
 }
 
 impl ObjectKind {
-    pub const ALL: [Self; 9] = [
+    pub(crate) const ALL: [Self; 9] = [
         Self::Namespace,
         Self::ServiceAccount,
         Self::Role,
@@ -46,7 +46,7 @@ impl ObjectKind {
 
     /// Whether objects of this kind live outside any namespace (the namespace itself
     /// aside): the class's admission policy and its binding.
-    pub const fn cluster_wide(self) -> bool {
+    pub(crate) const fn cluster_wide(self) -> bool {
         matches!(
             self,
             Self::ValidatingAdmissionPolicy | Self::ValidatingAdmissionPolicyBinding
@@ -54,7 +54,7 @@ impl ObjectKind {
     }
 
     /// The kind as the API names it.
-    pub const fn name(self) -> &'static str {
+    pub(crate) const fn name(self) -> &'static str {
         match self {
             Self::Namespace => "Namespace",
             Self::ServiceAccount => "ServiceAccount",
@@ -70,7 +70,7 @@ impl ObjectKind {
 
     /// The resource as `kubectl get` takes it, fully qualified so that no CRD with the
     /// same short name is read instead.
-    pub const fn resource(self) -> &'static str {
+    pub(crate) const fn resource(self) -> &'static str {
         match self {
             Self::Namespace => "namespaces",
             Self::ServiceAccount => "serviceaccounts",
@@ -88,14 +88,14 @@ impl ObjectKind {
         }
     }
 
-    pub fn from_kind(kind: &str) -> Option<Self> {
+    pub(crate) fn from_kind(kind: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|k| k.name() == kind)
     }
 }
 
 /// The resources of the class's kinds, comma-separated for one `kubectl get`; the
 /// cluster-wide ones only when the cluster serves them.
-pub fn resources(cluster_wide: bool) -> String {
+pub(crate) fn resources(cluster_wide: bool) -> String {
     ObjectKind::ALL
         .into_iter()
         .filter(|kind| cluster_wide || !kind.cluster_wide())

@@ -19,7 +19,7 @@ use crate::ui::class as show;
 
 /// `class board`'s arguments.
 #[derive(Clone, Debug)]
-pub struct BoardSettings {
+pub(crate) struct BoardSettings {
     pub context: String,
     pub prefix: ClassPrefix,
     pub listen: SocketAddr,
@@ -30,7 +30,7 @@ pub struct BoardSettings {
 
 /// Runs `class board`: reads the cluster once per refresh and serves the page until
 /// Ctrl-C.
-pub fn board(settings: &BoardSettings, world: &World<'_>) -> anyhow::Result<ExitStatus> {
+pub(crate) fn board(settings: &BoardSettings, world: &World<'_>) -> anyhow::Result<ExitStatus> {
     let lab = workspace::lab(settings.lab.as_deref())?;
     let (listener, token) = listen(settings, world)?;
     let latest = Arc::new(Mutex::new(Latest::default()));

@@ -20,7 +20,7 @@ const DELETE_SECONDS: u64 = 300;
 
 /// `class down`'s arguments.
 #[derive(Clone, Debug)]
-pub struct DownSettings {
+pub(crate) struct DownSettings {
     pub context: String,
     pub prefix: ClassPrefix,
     pub output_dir: PathBuf,
@@ -29,7 +29,7 @@ pub struct DownSettings {
 }
 
 /// Runs `class down`.
-pub fn down(settings: &DownSettings, world: &World<'_>) -> anyhow::Result<ExitStatus> {
+pub(crate) fn down(settings: &DownSettings, world: &World<'_>) -> anyhow::Result<ExitStatus> {
     let runner = world.runner;
     let context = settings.context.as_str();
     let minor = read::server_minor(runner, context);

@@ -9,7 +9,7 @@ mod status;
 mod tokens;
 mod up;
 
-pub use board::{BoardSettings, board};
-pub use down::{DownSettings, down};
-pub use status::{StatusSettings, status};
-pub use up::{UpSettings, up};
+pub(crate) use board::{BoardSettings, board};
+pub(crate) use down::{DownSettings, down};
+pub(crate) use status::{StatusSettings, status};
+pub(crate) use up::{UpSettings, up};

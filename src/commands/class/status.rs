@@ -18,7 +18,7 @@ use crate::ui::class as show;
 
 /// `class status`'s arguments.
 #[derive(Clone, Debug)]
-pub struct StatusSettings {
+pub(crate) struct StatusSettings {
     pub context: String,
     pub prefix: ClassPrefix,
     pub watch: bool,
@@ -28,7 +28,7 @@ pub struct StatusSettings {
 }
 
 /// Runs `class status`.
-pub fn status(settings: &StatusSettings, world: &World<'_>) -> anyhow::Result<ExitStatus> {
+pub(crate) fn status(settings: &StatusSettings, world: &World<'_>) -> anyhow::Result<ExitStatus> {
     let lab = workspace::lab(settings.lab.as_deref())?;
     let minor = read::server_minor(world.runner, &settings.context);
     let refresh = || {

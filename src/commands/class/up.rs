@@ -30,7 +30,7 @@ const APPLY_TIMEOUT: Duration = Duration::from_secs(600);
 
 /// `class up`'s arguments, free of clap.
 #[derive(Clone, Debug)]
-pub struct UpSettings {
+pub(crate) struct UpSettings {
     pub context: String,
     pub learners: u32,
     pub prefix: ClassPrefix,
@@ -45,7 +45,7 @@ pub struct UpSettings {
 }
 
 /// Runs `class up`.
-pub fn up(settings: &UpSettings, world: &World<'_>) -> anyhow::Result<ExitStatus> {
+pub(crate) fn up(settings: &UpSettings, world: &World<'_>) -> anyhow::Result<ExitStatus> {
     let read = read_up(world.runner, settings)?;
     let (rules, plan) = plan_up(settings, &read)?;
     let view = UpView {

@@ -14,7 +14,7 @@ type Row = Vec<(String, StepState)>;
 
 /// The board: one row per suite, one cell per step (its state and the step's own time),
 /// then one line for each step that is not going as the lab teaches.
-pub fn board(results: &Results, fancy: bool, palette: &Palette) -> String {
+pub(crate) fn board(results: &Results, fancy: bool, palette: &Palette) -> String {
     let header = header(results);
     let rows: Vec<Row> = results
         .suites
@@ -172,7 +172,7 @@ fn problems(results: &Results) -> Vec<String> {
 }
 
 /// One line per learner and step, for the line-per-change mode of `--watch`.
-pub fn cell_lines(results: &Results) -> Vec<(String, String)> {
+pub(crate) fn cell_lines(results: &Results) -> Vec<(String, String)> {
     results
         .suites
         .iter()
@@ -198,7 +198,7 @@ pub fn cell_lines(results: &Results) -> Vec<(String, String)> {
 }
 
 /// The summary line above the board.
-pub fn summary(results: &Results) -> String {
+pub(crate) fn summary(results: &Results) -> String {
     let totals = results.totals();
     format!(
         "{} learner(s), {} done · steps: {} expected, {} unexpected, {} running, {} undecided, {} not started",
@@ -238,7 +238,7 @@ fn duration(seconds: i64) -> String {
 }
 
 /// `class status` when the cluster has no learner namespace of the class.
-pub fn no_learners(label: &str, context: &str) -> String {
+pub(crate) fn no_learners(label: &str, context: &str) -> String {
     format!(
         "No learner namespace labelled `{}={label}` on context `{context}`: set the class up with `sidecar-lab class up`, or give the --prefix it was made with.\n",
         crate::class::CLASS_LABEL,
@@ -246,14 +246,19 @@ pub fn no_learners(label: &str, context: &str) -> String {
 }
 
 /// Where the page is, and how often the cluster is read.
-pub fn board_announcement(label: &str, context: &str, url: &str, refresh_seconds: u64) -> String {
+pub(crate) fn board_announcement(
+    label: &str,
+    context: &str,
+    url: &str,
+    refresh_seconds: u64,
+) -> String {
     format!(
         "Class board of `{label}` on context `{context}`: {url}\n(one read of the cluster every {refresh_seconds} s; Ctrl-C stops it)\n"
     )
 }
 
 /// The note when the board listens on every address of the machine.
-pub fn unspecified_address_note(address: SocketAddr) -> String {
+pub(crate) fn unspecified_address_note(address: SocketAddr) -> String {
     format!(
         "{} means every address of this machine: on the projector, use one the room can reach (`hostname -I` lists them)",
         address.ip()
@@ -261,7 +266,7 @@ pub fn unspecified_address_note(address: SocketAddr) -> String {
 }
 
 /// The warning when the board is reachable beyond this machine.
-pub fn beyond_localhost_warning(address: SocketAddr) -> String {
+pub(crate) fn beyond_localhost_warning(address: SocketAddr) -> String {
     format!(
         "the board listens on {address}, beyond this machine: anyone who can reach it and has the token can read every learner's progress. Share the URL only with the room"
     )

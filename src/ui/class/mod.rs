@@ -5,11 +5,11 @@
 mod board;
 mod plan;
 
-pub use board::{
+pub(crate) use board::{
     beyond_localhost_warning, board, board_announcement, cell_lines, no_learners, summary,
     unspecified_address_note,
 };
-pub use plan::{
+pub(crate) use plan::{
     UpDone, UpSummary, confinement, down_done, down_nothing, down_plan, human_duration,
     loopback_warning, unenforced, up_done, up_json, up_plan, up_unchanged,
 };

@@ -12,7 +12,12 @@ use crate::class::policy;
 use crate::ui::clean::clean_line;
 
 /// The plan of `class up`.
-pub fn up_plan(plan: &UpPlan, heading: &str, kubeconfig_dir: &str, duration: &str) -> String {
+pub(crate) fn up_plan(
+    plan: &UpPlan,
+    heading: &str,
+    kubeconfig_dir: &str,
+    duration: &str,
+) -> String {
     let mut out = format!("{heading}\n");
     let count = |objects: &mut dyn Iterator<Item = ObjectKind>| {
         let mut counts: BTreeMap<ObjectKind, usize> = BTreeMap::new();
@@ -95,7 +100,7 @@ fn left_lines(out: &mut String, plan: &UpPlan) {
 }
 
 /// The plan of `class down`, in the order it is carried out.
-pub fn down_plan(plan: &DownPlan, heading: &str, kubeconfig_dir: &str) -> String {
+pub(crate) fn down_plan(plan: &DownPlan, heading: &str, kubeconfig_dir: &str) -> String {
     let mut out = format!("{heading}\n");
     for (kind, namespace, name) in &plan.strays {
         let _ = writeln!(
@@ -132,7 +137,7 @@ pub fn down_plan(plan: &DownPlan, heading: &str, kubeconfig_dir: &str) -> String
 }
 
 /// What the class enforces in each learner's namespace, below the plan of `class up`.
-pub fn confinement(rules: &Confinement) -> String {
+pub(crate) fn confinement(rules: &Confinement) -> String {
     let join = |map: &BTreeMap<String, String>| {
         map.iter()
             .map(|(k, v)| format!("{k}={v}"))
@@ -179,7 +184,7 @@ pub fn confinement(rules: &Confinement) -> String {
 }
 
 /// What `class up -o json` reports besides the plan and the rules.
-pub struct UpSummary<'a> {
+pub(crate) struct UpSummary<'a> {
     pub class: &'a str,
     pub context: &'a str,
     pub learners: u32,
@@ -189,7 +194,7 @@ pub struct UpSummary<'a> {
 }
 
 /// `class up -o json`: one document, for scripts.
-pub fn up_json(summary: &UpSummary<'_>, plan: &UpPlan, rules: &Confinement) -> String {
+pub(crate) fn up_json(summary: &UpSummary<'_>, plan: &UpPlan, rules: &Confinement) -> String {
     let value = serde_json::json!({
         "class": summary.class,
         "context": summary.context,
@@ -208,7 +213,7 @@ pub fn up_json(summary: &UpSummary<'_>, plan: &UpPlan, rules: &Confinement) -> S
 }
 
 /// The warning when the cluster cannot take the class's admission policy.
-pub fn unenforced(rules: &Confinement) -> Option<String> {
+pub(crate) fn unenforced(rules: &Confinement) -> Option<String> {
     if rules.admission_policy.is_some() {
         return None;
     }
@@ -237,7 +242,7 @@ fn abbreviate_raw(names: &[&str]) -> String {
 }
 
 /// `8h`, `90m`, `45s`.
-pub fn human_duration(seconds: u64) -> String {
+pub(crate) fn human_duration(seconds: u64) -> String {
     if seconds % 3600 == 0 {
         format!("{}h", seconds / 3600)
     } else if seconds % 60 == 0 {
@@ -248,21 +253,21 @@ pub fn human_duration(seconds: u64) -> String {
 }
 
 /// `class up` when everything is in place.
-pub fn up_unchanged(kubeconfig_dir: &str) -> String {
+pub(crate) fn up_unchanged(kubeconfig_dir: &str) -> String {
     format!(
         "Nothing to change: every learner's objects and kubeconfig are in place ({kubeconfig_dir}).\n"
     )
 }
 
 /// The warning when the kubeconfigs would name an address only this machine reaches.
-pub fn loopback_warning(server: &str) -> String {
+pub(crate) fn loopback_warning(server: &str) -> String {
     format!(
         "the cluster's address {server} works only on this machine: learners on other machines need an address they can reach (for kind, set networking.apiServerAddress in the cluster config)"
     )
 }
 
 /// What `class up` did, for the closing lines.
-pub struct UpDone<'a> {
+pub(crate) struct UpDone<'a> {
     pub prefix: &'a ClassPrefix,
     pub context: &'a str,
     pub learners: u32,
@@ -271,7 +276,7 @@ pub struct UpDone<'a> {
 }
 
 /// The closing lines of `class up`: what was done, and how a learner starts.
-pub fn up_done(done: &UpDone<'_>) -> String {
+pub(crate) fn up_done(done: &UpDone<'_>) -> String {
     let UpDone {
         prefix,
         context,
@@ -287,7 +292,7 @@ pub fn up_done(done: &UpDone<'_>) -> String {
 }
 
 /// `class down` when nothing of the class is left.
-pub fn down_nothing(heading: &str, label: &str) -> String {
+pub(crate) fn down_nothing(heading: &str, label: &str) -> String {
     format!(
         "{heading} nothing labelled `{}={label}` is left; nothing to do.\n",
         crate::class::CLASS_LABEL,
@@ -295,7 +300,7 @@ pub fn down_nothing(heading: &str, label: &str) -> String {
 }
 
 /// The closing line of `class down`.
-pub fn down_done(label: &str, namespaces: usize, kubeconfigs: usize) -> String {
+pub(crate) fn down_done(label: &str, namespaces: usize, kubeconfigs: usize) -> String {
     format!(
         "✓ class `{label}` removed: {namespaces} namespace(s), {kubeconfigs} kubeconfig file(s)\n"
     )
