@@ -1,14 +1,15 @@
 //! `class up`'s last act: one token per planned learner, requested a few at a time, and
 //! each learner's kubeconfig written (mode 0600) around it.
 
+use std::path::Path;
+
 use anyhow::anyhow;
 use serde_json::Value;
 
 use super::read::{READ_TIMEOUT, explain_forbidden};
-use super::up::UpSettings;
 use crate::class::LEARNER_ACCOUNT;
 use crate::class::kubeconfig::{self, ClusterAccess};
-use crate::class::plan::{TokenIssue, UpPlan};
+use crate::class::plan::TokenIssue;
 use crate::kube::class as kubectl;
 use crate::runner::{Runner, checked};
 use crate::state::write_private;
@@ -17,22 +18,33 @@ use crate::state::write_private;
 /// add up, thirty at once would be rude to a small API server.
 const TOKEN_WORKERS: usize = 4;
 
+/// What every learner's token and kubeconfig share.
+pub(super) struct Issuing<'a> {
+    pub(super) context: &'a str,
+    /// How long each token lasts.
+    pub(super) duration_seconds: u64,
+    /// Where the kubeconfigs are written.
+    pub(super) output_dir: &'a Path,
+    /// The address the kubeconfigs name.
+    pub(super) access: &'a ClusterAccess,
+    /// The cluster's CA, inline.
+    pub(super) ca_data: Option<&'a str>,
+}
+
 /// Requests the planned tokens, a few at a time, and writes each learner's kubeconfig.
 pub(super) fn issue_tokens(
     runner: &dyn Runner,
-    settings: &UpSettings,
-    plan: &UpPlan,
-    access: &ClusterAccess,
-    ca_data: Option<&str>,
+    issuing: &Issuing<'_>,
+    tokens: &[TokenIssue],
 ) -> anyhow::Result<usize> {
     let results: Vec<anyhow::Result<()>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = chunks(&plan.tokens)
+        let handles: Vec<_> = chunks(tokens)
             .into_iter()
             .map(|chunk| {
                 scope.spawn(move || {
                     chunk
                         .into_iter()
-                        .map(|issue| issue_one(runner, settings, issue, access, ca_data))
+                        .map(|issue| issue_one(runner, issuing, issue))
                         .collect::<Vec<_>>()
                 })
             })
@@ -63,25 +75,19 @@ fn chunks(tokens: &[TokenIssue]) -> Vec<Vec<&TokenIssue>> {
 }
 
 /// One learner: a token for their ServiceAccount, and the kubeconfig that carries it.
-fn issue_one(
-    runner: &dyn Runner,
-    settings: &UpSettings,
-    issue: &TokenIssue,
-    access: &ClusterAccess,
-    ca_data: Option<&str>,
-) -> anyhow::Result<()> {
+fn issue_one(runner: &dyn Runner, issuing: &Issuing<'_>, issue: &TokenIssue) -> anyhow::Result<()> {
     let command = kubectl::create_token(
-        &settings.context,
+        issuing.context,
         &issue.namespace,
         LEARNER_ACCOUNT,
-        settings.duration_seconds,
+        issuing.duration_seconds,
     );
     let output = checked(runner, &command, READ_TIMEOUT)
         .map_err(|e| explain_forbidden(e, "request a token (serviceaccounts/token)"))?;
     let token = token_of(&output.stdout)
         .ok_or_else(|| anyhow!("`{command}` printed no TokenRequest with a token"))?;
-    let text = kubeconfig::render(access, ca_data, &issue.namespace, &token)?;
-    let path = settings
+    let text = kubeconfig::render(issuing.access, issuing.ca_data, &issue.namespace, &token)?;
+    let path = issuing
         .output_dir
         .join(format!("{}.kubeconfig", issue.namespace));
     write_private(&path, text.as_bytes())

@@ -10,7 +10,7 @@ use anyhow::Context;
 use serde_json::Value;
 
 use super::read::{self, READ_TIMEOUT, explain_forbidden};
-use super::tokens::issue_tokens;
+use super::tokens::{Issuing, issue_tokens};
 use crate::class::ClassPrefix;
 use crate::class::capacity;
 use crate::class::confinement::Confinement;
@@ -76,13 +76,14 @@ pub(crate) fn up(settings: &UpSettings, world: &World<'_>) -> anyhow::Result<Exi
         return Ok(ExitStatus::UsageOrSetup);
     }
     apply(world, &settings.context, &plan)?;
-    let written = issue_tokens(
-        world.runner,
-        settings,
-        &plan,
-        &read.access,
-        read.ca_data.as_deref(),
-    )?;
+    let issuing = Issuing {
+        context: &settings.context,
+        duration_seconds: settings.duration_seconds,
+        output_dir: &settings.output_dir,
+        access: &read.access,
+        ca_data: read.ca_data.as_deref(),
+    };
+    let written = issue_tokens(world.runner, &issuing, &plan.tokens)?;
     view.done(written);
     Ok(ExitStatus::Success)
 }
