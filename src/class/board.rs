@@ -146,19 +146,7 @@ fn judge_step(
     pods: &[Pod],
     now: Timestamp,
 ) -> StepResult {
-    let mut result = StepResult {
-        step: number,
-        title: step.title.clone(),
-        variant: step.variant,
-        optional: step.optional,
-        state: StepState::NotStarted,
-        expect: step.expect_on(minor),
-        outcome: None,
-        seconds: 0,
-        since: None,
-        finding: None,
-        message: None,
-    };
+    let mut result = not_started(number, step, minor);
     let Some(job) = step_job(number, step, lab, jobs) else {
         // A Job the API server refuses is never stored: the board cannot see the step.
         if result.expect == Outcome::Refused {
@@ -198,6 +186,23 @@ fn judge_step(
         }
     }
     result
+}
+
+/// The step before anything of it is seen.
+fn not_started(number: StepNumber, step: &Step, minor: Option<MinorVersion>) -> StepResult {
+    StepResult {
+        step: number,
+        title: step.title.clone(),
+        variant: step.variant,
+        optional: step.optional,
+        state: StepState::NotStarted,
+        expect: step.expect_on(minor),
+        outcome: None,
+        seconds: 0,
+        since: None,
+        finding: None,
+        message: None,
+    }
 }
 
 /// The Job and its own pods, judged by the engine against what the step teaches.

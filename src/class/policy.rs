@@ -41,18 +41,7 @@ pub(crate) fn name(prefix: &ClassPrefix) -> String {
 /// The policy and its binding, in creation order.
 pub fn objects(prefix: &ClassPrefix) -> Vec<ClassObject> {
     let name = name(prefix);
-    let metadata = ObjectMeta {
-        name: Some(name.clone()),
-        labels: Some(
-            [
-                (PART_OF.0.to_owned(), PART_OF.1.to_owned()),
-                (MANAGED_BY.0.to_owned(), MANAGED_BY.1.to_owned()),
-                (CLASS_LABEL.to_owned(), prefix.label().to_owned()),
-            ]
-            .into(),
-        ),
-        ..ObjectMeta::default()
-    };
+    let metadata = metadata(prefix, &name);
     // Only the class's namespaces: they carry its label, which a learner cannot change
     // (their Role has nothing on namespaces).
     let namespaces = LabelSelector {
@@ -103,6 +92,22 @@ pub fn objects(prefix: &ClassPrefix) -> Vec<ClassObject> {
         object(ObjectKind::ValidatingAdmissionPolicy, None, &policy),
         object(ObjectKind::ValidatingAdmissionPolicyBinding, None, &binding),
     ]
+}
+
+/// The policy's and the binding's metadata: their name, labelled as the class's.
+fn metadata(prefix: &ClassPrefix, name: &str) -> ObjectMeta {
+    ObjectMeta {
+        name: Some(name.to_owned()),
+        labels: Some(
+            [
+                (PART_OF.0.to_owned(), PART_OF.1.to_owned()),
+                (MANAGED_BY.0.to_owned(), MANAGED_BY.1.to_owned()),
+                (CLASS_LABEL.to_owned(), prefix.label().to_owned()),
+            ]
+            .into(),
+        ),
+        ..ObjectMeta::default()
+    }
 }
 
 /// The rules, in CEL. Each names the resource it is about, so one policy serves all
