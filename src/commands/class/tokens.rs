@@ -65,7 +65,7 @@ pub(super) fn issue_tokens(
     Ok(written)
 }
 
-/// The issues dealt round-robin to the workers.
+/// The planned tokens dealt round-robin to the workers.
 fn chunks(tokens: &[TokenIssue]) -> Vec<Vec<&TokenIssue>> {
     let mut chunks = vec![Vec::new(); TOKEN_WORKERS];
     for (i, issue) in tokens.iter().enumerate() {
