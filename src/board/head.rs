@@ -6,13 +6,13 @@
 use std::net::{IpAddr, SocketAddr};
 
 /// The longest request line or header line read, in bytes (with its line end).
-pub const MAX_LINE: usize = 8 * 1024;
+pub(crate) const MAX_LINE: usize = 8 * 1024;
 /// The most header lines read before the request is refused.
 const MAX_HEADERS: usize = 100;
 
 /// What the board needs of a request head.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Head {
+pub(crate) struct Head {
     pub method: String,
     pub target: String,
     pub host: Option<String>,
@@ -20,7 +20,7 @@ pub struct Head {
 
 /// Where reading a head stands after some bytes.
 #[derive(Debug, PartialEq, Eq)]
-pub enum Progress {
+pub(crate) enum Progress {
     /// The head is not complete yet: feed more.
     More,
     /// The whole head, up to its empty line.
@@ -32,7 +32,7 @@ pub enum Progress {
 /// A head read as its bytes arrive. Holds at most one line (`MAX_LINE` bytes) of input,
 /// plus the request line and the `Host` value.
 #[derive(Debug, Default)]
-pub struct HeadReader {
+pub(crate) struct HeadReader {
     line: Vec<u8>,
     request: Option<(String, String)>,
     host: Option<String>,
@@ -113,7 +113,7 @@ impl HeadReader {
 /// its requests still carry that name: only names that are this board's own address
 /// pass — the address it listens on, `localhost` when that is loopback, and, when it
 /// listens on every address, any IP address (an IP literal cannot be rebound).
-pub fn host_allowed(host: &str, listening: SocketAddr) -> bool {
+pub(crate) fn host_allowed(host: &str, listening: SocketAddr) -> bool {
     let host = host.to_ascii_lowercase();
     let (name, port) = split_port(&host);
     let port_matches = match port {

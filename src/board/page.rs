@@ -10,7 +10,7 @@ use std::fmt::Write;
 use crate::results::{Results, StepState, Suite};
 
 /// How the page is drawn.
-pub struct PageSettings<'a> {
+pub(crate) struct PageSettings<'a> {
     pub title: &'a str,
     /// Appended to every URL the page asks for (`?token=…`), or empty.
     pub query: &'a str,
@@ -21,7 +21,7 @@ pub struct PageSettings<'a> {
 }
 
 /// The whole page.
-pub fn page(results: &Results, settings: &PageSettings<'_>) -> String {
+pub(crate) fn page(results: &Results, settings: &PageSettings<'_>) -> String {
     let mut html = String::new();
     let _ = write!(
         html,
@@ -55,7 +55,7 @@ pub fn page(results: &Results, settings: &PageSettings<'_>) -> String {
 }
 
 /// The totals line.
-pub fn totals(results: &Results) -> String {
+pub(crate) fn totals(results: &Results) -> String {
     let t = results.totals();
     format!(
         "{} learners · <b>{}</b> done · {} expected · {} unexpected · {} running · {} not started",
@@ -64,7 +64,7 @@ pub fn totals(results: &Results) -> String {
 }
 
 /// Every learner's tile.
-pub fn tiles(results: &Results, stuck_after: u64) -> String {
+pub(crate) fn tiles(results: &Results, stuck_after: u64) -> String {
     results
         .suites
         .iter()
@@ -147,7 +147,7 @@ fn duration(seconds: u64) -> String {
 }
 
 /// Text safe inside HTML elements and attribute values.
-pub fn escape(text: &str) -> String {
+pub(crate) fn escape(text: &str) -> String {
     text.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")

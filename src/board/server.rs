@@ -20,14 +20,14 @@ use crate::results::Results;
 
 /// What the refresher last read, shared with the request handlers.
 #[derive(Default)]
-pub struct Latest {
+pub(crate) struct Latest {
     pub results: Option<Results>,
     /// Why the last read failed, if it did.
     pub problem: Option<String>,
 }
 
 /// How the server answers.
-pub struct ServerSettings {
+pub(crate) struct ServerSettings {
     pub title: String,
     /// The token every request must carry, when the board listens beyond localhost.
     pub token: Option<String>,
@@ -38,7 +38,7 @@ pub struct ServerSettings {
 /// How much the server takes on at once. A room is thirty browsers polling once a
 /// second; these bounds are far above that and far below what hurts the machine.
 #[derive(Clone, Copy, Debug)]
-pub struct Limits {
+pub(crate) struct Limits {
     /// Threads answering complete requests, started once.
     pub workers: usize,
     /// Connections whose head is still arriving. When full, the oldest is dropped: a
@@ -75,7 +75,7 @@ struct Ready {
 }
 
 /// Serves until `stop` is raised, with the default limits.
-pub fn serve(
+pub(crate) fn serve(
     listener: &TcpListener,
     latest: &Arc<Mutex<Latest>>,
     settings: &Arc<ServerSettings>,
@@ -87,7 +87,7 @@ pub fn serve(
 /// Serves until `stop` is raised. One thread accepts connections and reads their heads
 /// without blocking; a fixed pool of workers answers complete ones. No thread is started
 /// per connection, so a flood costs buffers (bounded), never threads.
-pub fn serve_with(
+pub(crate) fn serve_with(
     listener: &TcpListener,
     latest: &Mutex<Latest>,
     settings: &ServerSettings,
@@ -140,28 +140,7 @@ fn accept_loop(
         // nearest deadline (at most one tick, to see `stop`): a thousand idle slowloris
         // connections cost nothing until one of them sends a byte.
         let readable = wait_for_bytes(listener, &pending);
-        let mut evicted = 0;
-        for _ in 0..256 {
-            match listener.accept() {
-                Ok((stream, _)) => {
-                    if stream.set_nonblocking(true).is_err() {
-                        continue;
-                    }
-                    if pending.len() >= limits.pending.max(1) {
-                        pending.pop_front();
-                        evicted += 1;
-                    }
-                    pending.push_back(Pending {
-                        stream,
-                        head: HeadReader::default(),
-                        until: Instant::now() + limits.deadline,
-                    });
-                }
-                // WouldBlock: none waiting. Anything else (out of file descriptors):
-                // the connection waits in the backlog until a tick frees one.
-                Err(_) => break,
-            }
-        }
+        let evicted = accept_waiting(listener, &mut pending, limits);
         let now = Instant::now();
         // `readable` is in the order of `pending` before this round's accepts: those
         // evicted from the front are skipped, the new ones at the back are read at once
@@ -181,25 +160,63 @@ fn accept_loop(
                 Progress::More if now < connection.until => pending.push_back(connection),
                 Progress::More => refuse(&connection.stream, 408),
                 Progress::Refused(code) => refuse(&connection.stream, code),
-                Progress::Done(head) => {
-                    let ready = Ready {
+                Progress::Done(head) => hand_on(
+                    Ready {
                         stream: connection.stream,
                         head,
-                    };
-                    let Some(workers) = workers else {
-                        // No worker could be started: the accepting thread answers
-                        // itself (slower, never down), guarded as a worker is.
-                        answer.guarded(ready);
-                        continue;
-                    };
-                    match workers.try_send(ready) {
-                        Ok(()) => {}
-                        Err(TrySendError::Full(ready)) => refuse(&ready.stream, 503),
-                        Err(TrySendError::Disconnected(ready)) => answer.guarded(ready),
-                    }
-                }
+                    },
+                    workers,
+                    answer,
+                ),
             }
         }
+    }
+}
+
+/// Accepts the connections waiting (a bounded number per round) into `pending`; when
+/// it is full, the oldest are dropped. Returns how many were dropped from the front.
+fn accept_waiting(
+    listener: &TcpListener,
+    pending: &mut VecDeque<Pending>,
+    limits: Limits,
+) -> usize {
+    let mut evicted = 0;
+    for _ in 0..256 {
+        match listener.accept() {
+            Ok((stream, _)) => {
+                if stream.set_nonblocking(true).is_err() {
+                    continue;
+                }
+                if pending.len() >= limits.pending.max(1) {
+                    pending.pop_front();
+                    evicted += 1;
+                }
+                pending.push_back(Pending {
+                    stream,
+                    head: HeadReader::default(),
+                    until: Instant::now() + limits.deadline,
+                });
+            }
+            // WouldBlock: none waiting. Anything else (out of file descriptors):
+            // the connection waits in the backlog until a tick frees one.
+            Err(_) => break,
+        }
+    }
+    evicted
+}
+
+/// A complete request goes to a worker; 503 when they are all busy and the queue is full.
+fn hand_on(ready: Ready, workers: Option<&SyncSender<Ready>>, answer: &Answer<'_>) {
+    let Some(workers) = workers else {
+        // No worker could be started: the accepting thread answers
+        // itself (slower, never down), guarded as a worker is.
+        answer.guarded(ready);
+        return;
+    };
+    match workers.try_send(ready) {
+        Ok(()) => {}
+        Err(TrySendError::Full(ready)) => refuse(&ready.stream, 503),
+        Err(TrySendError::Disconnected(ready)) => answer.guarded(ready),
     }
 }
 
@@ -307,42 +324,56 @@ impl Answer<'_> {
     }
 
     fn route(&self, head: &Head) -> (u16, &'static str, String) {
-        let settings = self.settings;
+        let (path, query) = head.target.split_once('?').unwrap_or((&head.target, ""));
+        if let Some(refusal) = self.refusal(head, query) {
+            return refusal;
+        }
+        self.content(path)
+    }
+
+    /// Why a request is not answered: no Host, someone else's Host (DNS rebinding), not
+    /// a GET, or without the token.
+    fn refusal(&self, head: &Head, query: &str) -> Option<(u16, &'static str, String)> {
         let Some(host) = &head.host else {
-            return (
+            return Some((
                 400,
                 "text/plain",
                 "bad request: no Host header\n".to_owned(),
-            );
+            ));
         };
         if !host_allowed(host, self.listening) {
-            return (
+            return Some((
                 421,
                 "text/plain",
                 format!(
                     "this board answers requests for {} only (the URL sidecar-lab printed)\n",
                     self.listening
                 ),
-            );
+            ));
         }
-        let (path, query) = head.target.split_once('?').unwrap_or((&head.target, ""));
         if head.method != "GET" {
-            return (405, "text/plain", "the board is read-only\n".to_owned());
+            return Some((405, "text/plain", "the board is read-only\n".to_owned()));
         }
-        if let Some(token) = &settings.token {
+        if let Some(token) = &self.settings.token {
             let given = query
                 .split('&')
                 .find_map(|pair| pair.strip_prefix("token="))
                 .unwrap_or_default();
             if !same(given.as_bytes(), token.as_bytes()) {
-                return (
+                return Some((
                     403,
                     "text/plain",
                     "this board needs its access token: open the URL sidecar-lab printed (…?token=…)\n"
                         .to_owned(),
-                );
+                ));
             }
         }
+        None
+    }
+
+    /// The page, its JSON, or why there is none yet, from the latest read.
+    fn content(&self, path: &str) -> (u16, &'static str, String) {
+        let settings = self.settings;
         let query_suffix = settings
             .token
             .as_ref()
@@ -437,7 +468,7 @@ fn same(a: &[u8], b: &[u8]) -> bool {
 }
 
 /// A fresh access token: 16 bytes from the kernel's random source, as hex.
-pub fn new_token() -> std::io::Result<String> {
+pub(crate) fn new_token() -> std::io::Result<String> {
     use std::io::Read;
     let mut bytes = [0u8; 16];
     std::fs::File::open("/dev/urandom")?.read_exact(&mut bytes)?;
@@ -445,210 +476,4 @@ pub fn new_token() -> std::io::Result<String> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use std::io::{BufRead, BufReader};
-
-    #[test]
-    fn tokens_compare_whole_and_are_fresh() {
-        assert!(same(b"abc", b"abc"));
-        assert!(!same(b"abc", b"abd"));
-        assert!(!same(b"abc", b"ab"));
-        let (a, b) = (new_token().expect("random"), new_token().expect("random"));
-        assert_eq!(a.len(), 32);
-        assert_ne!(a, b);
-    }
-
-    /// A board on 127.0.0.1 with an empty class, stopped when dropped.
-    struct Board {
-        address: SocketAddr,
-        stop: Arc<AtomicBool>,
-        thread: Option<std::thread::JoinHandle<()>>,
-    }
-
-    impl Board {
-        fn start(limits: Limits) -> Self {
-            let listener = TcpListener::bind("127.0.0.1:0").expect("binds");
-            let address = listener.local_addr().expect("address");
-            let stop = Arc::new(AtomicBool::new(false));
-            let latest = Mutex::new(Latest {
-                results: Some(Results::new(
-                    "2026-01-01T00:00:00Z".into(),
-                    "test".into(),
-                    vec![],
-                )),
-                problem: None,
-            });
-            let settings = ServerSettings {
-                title: "test".into(),
-                token: None,
-                stuck_after_seconds: 60,
-                refresh_seconds: 2,
-            };
-            let flag = Arc::clone(&stop);
-            let thread = std::thread::spawn(move || {
-                serve_with(&listener, &latest, &settings, &flag, limits);
-            });
-            Self {
-                address,
-                stop,
-                thread: Some(thread),
-            }
-        }
-
-        /// The answer's head (status line and headers) to `request`.
-        fn ask(&self, request: &str) -> String {
-            let mut stream = TcpStream::connect(self.address).expect("connects");
-            stream
-                .set_read_timeout(Some(Duration::from_secs(10)))
-                .expect("timeout");
-            stream.write_all(request.as_bytes()).expect("asks");
-            let mut head = String::new();
-            let mut reader = BufReader::new(stream);
-            while reader.read_line(&mut head).is_ok_and(|n| n > 2) {}
-            head
-        }
-
-        fn get(&self, path: &str) -> String {
-            self.ask(&format!(
-                "GET {path} HTTP/1.1\r\nHost: {}\r\n\r\n",
-                self.address
-            ))
-        }
-    }
-
-    impl Drop for Board {
-        fn drop(&mut self) {
-            self.stop.store(true, Ordering::SeqCst);
-            if let Some(thread) = self.thread.take() {
-                let _ = thread.join();
-            }
-        }
-    }
-
-    #[test]
-    fn answers_its_own_host_with_no_referrer_and_refuses_others() {
-        let board = Board::start(Limits::default());
-        let answer = board.get("/board.json");
-        assert!(answer.starts_with("HTTP/1.1 200 OK\r\n"), "{answer}");
-        assert!(
-            answer.contains("\r\nReferrer-Policy: no-referrer\r\n"),
-            "{answer}"
-        );
-        let port = board.address.port();
-        let local = board.ask(&format!("GET / HTTP/1.1\r\nHost: localhost:{port}\r\n\r\n"));
-        assert!(local.starts_with("HTTP/1.1 200"), "{local}");
-        let rebound = board.ask(&format!(
-            "GET /board.json HTTP/1.1\r\nHost: attacker.example:{port}\r\n\r\n"
-        ));
-        assert!(rebound.starts_with("HTTP/1.1 421"), "{rebound}");
-        assert!(
-            rebound.contains("Referrer-Policy: no-referrer"),
-            "{rebound}"
-        );
-        let none = board.ask("GET / HTTP/1.1\r\n\r\n");
-        assert!(none.starts_with("HTTP/1.1 400"), "{none}");
-    }
-
-    /// A 1 GiB request line, generated as it is sent: the board stops reading after one
-    /// line's worth and closes the connection long before the gigabyte is through.
-    #[test]
-    fn a_gigabyte_request_line_is_cut_off() {
-        let board = Board::start(Limits::default());
-        let mut stream = TcpStream::connect(board.address).expect("connects");
-        stream
-            .set_write_timeout(Some(Duration::from_secs(10)))
-            .expect("timeout");
-        stream.write_all(b"GET /").expect("starts");
-        let chunk = [b'a'; 64 * 1024];
-        let mut sent = 0usize;
-        let started = Instant::now();
-        let cut = loop {
-            if sent >= 1 << 30 {
-                break false;
-            }
-            match stream.write(&chunk) {
-                Ok(n) => sent += n,
-                Err(_) => break true,
-            }
-        };
-        assert!(cut, "the board read a whole gigabyte");
-        // What got through before the reset sat in the kernel's buffers, not the board's.
-        assert!(sent < 64 << 20, "{sent} bytes sent before the cut");
-        assert!(started.elapsed() < Duration::from_secs(5));
-        assert!(board.get("/").starts_with("HTTP/1.1 200"));
-    }
-
-    /// 300 connections trickling a head in (slowloris), then a normal request: answered
-    /// at once; the trickling ones are closed at their deadline.
-    #[test]
-    fn slow_connections_do_not_delay_a_normal_request() {
-        let board = Board::start(Limits {
-            deadline: Duration::from_millis(1500),
-            ..Limits::default()
-        });
-        let mut slow: Vec<TcpStream> = (0..300)
-            .map(|_| {
-                let mut stream = TcpStream::connect(board.address).expect("connects");
-                stream
-                    .write_all(b"GET / HTTP/1.1\r\nX-a: ")
-                    .expect("starts");
-                stream
-            })
-            .collect();
-        std::thread::sleep(Duration::from_millis(300));
-        for stream in &mut slow {
-            let _ = stream.write_all(b"b");
-        }
-        let started = Instant::now();
-        let answer = board.get("/board.json");
-        assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
-        assert!(
-            started.elapsed() < Duration::from_millis(500),
-            "answered in {:?}",
-            started.elapsed()
-        );
-        // Past the deadline every trickling connection has been answered 408 and closed.
-        std::thread::sleep(Duration::from_millis(1700));
-        for stream in &mut slow {
-            stream
-                .set_read_timeout(Some(Duration::from_secs(2)))
-                .expect("timeout");
-            let mut answer = String::new();
-            let _ = stream.read_to_string(&mut answer);
-            assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
-        }
-    }
-
-    /// More trickling connections than the board keeps: the oldest are dropped, so a
-    /// newcomer is still answered.
-    #[test]
-    fn a_full_table_of_pending_connections_drops_the_oldest() {
-        let board = Board::start(Limits {
-            pending: 20,
-            ..Limits::default()
-        });
-        let _slow: Vec<TcpStream> = (0..100)
-            .map(|_| {
-                let mut stream = TcpStream::connect(board.address).expect("connects");
-                stream.write_all(b"GET / HTT").expect("starts");
-                stream
-            })
-            .collect();
-        std::thread::sleep(Duration::from_millis(200));
-        let started = Instant::now();
-        assert!(board.get("/").starts_with("HTTP/1.1 200"));
-        assert!(started.elapsed() < Duration::from_millis(500));
-    }
-
-    /// With no worker thread at all the board still answers, from the accepting thread.
-    #[test]
-    fn without_workers_the_board_still_answers() {
-        let board = Board::start(Limits {
-            workers: 0,
-            ..Limits::default()
-        });
-        assert!(board.get("/").starts_with("HTTP/1.1 200"));
-        assert!(board.get("/nowhere").starts_with("HTTP/1.1 404"));
-    }
-}
+mod tests;

@@ -22,11 +22,11 @@ use crate::version::MinorVersion;
 /// The read could not be used.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("the class read is not a kubectl List: {0}")]
-pub struct ReadError(String);
+pub(crate) struct ReadError(String);
 
 /// What one read found, sorted by namespace.
 #[derive(Clone, Debug, Default)]
-pub struct ClassRead {
+pub(crate) struct ClassRead {
     /// The class's learner namespaces: number → name.
     pub learners: BTreeMap<u32, String>,
     pub jobs: BTreeMap<String, Vec<Job>>,
@@ -89,7 +89,7 @@ impl ClassRead {
 
 /// One suite per learner, one result per step of `lab`, judged at `now` against what
 /// each step teaches on a cluster of `minor` (the newest rules when unknown).
-pub fn judge_class(
+pub(crate) fn judge_class(
     read: &ClassRead,
     lab: &Lab,
     minor: Option<MinorVersion>,
@@ -146,7 +146,51 @@ fn judge_step(
     pods: &[Pod],
     now: Timestamp,
 ) -> StepResult {
-    let mut result = StepResult {
+    let mut result = not_started(number, step, minor);
+    let Some(job) = step_job(number, step, lab, jobs) else {
+        // A Job the API server refuses is never stored: the board cannot see the step.
+        if result.expect == Outcome::Refused {
+            result.message = Some(
+                "on this version the API server refuses the step's Job, so nothing is stored to show; the learner's `sidecar-lab step` reports it".to_owned(),
+            );
+        }
+        return result;
+    };
+    let judgement = judge_job(step, minor, job, pods);
+    let started = job
+        .status
+        .as_ref()
+        .and_then(|s| s.start_time.as_ref())
+        .or(job.metadata.creation_timestamp.as_ref())
+        .map(|t| t.0);
+    let ended = job_end(job);
+    // The outcome began when a container last started or stopped (postgres started,
+    // `main` exited): the containers' own times, which later status updates do not move.
+    let changed = ended
+        .or_else(|| judgement.timeline.last_run_change())
+        .or(started)
+        .unwrap_or(now);
+    result.since = Some(changed.to_string());
+    result.outcome = Some(judgement.outcome);
+    let (state, message) = state_of(step, &judgement, changed, now);
+    let decided_at = decided_at(state, step, changed, ended, now);
+    result.seconds = started.map_or(0, |s| {
+        u64::try_from(decided_at.unwrap_or(now).as_second() - s.as_second()).unwrap_or(0)
+    });
+    result.state = state;
+    result.message = message;
+    if matches!(state, StepState::Unexpected | StepState::Undecided) {
+        result.finding = deciding_finding(&judgement).map(|(code, _)| code.to_owned());
+        if result.message.is_none() {
+            result.message = deciding_finding(&judgement).map(|(_, message)| message);
+        }
+    }
+    result
+}
+
+/// The step before anything of it is seen.
+fn not_started(number: StepNumber, step: &Step, minor: Option<MinorVersion>) -> StepResult {
+    StepResult {
         step: number,
         title: step.title.clone(),
         variant: step.variant,
@@ -158,16 +202,11 @@ fn judge_step(
         since: None,
         finding: None,
         message: None,
-    };
-    let Some(job) = step_job(number, step, lab, jobs) else {
-        // A Job the API server refuses is never stored: the board cannot see the step.
-        if result.expect == Outcome::Refused {
-            result.message = Some(
-                "on this version the API server refuses the step's Job, so nothing is stored to show; the learner's `sidecar-lab step` reports it".to_owned(),
-            );
-        }
-        return result;
-    };
+    }
+}
+
+/// The Job and its own pods, judged by the engine against what the step teaches.
+fn judge_job(step: &Step, minor: Option<MinorVersion>, job: &Job, pods: &[Pod]) -> Judgement {
     let uid = job.metadata.uid.as_deref();
     let mut objects = vec![Object::Job(Box::new(job.clone()))];
     objects.extend(
@@ -186,33 +225,26 @@ fn judge_step(
         outcome: step.expect_on(minor),
         checks: step.check.clone(),
     };
-    let judgement = verdict::judge_expecting(
+    verdict::judge_expecting(
         &Dump {
             objects,
             events: Vec::new(),
             truncated: false,
         },
         Some(&expectation),
-    );
-    let started = job
-        .status
-        .as_ref()
-        .and_then(|s| s.start_time.as_ref())
-        .or(job.metadata.creation_timestamp.as_ref())
-        .map(|t| t.0);
-    let ended = job_end(job);
-    // The outcome began when a container last started or stopped (postgres started,
-    // `main` exited): the containers' own times, which later status updates do not move.
-    let changed = ended
-        .or_else(|| judgement.timeline.last_run_change())
-        .or(started)
-        .unwrap_or(now);
-    result.since = Some(changed.to_string());
-    result.outcome = Some(judgement.outcome);
-    let (state, message) = state_of(step, &judgement, changed, now);
-    // The step's own time: to its end, to the moment its outcome had held long enough
-    // (as `sidecar-lab step` reports it), or, while it runs, to now.
-    let decided_at = match state {
+    )
+}
+
+/// The end of the step's own time: to its end, to the moment its outcome had held long
+/// enough (as `sidecar-lab step` reports it), or, while it runs (`None`), to now.
+fn decided_at(
+    state: StepState,
+    step: &Step,
+    changed: Timestamp,
+    ended: Option<Timestamp>,
+    now: Timestamp,
+) -> Option<Timestamp> {
+    match state {
         StepState::Expected if ended.is_none() => {
             let hold = i64::try_from(step.hold_seconds).unwrap_or(0);
             Some(
@@ -223,19 +255,7 @@ fn judge_step(
             )
         }
         _ => ended,
-    };
-    result.seconds = started.map_or(0, |s| {
-        u64::try_from(decided_at.unwrap_or(now).as_second() - s.as_second()).unwrap_or(0)
-    });
-    result.state = state;
-    result.message = message;
-    if matches!(state, StepState::Unexpected | StepState::Undecided) {
-        result.finding = deciding_finding(&judgement).map(|(code, _)| code.to_owned());
-        if result.message.is_none() {
-            result.message = deciding_finding(&judgement).map(|(_, message)| message);
-        }
     }
-    result
 }
 
 /// When the Job ended: completion, or the time its `Failed` condition was set.

@@ -13,7 +13,7 @@ use crate::requests::{self, Requests, parse_quantity, show_cpu};
 
 /// What one learner's pods request when all of the lab's Jobs run at once, and how many
 /// pods that is.
-pub fn per_learner(lab: &Lab, template: &Job) -> (Requests, u32) {
+pub(crate) fn per_learner(lab: &Lab, template: &Job) -> (Requests, u32) {
     let mut variants: Vec<_> = lab.steps.iter().map(|s| s.variant).collect();
     variants.sort_by_key(|v| v.name());
     variants.dedup();
@@ -33,7 +33,7 @@ pub fn per_learner(lab: &Lab, template: &Job) -> (Requests, u32) {
 }
 
 /// What the nodes of `kubectl get nodes -o json` can allocate, summed.
-pub fn allocatable(nodes: &Value) -> Option<Requests> {
+pub(crate) fn allocatable(nodes: &Value) -> Option<Requests> {
     let items = nodes.get("items")?.as_array()?;
     let mut total = Requests::default();
     for node in items {
@@ -52,7 +52,7 @@ pub fn allocatable(nodes: &Value) -> Option<Requests> {
 }
 
 /// Warnings about a class that will not fit, each with its numbers.
-pub fn warnings(
+pub(crate) fn warnings(
     per_learner: (Requests, u32),
     learners: u32,
     allocatable: Option<Requests>,

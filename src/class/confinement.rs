@@ -13,7 +13,7 @@ use crate::version::MinorVersion;
 /// The rules a class puts on its learners.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Confinement {
+pub(crate) struct Confinement {
     /// `pod-security.kubernetes.io/enforce`, and the level only warned about and audited.
     pub pod_security_enforce: &'static str,
     pub pod_security_warn: &'static str,

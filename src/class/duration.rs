@@ -13,7 +13,7 @@ const MAX: u64 = 30 * 24 * 3600;
 impl TokenDuration {
     pub const EIGHT_HOURS: Self = Self(8 * 3600);
 
-    pub const fn seconds(self) -> u64 {
+    pub(crate) const fn seconds(self) -> u64 {
         self.0
     }
 }

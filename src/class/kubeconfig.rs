@@ -12,7 +12,7 @@ use crate::yaml;
 /// How to reach the cluster, from the instructor's kubeconfig
 /// (`kubectl config view --raw --minify`).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ClusterAccess {
+pub(crate) struct ClusterAccess {
     pub server: String,
     pub ca: CaSource,
     /// `insecure-skip-tls-verify` was set for the instructor; the learners get the same.
@@ -21,7 +21,7 @@ pub struct ClusterAccess {
 
 /// Where the cluster's CA certificate is.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum CaSource {
+pub(crate) enum CaSource {
     /// Inline, base64 (`certificate-authority-data`).
     Data(String),
     /// A file on this machine (`certificate-authority`): read and inlined, since the
@@ -32,7 +32,7 @@ pub enum CaSource {
 
 /// The instructor's kubeconfig did not say how to reach the cluster.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum AccessError {
+pub(crate) enum AccessError {
     #[error("`kubectl config view --minify` printed no JSON kubeconfig: {0}")]
     NotJson(String),
     #[error("the kubeconfig names no cluster for the context; check `kubectl config get-contexts`")]
@@ -108,7 +108,7 @@ impl ClusterAccess {
 
 /// The kubeconfig of the learner in `namespace`: one cluster, one user, one context named
 /// after the namespace, and that context current.
-pub fn render(
+pub(crate) fn render(
     access: &ClusterAccess,
     ca_data: Option<&str>,
     namespace: &str,
@@ -142,7 +142,7 @@ pub fn render(
 
 /// What an existing learner kubeconfig points at.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Existing {
+pub(crate) struct Existing {
     pub server: String,
     pub namespace: String,
     pub token: String,
@@ -179,7 +179,7 @@ impl Existing {
 
 /// When a ServiceAccount token expires: the `exp` claim of its JWT payload (read, not
 /// verified: the API server verifies; this only decides whether to ask for a new one).
-pub fn token_expiry(token: &str) -> Option<Timestamp> {
+pub(crate) fn token_expiry(token: &str) -> Option<Timestamp> {
     let payload = token.split('.').nth(1)?;
     let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(payload.trim_end_matches('='))

@@ -2,15 +2,15 @@
 //! `templates/class-learner.yaml`), the plan that brings the cluster to it, the learner's
 //! kubeconfig, and the class board judged from one read. Pure: no I/O here.
 
-pub mod board;
-pub mod capacity;
-pub mod confinement;
-pub mod duration;
-pub mod kubeconfig;
+pub(crate) mod board;
+pub(crate) mod capacity;
+pub(crate) mod confinement;
+pub(crate) mod duration;
+pub(crate) mod kubeconfig;
 pub mod objects;
-pub mod plan;
+pub(crate) mod plan;
 pub mod policy;
-pub mod prefix;
+pub(crate) mod prefix;
 
 pub use prefix::ClassPrefix;
 
@@ -19,10 +19,10 @@ pub use prefix::ClassPrefix;
 pub const CLASS_LABEL: &str = "sidecar-lab/class";
 
 /// Labels shared with the lab's Jobs: one selector finds everything of the lab.
-pub const PART_OF: (&str, &str) = ("app.kubernetes.io/part-of", "sidecar-lab");
+pub(crate) const PART_OF: (&str, &str) = ("app.kubernetes.io/part-of", "sidecar-lab");
 
 /// Who manages the object (the recommended label).
-pub const MANAGED_BY: (&str, &str) = ("app.kubernetes.io/managed-by", "sidecar-lab");
+pub(crate) const MANAGED_BY: (&str, &str) = ("app.kubernetes.io/managed-by", "sidecar-lab");
 
 /// The ServiceAccount each learner acts as.
-pub const LEARNER_ACCOUNT: &str = "learner";
+pub(crate) const LEARNER_ACCOUNT: &str = "learner";

@@ -19,40 +19,29 @@ use crate::version::MinorVersion;
 
 /// The first minor that serves `admissionregistration.k8s.io/v1` ValidatingAdmissionPolicy
 /// (GA in 1.30: KEP-3488).
-pub const FIRST_MINOR: MinorVersion = MinorVersion::new(1, 30);
+pub(crate) const FIRST_MINOR: MinorVersion = MinorVersion::new(1, 30);
 
 /// The only ResourceQuota name a learner may create: the quota step's
 /// (`render::step::quota_name`), the one their Role lets them delete again.
-pub const LEARNER_QUOTA: &str = "sidecar-lab-step-4";
+pub(crate) const LEARNER_QUOTA: &str = "sidecar-lab-step-4";
 
 /// The class's own quota in each learner namespace (`templates/class-learner.yaml`).
 const CLASS_QUOTA: &str = "sidecar-lab-learner";
 
 /// Whether a cluster of `minor` has the policy API; an unknown minor is taken as new.
-pub fn served(minor: Option<MinorVersion>) -> bool {
+pub(crate) fn served(minor: Option<MinorVersion>) -> bool {
     minor.is_none_or(|minor| minor >= FIRST_MINOR)
 }
 
 /// The policy's name (and its binding's): one per class.
-pub fn name(prefix: &ClassPrefix) -> String {
+pub(crate) fn name(prefix: &ClassPrefix) -> String {
     format!("sidecar-lab-class-{}", prefix.label())
 }
 
 /// The policy and its binding, in creation order.
 pub fn objects(prefix: &ClassPrefix) -> Vec<ClassObject> {
     let name = name(prefix);
-    let metadata = ObjectMeta {
-        name: Some(name.clone()),
-        labels: Some(
-            [
-                (PART_OF.0.to_owned(), PART_OF.1.to_owned()),
-                (MANAGED_BY.0.to_owned(), MANAGED_BY.1.to_owned()),
-                (CLASS_LABEL.to_owned(), prefix.label().to_owned()),
-            ]
-            .into(),
-        ),
-        ..ObjectMeta::default()
-    };
+    let metadata = metadata(prefix, &name);
     // Only the class's namespaces: they carry its label, which a learner cannot change
     // (their Role has nothing on namespaces).
     let namespaces = LabelSelector {
@@ -105,10 +94,44 @@ pub fn objects(prefix: &ClassPrefix) -> Vec<ClassObject> {
     ]
 }
 
+/// The policy's and the binding's metadata: their name, labelled as the class's.
+fn metadata(prefix: &ClassPrefix, name: &str) -> ObjectMeta {
+    ObjectMeta {
+        name: Some(name.to_owned()),
+        labels: Some(
+            [
+                (PART_OF.0.to_owned(), PART_OF.1.to_owned()),
+                (MANAGED_BY.0.to_owned(), MANAGED_BY.1.to_owned()),
+                (CLASS_LABEL.to_owned(), prefix.label().to_owned()),
+            ]
+            .into(),
+        ),
+        ..ObjectMeta::default()
+    }
+}
+
 /// The rules, in CEL. Each names the resource it is about, so one policy serves all
 /// three; `has()` guards every optional field (a missing field is an error in CEL, and
 /// an error is a refusal under `failurePolicy: Fail`).
 fn validations() -> Vec<Validation> {
+    let mut rules = account_rules();
+    rules.extend(priority_rules());
+    rules.push(quota_rule());
+    rules
+}
+
+/// A rule that refuses, as Forbidden, whatever does not pass `expression`.
+fn forbid(expression: String, message: String) -> Validation {
+    Validation {
+        expression,
+        message: Some(message),
+        reason: Some("Forbidden".to_owned()),
+        ..Validation::default()
+    }
+}
+
+/// No pod, nor Job's pod template, runs as the learner's own ServiceAccount.
+fn account_rules() -> Vec<Validation> {
     let account = LEARNER_ACCOUNT;
     // `serviceAccount` is the deprecated twin of `serviceAccountName`; the server copies
     // one to the other, but both are checked so that neither is a way round.
@@ -117,6 +140,33 @@ fn validations() -> Vec<Validation> {
             "(!has({spec}.serviceAccountName) || {spec}.serviceAccountName != '{account}') && (!has({spec}.serviceAccount) || {spec}.serviceAccount != '{account}')"
         )
     };
+    vec![
+        forbid(
+            format!(
+                "request.resource.resource != 'pods' || ({})",
+                not_learner("object.spec")
+            ),
+            format!(
+                "pods in a class's namespace may not run as the ServiceAccount `{account}`: its token is the learner's own (sidecar-lab class)"
+            ),
+        ),
+        forbid(
+            format!(
+                "request.resource.resource != 'jobs' || ({})",
+                not_learner("object.spec.template.spec")
+            ),
+            format!(
+                "Jobs in a class's namespace may not run their pods as the ServiceAccount `{account}`: its token is the learner's own (sidecar-lab class)"
+            ),
+        ),
+    ]
+}
+
+/// A priority class lets a pod preempt (evict) other learners' pods, and the cluster's
+/// own `system-node-critical` outranks everything on the node. The lab names none, so
+/// none is allowed; the server refuses a bare `priority` number that no class gave
+/// (plugin/pkg/admission/priority/admission.go).
+fn priority_rules() -> Vec<Validation> {
     // Only the two built-in critical classes: every other `system-` name is refused by
     // the API server's PriorityClass validation, and a cluster's `globalDefault` class,
     // which the Priority plugin writes into every pod before this policy runs, must not
@@ -127,70 +177,37 @@ fn validations() -> Vec<Validation> {
         )
     };
     vec![
-        Validation {
-            expression: format!(
-                "request.resource.resource != 'pods' || ({})",
-                not_learner("object.spec")
-            ),
-            message: Some(format!(
-                "pods in a class's namespace may not run as the ServiceAccount `{account}`: its token is the learner's own (sidecar-lab class)"
-            )),
-            reason: Some("Forbidden".to_owned()),
-            ..Validation::default()
-        },
-        Validation {
-            expression: format!(
-                "request.resource.resource != 'jobs' || ({})",
-                not_learner("object.spec.template.spec")
-            ),
-            message: Some(format!(
-                "Jobs in a class's namespace may not run their pods as the ServiceAccount `{account}`: its token is the learner's own (sidecar-lab class)"
-            )),
-            reason: Some("Forbidden".to_owned()),
-            ..Validation::default()
-        },
-        // A priority class lets a pod preempt (evict) other learners' pods, and the
-        // cluster's own `system-node-critical` outranks everything on the node. The lab
-        // names none, so none is allowed; the server refuses a bare `priority` number that
-        // no class gave (plugin/pkg/admission/priority/admission.go).
-        Validation {
-            expression: format!(
+        forbid(
+            format!(
                 "request.resource.resource != 'pods' || ({})",
                 no_priority("object.spec")
             ),
-            message: Some(
-                "pods in a class's namespace may not use a system-critical priorityClassName: it would preempt other learners' pods (sidecar-lab class)".to_owned()
-            ),
-            reason: Some("Forbidden".to_owned()),
-            ..Validation::default()
-        },
-        Validation {
-            expression: format!(
+            "pods in a class's namespace may not use a system-critical priorityClassName: it would preempt other learners' pods (sidecar-lab class)".to_owned(),
+        ),
+        forbid(
+            format!(
                 "request.resource.resource != 'jobs' || ({})",
                 no_priority("object.spec.template.spec")
             ),
-            message: Some(
-                "Jobs in a class's namespace may not give their pods a system-critical priorityClassName: it would preempt other learners' pods (sidecar-lab class)".to_owned()
-            ),
-            reason: Some("Forbidden".to_owned()),
-            ..Validation::default()
-        },
-        // Learners act as ServiceAccounts, the instructor usually as a user. The rule
-        // holds for every ServiceAccount (CEL has no way to name "this namespace's
-        // `learner`" without string building), so the class's own quota name is allowed
-        // too: an instructor on a ServiceAccount token can still set the class up, and
-        // a learner cannot make that quota (it exists from `class up` on).
-        Validation {
-            expression: format!(
-                "request.resource.resource != 'resourcequotas' || !('system:serviceaccounts' in request.userInfo.groups) || object.metadata.name in ['{LEARNER_QUOTA}', '{CLASS_QUOTA}']"
-            ),
-            message: Some(format!(
-                "a learner may create only the ResourceQuota `{LEARNER_QUOTA}` (the lab's quota step), the one they can delete again (sidecar-lab class)"
-            )),
-            reason: Some("Forbidden".to_owned()),
-            ..Validation::default()
-        },
+            "Jobs in a class's namespace may not give their pods a system-critical priorityClassName: it would preempt other learners' pods (sidecar-lab class)".to_owned(),
+        ),
     ]
+}
+
+/// Learners act as ServiceAccounts, the instructor usually as a user. The rule holds for
+/// every ServiceAccount (CEL has no way to name "this namespace's `learner`" without
+/// string building), so the class's own quota name is allowed too: an instructor on a
+/// ServiceAccount token can still set the class up, and a learner cannot make that quota
+/// (it exists from `class up` on).
+fn quota_rule() -> Validation {
+    forbid(
+        format!(
+            "request.resource.resource != 'resourcequotas' || !('system:serviceaccounts' in request.userInfo.groups) || object.metadata.name in ['{LEARNER_QUOTA}', '{CLASS_QUOTA}']"
+        ),
+        format!(
+            "a learner may create only the ResourceQuota `{LEARNER_QUOTA}` (the lab's quota step), the one they can delete again (sidecar-lab class)"
+        ),
+    )
 }
 
 #[cfg(test)]

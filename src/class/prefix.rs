@@ -25,18 +25,18 @@ impl ClassPrefix {
 
     /// The class's label value: the prefix without trailing dashes (a label value must
     /// end with a letter or digit).
-    pub fn label(&self) -> &str {
+    pub(crate) fn label(&self) -> &str {
         self.0.trim_end_matches('-')
     }
 
     /// The namespace of learner `n` (from 1): at least two digits, so `learner-01`
     /// sorts before `learner-10` and a class of up to 99 keeps its names as it grows.
-    pub fn namespace(&self, n: u32) -> String {
+    pub(crate) fn namespace(&self, n: u32) -> String {
         format!("{}{n:02}", self.0)
     }
 
     /// The learner number of `namespace`, when it is one of this class's.
-    pub fn learner(&self, namespace: &str) -> Option<u32> {
+    pub(crate) fn learner(&self, namespace: &str) -> Option<u32> {
         let digits = namespace.strip_prefix(self.0.as_str())?;
         if digits.len() < 2 || !digits.bytes().all(|b| b.is_ascii_digit()) {
             return None;
