@@ -53,16 +53,11 @@ pub fn step(settings: &StepSettings, world: &World<'_>) -> anyhow::Result<ExitSt
         None => matrix.release_or_default(None)?,
     };
     // Version rules and skips need the server's minor: from the state, else asked.
-    let minor = minor.or_else(|| {
-        world
-            .runner
-            .run(&resolved.kube.version(), std::time::Duration::from_secs(30))
-            .ok()
-            .filter(crate::runner::Output::success)
-            .and_then(|o| kube::server_minor(&o.stdout))
-    });
+    let minor = minor
+        .or_else(|| kube::Cluster::new(world.runner, world.clock, &resolved.kube).server_minor());
     let session = Session {
         runner: world.runner,
+        clock: world.clock,
         minor,
         printer: *world.printer,
         target: resolved.kube.clone(),
