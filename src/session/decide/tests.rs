@@ -163,3 +163,129 @@ fn the_timeout_ends_an_undecided_step() {
         Decision::TimedOut
     );
 }
+
+// ---- The watch over a step's Jobs.
+
+fn fixture(name: &str) -> Dump {
+    let path = format!("{}/tests/fixtures/dumps/{name}", env!("CARGO_MANIFEST_DIR"));
+    let bytes = std::fs::read(path).expect("fixture");
+    crate::observe::dump::parse(&bytes).expect("parses")
+}
+
+fn expecting(variant: Variant, outcome: Outcome) -> Watched {
+    let expectation = Expectation {
+        variant,
+        outcome,
+        checks: crate::lab::Checks::default(),
+    };
+    Watched::new(variant, format!("cy-job-{variant}"), expectation)
+}
+
+fn objects(dump: Dump) -> Observation {
+    Observation {
+        objects: Some(dump),
+        events: None,
+    }
+}
+
+/// A plain step's native Job that completes: decided at the first observation that
+/// shows it done.
+#[test]
+fn a_plain_watch_ends_when_its_job_completes() {
+    let mut watch = Watch::new(
+        vec![expecting(Variant::Native, Outcome::Succeeded)],
+        0,
+        180,
+        false,
+    );
+    assert!(
+        !watch.observe(0, Observation::default()),
+        "nothing read, nothing judged"
+    );
+    watch.decide(0);
+    assert!(!watch.done());
+    assert!(watch.observe(1, objects(fixture("native-succeeded.yaml"))));
+    watch.decide(1);
+    assert!(watch.done());
+    assert_eq!(watch.ending(), Ending::Expected);
+    let judgement = watch.judgement().expect("a judgement");
+    assert_eq!(judgement.outcome, Outcome::Succeeded);
+}
+
+/// A plain step whose reads bring nothing ends on its timeout, with nothing judged.
+#[test]
+fn a_plain_watch_times_out_on_the_clock_alone() {
+    let mut watch = Watch::new(
+        vec![expecting(Variant::Sidecar, Outcome::SidecarHoldsPod)],
+        10,
+        180,
+        false,
+    );
+    for now in 0..180 {
+        watch.observe(now, Observation::default());
+        watch.decide(now);
+        assert!(!watch.done(), "decided at {now}");
+    }
+    watch.decide(180);
+    assert!(watch.done());
+    assert_eq!(watch.ending(), Ending::TimedOut);
+    assert!(watch.judgement().is_none());
+}
+
+/// A group judges each Job from the objects with its own variant label, on every tick:
+/// a Job refused at apply is decided from the start, the other once its Job is done.
+#[test]
+fn a_group_judges_each_job_on_its_own_objects() {
+    let mut watch = Watch::new(
+        vec![
+            expecting(Variant::Native, Outcome::Succeeded),
+            expecting(Variant::Init, Outcome::Succeeded),
+        ],
+        10,
+        180,
+        true,
+    );
+    let mut refused = watch.jobs()[1].clone();
+    refused.expectation.outcome = Outcome::Refused;
+    let judgement =
+        crate::verdict::judge_refusal("admission webhook denied the request", &refused.expectation);
+    watch.refused(1, judgement);
+    assert!(!watch.done());
+    // A failed read still judges the open Job again (events may have changed).
+    assert!(watch.observe(0, Observation::default()));
+    assert_eq!(watch.jobs()[0].observed().len(), 1);
+    watch.decide(0);
+    assert!(watch.observe(1, objects(fixture("native-succeeded.yaml"))));
+    watch.decide(1);
+    assert!(watch.done());
+    let ends: Vec<Ending> = watch
+        .jobs()
+        .iter()
+        .map(|j| j.end().expect("ended").ending)
+        .collect();
+    assert_eq!(ends, [Ending::Expected, Ending::Expected]);
+    assert_eq!(watch.ending(), Ending::Expected);
+    assert_eq!(
+        watch.judgement().map(|j| j.outcome),
+        Some(Outcome::Succeeded)
+    );
+}
+
+/// Ctrl-C: a plain step keeps its latest judgement; a group's undecided Job has none.
+#[test]
+fn an_interrupted_watch_keeps_what_each_shape_reports() {
+    let open = || expecting(Variant::Sidecar, Outcome::SidecarHoldsPod);
+    let mut plain = Watch::new(vec![open()], 10, 180, false);
+    plain.observe(0, objects(fixture("sidecar-holds-pod.yaml")));
+    plain.decide(0);
+    plain.interrupt();
+    assert_eq!(plain.ending(), Ending::Interrupted);
+    assert!(plain.judgement().is_some());
+    let mut group = Watch::new(vec![open()], 10, 180, true);
+    group.observe(0, objects(fixture("sidecar-holds-pod.yaml")));
+    group.decide(0);
+    group.interrupt();
+    assert_eq!(group.ending(), Ending::Interrupted);
+    assert!(group.judgement().is_none());
+    assert!(group.done());
+}
