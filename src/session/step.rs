@@ -23,8 +23,6 @@ use crate::verdict::Judgement;
 mod jobs;
 
 pub use super::decide::Ending;
-/// Deleting a Job waits for its pods to go (the cluster's own timeout, said here too).
-pub use crate::kube::cluster::DELETE_TIMEOUT;
 
 /// Where and how the steps run.
 pub struct Session<'a> {

@@ -209,4 +209,71 @@ mod tests {
             assert!(console::measure_text_width(line) <= 40, "{line:?}");
         }
     }
+
+    fn watched(
+        variant: Variant,
+        outcome: crate::verdict::Outcome,
+    ) -> crate::session::decide::Watched {
+        let expectation = crate::verdict::Expectation {
+            variant,
+            outcome,
+            checks: crate::lab::Checks::default(),
+        };
+        crate::session::decide::Watched::new(variant, format!("cy-job-{variant}"), expectation)
+    }
+
+    /// A plain step says its variant and its outcome; a group how many Jobs it watches
+    /// and each open Job's outcome; each ends its line in its own words.
+    #[test]
+    fn the_phase_line_follows_the_watch() {
+        use crate::session::decide::{Observation, Watch};
+        use crate::verdict::Outcome;
+        let dump = || {
+            let path = format!(
+                "{}/tests/fixtures/dumps/native-succeeded.yaml",
+                env!("CARGO_MANIFEST_DIR")
+            );
+            dump::parse(&std::fs::read(path).expect("fixture")).expect("parses")
+        };
+        let seen = || Observation {
+            objects: Some(dump()),
+            events: None,
+        };
+        let mut plain = Watch::new(
+            vec![watched(Variant::Native, Outcome::Succeeded)],
+            0,
+            180,
+            false,
+        );
+        assert_eq!(label(crate::lab::StepNumber(3), &plain), "step 3 (native)");
+        assert_eq!(update(&plain), None);
+        plain.observe(1, seen());
+        assert!(update(&plain).is_some_and(|u| u.starts_with("succeeded: ")));
+        let first = change(&plain).expect("a change");
+        assert!(first.changed && first.first);
+        plain.decide(1);
+        assert_eq!(verdict_line(&plain), (true, "as expected".to_owned()));
+
+        let mut group = Watch::new(
+            vec![
+                watched(Variant::Native, Outcome::Succeeded),
+                watched(Variant::Sidecar, Outcome::NotAdmitted),
+            ],
+            10,
+            180,
+            true,
+        );
+        assert_eq!(label(crate::lab::StepNumber(4), &group), "step 4 (2 Jobs)");
+        group.observe(1, seen());
+        assert_eq!(
+            update(&group).as_deref(),
+            Some("native succeeded, sidecar pending")
+        );
+        assert_eq!(change(&group), None);
+        group.decide(200);
+        assert_eq!(
+            verdict_line(&group),
+            (false, "not what this step teaches".to_owned())
+        );
+    }
 }
