@@ -152,7 +152,12 @@ fn watched(
         &crate::ui::live::label(number, &watch),
     );
     let label = step_label(number);
-    super::watch::follow(session, &mut watch, &phase, &label, started);
+    let watcher = super::watch::Watcher {
+        cluster: session.cluster(),
+        printer: session.printer,
+        interrupted: session.interrupted,
+    };
+    watcher.follow(&mut watch, &phase, &label, started);
     let seconds = clock.now().duration_since(started).as_secs();
     let (ok, detail) = crate::ui::live::verdict_line(&watch);
     if ok {
