@@ -147,3 +147,91 @@ fn a_held_outcome_is_decided_after_its_hold_window() {
     assert!(ran.fake >= Duration::from_secs(10), "{:?}", ran.fake);
     assert!(ran.fake < Duration::from_secs(20), "{:?}", ran.fake);
 }
+
+/// The items of a `kind: List` dump.
+fn items(yaml: &str) -> Vec<serde_json::Value> {
+    let list: serde_json::Value = sidecar_lab::yaml::from_str(yaml).expect("a List");
+    list["items"].as_array().cloned().unwrap_or_default()
+}
+
+fn list(items: Vec<serde_json::Value>) -> String {
+    serde_json::json!({"apiVersion": "v1", "kind": "List", "items": items}).to_string()
+}
+
+/// The sidecar variant's Job: postgres as a regular second container (and without the
+/// last-applied copy, which says otherwise).
+fn as_regular(mut item: serde_json::Value) -> serde_json::Value {
+    if item["kind"] != "Job" {
+        return item;
+    }
+    let drop_key = |value: &mut serde_json::Value, key: &str| {
+        value.as_object_mut().and_then(|o| o.remove(key))
+    };
+    drop_key(&mut item["metadata"], "annotations");
+    let spec = &mut item["spec"]["template"]["spec"];
+    if let Some(serde_json::Value::Array(mut init)) = drop_key(spec, "initContainers")
+        && let Some(mut postgres) = init.pop()
+    {
+        drop_key(&mut postgres, "restartPolicy");
+        if let Some(containers) = spec["containers"].as_array_mut() {
+            containers.push(postgres);
+        }
+    }
+    item
+}
+
+/// Step 4, three Jobs under a quota: the quota is created and waited for, each Job is
+/// judged on its own objects (the init Job's pod held in init; the sidecar and native
+/// Jobs refused, as their `FailedCreate` events say), the refused Jobs are suspended and
+/// the quota removed — every wait on the fake clock.
+#[test]
+fn a_step_group_under_a_quota_judges_each_job_and_cleans_up() {
+    let refused_native = dump_fixture("native-not-admitted.yaml");
+    // The same refusal for the sidecar variant's Job, an object of its own (its own uid).
+    let refused_sidecar = refused_native
+        .replace("native", "sidecar")
+        .replace("1b89b976", "2c9ac087")
+        .replace("dd25c6c3", "ee36d7d4");
+    let (mut objects, mut events) = (items(&dump_fixture("init-running.yaml")), Vec::new());
+    let refused = items(&refused_native)
+        .into_iter()
+        .chain(items(&refused_sidecar).into_iter().map(as_regular));
+    for item in refused {
+        if item["kind"] == "Event" {
+            events.push(item);
+        } else {
+            objects.push(item);
+        }
+    }
+    let runner = Scripted::new()
+        .ok(
+            " get resourcequota ",
+            r#"{"status":{"hard":{"requests.cpu":"1"}}}"#,
+        )
+        .ok(" get events ", &list(events))
+        .ok(" patch job ", "job.batch/cy-job patched\n")
+        .ok(" delete resourcequota ", "");
+    let runner = cluster(&list(objects)).prepend(runner);
+    let ran = run_step("group", 4, &runner);
+    assert_eq!(ran.result["result"], "expected", "{:#}", ran.result);
+    assert_eq!(ran.result["outcome"], "init-running", "{:#}", ran.result);
+    let calls = runner.calls();
+    let position = |needle: &str| {
+        calls
+            .iter()
+            .position(|c| c.contains(needle))
+            .unwrap_or_else(|| panic!("no `{needle}` in {calls:#?}"))
+    };
+    assert!(position("step-4-quota.yaml") < position(" get resourcequota "));
+    assert!(position(" get resourcequota ") < position("step-4-init.yaml"));
+    assert_eq!(runner.calls_with(" patch job ").len(), 2, "{calls:#?}");
+    assert!(position(" patch job ") < position(" delete resourcequota "));
+    // Held for the step's 10 s, then up to 20 s for the Jobs to read as suspended.
+    assert!(ran.fake >= Duration::from_secs(30), "{:?}", ran.fake);
+    assert!(
+        ran.wall * 20 < ran.fake,
+        "wall {:?}, fake {:?}",
+        ran.wall,
+        ran.fake
+    );
+}

@@ -45,6 +45,14 @@ impl Scripted {
         self
     }
 
+    /// Puts `first`'s rules before these (narrow answers ahead of broad ones).
+    pub fn prepend(mut self, first: Self) -> Self {
+        let mut rules = first.rules;
+        rules.append(&mut self.rules);
+        self.rules = rules;
+        self
+    }
+
     /// Every command asked for so far, as its shell line.
     pub fn calls(&self) -> Vec<String> {
         self.calls
