@@ -53,16 +53,11 @@ pub fn step(settings: &StepSettings, world: &World<'_>) -> anyhow::Result<ExitSt
         None => matrix.release_or_default(None)?,
     };
     // Version rules and skips need the server's minor: from the state, else asked.
-    let minor = minor.or_else(|| {
-        world
-            .runner
-            .run(&resolved.kube.version(), std::time::Duration::from_secs(30))
-            .ok()
-            .filter(crate::runner::Output::success)
-            .and_then(|o| kube::server_minor(&o.stdout))
-    });
+    let minor = minor
+        .or_else(|| kube::Cluster::new(world.runner, world.clock, &resolved.kube).server_minor());
     let session = Session {
         runner: world.runner,
+        clock: world.clock,
         minor,
         printer: *world.printer,
         target: resolved.kube.clone(),
@@ -149,6 +144,31 @@ fn gather_status(
     bin_dir: &Path,
     path: Option<&str>,
 ) -> Status {
+    let tools = tools_status(runner, bin_dir, path);
+    let server = runner
+        .run(&resolved.kube.version(), detect::PROBE_TIMEOUT)
+        .ok()
+        .filter(|o| o.success());
+    let kubernetes = server
+        .as_ref()
+        .and_then(|o| kube::server_minor(&o.stdout))
+        .map(|m| m.to_string());
+    Status {
+        tools,
+        cluster: ClusterStatus {
+            context: resolved.kube.context.clone(),
+            namespace: resolved.kube.namespace.clone(),
+            kind_name: resolved.kind_name.clone(),
+            reachable: server.is_some(),
+            kubernetes,
+            native_sidecars: state.cluster.as_ref().and_then(|c| c.native_sidecars),
+        },
+        steps: steps_status(state),
+    }
+}
+
+/// Docker, kind and kubectl: where each is and which version answers.
+fn tools_status(runner: &dyn Runner, bin_dir: &Path, path: Option<&str>) -> Vec<ToolStatus> {
     let docker = detect::probe_docker(runner, path, detect::PROBE_TIMEOUT);
     let docker_version = match &docker {
         detect::DockerStatus::Running { server, .. } => Some(format!("{server} (daemon answers)")),
@@ -164,50 +184,36 @@ fn gather_status(
             .map(|v| v.to_string()),
         path: found.map(|f| f.path.display().to_string()),
     };
-    let server = runner
-        .run(&resolved.kube.version(), detect::PROBE_TIMEOUT)
-        .ok()
-        .filter(|o| o.success());
-    let kubernetes = server
-        .as_ref()
-        .and_then(|o| kube::server_minor(&o.stdout))
-        .map(|m| m.to_string());
-    let lab = Lab::embedded().ok();
-    Status {
-        tools: vec![
-            ToolStatus {
-                name: "docker",
-                version: docker_version,
-                path: None,
-            },
-            tool("kind", kind),
-            tool("kubectl", kubectl),
-        ],
-        cluster: ClusterStatus {
-            context: resolved.kube.context.clone(),
-            namespace: resolved.kube.namespace.clone(),
-            kind_name: resolved.kind_name.clone(),
-            reachable: server.is_some(),
-            kubernetes,
-            native_sidecars: state.cluster.as_ref().and_then(|c| c.native_sidecars),
+    vec![
+        ToolStatus {
+            name: "docker",
+            version: docker_version,
+            path: None,
         },
-        steps: state
-            .steps
-            .iter()
-            .map(|(number, record)| StepStatus {
-                number: number.0,
-                title: lab
-                    .as_ref()
-                    .and_then(|lab| lab.step(*number))
-                    .map(|s| s.title.clone()),
-                variant: record.variant,
-                result: record.result,
-                outcome: record.outcome,
-                at: record.at.clone(),
-                seconds: record.seconds,
-            })
-            .collect(),
-    }
+        tool("kind", kind),
+        tool("kubectl", kubectl),
+    ]
+}
+
+/// The recorded steps, titled from the built-in lab.
+fn steps_status(state: &LabState) -> Vec<StepStatus> {
+    let lab = Lab::embedded().ok();
+    state
+        .steps
+        .iter()
+        .map(|(number, record)| StepStatus {
+            number: number.0,
+            title: lab
+                .as_ref()
+                .and_then(|lab| lab.step(*number))
+                .map(|s| s.title.clone()),
+            variant: record.variant,
+            result: record.result,
+            outcome: record.outcome,
+            at: record.at.clone(),
+            seconds: record.seconds,
+        })
+        .collect()
 }
 
 fn status_text(status: &Status) -> String {

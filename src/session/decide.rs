@@ -3,13 +3,59 @@
 //! fails; a step that expects a state that never ends (stuck in init, held by a regular
 //! container, refused by a quota) once that state has held for the step's hold time,
 //! never from one early snapshot; every step ends at its timeout.
+//!
+//! `Watch` is the state machine that applies these rules to the 1..N Jobs of a step:
+//! each observation (what one read of the cluster brought) is judged per Job, then each
+//! Job still open is decided. It reads no clock and runs nothing: the seconds since the
+//! step started come in with each call, so it is tested on its own.
 
-use crate::verdict::{Judgement, Outcome, Verdict};
+use k8s_openapi::api::core::v1::Event;
+
+use crate::observe::dump::{Dump, Object};
+use crate::render::job::VARIANT_LABEL;
+use crate::variant::Variant;
+use crate::verdict::{Expectation, Judgement, Outcome, Verdict, judge_expecting};
 
 /// How long an `unexpected` verdict must hold before a native step stops early (a gate
 /// that is off, an image that cannot be pulled): long enough not to mistake a passing
 /// state, short enough not to wait out the whole timeout.
 pub const UNEXPECTED_HOLD_SECONDS: u64 = 10;
+
+/// How a step ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Ending {
+    Expected,
+    Unexpected,
+    TimedOut,
+    Interrupted,
+    /// `--dry-run`: nothing ran.
+    DryRun,
+    /// The cluster's version cannot run the step.
+    Skipped,
+}
+
+impl Ending {
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::Expected => "expected",
+            Self::Unexpected => "unexpected",
+            Self::TimedOut => "timed-out",
+            Self::Interrupted => "interrupted",
+            Self::DryRun => "dry-run",
+            Self::Skipped => "skipped",
+        }
+    }
+
+    /// Expected when the judgement's verdict is, else unexpected.
+    pub fn of(judgement: &Judgement) -> Self {
+        if judgement.verdict == Some(Verdict::Expected) {
+            Self::Expected
+        } else {
+            Self::Unexpected
+        }
+    }
+}
 
 /// One observation: seconds since the step started, and the judgement of all
 /// observations up to then.
@@ -113,169 +159,236 @@ fn held_for(observed: &[Observed]) -> u64 {
     last.seconds - since
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::verdict::timeline::Timeline;
+/// How one watched Job ended, and the judgement it ended with.
+#[derive(Clone, Debug)]
+pub struct End {
+    pub ending: Ending,
+    pub judgement: Option<Judgement>,
+}
 
-    fn seen(seconds: u64, outcome: Outcome, verdict: Verdict, job_done: bool) -> Observed {
-        Observed {
-            seconds,
-            judgement: Judgement {
-                outcome,
-                outcome_message: String::new(),
-                variant: None,
-                expected: None,
-                verdict: Some(verdict),
-                findings: Vec::new(),
-                timeline: Timeline::default(),
-                pod: None,
-                job: None,
-                job_done,
-            },
+/// One Job a watch follows.
+#[derive(Clone, Debug)]
+pub struct Watched {
+    pub variant: Variant,
+    /// The Job's name, for the report and the commands to try.
+    pub job: String,
+    pub expectation: Expectation,
+    observed: Vec<Observed>,
+    end: Option<End>,
+}
+
+impl Watched {
+    pub fn new(variant: Variant, job: impl Into<String>, expectation: Expectation) -> Self {
+        Self {
+            variant,
+            job: job.into(),
+            expectation,
+            observed: Vec::new(),
+            end: None,
         }
     }
 
-    /// The clock at the last observation.
-    fn now(observed: &[Observed]) -> u64 {
-        observed.last().map_or(0, |o| o.seconds)
+    /// The judgements so far, oldest first (a decided Job's last one is in `end`).
+    pub fn observed(&self) -> &[Observed] {
+        &self.observed
     }
 
-    /// A native step whose pod a second regular container keeps running: undecided from
-    /// each snapshot, decided (and unexpected) once it has held for the hold time; one
-    /// that exits within it is never held against the step.
-    #[test]
-    fn a_regular_container_that_outlives_the_hold_holds_the_pod() {
-        let holding = |seconds| {
-            let mut o = seen(seconds, Outcome::SidecarHoldsPod, Verdict::Undecided, false);
-            o.judgement.findings.push(crate::verdict::Finding::info(
-                crate::verdict::finding::code::MAY_STILL_EXIT,
-                "may still exit",
-            ));
-            o
-        };
-        let mut observed: Vec<Observed> = (0..=5).map(holding).collect();
-        assert_eq!(
-            decide(Outcome::Succeeded, 0, 180, 5, &observed),
-            Decision::Watch
-        );
-        observed.extend((6..=UNEXPECTED_HOLD_SECONDS).map(holding));
-        let now = UNEXPECTED_HOLD_SECONDS;
-        assert_eq!(
-            decide(Outcome::Succeeded, 0, 180, now, &observed),
-            Decision::Decided
-        );
-        let judgement = conclusion(&mut observed).expect("a judgement");
-        assert_eq!(judgement.verdict, Some(Verdict::Unexpected));
-        assert!(
-            judgement
-                .findings
-                .iter()
-                .any(|f| f.level == crate::verdict::Level::Problem)
-        );
-        // The same container exiting after 5 s: the Job completes, nothing held.
-        let mut observed: Vec<Observed> = (0..=5).map(holding).collect();
-        observed.push(seen(6, Outcome::Succeeded, Verdict::Expected, true));
-        assert_eq!(
-            decide(Outcome::Succeeded, 0, 180, 6, &observed),
-            Decision::Decided
-        );
-        let judgement = conclusion(&mut observed).expect("a judgement");
-        assert_eq!(judgement.verdict, Some(Verdict::Expected));
+    /// The latest judgement while the Job is open.
+    pub fn last(&self) -> Option<&Judgement> {
+        self.observed.last().map(|o| &o.judgement)
     }
 
-    #[test]
-    fn no_observation_at_all_still_times_out() {
-        assert_eq!(decide(Outcome::Succeeded, 0, 180, 10, &[]), Decision::Watch);
-        assert_eq!(
-            decide(Outcome::Succeeded, 0, 180, 180, &[]),
-            Decision::TimedOut
-        );
+    pub const fn end(&self) -> Option<&End> {
+        self.end.as_ref()
     }
 
-    #[test]
-    fn the_clock_ends_a_step_whose_observations_stopped() {
-        let observed = vec![seen(3, Outcome::Running, Verdict::Undecided, false)];
-        assert_eq!(
-            decide(Outcome::Succeeded, 0, 180, 200, &observed),
-            Decision::TimedOut
-        );
-    }
-
-    #[test]
-    fn init_is_decided_only_after_its_outcome_held() {
-        let mut observed = vec![seen(0, Outcome::Pending, Verdict::Undecided, false)];
-        observed.push(seen(1, Outcome::InitRunning, Verdict::Expected, false));
-        assert_eq!(
-            decide(Outcome::InitRunning, 10, 180, now(&observed), &observed),
-            Decision::Watch
-        );
-        observed.push(seen(6, Outcome::InitRunning, Verdict::Expected, false));
-        assert_eq!(
-            decide(Outcome::InitRunning, 10, 180, now(&observed), &observed),
-            Decision::Watch
-        );
-        observed.push(seen(11, Outcome::InitRunning, Verdict::Expected, false));
-        assert_eq!(
-            decide(Outcome::InitRunning, 10, 180, now(&observed), &observed),
-            Decision::Decided
-        );
-    }
-
-    #[test]
-    fn a_change_restarts_the_hold() {
-        let observed = vec![
-            seen(0, Outcome::Running, Verdict::Undecided, false),
-            seen(5, Outcome::SidecarHoldsPod, Verdict::Expected, false),
-            seen(12, Outcome::SidecarHoldsPod, Verdict::Expected, false),
-        ];
-        assert_eq!(
-            decide(Outcome::SidecarHoldsPod, 10, 180, now(&observed), &observed),
-            Decision::Watch
-        );
-        let mut later = observed;
-        later.push(seen(15, Outcome::SidecarHoldsPod, Verdict::Expected, false));
-        assert_eq!(
-            decide(Outcome::SidecarHoldsPod, 10, 180, now(&later), &later),
-            Decision::Decided
-        );
-    }
-
-    #[test]
-    fn native_waits_for_the_job() {
-        let running = vec![seen(3, Outcome::Succeeded, Verdict::Expected, false)];
-        assert_eq!(
-            decide(Outcome::Succeeded, 0, 180, now(&running), &running),
-            Decision::Watch
-        );
-        let done = vec![seen(4, Outcome::Succeeded, Verdict::Expected, true)];
-        assert_eq!(
-            decide(Outcome::Succeeded, 0, 180, now(&done), &done),
-            Decision::Decided
-        );
-    }
-
-    #[test]
-    fn native_stops_early_on_a_lasting_unexpected_verdict() {
-        let observed = vec![
-            seen(1, Outcome::InitRunning, Verdict::Unexpected, false),
-            seen(11, Outcome::InitRunning, Verdict::Unexpected, false),
-        ];
-        assert_eq!(
-            decide(Outcome::Succeeded, 0, 180, now(&observed), &observed),
-            Decision::Decided
-        );
-    }
-
-    #[test]
-    fn the_timeout_ends_an_undecided_step() {
-        let observed = vec![
-            seen(0, Outcome::Pending, Verdict::Undecided, false),
-            seen(181, Outcome::Pending, Verdict::Undecided, false),
-        ];
-        assert_eq!(
-            decide(Outcome::InitRunning, 10, 180, now(&observed), &observed),
-            Decision::TimedOut
-        );
+    fn finish(&mut self, ending: Ending, judgement: Option<Judgement>) {
+        self.end = Some(End { ending, judgement });
     }
 }
+
+/// What one read of the cluster brought.
+#[derive(Clone, Debug, Default)]
+pub struct Observation {
+    /// The step's Jobs and pods, when the read answered with a dump: added to what was
+    /// seen before (a pod that is gone stays in the timeline).
+    pub objects: Option<Dump>,
+    /// The namespace's `FailedCreate` events, when read: each read has them all.
+    pub events: Option<Vec<Event>>,
+}
+
+/// The watch over a step's Jobs: observations in, a judgement per Job, a decision per
+/// Job, and the step's ending.
+#[derive(Clone, Debug)]
+pub struct Watch {
+    jobs: Vec<Watched>,
+    hold_seconds: u64,
+    timeout_seconds: u64,
+    /// A step group (`also` runs or a quota): each Job is judged from the objects with
+    /// its variant label, on every tick, since a quota's refusals arrive as events that
+    /// every tick reads. A plain step's one Job is judged from everything read, when a
+    /// read brings a dump.
+    grouped: bool,
+    seen: Dump,
+    interrupted: bool,
+}
+
+impl Watch {
+    pub fn new(jobs: Vec<Watched>, hold_seconds: u64, timeout_seconds: u64, grouped: bool) -> Self {
+        Self {
+            jobs,
+            hold_seconds,
+            timeout_seconds,
+            grouped,
+            seen: Dump::default(),
+            interrupted: false,
+        }
+    }
+
+    pub fn jobs(&self) -> &[Watched] {
+        &self.jobs
+    }
+
+    pub const fn grouped(&self) -> bool {
+        self.grouped
+    }
+
+    pub const fn timeout_seconds(&self) -> u64 {
+        self.timeout_seconds
+    }
+
+    pub const fn interrupted(&self) -> bool {
+        self.interrupted
+    }
+
+    /// Job `index` was refused when it was applied: that refusal, judged, is its end.
+    pub fn refused(&mut self, index: usize, judgement: Judgement) {
+        if let Some(job) = self.jobs.get_mut(index) {
+            job.finish(Ending::of(&judgement), Some(judgement));
+        }
+    }
+
+    /// Takes in what a read brought, `now` seconds after the step started, and judges
+    /// every open Job from all that was seen; true when it judged.
+    pub fn observe(&mut self, now: u64, observation: Observation) -> bool {
+        let fresh = observation.objects.is_some();
+        if let Some(dump) = observation.objects {
+            self.seen.objects.extend(dump.objects);
+        }
+        if let Some(events) = observation.events {
+            self.seen.events = events;
+        }
+        if !(fresh || self.grouped) {
+            return false;
+        }
+        for job in self.jobs.iter_mut().filter(|j| j.end.is_none()) {
+            let judgement = if self.grouped {
+                judge_expecting(&of_variant(&self.seen, job.variant), Some(&job.expectation))
+            } else {
+                judge_expecting(&self.seen, Some(&job.expectation))
+            };
+            job.observed.push(Observed {
+                seconds: now,
+                judgement,
+            });
+        }
+        true
+    }
+
+    /// Decides every open Job, `now` seconds after the step started.
+    pub fn decide(&mut self, now: u64) {
+        let (hold, timeout) = (self.hold_seconds, self.timeout_seconds);
+        for job in self.jobs.iter_mut().filter(|j| j.end.is_none()) {
+            match decide(job.expectation.outcome, hold, timeout, now, &job.observed) {
+                Decision::Watch => {}
+                Decision::Decided => {
+                    let judgement = conclusion(&mut job.observed);
+                    let ending = judgement.as_ref().map_or(Ending::Unexpected, Ending::of);
+                    job.finish(ending, judgement);
+                }
+                Decision::TimedOut => {
+                    let last = job.observed.pop().map(|o| o.judgement);
+                    job.finish(Ending::TimedOut, last);
+                }
+            }
+        }
+    }
+
+    /// The user stopped the step: every open Job ends interrupted, with its latest
+    /// judgement.
+    pub fn interrupt(&mut self) {
+        self.interrupted = true;
+        for job in self.jobs.iter_mut().filter(|j| j.end.is_none()) {
+            let last = job.observed.pop().map(|o| o.judgement);
+            job.finish(Ending::Interrupted, last);
+        }
+    }
+
+    /// True when every Job has ended.
+    pub fn done(&self) -> bool {
+        self.jobs.iter().all(|j| j.end.is_some())
+    }
+
+    /// How many seconds Job `index`'s latest outcome must still hold (see `hold_left`).
+    pub fn hold_left(&self, index: usize) -> Option<u64> {
+        let job = self.jobs.get(index)?;
+        hold_left(job.expectation.outcome, self.hold_seconds, &job.observed)
+    }
+
+    /// The step's ending: interrupted when the user stopped it; else unexpected if any Job
+    /// is, else timed out if any Job did (or never ended), else expected.
+    pub fn ending(&self) -> Ending {
+        if self.interrupted {
+            return Ending::Interrupted;
+        }
+        let endings: Vec<Ending> = self
+            .jobs
+            .iter()
+            .map(|j| j.end.as_ref().map_or(Ending::TimedOut, |e| e.ending))
+            .collect();
+        if endings.contains(&Ending::Unexpected) {
+            Ending::Unexpected
+        } else if endings.contains(&Ending::TimedOut) {
+            Ending::TimedOut
+        } else {
+            Ending::Expected
+        }
+    }
+
+    /// The judgement the step is recorded with: its first Job's. A step group's Job that
+    /// the user interrupted was never decided, so it has none.
+    pub fn judgement(&self) -> Option<Judgement> {
+        let end = self.jobs.first()?.end.as_ref()?;
+        if self.grouped && end.ending == Ending::Interrupted {
+            return None;
+        }
+        end.judgement.clone()
+    }
+}
+
+/// The dump of one variant's Job and pods (a group's Jobs all carry the step's label).
+fn of_variant(all: &Dump, variant: Variant) -> Dump {
+    let variant = variant.name();
+    let labelled = |labels: Option<&std::collections::BTreeMap<String, String>>| {
+        labels
+            .and_then(|l| l.get(VARIANT_LABEL))
+            .map(String::as_str)
+            == Some(variant)
+    };
+    Dump {
+        objects: all
+            .objects
+            .iter()
+            .filter(|o| match o {
+                Object::Pod(pod) => labelled(pod.metadata.labels.as_ref()),
+                Object::Job(job) => labelled(job.metadata.labels.as_ref()),
+            })
+            .cloned()
+            .collect(),
+        events: all.events.clone(),
+        truncated: false,
+    }
+}
+
+#[cfg(test)]
+mod tests;

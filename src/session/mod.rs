@@ -8,7 +8,7 @@ pub mod namespace;
 pub mod room;
 pub mod state;
 pub mod step;
-pub mod step_group;
 pub mod target;
 pub mod up;
+pub mod watch;
 pub mod workspace;

@@ -11,7 +11,6 @@ use super::step::{Ending, Session};
 use crate::lab::{Lab, StepNumber};
 use crate::render;
 use crate::render::step::STEP_LABEL;
-use crate::runner::checked;
 use crate::setup_plan;
 
 /// Deletes the Jobs of `steps`, judged steps whose pods would keep their CPU until the
@@ -37,12 +36,10 @@ pub fn free(session: &Session<'_>, lab: &Lab, steps: &[StepNumber]) -> anyhow::R
             continue;
         };
         for run in render::step::step_runs(&template, *number, step, session.minor)? {
-            checked(
-                session.runner,
-                &session.target.delete_job(run.name.as_str()),
-                super::step::DELETE_TIMEOUT,
-            )
-            .with_context(|| format!("cannot free the CPU that step {number} holds"))?;
+            session
+                .cluster()
+                .delete_job(run.name.as_str())
+                .with_context(|| format!("cannot free the CPU that step {number} holds"))?;
         }
     }
     Ok(())
@@ -85,17 +82,11 @@ pub fn free_if_needed(
         return Ok(());
     };
     let (_, need, _) = setup_plan::step_needs(&template, number, step, session.minor)?;
-    let read = |command: &crate::runner::CommandLine| {
-        session
-            .runner
-            .run(command, std::time::Duration::from_secs(30))
-            .ok()
-            .filter(crate::runner::Output::success)
-            .map(|o| o.stdout)
-    };
-    let room = read(&session.target.nodes())
+    let cluster = session.cluster();
+    let room = cluster
+        .nodes()
         .and_then(|nodes| setup_plan::allocatable_cpu_millis(&nodes))
-        .zip(read(&session.target.running_pods()).and_then(|pods| {
+        .zip(cluster.running_pods().and_then(|pods| {
             // This step's own pods are replaced by it: not in the way.
             let own = number.to_string();
             setup_plan::requested_cpu_millis(&pods, |labels| labels.get(STEP_LABEL) == Some(&own))

@@ -9,7 +9,7 @@ use anyhow::Context;
 use serde::{Deserialize, Serialize};
 
 use crate::lab::StepNumber;
-use crate::session::step::Ending;
+use crate::session::decide::Ending;
 use crate::state::write_atomically;
 use crate::variant::Variant;
 use crate::verdict::Outcome;

@@ -692,6 +692,7 @@ impl Execute<'_, '_> {
     ) -> anyhow::Result<Vec<StepRun>> {
         let session = Session {
             runner: self.runner(),
+            clock: self.world.clock,
             printer: self.printer(),
             target: self.target.clone(),
             state_dir: self.dir.to_path_buf(),

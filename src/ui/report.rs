@@ -1,6 +1,7 @@
 //! What a judged pod looks like to people: the outcome, the verdict, the findings, the
 //! timeline and the explanation (`check`, and every lab step).
 
+use crate::session::decide::{Ending, Watch};
 use crate::ui::clean::{clean, clean_line};
 use crate::ui::text::{wrap, wrap_hanging};
 use crate::ui::{Palette, timeline};
@@ -87,6 +88,71 @@ pub fn step(
         out.push_str("\nSee for yourself\n");
         for command in commands {
             out.push_str(&format!("  {command}\n"));
+        }
+    }
+    out
+}
+
+/// The report of a watched step: a plain step's Job as `step` reports it; a step
+/// group's Jobs one after another, each under its heading, then why and what to try.
+/// `None` when a plain step's Job was never judged.
+pub fn watched(
+    watch: &Watch,
+    why: &str,
+    commands: &[String],
+    fancy: bool,
+    palette: &Palette,
+) -> Option<String> {
+    if watch.grouped() {
+        return Some(group(watch, why, commands, fancy, palette));
+    }
+    let end = watch.jobs().first()?.end()?;
+    let timed_out = (end.ending == Ending::TimedOut).then_some(watch.timeout_seconds());
+    Some(step(
+        end.judgement.as_ref()?,
+        timed_out,
+        why,
+        commands,
+        fancy,
+        palette,
+    ))
+}
+
+/// A step group's report: each Job judged on its own; why and what to try after the
+/// last one (when it was decided).
+fn group(watch: &Watch, why: &str, commands: &[String], fancy: bool, palette: &Palette) -> String {
+    let mut out = String::new();
+    let last = watch.jobs().len().saturating_sub(1);
+    for (index, job) in watch.jobs().iter().enumerate() {
+        out.push_str(&format!(
+            "\n{}\n",
+            palette.heading.apply_to(format!(
+                "— {} variant, Job {} (expects `{}`)",
+                job.variant, job.job, job.expectation.outcome
+            ))
+        ));
+        // A Job the user interrupted was never decided.
+        let decided = job.end().filter(|e| e.ending != Ending::Interrupted);
+        let Some((ending, Some(judgement))) = decided.map(|e| (e.ending, e.judgement.as_ref()))
+        else {
+            out.push_str("  not decided\n");
+            continue;
+        };
+        if ending == Ending::TimedOut {
+            out.push_str(&format!(
+                "The Job did not settle within {} s; this is the last state observed.\n",
+                watch.timeout_seconds()
+            ));
+        }
+        out.push_str(&text(judgement, fancy, palette));
+        if index == last {
+            out.push_str(&format!("\nWhy\n{}\n", wrap(why, WIDTH, "  ")));
+            if !commands.is_empty() {
+                out.push_str("\nSee for yourself\n");
+                for command in commands {
+                    out.push_str(&format!("  {command}\n"));
+                }
+            }
         }
     }
     out

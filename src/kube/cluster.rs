@@ -1,0 +1,217 @@
+//! The cluster as a step talks to it: the kubectl commands of `Target`, run through the
+//! runner with their timeouts, and their answers read into typed values (a dump, the
+//! refusal events, whether a Job was refused). Waits pass through the clock, so a test
+//! drives a whole step against a scripted runner without sleeping.
+
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use k8s_openapi::api::core::v1::Event;
+
+use super::Target;
+use crate::clock::Clock;
+use crate::observe::dump::{self, Dump, Object};
+use crate::runner::{CommandLine, Failed, Output, RunError, Runner, checked};
+
+/// How long one kubectl call may take.
+pub const KUBECTL_TIMEOUT: Duration = Duration::from_secs(30);
+/// Deleting a Job waits for its pods to go; the lab's pods stop within seconds.
+pub const DELETE_TIMEOUT: Duration = Duration::from_secs(120);
+/// How long the quota controller may take to write a new quota's status (until then
+/// admission tracks nothing against it, so a pod the quota should refuse would be
+/// admitted), and the Job controller to mark Jobs suspended.
+pub const QUOTA_READY: Duration = Duration::from_secs(20);
+/// How often a wait asks again.
+const WAIT_POLL: Duration = Duration::from_millis(200);
+
+/// One context and namespace, reached through a runner, waiting by a clock.
+#[derive(Clone, Copy)]
+pub struct Cluster<'a> {
+    runner: &'a dyn Runner,
+    clock: &'a dyn Clock,
+    target: &'a Target,
+}
+
+/// What `kubectl apply` of a step's Job said.
+#[derive(Debug)]
+pub struct Applied {
+    /// The API server's `Warning:` lines (a warning refuses nothing).
+    pub warnings: Vec<String>,
+    pub answer: Answer,
+}
+
+/// Whether the object was stored.
+#[derive(Debug)]
+pub enum Answer {
+    Created,
+    /// The API server refused it: a result to judge (the step may teach it).
+    Refused(String),
+    /// Anything else (no connection, no permission): an error.
+    Failed(Failed),
+}
+
+impl<'a> Cluster<'a> {
+    pub fn new(runner: &'a dyn Runner, clock: &'a dyn Clock, target: &'a Target) -> Self {
+        Self {
+            runner,
+            clock,
+            target,
+        }
+    }
+
+    pub const fn target(&self) -> &'a Target {
+        self.target
+    }
+
+    pub fn clock(&self) -> &'a dyn Clock {
+        self.clock
+    }
+
+    /// Runs a read; its standard output when it succeeded.
+    fn read(&self, command: &CommandLine) -> Option<String> {
+        self.runner
+            .run(command, KUBECTL_TIMEOUT)
+            .ok()
+            .filter(Output::success)
+            .map(|o| o.stdout)
+    }
+
+    /// The server's minor version, when it answers.
+    pub fn server_minor(&self) -> Option<crate::version::MinorVersion> {
+        self.read(&self.target.version())
+            .and_then(|stdout| super::server_minor(&stdout))
+    }
+
+    /// The nodes as JSON, when they can be read.
+    pub fn nodes(&self) -> Option<String> {
+        self.read(&self.target.nodes())
+    }
+
+    /// Every pod that may hold a node's resources, as JSON, when they can be read.
+    pub fn running_pods(&self) -> Option<String> {
+        self.read(&self.target.running_pods())
+    }
+
+    /// Deletes a Job and its pods, if it exists, waiting until they are gone.
+    pub fn delete_job(&self, name: &str) -> anyhow::Result<()> {
+        checked(self.runner, &self.target.delete_job(name), DELETE_TIMEOUT).map(drop)
+    }
+
+    /// Applies a manifest that must be stored (a ResourceQuota).
+    pub fn apply_checked(&self, manifest: &Path) -> anyhow::Result<()> {
+        checked(self.runner, &self.target.apply(manifest), KUBECTL_TIMEOUT).map(drop)
+    }
+
+    /// Applies a step's Job: created, refused by the API server, or failed.
+    pub fn apply(&self, manifest: &Path) -> Result<Applied, RunError> {
+        let command = self.target.apply(manifest);
+        let output = self.runner.run(&command, KUBECTL_TIMEOUT)?;
+        let warnings = crate::observe::refusal::api_warnings(&output.stderr);
+        let answer = if output.success() {
+            Answer::Created
+        } else {
+            match crate::observe::refusal::from_kubectl(&output.stderr) {
+                Some(refusal) => Answer::Refused(refusal),
+                None => Answer::Failed(Failed::of(&command, &output)),
+            }
+        };
+        Ok(Applied { warnings, answer })
+    }
+
+    /// One observation of the objects with `label`: a dump, nothing when the answer is
+    /// not one, or what went wrong in a line.
+    pub fn dump(&self, label: &str) -> Result<Option<Dump>, String> {
+        match self
+            .runner
+            .run(&self.target.observe(label), KUBECTL_TIMEOUT)
+        {
+            Ok(output) if output.success() => Ok(dump::parse(output.stdout.as_bytes()).ok()),
+            Ok(output) => Err(format!(
+                "kubectl: {}",
+                output.stderr.lines().next().unwrap_or("failed")
+            )),
+            Err(error) => Err(error.to_string()),
+        }
+    }
+
+    /// The namespace's `FailedCreate` events (a quota's refusals), all of them, when they
+    /// can be read.
+    pub fn failed_create_events(&self) -> Option<Vec<Event>> {
+        let stdout = self.read(&self.target.failed_create_events())?;
+        let parsed = crate::yaml::from_str::<serde_json::Value>(&stdout).ok()?;
+        Some(
+            parsed
+                .get("items")
+                .and_then(serde_json::Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(|e| serde_json::from_value(e.clone()).ok())
+                .collect(),
+        )
+    }
+
+    /// Suspends a Job: the Job controller makes no pod for it any more.
+    pub fn suspend_job(&self, name: &str) -> anyhow::Result<()> {
+        checked(self.runner, &self.target.suspend_job(name), KUBECTL_TIMEOUT).map(drop)
+    }
+
+    /// Deletes a ResourceQuota, if it exists.
+    pub fn delete_quota(&self, name: &str) -> anyhow::Result<()> {
+        checked(
+            self.runner,
+            &self.target.delete_quota(name),
+            KUBECTL_TIMEOUT,
+        )
+        .map(drop)
+    }
+
+    /// Waits (up to `QUOTA_READY`) until the quota controller has written the quota's
+    /// status, so that the first pods are judged by the quota, not refused because its
+    /// status is unknown.
+    pub fn wait_for_quota(&self, name: &str, interrupted: &AtomicBool) {
+        let command = self.target.get_quota(name);
+        self.wait_until(interrupted, || {
+            self.read(&command)
+                .and_then(|o| serde_json::from_str::<serde_json::Value>(&o).ok())
+                .is_some_and(|q| q.pointer("/status/hard").is_some())
+        });
+    }
+
+    /// Waits (up to `QUOTA_READY`) until every Job in `names`, among the objects with
+    /// `label`, has `Suspended=True`.
+    pub fn wait_until_suspended(&self, label: &str, names: &[&str], interrupted: &AtomicBool) {
+        if names.is_empty() {
+            return;
+        }
+        let command = self.target.observe(label);
+        self.wait_until(interrupted, || {
+            self.read(&command)
+                .and_then(|o| dump::parse(o.as_bytes()).ok())
+                .is_some_and(|dump| names.iter().all(|name| suspended(&dump, name)))
+        });
+    }
+
+    /// Asks `done` every `WAIT_POLL` until it says yes, the user interrupts, or
+    /// `QUOTA_READY` has passed.
+    fn wait_until(&self, interrupted: &AtomicBool, mut done: impl FnMut() -> bool) {
+        let start = self.clock.now();
+        while self.clock.now().duration_since(start) < QUOTA_READY {
+            if done() || interrupted.load(Ordering::SeqCst) {
+                return;
+            }
+            self.clock.sleep(WAIT_POLL);
+        }
+    }
+}
+
+/// Whether the dump holds Job `name` with `Suspended=True`.
+fn suspended(dump: &Dump, name: &str) -> bool {
+    dump.objects.iter().any(|o| match o {
+        Object::Job(job) => {
+            job.metadata.name.as_deref() == Some(name)
+                && crate::verdict::outcome::job_condition(job, "Suspended").is_some()
+        }
+        Object::Pod(_) => false,
+    })
+}
