@@ -16,13 +16,13 @@ use k8s_openapi::api::core::v1::{Pod, PodSpec};
 use k8s_openapi::jiff::Timestamp;
 use serde::Serialize;
 
+pub use crate::lab::Outcome;
 pub use finding::{Finding, Level};
-pub use outcome::Outcome;
 
 use crate::lab::Checks;
+use crate::lab::labels::VARIANT_LABEL;
 use crate::observe::dump::Dump;
 use crate::observe::history::{self, History};
-use crate::render::job::VARIANT_LABEL;
 use crate::variant::Variant;
 use containers::{IMAGE_REASONS, Role, Shape, containers as pod_containers, shape};
 use finding::code;
