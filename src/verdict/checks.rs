@@ -2,10 +2,11 @@
 //! have restarted, and sidecars that must stop in the reverse of their order.
 
 use k8s_openapi::api::core::v1::Pod;
+use k8s_openapi::jiff::Timestamp;
 
 use super::containers::{Role, containers as pod_containers};
 use super::finding::code;
-use super::timeline::Timeline;
+use super::timeline::{Row, Timeline};
 use super::{Finding, Verdict};
 use crate::lab::Checks;
 
@@ -28,12 +29,18 @@ pub(super) fn checks_hold(
         }
         return Verdict::Expected;
     };
-    let pod = Some(pod);
+    let verdict = restarts_hold(&checks.restarted, pod, findings);
+    if checks.reverse_stop_order {
+        return stop_order_holds(pod, timeline, verdict, findings);
+    }
+    verdict
+}
+
+/// `unexpected` when a container in `restarted` was never restarted.
+fn restarts_hold(restarted: &[String], pod: &Pod, findings: &mut Vec<Finding>) -> Verdict {
     let mut verdict = Verdict::Expected;
-    for name in &checks.restarted {
-        let restarts = pod
-            .map(pod_containers)
-            .unwrap_or_default()
+    for name in restarted {
+        let restarts = pod_containers(pod)
             .iter()
             .find(|c| c.name == name.as_str())
             .and_then(|c| c.status.map(|s| s.restart_count))
@@ -46,75 +53,97 @@ pub(super) fn checks_hold(
             verdict = Verdict::Unexpected;
         }
     }
-    if checks.reverse_stop_order {
-        let sidecars: Vec<_> = timeline.rows_of(Role::Sidecar).collect();
-        if sidecars.len() < 2 {
-            findings.push(Finding::problem(
-                code::STOP_ORDER,
-                format!(
-                    "the pod has {} sidecar(s): an order of stops needs two or more, declared one after the other",
-                    sidecars.len()
-                ),
-            ));
-            return Verdict::Unexpected;
-        }
-        // Declared earlier must stop later. `finishedAt` counts whole seconds: two stops
-        // in the same second show no order at all, neither a violation nor a proof.
-        let mut same_second = Vec::new();
-        for (i, earlier) in sidecars.iter().enumerate() {
-            for later in &sidecars[i + 1..] {
-                let (Some(first), Some(second)) = (
-                    earlier.last_run().and_then(|r| r.finished),
-                    later.last_run().and_then(|r| r.finished),
-                ) else {
-                    continue;
-                };
-                if first.as_second() == second.as_second() {
-                    same_second.push(format!("`{}` and `{}`", earlier.container, later.container));
-                } else if first < second {
-                    let hook = if has_pre_stop(pod, &earlier.container) {
-                        format!(
-                            ". `{}` has a preStop hook, and the kubelet runs a sidecar's preStop hook before it waits for the sidecars declared after it (killContainer in kuberuntime_container.go): a hook that stops the process stops it out of turn",
-                            earlier.container
-                        )
-                    } else {
-                        String::new()
-                    };
-                    findings.push(Finding::problem(
-                        code::STOP_ORDER,
-                        format!(
-                            "sidecar `{}` (declared first) stopped at {first}, before `{}` (declared after it) at {second}: the kubelet stops sidecars in the reverse of their order, from 1.29{hook}",
-                            earlier.container, later.container
-                        ),
-                    ));
-                    verdict = Verdict::Unexpected;
-                }
+    verdict
+}
+
+/// Sidecars stopped in the reverse of their order in the spec: `verdict` is what the
+/// checks before decided, and the order can only make it worse; an order shown as held
+/// is said only when nothing else failed.
+fn stop_order_holds(
+    pod: &Pod,
+    timeline: &Timeline,
+    mut verdict: Verdict,
+    findings: &mut Vec<Finding>,
+) -> Verdict {
+    let sidecars: Vec<_> = timeline.rows_of(Role::Sidecar).collect();
+    if sidecars.len() < 2 {
+        findings.push(Finding::problem(
+            code::STOP_ORDER,
+            format!(
+                "the pod has {} sidecar(s): an order of stops needs two or more, declared one after the other",
+                sidecars.len()
+            ),
+        ));
+        return Verdict::Unexpected;
+    }
+    // Declared earlier must stop later. `finishedAt` counts whole seconds: two stops
+    // in the same second show no order at all, neither a violation nor a proof.
+    let mut same_second = Vec::new();
+    for (i, earlier) in sidecars.iter().enumerate() {
+        for later in &sidecars[i + 1..] {
+            let (Some(first), Some(second)) = (
+                earlier.last_run().and_then(|r| r.finished),
+                later.last_run().and_then(|r| r.finished),
+            ) else {
+                continue;
+            };
+            if first.as_second() == second.as_second() {
+                same_second.push(format!("`{}` and `{}`", earlier.container, later.container));
+            } else if first < second {
+                findings.push(out_of_order(pod, earlier, later, first, second));
+                verdict = Verdict::Unexpected;
             }
         }
-        if !same_second.is_empty() {
-            findings.push(Finding::info(
-                code::ORDER_NOT_VISIBLE,
-                format!(
-                    "sidecars {} stopped in the same second: `finishedAt` counts whole seconds, so their stop order is not visible here; nor do the `Killing` events show it (the kubelet records one for every sidecar at once, before each waits for its turn): only the kubelet's log does",
-                    same_second.join(", ")
-                ),
-            ));
-        } else if verdict == Verdict::Expected && sidecars.len() >= 2 {
-            let order: Vec<&str> = sidecars
-                .iter()
-                .rev()
-                .map(|r| r.container.as_str())
-                .collect();
-            findings.push(Finding::info(
-                code::STOP_ORDER,
-                format!(
-                    "the sidecars stopped after the app containers, in reverse order: {}",
-                    order.join(", then ")
-                ),
-            ));
-        }
+    }
+    if !same_second.is_empty() {
+        findings.push(Finding::info(
+            code::ORDER_NOT_VISIBLE,
+            format!(
+                "sidecars {} stopped in the same second: `finishedAt` counts whole seconds, so their stop order is not visible here; nor do the `Killing` events show it (the kubelet records one for every sidecar at once, before each waits for its turn): only the kubelet's log does",
+                same_second.join(", ")
+            ),
+        ));
+    } else if verdict == Verdict::Expected && sidecars.len() >= 2 {
+        let order: Vec<&str> = sidecars
+            .iter()
+            .rev()
+            .map(|r| r.container.as_str())
+            .collect();
+        findings.push(Finding::info(
+            code::STOP_ORDER,
+            format!(
+                "the sidecars stopped after the app containers, in reverse order: {}",
+                order.join(", then ")
+            ),
+        ));
     }
     verdict
+}
+
+/// The problem of sidecar `earlier` (declared first) stopping at `first`, before
+/// `later` at `second`, with the preStop hook that explains it when it has one.
+fn out_of_order(
+    pod: &Pod,
+    earlier: &Row,
+    later: &Row,
+    first: Timestamp,
+    second: Timestamp,
+) -> Finding {
+    let hook = if has_pre_stop(Some(pod), &earlier.container) {
+        format!(
+            ". `{}` has a preStop hook, and the kubelet runs a sidecar's preStop hook before it waits for the sidecars declared after it (killContainer in kuberuntime_container.go): a hook that stops the process stops it out of turn",
+            earlier.container
+        )
+    } else {
+        String::new()
+    };
+    Finding::problem(
+        code::STOP_ORDER,
+        format!(
+            "sidecar `{}` (declared first) stopped at {first}, before `{}` (declared after it) at {second}: the kubelet stops sidecars in the reverse of their order, from 1.29{hook}",
+            earlier.container, later.container
+        ),
+    )
 }
 
 /// Whether init container `name` of `pod` has a preStop hook.

@@ -40,86 +40,16 @@ pub(super) fn decide(
     timeline: &Timeline,
     findings: &mut Vec<Finding>,
 ) -> Verdict {
-    let variant = expectation.variant;
+    if let Some(verdict) = refuted(expectation.variant, facts, findings) {
+        return verdict;
+    }
     let Facts {
         outcome,
         held,
-        spec,
-        labelled,
         have_pod,
-        sent_native,
-        deadline,
-        node_lost,
         ref restarts,
+        ..
     } = *facts;
-    if node_lost {
-        findings.push(Finding::problem(
-            code::NODE_LOST,
-            "the node stopped reporting (phase Unknown): the container states shown are the last it sent, and may be stale; judge again once the node is back",
-        ));
-        return Verdict::Undecided;
-    }
-    // After the deadline the Job controller deletes the pods: a Job alone, Failed by its
-    // deadline, says nothing about what a holding variant showed.
-    if !have_pod && deadline && matches!(variant, Variant::Init | Variant::Sidecar) {
-        findings.push(Finding::info(
-            code::NO_POD,
-            "only the Job is left: its pod was deleted when activeDeadlineSeconds ended it. Dump `kubectl get job,pod` while the pod still exists (before the deadline), or run `sidecar-lab step`, which watches it",
-        ));
-        return Verdict::Undecided;
-    }
-    if let Some(labelled) = labelled.filter(|l| *l != variant) {
-        findings.push(Finding::problem(
-            code::VARIANT_MISMATCH,
-            format!("the objects are labelled `{VARIANT_LABEL}: {labelled}`, not `{variant}`"),
-        ));
-        return Verdict::Unexpected;
-    }
-    let shape = spec.map(shape);
-    // A native Job whose pod has a plain init container and no sidecar: the sidecar's
-    // `restartPolicy: Always` was never sent, or the server dropped it (gate off).
-    let lost_sidecar =
-        variant == Variant::Native && shape.is_some_and(|s| s.sidecars == 0 && s.plain_inits > 0);
-    if lost_sidecar && sent_native == Some(false) {
-        findings.push(Finding::problem(
-            code::VARIANT_MISMATCH,
-            format!(
-                "the manifest that was applied has no init container with `restartPolicy: Always` (the Job's {LAST_APPLIED} annotation): postgres is a plain init container, as in the `init` variant"
-            ),
-        ));
-        return Verdict::Unexpected;
-    }
-    // Dropped for sure when the manifest sent had it; likely when the pod is the lab's
-    // own native Job. An unlabelled pod without the annotation may simply have none.
-    if lost_sidecar && (sent_native == Some(true) || labelled == Some(Variant::Native)) {
-        findings.push(Finding::problem(
-            code::GATE_OFF,
-            "no init container has `restartPolicy: Always` in the object the server returned: the API server drops it when the SidecarContainers gate is off, so postgres runs as a plain init container",
-        ));
-        return Verdict::Unexpected;
-    }
-    if let Some(shape) = shape.filter(|s| !s.fits(variant)) {
-        findings.push(Finding::problem(
-            code::VARIANT_MISMATCH,
-            format!(
-                "the pod has {}: {}",
-                shape.describe(),
-                lacks(shape, variant)
-            ),
-        ));
-        return Verdict::Unexpected;
-    }
-    if findings
-        .iter()
-        .any(|f| f.code == code::APP_CONTAINER_FAILED)
-        && outcome != Outcome::Succeeded
-    {
-        return Verdict::Unexpected;
-    }
-    if !have_pod && outcome == Outcome::Running {
-        // An active Job alone says nothing about where its pod is.
-        return Verdict::Undecided;
-    }
     match expectation.outcome {
         Outcome::InitRunning => match outcome {
             Outcome::InitRunning => Verdict::Expected,
@@ -142,39 +72,151 @@ pub(super) fn decide(
             Outcome::Pending => Verdict::Undecided,
             _ => Verdict::Unexpected,
         },
-        Outcome::Succeeded => match outcome {
-            Outcome::Succeeded if !have_pod => {
-                findings.push(Finding::info(
-                    code::NO_POD,
-                    "only the Job was given: the order in which containers started and stopped cannot be checked",
-                ));
+        Outcome::Succeeded => expecting_success(outcome, have_pod, timeline, restarts, findings),
+    }
+}
+
+/// The verdict the facts decide before the outcome is compared, if they do: a node
+/// that stopped reporting, a Job whose pod the deadline deleted, objects labelled or
+/// laid out as another variant, a native sidecar that was never sent or was dropped,
+/// a failed app container, an active Job alone.
+fn refuted(variant: Variant, facts: &Facts<'_>, findings: &mut Vec<Finding>) -> Option<Verdict> {
+    let Facts {
+        outcome,
+        spec,
+        labelled,
+        have_pod,
+        sent_native,
+        deadline,
+        node_lost,
+        ..
+    } = *facts;
+    if node_lost {
+        findings.push(Finding::problem(
+            code::NODE_LOST,
+            "the node stopped reporting (phase Unknown): the container states shown are the last it sent, and may be stale; judge again once the node is back",
+        ));
+        return Some(Verdict::Undecided);
+    }
+    // After the deadline the Job controller deletes the pods: a Job alone, Failed by its
+    // deadline, says nothing about what a holding variant showed.
+    if !have_pod && deadline && matches!(variant, Variant::Init | Variant::Sidecar) {
+        findings.push(Finding::info(
+            code::NO_POD,
+            "only the Job is left: its pod was deleted when activeDeadlineSeconds ended it. Dump `kubectl get job,pod` while the pod still exists (before the deadline), or run `sidecar-lab step`, which watches it",
+        ));
+        return Some(Verdict::Undecided);
+    }
+    if let Some(labelled) = labelled.filter(|l| *l != variant) {
+        findings.push(Finding::problem(
+            code::VARIANT_MISMATCH,
+            format!("the objects are labelled `{VARIANT_LABEL}: {labelled}`, not `{variant}`"),
+        ));
+        return Some(Verdict::Unexpected);
+    }
+    if let Some(verdict) = misshapen(variant, spec, labelled, sent_native, findings) {
+        return Some(verdict);
+    }
+    if findings
+        .iter()
+        .any(|f| f.code == code::APP_CONTAINER_FAILED)
+        && outcome != Outcome::Succeeded
+    {
+        return Some(Verdict::Unexpected);
+    }
+    if !have_pod && outcome == Outcome::Running {
+        // An active Job alone says nothing about where its pod is.
+        return Some(Verdict::Undecided);
+    }
+    None
+}
+
+/// `unexpected` when the pod is not laid out as `variant`: a native sidecar never sent
+/// or dropped by the server, or another shape altogether.
+fn misshapen(
+    variant: Variant,
+    spec: Option<&PodSpec>,
+    labelled: Option<Variant>,
+    sent_native: Option<bool>,
+    findings: &mut Vec<Finding>,
+) -> Option<Verdict> {
+    let shape = spec.map(shape);
+    // A native Job whose pod has a plain init container and no sidecar: the sidecar's
+    // `restartPolicy: Always` was never sent, or the server dropped it (gate off).
+    let lost_sidecar =
+        variant == Variant::Native && shape.is_some_and(|s| s.sidecars == 0 && s.plain_inits > 0);
+    if lost_sidecar && sent_native == Some(false) {
+        findings.push(Finding::problem(
+            code::VARIANT_MISMATCH,
+            format!(
+                "the manifest that was applied has no init container with `restartPolicy: Always` (the Job's {LAST_APPLIED} annotation): postgres is a plain init container, as in the `init` variant"
+            ),
+        ));
+        return Some(Verdict::Unexpected);
+    }
+    // Dropped for sure when the manifest sent had it; likely when the pod is the lab's
+    // own native Job. An unlabelled pod without the annotation may simply have none.
+    if lost_sidecar && (sent_native == Some(true) || labelled == Some(Variant::Native)) {
+        findings.push(Finding::problem(
+            code::GATE_OFF,
+            "no init container has `restartPolicy: Always` in the object the server returned: the API server drops it when the SidecarContainers gate is off, so postgres runs as a plain init container",
+        ));
+        return Some(Verdict::Unexpected);
+    }
+    if let Some(shape) = shape.filter(|s| !s.fits(variant)) {
+        findings.push(Finding::problem(
+            code::VARIANT_MISMATCH,
+            format!(
+                "the pod has {}: {}",
+                shape.describe(),
+                lacks(shape, variant)
+            ),
+        ));
+        return Some(Verdict::Unexpected);
+    }
+    None
+}
+
+/// The verdict on `outcome` when the step expects the pod to succeed.
+fn expecting_success(
+    outcome: Outcome,
+    have_pod: bool,
+    timeline: &Timeline,
+    restarts: &[(String, i32)],
+    findings: &mut Vec<Finding>,
+) -> Verdict {
+    match outcome {
+        Outcome::Succeeded if !have_pod => {
+            findings.push(Finding::info(
+                code::NO_POD,
+                "only the Job was given: the order in which containers started and stopped cannot be checked",
+            ));
+            Verdict::Expected
+        }
+        Outcome::Succeeded => {
+            if native_order_holds(timeline, restarts, findings) {
                 Verdict::Expected
+            } else {
+                Verdict::Unexpected
             }
-            Outcome::Succeeded => {
-                if native_order_holds(timeline, restarts, findings) {
-                    Verdict::Expected
-                } else {
-                    Verdict::Unexpected
-                }
-            }
-            Outcome::Pending | Outcome::InitRunning | Outcome::Running => {
-                // Still running, and a sidecar has restarted: its first start is already
-                // out of sight, as it is once the pod has finished.
-                restarted_out_of_sight(timeline, restarts, findings);
-                Verdict::Undecided
-            }
-            // An app container exited and another regular one still runs: one snapshot
-            // cannot tell a container that will exit by itself from one that holds
-            // the pod for ever. A watch decides once the hold has lasted.
-            Outcome::SidecarHoldsPod => {
-                findings.push(Finding::info(
-                    code::MAY_STILL_EXIT,
-                    "a regular container is still running after an app container exited: it may exit by itself (then the pod completes) or hold the pod for ever, and one snapshot cannot tell which; judge a later dump, or watch it with `sidecar-lab step`",
-                ));
-                Verdict::Undecided
-            }
-            Outcome::Failed | Outcome::Refused | Outcome::NotAdmitted => Verdict::Unexpected,
-        },
+        }
+        Outcome::Pending | Outcome::InitRunning | Outcome::Running => {
+            // Still running, and a sidecar has restarted: its first start is already
+            // out of sight, as it is once the pod has finished.
+            restarted_out_of_sight(timeline, restarts, findings);
+            Verdict::Undecided
+        }
+        // An app container exited and another regular one still runs: one snapshot
+        // cannot tell a container that will exit by itself from one that holds
+        // the pod for ever. A watch decides once the hold has lasted.
+        Outcome::SidecarHoldsPod => {
+            findings.push(Finding::info(
+                code::MAY_STILL_EXIT,
+                "a regular container is still running after an app container exited: it may exit by itself (then the pod completes) or hold the pod for ever, and one snapshot cannot tell which; judge a later dump, or watch it with `sidecar-lab step`",
+            ));
+            Verdict::Undecided
+        }
+        Outcome::Failed | Outcome::Refused | Outcome::NotAdmitted => Verdict::Unexpected,
     }
 }
 

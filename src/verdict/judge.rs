@@ -31,10 +31,6 @@ pub fn judge_expecting(dump: &Dump, expectation: Option<&Expectation>) -> Judgem
     let subject = history::subject(dump, variant, &fits);
     let pod = subject.pod.as_ref().map(History::latest);
     let job = subject.job.as_ref().map(History::latest);
-    let Classified {
-        mut outcome,
-        mut message,
-    } = classify(pod, job);
     // A Job with no pod whose pods admission refuses: only its events say so. A refusal
     // that passes by itself (the namespace's `default` ServiceAccount, which its
     // controller makes a moment after the namespace) is not a verdict: the Job
@@ -42,23 +38,84 @@ pub fn judge_expecting(dump: &Dump, expectation: Option<&Expectation>) -> Judgem
     let failed = job.and_then(|j| failed_create(&dump.events, j));
     let transient = failed.is_some_and(transient_refusal);
     let refused_pods = failed.filter(|_| !transient);
-    if pod.is_none()
-        && matches!(outcome, Outcome::Pending | Outcome::Running)
-        && let Some(event) = refused_pods
-    {
-        outcome = Outcome::NotAdmitted;
-        message = event.to_owned();
-    }
+    let Classified { outcome, message } = classify_admitted(pod, job, refused_pods);
     let timeline = subject
         .pod
         .as_ref()
         .map(|h| Timeline::from_snapshots(h.snapshots()))
         .unwrap_or_default();
 
+    let mut findings = input_findings(dump, &subject, pod, job, failed.filter(|_| transient));
+    let deadline = deadline_end(pod, job);
+    let held = deadline.and_then(|_| held_until_deadline(pod, subject.pod.as_ref()));
+    findings.extend(pod_and_deadline_findings(
+        pod, job, &timeline, deadline, held,
+    ));
+
+    let verdict = variant.map(|variant| {
+        let facts = facts(outcome, held, pod, job, deadline.is_some());
+        verdict_for(
+            variant,
+            expectation,
+            &facts,
+            refused_pods,
+            pod,
+            &timeline,
+            &mut findings,
+        )
+    });
+    let (verdict, expected) = match verdict {
+        Some((verdict, expected)) => (Some(verdict), Some(expected)),
+        None => (None, None),
+    };
+
+    Judgement {
+        outcome,
+        outcome_message: message,
+        variant,
+        expected,
+        verdict,
+        findings,
+        timeline,
+        pod: pod.and_then(|p| p.metadata.name.clone()),
+        job: job.and_then(|j| j.metadata.name.clone()),
+        job_done: job.is_some_and(|j| {
+            job_condition(j, "Complete").is_some() || job_condition(j, "Failed").is_some()
+        }),
+    }
+}
+
+/// The outcome of the latest snapshot; a Job with no pod that admission refuses
+/// (`refused_pods`, its `FailedCreate` event) is `not-admitted` rather than waiting.
+fn classify_admitted(
+    pod: Option<&Pod>,
+    job: Option<&Job>,
+    refused_pods: Option<&str>,
+) -> Classified {
+    let mut classified = classify(pod, job);
+    if pod.is_none()
+        && matches!(classified.outcome, Outcome::Pending | Outcome::Running)
+        && let Some(event) = refused_pods
+    {
+        classified.outcome = Outcome::NotAdmitted;
+        classified.message = event.to_owned();
+    }
+    classified
+}
+
+/// What the input itself says besides the objects judged: a pod refused for a moment
+/// (`transient`, its event), a dump cut short, pods that were not chosen, and fields
+/// the API server dropped from what kubectl sent.
+fn input_findings(
+    dump: &Dump,
+    subject: &Subject,
+    pod: Option<&Pod>,
+    job: Option<&Job>,
+    transient: Option<&str>,
+) -> Vec<Finding> {
     let mut findings = Vec::new();
     if pod.is_none()
-        && transient
-        && let Some(event) = failed
+        && let Some(event) = transient
     {
         findings.push(Finding::info(
             code::NO_POD,
@@ -98,10 +155,22 @@ pub fn judge_expecting(dump: &Dump, expectation: Option<&Expectation>) -> Judgem
             ),
         ));
     }
-    let deadline = deadline_end(pod, job);
+    findings
+}
+
+/// The findings of the pod itself (whatever the variant), and what the deadline ended,
+/// with the outcome `held` until then.
+fn pod_and_deadline_findings(
+    pod: Option<&Pod>,
+    job: Option<&Job>,
+    timeline: &Timeline,
+    deadline: Option<Option<k8s_openapi::jiff::Timestamp>>,
+    held: Option<Outcome>,
+) -> Vec<Finding> {
+    let mut findings = Vec::new();
     if let Some(pod) = pod {
         let settled = outcome::settled(pod, job);
-        findings.extend(pod_findings(pod, &timeline, settled, deadline));
+        findings.extend(pod_findings(pod, timeline, settled, deadline));
         if pod.metadata.deletion_timestamp.is_some() {
             findings.push(Finding::info(
                 code::POD_DELETED,
@@ -109,7 +178,6 @@ pub fn judge_expecting(dump: &Dump, expectation: Option<&Expectation>) -> Judgem
             ));
         }
     }
-    let held = deadline.and_then(|_| held_until_deadline(pod, subject.pod.as_ref()));
     if deadline.is_some() {
         let until = held
             .map(|held| format!("; until then the pod was `{held}`"))
@@ -119,71 +187,79 @@ pub fn judge_expecting(dump: &Dump, expectation: Option<&Expectation>) -> Judgem
             format!("{}{until}", deadline_words(pod, job)),
         ));
     }
+    findings
+}
 
-    let verdict = variant.map(|variant| {
-        let spec = pod
-            .and_then(|p| p.spec.as_ref())
-            .or_else(|| job.and_then(template_spec));
-        let meta = pod
-            .map(|p| &p.metadata)
-            .or_else(|| job.map(|j| &j.metadata));
-        let labelled = meta
-            .and_then(|m| m.labels.as_ref())
-            .and_then(|labels| labels.get(VARIANT_LABEL))
-            .and_then(|name| Variant::from_name(name));
-        let facts = Facts {
-            outcome,
-            held,
-            spec,
-            labelled,
-            have_pod: pod.is_some(),
-            sent_native: job.and_then(applied_native),
-            deadline: deadline.is_some(),
-            node_lost: pod.is_some_and(outcome::node_lost),
-            restarts: pod.map(restart_counts).unwrap_or_default(),
-        };
-        let expectation = expectation
-            .cloned()
-            .unwrap_or_else(|| Expectation::taught(variant));
-        let requests = if expectation.checks.requests {
-            requests_findings(spec, refused_pods)
-        } else {
-            Vec::new()
-        };
-        // The formula and the API server must agree, or the lesson is wrong.
-        let disagree = requests.iter().any(|f| f.level == Level::Problem);
-        findings.extend(requests);
-        let mut verdict = decide(&expectation, &facts, &timeline, &mut findings);
-        if verdict == Verdict::Expected {
-            verdict = checks_hold(&expectation.checks, pod, &timeline, &mut findings);
-        }
-        if verdict == Verdict::Expected && disagree {
-            verdict = Verdict::Unexpected;
-        }
-        if verdict == Verdict::Unexpected && !findings.iter().any(|f| f.level == Level::Problem) {
-            findings.push(unexpected_cause(variant, expectation.outcome, outcome));
-        }
-        (verdict, expectation.outcome)
-    });
-    let (verdict, expected) = match verdict {
-        Some((verdict, expected)) => (Some(verdict), Some(expected)),
-        None => (None, None),
-    };
-
-    Judgement {
+/// What the verdict is decided from, read off the pod (or the Job's template).
+fn facts<'a>(
+    outcome: Outcome,
+    held: Option<Outcome>,
+    pod: Option<&'a Pod>,
+    job: Option<&'a Job>,
+    deadline: bool,
+) -> Facts<'a> {
+    let spec = pod
+        .and_then(|p| p.spec.as_ref())
+        .or_else(|| job.and_then(template_spec));
+    let meta = pod
+        .map(|p| &p.metadata)
+        .or_else(|| job.map(|j| &j.metadata));
+    let labelled = meta
+        .and_then(|m| m.labels.as_ref())
+        .and_then(|labels| labels.get(VARIANT_LABEL))
+        .and_then(|name| Variant::from_name(name));
+    Facts {
         outcome,
-        outcome_message: message,
-        variant,
-        expected,
-        verdict,
-        findings,
-        timeline,
-        pod: pod.and_then(|p| p.metadata.name.clone()),
-        job: job.and_then(|j| j.metadata.name.clone()),
-        job_done: job.is_some_and(|j| {
-            job_condition(j, "Complete").is_some() || job_condition(j, "Failed").is_some()
-        }),
+        held,
+        spec,
+        labelled,
+        have_pod: pod.is_some(),
+        sent_native: job.and_then(applied_native),
+        deadline,
+        node_lost: pod.is_some_and(outcome::node_lost),
+        restarts: pod.map(restart_counts).unwrap_or_default(),
     }
+}
+
+/// The verdict against `expectation` (what `variant` teaches when none is given), and
+/// the outcome it was judged against: the outcome decided, then the step's checks, then
+/// the formula against the API server's number; an `unexpected` no finding explains
+/// gets one that does.
+fn verdict_for(
+    variant: Variant,
+    expectation: Option<&Expectation>,
+    facts: &Facts<'_>,
+    refused_pods: Option<&str>,
+    pod: Option<&Pod>,
+    timeline: &Timeline,
+    findings: &mut Vec<Finding>,
+) -> (Verdict, Outcome) {
+    let expectation = expectation
+        .cloned()
+        .unwrap_or_else(|| Expectation::taught(variant));
+    let requests = if expectation.checks.requests {
+        requests_findings(facts.spec, refused_pods)
+    } else {
+        Vec::new()
+    };
+    // The formula and the API server must agree, or the lesson is wrong.
+    let disagree = requests.iter().any(|f| f.level == Level::Problem);
+    findings.extend(requests);
+    let mut verdict = decide(&expectation, facts, timeline, findings);
+    if verdict == Verdict::Expected {
+        verdict = checks_hold(&expectation.checks, pod, timeline, findings);
+    }
+    if verdict == Verdict::Expected && disagree {
+        verdict = Verdict::Unexpected;
+    }
+    if verdict == Verdict::Unexpected && !findings.iter().any(|f| f.level == Level::Problem) {
+        findings.push(unexpected_cause(
+            variant,
+            expectation.outcome,
+            facts.outcome,
+        ));
+    }
+    (verdict, expectation.outcome)
 }
 
 /// Each container's restart count in the pod's latest status.
