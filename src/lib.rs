@@ -4,20 +4,13 @@
 //! (`render`, pure) → observation (`observe`: kubectl dumps to typed objects) → verdict
 //! (`verdict`, pure) → commands (`commands`, `app`) → the user (`ui`).
 
-/// The version, the git commit and the target it was built for (`--version`, and the
-/// results documents).
-pub const VERSION: &str = concat!(
-    env!("CARGO_PKG_VERSION"),
-    " (",
-    env!("SIDECAR_LAB_GIT_COMMIT"),
-    ", ",
-    env!("SIDECAR_LAB_TARGET"),
-    ")"
-);
+/// The build's version string, kept at the crate root for `--version` and the tests.
+pub use build_info::VERSION;
 
 pub mod app;
 pub mod assets;
 pub mod board;
+pub mod build_info;
 pub mod bundle;
 pub mod class;
 pub mod cli;

@@ -14,9 +14,9 @@ pub(crate) mod prefix;
 
 pub use prefix::ClassPrefix;
 
-/// The label every class object carries: which class (the prefix without its trailing
-/// `-`), so two classes on one cluster never touch each other's objects.
-pub const CLASS_LABEL: &str = "sidecar-lab/class";
+/// The class label lives with the lab's other labels, below the kubectl commands that
+/// select by it.
+pub use crate::lab::labels::CLASS_LABEL;
 
 /// Labels shared with the lab's Jobs: one selector finds everything of the lab.
 pub(crate) const PART_OF: (&str, &str) = ("app.kubernetes.io/part-of", "sidecar-lab");

@@ -3,6 +3,7 @@
 
 use std::path::PathBuf;
 
+use crate::build_info::VERSION;
 use crate::commands::World;
 use crate::exit::ExitStatus;
 use crate::lab::Lab;
@@ -79,7 +80,7 @@ pub fn from_state(state: &LabState, lab: &Lab, name: String, generated_at: Strin
             properties.insert("native-sidecars".to_owned(), kept.to_string());
         }
     }
-    properties.insert("sidecar-lab".to_owned(), crate::VERSION.to_owned());
+    properties.insert("sidecar-lab".to_owned(), VERSION.to_owned());
     let steps = lab
         .numbered()
         .map(|(number, step)| {

@@ -42,7 +42,7 @@ pub fn namespaces(context: &str) -> CommandLine {
 /// (a resource the server does not serve would fail the whole read, so the caller
 /// names only what the cluster has).
 pub fn class_objects(context: &str, label: &str, resources: &str) -> CommandLine {
-    let selector = format!("{}={label}", crate::class::CLASS_LABEL);
+    let selector = format!("{}={label}", crate::lab::labels::CLASS_LABEL);
     kubectl(
         context,
         &[

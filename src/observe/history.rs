@@ -7,8 +7,8 @@ use k8s_openapi::api::batch::v1::Job;
 use k8s_openapi::api::core::v1::{Pod, PodSpec};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
+use crate::lab::labels::VARIANT_LABEL;
 use crate::observe::dump::{Dump, Object};
-use crate::render::job::VARIANT_LABEL;
 use crate::variant::Variant;
 
 /// Every snapshot of one object, oldest first; never empty.

@@ -7,10 +7,10 @@ use std::collections::BTreeSet;
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
+use crate::lab::labels::STEP_LABEL;
+use crate::lab::labels::VARIANT_LABEL;
 use crate::observe::dump::{Dump, Object};
 use crate::observe::history::owner_name;
-use crate::render::job::VARIANT_LABEL;
-use crate::render::step::STEP_LABEL;
 use crate::variant::Variant;
 
 /// Which Job to pick: its name, or else the step and variant labels the lab puts on it

@@ -15,8 +15,8 @@ use crate::yaml::{self, YamlError};
 /// the node for ever. Five minutes leaves the learner time to look around.
 pub const HUNG_VARIANT_DEADLINE_SECONDS: i64 = 300;
 
-/// Label on the Job and its pods naming the variant, so the lab can find its objects.
-pub const VARIANT_LABEL: &str = "sidecar-lab/variant";
+/// The variant label lives with the lab's other labels; kept here for its readers.
+pub use crate::lab::labels::VARIANT_LABEL;
 
 /// The order in which keys are printed: Kubernetes types serialize alphabetically,
 /// which would put a container's `name` after its `image`.

@@ -5,6 +5,7 @@ pub mod bounds;
 pub mod diff;
 pub mod job;
 pub mod kind_config;
+pub mod lab_file;
 pub mod pod_reach;
 pub mod pod_security;
 pub mod step;

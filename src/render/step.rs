@@ -11,8 +11,8 @@ use super::job::{self, TemplateError};
 use crate::lab::{Edit, Step, StepNumber};
 use crate::names::JobName;
 
-/// The label that says which step a Job belongs to (steps may share a variant).
-pub const STEP_LABEL: &str = "sidecar-lab/step";
+/// The step label lives with the lab's other labels; kept here for its readers.
+pub use crate::lab::labels::STEP_LABEL;
 
 /// An edit that does not fit the template.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -33,7 +33,7 @@ pub fn step_job(template: &Job, number: StepNumber, step: &Step) -> Result<Job, 
 #[derive(Clone, Debug)]
 pub struct RunJob {
     pub variant: crate::variant::Variant,
-    pub expect: crate::verdict::Outcome,
+    pub expect: crate::lab::Outcome,
     pub name: JobName,
     pub job: Job,
 }

@@ -203,9 +203,9 @@ fn attr(value: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::lab::Outcome;
     use crate::lab::StepNumber;
     use crate::variant::Variant;
-    use crate::verdict::Outcome;
 
     #[test]
     fn escapes_what_xml_cannot_carry_and_counts_each_kind() {

@@ -9,9 +9,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::lab::StepNumber;
+use crate::lab::{Outcome, StepNumber};
 use crate::variant::Variant;
-use crate::verdict::Outcome;
 
 /// The `apiVersion` of a results document.
 pub const API_VERSION: &str = "sidecar-lab/v1alpha1";

@@ -6,11 +6,23 @@ use crate::verdict::{Judgement, Outcome, Verdict};
 
 /// A few sentences on what happened and why.
 pub fn explain(judgement: &Judgement) -> String {
+    match by_finding(judgement) {
+        Some(text) => text.to_owned(),
+        None => by_outcome(judgement).to_owned(),
+    }
+}
+
+/// The explanation a finding calls for, when one does: it says more than the outcome.
+fn by_finding(judgement: &Judgement) -> Option<&'static str> {
     if judgement.has(code::GATE_OFF) {
-        return "The API server dropped `restartPolicy: Always` from the init container because the SidecarContainers feature gate is off. postgres therefore runs as a plain init container and main never starts, exactly as in the init variant. Enable the gate (Kubernetes 1.28: `featureGates: {SidecarContainers: true}` in the kind config, `sidecar-lab render config -k 1.28`) or use Kubernetes 1.29 or later.".to_owned();
+        return Some(
+            "The API server dropped `restartPolicy: Always` from the init container because the SidecarContainers feature gate is off. postgres therefore runs as a plain init container and main never starts, exactly as in the init variant. Enable the gate (Kubernetes 1.28: `featureGates: {SidecarContainers: true}` in the kind config, `sidecar-lab render config -k 1.28`) or use Kubernetes 1.29 or later.",
+        );
     }
     if judgement.has(code::SIDECAR_STOPPED_BEFORE_MAIN) {
-        return "The pod succeeded, but the sidecar was stopped before the app container finished. That is how Kubernetes 1.28's alpha treated sidecars; since 1.29 sidecars are stopped only after every app container has exited, in reverse order. Use Kubernetes 1.29 or later to see the real behaviour.".to_owned();
+        return Some(
+            "The pod succeeded, but the sidecar was stopped before the app container finished. That is how Kubernetes 1.28's alpha treated sidecars; since 1.29 sidecars are stopped only after every app container has exited, in reverse order. Use Kubernetes 1.29 or later to see the real behaviour.",
+        );
     }
     if judgement.verdict == Some(Verdict::Unexpected)
         && judgement
@@ -18,31 +30,52 @@ pub fn explain(judgement: &Judgement) -> String {
             .iter()
             .any(|f| f.code == code::STOP_ORDER && f.level == crate::verdict::Level::Problem)
     {
-        return "The pod succeeded, but its sidecars stopped in the order they were declared, or all at once: from 1.29 the kubelet stops them one by one after the app containers, last declared first. Kubernetes 1.28's alpha stopped them like regular containers.".to_owned();
+        return Some(
+            "The pod succeeded, but its sidecars stopped in the order they were declared, or all at once: from 1.29 the kubelet stops them one by one after the app containers, last declared first. Kubernetes 1.28's alpha stopped them like regular containers.",
+        );
     }
     if judgement.has(code::NOT_RESTARTED) {
-        return "The step expects a sidecar to exit once and be restarted, but its restartCount is 0: it never exited, so there was nothing for the kubelet to restart. Check that the crash-once script ran (`kubectl logs … -c postgres`).".to_owned();
+        return Some(
+            "The step expects a sidecar to exit once and be restarted, but its restartCount is 0: it never exited, so there was nothing for the kubelet to restart. Check that the crash-once script ran (`kubectl logs … -c postgres`).",
+        );
     }
     if judgement.has(code::NODE_LOST) {
-        return "The node stopped reporting, so the pod's status is the last one it sent: containers shown as running may have stopped long ago. Judge again once the node is back (`kubectl get nodes`).".to_owned();
+        return Some(
+            "The node stopped reporting, so the pod's status is the last one it sent: containers shown as running may have stopped long ago. Judge again once the node is back (`kubectl get nodes`).",
+        );
     }
     if judgement.pod.is_none() && judgement.job.is_some() && judgement.has(code::DEADLINE_EXCEEDED)
     {
-        return "Only the Job is in the input: its pod is gone, deleted by the Job controller when activeDeadlineSeconds ended the Job. What the pod did before then cannot be read from the Job alone; dump the Job and its pod while the pod still exists, or let `sidecar-lab step` watch it.".to_owned();
+        return Some(
+            "Only the Job is in the input: its pod is gone, deleted by the Job controller when activeDeadlineSeconds ended the Job. What the pod did before then cannot be read from the Job alone; dump the Job and its pod while the pod still exists, or let `sidecar-lab step` watch it.",
+        );
     }
     if judgement.has(code::SIDECAR_NOT_STARTED) && judgement.outcome == Outcome::InitRunning {
-        return "The sidecar is running but the kubelet has not marked it started: its startupProbe has not passed yet (or keeps failing). A native sidecar lets the next container start only once it is started, so the app containers wait. Check the probe with `kubectl describe pod`.".to_owned();
+        return Some(
+            "The sidecar is running but the kubelet has not marked it started: its startupProbe has not passed yet (or keeps failing). A native sidecar lets the next container start only once it is started, so the app containers wait. Check the probe with `kubectl describe pod`.",
+        );
     }
     if judgement.has(code::SIDECAR_OOM_KILLED) {
-        return "The kernel killed a sidecar because it used more memory than its limit (OOMKilled, exit 137). That exit code is the same as the kubelet's SIGKILL after a grace period, but here no one stopped it: raise the sidecar's `resources.limits.memory`, or find what made it grow.".to_owned();
+        return Some(
+            "The kernel killed a sidecar because it used more memory than its limit (OOMKilled, exit 137). That exit code is the same as the kubelet's SIGKILL after a grace period, but here no one stopped it: raise the sidecar's `resources.limits.memory`, or find what made it grow.",
+        );
     }
     if judgement.has(code::MAY_STILL_EXIT) {
-        return "An app container finished while another regular container still runs. If that container exits by itself, the pod completes and the kubelet then stops the sidecars; if it never does, it holds the pod as in the regular-container variant. One snapshot cannot tell the two apart: judge a later dump, or let `sidecar-lab step` watch it.".to_owned();
+        return Some(
+            "An app container finished while another regular container still runs. If that container exits by itself, the pod completes and the kubelet then stops the sidecars; if it never does, it holds the pod as in the regular-container variant. One snapshot cannot tell the two apart: judge a later dump, or let `sidecar-lab step` watch it.",
+        );
     }
     if judgement.has(code::IMAGE_PULL_FAILED) {
-        return "A container cannot start because its image cannot be pulled. On a workshop VM the lab preloads its images into the kind node (`sidecar-lab up`); check the image name, the node's network, or load the image with `kind load image-archive`.".to_owned();
+        return Some(
+            "A container cannot start because its image cannot be pulled. On a workshop VM the lab preloads its images into the kind node (`sidecar-lab up`); check the image name, the node's network, or load the image with `kind load image-archive`.",
+        );
     }
-    let text = match judgement.outcome {
+    None
+}
+
+/// The explanation of the outcome itself.
+fn by_outcome(judgement: &Judgement) -> &'static str {
+    match judgement.outcome {
         Outcome::InitRunning => {
             "The pod is still in its init phase. Init containers run one after another and each must exit before the next container starts; a plain init container that never exits (a database server) keeps every app container waiting in `PodInitializing`."
         }
@@ -90,6 +123,5 @@ pub fn explain(judgement: &Judgement) -> String {
         Outcome::Refused => {
             "The API server refused the Job, so nothing ran: validation happens before anything is stored, and its message says which field and why."
         }
-    };
-    text.to_owned()
+    }
 }

@@ -92,7 +92,41 @@ pub fn judge_step(
     if let Some(reason) = step.skip_reason(minor) {
         return Err(StepError::Skipped { number, reason });
     }
-    let (minor, minor_source) = match minor {
+    let (minor, minor_source) = judged_minor(step, minor, evidence);
+    let names = job_names(step)?;
+    let runs = chosen_runs(step, number, minor, only)?;
+    let several = step.runs(minor).len() > 1;
+    let judged = Judged {
+        evidence,
+        step,
+        number,
+        minor,
+        minor_source: &minor_source,
+        several,
+    };
+    let jobs: Vec<JobJudgement> = runs
+        .into_iter()
+        .map(|(variant, outcome)| judged.job(&names, variant, outcome))
+        .collect();
+    let verdict = step_verdict(&jobs);
+    Ok(StepJudgement {
+        number,
+        title: step.title.clone(),
+        minor,
+        minor_source,
+        jobs,
+        verdict,
+    })
+}
+
+/// The minor the step is judged on, and where it came from: `--kubernetes`, else what
+/// the input shows; none when the step teaches the same on every version.
+fn judged_minor(
+    step: &Step,
+    minor: Option<MinorVersion>,
+    evidence: &Evidence,
+) -> (Option<MinorVersion>, MinorSource) {
+    match minor {
         // The same lesson on every version: which one the cluster runs does not matter.
         _ if step.by_version.is_empty() => (None, MinorSource::Unknown),
         Some(minor) => (Some(minor), MinorSource::Given),
@@ -100,8 +134,17 @@ pub fn judge_step(
             Some((minor, why)) => (minor, MinorSource::Inferred(why)),
             None => (None, MinorSource::Unknown),
         },
-    };
-    let names = job_names(step)?;
+    }
+}
+
+/// The step's runs on `minor`, only `only`'s when given; an error naming the runs there
+/// are when `only` is none of them.
+fn chosen_runs(
+    step: &Step,
+    number: StepNumber,
+    minor: Option<MinorVersion>,
+    only: Option<Variant>,
+) -> Result<Vec<(Variant, Outcome)>, StepError> {
     let runs: Vec<(Variant, Outcome)> = step
         .runs(minor)
         .into_iter()
@@ -119,9 +162,30 @@ pub fn judge_step(
                 .join(", "),
         });
     }
-    let several = step.runs(minor).len() > 1;
-    let mut jobs = Vec::new();
-    for (variant, outcome) in runs {
+    Ok(runs)
+}
+
+/// What every Job of one step is judged with.
+struct Judged<'a> {
+    evidence: &'a Evidence,
+    step: &'a Step,
+    number: StepNumber,
+    minor: Option<MinorVersion>,
+    minor_source: &'a MinorSource,
+    several: bool,
+}
+
+impl Judged<'_> {
+    /// The Job that runs `variant`, judged against `outcome` and the step's checks.
+    fn job(&self, names: &[(Variant, String)], variant: Variant, outcome: Outcome) -> JobJudgement {
+        let Self {
+            evidence,
+            step,
+            number,
+            minor,
+            minor_source,
+            several,
+        } = *self;
         let name = names
             .iter()
             .find(|(v, _)| *v == variant)
@@ -145,7 +209,7 @@ pub fn judge_step(
             Evidence::Objects(dump) => of_objects(dump, &expectation, &name, number, several),
         };
         if let (MinorSource::Given, Some(given), Some((shown, why))) =
-            (&minor_source, minor, shown_minor(evidence))
+            (minor_source, minor, shown_minor(evidence))
             && step.expect_on(shown) != step.expect_on(Some(given))
         {
             judgement.findings.push(Finding::info(
@@ -157,27 +221,23 @@ pub fn judge_step(
         if judgement.job.is_none() && !name.is_empty() {
             judgement.job = Some(name.clone());
         }
-        jobs.push(JobJudgement {
+        JobJudgement {
             job: name,
             judgement,
-        });
+        }
     }
+}
+
+/// The step's verdict from its Jobs': unexpected if one is, expected if all are.
+fn step_verdict(jobs: &[JobJudgement]) -> Verdict {
     let verdicts: Vec<Option<Verdict>> = jobs.iter().map(|j| j.judgement.verdict).collect();
-    let verdict = if verdicts.contains(&Some(Verdict::Unexpected)) {
+    if verdicts.contains(&Some(Verdict::Unexpected)) {
         Verdict::Unexpected
     } else if verdicts.iter().all(|v| *v == Some(Verdict::Expected)) {
         Verdict::Expected
     } else {
         Verdict::Undecided
-    };
-    Ok(StepJudgement {
-        number,
-        title: step.title.clone(),
-        minor,
-        minor_source,
-        jobs,
-        verdict,
-    })
+    }
 }
 
 /// The judgement of one of the step's Jobs from the API server's refusal: the step's own
