@@ -61,7 +61,6 @@ pub(super) fn act(
             .is_some()
             .then(|| ground.config_path.clone()),
         native_sidecars: Some(native),
-        ..ClusterRecord::default()
     });
     state::save(&ground.dir, &state)?;
     if !native {
