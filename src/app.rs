@@ -50,23 +50,19 @@ fn dispatch(command: Command, world: &commands::World<'_>) -> anyhow::Result<Exi
     match command {
         Command::Render(what) => render_command(what, printer),
         Command::Versions(args) => {
-            let matrix = VersionMatrix::embedded()?;
-            printer.out(&match args.output {
-                OutputFormat::Text => commands::versions::table(&matrix),
-                OutputFormat::Json => commands::versions::json(&matrix)?,
-            });
+            printer.out(&versions_text(args.output)?);
             Ok(ExitStatus::Success)
         }
         Command::Up(args) => commands::up::up(&up_settings(args)?, world),
-        Command::Step(args) => {
-            let settings = commands::session::StepSettings {
+        Command::Step(args) => commands::session::step(
+            &commands::session::StepSettings {
                 number: args.number,
                 place: place(args.target, args.name),
                 lab: args.lab,
                 dry_run: args.dry_run,
-            };
-            commands::session::step(&settings, world)
-        }
+            },
+            world,
+        ),
         Command::Status(args) => commands::session::status(
             &place(args.target, args.name),
             args.output.output == OutputFormat::Json,
@@ -75,17 +71,17 @@ fn dispatch(command: Command, world: &commands::World<'_>) -> anyhow::Result<Exi
         Command::Down(args) => {
             commands::session::down(&place(args.target, args.name), args.yes, world)
         }
-        Command::Doctor(args) => {
-            let settings = commands::doctor::Settings {
+        Command::Doctor(args) => commands::doctor::doctor(
+            &commands::doctor::Settings {
                 kubernetes: args.kubernetes.kubernetes,
                 cluster_name: args.name,
                 fix: args.fix,
                 yes: args.yes,
                 json: args.output.output == OutputFormat::Json,
                 bundle: args.bundle,
-            };
-            commands::doctor::doctor(&settings, world)
-        }
+            },
+            world,
+        ),
         Command::Install(args) => commands::install::install(&install_settings(args), world),
         Command::Bundle(what) => bundle_command(what, world),
         Command::Class(what) => class_command(what, world),
@@ -110,6 +106,15 @@ fn dispatch(command: Command, world: &commands::World<'_>) -> anyhow::Result<Exi
             printer,
         ),
     }
+}
+
+/// The supported versions, as a table or JSON.
+fn versions_text(output: OutputFormat) -> anyhow::Result<String> {
+    let matrix = VersionMatrix::embedded()?;
+    Ok(match output {
+        OutputFormat::Text => commands::versions::table(&matrix),
+        OutputFormat::Json => commands::versions::json(&matrix)?,
+    })
 }
 
 /// `up`'s settings: the lab and the release resolved here, once, in this order.

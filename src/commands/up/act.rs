@@ -7,7 +7,6 @@ use std::time::Duration;
 use anyhow::{anyhow, bail};
 
 use crate::bundle::source::Bundle;
-use crate::exit::ExitStatus;
 use crate::http::HttpClient;
 use crate::install::{apply, execute};
 use crate::kube;
@@ -15,7 +14,8 @@ use crate::matrix::KubernetesRelease;
 use crate::render;
 use crate::runner::{Runner, checked};
 use crate::session::state::{self, ClusterRecord, LabState};
-use crate::session::{facts, namespace, workspace};
+use crate::session::step::StepRun;
+use crate::session::{facts, namespace};
 use crate::setup_plan::{ClusterAction, ImageAction, Phase, Plan};
 use crate::state::write_atomically;
 use crate::ui::Printer;
@@ -29,15 +29,14 @@ pub(super) const CREATE_TIMEOUT: Duration = Duration::from_secs(15 * 60);
 pub(super) const PULL_TIMEOUT: Duration = Duration::from_secs(15 * 60);
 const SHORT: Duration = Duration::from_secs(60);
 
-/// Carries the plan out: the phases, the gate check, the steps; the exit status says
-/// how the steps ended.
+/// Carries the plan out: the phases, the gate check, the steps; what each step gave.
 pub(super) fn act(
     settings: &Settings,
     ground: &Ground,
     mut state: LabState,
     plan: &Plan,
     world: &World<'_>,
-) -> anyhow::Result<ExitStatus> {
+) -> anyhow::Result<Vec<StepRun>> {
     let run = Execute {
         world,
         release: &settings.release,
@@ -78,15 +77,13 @@ pub(super) fn act(
         .unwrap_or_default();
     // From here on Ctrl-C stops a step cleanly; before, it ends sidecar-lab as usual.
     let interrupted = crate::interrupt::flag();
-    let runs = run.steps(
+    run.steps(
         &settings.lab,
         &mut state,
         &interrupted,
         &steps_plan,
         ground.interactive,
-    )?;
-    world.printer.out(&super::steps::summary(&runs));
-    Ok(workspace::exit_status(&runs))
+    )
 }
 
 /// What the phases work with.

@@ -80,7 +80,9 @@ pub fn up(settings: &Settings, world: &World<'_>) -> anyhow::Result<ExitStatus> 
         return Ok(ExitStatus::UsageOrSetup);
     }
     // 4. Act.
-    act::act(settings, &ground, state, &plan, world)
+    let runs = act::act(settings, &ground, state, &plan, world)?;
+    world.printer.out(&steps::summary(&runs));
+    Ok(workspace::exit_status(&runs))
 }
 
 /// Prints the plan; when it cannot go on, the failed host checks and why.
