@@ -13,11 +13,12 @@ use crate::env::Environment;
 use crate::exit::ExitStatus;
 use crate::install::Tool;
 use crate::install::docker::DockerSource;
-use crate::matrix::VersionMatrix;
-use crate::names::{ClusterName, NamespaceName};
+use crate::matrix::{KubernetesRelease, VersionMatrix};
+use crate::names::ClusterName;
 use crate::render;
 use crate::runner::SystemRunner;
 use crate::ui::Printer;
+use crate::version::MinorVersion;
 
 /// Runs one command. An `Err` is a usage or setup error: the caller prints it on one
 /// line and exits 2.
@@ -43,102 +44,50 @@ pub fn run(cli: Cli, environment: &Environment, printer: &Printer) -> anyhow::Re
         runner: &runner,
         clock: &crate::clock::SystemClock,
     };
-    match cli.command {
+    dispatch(cli.command, &world)
+}
+
+/// Hands the command, its settings resolved, to its verb.
+fn dispatch(command: Command, world: &commands::World<'_>) -> anyhow::Result<ExitStatus> {
+    let printer = world.printer;
+    match command {
         Command::Render(what) => render_command(what, printer),
         Command::Versions(args) => {
-            let matrix = VersionMatrix::embedded()?;
-            printer.out(&match args.output {
-                OutputFormat::Text => commands::versions::table(&matrix),
-                OutputFormat::Json => commands::versions::json(&matrix)?,
-            });
+            printer.out(&versions_text(args.output)?);
             Ok(ExitStatus::Success)
         }
-        Command::Up(args) => {
-            let settings = crate::session::up::Settings {
-                kubernetes: args.kubernetes.kubernetes,
-                place: place(args.target, args.name),
-                lab: args.lab,
-                yes: args.yes,
-                dry_run: args.dry_run,
-                sequential: args.sequential,
-                bundle: args.bundle,
-                all_steps: args.all,
-            };
-            crate::session::up::up(&settings, &world)
-        }
-        Command::Step(args) => {
-            let settings = commands::session::StepSettings {
+        Command::Up(args) => commands::up::up(&up_settings(args)?, world),
+        Command::Step(args) => commands::session::step(
+            &commands::session::StepSettings {
                 number: args.number,
                 place: place(args.target, args.name),
                 lab: args.lab,
                 dry_run: args.dry_run,
-            };
-            commands::session::step(&settings, &world)
-        }
+            },
+            world,
+        ),
         Command::Status(args) => commands::session::status(
             &place(args.target, args.name),
             args.output.output == OutputFormat::Json,
-            &world,
+            world,
         ),
         Command::Down(args) => {
-            commands::session::down(&place(args.target, args.name), args.yes, &world)
+            commands::session::down(&place(args.target, args.name), args.yes, world)
         }
-        Command::Doctor(args) => {
-            let settings = commands::doctor::Settings {
+        Command::Doctor(args) => commands::doctor::doctor(
+            &commands::doctor::Settings {
                 kubernetes: args.kubernetes.kubernetes,
                 cluster_name: args.name,
                 fix: args.fix,
                 yes: args.yes,
                 json: args.output.output == OutputFormat::Json,
                 bundle: args.bundle,
-            };
-            commands::doctor::doctor(&settings, &world)
-        }
-        Command::Install(args) => {
-            let settings = crate::install::prepare::Settings {
-                tools: args
-                    .tools
-                    .iter()
-                    .map(|tool| match tool {
-                        ToolArg::Docker => Tool::Docker,
-                        ToolArg::Kind => Tool::Kind,
-                        ToolArg::Kubectl => Tool::Kubectl,
-                    })
-                    .collect(),
-                kubernetes: args.kubernetes.kubernetes,
-                kind_version: args.kind_version,
-                kubectl_version: args.kubectl_version,
-                mirror: args.mirror,
-                bin_dir: args.bin_dir,
-                docker_source: match args.docker_source {
-                    DockerSourceArg::Distribution => DockerSource::Distribution,
-                    DockerSourceArg::GetDockerCom => DockerSource::GetDockerCom,
-                },
-                dry_run: args.dry_run,
-                yes: args.yes,
-                bundled: None,
-                bundle: args.bundle,
-            };
-            commands::install::install(&settings, &world)
-        }
-        Command::Bundle(what) => match what {
-            crate::cli::BundleCommand::Create(args) => commands::bundle::create(
-                &args.kubernetes,
-                &args.platform,
-                args.output,
-                args.mirror,
-                args.dist,
-                &world,
-            ),
-            crate::cli::BundleCommand::Check(args) => commands::bundle::check(&args.bundle, &world),
-            crate::cli::BundleCommand::Fetch(args) => {
-                commands::bundle::fetch(&args.bundle, args.output, &world)
-            }
-            crate::cli::BundleCommand::Load(args) => {
-                commands::bundle::load(&args.bundle, args.kubernetes.kubernetes, &world)
-            }
-        },
-        Command::Class(what) => class_command(what, &world),
+            },
+            world,
+        ),
+        Command::Install(args) => commands::install::install(&install_settings(args), world),
+        Command::Bundle(what) => bundle_command(what, world),
+        Command::Class(what) => class_command(what, world),
         Command::Report(args) => commands::report::report(
             &commands::report::Settings {
                 format: results_format(args.output),
@@ -146,7 +95,7 @@ pub fn run(cli: Cli, environment: &Environment, printer: &Printer) -> anyhow::Re
                 merge: args.merge,
                 lab: args.lab,
             },
-            &world,
+            world,
         ),
         Command::Check(args) => commands::check::run(
             commands::check::Settings {
@@ -159,6 +108,87 @@ pub fn run(cli: Cli, environment: &Environment, printer: &Printer) -> anyhow::Re
             },
             printer,
         ),
+    }
+}
+
+/// The supported versions, as a table or JSON.
+fn versions_text(output: OutputFormat) -> anyhow::Result<String> {
+    let matrix = VersionMatrix::embedded()?;
+    Ok(match output {
+        OutputFormat::Text => commands::versions::table(&matrix),
+        OutputFormat::Json => commands::versions::json(&matrix)?,
+    })
+}
+
+/// `up`'s settings: the lab and the release resolved here, once, in this order.
+fn up_settings(args: crate::cli::UpArgs) -> anyhow::Result<commands::up::Settings> {
+    let lab = commands::lab(args.lab.as_deref())?;
+    let release = release(args.kubernetes.kubernetes)?;
+    Ok(commands::up::Settings {
+        kubernetes: args.kubernetes.kubernetes,
+        release,
+        place: place(args.target, args.name),
+        lab,
+        yes: args.yes,
+        dry_run: args.dry_run,
+        sequential: args.sequential,
+        bundle: args.bundle,
+        all_steps: args.all,
+    })
+}
+
+/// The Kubernetes release `--kubernetes` names, or the default one.
+fn release(minor: Option<MinorVersion>) -> anyhow::Result<KubernetesRelease> {
+    let matrix = VersionMatrix::embedded()?;
+    Ok(matrix.release_or_default(minor)?.clone())
+}
+
+fn install_settings(args: crate::cli::InstallArgs) -> crate::install::prepare::Settings {
+    crate::install::prepare::Settings {
+        tools: args
+            .tools
+            .iter()
+            .map(|tool| match tool {
+                ToolArg::Docker => Tool::Docker,
+                ToolArg::Kind => Tool::Kind,
+                ToolArg::Kubectl => Tool::Kubectl,
+            })
+            .collect(),
+        kubernetes: args.kubernetes.kubernetes,
+        kind_version: args.kind_version,
+        kubectl_version: args.kubectl_version,
+        mirror: args.mirror,
+        bin_dir: args.bin_dir,
+        docker_source: match args.docker_source {
+            DockerSourceArg::Distribution => DockerSource::Distribution,
+            DockerSourceArg::GetDockerCom => DockerSource::GetDockerCom,
+        },
+        dry_run: args.dry_run,
+        yes: args.yes,
+        bundled: None,
+        bundle: args.bundle,
+    }
+}
+
+fn bundle_command(
+    what: crate::cli::BundleCommand,
+    world: &commands::World<'_>,
+) -> anyhow::Result<ExitStatus> {
+    use crate::cli::BundleCommand;
+    match what {
+        BundleCommand::Create(args) => commands::bundle::create(
+            &args.kubernetes,
+            &args.platform,
+            args.output,
+            args.mirror,
+            args.dist,
+            world,
+        ),
+        BundleCommand::Check(args) => commands::bundle::check(&args.bundle, world),
+        BundleCommand::Fetch(args) => commands::bundle::fetch(&args.bundle, args.output, world),
+        BundleCommand::Load(args) => {
+            commands::bundle::load(&args.bundle, args.kubernetes.kubernetes, world)
+        }
     }
 }
 
@@ -233,18 +263,16 @@ fn render_command(what: RenderCommand, printer: &Printer) -> anyhow::Result<Exit
     let palette = printer.stdout_palette();
     let text = match what {
         RenderCommand::Job(args) => {
-            let matrix = VersionMatrix::embedded()?;
-            let release = matrix.release_or_default(args.kubernetes.kubernetes)?;
-            render::job_manifest(args.variant, args.name.as_ref(), release)?
+            let release = release(args.kubernetes.kubernetes)?;
+            render::job_manifest(args.variant, args.name.as_ref(), &release)?
         }
         RenderCommand::Config(args) => {
-            let matrix = VersionMatrix::embedded()?;
-            let release = matrix.release_or_default(args.kubernetes.kubernetes)?;
-            render::kind_config_file(release, &args.name, args.sidecar_gate)?
+            let release = release(args.kubernetes.kubernetes)?;
+            render::kind_config_file(&release, &args.name, args.sidecar_gate)?
         }
         RenderCommand::Diff(args) => commands::render::diff(args.from, args.to, &palette)?,
         RenderCommand::Lab(args) => {
-            let lab = crate::session::workspace::lab(args.lab.as_deref())?;
+            let lab = commands::lab(args.lab.as_deref())?;
             commands::render::lab_text(&lab, args.namespace.as_str(), &palette)
                 .context("cannot render the lab")?
         }
@@ -257,10 +285,10 @@ fn render_command(what: RenderCommand, printer: &Printer) -> anyhow::Result<Exit
 }
 
 /// Where the lab runs, from the command line.
-fn place(target: TargetArgs, cluster: ClusterName) -> crate::session::workspace::Where {
-    crate::session::workspace::Where {
+fn place(target: TargetArgs, cluster: ClusterName) -> commands::Where {
+    commands::Where {
         context: target.context,
-        namespace: target.namespace.map(NamespaceName::into_string),
+        namespace: target.namespace,
         cluster,
     }
 }

@@ -9,6 +9,8 @@ pub mod install;
 pub mod render;
 pub mod report;
 pub mod session;
+pub mod up;
 pub mod versions;
 
+pub use crate::session::workspace::{Where, lab};
 pub use crate::world::World;

@@ -50,21 +50,86 @@ pub fn gather(
     };
     let bin_dir = environment.default_bin_dir().unwrap_or_default();
     docker_answers(environment, runner)?;
-    // The user may be in the docker group without it being in effect in this login yet
-    // (just added, no new login): then docker and kind run through `sg docker` from here
-    // on, reads included. If that does not help, the install plan adds the user.
+    docker_group(environment, runner);
+    let host_facts = gather::gather(environment, runner, &bin_dir);
+    let host = host(ask, name, &host_facts, environment, runner)?;
+    let (config_path, config) = ask.config.unwrap_or((Path::new(""), ""));
+    let cluster = kind_cluster(ask, name, host_facts.kind.is_some(), runner);
+    let ready = cluster.context && cluster.server == Some(ask.release.minor);
+    let namespace_found = ready.then(|| namespace::find(runner, ask.target));
+    let nodes = if ready {
+        read_nodes(runner, ask.target)
+    } else {
+        None
+    };
+    let node_images = nodes
+        .as_deref()
+        .and_then(kube::node_images)
+        .unwrap_or_default();
+    let node_room = kind_node_room(nodes.as_deref(), host_facts.cpus, ask.target, runner);
+    let docker_runs = host_facts.docker.as_ref().is_some_and(|d| {
+        matches!(
+            d,
+            DockerStatus::Running { .. } | DockerStatus::PermissionDenied { .. }
+        )
+    });
+    let images = image_facts(ask, docker_runs, &node_images, runner);
+    let docker_answers = matches!(host_facts.docker, Some(DockerStatus::Running { .. }));
+    let bundle = bundle_facts(ask, docker_answers, runner)?;
+    Ok(Facts {
+        bundle,
+        kubernetes: ask.release.minor,
+        host: Some(host),
+        cluster: ClusterFacts::Kind {
+            name: name.to_owned(),
+            listed: cluster.listed,
+            context: cluster.context,
+            server: cluster.server,
+            config_path: config_path.to_path_buf(),
+            config: config.to_owned(),
+            previous_config: std::fs::read_to_string(config_path).ok(),
+        },
+        namespace: ask.target.namespace.clone(),
+        namespace_found,
+        images,
+        lab_jobs: if ready {
+            lab_jobs(runner, ask.target)
+        } else {
+            Vec::new()
+        },
+        interactive: ask.interactive,
+        sequential: ask.sequential,
+        steps: Vec::new(),
+        all_steps: false,
+        node_room,
+    })
+}
+
+/// The user may be in the docker group without it being in effect in this login yet
+/// (just added, no new login): then docker and kind run through `sg docker` from here
+/// on, reads included. If that does not help, the install plan adds the user.
+fn docker_group(environment: &Environment, runner: &dyn Runner) {
     if docker_needs_group(runner, environment.path.as_deref())
         && runner.docker_group(true)
         && docker_needs_group(runner, environment.path.as_deref())
     {
         runner.docker_group(false);
     }
-    let host_facts = gather::gather(environment, runner, &bin_dir);
+}
+
+/// The host checks, their fixes and the install plan.
+fn host(
+    ask: &Ask<'_>,
+    name: &str,
+    host_facts: &gather::Facts,
+    environment: &Environment,
+    runner: &dyn Runner,
+) -> anyhow::Result<HostFacts> {
     let target = checks::Target {
         kubernetes: ask.release.minor,
         cluster_name: name.to_owned(),
     };
-    let report = checks::all(&host_facts, &target);
+    let report = checks::all(host_facts, &target);
     let bundled = ask
         .bundle
         .map(|(bundle, platform)| {
@@ -80,11 +145,26 @@ pub fn gather(
     let install = prepare::prepare(&settings, environment, runner)?;
     let fixes = fix::plan(
         &report,
-        &host_facts,
+        host_facts,
         &prepare::docker_host(environment, runner, install.platform, ask.state_dir),
     );
-    let (config_path, config) = ask.config.unwrap_or((Path::new(""), ""));
-    let kind_runs = host_facts.kind.is_some();
+    Ok(HostFacts {
+        checks: report,
+        fixes,
+        install,
+    })
+}
+
+/// The lab's kind cluster as kind and kubectl see it.
+struct KindCluster {
+    /// Whether kind lists it (`None`: kind is not installed).
+    listed: Option<Result<bool, String>>,
+    /// Whether its kubeconfig context is there.
+    context: bool,
+    server: Option<MinorVersion>,
+}
+
+fn kind_cluster(ask: &Ask<'_>, name: &str, kind_runs: bool, runner: &dyn Runner) -> KindCluster {
     let listed = kind_runs.then(|| {
         let clusters = kube::kind::get_clusters();
         match runner.run(&clusters, SHORT) {
@@ -106,104 +186,85 @@ pub fn gather(
         // `kind get kubeconfig`, without touching the user's.
         kubeconfig_minor(runner, ask.target, name)
     };
-    let ready = context && server == Some(ask.release.minor);
-    let namespace_found = ready.then(|| namespace::find(runner, ask.target));
-    let nodes = if ready {
-        read_nodes(runner, ask.target)
-    } else {
-        None
-    };
-    let node_images = nodes
-        .as_deref()
-        .and_then(kube::node_images)
-        .unwrap_or_default();
-    // A running cluster is read; one `up` will create is estimated: the kind node sees
-    // every host CPU, and kind's own pods request about 950m.
-    let node_room = match nodes.as_deref() {
+    KindCluster {
+        listed,
+        context,
+        server,
+    }
+}
+
+/// A running cluster is read; one `up` will create is estimated: the kind node sees
+/// every host CPU, and kind's own pods request about 950m.
+fn kind_node_room(
+    nodes: Option<&str>,
+    cpus: Option<usize>,
+    target: &Target,
+    runner: &dyn Runner,
+) -> Option<setup_plan::NodeRoom> {
+    match nodes {
         // Read, but never below what kind's own pods come to: CoreDNS is created only once
         // the node is Ready, so a cluster just made shows less than it will hold.
-        Some(nodes) => node_room(runner, ask.target, nodes).map(|room| setup_plan::NodeRoom {
+        Some(nodes) => node_room(runner, target, nodes).map(|room| setup_plan::NodeRoom {
             requested_millis: room
                 .requested_millis
                 .max(setup_plan::KIND_SYSTEM_CPU_MILLIS),
             ..room
         }),
-        None => host_facts.cpus.map(|cpus| setup_plan::NodeRoom {
+        None => cpus.map(|cpus| setup_plan::NodeRoom {
             allocatable_millis: u64::try_from(cpus).unwrap_or(0).saturating_mul(1000),
             requested_millis: setup_plan::KIND_SYSTEM_CPU_MILLIS,
             estimated: true,
         }),
-    };
-    let images = ask
-        .images
+    }
+}
+
+/// Where each lab image is: on the host (when Docker runs), on the node.
+fn image_facts(
+    ask: &Ask<'_>,
+    docker_runs: bool,
+    node_images: &[String],
+    runner: &dyn Runner,
+) -> Vec<ImageFacts> {
+    ask.images
         .iter()
         .map(|image| ImageFacts {
             image: image.clone(),
-            on_host: host_facts.docker.as_ref().is_some_and(|d| {
-                matches!(
-                    d,
-                    DockerStatus::Running { .. } | DockerStatus::PermissionDenied { .. }
-                )
-            }) && runner
-                .run(
-                    &CommandLine::new("docker", ["image", "inspect", image.as_str()]),
-                    SHORT,
-                )
-                .is_ok_and(|o| o.success()),
-            on_node: setup_plan::on_node(image, &node_images),
+            on_host: docker_runs
+                && runner
+                    .run(
+                        &CommandLine::new("docker", ["image", "inspect", image.as_str()]),
+                        SHORT,
+                    )
+                    .is_ok_and(|o| o.success()),
+            on_node: setup_plan::on_node(image, node_images),
         })
-        .collect();
-    let docker_answers = matches!(host_facts.docker, Some(DockerStatus::Running { .. }));
-    let bundle = match ask.bundle {
-        Some((bundle, platform)) => {
-            let entry = load::entry(bundle, ask.release.minor, platform)?;
-            let node_archive = layout::node_image(platform, entry.minor);
-            let layers = bundle
-                .manifest
-                .images_in(&node_archive)
-                .find(|i| i.tag == entry.node_image)
-                .map(|i| i.layers.clone())
-                .unwrap_or_default();
-            Some(BundleFacts {
-                node_image: entry.node_image.clone(),
-                node_loaded: docker_answers && load::docker_has(runner, &entry.node_image, &layers),
-                node_archive,
-                lab_archive: layout::lab_images(platform),
-            })
-        }
-        None => None,
+        .collect()
+}
+
+/// The bundle's node image and lab archive for this platform, and whether Docker has
+/// the node image already.
+fn bundle_facts(
+    ask: &Ask<'_>,
+    docker_answers: bool,
+    runner: &dyn Runner,
+) -> anyhow::Result<Option<BundleFacts>> {
+    let Some((bundle, platform)) = ask.bundle else {
+        return Ok(None);
     };
-    Ok(Facts {
-        bundle,
-        kubernetes: ask.release.minor,
-        host: Some(HostFacts {
-            checks: report,
-            fixes,
-            install,
-        }),
-        cluster: ClusterFacts::Kind {
-            name: name.to_owned(),
-            listed,
-            context,
-            server,
-            config_path: config_path.to_path_buf(),
-            config: config.to_owned(),
-            previous_config: std::fs::read_to_string(config_path).ok(),
-        },
-        namespace: ask.target.namespace.clone(),
-        namespace_found,
-        images,
-        lab_jobs: if ready {
-            lab_jobs(runner, ask.target)
-        } else {
-            Vec::new()
-        },
-        interactive: ask.interactive,
-        sequential: ask.sequential,
-        steps: Vec::new(),
-        all_steps: false,
-        node_room,
-    })
+    let entry = load::entry(bundle, ask.release.minor, platform)?;
+    let node_archive = layout::node_image(platform, entry.minor);
+    let layers = bundle
+        .manifest
+        .images_in(&node_archive)
+        .find(|i| i.tag == entry.node_image)
+        .map(|i| i.layers.clone())
+        .unwrap_or_default();
+    Ok(Some(BundleFacts {
+        node_image: entry.node_image.clone(),
+        node_loaded: docker_answers && load::docker_has(runner, &entry.node_image, &layers),
+        node_archive,
+        lab_archive: layout::lab_images(platform),
+    }))
 }
 
 /// An existing cluster (`--context`): its version, the namespace, earlier lab Jobs.

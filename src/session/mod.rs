@@ -1,5 +1,5 @@
-//! A lab session on a cluster: running steps and watching them (`step`), bringing the
-//! cluster up (`up`), and the state kept between runs (`state`).
+//! A lab session on a cluster: running steps and watching them (`step`), what `up` reads
+//! before it plans (`facts`), and the state kept between runs (`state`).
 
 pub mod decide;
 pub mod facts;
@@ -9,6 +9,5 @@ pub mod room;
 pub mod state;
 pub mod step;
 pub mod target;
-pub mod up;
 pub mod watch;
 pub mod workspace;

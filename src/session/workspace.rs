@@ -8,7 +8,7 @@ use anyhow::anyhow;
 use crate::env::Environment;
 use crate::exit::ExitStatus;
 use crate::lab::Lab;
-use crate::names::ClusterName;
+use crate::names::{ClusterName, NamespaceName};
 use crate::session::lock;
 use crate::session::state::{self, LabState, StepRecord};
 use crate::session::step::{Ending, StepRun};
@@ -19,7 +19,7 @@ use crate::ui::Printer;
 #[derive(Clone, Debug)]
 pub struct Where {
     pub context: Option<String>,
-    pub namespace: Option<String>,
+    pub namespace: Option<NamespaceName>,
     pub cluster: ClusterName,
 }
 
@@ -51,7 +51,7 @@ pub fn open(
     let state = load_state(printer, &dir);
     let resolved = target::resolve(
         place.context.as_deref(),
-        place.namespace.as_deref(),
+        place.namespace.as_ref().map(NamespaceName::as_str),
         &place.cluster,
         &state,
     );

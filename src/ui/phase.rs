@@ -124,3 +124,59 @@ impl Phase {
             .note(&format!(" {mark} {}{detail} ({seconds:.1} s)", self.label));
     }
 }
+
+/// A phase that ends with ✗ unless it is committed, as rustup's `Transaction` undoes what
+/// it did unless committed: an early return (`?`) between `begin` and `commit` marks the
+/// phase failed on its way out, so every path through a phase ends its line exactly once.
+pub struct Transaction {
+    phase: Option<Phase>,
+}
+
+impl Transaction {
+    /// Starts a phase that fails on drop.
+    pub fn begin(printer: Printer, label: &str) -> Self {
+        Self {
+            phase: Some(Phase::start(printer, label)),
+        }
+    }
+
+    /// Ends the phase with ✓.
+    pub fn commit(mut self, detail: &str) {
+        if let Some(phase) = self.phase.take() {
+            phase.succeed(detail);
+        }
+    }
+
+    /// Ends the phase with ✗ and a word on why (dropping it says nothing more).
+    pub fn fail(mut self, detail: &str) {
+        if let Some(phase) = self.phase.take() {
+            phase.fail(detail);
+        }
+    }
+
+    /// Leaves the phase's line open, ended by neither mark (what `up` has always done
+    /// when kind could not be run at all).
+    pub fn abandon(mut self) {
+        drop(self.phase.take());
+    }
+
+    /// Runs `work` as the phase: ✓ when it returns `Ok`, ✗ when it returns `Err`.
+    pub fn run<T, E>(
+        printer: Printer,
+        label: &str,
+        work: impl FnOnce() -> Result<T, E>,
+    ) -> Result<T, E> {
+        let phase = Self::begin(printer, label);
+        let value = work()?;
+        phase.commit("");
+        Ok(value)
+    }
+}
+
+impl Drop for Transaction {
+    fn drop(&mut self) {
+        if let Some(phase) = self.phase.take() {
+            phase.fail("");
+        }
+    }
+}
