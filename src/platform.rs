@@ -140,7 +140,7 @@ impl Distro {
                     distro.like = value
                         .split_whitespace()
                         .map(str::to_ascii_lowercase)
-                        .collect()
+                        .collect();
                 }
                 "PRETTY_NAME" => distro.pretty_name = value.to_owned(),
                 _ => {}

@@ -112,22 +112,21 @@ impl Cluster {
     /// first and a state directory of its own.
     fn command(&self, program: &Path) -> Command {
         let mut command = Command::new(program);
-        match &self.sim {
-            Some(sim) => sim.prepare(&mut command, &self.home()),
-            None => {
-                let bin = self.root.path().join("bin");
-                std::fs::create_dir_all(&bin).expect("bin");
-                let link = bin.join("kubectl");
-                if !link.exists() {
-                    std::os::unix::fs::symlink(&self.kubectl, &link).expect("link kubectl");
-                }
-                let path = std::env::var("PATH").unwrap_or_default();
-                command
-                    .env("PATH", format!("{}:{path}", bin.display()))
-                    .env("XDG_STATE_HOME", self.root.path().join("state"))
-                    .env("NO_COLOR", "1")
-                    .stdin(Stdio::null());
+        if let Some(sim) = &self.sim {
+            sim.prepare(&mut command, &self.home())
+        } else {
+            let bin = self.root.path().join("bin");
+            std::fs::create_dir_all(&bin).expect("bin");
+            let link = bin.join("kubectl");
+            if !link.exists() {
+                std::os::unix::fs::symlink(&self.kubectl, &link).expect("link kubectl");
             }
+            let path = std::env::var("PATH").unwrap_or_default();
+            command
+                .env("PATH", format!("{}:{path}", bin.display()))
+                .env("XDG_STATE_HOME", self.root.path().join("state"))
+                .env("NO_COLOR", "1")
+                .stdin(Stdio::null());
         }
         command
     }

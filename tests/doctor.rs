@@ -74,12 +74,10 @@ fn the_report_is_right_for_this_machine_and_quick() {
     }
     // Exit status 1 exactly when something failed.
     let failed = report.iter().any(|c| c["status"] == "fail");
-    assert_eq!(output.status.code(), Some(if failed { 1 } else { 0 }));
+    assert_eq!(output.status.code(), Some(i32::from(failed)));
 
     // The facts, read independently.
-    let cpus = std::thread::available_parallelism()
-        .map(usize::from)
-        .unwrap_or(0);
+    let cpus = std::thread::available_parallelism().map_or(0, usize::from);
     assert_eq!(check(&report, "cpus")["message"], format!("{cpus} CPUs"));
     assert_eq!(
         check(&report, "cpus")["status"],

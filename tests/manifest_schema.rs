@@ -46,7 +46,7 @@ fn write_variants(dir: &Path, minor: MinorVersion) -> Vec<PathBuf> {
     Variant::ALL
         .into_iter()
         .map(|variant| {
-            let path = dir.join(format!("{}-{variant}.yaml", minor));
+            let path = dir.join(format!("{minor}-{variant}.yaml"));
             let text = render::job_manifest(variant, None, release).expect("renders");
             std::fs::write(&path, text).expect("write");
             path

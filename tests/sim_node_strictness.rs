@@ -130,22 +130,19 @@ impl Lab {
         let mut seen = Vec::new();
         loop {
             let left = timeout.saturating_sub(start.elapsed());
-            match receive.recv_timeout(left) {
-                Ok(value) => {
-                    let finished = done(&value);
-                    seen.push(value);
-                    if finished {
-                        break;
-                    }
+            if let Ok(value) = receive.recv_timeout(left) {
+                let finished = done(&value);
+                seen.push(value);
+                if finished {
+                    break;
                 }
-                Err(_) => {
-                    let _ = child.kill();
-                    let _ = child.wait();
-                    panic!(
-                        "watch {what:?}: not done after {timeout:?}; last: {:#}",
-                        seen.last().unwrap_or(&Value::Null)
-                    );
-                }
+            } else {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!(
+                    "watch {what:?}: not done after {timeout:?}; last: {:#}",
+                    seen.last().unwrap_or(&Value::Null)
+                );
             }
         }
         let _ = child.kill();

@@ -102,7 +102,9 @@ impl Lab {
             let key = json!([report["verdict"], report["outcome"]]);
             let finished =
                 ["succeeded", "failed"].contains(&report["outcome"].as_str().unwrap_or(""));
-            if report["verdict"] != "undecided" {
+            if report["verdict"] == "undecided" {
+                last = None;
+            } else {
                 if finished {
                     return report;
                 }
@@ -113,8 +115,6 @@ impl Lab {
                     Some((seen, _)) if *seen == key => {}
                     _ => last = Some((key, Instant::now())),
                 }
-            } else {
-                last = None;
             }
             assert!(
                 start.elapsed() < Duration::from_secs(60),

@@ -519,7 +519,7 @@ fn all_fixtures() -> Vec<Vec<u8>> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/dumps");
     let mut names: Vec<_> = std::fs::read_dir(dir)
         .expect("fixtures")
-        .filter_map(|e| e.ok())
+        .filter_map(std::result::Result::ok)
         .map(|e| e.path())
         .collect();
     names.sort();

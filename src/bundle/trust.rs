@@ -89,10 +89,10 @@ pub fn node_image(
         "{MANIFEST} names `{}@{digest}` as the node image for Kubernetes {} (in `{archive}`)",
         entry.node_image, entry.minor
     );
-    let expected = matrix
-        .release(entry.minor)
-        .map(|r| r.node_image.clone())
-        .unwrap_or_else(|_| format!("no image: sidecar-lab does not support {}", entry.minor));
+    let expected = matrix.release(entry.minor).map_or_else(
+        |_| format!("no image: sidecar-lab does not support {}", entry.minor),
+        |r| r.node_image.clone(),
+    );
     if allowed.unpinned {
         Ok(Verdict::Unpinned(format!(
             "UNPINNED: {what}, not {expected}; taken only because of {ALLOW_UNPINNED}"

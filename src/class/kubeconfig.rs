@@ -217,7 +217,7 @@ mod tests {
         assert_eq!(existing.namespace, "learner-04");
         assert_eq!(existing.token, token);
         assert_eq!(
-            token_expiry(&existing.token).map(|t| t.as_second()),
+            token_expiry(&existing.token).map(k8s_openapi::jiff::Timestamp::as_second),
             Some(1_800_000_000)
         );
         assert!(!access.is_loopback());

@@ -148,7 +148,7 @@ fn gather_status(
     let server = runner
         .run(&resolved.kube.version(), detect::PROBE_TIMEOUT)
         .ok()
-        .filter(|o| o.success());
+        .filter(super::super::runner::Output::success);
     let kubernetes = server
         .as_ref()
         .and_then(|o| kube::server_minor(&o.stdout))

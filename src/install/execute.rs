@@ -57,7 +57,7 @@ pub fn steps(
                 crate::state::write_atomically(path, contents.as_bytes())?;
             }
             HostStep::WaitForDaemon { through_sudo } => {
-                wait_for_daemon(runner, report, *through_sudo, steps)?
+                wait_for_daemon(runner, report, *through_sudo, steps)?;
             }
         }
     }

@@ -110,7 +110,7 @@ impl<'de> DeserializeSeed<'de> for NewKey<'_> {
     }
 }
 
-impl<'de> Visitor<'de> for NewKey<'_> {
+impl Visitor<'_> for NewKey<'_> {
     type Value = String;
 
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {

@@ -150,33 +150,32 @@ impl SystemRunner {
             command: command.to_string(),
             source,
         };
-        match handle.wait_timeout(timeout).map_err(io)? {
-            Some(output) => Ok(Output {
+        if let Some(output) = handle.wait_timeout(timeout).map_err(io)? {
+            Ok(Output {
                 code: output.status.code(),
                 stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
                 stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-            }),
-            None => {
-                // The whole group, not only the child: kind killed alone leaves its
-                // `docker ps` hanging on a daemon that does not answer, for ever.
-                if let Some(group) = &group {
-                    group.kill();
-                } else if let Some(child) = child {
-                    // A child in the terminal's group (sudo asking for a password) cannot
-                    // be killed by group without this process: kill it and its
-                    // descendants, found from their parent links.
-                    crate::interrupt::kill_tree(child);
-                }
-                // Best effort: the process may have ended between the wait and the kill.
-                let _ = handle.kill();
-                // Reaped, so no zombie stays; bounded, in case something left the group
-                // and still holds the output pipes.
-                let _ = handle.wait_timeout(Duration::from_secs(2));
-                Err(RunError::TimedOut {
-                    command: command.to_string(),
-                    seconds: timeout.as_secs(),
-                })
+            })
+        } else {
+            // The whole group, not only the child: kind killed alone leaves its
+            // `docker ps` hanging on a daemon that does not answer, for ever.
+            if let Some(group) = &group {
+                group.kill();
+            } else if let Some(child) = child {
+                // A child in the terminal's group (sudo asking for a password) cannot
+                // be killed by group without this process: kill it and its
+                // descendants, found from their parent links.
+                crate::interrupt::kill_tree(child);
             }
+            // Best effort: the process may have ended between the wait and the kill.
+            let _ = handle.kill();
+            // Reaped, so no zombie stays; bounded, in case something left the group
+            // and still holds the output pipes.
+            let _ = handle.wait_timeout(Duration::from_secs(2));
+            Err(RunError::TimedOut {
+                command: command.to_string(),
+                seconds: timeout.as_secs(),
+            })
         }
     }
 }
@@ -298,7 +297,7 @@ mod tests {
             CommandLine::new("sh", ["-c", "echo 'hi' there", "plain-word"]).with_env("A", "b c");
         assert_eq!(
             command.to_string(),
-            r#"A='b c' sh -c 'echo '\''hi'\'' there' plain-word"#
+            r"A='b c' sh -c 'echo '\''hi'\'' there' plain-word"
         );
     }
 

@@ -209,7 +209,7 @@ mod tests {
         );
         let aside: Vec<_> = std::fs::read_dir(dir.path())
             .expect("dir")
-            .filter_map(|e| e.ok())
+            .filter_map(std::result::Result::ok)
             .collect();
         assert_eq!(aside.len(), 1);
         assert_eq!(std::fs::read(aside[0].path()).expect("kept"), b"{ not json");

@@ -110,7 +110,7 @@ mod tests {
             cleaned,
             "postgres\\u001b[2J\\u001b]0;pwned\\u0007:17\\u001b]2;t\\u001b\\\\u009b31m\\u000dok\\u202e"
         );
-        assert!(!cleaned.chars().any(|c| c.is_control()));
+        assert!(!cleaned.chars().any(char::is_control));
     }
 
     #[test]

@@ -22,7 +22,7 @@ fn describe_raw(plan: &Plan, platform: Platform, distro: Option<&Distro>) -> Str
     for action in &plan.actions {
         match action {
             Action::Fine { tool, detail } => {
-                out.push_str(&format!("  {:8} ok        {detail}\n", tool.name()))
+                out.push_str(&format!("  {:8} ok        {detail}\n", tool.name()));
             }
             Action::Download(d) => {
                 let check = match &d.pinned_sha256 {
@@ -65,13 +65,13 @@ fn describe_raw(plan: &Plan, platform: Platform, distro: Option<&Distro>) -> Str
                 }
             }
             Action::Docker(DockerPlan::Fine { server }) => {
-                out.push_str(&format!("  docker   ok        daemon {server}\n"))
+                out.push_str(&format!("  docker   ok        daemon {server}\n"));
             }
             Action::Docker(DockerPlan::Cannot(reason)) => {
-                out.push_str(&format!("  docker   cannot    {reason}\n"))
+                out.push_str(&format!("  docker   cannot    {reason}\n"));
             }
             Action::Cannot { tool, reason } => {
-                out.push_str(&format!("  {:8} cannot    {reason}\n", tool.name()))
+                out.push_str(&format!("  {:8} cannot    {reason}\n", tool.name()));
             }
         }
     }

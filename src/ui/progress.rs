@@ -32,18 +32,15 @@ impl DownloadProgress {
 
 impl Progress for DownloadProgress {
     fn started(&self, label: &str, total: Option<u64>) {
-        match &self.bar {
-            Some(bar) => {
-                bar.reset();
-                bar.set_length(total.unwrap_or(0));
-                bar.set_message(clean_line(label).into_owned());
-            }
-            None => {
-                let size = total
-                    .map(|t| format!(" ({:.1} MiB)", t as f64 / 1_048_576.0))
-                    .unwrap_or_default();
-                self.printer.note(&format!("downloading {label}{size}"));
-            }
+        if let Some(bar) = &self.bar {
+            bar.reset();
+            bar.set_length(total.unwrap_or(0));
+            bar.set_message(clean_line(label).into_owned());
+        } else {
+            let size = total
+                .map(|t| format!(" ({:.1} MiB)", t as f64 / 1_048_576.0))
+                .unwrap_or_default();
+            self.printer.note(&format!("downloading {label}{size}"));
         }
     }
 

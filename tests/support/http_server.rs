@@ -152,8 +152,9 @@ fn serve(stream: TcpStream, routes: &Mutex<Routes>) {
             routes
                 .replies
                 .get(&path)
-                .map(|replies| replies[(hit - 1).min(replies.len() - 1)].clone())
-                .unwrap_or(Reply::Status(404))
+                .map_or(Reply::Status(404), |replies| {
+                    replies[(hit - 1).min(replies.len() - 1)].clone()
+                })
         };
         let written = match reply {
             Reply::Body(body) => respond(&mut stream, 200, &body, body.len()),

@@ -99,9 +99,10 @@ impl Execute<'_, '_> {
             .dir
             .join(format!("{}.tar", image.replace(['/', ':'], "_")));
         let archive_text = archive.display().to_string();
-        let platform = Platform::of_this_build()
-            .map(|p| format!("linux/{}", p.arch.name()))
-            .unwrap_or_else(|_| "linux/amd64".into());
+        let platform = Platform::of_this_build().map_or_else(
+            |_| "linux/amd64".into(),
+            |p| format!("linux/{}", p.arch.name()),
+        );
         // `--platform` keeps a multi-platform image to the node's own; Docker before
         // 25 (such as 20.10) has no such flag.
         let with_platform = CommandLine::new(

@@ -47,8 +47,7 @@ fn status(checks: &[Check], id: &str) -> Status {
     checks
         .iter()
         .find(|c| c.id == id)
-        .map(|c| c.status)
-        .unwrap_or_else(|| panic!("no check {id}"))
+        .map_or_else(|| panic!("no check {id}"), |c| c.status)
 }
 
 #[test]
@@ -81,7 +80,7 @@ fn resources_have_thresholds() {
             f.disk = Some(DiskFree {
                 path: "/".into(),
                 free_kib: kib,
-            })
+            });
         }
     };
     assert_eq!(status(&with(low(9 * GIB)), "disk"), Status::Warn);
