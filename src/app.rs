@@ -51,7 +51,7 @@ pub fn run(cli: Cli, environment: &Environment, printer: &Printer) -> anyhow::Re
 fn dispatch(command: Command, world: &commands::World<'_>) -> anyhow::Result<ExitStatus> {
     let printer = world.printer;
     match command {
-        Command::Render(what) => render_command(what, printer),
+        Command::Render(what) => render_command(what, *printer),
         Command::Versions(args) => {
             printer.out(&versions_text(args.output)?);
             Ok(ExitStatus::Success)
@@ -98,7 +98,7 @@ fn dispatch(command: Command, world: &commands::World<'_>) -> anyhow::Result<Exi
             world,
         ),
         Command::Check(args) => commands::check::run(
-            commands::check::Settings {
+            &commands::check::Settings {
                 from: args.from,
                 step: args.step,
                 variant: args.variant,
@@ -179,7 +179,7 @@ fn bundle_command(
         BundleCommand::Create(args) => commands::bundle::create(
             &args.kubernetes,
             &args.platform,
-            args.output,
+            &args.output,
             args.mirror,
             args.dist,
             world,
@@ -259,7 +259,7 @@ const fn results_format(arg: ResultsFormatArg) -> crate::results::ResultsFormat 
     }
 }
 
-fn render_command(what: RenderCommand, printer: &Printer) -> anyhow::Result<ExitStatus> {
+fn render_command(what: RenderCommand, printer: Printer) -> anyhow::Result<ExitStatus> {
     let palette = printer.stdout_palette();
     let text = match what {
         RenderCommand::Job(args) => {

@@ -17,7 +17,7 @@ fn main() -> ExitCode {
     let printer = Printer::new(&environment);
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
-        Err(error) => return usage_error(&error, &printer),
+        Err(error) => return usage_error(&error, printer),
     };
     match app::run(cli, &environment, &printer) {
         Ok(status) => ExitCode::from(status.code()),
@@ -31,7 +31,7 @@ fn main() -> ExitCode {
 
 /// Help and version go to standard output with status 0. A bad value is reported on one
 /// line that lists what is allowed; other usage errors keep clap's usage hint.
-fn usage_error(error: &clap::Error, printer: &Printer) -> ExitCode {
+fn usage_error(error: &clap::Error, printer: Printer) -> ExitCode {
     match error.kind() {
         ErrorKind::DisplayHelp
         | ErrorKind::DisplayVersion

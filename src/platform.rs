@@ -142,7 +142,7 @@ impl Distro {
                         .map(str::to_ascii_lowercase)
                         .collect();
                 }
-                "PRETTY_NAME" => distro.pretty_name = value.to_owned(),
+                "PRETTY_NAME" => value.clone_into(&mut distro.pretty_name),
                 _ => {}
             }
         }

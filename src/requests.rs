@@ -75,6 +75,12 @@ pub fn parse_quantity(text: &str, unit: u64) -> Option<u64> {
     } else {
         scaled.ceil()
     };
+    #[allow(
+        clippy::cast_possible_truncation,
+        clippy::cast_sign_loss,
+        reason = "`value` is whole, finite and not negative, and not above `u64::MAX as f64` \
+                  (checked here; `as` saturates); there is no `TryFrom<f64>` for u64"
+    )]
     (value <= u64::MAX as f64).then_some(value as u64)
 }
 

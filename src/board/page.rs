@@ -187,6 +187,8 @@ setInterval(refresh, 1000);
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeMap;
+
     use super::*;
     use crate::lab::StepNumber;
     use crate::results::StepResult;
@@ -214,7 +216,7 @@ mod tests {
                 Suite {
                     name: "learner-01".to_owned(),
                     namespace: None,
-                    properties: Default::default(),
+                    properties: BTreeMap::default(),
                     steps: vec![
                         step(1, StepState::Expected, "2026-11-26T10:00:00Z"),
                         step(2, StepState::Running, "2026-11-26T10:10:00Z"),
@@ -223,7 +225,7 @@ mod tests {
                 Suite {
                     name: "<script>".to_owned(),
                     namespace: None,
-                    properties: Default::default(),
+                    properties: BTreeMap::default(),
                     steps: vec![step(1, StepState::Unexpected, "2026-11-26T10:29:00Z")],
                 },
             ],

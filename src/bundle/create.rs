@@ -87,7 +87,7 @@ pub fn create(
     let template = job::parse_template(assets::JOB_TEMPLATE)?;
     let lab_images = job::images(&template);
 
-    for platform in &settings.platforms {
+    for &platform in &settings.platforms {
         making.tools(platform)?;
         making.sidecar_lab(platform)?;
         images.extend(making.node_images(platform)?);
@@ -124,7 +124,7 @@ pub fn create(
 
 impl Making<'_> {
     /// kind and kubectl for `platform`, each version once, verified as `install` does.
-    fn tools(&self, platform: &Platform) -> anyhow::Result<()> {
+    fn tools(&self, platform: Platform) -> anyhow::Result<()> {
         let name = platform.to_string();
         let (settings, mirror) = (self.settings, self.mirror.as_ref());
         let mut done: Vec<(Tool, crate::version::ReleaseVersion)> = Vec::new();
@@ -136,7 +136,7 @@ impl Making<'_> {
                 done.push((tool, version));
                 let (url, suffix, pinned) = match tool {
                     Tool::Kind => (
-                        urls::kind(version, *platform, mirror),
+                        urls::kind(version, platform, mirror),
                         ".sha256sum",
                         self.matrix
                             .kind_binaries
@@ -145,7 +145,7 @@ impl Making<'_> {
                             .cloned(),
                     ),
                     _ => (
-                        urls::kubectl(version, *platform, mirror),
+                        urls::kubectl(version, platform, mirror),
                         ".sha256",
                         release.kubectl_sha256.get(&name).cloned(),
                     ),
@@ -177,10 +177,10 @@ impl Making<'_> {
 
     /// sidecar-lab itself: the running binary for this machine's platform, from `--dist`
     /// for the others, or a warning that VMs of that platform need it another way.
-    fn sidecar_lab(&self, platform: &Platform) -> anyhow::Result<()> {
+    fn sidecar_lab(&self, platform: Platform) -> anyhow::Result<()> {
         let name = platform.to_string();
         let out = &self.settings.output;
-        if Platform::of_this_build().is_ok_and(|p| p == *platform) {
+        if Platform::of_this_build().is_ok_and(|p| p == platform) {
             let me = std::env::current_exe().context("cannot find the running sidecar-lab")?;
             let dest = out.join(layout::binary(&name, "sidecar-lab"));
             copy_atomically(&me, &dest)?;
@@ -197,7 +197,7 @@ impl Making<'_> {
 
     /// The node images, pulled by digest and saved by tag (a digest does not survive
     /// save and load: kind would pull again, wave2-facts.md §1.1).
-    fn node_images(&self, platform: &Platform) -> anyhow::Result<Vec<ImageEntry>> {
+    fn node_images(&self, platform: Platform) -> anyhow::Result<Vec<ImageEntry>> {
         let name = platform.to_string();
         let mut images = Vec::new();
         for release in self.releases {
@@ -233,7 +233,7 @@ impl Making<'_> {
     /// The lab's images, in one archive.
     fn lab_images(
         &self,
-        platform: &Platform,
+        platform: Platform,
         lab_images: &[String],
     ) -> anyhow::Result<Vec<ImageEntry>> {
         let name = platform.to_string();
@@ -261,7 +261,7 @@ impl Making<'_> {
 fn save_images(
     runner: &dyn Runner,
     printer: Printer,
-    platform: &Platform,
+    platform: Platform,
     images: &[(String, String)],
     archive: &Path,
 ) -> anyhow::Result<Vec<Vec<String>>> {
@@ -456,6 +456,8 @@ fn files(root: &Path) -> anyhow::Result<Vec<FileEntry>> {
 
 /// Copies `from` to `to` through a temporary file beside it.
 pub fn copy_atomically(from: &Path, to: &Path) -> anyhow::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+
     let dir = to.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create `{}`", dir.display()))?;
     let temp = tempfile::Builder::new()
@@ -464,7 +466,6 @@ pub fn copy_atomically(from: &Path, to: &Path) -> anyhow::Result<()> {
         .with_context(|| format!("cannot write in `{}`", dir.display()))?;
     std::fs::copy(from, temp.path())
         .with_context(|| format!("cannot copy `{}` to `{}`", from.display(), to.display()))?;
-    use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(temp.path(), std::fs::Permissions::from_mode(0o755))?;
     temp.persist(to)
         .map_err(|e| anyhow!("cannot place `{}`: {}", to.display(), e.error))?;

@@ -146,6 +146,18 @@ impl Template {
     }
 
     pub(crate) fn parse(text: &str) -> Result<Self, TemplateError> {
+        /// The document of `kind`, taken out of `found` and decoded.
+        fn take<T: serde::de::DeserializeOwned>(
+            found: &mut BTreeMap<String, Value>,
+            kind: &'static str,
+        ) -> Result<T, TemplateError> {
+            let value = found.remove(kind).ok_or(TemplateError::Missing(kind))?;
+            serde_json::from_value(value).map_err(|e| TemplateError::Decode {
+                kind: kind.to_owned(),
+                message: e.to_string(),
+            })
+        }
+
         let (documents, error) = yaml::documents(text);
         if let Some(error) = error {
             return Err(error.into());
@@ -158,16 +170,6 @@ impl Template {
                 .unwrap_or_default()
                 .to_owned();
             found.insert(kind, document);
-        }
-        fn take<T: serde::de::DeserializeOwned>(
-            found: &mut BTreeMap<String, Value>,
-            kind: &'static str,
-        ) -> Result<T, TemplateError> {
-            let value = found.remove(kind).ok_or(TemplateError::Missing(kind))?;
-            serde_json::from_value(value).map_err(|e| TemplateError::Decode {
-                kind: kind.to_owned(),
-                message: e.to_string(),
-            })
         }
         Ok(Self {
             namespace: take(&mut found, "Namespace")?,
@@ -293,7 +295,7 @@ impl Template {
         };
         for subject in binding.subjects.iter_mut().flatten() {
             if subject.kind == "ServiceAccount" {
-                subject.name = LEARNER_ACCOUNT.to_owned();
+                LEARNER_ACCOUNT.clone_into(&mut subject.name);
                 subject.namespace = Some(at.namespace.clone());
             }
         }

@@ -256,7 +256,8 @@ mod tests {
         assert!(rules[3].contains("!has(object.spec.template.spec.priorityClassName)"));
         assert!(rules[4].contains("['sidecar-lab-step-4', 'sidecar-lab-learner']"));
         let template = crate::class::objects::Template::embedded().expect("template");
-        let objects = template.learner(&ClassPrefix::default(), 1, &Default::default());
+        let quota = crate::class::objects::QuotaLimits::default();
+        let objects = template.learner(&ClassPrefix::default(), 1, &quota);
         assert_eq!(objects[4].name, CLASS_QUOTA);
         assert_eq!(
             LEARNER_QUOTA,

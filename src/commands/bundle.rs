@@ -1,7 +1,7 @@
 //! `sidecar-lab bundle create|check|fetch|load`: the classroom bundle, made once on a
 //! machine with internet, checked, fetched from the instructor's server, loaded.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::bail;
 
@@ -52,7 +52,7 @@ fn pin_report(bundle: &Bundle) -> anyhow::Result<(Vec<String>, Vec<String>)> {
 pub fn create(
     kubernetes: &[MinorVersion],
     platforms: &[String],
-    output: PathBuf,
+    output: &Path,
     mirror: Option<String>,
     dist: Option<PathBuf>,
     world: &World<'_>,
@@ -68,7 +68,7 @@ pub fn create(
     let settings = create::Settings {
         kubernetes: kubernetes.to_vec(),
         platforms,
-        output: output.clone(),
+        output: output.to_owned(),
         mirror,
         dist,
         allow_http: world.environment.allow_http,
@@ -103,7 +103,9 @@ pub fn check(location: &str, world: &World<'_>) -> anyhow::Result<ExitStatus> {
     let progress = DownloadProgress::new(*world.printer);
     let mut problems = bundle.verify_all(&progress);
     let (refused, warned) = pin_report(&bundle)?;
-    warned.iter().for_each(|w| world.printer.warn(w));
+    for w in &warned {
+        world.printer.warn(w);
+    }
     problems.extend(refused);
     if !problems.is_empty() {
         for problem in &problems {

@@ -145,7 +145,7 @@ pub struct Settings {
 }
 
 /// Reads, judges and shows the dump `settings` name; the exit status says the verdict.
-pub fn run(settings: Settings, printer: &Printer) -> anyhow::Result<ExitStatus> {
+pub fn run(settings: &Settings, printer: &Printer) -> anyhow::Result<ExitStatus> {
     let bytes = read_input(&settings.from)?;
     let origin = settings.from.display().to_string();
     let lab = match &settings.lab {

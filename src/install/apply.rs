@@ -42,7 +42,7 @@ pub fn apply(
     let mut cannot = Vec::new();
     for action in &prepared.plan.actions {
         match action {
-            Action::Fine { .. } => {}
+            Action::Fine { .. } | Action::Docker(DockerPlan::Fine { .. }) => {}
             Action::Download(d) => {
                 download::install(&client, d, progress, RetryPolicy::default())
                     .with_context(|| format!("{} {} was not installed", d.tool, d.version))?;
@@ -65,10 +65,11 @@ pub fn apply(
             }
             Action::Docker(DockerPlan::Steps { steps, notes, .. }) => {
                 execute::steps(steps, runner, &client, report, &prepared.state_dir)?;
-                notes.iter().for_each(|n| report.report(Event::PlanNote(n)));
+                for n in notes {
+                    report.report(Event::PlanNote(n));
+                }
             }
             Action::Docker(DockerPlan::Cannot(reason)) => cannot.push(format!("docker: {reason}")),
-            Action::Docker(DockerPlan::Fine { .. }) => {}
             Action::Cannot { tool, reason } => cannot.push(format!("{tool}: {reason}")),
         }
     }

@@ -174,12 +174,12 @@ pub fn find_dockerd(path_var: Option<&str>) -> Option<PathBuf> {
 mod tests {
     use super::*;
 
-    fn output(code: i32, stdout: &str, stderr: &str) -> Result<Output, RunError> {
-        Ok(Output {
+    fn output(code: i32, stdout: &str, stderr: &str) -> Output {
+        Output {
             code: Some(code),
             stdout: stdout.to_owned(),
             stderr: stderr.to_owned(),
-        })
+        }
     }
 
     const CLIENT_ONLY: &str = r#"{"Client":{"Platform":{"Name":""},"Version":"28.2.2","ApiVersion":"1.50","Os":"linux","Arch":"amd64"},"Server":null}"#;
@@ -188,7 +188,7 @@ mod tests {
     fn a_running_daemon() {
         let stdout = r#"{"Client":{"Version":"28.2.2"},"Server":{"Version":"20.10.24+dfsg1","ApiVersion":"1.41"}}"#;
         assert_eq!(
-            docker_status(&output(0, stdout, ""), true),
+            docker_status(&Ok(output(0, stdout, "")), true),
             DockerStatus::Running {
                 client: Some("28.2.2".into()),
                 server: "20.10.24+dfsg1".into()
@@ -203,11 +203,11 @@ mod tests {
         });
         assert_eq!(docker_status(&missing, false), DockerStatus::Missing);
 
-        let down = output(
+        let down = Ok(output(
             1,
             CLIENT_ONLY,
             "Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?\n",
-        );
+        ));
         assert_eq!(
             docker_status(&down, false),
             DockerStatus::DaemonDown {
@@ -221,7 +221,7 @@ mod tests {
             "permission denied while trying to connect to the Docker API socket at unix:///var/run/docker.sock",
         ] {
             assert_eq!(
-                docker_status(&output(1, CLIENT_ONLY, message), true),
+                docker_status(&Ok(output(1, CLIENT_ONLY, message)), true),
                 DockerStatus::PermissionDenied {
                     client: Some("28.2.2".into())
                 }

@@ -107,7 +107,12 @@ fn wait_for_daemon(
                 report.report(Event::DaemonAnswers(output.stdout.trim()));
                 return Ok(());
             }
-            Ok(output) => last = output.stderr.lines().next().unwrap_or_default().to_owned(),
+            Ok(output) => output
+                .stderr
+                .lines()
+                .next()
+                .unwrap_or_default()
+                .clone_into(&mut last),
             Err(error) => last = error.to_string(),
         }
         std::thread::sleep(Duration::from_secs(1));

@@ -61,9 +61,9 @@ pub fn kind_config(
     {
         return Err(KindConfigError::Shape);
     }
-    cluster.name = name.as_str().to_owned();
+    name.as_str().clone_into(&mut cluster.name);
     for node in &mut cluster.nodes {
-        node.image = release.node_image.clone();
+        node.image.clone_from(&release.node_image);
     }
     let mut gates = cluster.feature_gates.take().unwrap_or_default();
     gates.remove(SIDECAR_GATE);

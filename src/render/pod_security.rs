@@ -282,10 +282,10 @@ mod tests {
     use crate::assets;
     use crate::render::job::parse_template;
 
-    fn job(patch: serde_json::Value) -> Job {
+    fn job(patch: &serde_json::Value) -> Job {
         let template = parse_template(assets::JOB_TEMPLATE).expect("template");
         let mut value = serde_json::to_value(&template).expect("json");
-        json_patch_merge(&mut value, &patch);
+        json_patch_merge(&mut value, patch);
         serde_json::from_value(value).expect("a Job")
     }
 
@@ -306,7 +306,7 @@ mod tests {
 
     #[test]
     fn the_labs_own_job_passes() {
-        assert_eq!(fields(&job(serde_json::json!({}))), Vec::<String>::new());
+        assert_eq!(fields(&job(&serde_json::json!({}))), Vec::<String>::new());
     }
 
     #[test]
@@ -315,7 +315,7 @@ mod tests {
             "hostNetwork": true, "hostPID": true, "hostIPC": false,
             "volumes": [{"name": "host", "hostPath": {"path": "/"}}],
         }}}});
-        let mut attack = job(spec);
+        let mut attack = job(&spec);
         let pod = attack
             .spec
             .as_mut()
@@ -354,7 +354,7 @@ mod tests {
 
     #[test]
     fn allowed_values_pass_and_pod_level_fields_are_checked() {
-        let fine = job(serde_json::json!({"spec": {"template": {
+        let fine = job(&serde_json::json!({"spec": {"template": {
             "metadata": {"annotations": {
                 "container.apparmor.security.beta.kubernetes.io/main": "runtime/default"}},
             "spec": {"securityContext": {
@@ -362,7 +362,7 @@ mod tests {
                 "seccompProfile": {"type": "RuntimeDefault"},
                 "sysctls": [{"name": "net.ipv4.tcp_syncookies", "value": "1"}]}}}}}));
         assert!(check_job(&fine).is_empty(), "{:?}", check_job(&fine));
-        let bad = job(serde_json::json!({"spec": {"template": {
+        let bad = job(&serde_json::json!({"spec": {"template": {
             "metadata": {"annotations": {
                 "container.apparmor.security.beta.kubernetes.io/main": "unconfined"}},
             "spec": {"securityContext": {

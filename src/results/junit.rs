@@ -202,6 +202,8 @@ fn attr(value: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeMap;
+
     use super::*;
     use crate::lab::Outcome;
     use crate::lab::StepNumber;
@@ -228,7 +230,7 @@ mod tests {
             vec![Suite {
                 name: "learner-01".to_owned(),
                 namespace: Some("learner-01".to_owned()),
-                properties: Default::default(),
+                properties: BTreeMap::default(),
                 steps: vec![
                     step(1, StepState::Expected, None),
                     step(2, StepState::Unexpected, Some("bad\u{1}\nsecond line")),
@@ -265,7 +267,7 @@ mod tests {
             vec![Suite {
                 name: "learner-01".to_owned(),
                 namespace: None,
-                properties: Default::default(),
+                properties: BTreeMap::default(),
                 steps: vec![step(1, u64::MAX), step(2, 7)],
             }],
         );

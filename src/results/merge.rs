@@ -70,6 +70,15 @@ pub fn merge(
 }
 
 fn parse(file: &str, bytes: &[u8]) -> Result<Results, MergeError> {
+    /// The kind and apiVersion alone, borrowed from the bytes.
+    #[derive(serde::Deserialize)]
+    struct Kind<'a> {
+        #[serde(borrow)]
+        kind: Option<std::borrow::Cow<'a, str>>,
+        #[serde(borrow, rename = "apiVersion")]
+        api_version: Option<std::borrow::Cow<'a, str>>,
+    }
+
     let start = bytes
         .iter()
         .position(|b| !b.is_ascii_whitespace())
@@ -86,13 +95,6 @@ fn parse(file: &str, bytes: &[u8]) -> Result<Results, MergeError> {
     // The kind is read first, borrowing from the bytes and skipping everything else;
     // then the results straight into their types: no tree of Values, so a large string
     // is held once, not three times.
-    #[derive(serde::Deserialize)]
-    struct Kind<'a> {
-        #[serde(borrow)]
-        kind: Option<std::borrow::Cow<'a, str>>,
-        #[serde(borrow, rename = "apiVersion")]
-        api_version: Option<std::borrow::Cow<'a, str>>,
-    }
     let head: Kind<'_> =
         serde_json::from_slice(bytes).map_err(|e| not(format!("not JSON ({e})")))?;
     let (kind, version) = (head.kind.as_deref(), head.api_version.as_deref());

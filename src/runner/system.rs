@@ -192,13 +192,14 @@ impl Runner for SystemRunner {
     }
 
     fn run_shown(&self, command: &CommandLine, timeout: Duration) -> Result<Output, RunError> {
+        use std::io::IsTerminal;
+
         let command = &self.in_group(command);
         // Shown on standard error, so standard output stays clean for `-o json`; standard
         // input stays connected so that sudo can ask for a password. On a terminal the
         // child stays in the foreground group: only that group may read the terminal (sudo
         // would be stopped by SIGTTIN), and Ctrl-C reaches it there; a timeout kills it and
         // its descendants by their parent links instead of by group.
-        use std::io::IsTerminal;
         let own_group = !std::io::stdin().is_terminal();
         let expression = self.expression(command, own_group).stdout_to_stderr();
         Self::finish(command, expression.start(), timeout, own_group)

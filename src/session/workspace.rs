@@ -60,6 +60,10 @@ pub fn open(
 
 /// The files the lab keeps in its state directory: the state, kind configs, manifests.
 /// (dockerd's log stays: the daemon may still be writing it.)
+#[allow(
+    clippy::case_sensitive_file_extension_comparisons,
+    reason = "the lab names these files itself, in lower case; a `.YAML` file is not one of them"
+)]
 pub fn lab_files(dir: &Path) -> Vec<PathBuf> {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return Vec::new();

@@ -227,8 +227,8 @@ impl Writer<'_, '_> {
         }
     }
 
-    fn files(&self, n: &StepNumber) -> Option<&StepFiles> {
-        self.names.steps.iter().find(|s| s.number == *n)
+    fn files(&self, n: StepNumber) -> Option<&StepFiles> {
+        self.names.steps.iter().find(|s| s.number == n)
     }
 
     fn steps(&mut self, replacing: &[String], steps: &StepsPlan) {
@@ -240,12 +240,12 @@ impl Writer<'_, '_> {
             if !replacing.is_empty() {
                 replaced(&mut self.out, replacing);
             }
-            for n in &steps.together {
+            for &n in &steps.together {
                 self.run(n);
             }
         }
         for (index, turn) in steps.in_turn.iter().enumerate() {
-            let step = self.files(&turn.number);
+            let step = self.files(turn.number);
             let title = step.map_or("", |s| s.title.as_str()).to_owned();
             if let Some(why) = step.and_then(|s| s.skip.clone()) {
                 self.heading(&format!("skip step {}: {title} ({why})", turn.number));
@@ -258,7 +258,7 @@ impl Writer<'_, '_> {
             if !turn.free.is_empty() {
                 self.free(&turn.free);
             }
-            self.run(&turn.number);
+            self.run(turn.number);
         }
     }
 
@@ -285,9 +285,9 @@ impl Writer<'_, '_> {
     }
 
     /// One step's commands: its old Jobs deleted, its quota and Jobs applied.
-    fn run(&mut self, n: &StepNumber) {
+    fn run(&mut self, n: StepNumber) {
         let names = self.names;
-        let Some(step) = names.steps.iter().find(|s| s.number == *n) else {
+        let Some(step) = names.steps.iter().find(|s| s.number == n) else {
             return;
         };
         if let Some(why) = &step.skip {

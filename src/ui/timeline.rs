@@ -81,6 +81,10 @@ pub fn draw(timeline: &Timeline, fancy: bool, palette: &Palette) -> String {
 /// One row's bars.
 fn bar(row: &Row, t0: Timestamp, seconds: i64, glyphs: Glyphs) -> String {
     let mut cells = vec![' '; BAR_WIDTH];
+    #[allow(
+        clippy::cast_possible_wrap,
+        reason = "BAR_WIDTH is 40: it fits in an i64"
+    )]
     let column = |t: Timestamp| {
         let offset = (t.as_second() - t0.as_second()).clamp(0, seconds);
         // Rounded to the nearest column; offset and seconds are small and non-negative.

@@ -11,9 +11,18 @@ use super::outcome::{classify_live, job_condition};
 use super::timeline::Timeline;
 use crate::observe::history::History;
 
+/// When activeDeadlineSeconds ended the Job or the pod.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum DeadlineEnd {
+    /// At this time.
+    At(Timestamp),
+    /// At a time the input does not say.
+    Unknown,
+}
+
 /// Whether activeDeadlineSeconds ended the Job or the pod, and when (if the input says):
 /// the Job's condition's transition time, else the pod's start plus its deadline.
-pub(super) fn deadline_end(pod: Option<&Pod>, job: Option<&Job>) -> Option<Option<Timestamp>> {
+pub(super) fn deadline_end(pod: Option<&Pod>, job: Option<&Job>) -> Option<DeadlineEnd> {
     let condition = job.and_then(|j| {
         ["FailureTarget", "Failed"].iter().find_map(|t| {
             job_condition(j, t).filter(|c| c.reason.as_deref() == Some("DeadlineExceeded"))
@@ -36,7 +45,11 @@ pub(super) fn deadline_end(pod: Option<&Pod>, job: Option<&Job>) -> Option<Optio
             .checked_add(k8s_openapi::jiff::SignedDuration::from_secs(seconds))
             .ok()
     });
-    Some(from_job.or(from_pod))
+    Some(
+        from_job
+            .or(from_pod)
+            .map_or(DeadlineEnd::Unknown, DeadlineEnd::At),
+    )
 }
 
 /// Which deadline ended what: the Job's own `activeDeadlineSeconds` (its condition says

@@ -8,7 +8,7 @@ use k8s_openapi::api::core::v1::{Pod, PodSpec};
 use super::applied::{LAST_APPLIED, applied_native, dropped_restart_policies};
 use super::checks::checks_hold;
 use super::containers::{containers as pod_containers, shape};
-use super::deadline::{deadline_end, deadline_words, held_until_deadline};
+use super::deadline::{DeadlineEnd, deadline_end, deadline_words, held_until_deadline};
 use super::decide::{Facts, decide};
 use super::finding::code;
 use super::outcome::{self, Classified, classify, job_condition};
@@ -98,7 +98,7 @@ fn classify_admitted(
         && let Some(event) = refused_pods
     {
         classified.outcome = Outcome::NotAdmitted;
-        classified.message = event.to_owned();
+        event.clone_into(&mut classified.message);
     }
     classified
 }
@@ -164,7 +164,7 @@ fn pod_and_deadline_findings(
     pod: Option<&Pod>,
     job: Option<&Job>,
     timeline: &Timeline,
-    deadline: Option<Option<k8s_openapi::jiff::Timestamp>>,
+    deadline: Option<DeadlineEnd>,
     held: Option<Outcome>,
 ) -> Vec<Finding> {
     let mut findings = Vec::new();

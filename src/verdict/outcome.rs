@@ -269,7 +269,7 @@ fn state_word(status: Option<&k8s_openapi::api::core::v1::ContainerStatus>) -> S
 mod tests {
     use super::*;
 
-    fn job(status: serde_json::Value) -> Job {
+    fn job(status: &serde_json::Value) -> Job {
         serde_json::from_value(serde_json::json!({"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "j"}, "status": status}))
             .expect("a Job")
     }
@@ -299,7 +299,7 @@ mod tests {
             ),
         ];
         for (status, expected) in cases {
-            let job = job(status.clone());
+            let job = job(&status);
             assert_eq!(classify(None, Some(&job)).outcome, expected, "{status}");
         }
     }
@@ -307,7 +307,7 @@ mod tests {
     #[test]
     fn success_is_never_required_to_be_marked_by_success_criteria() {
         // ≤ 1.30 has only `Complete`.
-        let job = job(serde_json::json!({"conditions": [condition("Complete")]}));
+        let job = job(&serde_json::json!({"conditions": [condition("Complete")]}));
         assert_eq!(classify(None, Some(&job)).outcome, Outcome::Succeeded);
     }
 }

@@ -7,6 +7,7 @@ use k8s_openapi::jiff::Timestamp;
 
 use super::Finding;
 use super::containers::{self, IMAGE_REASONS, Role, containers as pod_containers};
+use super::deadline::DeadlineEnd;
 use super::finding::code;
 use super::timeline::Timeline;
 
@@ -15,7 +16,7 @@ pub(super) fn pod_findings(
     pod: &Pod,
     timeline: &Timeline,
     settled: bool,
-    deadline: Option<Option<Timestamp>>,
+    deadline: Option<DeadlineEnd>,
 ) -> Vec<Finding> {
     let mut findings = pod_level_findings(pod);
     let last_app_finish = timeline.last_app_finish();
@@ -89,11 +90,11 @@ pub(super) fn pod_findings(
 
 /// Whether a container that finished at `finished` was stopped by the deadline's kill
 /// (`deadline`: whether it ended the pod, and when if known).
-fn killed_at_deadline(deadline: Option<Option<Timestamp>>, finished: Option<Timestamp>) -> bool {
+fn killed_at_deadline(deadline: Option<DeadlineEnd>, finished: Option<Timestamp>) -> bool {
     match deadline {
         None => false,
-        Some(None) => true,
-        Some(Some(at)) => finished.is_none_or(|f| f.as_second() + 2 >= at.as_second()),
+        Some(DeadlineEnd::Unknown) => true,
+        Some(DeadlineEnd::At(at)) => finished.is_none_or(|f| f.as_second() + 2 >= at.as_second()),
     }
 }
 

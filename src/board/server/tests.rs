@@ -115,7 +115,7 @@ fn a_gigabyte_request_line_is_cut_off() {
         .set_write_timeout(Some(Duration::from_secs(10)))
         .expect("timeout");
     stream.write_all(b"GET /").expect("starts");
-    let chunk = [b'a'; 64 * 1024];
+    let chunk = vec![b'a'; 64 * 1024];
     let mut sent = 0usize;
     let started = Instant::now();
     let cut = loop {

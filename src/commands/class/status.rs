@@ -41,7 +41,7 @@ pub(crate) fn status(settings: &StatusSettings, world: &World<'_>) -> anyhow::Re
         )
     };
     if !settings.watch {
-        return once(settings, world, &refresh()?);
+        return Ok(once(settings, world, &refresh()?));
     }
     if settings.format != ResultsFormat::Text {
         return Err(anyhow!(
@@ -53,15 +53,11 @@ pub(crate) fn status(settings: &StatusSettings, world: &World<'_>) -> anyhow::Re
             }
         ));
     }
-    watch(settings, world, &refresh)
+    Ok(watch(settings, world, &refresh))
 }
 
 /// One read, shown in the asked format.
-fn once(
-    settings: &StatusSettings,
-    world: &World<'_>,
-    results: &Results,
-) -> anyhow::Result<ExitStatus> {
+fn once(settings: &StatusSettings, world: &World<'_>, results: &Results) -> ExitStatus {
     world.printer.out(&match settings.format {
         ResultsFormat::Json => results.to_json(),
         ResultsFormat::Junit => junit::to_junit(results),
@@ -73,11 +69,11 @@ fn once(
         .iter()
         .flat_map(|s| &s.steps)
         .any(|step| step.state == StepState::Unexpected);
-    Ok(if unexpected {
+    if unexpected {
         ExitStatus::Unexpected
     } else {
         ExitStatus::Success
-    })
+    }
 }
 
 fn board_text(settings: &StatusSettings, results: &Results, world: &World<'_>) -> String {
@@ -103,7 +99,7 @@ fn watch(
     settings: &StatusSettings,
     world: &World<'_>,
     refresh: &dyn Fn() -> anyhow::Result<Results>,
-) -> anyhow::Result<ExitStatus> {
+) -> ExitStatus {
     let interrupted = crate::interrupt::flag();
     let mut screen = Screen::default();
     while !interrupted.load(Ordering::SeqCst) {
@@ -128,7 +124,7 @@ fn watch(
             std::thread::sleep(Duration::from_millis(50));
         }
     }
-    Ok(ExitStatus::Success)
+    ExitStatus::Success
 }
 
 /// What `--watch` has drawn so far.

@@ -232,7 +232,9 @@ impl Execute<'_, '_> {
             }
             ClusterAction::Create { name } => (name, false),
             ClusterAction::Recreate { name, drift, .. } => {
-                drift.iter().for_each(|why| printer.note(why));
+                for why in drift {
+                    printer.note(why);
+                }
                 (name, true)
             }
         };

@@ -55,7 +55,9 @@ impl Execute<'_, '_> {
             progress.commit(&loaded.join(", "));
         } else {
             progress.fail("the node will have to pull them itself");
-            problems.iter().for_each(|p| printer.warn(p));
+            for p in &problems {
+                printer.warn(p);
+            }
         }
     }
 

@@ -60,7 +60,7 @@ impl Ground {
         let mut config_release = settings.release.clone();
         if let Some(bundle) = &bundle {
             let entry = crate::bundle::load::entry(bundle, settings.release.minor, &platform)?;
-            config_release.node_image = entry.node_image.clone();
+            config_release.node_image.clone_from(&entry.node_image);
         }
         let config =
             render::kind_config_file(&config_release, &settings.place.cluster, GateChoice::Auto)?;

@@ -341,6 +341,10 @@ impl<'t> JsonReader<'t> {
             .as_bytes()
             .get(..self.offset(raw))
             .unwrap_or_default();
+        #[allow(
+            clippy::naive_bytecount,
+            reason = "counted once, on an error path: not worth the bytecount crate"
+        )]
         let newlines = |text: &[u8]| text.iter().filter(|&&byte| byte == b'\n').count();
         newlines(self.before.as_bytes()) + newlines(before) + error.line()
     }

@@ -288,6 +288,10 @@ fn utf16_and_utf32_with_a_byte_order_mark_read_as_utf8() {
 }
 
 #[test]
+#[allow(
+    clippy::too_many_lines,
+    reason = "a scenario reads top to bottom, as one story"
+)]
 fn slimming_keeps_every_field_the_judge_reads() {
     let last_applied = r#"{"spec":{"template":{"spec":{"initContainers":[{"name":"s","restartPolicy":"Always"}]}}}}"#;
     let job = serde_json::json!({

@@ -25,7 +25,7 @@ pub(super) struct Jobs {
     /// The quota's manifest, written and applied before the Jobs.
     quota: Option<(PathBuf, String)>,
     /// Each Job, its manifest's path and text.
-    jobs: Vec<(Watched, PathBuf, String)>,
+    rendered: Vec<(Watched, PathBuf, String)>,
     hold_seconds: u64,
     timeout_seconds: u64,
 }
@@ -40,7 +40,7 @@ pub(super) fn prepare(
     let mut jobs = Jobs {
         grouped,
         quota: None,
-        jobs: Vec::new(),
+        rendered: Vec::new(),
         hold_seconds: step.hold_seconds,
         timeout_seconds: step.timeout_seconds,
     };
@@ -53,7 +53,7 @@ pub(super) fn prepare(
             checks: step.check.clone(),
         };
         let watched = Watched::new(step.variant, name.as_str(), expectation);
-        jobs.jobs
+        jobs.rendered
             .push((watched, path(&step.variant.to_string()), text));
         return Ok(jobs);
     }
@@ -75,7 +75,7 @@ pub(super) fn prepare(
             checks: step.check.clone(),
         };
         let watched = Watched::new(run.variant, run.name.as_str(), expectation);
-        jobs.jobs
+        jobs.rendered
             .push((watched, path(&run.variant.to_string()), text));
     }
     Ok(jobs)
@@ -92,7 +92,7 @@ impl Jobs {
         let target = &session.target;
         let mut report = intro;
         if !self.grouped {
-            for (watched, path, text) in &self.jobs {
+            for (watched, path, text) in &self.rendered {
                 report.push_str(&format!("\n# would write {}:\n{text}", path.display()));
                 let observe = target.observe(&super::step_label(number));
                 for command in [
@@ -115,7 +115,7 @@ impl Jobs {
     /// The manifests, the quota's first.
     fn files(&self) -> impl Iterator<Item = (&PathBuf, &String)> {
         let quota = self.quota.iter().map(|(path, text)| (path, text));
-        quota.chain(self.jobs.iter().map(|(_, path, text)| (path, text)))
+        quota.chain(self.rendered.iter().map(|(_, path, text)| (path, text)))
     }
 
     /// Replaces the step's previous Jobs with these (the quota first): the watch over
@@ -134,7 +134,7 @@ impl Jobs {
         };
         // A plain step writes its manifest first; a group removes its old Jobs first.
         if self.grouped {
-            self.jobs
+            self.rendered
                 .iter()
                 .try_for_each(|(watched, _, _)| delete(watched))?;
         }
@@ -142,7 +142,7 @@ impl Jobs {
             write_atomically(path, text.as_bytes())?;
         }
         if !self.grouped {
-            self.jobs
+            self.rendered
                 .iter()
                 .try_for_each(|(watched, _, _)| delete(watched))?;
         }
@@ -152,7 +152,7 @@ impl Jobs {
                 .context("cannot create the step's ResourceQuota")?;
             cluster.wait_for_quota(&quota_name(number), session.interrupted);
         }
-        let watched = self.jobs.iter().map(|(w, _, _)| w.clone()).collect();
+        let watched = self.rendered.iter().map(|(w, _, _)| w.clone()).collect();
         let mut watch = Watch::new(
             watched,
             self.hold_seconds,
@@ -160,7 +160,7 @@ impl Jobs {
             self.grouped,
         );
         let mut warnings: Vec<String> = Vec::new();
-        for (index, (watched, path, _)) in self.jobs.iter().enumerate() {
+        for (index, (watched, path, _)) in self.rendered.iter().enumerate() {
             let applied = cluster.apply(path)?;
             for warning in applied.warnings {
                 if !warnings.contains(&warning) {
