@@ -1,6 +1,11 @@
 //! `sidecar-lab check` as a user runs it: text and JSON reports, exit codes, standard
 //! input, and bad input that must give one clear line and status 2.
 
+#![allow(
+    clippy::too_many_lines,
+    reason = "a scenario reads top to bottom, as one story"
+)]
+
 use std::path::PathBuf;
 use std::process::Output;
 
@@ -107,6 +112,9 @@ fn reads_standard_input() {
 
 #[test]
 fn bad_input_gives_one_line_and_status_2() {
+    // Arguments, standard input, and what the error line must say.
+    type Case = (Vec<String>, Option<Vec<u8>>, &'static str);
+
     let dir = tempfile::tempdir().expect("temp dir");
     let service = dir.path().join("service.yaml");
     std::fs::write(
@@ -114,8 +122,6 @@ fn bad_input_gives_one_line_and_status_2() {
         "apiVersion: v1\nkind: Service\nmetadata: {name: s}\n",
     )
     .expect("write");
-    // Arguments, standard input, and what the error line must say.
-    type Case = (Vec<String>, Option<Vec<u8>>, &'static str);
     let cases: [Case; 6] = [
         (
             vec!["--from".into(), "no/such/dump.yaml".into()],
@@ -259,6 +265,9 @@ fn the_rules_give_the_same_verdict_and_exit_status_in_text_and_json() {
 /// `step7-v1.34.9-two-second-stops.yaml` is the step as it is now.
 #[test]
 fn dumps_from_real_nodes_are_judged_right() {
+    // (file, variant, outcome, findings that must be there, findings that must not)
+    type Case<'a> = (&'a str, &'a str, &'a str, &'a [&'a str], &'a [&'a str]);
+
     let real = |name: &str| {
         PathBuf::from(env!("CARGO_MANIFEST_DIR"))
             .join("tests/fixtures/real-cluster")
@@ -266,8 +275,6 @@ fn dumps_from_real_nodes_are_judged_right() {
             .display()
             .to_string()
     };
-    // (file, variant, outcome, findings that must be there, findings that must not)
-    type Case<'a> = (&'a str, &'a str, &'a str, &'a [&'a str], &'a [&'a str]);
     let cases: [Case; 10] = [
         ("step1-v1.34.9.yaml", "init", "init-running", &[], &[]),
         (

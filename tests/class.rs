@@ -4,6 +4,11 @@
 //! learners at mixed progress from one read, JUnit that validates against a schema,
 //! `class down` leaving nothing behind; and `report` on a single VM.
 
+#![allow(
+    clippy::too_many_lines,
+    reason = "a scenario reads top to bottom, as one story"
+)]
+
 mod support;
 
 use std::path::{Path, PathBuf};
@@ -58,7 +63,7 @@ impl Classroom {
         room.sim.control(
             "POST",
             "/clusters/sidecar-lab/images",
-            json!({"images": ["postgres:17.5-alpine"]}),
+            &json!({"images": ["postgres:17.5-alpine"]}),
         );
         room
     }
@@ -317,6 +322,8 @@ fn validate_junit(xml: &str, dir: &Path) -> Result<(), String> {
 
 #[test]
 fn a_class_of_thirty_is_set_up_locked_down_judged_and_removed() {
+    use std::os::unix::fs::PermissionsExt;
+
     let room = Classroom::new("1.35", 16);
     let up = room.class_up(30, &["--quota-cpu", "2", "--quota-pods", "10"]);
     assert_code(&up, 0);
@@ -327,7 +334,6 @@ fn a_class_of_thirty_is_set_up_locked_down_judged_and_removed() {
     );
     for n in 1..=30 {
         let meta = std::fs::metadata(room.kubeconfig(n)).expect("kubeconfig");
-        use std::os::unix::fs::PermissionsExt;
         assert_eq!(meta.permissions().mode() & 0o777, 0o600, "learner {n}");
     }
 

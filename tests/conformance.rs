@@ -74,7 +74,7 @@ impl Cluster {
             sim.control(
                 "POST",
                 "/clusters/lab/images",
-                json!({"images": ["postgres:17.5-alpine"]}),
+                &json!({"images": ["postgres:17.5-alpine"]}),
             );
         }
         cluster.label = format!("simulated 1.{minor}");
@@ -113,7 +113,7 @@ impl Cluster {
     fn command(&self, program: &Path) -> Command {
         let mut command = Command::new(program);
         if let Some(sim) = &self.sim {
-            sim.prepare(&mut command, &self.home())
+            sim.prepare(&mut command, &self.home());
         } else {
             let bin = self.root.path().join("bin");
             std::fs::create_dir_all(&bin).expect("bin");

@@ -4,6 +4,11 @@
 //! reachable here. Runs only with SIDECAR_LAB_TEST_DOCKER=1 (`.ci/run` sets it): it
 //! installs packages and leaves dockerd running.
 
+#![allow(
+    clippy::too_many_lines,
+    reason = "a scenario reads top to bottom, as one story"
+)]
+
 use std::io::Write;
 use std::process::{Command, Stdio};
 

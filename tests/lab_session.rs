@@ -3,6 +3,11 @@
 //! which behave as the real tools do, failures included. Downloads come from a real HTTP
 //! server on 127.0.0.1.
 
+#![allow(
+    clippy::too_many_lines,
+    reason = "a scenario reads top to bottom, as one story"
+)]
+
 mod support;
 
 use std::path::{Path, PathBuf};
@@ -115,7 +120,7 @@ impl World {
         self.sim.control(
             "POST",
             "/clusters/sidecar-lab/images",
-            json!({"images": ["postgres:17.5-alpine"]}),
+            &json!({"images": ["postgres:17.5-alpine"]}),
         );
     }
 
@@ -548,7 +553,7 @@ fn a_1_28_cluster_without_the_gate_stops_with_the_fix() {
     world.sim.control(
         "POST",
         "/clusters/sidecar-lab/images",
-        json!({"images": ["postgres:17.5-alpine"]}),
+        &json!({"images": ["postgres:17.5-alpine"]}),
     );
     // kind for 1.28 (v0.25.0) comes from a mirror; kubectl v1.28.15 is pinned, so the
     // mirror could not serve a stand-in: a kubectl that says it is 1.28 is there already.
@@ -597,7 +602,7 @@ fn a_1_28_cluster_without_the_gate_stops_with_the_fix() {
 fn a_failing_kind_create_shows_its_output_and_a_hint() {
     let world = World::new();
     // No registry: kind cannot pull the node image.
-    world.sim.docker_mode(json!({"registry": false}));
+    world.sim.docker_mode(&json!({"registry": false}));
     let output = world.up(&[]);
     assert_code(&output, 2);
     let stderr = text(&output.stderr);
@@ -624,7 +629,7 @@ fn an_image_pull_failure_is_warned_and_judged() {
     let config = world.run(&["render", "config"]);
     world.cluster_from(&text(&config.stdout));
     // The node image is there; the lab image cannot be pulled, on the host or the node.
-    world.sim.docker_mode(json!({"registry": false}));
+    world.sim.docker_mode(&json!({"registry": false}));
     let output = world.up(&[]);
     assert_code(&output, 1);
     let stderr = text(&output.stderr);
@@ -850,7 +855,7 @@ fn classroom(world: &World, user: &str) {
     world.cluster("1.35");
     let server = world
         .sim
-        .control("GET", "/clusters/sidecar-lab", json!(null))["server"]
+        .control("GET", "/clusters/sidecar-lab", &json!(null))["server"]
         .as_str()
         .expect("server")
         .to_owned();
@@ -859,7 +864,7 @@ fn classroom(world: &World, user: &str) {
     world.sim.control(
         "POST",
         "/clusters/sidecar-lab/users",
-        json!({"token": user, "name": user}),
+        &json!({"token": user, "name": user}),
     );
     for args in [
         vec![
@@ -1457,7 +1462,7 @@ fn a_namespace_the_user_may_not_read_but_may_use() {
         world.sim.control(
             "POST",
             "/clusters/sidecar-lab/forbid",
-            json!({"user": "learner-7", "verb": verb, "resource": "namespaces"}),
+            &json!({"user": "learner-7", "verb": verb, "resource": "namespaces"}),
         );
     }
     assert_code(
@@ -1494,7 +1499,7 @@ fn a_user_not_yet_in_the_docker_group_with_kind_only_in_local_bin() {
             .expect("groupadd")
             .success()
     );
-    world.sim.docker_mode(json!({"group": "docker"}));
+    world.sim.docker_mode(&json!({"group": "docker"}));
     let denied = world.tool("docker", &["info"]);
     assert!(
         text(&denied.stderr).contains("permission denied"),
@@ -1525,7 +1530,7 @@ fn the_doctor_sees_the_cluster_through_the_docker_group_it_has_not_picked_up() {
             .expect("groupadd")
             .success()
     );
-    world.sim.docker_mode(json!({"group": "docker"}));
+    world.sim.docker_mode(&json!({"group": "docker"}));
     let output = world.run(&["doctor", "--output", "json"]);
     let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
     let check = |id: &str| {
@@ -1558,7 +1563,7 @@ fn the_doctor_sees_the_cluster_through_the_docker_group_it_has_not_picked_up() {
 fn docker_20_10_without_save_platform() {
     let world = World::new();
     world.bare_cluster("1.37");
-    world.sim.docker_mode(json!({"version": "20.10.24"}));
+    world.sim.docker_mode(&json!({"version": "20.10.24"}));
     let output = world.up(&[]);
     assert_code(&output, 0);
     let saves = world.calls_to("docker save");
@@ -1583,7 +1588,7 @@ fn docker_20_10_without_save_platform() {
 fn docker_with_the_containerd_image_store() {
     let world = World::new();
     world.bare_cluster("1.37");
-    world.sim.docker_mode(json!({"store": "containerd"}));
+    world.sim.docker_mode(&json!({"store": "containerd"}));
     let output = world.up(&[]);
     assert_code(&output, 0);
     assert_eq!(world.calls_to("kind load image-archive").len(), 1);
@@ -1633,7 +1638,7 @@ fn doctor_tells_the_docker_stand_ins_failure_modes_apart() {
         ),
         (json!({"daemon": "hang"}), "does not answer"),
     ] {
-        world.sim.docker_mode(mode.clone());
+        world.sim.docker_mode(&mode);
         let started = std::time::Instant::now();
         let output = world.run(&["doctor", "--output", "json"]);
         let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
@@ -1684,7 +1689,7 @@ fn leftovers(world: &World) -> Vec<String> {
 #[test]
 fn a_hung_docker_daemon_ends_up_quickly_with_its_fix_and_nothing_left_running() {
     let world = World::new();
-    world.sim.docker_mode(json!({"daemon": "hang"}));
+    world.sim.docker_mode(&json!({"daemon": "hang"}));
     let started = std::time::Instant::now();
     let output = world.up(&[]);
     let took = started.elapsed();
@@ -1787,7 +1792,7 @@ fn failures_only_a_person_can_fix_stop_up_with_their_fix() {
     let world = World::new();
     // Too little memory cannot be fixed by sidecar-lab; the docker stand-in reports
     // cgroup v1, which 1.37 node images no longer run on.
-    world.sim.docker_mode(json!({"cgroup": "1"}));
+    world.sim.docker_mode(&json!({"cgroup": "1"}));
     let output = world.up(&[]);
     assert_code(&output, 2);
     let stderr = text(&output.stderr);
@@ -1850,7 +1855,7 @@ fn offline_vm() -> World {
     let world = World::new();
     std::fs::remove_file(world.sim.bin.join("kind")).expect("no kind yet");
     std::fs::remove_file(world.sim.bin.join("kubectl")).expect("no kubectl yet");
-    world.sim.docker_mode(json!({"registry": false}));
+    world.sim.docker_mode(&json!({"registry": false}));
     world
 }
 

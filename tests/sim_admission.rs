@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use std::process::Output;
 
 use serde_json::{Value, json};
-use support::machine::SimMachine;
+use support::machine::{SimMachine, wait_for};
 use support::{assert_ok, text};
 
 /// A simulator with one kind cluster `lab` of `image`, driven by `kubectl`.
@@ -58,7 +58,7 @@ impl Cluster {
             args.extend_from_slice(labels);
             assert_ok(&self.kubectl(&args));
         }
-        self.wait_for(
+        wait_for(
             || {
                 self.kubectl(&["-n", name, "get", "serviceaccount", "default"])
                     .status
@@ -71,7 +71,7 @@ impl Cluster {
     /// The messages of the FailedCreate events in `namespace`, once there is one.
     fn failed_creates(&self, namespace: &str) -> String {
         let mut messages = String::new();
-        self.wait_for(
+        wait_for(
             || {
                 messages = self.jsonpath(
                     &[
@@ -264,7 +264,7 @@ fn a_quota_counts_jobs() {
     cluster.namespace("counted", &[]);
     let quota = "apiVersion: v1\nkind: ResourceQuota\nmetadata: {name: jobs}\nspec:\n  hard: {count/jobs.batch: \"1\"}\n";
     assert_ok(&cluster.apply("counted", quota, &[]));
-    cluster.wait_for(
+    wait_for(
         || {
             cluster.jsonpath(
                 &["-n", "counted", "get", "quota", "jobs"],
@@ -307,7 +307,7 @@ fn a_limit_range_defaults_and_refuses() {
     );
     let quota = "apiVersion: v1\nkind: ResourceQuota\nmetadata: {name: cpu}\nspec:\n  hard: {requests.cpu: \"2\"}\n";
     assert_ok(&cluster.apply("ranged", quota, &[]));
-    cluster.wait_for(
+    wait_for(
         || {
             !cluster
                 .jsonpath(&["-n", "ranged", "get", "quota", "cpu"], "{.status.used}")

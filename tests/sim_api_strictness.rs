@@ -5,12 +5,17 @@
 //! plugin, container and Job validation, RBAC escalation and bind checks, ServiceAccount
 //! admission, filtered and expired watches, and `kubectl get` printing).
 
+#![allow(
+    clippy::too_many_lines,
+    reason = "a scenario reads top to bottom, as one story"
+)]
+
 mod support;
 
 use std::process::Output;
 
 use serde_json::{Value, json};
-use support::machine::SimMachine;
+use support::machine::{SimMachine, wait_for};
 use support::{assert_ok, text};
 
 /// A simulator with one kind cluster `lab` of `minor`, made by the kind stand-in, with
@@ -61,7 +66,7 @@ impl Cluster {
     /// A namespace, once the ServiceAccount controller has put `default` in it.
     fn namespace(&self, name: &str) {
         assert_ok(&self.kubectl(&["create", "namespace", name]));
-        self.wait_for(
+        wait_for(
             || {
                 self.kubectl(&["-n", name, "get", "serviceaccount", "default"])
                     .status
@@ -75,7 +80,7 @@ impl Cluster {
         self.sim.control(
             "POST",
             "/clusters/lab/controllers",
-            json!({ name: running }),
+            &json!({ name: running }),
         );
     }
 }
@@ -269,7 +274,7 @@ fn limits_become_requests_for_the_pod_and_the_quota() {
     let cluster = Cluster::new("1.37");
     cluster.namespace("quota");
     assert_ok(&cluster.create("quota", QUOTA, &[]));
-    cluster.wait_for(
+    wait_for(
         || {
             !cluster
                 .jsonpath(&["-n", "quota", "get", "quota", "q"], "{.status.used}")
@@ -586,7 +591,7 @@ fn pods_wait_for_the_namespaces_default_service_account() {
         "Error from server (Forbidden): pods \"early\" is forbidden: error looking up service account fresh/default: serviceaccount \"default\" not found"
     );
     assert_ok(&cluster.create("fresh", &job("early", "", ""), &[]));
-    cluster.wait_for(
+    wait_for(
         || {
             cluster
                 .jsonpath(
@@ -605,7 +610,7 @@ fn pods_wait_for_the_namespaces_default_service_account() {
         "the Job's FailedCreate",
     );
     cluster.controller("serviceaccount", true);
-    cluster.wait_for(
+    wait_for(
         || {
             !cluster
                 .jsonpath(&["-n", "fresh", "get", "pods"], "{.items[*].metadata.name}")
@@ -697,7 +702,7 @@ fn the_kubelet_reports_pod_initializing_in_a_pod_with_init_containers() {
     let since = cluster.list_version("/api/v1/namespaces/default/pods");
     let manifest = "apiVersion: v1\nkind: Pod\nmetadata: {name: staged}\nspec:\n  initContainers:\n  - {name: setup, image: postgres:17.5-alpine, command: [sh, -c, exit 0]}\n  containers:\n  - {name: main, image: postgres:17.5-alpine}\n";
     assert_ok(&cluster.create("default", manifest, &[]));
-    cluster.wait_for(
+    wait_for(
         || {
             cluster
                 .jsonpath(&["get", "pod", "staged"], "{.status.phase}")

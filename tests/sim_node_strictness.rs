@@ -73,7 +73,7 @@ impl Lab {
 
     fn load(&self, images: &[&str]) {
         self.sim
-            .control("POST", "/clusters/lab/images", json!({ "images": images }));
+            .control("POST", "/clusters/lab/images", &json!({ "images": images }));
     }
 
     fn command(&self, name: &str, args: &[&str]) -> Command {
@@ -231,7 +231,7 @@ fn a_crashed_container_is_restarted_at_once_then_after_10_20_40_seconds() {
     lab.sim.control(
         "POST",
         "/clusters/lab/behaviours",
-        json!({"crasher": {"crash": true, "after": 3}}),
+        &json!({"crasher": {"crash": true, "after": 3}}),
     );
     lab.apply("crash.yaml", CRASHING_SIDECAR);
     let seen = lab.watch(&["pod", "crash"], Duration::from_secs(60), |pod| {
@@ -310,7 +310,7 @@ fn the_pod_stays_initialized_and_running_while_a_sidecar_restarts() {
     lab.sim.control(
         "POST",
         "/clusters/lab/behaviours",
-        json!({"crasher": {"crash": true, "after": 1}}),
+        &json!({"crasher": {"crash": true, "after": 1}}),
     );
     lab.apply("crash.yaml", CRASHING_SIDECAR);
     let seen = lab.watch(&["pod", "crash"], Duration::from_secs(40), |pod| {
@@ -898,7 +898,7 @@ fn docker_save_platform_needs_docker_28() {
     assert_ok(&lab.tool("docker", &["pull", IMAGE]));
     let out = lab.root.path().join("image.tar").display().to_string();
     let save = |mode: Value, image_verb: bool| {
-        lab.sim.docker_mode(mode);
+        lab.sim.docker_mode(&mode);
         let mut args = if image_verb {
             vec!["image", "save"]
         } else {

@@ -5,6 +5,11 @@
 //! from 1.28 to 1.37. A mutation self-test runs the Job as learners get it wrong and
 //! checks that `sidecar-lab check` judges each one `unexpected` with the right finding.
 
+#![allow(
+    clippy::too_many_lines,
+    reason = "a scenario reads top to bottom, as one story"
+)]
+
 mod support;
 
 use std::process::Output;
@@ -66,7 +71,7 @@ impl Lab {
         lab.sim.control(
             "POST",
             "/clusters/lab/images",
-            json!({"images": ["postgres:17.5-alpine"]}),
+            &json!({"images": ["postgres:17.5-alpine"]}),
         );
         lab
     }
@@ -439,7 +444,7 @@ fn kubectl_prints_its_real_errors() {
 #[test]
 fn rbac_switches_answer_forbidden_per_user_and_verb() {
     let lab = Lab::new("1.37");
-    let server = lab.sim.control("GET", "/clusters/lab", Value::Null)["server"]
+    let server = lab.sim.control("GET", "/clusters/lab", &Value::Null)["server"]
         .as_str()
         .expect("server")
         .to_owned();
@@ -447,7 +452,7 @@ fn rbac_switches_answer_forbidden_per_user_and_verb() {
     lab.sim.control(
         "POST",
         "/clusters/lab/users",
-        json!({"token": "learner-7", "name": "learner-7"}),
+        &json!({"token": "learner-7", "name": "learner-7"}),
     );
     for args in [
         vec![
@@ -482,7 +487,7 @@ fn rbac_switches_answer_forbidden_per_user_and_verb() {
     lab.sim.control(
         "POST",
         "/clusters/lab/forbid",
-        json!({"user": "learner-7", "verb": "list", "resource": "pods"}),
+        &json!({"user": "learner-7", "verb": "list", "resource": "pods"}),
     );
     let denied = lab.kubectl(&["--context", "class", "get", "pods"]);
     assert_eq!(
@@ -501,7 +506,7 @@ fn rbac_switches_answer_forbidden_per_user_and_verb() {
     lab.sim.control(
         "POST",
         "/clusters/lab/forbid",
-        json!({"user": "learner-7", "verb": "get", "resource": "namespaces"}),
+        &json!({"user": "learner-7", "verb": "get", "resource": "namespaces"}),
     );
     let denied = lab.kubectl(&["--context", "class", "get", "namespace", "default"]);
     assert_eq!(
@@ -610,9 +615,9 @@ fn rbac_authorises_service_account_tokens_that_expire() {
         text(&refused.stderr)
     );
     // Expiry: ten simulated minutes pass in a moment.
-    lab.sim.control("POST", "/speed", json!({"speed": 2000}));
+    lab.sim.control("POST", "/speed", &json!({"speed": 2000}));
     std::thread::sleep(Duration::from_millis(600));
-    lab.sim.control("POST", "/speed", json!({"speed": 1}));
+    lab.sim.control("POST", "/speed", &json!({"speed": 1}));
     let expired = as_reader(&["-n", "team", "get", "pods"]);
     assert_eq!(
         text(&expired.stderr).trim(),

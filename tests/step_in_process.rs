@@ -154,7 +154,7 @@ fn items(yaml: &str) -> Vec<serde_json::Value> {
     list["items"].as_array().cloned().unwrap_or_default()
 }
 
-fn list(items: Vec<serde_json::Value>) -> String {
+fn list(items: &[serde_json::Value]) -> String {
     serde_json::json!({"apiVersion": "v1", "kind": "List", "items": items}).to_string()
 }
 
@@ -208,10 +208,10 @@ fn a_step_group_under_a_quota_judges_each_job_and_cleans_up() {
             " get resourcequota ",
             r#"{"status":{"hard":{"requests.cpu":"1"}}}"#,
         )
-        .ok(" get events ", &list(events))
+        .ok(" get events ", &list(&events))
         .ok(" patch job ", "job.batch/cy-job patched\n")
         .ok(" delete resourcequota ", "");
-    let runner = cluster(&list(objects)).prepend(runner);
+    let runner = cluster(&list(&objects)).prepend(runner);
     let ran = run_step("group", 4, &runner);
     assert_eq!(ran.result["result"], "expected", "{:#}", ran.result);
     assert_eq!(ran.result["outcome"], "init-running", "{:#}", ran.result);

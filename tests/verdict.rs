@@ -2,6 +2,11 @@
 //! after sidecar-facts.md §3): every outcome, every finding, the cross matrix of
 //! variants, both stream formats, and inputs that must never panic.
 
+#![allow(
+    clippy::too_many_lines,
+    reason = "a scenario reads top to bottom, as one story"
+)]
+
 use std::path::Path;
 
 use proptest::prelude::*;
@@ -605,6 +610,11 @@ fn mutated(which: usize, flips: &[(f64, u8)]) -> Vec<u8> {
     let fixtures = all_fixtures();
     let mut bytes = fixtures[which % fixtures.len()].clone();
     for (at, byte) in flips {
+        #[allow(
+            clippy::cast_possible_truncation,
+            clippy::cast_sign_loss,
+            reason = "`at` is a fraction in 0..1: the product is a non-negative index below the length"
+        )]
         let index = ((bytes.len() as f64) * at) as usize;
         if index < bytes.len() {
             bytes[index] = *byte;
@@ -641,6 +651,11 @@ proptest! {
         flips in proptest::collection::vec((0.0f64..1.0, any::<u8>()), 0..4),
     ) {
         let bytes = mutated(which, &flips);
+        #[allow(
+            clippy::cast_possible_truncation,
+            clippy::cast_sign_loss,
+            reason = "`cut` is a fraction in 0..=1: the product is a non-negative length, at most the whole"
+        )]
         let end = ((bytes.len() as f64) * cut) as usize;
         if let Ok(dump) = dump::parse(&bytes[..end.min(bytes.len())]) {
             for variant in [None, Some(Variant::Init), Some(Variant::Sidecar), Some(Variant::Native)] {

@@ -83,9 +83,9 @@ impl SimMachine {
         self.sim.control(
             "POST",
             "/clusters/lab/images",
-            json!({"images": ["postgres:17.5-alpine"]}),
+            &json!({"images": ["postgres:17.5-alpine"]}),
         );
-        self.wait_for(
+        wait_for(
             || {
                 self.kubectl(&["get", "serviceaccount", "default"])
                     .status
@@ -93,15 +93,6 @@ impl SimMachine {
             },
             "the default namespace's ServiceAccount",
         );
-    }
-
-    /// Polls `done` until it holds, for at most 30 s.
-    pub fn wait_for(&self, mut done: impl FnMut() -> bool, what: &str) {
-        let start = Instant::now();
-        while !done() {
-            assert!(start.elapsed() < Duration::from_secs(30), "never: {what}");
-            std::thread::sleep(Duration::from_millis(150));
-        }
     }
 
     /// `kubectl ARGS -o jsonpath=PATH`, which must succeed; its output.
@@ -112,5 +103,14 @@ impl SimMachine {
         let output = self.kubectl(&all);
         assert_ok(&output);
         text(&output.stdout)
+    }
+}
+
+/// Polls `done` until it holds, for at most 30 s.
+pub fn wait_for(mut done: impl FnMut() -> bool, what: &str) {
+    let start = Instant::now();
+    while !done() {
+        assert!(start.elapsed() < Duration::from_secs(30), "never: {what}");
+        std::thread::sleep(Duration::from_millis(150));
     }
 }

@@ -100,7 +100,7 @@ impl Sim {
     }
 
     /// A call to the control server; panics on anything but 2xx.
-    pub fn control(&self, method: &str, path: &str, body: serde_json::Value) -> serde_json::Value {
+    pub fn control(&self, method: &str, path: &str, body: &serde_json::Value) -> serde_json::Value {
         let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
         let mut request = self.client.request(method, format!("{}{path}", self.url));
         if !body.is_null() {
@@ -129,7 +129,7 @@ impl Sim {
         match self.control(
             "GET",
             &format!("/clusters/{cluster}/requests"),
-            serde_json::Value::Null,
+            &serde_json::Value::Null,
         ) {
             serde_json::Value::Array(items) => items,
             _ => Vec::new(),
@@ -137,7 +137,7 @@ impl Sim {
     }
 
     /// Sets the docker stand-in's modes (see tests/sim/kubesim/docker_cli.py).
-    pub fn docker_mode(&self, mode: serde_json::Value) {
+    pub fn docker_mode(&self, mode: &serde_json::Value) {
         std::fs::write(self.dir.join("docker-mode.json"), mode.to_string()).expect("docker mode");
     }
 
