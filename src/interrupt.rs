@@ -7,6 +7,10 @@
 //! is; before them, it ends sidecar-lab with 130 as an unhandled Ctrl-C would, once the
 //! children are gone: the lab's lock is released when this process ends, and must not be
 //! while an orphaned `kind create cluster` still works.
+#![allow(
+    clippy::disallowed_methods,
+    reason = "the signal door: it reads /proc for the children to stop and ends the process on a second Ctrl-C"
+)]
 
 use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicBool, Ordering};

@@ -3,6 +3,13 @@
 //! Data flows one way: templates and labs (`assets`, `matrix`, `lab`) → rendering
 //! (`render`, pure) → observation (`observe`: kubectl dumps to typed objects) → verdict
 //! (`verdict`, pure) → commands (`commands`, `app`) → the user (`ui`).
+#![cfg_attr(
+    test,
+    allow(
+        clippy::disallowed_methods,
+        reason = "unit tests set up files and processes directly"
+    )
+)]
 
 /// The build's version string, kept at the crate root for `--version` and the tests.
 pub use build_info::VERSION;
@@ -19,6 +26,7 @@ pub mod commands;
 pub mod doctor;
 pub mod env;
 pub mod exit;
+pub mod files;
 pub mod http;
 pub mod install;
 pub mod interrupt;

@@ -3,6 +3,10 @@
 //! kubectl over plain http://, a node image the matrix does not know, an entry or a
 //! manifest far larger than declared, a redirect to another host, a FIFO and a link to
 //! `/dev/zero` in a bundle directory, and a download host whose name does not resolve.
+#![allow(
+    clippy::disallowed_methods,
+    reason = "tests set up files and processes directly"
+)]
 
 mod support;
 

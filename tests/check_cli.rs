@@ -1,5 +1,9 @@
 //! `sidecar-lab check` as a user runs it: text and JSON reports, exit codes, standard
 //! input, and bad input that must give one clear line and status 2.
+#![allow(
+    clippy::disallowed_methods,
+    reason = "tests set up files and processes directly"
+)]
 
 #![allow(
     clippy::too_many_lines,

@@ -3,6 +3,10 @@
 //! thirty learners, their kubeconfigs locked to their namespaces, the board judging
 //! learners at mixed progress from one read, JUnit that validates against a schema,
 //! `class down` leaving nothing behind; and `report` on a single VM.
+#![allow(
+    clippy::disallowed_methods,
+    reason = "tests set up files and processes directly"
+)]
 
 #![allow(
     clippy::too_many_lines,

@@ -1,5 +1,9 @@
 //! The command line as a user meets it: every rendered file, table and error message
 //! is a snapshot, and every exit status is asserted.
+#![allow(
+    clippy::disallowed_methods,
+    reason = "tests set up files and processes directly"
+)]
 
 use std::process::Output;
 

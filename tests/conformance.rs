@@ -10,7 +10,10 @@
 //! reason — without a real cluster the real cases say `skipped: no real cluster`, and a
 //! skip is never counted as passed. The last line is `conformance: N passed, N failed,
 //! N skipped`.
-
+#![allow(
+    clippy::disallowed_methods,
+    reason = "tests set up files and processes directly"
+)]
 #![allow(clippy::print_stdout, clippy::print_stderr)] // a test harness reports on stdout
 
 mod support;

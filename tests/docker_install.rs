@@ -3,6 +3,10 @@
 //! answers; then a container runs from an image built locally, as no image registry is
 //! reachable here. Runs only with SIDECAR_LAB_TEST_DOCKER=1 (`.ci/run` sets it): it
 //! installs packages and leaves dockerd running.
+#![allow(
+    clippy::disallowed_methods,
+    reason = "tests set up files and processes directly"
+)]
 
 #![allow(
     clippy::too_many_lines,

@@ -1,6 +1,10 @@
 //! `sidecar-lab doctor` for real on this machine, and with Docker absent, hung or
 //! forbidden (scripted `docker` executables first on PATH); and SIGTERM or SIGHUP while
 //! a scripted `docker` runs, which must not outlive sidecar-lab.
+#![allow(
+    clippy::disallowed_methods,
+    reason = "tests set up files and processes directly"
+)]
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;

@@ -2,6 +2,10 @@
 //! path, a second run that downloads nothing, checksum and pin mismatches, a body cut
 //! short, a server error then success, a 404, and atomic placement throughout; and a
 //! checksum file sent a byte at a time, stopped at its total deadline.
+#![allow(
+    clippy::disallowed_methods,
+    reason = "tests set up files and processes directly"
+)]
 
 mod support;
 

@@ -3,6 +3,10 @@
 //! without `sha256sum` or `shasum` refused. And the release binaries `scripts/dist.sh`
 //! built (`SIDECAR_LAB_DIST_DIR`, set by scripts/test.sh): glibc 2.17 at most, and they
 //! run `versions` and `render config` from an empty directory.
+#![allow(
+    clippy::disallowed_methods,
+    reason = "tests set up files and processes directly"
+)]
 
 mod support;
 

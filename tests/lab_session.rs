@@ -2,6 +2,10 @@
 //! (tests/sim): the `kind`, `docker` and `sysctl` on PATH are the simulator's stand-ins,
 //! which behave as the real tools do, failures included. Downloads come from a real HTTP
 //! server on 127.0.0.1.
+#![allow(
+    clippy::disallowed_methods,
+    reason = "tests set up files and processes directly"
+)]
 
 #![allow(
     clippy::too_many_lines,

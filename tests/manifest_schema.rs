@@ -2,6 +2,10 @@
 //! schemas of every minor in the version matrix, checked offline by the PyPI package
 //! `kubernetes-validate` (`scripts/test.sh` installs it). Negative controls prove the
 //! validator really rejects what it should.
+#![allow(
+    clippy::disallowed_methods,
+    reason = "tests set up files and processes directly"
+)]
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -4,6 +4,10 @@
 //! tests/sim/README.md (Pod Security admission, ResourceQuota object counts, LimitRange,
 //! NetworkPolicy, ValidatingAdmissionPolicy, ServiceAccount token mounting, and
 //! SelfSubjectAccessReview for `kubectl auth can-i`).
+#![allow(
+    clippy::disallowed_methods,
+    reason = "tests set up files and processes directly"
+)]
 
 mod support;
 

@@ -4,6 +4,10 @@
 //! tests/sim/README.md (per-minor ContainerRestartRules, the ResourceQuota admission
 //! plugin, container and Job validation, RBAC escalation and bind checks, ServiceAccount
 //! admission, filtered and expired watches, and `kubectl get` printing).
+#![allow(
+    clippy::disallowed_methods,
+    reason = "tests set up files and processes directly"
+)]
 
 #![allow(
     clippy::too_many_lines,

@@ -7,6 +7,10 @@
 //! ContainerStopSignals, and shell scripts act on it as PID 1 does; kube-system's pods
 //! hold their CPU requests on the node; kind checks apiVersion and kind first and refuses
 //! feature gates a version does not know; `docker save --platform` needs Docker 28.
+#![allow(
+    clippy::disallowed_methods,
+    reason = "tests set up files and processes directly"
+)]
 
 mod support;
 

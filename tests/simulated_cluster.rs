@@ -4,6 +4,10 @@
 //! model runs the lab's three variants as sidecar-facts.md describes, on every minor
 //! from 1.28 to 1.37. A mutation self-test runs the Job as learners get it wrong and
 //! checks that `sidecar-lab check` judges each one `unexpected` with the right finding.
+#![allow(
+    clippy::disallowed_methods,
+    reason = "tests set up files and processes directly"
+)]
 
 #![allow(
     clippy::too_many_lines,

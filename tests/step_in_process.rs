@@ -2,6 +2,10 @@
 //! answers kubectl from canned dumps (tests/fixtures/dumps) and whose clock is a
 //! `FakeClock`, so a step that would watch for minutes ends in milliseconds and every
 //! wait is seen on the fake clock, not the wall.
+#![allow(
+    clippy::disallowed_methods,
+    reason = "tests set up files and processes directly"
+)]
 
 #[path = "support/scripted.rs"]
 mod scripted;

@@ -1,6 +1,10 @@
 //! What a user hands over is bounded and shown as text: lab files, `report --merge`
 //! files and `check` dumps go through one size and depth guard, and values in them that
 //! carry terminal escapes are printed as visible text, never obeyed.
+#![allow(
+    clippy::disallowed_methods,
+    reason = "tests set up files and processes directly"
+)]
 
 use std::io::Write;
 use std::process::{Command, Output, Stdio};

@@ -2,6 +2,10 @@
 //! docker, kind and kubectl from a script (and records what ran) and whose clock is fake.
 //! It proves what the plan says is what runs: `up --yes` on a host that has everything
 //! creates the cluster from the config it wrote, and `--dry-run` changes nothing.
+#![allow(
+    clippy::disallowed_methods,
+    reason = "tests set up files and processes directly"
+)]
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};

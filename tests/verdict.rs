@@ -1,6 +1,10 @@
 //! The verdict engine on dumps shaped like real clusters' output (tests/fixtures/dumps,
 //! after sidecar-facts.md §3): every outcome, every finding, the cross matrix of
 //! variants, both stream formats, and inputs that must never panic.
+#![allow(
+    clippy::disallowed_methods,
+    reason = "tests set up files and processes directly"
+)]
 
 #![allow(
     clippy::too_many_lines,

@@ -72,7 +72,8 @@ pub fn create(
         .collect::<Result<Vec<_>, _>>()?;
     let mirror = settings.mirror.as_deref().map(Mirror::parse).transpose()?;
     let out = &settings.output;
-    std::fs::create_dir_all(out).with_context(|| format!("cannot create `{}`", out.display()))?;
+    crate::files::create_dir_all(out)
+        .with_context(|| format!("cannot create `{}`", out.display()))?;
     let making = Making {
         settings,
         runner,
@@ -271,7 +272,7 @@ fn save_images(
         layers.push(pull(runner, printer, &docker_platform, reference, tag)?);
     }
     if let Some(dir) = archive.parent() {
-        std::fs::create_dir_all(dir)
+        crate::files::create_dir_all(dir)
             .with_context(|| format!("cannot create `{}`", dir.display()))?;
     }
     let tags: Vec<&str> = images.iter().map(|(_, t)| t.as_str()).collect();
@@ -347,7 +348,7 @@ fn save(
             return Err(error);
         }
     }
-    std::fs::rename(&partial, archive).with_context(|| {
+    crate::files::rename(&partial, archive).with_context(|| {
         format!(
             "cannot move the archive into place at {}",
             archive.display()
@@ -381,7 +382,7 @@ fn from_dist(dist: &Path, platform: &str, dest: &Path, runner: &dyn Runner) -> a
     );
     let archive = dist.join(&name);
     let sums = dist.join(SHA256SUMS);
-    let listed = std::fs::read_to_string(&sums)
+    let listed = crate::files::read_to_string(&sums)
         .with_context(|| format!("cannot read {} (scripts/dist.sh writes it)", sums.display()))?;
     let expected = listed
         .lines()
@@ -421,8 +422,8 @@ fn files(root: &Path) -> anyhow::Result<Vec<FileEntry>> {
     let mut found = Vec::new();
     let mut stack = vec![root.to_path_buf()];
     while let Some(dir) = stack.pop() {
-        for entry in
-            std::fs::read_dir(&dir).with_context(|| format!("cannot read `{}`", dir.display()))?
+        for entry in crate::files::read_dir(&dir)
+            .with_context(|| format!("cannot read `{}`", dir.display()))?
         {
             let path = entry?.path();
             if path.is_dir() {
@@ -456,17 +457,15 @@ fn files(root: &Path) -> anyhow::Result<Vec<FileEntry>> {
 
 /// Copies `from` to `to` through a temporary file beside it.
 pub fn copy_atomically(from: &Path, to: &Path) -> anyhow::Result<()> {
-    use std::os::unix::fs::PermissionsExt;
-
     let dir = to.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir).with_context(|| format!("cannot create `{}`", dir.display()))?;
+    crate::files::create_dir_all(dir)
+        .with_context(|| format!("cannot create `{}`", dir.display()))?;
     let temp = tempfile::Builder::new()
         .prefix(".copy.")
         .tempfile_in(dir)
         .with_context(|| format!("cannot write in `{}`", dir.display()))?;
-    std::fs::copy(from, temp.path())
+    crate::files::copy_executable(from, temp.path())
         .with_context(|| format!("cannot copy `{}` to `{}`", from.display(), to.display()))?;
-    std::fs::set_permissions(temp.path(), std::fs::Permissions::from_mode(0o755))?;
     temp.persist(to)
         .map_err(|e| anyhow!("cannot place `{}`: {}", to.display(), e.error))?;
     Ok(())

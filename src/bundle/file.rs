@@ -38,8 +38,8 @@ pub enum FileError {
 /// open does not block on a FIFO (`O_NONBLOCK`), and the check is made on the opened
 /// descriptor (`fstat`), so what is read is what was checked.
 pub fn open_regular(path: &Path) -> Result<File, FileError> {
-    use crate::render::bounds::{self, OpenError};
-    bounds::open_regular(path).map_err(|error| match error {
+    use crate::files::{self, OpenError};
+    files::open_regular(path).map_err(|error| match error {
         OpenError::Io(source) => FileError::Read {
             path: path.display().to_string(),
             source,
@@ -152,7 +152,7 @@ pub fn copy_checked(
         source,
     };
     let dir = to.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir).map_err(write_error)?;
+    crate::files::create_dir_all(dir).map_err(write_error)?;
     let mut temp = tempfile::Builder::new()
         .prefix(".sidecar-lab.")
         .suffix(".partial")
@@ -245,10 +245,10 @@ mod tests {
             None
         );
         assert_eq!(
-            std::fs::read(&to).expect("placed"),
+            crate::files::read(&to).expect("placed"),
             b"#!/bin/sh\necho kind\n"
         );
-        let leftovers = std::fs::read_dir(dir.path().join("bin"))
+        let leftovers = crate::files::read_dir(dir.path().join("bin"))
             .expect("dir")
             .count();
         assert_eq!(leftovers, 1, "no temporary file is left");

@@ -58,7 +58,7 @@ pub fn read_input(from: &Path) -> anyhow::Result<Vec<u8>> {
         Ok(read_stream(std::io::stdin(), "standard input", DUMP)?)
     } else {
         // A FIFO or a device (`/dev/zero`) is refused at once rather than waited on.
-        let file = crate::render::bounds::open_regular(from)
+        let file = crate::files::open_regular(from)
             .map_err(|error| anyhow::anyhow!("cannot read `{}`: {error}", from.display()))?;
         Ok(read_stream(file, &from.display().to_string(), DUMP)?)
     }
@@ -148,10 +148,7 @@ pub struct Settings {
 pub fn run(settings: &Settings, printer: &Printer) -> anyhow::Result<ExitStatus> {
     let bytes = read_input(&settings.from)?;
     let origin = settings.from.display().to_string();
-    let lab = match &settings.lab {
-        Some(path) => Lab::load(path)?,
-        None => Lab::embedded()?,
-    };
+    let lab = crate::session::workspace::lab(settings.lab.as_deref())?;
     if let Some(minor) = settings.kubernetes {
         // The rules name the minors sidecar-lab knows; another would be judged by a guess.
         crate::matrix::VersionMatrix::embedded()?.release(minor)?;

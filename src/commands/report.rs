@@ -37,7 +37,7 @@ pub fn report(settings: &Settings, world: &World<'_>) -> anyhow::Result<ExitStat
         for path in &settings.merge {
             // A FIFO or a device (`--merge /dev/zero`) is refused at once rather than
             // waited on or read for ever; a regular file is read through the shared cap.
-            let file = crate::render::bounds::open_regular(path)
+            let file = crate::files::open_regular(path)
                 .map_err(|error| anyhow::anyhow!("cannot read `{}`: {error}", path.display()))?;
             let bytes = crate::render::bounds::read_stream(
                 file,
@@ -135,7 +135,7 @@ pub fn from_state(state: &LabState, lab: &Lab, name: String, generated_at: Strin
 /// This machine's name (a VM's, in a classroom): `/proc/sys/kernel/hostname`, else
 /// `$HOSTNAME`, else `localhost`.
 fn host_name() -> String {
-    std::fs::read_to_string("/proc/sys/kernel/hostname")
+    crate::files::read_to_string("/proc/sys/kernel/hostname")
         .ok()
         .map(|s| s.trim().to_owned())
         .filter(|s| !s.is_empty())

@@ -304,7 +304,7 @@ pub fn down(place: &Where, yes: bool, world: &World<'_>) -> anyhow::Result<ExitS
         return Err(anyhow!("`{command}` failed; its output is above"));
     }
     for file in lab_files(&dir) {
-        std::fs::remove_file(&file)
+        crate::files::remove_file(&file)
             .with_context(|| format!("cannot remove `{}`", file.display()))?;
     }
     world.printer.note(&format!("✓ {what}: done"));

@@ -52,7 +52,7 @@ pub struct DiskFree {
 /// Gathers everything; `bin_dir` is where sidecar-lab installs kind and kubectl.
 pub fn gather(environment: &Environment, runner: &dyn Runner, bin_dir: &Path) -> Facts {
     let path = environment.path.as_deref();
-    let read = |file: &str| std::fs::read_to_string(file).ok();
+    let read = |file: &str| crate::files::read_to_string(file).ok();
     let number = |file: &str| read(file).and_then(|text| text.trim().parse().ok());
     let platform = match &environment.platform_override {
         Some(text) => text.parse::<Platform>().map_err(|e| e.to_string()),

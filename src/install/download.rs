@@ -193,7 +193,7 @@ pub fn fetch(
         source,
     };
     let directory = destination.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(directory).map_err(place_error)?;
+    crate::files::create_dir_all(directory).map_err(place_error)?;
     // In the destination directory, so the final rename cannot cross file systems.
     let name = destination
         .file_name()

@@ -37,7 +37,7 @@ pub fn steps(
                 report.report(Event::ConvenienceScript);
                 // The script is about 25 kB; 1 MiB bounds a hostile answer.
                 let script = client.get_text(url, 1024 * 1024)?;
-                std::fs::create_dir_all(state_dir)
+                crate::files::create_dir_all(state_dir)
                     .with_context(|| format!("cannot create `{}`", state_dir.display()))?;
                 let path = state_dir.join("get-docker.sh");
                 crate::state::write_atomically(&path, script.as_bytes())?;
@@ -47,7 +47,7 @@ pub fn steps(
             }
             HostStep::StartDockerd { command, log } => {
                 if let Some(dir) = log.parent() {
-                    std::fs::create_dir_all(dir)
+                    crate::files::create_dir_all(dir)
                         .with_context(|| format!("cannot create `{}`", dir.display()))?;
                 }
                 report.report(Event::Detached { command, log });
@@ -171,7 +171,10 @@ mod tests {
                 "sudo install staged.conf /etc/x.conf"
             ]
         );
-        assert_eq!(std::fs::read_to_string(staged).expect("written"), "a = 1\n");
+        assert_eq!(
+            crate::files::read_to_string(staged).expect("written"),
+            "a = 1\n"
+        );
     }
 
     #[test]

@@ -129,7 +129,7 @@ pub fn docker_host(
     let is_root = runner
         .run(&CommandLine::new("id", ["-u"]), detect::PROBE_TIMEOUT)
         .is_ok_and(|o| o.success() && o.stdout.trim() == "0");
-    let distro = std::fs::read_to_string("/etc/os-release")
+    let distro = crate::files::read_to_string("/etc/os-release")
         .ok()
         .map(|text| Distro::parse_os_release(&text));
     DockerHost {

@@ -1,41 +1,11 @@
 //! The one size and depth guard for every YAML or JSON input a user hands over (lab
 //! files, `report --merge` files, `check` dumps). The caller opens the file with
-//! `open_regular`, so a FIFO or a device is refused at once; it is read here through
+//! `files::open_regular`, so a FIFO or a device is refused at once; it is read here through
 //! `Read::take`, so an endless pipe or a 300 MB file costs the cap, not the file; and
 //! nesting is measured in one pass before any parser runs, since the parsers recurse and
 //! a line of 100,000 `[` would take them minutes to refuse.
 
 use std::io::Read;
-use std::path::Path;
-
-/// Why a user's input file was not opened.
-#[derive(Debug, thiserror::Error)]
-pub enum OpenError {
-    #[error("{0}")]
-    Io(std::io::Error),
-    #[error(
-        "not a regular file (a FIFO, a device, a directory or a link to one): refusing to read it"
-    )]
-    NotRegular,
-}
-
-/// Opens `path` for reading only if it is a regular file (after following links): the
-/// one open of every file a user or a bundle hands over. The open does not block on a
-/// FIFO (`O_NONBLOCK`; `--lab` on a FIFO with no writer would wait for ever), and the
-/// check is made on the opened descriptor (`fstat`), so what is read is what was checked.
-pub fn open_regular(path: &Path) -> Result<std::fs::File, OpenError> {
-    use std::os::unix::fs::OpenOptionsExt;
-    let file = std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
-        .open(path)
-        .map_err(OpenError::Io)?;
-    let metadata = file.metadata().map_err(OpenError::Io)?;
-    if !metadata.is_file() {
-        return Err(OpenError::NotRegular);
-    }
-    Ok(file)
-}
 
 /// How deep objects and lists may nest. A Pod is about 10 levels deep.
 pub const MAX_DEPTH: usize = 256;

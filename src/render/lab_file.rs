@@ -3,8 +3,6 @@
 //! each step's Jobs (a lab may not give its pods power over the node), so it sits here,
 //! above the lab's data and beside the renderer.
 
-use std::path::Path;
-
 use crate::assets;
 use crate::lab::Lab;
 use crate::yaml;
@@ -38,30 +36,23 @@ impl Lab {
         Self::parse(assets::NATIVE_SIDECAR_LAB, "labs/native-sidecar.yaml")
     }
 
-    /// Reads and checks the lab file at `path`.
-    pub fn load(path: &Path) -> Result<Self, LabError> {
+    /// Reads and checks a lab file the caller opened (`files::open_regular`: only a
+    /// regular file, since `--lab` on a FIFO would wait for ever for a writer); it is read
+    /// through the shared cap. `name` names it in errors.
+    pub fn read(file: impl std::io::Read, name: &str) -> Result<Self, LabError> {
         use crate::render::bounds;
-        let name = path.display().to_string();
         let read = |source| LabError::Read {
-            path: name.clone(),
+            path: name.to_owned(),
             source,
         };
-        // Only a regular file: `--lab` on a FIFO would wait for ever for a writer, and
-        // `/dev/zero` is refused too. It is read through the shared cap.
-        let file = bounds::open_regular(path).map_err(|error| match error {
-            bounds::OpenError::Io(source) => read(source),
-            not_regular @ bounds::OpenError::NotRegular => {
-                read(std::io::Error::other(not_regular.to_string()))
-            }
-        })?;
-        let bytes = bounds::read_stream(file, &name, bounds::LAB_FILE)?;
+        let bytes = bounds::read_stream(file, name, bounds::LAB_FILE)?;
         let text = String::from_utf8(bytes).map_err(|_| {
             read(std::io::Error::new(
                 std::io::ErrorKind::InvalidData,
                 "stream did not contain valid UTF-8",
             ))
         })?;
-        Self::parse(&text, &name)
+        Self::parse(&text, name)
     }
 
     /// Decodes and checks lab text; `origin` names it in errors.

@@ -2,6 +2,10 @@
 //! stops it with everything it started, shown first under `-v` through an echo hook (the
 //! runner says what runs; the caller decides how that looks), docker and kind through
 //! `sg docker` when the group is not in effect yet.
+#![allow(
+    clippy::disallowed_methods,
+    reason = "the process door: the one place that starts programs"
+)]
 
 use std::path::Path;
 use std::sync::Arc;
@@ -215,14 +219,10 @@ impl Runner for SystemRunner {
     }
 
     fn start_detached(&self, command: &CommandLine, log: &Path) -> Result<(), RunError> {
-        let log_file = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(log)
-            .map_err(|source| RunError::Io {
-                command: command.to_string(),
-                source,
-            })?;
+        let log_file = crate::files::open_for_append(log).map_err(|source| RunError::Io {
+            command: command.to_string(),
+            source,
+        })?;
         let stderr = log_file.try_clone().map_err(|source| RunError::Io {
             command: command.to_string(),
             source,

@@ -87,7 +87,7 @@ pub fn gather(
             server: cluster.server,
             config_path: config_path.to_path_buf(),
             config: config.to_owned(),
-            previous_config: std::fs::read_to_string(config_path).ok(),
+            previous_config: crate::files::read_to_string(config_path).ok(),
         },
         namespace: ask.target.namespace.clone(),
         namespace_found,

@@ -83,19 +83,14 @@ pub fn acquire(
 }
 
 fn open(state_dir: &Path) -> anyhow::Result<File> {
-    std::fs::create_dir_all(state_dir).with_context(|| {
+    crate::files::create_dir_all(state_dir).with_context(|| {
         format!(
             "cannot create the state directory `{}`",
             state_dir.display()
         )
     })?;
     let file = path(state_dir);
-    std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .open(&file)
+    crate::files::open_for_update(&file)
         .with_context(|| format!("cannot open the lock file `{}`", file.display()))
 }
 

@@ -79,7 +79,7 @@ pub fn path(state_dir: &Path) -> PathBuf {
 /// returned message, so nothing is lost and the lab can go on.
 pub fn load(state_dir: &Path) -> (LabState, Option<String>) {
     let file = path(state_dir);
-    let text = match std::fs::read_to_string(&file) {
+    let text = match crate::files::read_to_string(&file) {
         Ok(text) => text,
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => return (fresh(), None),
         Err(error) => return (fresh(), Some(set_aside(&file, &error.to_string()))),
@@ -123,7 +123,7 @@ pub fn now() -> k8s_openapi::jiff::Timestamp {
 fn set_aside(file: &Path, reason: &str) -> String {
     let stamp = now().as_second();
     let aside = file.with_extension(format!("json.unreadable-{stamp}"));
-    match std::fs::rename(file, &aside) {
+    match crate::files::rename(file, &aside) {
         Ok(()) => format!(
             "the lab state `{}` could not be read ({reason}); it was moved to `{}` and a new one started",
             file.display(),
@@ -165,7 +165,7 @@ mod tests {
         save(dir.path(), &state).expect("saves");
         assert_eq!(load(dir.path()), (state, None));
         // The file keeps the names people and scripts read.
-        let text = std::fs::read_to_string(path(dir.path())).expect("state file");
+        let text = crate::files::read_to_string(path(dir.path())).expect("state file");
         for field in [
             "\"3\": {",
             "\"variant\": \"native\"",
@@ -207,11 +207,14 @@ mod tests {
             message.contains("could not be read") && message.contains("unreadable-"),
             "{message}"
         );
-        let aside: Vec<_> = std::fs::read_dir(dir.path())
+        let aside: Vec<_> = crate::files::read_dir(dir.path())
             .expect("dir")
             .filter_map(std::result::Result::ok)
             .collect();
         assert_eq!(aside.len(), 1);
-        assert_eq!(std::fs::read(aside[0].path()).expect("kept"), b"{ not json");
+        assert_eq!(
+            crate::files::read(aside[0].path()).expect("kept"),
+            b"{ not json"
+        );
     }
 }

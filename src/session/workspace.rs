@@ -65,7 +65,7 @@ pub fn open(
     reason = "the lab names these files itself, in lower case; a `.YAML` file is not one of them"
 )]
 pub fn lab_files(dir: &Path) -> Vec<PathBuf> {
-    let Ok(entries) = std::fs::read_dir(dir) else {
+    let Ok(entries) = crate::files::read_dir(dir) else {
         return Vec::new();
     };
     entries
@@ -89,9 +89,25 @@ pub fn lab_files(dir: &Path) -> Vec<PathBuf> {
 /// The lab file given, or the built-in lab.
 pub fn lab(path: Option<&Path>) -> anyhow::Result<Lab> {
     Ok(match path {
-        Some(path) => Lab::load(path)?,
+        Some(path) => load_lab(path)?,
         None => Lab::embedded()?,
     })
+}
+
+/// Opens the lab file at `path` (only a regular file: `/dev/zero` or a FIFO is refused at
+/// once) and reads and checks it.
+fn load_lab(path: &Path) -> Result<Lab, crate::render::lab_file::LabError> {
+    use crate::files::{OpenError, open_regular};
+    use crate::render::lab_file::LabError;
+    let name = path.display().to_string();
+    let file = open_regular(path).map_err(|error| LabError::Read {
+        path: name.clone(),
+        source: match error {
+            OpenError::Io(source) => source,
+            not_regular @ OpenError::NotRegular => std::io::Error::other(not_regular.to_string()),
+        },
+    })?;
+    Lab::read(file, &name)
 }
 
 /// Adds a step's result to the state.
@@ -197,7 +213,7 @@ mod tests {
         save_step(dir.path(), &printer(), &run(1), &target, false).expect("first save");
         assert!(state::path(dir.path()).exists());
         // `down` runs while step 3 runs: the state it began with is gone.
-        std::fs::remove_file(state::path(dir.path())).expect("down");
+        crate::files::remove_file(state::path(dir.path())).expect("down");
         save_step(dir.path(), &printer(), &run(3), &target, true).expect("skipped");
         assert!(!state::path(dir.path()).exists(), "written back after down");
         save_step(dir.path(), &printer(), &run(3), &target, false).expect("saved");

@@ -5,13 +5,10 @@ use super::*;
 use std::io::{BufRead, BufReader};
 
 #[test]
-fn tokens_compare_whole_and_are_fresh() {
+fn tokens_compare_whole() {
     assert!(same(b"abc", b"abc"));
     assert!(!same(b"abc", b"abd"));
     assert!(!same(b"abc", b"ab"));
-    let (a, b) = (new_token().expect("random"), new_token().expect("random"));
-    assert_eq!(a.len(), 32);
-    assert_ne!(a, b);
 }
 
 /// A board on 127.0.0.1 with an empty class, stopped when dropped.

@@ -10,10 +10,11 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 
 use super::read;
-use crate::board::server::{Latest, ServerSettings, new_token, serve};
+use crate::board::server::{Latest, ServerSettings, serve};
 use crate::class::ClassPrefix;
 use crate::commands::World;
 use crate::exit::ExitStatus;
+use crate::files::new_token;
 use crate::session::workspace;
 use crate::ui::class as show;
 

@@ -103,7 +103,7 @@ fn delete(world: &World<'_>, context: &str, plan: &DownPlan) -> anyhow::Result<(
 fn remove_kubeconfigs(settings: &DownSettings, plan: &DownPlan) -> anyhow::Result<()> {
     for namespace in &plan.kubeconfigs {
         let path = settings.output_dir.join(format!("{namespace}.kubeconfig"));
-        std::fs::remove_file(&path)
+        crate::files::remove_file(&path)
             .or_else(|e| {
                 if e.kind() == std::io::ErrorKind::NotFound {
                     Ok(())

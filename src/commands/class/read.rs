@@ -94,7 +94,7 @@ pub(super) fn inline_ca(access: &ClusterAccess) -> anyhow::Result<Option<String>
     Ok(match &access.ca {
         CaSource::Data(data) => Some(data.clone()),
         CaSource::File(file) => {
-            let bytes = std::fs::read(file).with_context(|| {
+            let bytes = crate::files::read(file).with_context(|| {
                 format!(
                     "cannot read the cluster's CA certificate `{file}` (named by the kubeconfig)"
                 )
@@ -183,7 +183,7 @@ pub(super) fn read_kubeconfigs(
         .map(|n| {
             let namespace = prefix.namespace(n);
             let path = dir.join(format!("{namespace}.kubeconfig"));
-            let found = match std::fs::read_to_string(&path) {
+            let found = match crate::files::read_to_string(&path) {
                 Err(_) => KubeconfigFound::Missing,
                 Ok(text) => Existing::parse(&text)
                     .map_or(KubeconfigFound::Unreadable, KubeconfigFound::Found),
@@ -195,7 +195,7 @@ pub(super) fn read_kubeconfigs(
 
 /// The namespaces whose kubeconfig file is in `dir`.
 pub(super) fn kubeconfig_files(dir: &Path, prefix: &ClassPrefix) -> BTreeSet<String> {
-    std::fs::read_dir(dir)
+    crate::files::read_dir(dir)
         .into_iter()
         .flatten()
         .flatten()

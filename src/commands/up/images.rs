@@ -131,7 +131,7 @@ impl Execute<'_, '_> {
             &kube::kind::load_image_archive(cluster, &archive),
             PULL_TIMEOUT,
         );
-        let _ = std::fs::remove_file(&archive);
+        let _ = crate::files::remove_file(&archive);
         loaded.map(drop)
     }
 }

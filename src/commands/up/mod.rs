@@ -68,7 +68,7 @@ pub fn up(settings: &Settings, world: &World<'_>) -> anyhow::Result<ExitStatus> 
     if settings.dry_run {
         return Ok(ExitStatus::Success);
     }
-    std::fs::create_dir_all(&ground.dir)
+    crate::files::create_dir_all(&ground.dir)
         .with_context(|| format!("cannot create the state directory {}", ground.dir.display()))?;
     // 3. Confirm once.
     if !prompt::confirm(
