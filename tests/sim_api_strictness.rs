@@ -8,7 +8,6 @@
     clippy::disallowed_methods,
     reason = "tests set up files and processes directly"
 )]
-
 #![allow(
     clippy::too_many_lines,
     reason = "a scenario reads top to bottom, as one story"
