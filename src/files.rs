@@ -13,7 +13,7 @@ use std::path::Path;
 
 /// Why a user's input file was not opened.
 #[derive(Debug, thiserror::Error)]
-pub enum OpenError {
+pub(crate) enum OpenError {
     #[error("{0}")]
     Io(std::io::Error),
     #[error(
@@ -26,7 +26,7 @@ pub enum OpenError {
 /// one open of every file a user or a bundle hands over. The open does not block on a
 /// FIFO (`O_NONBLOCK`; `--lab` on a FIFO with no writer would wait for ever), and the
 /// check is made on the opened descriptor (`fstat`), so what is read is what was checked.
-pub fn open_regular(path: &Path) -> Result<File, OpenError> {
+pub(crate) fn open_regular(path: &Path) -> Result<File, OpenError> {
     use std::os::unix::fs::OpenOptionsExt;
     let file = std::fs::OpenOptions::new()
         .read(true)
@@ -41,37 +41,37 @@ pub fn open_regular(path: &Path) -> Result<File, OpenError> {
 }
 
 /// The whole file as text.
-pub fn read_to_string(path: impl AsRef<Path>) -> io::Result<String> {
+pub(crate) fn read_to_string(path: impl AsRef<Path>) -> io::Result<String> {
     std::fs::read_to_string(path)
 }
 
 /// The whole file as bytes.
-pub fn read(path: impl AsRef<Path>) -> io::Result<Vec<u8>> {
+pub(crate) fn read(path: impl AsRef<Path>) -> io::Result<Vec<u8>> {
     std::fs::read(path)
 }
 
 /// The entries of a directory.
-pub fn read_dir(path: impl AsRef<Path>) -> io::Result<ReadDir> {
+pub(crate) fn read_dir(path: impl AsRef<Path>) -> io::Result<ReadDir> {
     std::fs::read_dir(path)
 }
 
 /// Makes a directory and its parents.
-pub fn create_dir_all(path: impl AsRef<Path>) -> io::Result<()> {
+pub(crate) fn create_dir_all(path: impl AsRef<Path>) -> io::Result<()> {
     std::fs::create_dir_all(path)
 }
 
 /// Removes a file.
-pub fn remove_file(path: impl AsRef<Path>) -> io::Result<()> {
+pub(crate) fn remove_file(path: impl AsRef<Path>) -> io::Result<()> {
     std::fs::remove_file(path)
 }
 
 /// Renames a file within one file system (atomic: a reader sees the old or the new).
-pub fn rename(from: impl AsRef<Path>, to: impl AsRef<Path>) -> io::Result<()> {
+pub(crate) fn rename(from: impl AsRef<Path>, to: impl AsRef<Path>) -> io::Result<()> {
     std::fs::rename(from, to)
 }
 
 /// Copies `from` over `to` and makes the copy executable (0755).
-pub fn copy_executable(from: &Path, to: &Path) -> io::Result<()> {
+pub(crate) fn copy_executable(from: &Path, to: &Path) -> io::Result<()> {
     use std::os::unix::fs::PermissionsExt;
     std::fs::copy(from, to)?;
     std::fs::set_permissions(to, std::fs::Permissions::from_mode(0o755))
@@ -79,7 +79,7 @@ pub fn copy_executable(from: &Path, to: &Path) -> io::Result<()> {
 
 /// Opens (making it if needed) a file for reading and writing without truncating it:
 /// the state lock, whose holder line is rewritten in place.
-pub fn open_for_update(path: &Path) -> io::Result<File> {
+pub(crate) fn open_for_update(path: &Path) -> io::Result<File> {
     std::fs::OpenOptions::new()
         .read(true)
         .write(true)
@@ -89,7 +89,7 @@ pub fn open_for_update(path: &Path) -> io::Result<File> {
 }
 
 /// Opens a file for appending, making it if needed: a daemon's log.
-pub fn open_for_append(path: &Path) -> io::Result<File> {
+pub(crate) fn open_for_append(path: &Path) -> io::Result<File> {
     std::fs::OpenOptions::new()
         .create(true)
         .append(true)
@@ -97,7 +97,7 @@ pub fn open_for_append(path: &Path) -> io::Result<File> {
 }
 
 /// A fresh access token: 16 bytes from the kernel's random source, as hex.
-pub fn new_token() -> io::Result<String> {
+pub(crate) fn new_token() -> io::Result<String> {
     use std::io::Read;
     let mut bytes = [0u8; 16];
     File::open("/dev/urandom")?.read_exact(&mut bytes)?;

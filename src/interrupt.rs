@@ -85,7 +85,7 @@ fn alive(pgid: i32) -> bool {
 
 /// One line of `/proc/PID/stat`, the fields read here.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Process {
+pub(crate) struct Process {
     pub pid: i32,
     pub state: char,
     pub ppid: i32,
@@ -95,7 +95,7 @@ pub struct Process {
 impl Process {
     /// Parses `pid (comm) state ppid pgrp …`; comm may hold spaces and parentheses, so
     /// the fields after it are split after its last `)` (proc(5)).
-    pub fn parse(stat: &str) -> Option<Self> {
+    pub(crate) fn parse(stat: &str) -> Option<Self> {
         let (head, rest) = stat.rsplit_once(')')?;
         let pid = head.split_once(' ')?.0.trim().parse().ok()?;
         let mut fields = rest.split_whitespace();
@@ -112,7 +112,7 @@ impl Process {
 }
 
 /// The processes of this machine (this pid namespace), from `/proc`; empty without it.
-pub fn processes() -> Vec<Process> {
+pub(crate) fn processes() -> Vec<Process> {
     let Ok(entries) = std::fs::read_dir("/proc") else {
         return Vec::new();
     };
@@ -131,7 +131,7 @@ pub fn processes() -> Vec<Process> {
 /// The pids of every process `pid` started, and they started, from their parent links:
 /// for a child that shares this process's group (a command on the terminal), whose
 /// descendants a kill of its group cannot reach alone.
-pub fn descendants(pid: i32) -> Vec<i32> {
+pub(crate) fn descendants(pid: i32) -> Vec<i32> {
     let all = processes();
     let mut found = vec![pid];
     let mut next = 0;
@@ -154,7 +154,7 @@ pub fn descendants(pid: i32) -> Vec<i32> {
 /// get SIGTERM first: `sudo` passes it on to its command, which runs as root where this
 /// process may not signal it; SIGKILL follows for whatever is still running after
 /// `TREE_GRACE`.
-pub fn kill_tree(pid: u32) {
+pub(crate) fn kill_tree(pid: u32) {
     let Ok(pid) = i32::try_from(pid) else {
         return;
     };
@@ -194,17 +194,17 @@ fn signal_groups(shared: &Shared, signal: rustix::process::Signal) {
 
 /// From now on Ctrl-C stops a step cleanly instead of ending the program; returns the
 /// flag it raises.
-pub fn flag() -> Arc<AtomicBool> {
+pub(crate) fn flag() -> Arc<AtomicBool> {
     let shared = shared();
     shared.steps.store(true, Ordering::SeqCst);
     Arc::clone(&shared.flag)
 }
 
 /// A child's process group, known to the handler while the returned guard lives.
-pub struct Group(i32);
+pub(crate) struct Group(i32);
 
 /// Registers the process group `pgid` (a child started as the leader of its own group).
-pub fn group(pgid: u32) -> Group {
+pub(crate) fn group(pgid: u32) -> Group {
     let pgid = i32::try_from(pgid).unwrap_or(i32::MAX);
     if let Ok(mut groups) = shared().groups.lock() {
         groups.insert(pgid);
@@ -215,7 +215,7 @@ pub fn group(pgid: u32) -> Group {
 impl Group {
     /// Kills every process of the group: the child, and whatever it started that is
     /// still in the group (kind's `docker ps`, a shell's pipeline).
-    pub fn kill(&self) {
+    pub(crate) fn kill(&self) {
         if let Some(pid) = rustix::process::Pid::from_raw(self.0) {
             // Best effort: the group may be empty already.
             let _ = rustix::process::kill_process_group(pid, rustix::process::Signal::KILL);
@@ -224,11 +224,11 @@ impl Group {
 }
 
 /// A child in this process's own group, known to the handler while the guard lives.
-pub struct Tree(i32);
+pub(crate) struct Tree(i32);
 
 /// Registers `pid`, a child left in this process's group (so that a terminal can hand
 /// it its input): were sidecar-lab ended by SIGTERM, it and what it started are killed.
-pub fn tree(pid: u32) -> Tree {
+pub(crate) fn tree(pid: u32) -> Tree {
     let pid = i32::try_from(pid).unwrap_or(i32::MAX);
     if let Ok(mut trees) = shared().trees.lock() {
         trees.insert(pid);

@@ -191,15 +191,15 @@ impl Target {
     }
 }
 
-pub mod class;
-pub mod cluster;
-pub mod kind;
+pub(crate) mod class;
+pub(crate) mod cluster;
+pub(crate) mod kind;
 
-pub use cluster::Cluster;
+pub(crate) use cluster::Cluster;
 
 /// What `kubectl get namespace NS` found.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum NamespaceFound {
+pub(crate) enum NamespaceFound {
     Exists,
     Missing,
     /// The user may not read it (RBAC); it may well exist.
@@ -209,7 +209,7 @@ pub enum NamespaceFound {
 }
 
 /// Reads the answer to `kubectl get namespace NS -o name`.
-pub fn namespace_found(success: bool, stderr: &str) -> NamespaceFound {
+pub(crate) fn namespace_found(success: bool, stderr: &str) -> NamespaceFound {
     if success {
         NamespaceFound::Exists
     } else if stderr.contains("(NotFound)") {
@@ -223,7 +223,7 @@ pub fn namespace_found(success: bool, stderr: &str) -> NamespaceFound {
 
 /// The image names the node's kubelet reports (`status.images[].names`), from
 /// `kubectl get nodes -o json`; `None` when the answer is not a node list.
-pub fn node_images(stdout: &str) -> Option<Vec<String>> {
+pub(crate) fn node_images(stdout: &str) -> Option<Vec<String>> {
     let json: serde_json::Value = serde_json::from_str(stdout).ok()?;
     let mut names = Vec::new();
     for node in json.get("items")?.as_array()? {
@@ -250,7 +250,7 @@ pub fn node_images(stdout: &str) -> Option<Vec<String>> {
 
 /// containerd's name for an image reference: `postgres:17.5-alpine` is
 /// `docker.io/library/postgres:17.5-alpine` on the node.
-pub fn full_image_name(image: &str) -> String {
+pub(crate) fn full_image_name(image: &str) -> String {
     let tagged = if image.contains('@') || image.rsplit('/').next().is_some_and(|n| n.contains(':'))
     {
         image.to_owned()
@@ -268,7 +268,7 @@ pub fn full_image_name(image: &str) -> String {
 }
 
 /// The server's minor version from `kubectl version -o json`.
-pub fn server_minor(stdout: &str) -> Option<MinorVersion> {
+pub(crate) fn server_minor(stdout: &str) -> Option<MinorVersion> {
     let json: serde_json::Value = serde_json::from_str(stdout).ok()?;
     let git = json.pointer("/serverVersion/gitVersion")?.as_str()?;
     let release: crate::version::ReleaseVersion = git.split(['-', '+']).next()?.parse().ok()?;
@@ -278,7 +278,7 @@ pub fn server_minor(stdout: &str) -> Option<MinorVersion> {
 /// Whether the server kept `restartPolicy: Always` on an init container of the Job it
 /// returned from a dry run: `false` means the SidecarContainers gate is off (the API
 /// server drops the field silently); `None` when the answer is not a Job.
-pub fn native_sidecars_kept(stdout: &str) -> Option<bool> {
+pub(crate) fn native_sidecars_kept(stdout: &str) -> Option<bool> {
     let json: serde_json::Value = serde_json::from_str(stdout).ok()?;
     let init = json
         .pointer("/spec/template/spec/initContainers")?

@@ -11,13 +11,13 @@ use k8s_openapi::api::core::v1::{Container, PodSpec};
 
 /// CPU in millicores and memory in bytes.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Requests {
+pub(crate) struct Requests {
     pub cpu_millis: u64,
     pub memory_bytes: u64,
 }
 
 impl Requests {
-    pub const fn plus(self, other: Self) -> Self {
+    pub(crate) const fn plus(self, other: Self) -> Self {
         Self {
             cpu_millis: self.cpu_millis + other.cpu_millis,
             memory_bytes: self.memory_bytes + other.memory_bytes,
@@ -25,14 +25,14 @@ impl Requests {
     }
 
     /// Each resource's larger value.
-    pub fn max(self, other: Self) -> Self {
+    pub(crate) fn max(self, other: Self) -> Self {
         Self {
             cpu_millis: self.cpu_millis.max(other.cpu_millis),
             memory_bytes: self.memory_bytes.max(other.memory_bytes),
         }
     }
 
-    pub fn times(self, n: u64) -> Self {
+    pub(crate) fn times(self, n: u64) -> Self {
         Self {
             cpu_millis: self.cpu_millis.saturating_mul(n),
             memory_bytes: self.memory_bytes.saturating_mul(n),
@@ -43,7 +43,7 @@ impl Requests {
 /// A quantity (`100m`, `2`, `1.5`, `128Mi`, `1G`, `1e3`) scaled by `unit` (1000 for
 /// millicores, 1 for bytes), rounded up as the API server rounds requests; `None` when
 /// it is not a quantity.
-pub fn parse_quantity(text: &str, unit: u64) -> Option<u64> {
+pub(crate) fn parse_quantity(text: &str, unit: u64) -> Option<u64> {
     let text = text.trim();
     let split = text
         .find(|c: char| !(c.is_ascii_digit() || c == '.' || c == '+'))
@@ -85,7 +85,7 @@ pub fn parse_quantity(text: &str, unit: u64) -> Option<u64> {
 }
 
 /// One container's requests (0 for what it does not name).
-pub fn container(container: &Container) -> Requests {
+pub(crate) fn container(container: &Container) -> Requests {
     let requests = container
         .resources
         .as_ref()
@@ -104,7 +104,7 @@ pub fn container(container: &Container) -> Requests {
 
 /// The pod's effective requests (KEP-753). An init container is a sidecar when its
 /// `restartPolicy` is `Always`.
-pub fn effective(spec: &PodSpec) -> Requests {
+pub(crate) fn effective(spec: &PodSpec) -> Requests {
     let mut sidecars = Requests::default();
     let mut init_peak = Requests::default();
     for init in spec.init_containers.iter().flatten() {
@@ -127,7 +127,7 @@ pub fn effective(spec: &PodSpec) -> Requests {
 /// The effective CPU request as a formula with the pod's own numbers, and its value:
 /// `max(600m, 600m + 600m) = 1200m` — one term per init container (the sidecars before
 /// it plus itself), and the sidecars plus the app containers.
-pub fn cpu_formula(spec: &PodSpec) -> (String, u64) {
+pub(crate) fn cpu_formula(spec: &PodSpec) -> (String, u64) {
     let sum = |values: &[u64]| {
         if values.is_empty() {
             "0m".to_owned()
@@ -168,7 +168,7 @@ pub fn cpu_formula(spec: &PodSpec) -> (String, u64) {
 }
 
 /// `1.2` CPU, `400m`: how a person reads millicores.
-pub fn show_cpu(millis: u64) -> String {
+pub(crate) fn show_cpu(millis: u64) -> String {
     if millis % 1000 == 0 {
         format!("{}", millis / 1000)
     } else if millis >= 1000 {

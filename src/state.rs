@@ -11,14 +11,14 @@ use std::path::Path;
 use anyhow::Context;
 
 /// Writes `bytes` to `path` atomically.
-pub fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     write_with_mode(path, bytes, None)
 }
 
 /// Writes `bytes` to `path` atomically, readable and writable by the owner only (0600):
 /// for files that carry credentials, such as a learner's kubeconfig. The mode is set
 /// before the rename, so the file is never readable by others, not even for a moment.
-pub fn write_private(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+pub(crate) fn write_private(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     write_with_mode(path, bytes, Some(0o600))
 }
 

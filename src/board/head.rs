@@ -42,7 +42,7 @@ pub(crate) struct HeadReader {
 impl HeadReader {
     /// Takes the next bytes off the wire. Bytes after the head (a body) are ignored: the
     /// board answers GET only.
-    pub fn feed(&mut self, mut bytes: &[u8]) -> Progress {
+    pub(crate) fn feed(&mut self, mut bytes: &[u8]) -> Progress {
         while !bytes.is_empty() {
             let (taken, ended) = match bytes.iter().position(|&b| b == b'\n') {
                 Some(at) => (&bytes[..=at], true),

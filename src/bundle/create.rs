@@ -31,7 +31,7 @@ const DOCKER_TIMEOUT: Duration = Duration::from_secs(30 * 60);
 
 /// What to bundle.
 #[derive(Clone, Debug)]
-pub struct Settings {
+pub(crate) struct Settings {
     pub kubernetes: Vec<MinorVersion>,
     pub platforms: Vec<Platform>,
     pub output: PathBuf,
@@ -55,7 +55,7 @@ struct Making<'a> {
 }
 
 /// Writes the bundle; returns its manifest.
-pub fn create(
+pub(crate) fn create(
     settings: &Settings,
     runner: &dyn Runner,
     printer: Printer,
@@ -359,7 +359,7 @@ fn save(
 }
 
 /// `docker image inspect -f '{{json .RootFS.Layers}}' TAG`.
-pub fn image_layers(runner: &dyn Runner, tag: &str) -> anyhow::Result<Vec<String>> {
+pub(crate) fn image_layers(runner: &dyn Runner, tag: &str) -> anyhow::Result<Vec<String>> {
     let output = checked(
         runner,
         &CommandLine::new(
@@ -456,7 +456,7 @@ fn files(root: &Path) -> anyhow::Result<Vec<FileEntry>> {
 }
 
 /// Copies `from` to `to` through a temporary file beside it.
-pub fn copy_atomically(from: &Path, to: &Path) -> anyhow::Result<()> {
+pub(crate) fn copy_atomically(from: &Path, to: &Path) -> anyhow::Result<()> {
     let dir = to.parent().unwrap_or(Path::new("."));
     crate::files::create_dir_all(dir)
         .with_context(|| format!("cannot create `{}`", dir.display()))?;

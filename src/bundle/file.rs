@@ -15,7 +15,7 @@ const BUFFER: usize = 256 * 1024;
 
 /// A bundle file that cannot be used.
 #[derive(Debug, thiserror::Error)]
-pub enum FileError {
+pub(crate) enum FileError {
     #[error("cannot read `{path}`: {source}")]
     Read {
         path: String,
@@ -37,7 +37,7 @@ pub enum FileError {
 /// Opens `path` for reading only if it is a regular file (after following links). The
 /// open does not block on a FIFO (`O_NONBLOCK`), and the check is made on the opened
 /// descriptor (`fstat`), so what is read is what was checked.
-pub fn open_regular(path: &Path) -> Result<File, FileError> {
+pub(crate) fn open_regular(path: &Path) -> Result<File, FileError> {
     use crate::files::{self, OpenError};
     files::open_regular(path).map_err(|error| match error {
         OpenError::Io(source) => FileError::Read {
@@ -51,7 +51,7 @@ pub fn open_regular(path: &Path) -> Result<File, FileError> {
 }
 
 /// Reads a regular file of at most `limit` bytes, whole (a manifest).
-pub fn read_capped(path: &Path, limit: u64) -> Result<Vec<u8>, FileError> {
+pub(crate) fn read_capped(path: &Path, limit: u64) -> Result<Vec<u8>, FileError> {
     let file = open_regular(path)?;
     let too_large = || FileError::TooLarge {
         path: path.display().to_string(),
@@ -75,14 +75,14 @@ pub fn read_capped(path: &Path, limit: u64) -> Result<Vec<u8>, FileError> {
 
 /// What a file turned out to be: its SHA-256 (hex) and size.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Measured {
+pub(crate) struct Measured {
     pub sha256: String,
     pub size: u64,
 }
 
 /// Hashes `file`, reading at most `limit + 1` bytes (a larger file is reported as
 /// `limit + 1` bytes long), and writes what it reads to `copy` when one is given.
-pub fn measure(
+pub(crate) fn measure(
     mut file: impl Read,
     limit: u64,
     mut copy: Option<&mut dyn Write>,
@@ -113,7 +113,7 @@ pub fn measure(
 
 /// Checks the regular file at `path` against `size` and `sha256`, reading no more than
 /// `size + 1` bytes: what it is, for the caller to compare.
-pub fn measure_file(path: &Path, size: u64) -> Result<Measured, FileError> {
+pub(crate) fn measure_file(path: &Path, size: u64) -> Result<Measured, FileError> {
     let file = open_regular(path)?;
     if file.metadata().is_ok_and(|m| m.len() > size) {
         return Err(FileError::TooLarge {
@@ -128,7 +128,7 @@ pub fn measure_file(path: &Path, size: u64) -> Result<Measured, FileError> {
 }
 
 /// The SHA-256 and size of a regular file of any size (one this program wrote itself).
-pub fn sha256_of(path: &Path) -> Result<Measured, FileError> {
+pub(crate) fn sha256_of(path: &Path) -> Result<Measured, FileError> {
     let file = open_regular(path)?;
     measure(file, u64::MAX - 1, None).map_err(|source| FileError::Read {
         path: path.display().to_string(),
@@ -139,7 +139,7 @@ pub fn sha256_of(path: &Path) -> Result<Measured, FileError> {
 /// Copies the regular file at `from` to `to` through one descriptor, hashing on the way;
 /// `to` is replaced only when the copy has `size` bytes and `sha256`. `Ok(None)` when it
 /// has; `Ok(Some(measured))` (and nothing placed) when it has not.
-pub fn copy_checked(
+pub(crate) fn copy_checked(
     from: &Path,
     to: &Path,
     size: u64,
@@ -178,7 +178,7 @@ pub fn copy_checked(
 }
 
 /// Lowercase hex.
-pub fn hex(bytes: &[u8]) -> String {
+pub(crate) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 

@@ -23,7 +23,7 @@ use crate::version::{MinorVersion, ReleaseVersion};
 const TIMEOUT: Duration = Duration::from_secs(30 * 60);
 
 /// The bundle's entry for `minor` on `platform`, or why the bundle does not fit.
-pub fn entry<'a>(
+pub(crate) fn entry<'a>(
     bundle: &'a Bundle,
     minor: MinorVersion,
     platform: &str,
@@ -55,7 +55,7 @@ pub fn entry<'a>(
 
 /// Whether the node image `entry` names may be used: refused (naming the manifest and the
 /// archive) unless it is the matrix's, or `--allow-unpinned` was given (then the warning).
-pub fn node_image_verdict(
+pub(crate) fn node_image_verdict(
     bundle: &Bundle,
     entry: &KubernetesEntry,
     platform: &str,
@@ -72,7 +72,7 @@ pub fn node_image_verdict(
 
 /// kind and kubectl at `kind` and `kubectl` for `platform`, as the bundle carries them,
 /// each checked against its pin.
-pub fn binaries(
+pub(crate) fn binaries(
     bundle: &Bundle,
     platform: &str,
     kind: ReleaseVersion,
@@ -106,12 +106,12 @@ pub fn binaries(
 }
 
 /// Whether Docker has `tag` with exactly `layers` (then nothing needs loading).
-pub fn docker_has(runner: &dyn Runner, tag: &str, layers: &[String]) -> bool {
+pub(crate) fn docker_has(runner: &dyn Runner, tag: &str, layers: &[String]) -> bool {
     image_layers(runner, tag).is_ok_and(|found| found == layers)
 }
 
 /// Loads the node image for `entry` into Docker and checks it; returns the tag for kind.
-pub fn node_image(
+pub(crate) fn node_image(
     bundle: &Bundle,
     entry: &KubernetesEntry,
     platform: &str,
@@ -152,13 +152,4 @@ pub fn node_image(
         );
     }
     Ok(image.tag.clone())
-}
-
-/// The lab's images archive for `platform`, checked, as a local file for `kind load`.
-pub fn lab_images(
-    bundle: &Bundle,
-    platform: &str,
-    progress: &dyn Progress,
-) -> anyhow::Result<std::path::PathBuf> {
-    bundle.fetch(&layout::lab_images(platform), progress)
 }

@@ -18,7 +18,7 @@ use crate::install::apply::Supply;
 use crate::install::download::{self, Fetch, Progress, RetryPolicy};
 
 /// The largest manifest read: a real one is a few kilobytes.
-pub const MAX_MANIFEST: u64 = 4 * 1024 * 1024;
+pub(crate) const MAX_MANIFEST: u64 = 4 * 1024 * 1024;
 
 /// A bundle and its manifest.
 pub struct Bundle {

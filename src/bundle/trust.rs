@@ -21,7 +21,7 @@ pub struct Allowed {
 
 /// A bundled thing that may be used.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Verdict {
+pub(crate) enum Verdict {
     /// Its digest is the pinned one.
     Pinned,
     /// No pin vouches for it; taken because `--allow-unpinned` was given. The warning.
@@ -29,14 +29,14 @@ pub enum Verdict {
 }
 
 /// The flag that lets an unpinned file through.
-pub const ALLOW_UNPINNED: &str = "--allow-unpinned";
+pub(crate) const ALLOW_UNPINNED: &str = "--allow-unpinned";
 /// The flag that lets plain http:// through.
-pub const ALLOW_HTTP: &str = "--allow-http";
+pub(crate) const ALLOW_HTTP: &str = "--allow-http";
 
 /// Checks the bundle's `tool` at `version` for `platform` (the file `file`) against the pin.
 /// A digest that differs from a pin is refused even with `--allow-unpinned`: that is a
 /// replaced binary, not a missing pin.
-pub fn binary(
+pub(crate) fn binary(
     matrix: &VersionMatrix,
     tool: Tool,
     version: ReleaseVersion,
@@ -69,7 +69,7 @@ pub fn binary(
 /// Checks the node image `entry` names (and `image`, its record in the manifest, if the
 /// manifest has one) against the matrix: the tag and the digest it was pulled by must be
 /// the matrix's node image for that minor.
-pub fn node_image(
+pub(crate) fn node_image(
     matrix: &VersionMatrix,
     entry: &KubernetesEntry,
     image: Option<&ImageEntry>,

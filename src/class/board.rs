@@ -36,7 +36,7 @@ pub(crate) struct ClassRead {
 impl ClassRead {
     /// Sorts the items of the `List` by kind and namespace; only this class's learner
     /// namespaces and the lab's Jobs and Pods in them are kept.
-    pub fn parse(text: &[u8], prefix: &ClassPrefix) -> Result<Self, ReadError> {
+    pub(crate) fn parse(text: &[u8], prefix: &ClassPrefix) -> Result<Self, ReadError> {
         let list: Value = serde_json::from_slice(text).map_err(|e| ReadError(e.to_string()))?;
         let items = list
             .get("items")

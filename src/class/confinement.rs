@@ -34,7 +34,7 @@ pub(crate) struct Confinement {
 
 impl Confinement {
     /// The rules for a cluster of `minor` and the flags' `quota`.
-    pub fn decide(
+    pub(crate) fn decide(
         template: &Template,
         prefix: &ClassPrefix,
         minor: Option<MinorVersion>,
@@ -66,7 +66,7 @@ impl Confinement {
     }
 
     /// Every object of the class: each learner's, then the cluster-wide policy.
-    pub fn objects(
+    pub(crate) fn objects(
         &self,
         template: &Template,
         prefix: &ClassPrefix,

@@ -66,7 +66,7 @@ struct ClusterEntry {
 
 impl ClusterAccess {
     /// Reads the output of `kubectl config view --raw --minify -o json`.
-    pub fn from_minified(text: &str) -> Result<Self, AccessError> {
+    pub(crate) fn from_minified(text: &str) -> Result<Self, AccessError> {
         let minified: Minified =
             serde_json::from_str(text).map_err(|e| AccessError::NotJson(e.to_string()))?;
         let cluster = minified
@@ -93,7 +93,7 @@ impl ClusterAccess {
     /// True when the address only works on the machine the cluster runs on: learners on
     /// other machines cannot reach it (kind listens on 127.0.0.1 unless its config sets
     /// `networking.apiServerAddress`).
-    pub fn is_loopback(&self) -> bool {
+    pub(crate) fn is_loopback(&self) -> bool {
         let host = self
             .server
             .split("://")
@@ -150,7 +150,7 @@ pub(crate) struct Existing {
 
 impl Existing {
     /// Reads a kubeconfig this module wrote; `None` for anything else.
-    pub fn parse(text: &str) -> Option<Self> {
+    pub(crate) fn parse(text: &str) -> Option<Self> {
         let value: Value = yaml::from_str(text).ok()?;
         let current = value.get("current-context")?.as_str()?;
         let context = value

@@ -46,7 +46,7 @@ pub(crate) enum TokenReason {
 }
 
 impl TokenReason {
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         match self {
             Self::NoFile => "no kubeconfig yet".to_owned(),
             Self::Unreadable => "the file there is not a learner kubeconfig".to_owned(),
@@ -81,12 +81,12 @@ pub(crate) struct UpPlan {
 }
 
 impl UpPlan {
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.create.is_empty() && self.update.is_empty() && self.tokens.is_empty()
     }
 
     /// The objects `kubectl apply` is given, in creation order.
-    pub fn to_apply(&self) -> Vec<&ClassObject> {
+    pub(crate) fn to_apply(&self) -> Vec<&ClassObject> {
         let mut all: Vec<&ClassObject> = self
             .create
             .iter()
@@ -314,7 +314,7 @@ pub(crate) struct DownPlan {
 }
 
 impl DownPlan {
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.namespaces.is_empty()
             && self.cluster_wide.is_empty()
             && self.strays.is_empty()

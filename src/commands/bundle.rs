@@ -49,7 +49,7 @@ fn pin_report(bundle: &Bundle) -> anyhow::Result<(Vec<String>, Vec<String>)> {
 }
 
 /// `bundle create`.
-pub fn create(
+pub(crate) fn create(
     kubernetes: &[MinorVersion],
     platforms: &[String],
     output: &Path,
@@ -97,7 +97,7 @@ pub fn create(
 }
 
 /// `bundle check`: every file against the manifest.
-pub fn check(location: &str, world: &World<'_>) -> anyhow::Result<ExitStatus> {
+pub(crate) fn check(location: &str, world: &World<'_>) -> anyhow::Result<ExitStatus> {
     // Not `open`: the pin report below says every warning, once.
     let bundle = Bundle::open(location, &cache(world)?, allowed(world))?;
     let progress = DownloadProgress::new(*world.printer);
@@ -126,7 +126,7 @@ pub fn check(location: &str, world: &World<'_>) -> anyhow::Result<ExitStatus> {
 }
 
 /// `bundle fetch`: every file from a URL, checked, into a directory.
-pub fn fetch(
+pub(crate) fn fetch(
     location: &str,
     output: Option<PathBuf>,
     world: &World<'_>,
@@ -165,7 +165,7 @@ pub fn fetch(
 }
 
 /// `bundle load`: the node image into Docker, checked; prints the tag kind gets.
-pub fn load(
+pub(crate) fn load(
     location: &str,
     kubernetes: Option<MinorVersion>,
     world: &World<'_>,

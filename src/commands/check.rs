@@ -14,7 +14,7 @@ use crate::observe::dump;
 use crate::observe::refusal::{self, Refusal};
 use crate::observe::step_objects::labelled_steps;
 use crate::ui::Printer;
-pub use crate::ui::report::text;
+pub(crate) use crate::ui::report::text;
 use crate::variant::Variant;
 use crate::verdict::explain::explain;
 use crate::verdict::step::{Evidence, MinorSource, StepJudgement, judge_step};
@@ -23,7 +23,7 @@ use crate::version::MinorVersion;
 
 /// The JSON document `check --output json` prints.
 #[derive(Debug, Serialize)]
-pub struct Report<'a> {
+pub(crate) struct Report<'a> {
     pub outcome: &'static str,
     pub outcome_message: &'a str,
     pub variant: Option<&'static str>,
@@ -39,7 +39,7 @@ pub struct Report<'a> {
 
 /// One run of one container; a container that never ran has one entry without times.
 #[derive(Debug, Serialize)]
-pub struct TimelineEntry<'a> {
+pub(crate) struct TimelineEntry<'a> {
     pub container: &'a str,
     pub role: &'static str,
     /// RFC 3339.
@@ -51,7 +51,7 @@ pub struct TimelineEntry<'a> {
 }
 
 /// Reads the dump at `from` (`-` for standard input).
-pub fn read_input(from: &Path) -> anyhow::Result<Vec<u8>> {
+pub(crate) fn read_input(from: &Path) -> anyhow::Result<Vec<u8>> {
     use crate::render::bounds::{DUMP, read_stream};
     // Both through the shared cap: an endless pipe on standard input stops at it.
     if from == Path::new("-") {
@@ -65,7 +65,7 @@ pub fn read_input(from: &Path) -> anyhow::Result<Vec<u8>> {
 }
 
 /// The JSON report.
-pub fn report(judgement: &Judgement) -> Report<'_> {
+pub(crate) fn report(judgement: &Judgement) -> Report<'_> {
     let mut entries = Vec::new();
     for row in &judgement.timeline.rows {
         let base = |started, finished, exit_code, reason| TimelineEntry {
@@ -104,7 +104,7 @@ pub fn report(judgement: &Judgement) -> Report<'_> {
 
 /// What `check` was asked to judge.
 #[derive(Clone, Copy, Debug)]
-pub struct Request<'a> {
+pub(crate) struct Request<'a> {
     pub lab: &'a Lab,
     pub step: Option<StepNumber>,
     pub variant: Option<Variant>,
@@ -114,14 +114,14 @@ pub struct Request<'a> {
 
 /// A judgement of one pod, or of a whole step.
 #[derive(Clone, Debug)]
-pub enum Judged {
+pub(crate) enum Judged {
     Pod(Box<Judgement>),
     Step(StepJudgement),
 }
 
 impl Judged {
     /// The verdict that decides the exit status.
-    pub fn verdict(&self) -> Option<Verdict> {
+    pub(crate) fn verdict(&self) -> Option<Verdict> {
         match self {
             Self::Pod(judgement) => judgement.verdict,
             Self::Step(step) => Some(step.verdict),
@@ -131,7 +131,7 @@ impl Judged {
 
 /// What `sidecar-lab check` was given on the command line.
 #[derive(Clone, Debug)]
-pub struct Settings {
+pub(crate) struct Settings {
     /// The dump; `-` for standard input.
     pub from: PathBuf,
     pub step: Option<StepNumber>,
@@ -145,7 +145,7 @@ pub struct Settings {
 }
 
 /// Reads, judges and shows the dump `settings` name; the exit status says the verdict.
-pub fn run(settings: &Settings, printer: &Printer) -> anyhow::Result<ExitStatus> {
+pub(crate) fn run(settings: &Settings, printer: &Printer) -> anyhow::Result<ExitStatus> {
     let bytes = read_input(&settings.from)?;
     let origin = settings.from.display().to_string();
     let lab = crate::session::workspace::lab(settings.lab.as_deref())?;
@@ -189,7 +189,11 @@ const REFUSAL_MAX_BYTES: usize = 64 * 1024;
 /// Judges `bytes` (named `origin` in errors) as `request` asks: a step when one is given
 /// or the objects are labelled with exactly one, else one pod against `--variant`. The
 /// bytes are handed over, so that a big dump costs its objects, not its text as well.
-pub fn judge_request(bytes: Vec<u8>, origin: &str, request: Request<'_>) -> anyhow::Result<Judged> {
+pub(crate) fn judge_request(
+    bytes: Vec<u8>,
+    origin: &str,
+    request: Request<'_>,
+) -> anyhow::Result<Judged> {
     let small = (bytes.len() <= REFUSAL_MAX_BYTES).then(|| bytes.clone());
     let evidence = match dump::parse_owned(bytes) {
         Ok(dump) => Evidence::Objects(dump),
@@ -257,7 +261,7 @@ pub fn judge_request(bytes: Vec<u8>, origin: &str, request: Request<'_>) -> anyh
 }
 
 /// The exit status for a step or pod judgement.
-pub const fn exit_status_of(verdict: Option<Verdict>) -> ExitStatus {
+pub(crate) const fn exit_status_of(verdict: Option<Verdict>) -> ExitStatus {
     match verdict {
         None | Some(Verdict::Expected) => ExitStatus::Success,
         Some(Verdict::Unexpected) => ExitStatus::Unexpected,
@@ -267,7 +271,7 @@ pub const fn exit_status_of(verdict: Option<Verdict>) -> ExitStatus {
 
 /// The JSON document `check --step N --output json` prints.
 #[derive(Debug, Serialize)]
-pub struct StepReport<'a> {
+pub(crate) struct StepReport<'a> {
     pub step: u32,
     pub title: &'a str,
     /// The Kubernetes minor whose rule applied; `null`: the newest rule.
@@ -280,7 +284,7 @@ pub struct StepReport<'a> {
 }
 
 /// The JSON report of a step.
-pub fn step_report(judged: &StepJudgement) -> StepReport<'_> {
+pub(crate) fn step_report(judged: &StepJudgement) -> StepReport<'_> {
     StepReport {
         step: judged.number.0,
         title: &judged.title,

@@ -18,7 +18,7 @@ use crate::version::MinorVersion;
 
 /// `doctor`'s arguments, free of clap.
 #[derive(Clone, Debug)]
-pub struct Settings {
+pub(crate) struct Settings {
     pub kubernetes: Option<MinorVersion>,
     pub cluster_name: ClusterName,
     pub fix: bool,
@@ -29,7 +29,7 @@ pub struct Settings {
 }
 
 /// Runs the checks (and the fixes); exit 1 when a check still fails.
-pub fn doctor(settings: &Settings, world: &World<'_>) -> anyhow::Result<ExitStatus> {
+pub(crate) fn doctor(settings: &Settings, world: &World<'_>) -> anyhow::Result<ExitStatus> {
     let World {
         environment,
         printer,
@@ -108,7 +108,7 @@ pub fn doctor(settings: &Settings, world: &World<'_>) -> anyhow::Result<ExitStat
     })
 }
 
-pub use crate::ui::doctor::text;
+pub(crate) use crate::ui::doctor::text;
 
 /// The `bundle` check: the bundle opens and carries this platform and Kubernetes minor.
 fn bundle_check(location: &str, minor: MinorVersion, world: &World<'_>) -> crate::doctor::Check {

@@ -13,7 +13,7 @@ use crate::ui::progress::DownloadProgress;
 use crate::ui::prompt;
 
 /// Runs `install`.
-pub fn install(settings: &Settings, world: &World<'_>) -> anyhow::Result<ExitStatus> {
+pub(crate) fn install(settings: &Settings, world: &World<'_>) -> anyhow::Result<ExitStatus> {
     let bundle = settings
         .bundle
         .as_deref()

@@ -14,7 +14,7 @@ use crate::{assets, render::RenderError};
 const WIDTH: usize = 78;
 
 /// A unified diff with added lines green and removed lines red (when colour is on).
-pub fn colored_diff(diff: &str, palette: &Palette) -> String {
+pub(crate) fn colored_diff(diff: &str, palette: &Palette) -> String {
     diff.lines()
         .map(|line| {
             let styled =
@@ -33,7 +33,7 @@ pub fn colored_diff(diff: &str, palette: &Palette) -> String {
 }
 
 /// The diff between two variants, or a sentence saying they are the same.
-pub fn diff(from: Variant, to: Variant, palette: &Palette) -> Result<String, RenderError> {
+pub(crate) fn diff(from: Variant, to: Variant, palette: &Palette) -> Result<String, RenderError> {
     let diff = render::variant_diff(from, to)?;
     if diff.is_empty() {
         return Ok(format!("`{from}` and `{to}` render the same Job\n"));
@@ -47,7 +47,7 @@ pub fn diff(from: Variant, to: Variant, palette: &Palette) -> Result<String, Ren
 }
 
 /// The lab's steps as a learner reads them: what to expect, why, and what to type.
-pub fn lab_text(lab: &Lab, namespace: &str, palette: &Palette) -> anyhow::Result<String> {
+pub(crate) fn lab_text(lab: &Lab, namespace: &str, palette: &Palette) -> anyhow::Result<String> {
     let template = job::parse_template(assets::JOB_TEMPLATE)?;
     let mut out = format!(
         "{}\n{}\n",
@@ -124,7 +124,7 @@ pub fn lab_text(lab: &Lab, namespace: &str, palette: &Palette) -> anyhow::Result
 }
 
 /// The objects `class up` creates for learners 1..=`learners`, as one YAML stream.
-pub fn class(
+pub(crate) fn class(
     prefix: &crate::class::ClassPrefix,
     learners: u32,
     quota: &crate::class::objects::QuotaLimits,

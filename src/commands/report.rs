@@ -16,7 +16,7 @@ use crate::ui::class as show;
 
 /// `report`'s arguments, free of clap.
 #[derive(Clone, Debug)]
-pub struct Settings {
+pub(crate) struct Settings {
     pub format: ResultsFormat,
     /// The suite's name; the host name when not given.
     pub name: Option<String>,
@@ -25,7 +25,7 @@ pub struct Settings {
 }
 
 /// Runs `report`.
-pub fn report(settings: &Settings, world: &World<'_>) -> anyhow::Result<ExitStatus> {
+pub(crate) fn report(settings: &Settings, world: &World<'_>) -> anyhow::Result<ExitStatus> {
     let results = if settings.merge.is_empty() {
         let lab = workspace::lab(settings.lab.as_deref())?;
         let dir = workspace::state_dir(world.environment)?;
@@ -69,7 +69,12 @@ pub fn report(settings: &Settings, world: &World<'_>) -> anyhow::Result<ExitStat
 }
 
 /// One suite from the state file: each step of the lab, as its last run ended. Pure.
-pub fn from_state(state: &LabState, lab: &Lab, name: String, generated_at: String) -> Results {
+pub(crate) fn from_state(
+    state: &LabState,
+    lab: &Lab,
+    name: String,
+    generated_at: String,
+) -> Results {
     let mut properties = std::collections::BTreeMap::new();
     if let Some(cluster) = &state.cluster {
         properties.insert("context".to_owned(), cluster.context.clone());

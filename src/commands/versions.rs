@@ -7,7 +7,7 @@ use crate::ui::text;
 const SHORT_DIGEST: usize = 12;
 
 /// The matrix as an aligned table; the default row is marked with `*`.
-pub fn table(matrix: &VersionMatrix) -> String {
+pub(crate) fn table(matrix: &VersionMatrix) -> String {
     let mut rows = vec![
         [
             "KUBERNETES",
@@ -46,7 +46,7 @@ pub fn table(matrix: &VersionMatrix) -> String {
 }
 
 /// The matrix as JSON, with the same field names as `templates/versions.yaml`.
-pub fn json(matrix: &VersionMatrix) -> Result<String, serde_json::Error> {
+pub(crate) fn json(matrix: &VersionMatrix) -> Result<String, serde_json::Error> {
     let mut text = serde_json::to_string_pretty(matrix)?;
     text.push('\n');
     Ok(text)

@@ -11,21 +11,21 @@ use crate::install::step::HostStep;
 use crate::runner::CommandLine;
 
 /// The file the inotify limits are persisted in.
-pub const SYSCTL_FILE: &str = "/etc/sysctl.d/99-sidecar-lab.conf";
+pub(crate) const SYSCTL_FILE: &str = "/etc/sysctl.d/99-sidecar-lab.conf";
 
 const WATCHES: (&str, u64) = ("fs.inotify.max_user_watches", 524_288);
 const INSTANCES: (&str, u64) = ("fs.inotify.max_user_instances", 512);
 
 /// One fix: what it repairs, and its commands.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Fix {
+pub(crate) struct Fix {
     pub check: &'static str,
     pub title: String,
     pub steps: Vec<HostStep>,
 }
 
 /// The fixes for the checks that did not pass, in order.
-pub fn plan(checks: &[Check], facts: &Facts, host: &DockerHost) -> Vec<Fix> {
+pub(crate) fn plan(checks: &[Check], facts: &Facts, host: &DockerHost) -> Vec<Fix> {
     let needs = |id: &str| {
         checks
             .iter()

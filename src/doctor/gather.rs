@@ -11,7 +11,7 @@ use crate::platform::Platform;
 use crate::runner::{CommandLine, Output, Runner};
 
 /// How long each probe may take.
-pub const TIMEOUT: Duration = Duration::from_secs(5);
+pub(crate) const TIMEOUT: Duration = Duration::from_secs(5);
 
 /// The facts about the host.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -50,7 +50,7 @@ pub struct DiskFree {
 }
 
 /// Gathers everything; `bin_dir` is where sidecar-lab installs kind and kubectl.
-pub fn gather(environment: &Environment, runner: &dyn Runner, bin_dir: &Path) -> Facts {
+pub(crate) fn gather(environment: &Environment, runner: &dyn Runner, bin_dir: &Path) -> Facts {
     let path = environment.path.as_deref();
     let read = |file: &str| crate::files::read_to_string(file).ok();
     let number = |file: &str| read(file).and_then(|text| text.trim().parse().ok());
@@ -138,7 +138,7 @@ fn run(runner: &dyn Runner, words: &[&str]) -> Option<Output> {
 }
 
 /// `MemTotal` in KiB from the text of /proc/meminfo.
-pub fn meminfo_total(text: &str) -> Option<u64> {
+pub(crate) fn meminfo_total(text: &str) -> Option<u64> {
     text.lines()
         .find_map(|line| line.strip_prefix("MemTotal:"))
         .and_then(|rest| rest.split_whitespace().next())
@@ -146,7 +146,7 @@ pub fn meminfo_total(text: &str) -> Option<u64> {
 }
 
 /// Free KiB from `df -Pk` output (the fourth column of the second line).
-pub fn df_available(text: &str) -> Option<u64> {
+pub(crate) fn df_available(text: &str) -> Option<u64> {
     text.lines().nth(1)?.split_whitespace().nth(3)?.parse().ok()
 }
 

@@ -4,8 +4,8 @@
 //! function of them (`checks`); `fix` turns the safe fixes into commands.
 
 pub mod checks;
-pub mod fix;
-pub mod gather;
+pub(crate) mod fix;
+pub(crate) mod gather;
 
 use serde::Serialize;
 

@@ -17,20 +17,20 @@ use crate::runner::Runner;
 
 /// Where the files a plan takes from elsewhere (a bundle) come from: the caller opened it
 /// and places its files; the installer names only the file and where it goes.
-pub trait Supply {
+pub(crate) trait Supply {
     /// Places the file at `path` at `destination`, executable, checked against its digest.
     fn place(&self, path: &str, destination: &Path, progress: &dyn Progress) -> anyhow::Result<()>;
 }
 
 /// How the installer is heard: download progress, and what it did.
 #[derive(Clone, Copy)]
-pub struct Heard<'a> {
+pub(crate) struct Heard<'a> {
     pub progress: &'a dyn Progress,
     pub report: &'a dyn Report,
 }
 
 /// Installs what `prepared` plans (kind and kubectl from `supply` where it says so).
-pub fn apply(
+pub(crate) fn apply(
     prepared: &Prepared,
     supply: Option<&dyn Supply>,
     environment: &Environment,

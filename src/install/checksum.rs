@@ -5,13 +5,13 @@ use crate::matrix::is_sha256_hex;
 /// A checksum file that holds no SHA-256.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("checksum file {url} holds no SHA-256 digest")]
-pub struct ChecksumFileError {
+pub(crate) struct ChecksumFileError {
     pub url: String,
 }
 
 /// The digest in a checksum file: kind's `.sha256sum` is `<hex>  kind-linux-amd64`,
 /// kubectl's `.sha256` is the bare hex; both start with the digest.
-pub fn parse(text: &str, url: &str) -> Result<String, ChecksumFileError> {
+pub(crate) fn parse(text: &str, url: &str) -> Result<String, ChecksumFileError> {
     let digest = text
         .split_whitespace()
         .next()

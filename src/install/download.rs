@@ -20,9 +20,9 @@ use crate::version::ReleaseVersion;
 /// Read buffer: large enough that hashing and writing run in big strides.
 const BUFFER: usize = 256 * 1024;
 /// The most a binary without a declared size may be: kubectl is about 60 MB, kind 10 MB.
-pub const MAX_BINARY: u64 = 256 * 1024 * 1024;
+pub(crate) const MAX_BINARY: u64 = 256 * 1024 * 1024;
 /// The most a published checksum file may be (it holds one line).
-pub const MAX_CHECKSUM_FILE: u64 = 4096;
+pub(crate) const MAX_CHECKSUM_FILE: u64 = 4096;
 
 /// Events of a download, for a progress bar or plain lines.
 pub trait Progress {
@@ -37,7 +37,7 @@ pub trait Progress {
 /// What the installer did, for the app to show: the installer says what happened, the
 /// caller decides how it looks (and where: a warning or a note).
 #[derive(Clone, Copy, Debug)]
-pub enum Event<'a> {
+pub(crate) enum Event<'a> {
     /// A bundled binary was placed, checked against its digest.
     FromBundle {
         tool: Tool,
@@ -63,26 +63,14 @@ pub enum Event<'a> {
 }
 
 /// Hears what the installer did (`Event`): the app implements it with its terminal.
-pub trait Report {
+pub(crate) trait Report {
     fn report(&self, event: Event<'_>);
-}
-
-/// Progress that shows nothing.
-pub struct NoProgress;
-
-impl Progress for NoProgress {
-    fn started(&self, _: &str, _: Option<u64>) {}
-    fn advanced(&self, _: u64) {}
-    fn retrying(&self, _: u32, _: &str, _: Duration) {}
-    fn note(&self, _: &str) {}
-    fn finished(&self, _: &str) {}
-    fn failed(&self) {}
 }
 
 /// How often to try, how long to wait before the second try (doubling after), and how
 /// long all attempts of one file may take together.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct RetryPolicy {
+pub(crate) struct RetryPolicy {
     pub attempts: u32,
     pub first_delay: Duration,
     pub deadline: Duration,
@@ -101,7 +89,7 @@ impl Default for RetryPolicy {
 
 /// A download that was refused or failed; nothing was placed.
 #[derive(Debug, thiserror::Error)]
-pub enum DownloadError {
+pub(crate) enum DownloadError {
     #[error(transparent)]
     Http(#[from] HttpError),
     #[error(transparent)]
@@ -131,13 +119,13 @@ pub enum DownloadError {
 
 /// What was installed.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Placed {
+pub(crate) struct Placed {
     pub sha256: String,
     pub bytes: u64,
 }
 
 /// Downloads, verifies and places `download`.
-pub fn install(
+pub(crate) fn install(
     client: &HttpClient,
     download: &Download,
     progress: &dyn Progress,
@@ -167,7 +155,7 @@ pub fn install(
 }
 
 /// One file to fetch whose SHA-256 is known (a bundle's manifest names every file's).
-pub struct Fetch<'a> {
+pub(crate) struct Fetch<'a> {
     pub url: &'a str,
     pub sha256: &'a str,
     pub destination: &'a Path,
@@ -181,7 +169,7 @@ pub struct Fetch<'a> {
 
 /// Streams `fetch.url` to a temporary file beside the destination, hashing on the way,
 /// and renames it into place only when the digest is the expected one.
-pub fn fetch(
+pub(crate) fn fetch(
     client: &HttpClient,
     fetch: &Fetch<'_>,
     progress: &dyn Progress,

@@ -18,7 +18,7 @@ const PACKAGE_TIMEOUT: Duration = Duration::from_secs(30 * 60);
 const DAEMON_TIMEOUT: Duration = Duration::from_secs(90);
 
 /// Runs `steps` in order; stops at the first that fails, naming it.
-pub fn steps(
+pub(crate) fn steps(
     steps: &[HostStep],
     runner: &dyn Runner,
     client: &HttpClient,

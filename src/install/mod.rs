@@ -2,16 +2,16 @@
 //! from the host and what is already installed; the executor downloads, verifies and
 //! places binaries, and runs the package manager for Docker.
 
-pub mod apply;
-pub mod checksum;
+pub(crate) mod apply;
+pub(crate) mod checksum;
 pub mod detect;
 pub mod docker;
-pub mod download;
-pub mod execute;
-pub mod plan;
-pub mod prepare;
+pub(crate) mod download;
+pub(crate) mod execute;
+pub(crate) mod plan;
+pub(crate) mod prepare;
 pub mod step;
-pub mod urls;
+pub(crate) mod urls;
 
 use std::fmt;
 

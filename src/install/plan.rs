@@ -14,7 +14,7 @@ use crate::version::{MinorVersion, ReleaseVersion};
 
 /// What the user asked for, resolved against the version matrix.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Request {
+pub(crate) struct Request {
     pub tools: Vec<Tool>,
     pub kind: ReleaseVersion,
     pub kubectl: ReleaseVersion,
@@ -33,7 +33,7 @@ pub struct Request {
 
 /// What is installed already.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Installed {
+pub(crate) struct Installed {
     pub docker: DockerStatus,
     pub kind: Option<Found>,
     pub kubectl: Option<Found>,
@@ -41,7 +41,7 @@ pub struct Installed {
 
 /// A binary to download, verify and place.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Download {
+pub(crate) struct Download {
     pub tool: Tool,
     pub version: ReleaseVersion,
     pub url: String,
@@ -54,7 +54,7 @@ pub struct Download {
 
 /// A binary a bundle carries.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Bundled {
+pub(crate) struct Bundled {
     /// Its path inside the bundle.
     pub path: String,
     pub sha256: String,
@@ -65,7 +65,7 @@ pub struct Bundled {
 
 /// What a bundle offers for one tool.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Offer {
+pub(crate) enum Offer {
     /// The bundle does not carry it at that version.
     Missing,
     /// It carries one that may not be used: why, naming the file.
@@ -75,7 +75,7 @@ pub enum Offer {
 
 /// What happens to one tool.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Action {
+pub(crate) enum Action {
     /// Present at the requested version (or, for Docker, answering).
     Fine {
         tool: Tool,
@@ -97,7 +97,7 @@ pub enum Action {
 
 /// The whole plan, in the order the tools are installed.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Plan {
+pub(crate) struct Plan {
     pub actions: Vec<Action>,
     /// Things to know that change nothing (another kubectl earlier on PATH, say).
     pub notes: Vec<String>,
@@ -105,14 +105,14 @@ pub struct Plan {
 
 impl Plan {
     /// True when nothing needs doing.
-    pub fn is_noop(&self) -> bool {
+    pub(crate) fn is_noop(&self) -> bool {
         self.actions
             .iter()
             .all(|a| matches!(a, Action::Fine { .. }))
     }
 
     /// True when some tool cannot be installed.
-    pub fn has_cannot(&self) -> bool {
+    pub(crate) fn has_cannot(&self) -> bool {
         self.actions.iter().any(|a| {
             matches!(
                 a,
@@ -123,7 +123,7 @@ impl Plan {
 }
 
 /// The kind and kubectl versions for a Kubernetes release, unless the user named others.
-pub fn versions(
+pub(crate) fn versions(
     release: &KubernetesRelease,
     kind: Option<ReleaseVersion>,
     kubectl: Option<ReleaseVersion>,
@@ -135,7 +135,7 @@ pub fn versions(
 }
 
 /// The plan for `request` on `platform` (`docker_host` describes the rest of the host).
-pub fn plan(
+pub(crate) fn plan(
     request: &Request,
     platform: Platform,
     docker_host: &DockerHost,

@@ -19,7 +19,7 @@ use crate::version::{MinorVersion, ReleaseVersion};
 
 /// `install`'s arguments, free of clap.
 #[derive(Clone, Debug, Default)]
-pub struct Settings {
+pub(crate) struct Settings {
     /// Empty means all three.
     pub tools: Vec<Tool>,
     pub kubernetes: Option<MinorVersion>,
@@ -38,7 +38,7 @@ pub struct Settings {
 
 /// What an install will do, and where.
 #[derive(Clone, Debug)]
-pub struct Prepared {
+pub(crate) struct Prepared {
     pub plan: Plan,
     pub platform: Platform,
     /// The distribution, when Docker is one of the tools.
@@ -48,7 +48,7 @@ pub struct Prepared {
 }
 
 /// Reads what is installed and plans the install `settings` asks for.
-pub fn prepare(
+pub(crate) fn prepare(
     settings: &Settings,
     environment: &Environment,
     runner: &dyn Runner,
@@ -110,7 +110,7 @@ pub fn prepare(
     })
 }
 
-pub fn platform(environment: &Environment) -> anyhow::Result<Platform> {
+pub(crate) fn platform(environment: &Environment) -> anyhow::Result<Platform> {
     match &environment.platform_override {
         Some(text) => text
             .parse()
@@ -120,7 +120,7 @@ pub fn platform(environment: &Environment) -> anyhow::Result<Platform> {
 }
 
 /// The host facts the Docker plan needs. Root is asked of `id -u`, which every Unix has.
-pub fn docker_host(
+pub(crate) fn docker_host(
     environment: &Environment,
     runner: &dyn Runner,
     platform: Platform,

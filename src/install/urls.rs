@@ -6,13 +6,13 @@ use crate::platform::Platform;
 use crate::version::ReleaseVersion;
 
 /// kind's release binaries (the target of kind.sigs.k8s.io/dl/vX.Y.Z redirects).
-pub const KIND_ORIGIN: &str = "https://github.com";
+pub(crate) const KIND_ORIGIN: &str = "https://github.com";
 /// kubectl's release binaries.
-pub const KUBECTL_ORIGIN: &str = "https://dl.k8s.io";
+pub(crate) const KUBECTL_ORIGIN: &str = "https://dl.k8s.io";
 
 /// A mirror: its scheme, host (and optional path prefix) replace the official ones.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Mirror {
+pub(crate) struct Mirror {
     base: String,
 }
 
@@ -21,10 +21,10 @@ pub struct Mirror {
 #[error(
     "mirror `{0}` is not an http:// or https:// URL without query or fragment, such as http://10.0.0.5:8080"
 )]
-pub struct MirrorError(String);
+pub(crate) struct MirrorError(String);
 
 impl Mirror {
-    pub fn parse(text: &str) -> Result<Self, MirrorError> {
+    pub(crate) fn parse(text: &str) -> Result<Self, MirrorError> {
         let error = || MirrorError(text.to_owned());
         let url = reqwest::Url::parse(text).map_err(|_| error())?;
         let usable = matches!(url.scheme(), "http" | "https")
@@ -42,7 +42,7 @@ impl Mirror {
 }
 
 /// The kind binary's URL; its checksum file is the same URL plus `.sha256sum`.
-pub fn kind(version: ReleaseVersion, platform: Platform, mirror: Option<&Mirror>) -> String {
+pub(crate) fn kind(version: ReleaseVersion, platform: Platform, mirror: Option<&Mirror>) -> String {
     let origin = mirror.map_or(KIND_ORIGIN, |m| &m.base);
     // Asset names are lowercase: `kind-$(uname)-amd64` in kind's README gives `Linux`.
     format!(
@@ -53,7 +53,11 @@ pub fn kind(version: ReleaseVersion, platform: Platform, mirror: Option<&Mirror>
 }
 
 /// The kubectl binary's URL; its checksum file is the same URL plus `.sha256`.
-pub fn kubectl(version: ReleaseVersion, platform: Platform, mirror: Option<&Mirror>) -> String {
+pub(crate) fn kubectl(
+    version: ReleaseVersion,
+    platform: Platform,
+    mirror: Option<&Mirror>,
+) -> String {
     let origin = mirror.map_or(KUBECTL_ORIGIN, |m| &m.base);
     format!(
         "{origin}/release/{version}/bin/{}/{}/kubectl",

@@ -7,7 +7,7 @@ use std::path::Path;
 use crate::runner::CommandLine;
 
 /// The label selector of everything the lab and its classes create.
-pub const LAB_SELECTOR: &str = "app.kubernetes.io/part-of=sidecar-lab";
+pub(crate) const LAB_SELECTOR: &str = "app.kubernetes.io/part-of=sidecar-lab";
 
 fn kubectl(context: &str, args: &[&str]) -> CommandLine {
     let mut all = vec!["--context", context];
@@ -16,7 +16,7 @@ fn kubectl(context: &str, args: &[&str]) -> CommandLine {
 }
 
 /// The context's cluster, with its CA inline: how learners will reach it.
-pub fn cluster_access(context: &str) -> CommandLine {
+pub(crate) fn cluster_access(context: &str) -> CommandLine {
     kubectl(
         context,
         &["config", "view", "--raw", "--minify", "-o", "json"],
@@ -24,24 +24,24 @@ pub fn cluster_access(context: &str) -> CommandLine {
 }
 
 /// The nodes, for what they can allocate.
-pub fn nodes(context: &str) -> CommandLine {
+pub(crate) fn nodes(context: &str) -> CommandLine {
     kubectl(context, &["get", "nodes", "-o", "json"])
 }
 
 /// `kubectl version -o json`: the server's version, for the lab's version rules.
-pub fn version(context: &str) -> CommandLine {
+pub(crate) fn version(context: &str) -> CommandLine {
     kubectl(context, &["version", "-o", "json"])
 }
 
 /// Every namespace (names and labels), to see which learner names are taken.
-pub fn namespaces(context: &str) -> CommandLine {
+pub(crate) fn namespaces(context: &str) -> CommandLine {
     kubectl(context, &["get", "namespaces", "-o", "json"])
 }
 
 /// Everything of the class with `label`, in one read: `resources`, comma-separated
 /// (a resource the server does not serve would fail the whole read, so the caller
 /// names only what the cluster has).
-pub fn class_objects(context: &str, label: &str, resources: &str) -> CommandLine {
+pub(crate) fn class_objects(context: &str, label: &str, resources: &str) -> CommandLine {
     let selector = format!("{}={label}", crate::lab::labels::CLASS_LABEL);
     kubectl(
         context,
@@ -59,7 +59,7 @@ pub fn class_objects(context: &str, label: &str, resources: &str) -> CommandLine
 
 /// The class board's one read per refresh: the learner namespaces and the lab's
 /// Jobs and Pods in every namespace.
-pub fn board(context: &str) -> CommandLine {
+pub(crate) fn board(context: &str) -> CommandLine {
     kubectl(
         context,
         &[
@@ -75,13 +75,18 @@ pub fn board(context: &str) -> CommandLine {
 }
 
 /// `kubectl apply -f FILE`.
-pub fn apply(context: &str, manifest: &Path) -> CommandLine {
+pub(crate) fn apply(context: &str, manifest: &Path) -> CommandLine {
     let file = manifest.display().to_string();
     kubectl(context, &["apply", "-f", &file])
 }
 
 /// A time-bound token for the ServiceAccount (TokenRequest API), as JSON.
-pub fn create_token(context: &str, namespace: &str, account: &str, seconds: u64) -> CommandLine {
+pub(crate) fn create_token(
+    context: &str,
+    namespace: &str,
+    account: &str,
+    seconds: u64,
+) -> CommandLine {
     let duration = format!("--duration={seconds}s");
     kubectl(
         context,
@@ -99,7 +104,7 @@ pub fn create_token(context: &str, namespace: &str, account: &str, seconds: u64)
 }
 
 /// Deletes the namespaces (and everything in them), waiting until they are gone.
-pub fn delete_namespaces(context: &str, names: &[String], seconds: u64) -> CommandLine {
+pub(crate) fn delete_namespaces(context: &str, names: &[String], seconds: u64) -> CommandLine {
     let timeout = format!("--timeout={seconds}s");
     let mut args = vec!["delete", "namespace", "--ignore-not-found", "--wait=true"];
     args.push(&timeout);
@@ -108,12 +113,17 @@ pub fn delete_namespaces(context: &str, names: &[String], seconds: u64) -> Comma
 }
 
 /// Deletes one cluster-wide object.
-pub fn delete_cluster_object(context: &str, resource: &str, name: &str) -> CommandLine {
+pub(crate) fn delete_cluster_object(context: &str, resource: &str, name: &str) -> CommandLine {
     kubectl(context, &["delete", resource, name, "--ignore-not-found"])
 }
 
 /// Deletes one object.
-pub fn delete_object(context: &str, resource: &str, namespace: &str, name: &str) -> CommandLine {
+pub(crate) fn delete_object(
+    context: &str,
+    resource: &str,
+    namespace: &str,
+    name: &str,
+) -> CommandLine {
     kubectl(
         context,
         &[
@@ -130,7 +140,7 @@ pub fn delete_object(context: &str, resource: &str, namespace: &str, name: &str)
 /// The permission a Forbidden answer names: `User "u" cannot list resource "jobs" in
 /// API group "batch" at the cluster scope` → (u, list, jobs.batch, cluster scope).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Missing {
+pub(crate) struct Missing {
     pub user: String,
     pub verb: String,
     pub resource: String,
@@ -138,7 +148,7 @@ pub struct Missing {
 }
 
 /// Reads the permission out of kubectl's Forbidden error, if it is one.
-pub fn missing_permission(stderr: &str) -> Option<Missing> {
+pub(crate) fn missing_permission(stderr: &str) -> Option<Missing> {
     let rest = &stderr[stderr.find("User \"")? + 6..];
     let user = &rest[..rest.find('"')?];
     let rest = &rest[rest.find(" cannot ")? + 8..];

@@ -15,19 +15,19 @@ use crate::observe::dump::{self, Dump, Object};
 use crate::runner::{CommandLine, Failed, Output, RunError, Runner, checked};
 
 /// How long one kubectl call may take.
-pub const KUBECTL_TIMEOUT: Duration = Duration::from_secs(30);
+pub(crate) const KUBECTL_TIMEOUT: Duration = Duration::from_secs(30);
 /// Deleting a Job waits for its pods to go; the lab's pods stop within seconds.
-pub const DELETE_TIMEOUT: Duration = Duration::from_secs(120);
+pub(crate) const DELETE_TIMEOUT: Duration = Duration::from_secs(120);
 /// How long the quota controller may take to write a new quota's status (until then
 /// admission tracks nothing against it, so a pod the quota should refuse would be
 /// admitted), and the Job controller to mark Jobs suspended.
-pub const QUOTA_READY: Duration = Duration::from_secs(20);
+pub(crate) const QUOTA_READY: Duration = Duration::from_secs(20);
 /// How often a wait asks again.
 const WAIT_POLL: Duration = Duration::from_millis(200);
 
 /// One context and namespace, reached through a runner, waiting by a clock.
 #[derive(Clone, Copy)]
-pub struct Cluster<'a> {
+pub(crate) struct Cluster<'a> {
     runner: &'a dyn Runner,
     clock: &'a dyn Clock,
     target: &'a Target,
@@ -35,7 +35,7 @@ pub struct Cluster<'a> {
 
 /// What `kubectl apply` of a step's Job said.
 #[derive(Debug)]
-pub struct Applied {
+pub(crate) struct Applied {
     /// The API server's `Warning:` lines (a warning refuses nothing).
     pub warnings: Vec<String>,
     pub answer: Answer,
@@ -43,7 +43,7 @@ pub struct Applied {
 
 /// Whether the object was stored.
 #[derive(Debug)]
-pub enum Answer {
+pub(crate) enum Answer {
     Created,
     /// The API server refused it: a result to judge (the step may teach it).
     Refused(String),
@@ -52,7 +52,7 @@ pub enum Answer {
 }
 
 impl<'a> Cluster<'a> {
-    pub fn new(runner: &'a dyn Runner, clock: &'a dyn Clock, target: &'a Target) -> Self {
+    pub(crate) fn new(runner: &'a dyn Runner, clock: &'a dyn Clock, target: &'a Target) -> Self {
         Self {
             runner,
             clock,
@@ -60,11 +60,7 @@ impl<'a> Cluster<'a> {
         }
     }
 
-    pub const fn target(&self) -> &'a Target {
-        self.target
-    }
-
-    pub fn clock(&self) -> &'a dyn Clock {
+    pub(crate) fn clock(&self) -> &'a dyn Clock {
         self.clock
     }
 
@@ -78,33 +74,33 @@ impl<'a> Cluster<'a> {
     }
 
     /// The server's minor version, when it answers.
-    pub fn server_minor(&self) -> Option<crate::version::MinorVersion> {
+    pub(crate) fn server_minor(&self) -> Option<crate::version::MinorVersion> {
         self.read(&self.target.version())
             .and_then(|stdout| super::server_minor(&stdout))
     }
 
     /// The nodes as JSON, when they can be read.
-    pub fn nodes(&self) -> Option<String> {
+    pub(crate) fn nodes(&self) -> Option<String> {
         self.read(&self.target.nodes())
     }
 
     /// Every pod that may hold a node's resources, as JSON, when they can be read.
-    pub fn running_pods(&self) -> Option<String> {
+    pub(crate) fn running_pods(&self) -> Option<String> {
         self.read(&self.target.running_pods())
     }
 
     /// Deletes a Job and its pods, if it exists, waiting until they are gone.
-    pub fn delete_job(&self, name: &str) -> anyhow::Result<()> {
+    pub(crate) fn delete_job(&self, name: &str) -> anyhow::Result<()> {
         checked(self.runner, &self.target.delete_job(name), DELETE_TIMEOUT).map(drop)
     }
 
     /// Applies a manifest that must be stored (a ResourceQuota).
-    pub fn apply_checked(&self, manifest: &Path) -> anyhow::Result<()> {
+    pub(crate) fn apply_checked(&self, manifest: &Path) -> anyhow::Result<()> {
         checked(self.runner, &self.target.apply(manifest), KUBECTL_TIMEOUT).map(drop)
     }
 
     /// Applies a step's Job: created, refused by the API server, or failed.
-    pub fn apply(&self, manifest: &Path) -> Result<Applied, RunError> {
+    pub(crate) fn apply(&self, manifest: &Path) -> Result<Applied, RunError> {
         let command = self.target.apply(manifest);
         let output = self.runner.run(&command, KUBECTL_TIMEOUT)?;
         let warnings = crate::observe::refusal::api_warnings(&output.stderr);
@@ -121,7 +117,7 @@ impl<'a> Cluster<'a> {
 
     /// One observation of the objects with `label`: a dump, nothing when the answer is
     /// not one, or what went wrong in a line.
-    pub fn dump(&self, label: &str) -> Result<Option<Dump>, String> {
+    pub(crate) fn dump(&self, label: &str) -> Result<Option<Dump>, String> {
         match self
             .runner
             .run(&self.target.observe(label), KUBECTL_TIMEOUT)
@@ -137,7 +133,7 @@ impl<'a> Cluster<'a> {
 
     /// The namespace's `FailedCreate` events (a quota's refusals), all of them, when they
     /// can be read.
-    pub fn failed_create_events(&self) -> Option<Vec<Event>> {
+    pub(crate) fn failed_create_events(&self) -> Option<Vec<Event>> {
         let stdout = self.read(&self.target.failed_create_events())?;
         let parsed = crate::yaml::from_str::<serde_json::Value>(&stdout).ok()?;
         Some(
@@ -152,12 +148,12 @@ impl<'a> Cluster<'a> {
     }
 
     /// Suspends a Job: the Job controller makes no pod for it any more.
-    pub fn suspend_job(&self, name: &str) -> anyhow::Result<()> {
+    pub(crate) fn suspend_job(&self, name: &str) -> anyhow::Result<()> {
         checked(self.runner, &self.target.suspend_job(name), KUBECTL_TIMEOUT).map(drop)
     }
 
     /// Deletes a ResourceQuota, if it exists.
-    pub fn delete_quota(&self, name: &str) -> anyhow::Result<()> {
+    pub(crate) fn delete_quota(&self, name: &str) -> anyhow::Result<()> {
         checked(
             self.runner,
             &self.target.delete_quota(name),
@@ -169,7 +165,7 @@ impl<'a> Cluster<'a> {
     /// Waits (up to `QUOTA_READY`) until the quota controller has written the quota's
     /// status, so that the first pods are judged by the quota, not refused because its
     /// status is unknown.
-    pub fn wait_for_quota(&self, name: &str, interrupted: &AtomicBool) {
+    pub(crate) fn wait_for_quota(&self, name: &str, interrupted: &AtomicBool) {
         let command = self.target.get_quota(name);
         self.wait_until(interrupted, || {
             self.read(&command)
@@ -180,7 +176,12 @@ impl<'a> Cluster<'a> {
 
     /// Waits (up to `QUOTA_READY`) until every Job in `names`, among the objects with
     /// `label`, has `Suspended=True`.
-    pub fn wait_until_suspended(&self, label: &str, names: &[&str], interrupted: &AtomicBool) {
+    pub(crate) fn wait_until_suspended(
+        &self,
+        label: &str,
+        names: &[&str],
+        interrupted: &AtomicBool,
+    ) {
         if names.is_empty() {
             return;
         }

@@ -5,11 +5,11 @@ use std::path::Path;
 
 use crate::runner::CommandLine;
 
-pub fn get_clusters() -> CommandLine {
+pub(crate) fn get_clusters() -> CommandLine {
     CommandLine::new("kind", ["get", "clusters"])
 }
 
-pub fn create_cluster(name: &str, config: &Path) -> CommandLine {
+pub(crate) fn create_cluster(name: &str, config: &Path) -> CommandLine {
     CommandLine::new(
         "kind",
         [
@@ -23,21 +23,21 @@ pub fn create_cluster(name: &str, config: &Path) -> CommandLine {
     )
 }
 
-pub fn delete_cluster(name: &str) -> CommandLine {
+pub(crate) fn delete_cluster(name: &str) -> CommandLine {
     CommandLine::new("kind", ["delete", "cluster", "--name", name])
 }
 
 /// Writes the context `kind-NAME` back into the kubeconfig.
-pub fn export_kubeconfig(name: &str) -> CommandLine {
+pub(crate) fn export_kubeconfig(name: &str) -> CommandLine {
     CommandLine::new("kind", ["export", "kubeconfig", "--name", name])
 }
 
 /// Prints the cluster's kubeconfig without touching the user's (a read).
-pub fn get_kubeconfig(name: &str) -> CommandLine {
+pub(crate) fn get_kubeconfig(name: &str) -> CommandLine {
     CommandLine::new("kind", ["get", "kubeconfig", "--name", name])
 }
 
-pub fn load_image_archive(name: &str, archive: &Path) -> CommandLine {
+pub(crate) fn load_image_archive(name: &str, archive: &Path) -> CommandLine {
     CommandLine::new(
         "kind",
         [
@@ -61,7 +61,7 @@ pub fn load_image_archive(name: &str, archive: &Path) -> CommandLine {
 /// node with kubeadm` with kubeadm's and the kubelet's output after it
 /// (create/actions/kubeadminit). The host's limits (inotify, cgroup v1, disk, memory)
 /// are named only when the output points at them.
-pub fn create_advice(name: &str, output: &str) -> String {
+pub(crate) fn create_advice(name: &str, output: &str) -> String {
     let text = output.to_ascii_lowercase();
     let has = |needle: &str| text.contains(needle);
     let retain = format!(
@@ -114,7 +114,7 @@ pub fn create_advice(name: &str, output: &str) -> String {
 }
 
 /// The cluster names in `kind get clusters` output ("No kind clusters found." is none).
-pub fn clusters(stdout: &str) -> Vec<String> {
+pub(crate) fn clusters(stdout: &str) -> Vec<String> {
     stdout
         .lines()
         .map(str::trim)

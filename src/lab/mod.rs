@@ -5,7 +5,7 @@
 //! (which renders its Jobs) is `render::lab_file`.
 
 mod checks;
-pub mod labels;
+pub(crate) mod labels;
 mod outcome;
 mod step;
 

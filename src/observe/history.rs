@@ -13,26 +13,26 @@ use crate::variant::Variant;
 
 /// Every snapshot of one object, oldest first; never empty.
 #[derive(Clone, Debug, PartialEq)]
-pub struct History<T> {
+pub(crate) struct History<T> {
     snapshots: Vec<T>,
 }
 
 impl<T> History<T> {
     /// The newest snapshot: the one that decides.
-    pub fn latest(&self) -> &T {
+    pub(crate) fn latest(&self) -> &T {
         // Invariant: a History is only built with one snapshot and then grows.
         &self.snapshots[self.snapshots.len() - 1]
     }
 
     /// All snapshots, oldest first.
-    pub fn snapshots(&self) -> &[T] {
+    pub(crate) fn snapshots(&self) -> &[T] {
         &self.snapshots
     }
 }
 
 /// The Pod and Job to judge, with their histories.
 #[derive(Clone, Debug, Default, PartialEq)]
-pub struct Subject {
+pub(crate) struct Subject {
     pub pod: Option<History<Pod>>,
     pub job: Option<History<Job>>,
     /// Other pods in the input that were not chosen.
@@ -47,7 +47,11 @@ pub struct Subject {
 ///
 /// Histories are built of references into `dump`; only the ones chosen are copied, so a
 /// dump of thousands of pods is not held twice.
-pub fn subject(dump: &Dump, variant: Option<Variant>, fits: &dyn Fn(&PodSpec) -> bool) -> Subject {
+pub(crate) fn subject(
+    dump: &Dump,
+    variant: Option<Variant>,
+    fits: &dyn Fn(&PodSpec) -> bool,
+) -> Subject {
     let mut pods: Histories<'_, Pod> = Histories::default();
     let mut jobs: Histories<'_, Job> = Histories::default();
     for object in &dump.objects {
@@ -189,7 +193,7 @@ fn owner_uid(pod: &Pod) -> Option<&str> {
 }
 
 /// The name of the Job `pod` belongs to, from its owner reference or job-name label.
-pub fn owner_name(pod: &Pod) -> Option<&str> {
+pub(crate) fn owner_name(pod: &Pod) -> Option<&str> {
     let by_reference = pod
         .metadata
         .owner_references

@@ -2,6 +2,6 @@
 //! into typed Pods and Jobs with their history of snapshots.
 
 pub mod dump;
-pub mod history;
+pub(crate) mod history;
 pub mod refusal;
-pub mod step_objects;
+pub(crate) mod step_objects;

@@ -16,7 +16,7 @@ use crate::variant::Variant;
 /// Which Job to pick: its name, or else the step and variant labels the lab puts on it
 /// (a dump of a Job renamed by hand still carries them).
 #[derive(Clone, Copy, Debug)]
-pub struct JobKey<'a> {
+pub(crate) struct JobKey<'a> {
     pub name: &'a str,
     pub step: u32,
     pub variant: Variant,
@@ -24,7 +24,7 @@ pub struct JobKey<'a> {
 
 /// The objects of the Job `key` names, with its events; `None` when the dump holds
 /// neither that Job nor a pod of it.
-pub fn of_job(dump: &Dump, key: JobKey<'_>) -> Option<Dump> {
+pub(crate) fn of_job(dump: &Dump, key: JobKey<'_>) -> Option<Dump> {
     let labelled = |meta: &ObjectMeta| {
         let labels = meta.labels.as_ref();
         let get = |k: &str| labels.and_then(|l| l.get(k)).map(String::as_str);
@@ -74,7 +74,7 @@ pub fn of_job(dump: &Dump, key: JobKey<'_>) -> Option<Dump> {
 }
 
 /// The step numbers the dump's Jobs and pods are labelled with (`sidecar-lab/step`).
-pub fn labelled_steps(dump: &Dump) -> BTreeSet<u32> {
+pub(crate) fn labelled_steps(dump: &Dump) -> BTreeSet<u32> {
     dump.objects
         .iter()
         .filter_map(|object| match object {

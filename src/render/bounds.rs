@@ -12,7 +12,7 @@ pub const MAX_DEPTH: usize = 256;
 
 /// What an input is and how large it may be.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Limit {
+pub(crate) struct Limit {
     /// What the input is, for messages: "lab file", "results file", "dump".
     pub what: &'static str,
     pub max_bytes: u64,
@@ -21,21 +21,21 @@ pub struct Limit {
 }
 
 /// A lab file is a few kilobytes.
-pub const LAB_FILE: Limit = Limit {
+pub(crate) const LAB_FILE: Limit = Limit {
     what: "lab file",
     max_bytes: 1 << 20,
     hint: "a lab file is a few kilobytes; check the path given to --lab",
 };
 
 /// One VM's results, or a class board of thirty learners, are well under a megabyte.
-pub const RESULTS_FILE: Limit = Limit {
+pub(crate) const RESULTS_FILE: Limit = Limit {
     what: "results file",
     max_bytes: 16 << 20,
     hint: "--merge reads the JSON of `sidecar-lab report -o json`",
 };
 
 /// A `kubectl get pods -A -o json` of a busy cluster is tens of megabytes.
-pub const DUMP: Limit = Limit {
+pub(crate) const DUMP: Limit = Limit {
     what: "dump",
     max_bytes: 128 << 20,
     hint: "dump only the pod and its Job: `kubectl get pod,job -n NAMESPACE -o yaml`",
@@ -73,7 +73,11 @@ pub enum BoundsError {
 
 /// What `reader` gives (a file, standard input), if it is within `limit`: at most
 /// `limit.max_bytes + 1` bytes are ever read. `name` names it in errors.
-pub fn read_stream(reader: impl Read, name: &str, limit: Limit) -> Result<Vec<u8>, BoundsError> {
+pub(crate) fn read_stream(
+    reader: impl Read,
+    name: &str,
+    limit: Limit,
+) -> Result<Vec<u8>, BoundsError> {
     let mut bytes = Vec::new();
     reader
         .take(limit.max_bytes.saturating_add(1))
@@ -90,7 +94,7 @@ pub fn read_stream(reader: impl Read, name: &str, limit: Limit) -> Result<Vec<u8
 }
 
 /// The error for input (already in memory) larger than `limit`.
-pub fn too_large(name: &str, limit: Limit) -> BoundsError {
+pub(crate) fn too_large(name: &str, limit: Limit) -> BoundsError {
     BoundsError::TooLarge {
         what: limit.what,
         name: name.to_owned(),
@@ -100,7 +104,7 @@ pub fn too_large(name: &str, limit: Limit) -> BoundsError {
 }
 
 /// Refuses text that is larger than `limit` or nests deeper than `MAX_DEPTH`.
-pub fn check(bytes: &[u8], name: &str, limit: Limit) -> Result<(), BoundsError> {
+pub(crate) fn check(bytes: &[u8], name: &str, limit: Limit) -> Result<(), BoundsError> {
     if u64::try_from(bytes.len()).unwrap_or(u64::MAX) > limit.max_bytes {
         return Err(too_large(name, limit));
     }
@@ -125,7 +129,7 @@ pub fn check(bytes: &[u8], name: &str, limit: Limit) -> Result<(), BoundsError> 
 /// string which the parser does not is a way past the guard. Balanced brackets in a
 /// string cost nothing; only a string with more than 256 unclosed ones is refused, and
 /// neither kubectl nor a person writes that.
-pub fn too_deep(bytes: &[u8]) -> Option<usize> {
+pub(crate) fn too_deep(bytes: &[u8]) -> Option<usize> {
     let mut depth = 0usize;
     let mut column = 0usize;
     let mut indenting = true;

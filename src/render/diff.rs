@@ -5,7 +5,7 @@ use similar::TextDiff;
 
 /// A unified diff of `old` and `new` with three lines of context, labelled with the
 /// variants' names.
-pub fn unified(old_label: &str, old: &str, new_label: &str, new: &str) -> String {
+pub(crate) fn unified(old_label: &str, old: &str, new_label: &str, new: &str) -> String {
     TextDiff::from_lines(old, new)
         .unified_diff()
         .context_radius(3)

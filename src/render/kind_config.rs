@@ -9,14 +9,14 @@ use crate::names::ClusterName;
 use crate::yaml::{self, YamlError};
 
 /// The feature gate that turns native sidecars on.
-pub const SIDECAR_GATE: &str = "SidecarContainers";
+pub(crate) const SIDECAR_GATE: &str = "SidecarContainers";
 
 /// The part of kind's `kind.x-k8s.io/v1alpha4` Cluster the lab uses. Decoded strictly,
 /// as kind decodes it, so a misplaced key in the template fails here and not in
 /// `kind create cluster`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct KindCluster {
+pub(crate) struct KindCluster {
     pub kind: String,
     pub api_version: String,
     pub name: String,
@@ -28,7 +28,7 @@ pub struct KindCluster {
 /// One node of the cluster.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct KindNode {
+pub(crate) struct KindNode {
     pub role: String,
     #[serde(default)]
     pub image: String,
@@ -48,7 +48,7 @@ pub enum KindConfigError {
 }
 
 /// The filled-in cluster config for `release`.
-pub fn kind_config(
+pub(crate) fn kind_config(
     template: &str,
     release: &KubernetesRelease,
     name: &ClusterName,
@@ -75,7 +75,7 @@ pub fn kind_config(
 }
 
 /// The config as a file: comment lines that say what was chosen and why, then the YAML.
-pub fn to_config_file(
+pub(crate) fn to_config_file(
     cluster: &KindCluster,
     release: &KubernetesRelease,
 ) -> Result<String, YamlError> {

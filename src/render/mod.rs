@@ -1,15 +1,15 @@
 //! Rendering: templates and the version matrix in, manifests and configs out. Nothing
 //! here touches the outside world.
 
-pub mod bounds;
-pub mod diff;
+pub(crate) mod bounds;
+pub(crate) mod diff;
 pub mod job;
-pub mod kind_config;
-pub mod lab_file;
-pub mod pod_reach;
-pub mod pod_security;
+pub(crate) mod kind_config;
+pub(crate) mod lab_file;
+pub(crate) mod pod_reach;
+pub(crate) mod pod_security;
 pub mod step;
-pub mod strict;
+pub(crate) mod strict;
 
 use crate::assets;
 use crate::matrix::{GateChoice, GateRule, KubernetesRelease};

@@ -11,7 +11,7 @@ use k8s_openapi::api::core::v1::PodSpec;
 use super::pod_security::Violation;
 
 /// Every such field in `job`'s pod template; empty when there is none.
-pub fn check_job(job: &Job) -> Vec<Violation> {
+pub(crate) fn check_job(job: &Job) -> Vec<Violation> {
     let Some(spec) = job.spec.as_ref().and_then(|s| s.template.spec.as_ref()) else {
         return Vec::new();
     };
@@ -21,7 +21,7 @@ pub fn check_job(job: &Job) -> Vec<Violation> {
 }
 
 /// The checks on a pod's spec, fields named under `at`.
-pub fn check_pod_spec(spec: &PodSpec, at: &str, out: &mut Vec<Violation>) {
+pub(crate) fn check_pod_spec(spec: &PodSpec, at: &str, out: &mut Vec<Violation>) {
     let mut forbid = |field: String, reason: &str| {
         out.push(Violation {
             field,

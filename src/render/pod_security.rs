@@ -13,7 +13,7 @@ use k8s_openapi::api::core::v1::{
 
 /// One field that `baseline` forbids.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Violation {
+pub(crate) struct Violation {
     /// The field, as a path in the Job: `spec.template.spec.hostNetwork`.
     pub field: String,
     /// What is wrong with it, as the admission plugin names the check.
@@ -71,7 +71,7 @@ const ALLOWED_SELINUX_TYPES: [&str; 5] = [
 const APPARMOR_ANNOTATION: &str = "container.apparmor.security.beta.kubernetes.io/";
 
 /// Every field of `job`'s pod template that `baseline` forbids; empty when it passes.
-pub fn check_job(job: &Job) -> Vec<Violation> {
+pub(crate) fn check_job(job: &Job) -> Vec<Violation> {
     let Some(template) = job.spec.as_ref().map(|spec| &spec.template) else {
         return Vec::new();
     };
@@ -102,7 +102,7 @@ pub fn check_job(job: &Job) -> Vec<Violation> {
 }
 
 /// The checks on a pod's spec, fields named under `at`.
-pub fn check_pod_spec(spec: &PodSpec, at: &str, out: &mut Vec<Violation>) {
+pub(crate) fn check_pod_spec(spec: &PodSpec, at: &str, out: &mut Vec<Violation>) {
     let mut forbid = |field: String, reason: &str| {
         out.push(Violation {
             field,

@@ -14,11 +14,11 @@ use serde_json::{Map, Value};
 /// The key found twice, written by the decoders below when they refuse a mapping. The
 /// error itself comes from the format (it knows the line); this says it was a duplicate.
 #[derive(Debug, Default)]
-pub struct Duplicate(RefCell<Option<String>>);
+pub(crate) struct Duplicate(RefCell<Option<String>>);
 
 impl Duplicate {
     /// The key given twice, once a decoder has refused one.
-    pub fn take(&self) -> Option<String> {
+    pub(crate) fn take(&self) -> Option<String> {
         self.0.borrow_mut().take()
     }
 
@@ -30,7 +30,7 @@ impl Duplicate {
 
 /// Decodes any value into a `serde_json::Value`, refusing duplicate keys.
 #[derive(Clone, Copy)]
-pub struct UniqueValue<'a>(pub &'a Duplicate);
+pub(crate) struct UniqueValue<'a>(pub &'a Duplicate);
 
 impl<'de> DeserializeSeed<'de> for UniqueValue<'_> {
     type Value = Value;
@@ -128,7 +128,7 @@ impl Visitor<'_> for NewKey<'_> {
 /// reader runs over each object before decoding it into its type (the typed decoders
 /// keep the last of two keys, as serde does). Borrows keys from the input where it can.
 #[derive(Clone, Copy)]
-pub struct Walk<'a>(pub &'a Duplicate);
+pub(crate) struct Walk<'a>(pub &'a Duplicate);
 
 impl<'de> DeserializeSeed<'de> for Walk<'_> {
     type Value = ();
@@ -190,7 +190,7 @@ impl<'de> Visitor<'de> for Walk<'_> {
 /// The keys of one mapping so far: a few in place while short (most Kubernetes maps
 /// have a handful of keys; a Pod has hundreds of maps, so no allocation each), a hash
 /// set once long, so a map of a million keys stays linear.
-pub struct Keys<'de> {
+pub(crate) struct Keys<'de> {
     short: [Cow<'de, str>; SHORT],
     len: usize,
     set: HashSet<Cow<'de, str>>,
@@ -230,7 +230,7 @@ impl<'de> Keys<'de> {
 
 /// A key of the map being read, refused when already seen; handed back (borrowed from
 /// the input when unescaped) for readers that look at some keys.
-pub struct Key<'k, 'de> {
+pub(crate) struct Key<'k, 'de> {
     pub keys: &'k mut Keys<'de>,
     pub duplicate: &'k Duplicate,
 }
@@ -291,7 +291,7 @@ macro_rules! scalars_give_none {
 pub(crate) use scalars_give_none;
 
 /// A value read for its text when it is a string, walked (and so checked) otherwise.
-pub struct MaybeStr<'a>(pub &'a Duplicate);
+pub(crate) struct MaybeStr<'a>(pub &'a Duplicate);
 
 impl<'de> DeserializeSeed<'de> for MaybeStr<'_> {
     type Value = Option<Cow<'de, str>>;

@@ -13,7 +13,7 @@ use std::fmt::Write;
 use super::{Results, StepResult, StepState, Suite};
 
 /// The JUnit document for `results`.
-pub fn to_junit(results: &Results) -> String {
+pub(crate) fn to_junit(results: &Results) -> String {
     let totals = results.totals();
     let counts = |suites: &[Suite]| {
         let cases = suites.iter().flat_map(|s| &s.steps);

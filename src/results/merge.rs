@@ -7,7 +7,7 @@ use super::{API_VERSION, KIND, Results, Suite};
 
 /// A file that cannot be merged; names the file and says what it is instead.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum MergeError {
+pub(crate) enum MergeError {
     #[error(
         "`{0}` is JUnit XML; --merge reads the JSON results (`sidecar-lab report -o json` on each VM) and can write JUnit from them with -o junit"
     )]
@@ -23,7 +23,7 @@ pub enum MergeError {
 
 /// Merges `files` (name, contents) in order. A suite name that comes twice (a VM that
 /// reported twice) keeps the newer report's suite; the notes say which.
-pub fn merge(
+pub(crate) fn merge(
     files: &[(String, Vec<u8>)],
     generated_at: String,
 ) -> Result<(Results, Vec<String>), MergeError> {

@@ -2,8 +2,8 @@
 //! per step. `class status` and `report` build them; JSON and JUnit XML write them;
 //! `report --merge` joins files from many VMs. Pure.
 
-pub mod junit;
-pub mod merge;
+pub(crate) mod junit;
+pub(crate) mod merge;
 
 use std::collections::BTreeMap;
 
@@ -13,13 +13,13 @@ use crate::lab::{Outcome, StepNumber};
 use crate::variant::Variant;
 
 /// The `apiVersion` of a results document.
-pub const API_VERSION: &str = "sidecar-lab/v1alpha1";
+pub(crate) const API_VERSION: &str = "sidecar-lab/v1alpha1";
 /// The `kind` of a results document.
-pub const KIND: &str = "LabResults";
+pub(crate) const KIND: &str = "LabResults";
 
 /// How `class status` and `report` print results.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ResultsFormat {
+pub(crate) enum ResultsFormat {
     /// A table, for people.
     Text,
     /// The results document.
@@ -31,7 +31,7 @@ pub enum ResultsFormat {
 /// Everything one report holds.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct Results {
+pub(crate) struct Results {
     pub api_version: String,
     pub kind: String,
     /// When the results were read, RFC 3339.
@@ -44,7 +44,7 @@ pub struct Results {
 /// One learner's (or one VM's) steps.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct Suite {
+pub(crate) struct Suite {
     pub name: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub namespace: Option<String>,
@@ -57,7 +57,7 @@ pub struct Suite {
 /// Where a step stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
-pub enum StepState {
+pub(crate) enum StepState {
     /// Judged: what the variant teaches.
     Expected,
     /// Judged: not what the variant teaches.
@@ -76,7 +76,7 @@ pub enum StepState {
 }
 
 impl StepState {
-    pub const fn name(self) -> &'static str {
+    pub(crate) const fn name(self) -> &'static str {
         match self {
             Self::Expected => "expected",
             Self::Unexpected => "unexpected",
@@ -93,7 +93,7 @@ impl StepState {
 /// One step's result.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct StepResult {
+pub(crate) struct StepResult {
     pub step: StepNumber,
     pub title: String,
     pub variant: Variant,
@@ -121,7 +121,7 @@ pub struct StepResult {
 
 /// Counts over all suites.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
-pub struct Totals {
+pub(crate) struct Totals {
     pub suites: usize,
     /// Suites whose every required step is `expected`.
     pub done: usize,
@@ -135,7 +135,7 @@ pub struct Totals {
 }
 
 impl Results {
-    pub fn new(generated_at: String, source: String, suites: Vec<Suite>) -> Self {
+    pub(crate) fn new(generated_at: String, source: String, suites: Vec<Suite>) -> Self {
         Self {
             api_version: API_VERSION.to_owned(),
             kind: KIND.to_owned(),
@@ -145,7 +145,7 @@ impl Results {
         }
     }
 
-    pub fn totals(&self) -> Totals {
+    pub(crate) fn totals(&self) -> Totals {
         let mut totals = Totals {
             suites: self.suites.len(),
             ..Totals::default()
@@ -172,7 +172,7 @@ impl Results {
     }
 
     /// The JSON document, pretty and ending with a newline.
-    pub fn to_json(&self) -> String {
+    pub(crate) fn to_json(&self) -> String {
         let mut text = serde_json::to_string_pretty(self).unwrap_or_default();
         text.push('\n');
         text

@@ -5,7 +5,7 @@
 mod failed;
 mod find;
 #[cfg(test)]
-pub mod scripted;
+pub(crate) mod scripted;
 mod system;
 
 use std::fmt;

@@ -8,14 +8,14 @@ use std::time::Duration;
 use crate::runner::{CommandLine, Output, RunError, Runner};
 
 #[derive(Default)]
-pub struct ScriptedRunner {
+pub(crate) struct ScriptedRunner {
     answers: Vec<(String, Result<Output, String>)>,
     pub calls: Mutex<Vec<String>>,
 }
 
 impl ScriptedRunner {
     /// Commands starting with `prefix` print `stdout` and exit with `code`.
-    pub fn answer(mut self, prefix: &str, code: i32, stdout: &str) -> Self {
+    pub(crate) fn answer(mut self, prefix: &str, code: i32, stdout: &str) -> Self {
         let output = Output {
             code: Some(code),
             stdout: stdout.to_owned(),

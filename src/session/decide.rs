@@ -19,7 +19,7 @@ use crate::verdict::{Expectation, Judgement, Outcome, Verdict, judge_expecting};
 /// How long an `unexpected` verdict must hold before a native step stops early (a gate
 /// that is off, an image that cannot be pulled): long enough not to mistake a passing
 /// state, short enough not to wait out the whole timeout.
-pub const UNEXPECTED_HOLD_SECONDS: u64 = 10;
+pub(crate) const UNEXPECTED_HOLD_SECONDS: u64 = 10;
 
 /// How a step ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -60,14 +60,14 @@ impl Ending {
 /// One observation: seconds since the step started, and the judgement of all
 /// observations up to then.
 #[derive(Clone, Debug)]
-pub struct Observed {
+pub(crate) struct Observed {
     pub seconds: u64,
     pub judgement: Judgement,
 }
 
 /// What to do after an observation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Decision {
+pub(crate) enum Decision {
     /// Keep watching.
     Watch,
     /// The step is decided; the last observation holds the verdict.
@@ -79,7 +79,7 @@ pub enum Decision {
 /// Decides from `observed` (oldest first) for a step expecting `expect`, `now` seconds after
 /// it started: the clock, not the last observation, decides the timeout, so a step whose
 /// observations stop coming still ends.
-pub fn decide(
+pub(crate) fn decide(
     expect: Outcome,
     hold_seconds: u64,
     timeout_seconds: u64,
@@ -121,7 +121,7 @@ pub fn decide(
 
 /// The judgement a decided step ends with: the last one, where a hold that lasted turns
 /// a pod held by a regular container from undecided to unexpected.
-pub fn conclusion(observed: &mut Vec<Observed>) -> Option<Judgement> {
+pub(crate) fn conclusion(observed: &mut Vec<Observed>) -> Option<Judgement> {
     let held = held_for(observed);
     observed
         .pop()
@@ -131,7 +131,7 @@ pub fn conclusion(observed: &mut Vec<Observed>) -> Option<Judgement> {
 /// How many seconds the latest outcome must still hold before the step is decided: for a
 /// step whose outcome never ends, once it is the expected one. `None` when no countdown
 /// runs.
-pub fn hold_left(expect: Outcome, hold_seconds: u64, observed: &[Observed]) -> Option<u64> {
+pub(crate) fn hold_left(expect: Outcome, hold_seconds: u64, observed: &[Observed]) -> Option<u64> {
     let last = observed.last()?;
     if expect == Outcome::Succeeded
         || hold_seconds == 0
@@ -161,14 +161,14 @@ fn held_for(observed: &[Observed]) -> u64 {
 
 /// How one watched Job ended, and the judgement it ended with.
 #[derive(Clone, Debug)]
-pub struct End {
+pub(crate) struct End {
     pub ending: Ending,
     pub judgement: Option<Judgement>,
 }
 
 /// One Job a watch follows.
 #[derive(Clone, Debug)]
-pub struct Watched {
+pub(crate) struct Watched {
     pub variant: Variant,
     /// The Job's name, for the report and the commands to try.
     pub job: String,
@@ -178,7 +178,7 @@ pub struct Watched {
 }
 
 impl Watched {
-    pub fn new(variant: Variant, job: impl Into<String>, expectation: Expectation) -> Self {
+    pub(crate) fn new(variant: Variant, job: impl Into<String>, expectation: Expectation) -> Self {
         Self {
             variant,
             job: job.into(),
@@ -189,16 +189,16 @@ impl Watched {
     }
 
     /// The judgements so far, oldest first (a decided Job's last one is in `end`).
-    pub fn observed(&self) -> &[Observed] {
+    pub(crate) fn observed(&self) -> &[Observed] {
         &self.observed
     }
 
     /// The latest judgement while the Job is open.
-    pub fn last(&self) -> Option<&Judgement> {
+    pub(crate) fn last(&self) -> Option<&Judgement> {
         self.observed.last().map(|o| &o.judgement)
     }
 
-    pub const fn end(&self) -> Option<&End> {
+    pub(crate) const fn end(&self) -> Option<&End> {
         self.end.as_ref()
     }
 
@@ -209,7 +209,7 @@ impl Watched {
 
 /// What one read of the cluster brought.
 #[derive(Clone, Debug, Default)]
-pub struct Observation {
+pub(crate) struct Observation {
     /// The step's Jobs and pods, when the read answered with a dump: added to what was
     /// seen before (a pod that is gone stays in the timeline).
     pub objects: Option<Dump>,
@@ -220,7 +220,7 @@ pub struct Observation {
 /// The watch over a step's Jobs: observations in, a judgement per Job, a decision per
 /// Job, and the step's ending.
 #[derive(Clone, Debug)]
-pub struct Watch {
+pub(crate) struct Watch {
     jobs: Vec<Watched>,
     hold_seconds: u64,
     timeout_seconds: u64,
@@ -234,7 +234,12 @@ pub struct Watch {
 }
 
 impl Watch {
-    pub fn new(jobs: Vec<Watched>, hold_seconds: u64, timeout_seconds: u64, grouped: bool) -> Self {
+    pub(crate) fn new(
+        jobs: Vec<Watched>,
+        hold_seconds: u64,
+        timeout_seconds: u64,
+        grouped: bool,
+    ) -> Self {
         Self {
             jobs,
             hold_seconds,
@@ -245,24 +250,24 @@ impl Watch {
         }
     }
 
-    pub fn jobs(&self) -> &[Watched] {
+    pub(crate) fn jobs(&self) -> &[Watched] {
         &self.jobs
     }
 
-    pub const fn grouped(&self) -> bool {
+    pub(crate) const fn grouped(&self) -> bool {
         self.grouped
     }
 
-    pub const fn timeout_seconds(&self) -> u64 {
+    pub(crate) const fn timeout_seconds(&self) -> u64 {
         self.timeout_seconds
     }
 
-    pub const fn interrupted(&self) -> bool {
+    pub(crate) const fn interrupted(&self) -> bool {
         self.interrupted
     }
 
     /// Job `index` was refused when it was applied: that refusal, judged, is its end.
-    pub fn refused(&mut self, index: usize, judgement: Judgement) {
+    pub(crate) fn refused(&mut self, index: usize, judgement: Judgement) {
         if let Some(job) = self.jobs.get_mut(index) {
             job.finish(Ending::of(&judgement), Some(judgement));
         }
@@ -270,7 +275,7 @@ impl Watch {
 
     /// Takes in what a read brought, `now` seconds after the step started, and judges
     /// every open Job from all that was seen; true when it judged.
-    pub fn observe(&mut self, now: u64, observation: Observation) -> bool {
+    pub(crate) fn observe(&mut self, now: u64, observation: Observation) -> bool {
         let fresh = observation.objects.is_some();
         if let Some(dump) = observation.objects {
             self.seen.objects.extend(dump.objects);
@@ -296,7 +301,7 @@ impl Watch {
     }
 
     /// Decides every open Job, `now` seconds after the step started.
-    pub fn decide(&mut self, now: u64) {
+    pub(crate) fn decide(&mut self, now: u64) {
         let (hold, timeout) = (self.hold_seconds, self.timeout_seconds);
         for job in self.jobs.iter_mut().filter(|j| j.end.is_none()) {
             match decide(job.expectation.outcome, hold, timeout, now, &job.observed) {
@@ -316,7 +321,7 @@ impl Watch {
 
     /// The user stopped the step: every open Job ends interrupted, with its latest
     /// judgement.
-    pub fn interrupt(&mut self) {
+    pub(crate) fn interrupt(&mut self) {
         self.interrupted = true;
         for job in self.jobs.iter_mut().filter(|j| j.end.is_none()) {
             let last = job.observed.pop().map(|o| o.judgement);
@@ -325,19 +330,19 @@ impl Watch {
     }
 
     /// True when every Job has ended.
-    pub fn done(&self) -> bool {
+    pub(crate) fn done(&self) -> bool {
         self.jobs.iter().all(|j| j.end.is_some())
     }
 
     /// How many seconds Job `index`'s latest outcome must still hold (see `hold_left`).
-    pub fn hold_left(&self, index: usize) -> Option<u64> {
+    pub(crate) fn hold_left(&self, index: usize) -> Option<u64> {
         let job = self.jobs.get(index)?;
         hold_left(job.expectation.outcome, self.hold_seconds, &job.observed)
     }
 
     /// The step's ending: interrupted when the user stopped it; else unexpected if any Job
     /// is, else timed out if any Job did (or never ended), else expected.
-    pub fn ending(&self) -> Ending {
+    pub(crate) fn ending(&self) -> Ending {
         if self.interrupted {
             return Ending::Interrupted;
         }
@@ -357,7 +362,7 @@ impl Watch {
 
     /// The judgement the step is recorded with: its first Job's. A step group's Job that
     /// the user interrupted was never decided, so it has none.
-    pub fn judgement(&self) -> Option<Judgement> {
+    pub(crate) fn judgement(&self) -> Option<Judgement> {
         let end = self.jobs.first()?.end.as_ref()?;
         if self.grouped && end.ending == Ending::Interrupted {
             return None;

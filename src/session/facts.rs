@@ -23,7 +23,7 @@ use crate::version::MinorVersion;
 const SHORT: Duration = Duration::from_secs(60);
 
 /// What the facts are gathered for.
-pub struct Ask<'a> {
+pub(crate) struct Ask<'a> {
     pub release: &'a KubernetesRelease,
     pub target: &'a Target,
     /// The kind cluster's name; `None` on an existing cluster (`--context`).
@@ -40,7 +40,7 @@ pub struct Ask<'a> {
 }
 
 /// Reads everything `up` plans from.
-pub fn gather(
+pub(crate) fn gather(
     ask: &Ask<'_>,
     environment: &Environment,
     runner: &dyn Runner,
@@ -395,7 +395,7 @@ fn docker_answers(environment: &Environment, runner: &dyn Runner) -> anyhow::Res
 }
 
 /// Whether docker answers now (after an install, the group may still be pending).
-pub fn docker_needs_group(runner: &dyn Runner, path: Option<&str>) -> bool {
+pub(crate) fn docker_needs_group(runner: &dyn Runner, path: Option<&str>) -> bool {
     matches!(
         detect::probe_docker(runner, path, detect::PROBE_TIMEOUT),
         DockerStatus::PermissionDenied { .. }

@@ -17,22 +17,22 @@ use crate::ui::Printer;
 use crate::ui::clean::clean_line;
 
 /// How long `up` waits for another `up` (which may be creating a cluster: minutes).
-pub const UP_WAIT: Duration = Duration::from_secs(15 * 60);
+pub(crate) const UP_WAIT: Duration = Duration::from_secs(15 * 60);
 /// How long a step waits to record its result, or for an `up` to finish before it starts.
-pub const STEP_WAIT: Duration = Duration::from_secs(5 * 60);
+pub(crate) const STEP_WAIT: Duration = Duration::from_secs(5 * 60);
 /// How often a waiter tries again.
 const POLL: Duration = Duration::from_millis(200);
 
 /// The lab's state, held: dropped, the lock is released.
 #[derive(Debug)]
-pub struct StateLock {
+pub(crate) struct StateLock {
     // Held for its lock; closing the file releases it.
     _file: File,
 }
 
 /// Who holds the lock, as the holder wrote it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Holder {
+pub(crate) struct Holder {
     pub pid: u32,
     pub command: String,
     /// When it took the lock, RFC 3339.
@@ -40,13 +40,13 @@ pub struct Holder {
 }
 
 /// The lock file in `state_dir`.
-pub fn path(state_dir: &Path) -> PathBuf {
+pub(crate) fn path(state_dir: &Path) -> PathBuf {
     state_dir.join("state.lock")
 }
 
 /// Takes the lock for `command` (such as `sidecar-lab up`), waiting at most `wait` for
 /// its holder, with one line saying whom it waits for.
-pub fn acquire(
+pub(crate) fn acquire(
     state_dir: &Path,
     command: &str,
     wait: Duration,
@@ -118,7 +118,7 @@ fn read_holder(mut file: &File) -> Option<Holder> {
 }
 
 /// `holder` in words; it may be unknown for a moment, while a new holder writes itself.
-pub fn describe(holder: Option<&Holder>) -> String {
+pub(crate) fn describe(holder: Option<&Holder>) -> String {
     holder.map_or_else(
         || "another sidecar-lab".to_owned(),
         |h| {

@@ -14,7 +14,7 @@ use crate::ui::Printer;
 const TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Reads whether `target`'s namespace exists (a read, for the plan).
-pub fn find(runner: &dyn Runner, target: &Target) -> NamespaceFound {
+pub(crate) fn find(runner: &dyn Runner, target: &Target) -> NamespaceFound {
     match runner.run(&target.get_namespace(), TIMEOUT) {
         Ok(output) => kube::namespace_found(output.success(), &output.stderr),
         Err(error) => NamespaceFound::Unknown(error.to_string()),
@@ -22,7 +22,7 @@ pub fn find(runner: &dyn Runner, target: &Target) -> NamespaceFound {
 }
 
 /// Carries out `action` for `target`'s namespace.
-pub fn apply(
+pub(crate) fn apply(
     runner: &dyn Runner,
     target: &Target,
     action: &NamespaceAction,
@@ -58,7 +58,11 @@ pub fn apply(
 }
 
 /// Makes sure `target`'s namespace can be used: reads, then acts.
-pub fn ensure(runner: &dyn Runner, target: &Target, printer: &Printer) -> anyhow::Result<()> {
+pub(crate) fn ensure(
+    runner: &dyn Runner,
+    target: &Target,
+    printer: &Printer,
+) -> anyhow::Result<()> {
     let action = NamespaceAction::for_found(find(runner, target)).map_err(|why| {
         anyhow!(
             "cannot tell whether namespace `{}` exists: `{}` failed: {why}",

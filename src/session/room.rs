@@ -16,7 +16,7 @@ use crate::setup_plan;
 /// Deletes the Jobs of `steps`, judged steps whose pods would keep their CPU until the
 /// Job's deadline, so that the next step has room on a small node. Their results stay
 /// in the state and the report.
-pub fn free(session: &Session<'_>, lab: &Lab, steps: &[StepNumber]) -> anyhow::Result<()> {
+pub(crate) fn free(session: &Session<'_>, lab: &Lab, steps: &[StepNumber]) -> anyhow::Result<()> {
     if steps.is_empty() || session.dry_run {
         return Ok(());
     }
@@ -49,7 +49,7 @@ pub fn free(session: &Session<'_>, lab: &Lab, steps: &[StepNumber]) -> anyhow::R
 /// step `number` would not fit on the node beside them: on a small VM, one step after
 /// another would otherwise leave the later ones Pending. Only when the node can be read
 /// (a learner on a shared cluster cannot list every pod, and their Jobs stay).
-pub fn free_if_needed(
+pub(crate) fn free_if_needed(
     session: &Session<'_>,
     lab: &Lab,
     state: &LabState,

@@ -16,7 +16,7 @@ use crate::verdict::Outcome;
 use crate::version::MinorVersion;
 
 /// The state file's format version.
-pub const VERSION: u32 = 1;
+pub(crate) const VERSION: u32 = 1;
 
 /// Everything remembered.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -70,14 +70,14 @@ pub struct StepRecord {
 }
 
 /// The state file in `state_dir`.
-pub fn path(state_dir: &Path) -> PathBuf {
+pub(crate) fn path(state_dir: &Path) -> PathBuf {
     state_dir.join("state.json")
 }
 
 /// Reads the state. A missing file is an empty state. A file that cannot be read or
 /// decoded is renamed aside (`state.json.unreadable-<time>`) and reported through the
 /// returned message, so nothing is lost and the lab can go on.
-pub fn load(state_dir: &Path) -> (LabState, Option<String>) {
+pub(crate) fn load(state_dir: &Path) -> (LabState, Option<String>) {
     let file = path(state_dir);
     let text = match crate::files::read_to_string(&file) {
         Ok(text) => text,
@@ -98,7 +98,7 @@ pub fn load(state_dir: &Path) -> (LabState, Option<String>) {
 }
 
 /// Writes the state atomically.
-pub fn save(state_dir: &Path, state: &LabState) -> anyhow::Result<()> {
+pub(crate) fn save(state_dir: &Path, state: &LabState) -> anyhow::Result<()> {
     let mut text = serde_json::to_string_pretty(state).context("cannot encode the lab state")?;
     text.push('\n');
     write_atomically(&path(state_dir), text.as_bytes())
@@ -112,7 +112,7 @@ fn fresh() -> LabState {
 }
 
 /// The current time (jiff is built here without its clock, so it comes from std).
-pub fn now() -> k8s_openapi::jiff::Timestamp {
+pub(crate) fn now() -> k8s_openapi::jiff::Timestamp {
     let seconds = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));

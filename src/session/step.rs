@@ -22,10 +22,10 @@ use crate::verdict::Judgement;
 
 mod jobs;
 
-pub use super::decide::Ending;
+pub(crate) use super::decide::Ending;
 
 /// Where and how the steps run.
-pub struct Session<'a> {
+pub(crate) struct Session<'a> {
     pub runner: &'a dyn crate::runner::Runner,
     /// What "now" is and how the watch waits between observations.
     pub clock: &'a dyn Clock,
@@ -42,7 +42,7 @@ pub struct Session<'a> {
 
 impl Session<'_> {
     /// The session's cluster: its commands, run through the runner, waiting by the clock.
-    pub fn cluster(&self) -> Cluster<'_> {
+    pub(crate) fn cluster(&self) -> Cluster<'_> {
         Cluster::new(self.runner, self.clock, &self.target)
     }
 }
@@ -85,7 +85,7 @@ impl StepRun {
 /// Runs step `number` of `lab`; `board` holds its progress line when several steps run
 /// at once. The report is returned, not printed, so that reports of steps that ran
 /// together are shown one after another.
-pub fn run(
+pub(crate) fn run(
     session: &Session<'_>,
     lab: &Lab,
     number: StepNumber,

@@ -14,7 +14,7 @@ pub struct Resolved {
 }
 
 /// `--context` wins; then the cluster `up` recorded; then the default kind cluster.
-pub fn resolve(
+pub(crate) fn resolve(
     context: Option<&str>,
     namespace: Option<&str>,
     cluster: &ClusterName,

@@ -17,7 +17,7 @@ use crate::ui::phase::Phase;
 const POLL: Duration = Duration::from_secs(1);
 
 /// What the watcher reads from, draws with, and stops on.
-pub struct Watcher<'a> {
+pub(crate) struct Watcher<'a> {
     pub cluster: Cluster<'a>,
     pub printer: Printer,
     pub interrupted: &'a AtomicBool,
@@ -26,7 +26,7 @@ pub struct Watcher<'a> {
 impl Watcher<'_> {
     /// Watches until `watch` is done or the user interrupts; `started` is when the
     /// step's clock started, `label` selects the step's Jobs and pods.
-    pub fn follow(&self, watch: &mut Watch, phase: &Phase, label: &str, started: Instant) {
+    pub(crate) fn follow(&self, watch: &mut Watch, phase: &Phase, label: &str, started: Instant) {
         let cluster = self.cluster;
         let clock = cluster.clock();
         // A failing kubectl is reported when its message changes, not every second.

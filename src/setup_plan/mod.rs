@@ -13,8 +13,8 @@ use crate::version::MinorVersion;
 
 mod steps;
 
-pub use steps::{
-    InTurn, NodeRoom, StepFacts, StepsPlan, allocatable_cpu_millis, is_lab, numbers_text,
+pub(crate) use steps::{
+    NodeRoom, StepFacts, StepsPlan, allocatable_cpu_millis, is_lab, numbers_text,
     requested_cpu_millis, room_warning, step_needs, steps_plan,
 };
 
@@ -22,11 +22,11 @@ pub use steps::{
 /// 250m, kube-controller-manager 200m, kube-scheduler 100m, etcd 100m, CoreDNS 2 × 100m,
 /// kindnet 100m (kubeadm's defaults; kind's `const_cni.go`). Used only for a cluster
 /// `up` has yet to create; a running one is read.
-pub const KIND_SYSTEM_CPU_MILLIS: u64 = 950;
+pub(crate) const KIND_SYSTEM_CPU_MILLIS: u64 = 950;
 
 /// What `up` does about the namespace the lab runs in.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum NamespaceAction {
+pub(crate) enum NamespaceAction {
     /// It exists: nothing to do.
     Use,
     /// It is missing (or a new cluster has only the standard ones): create it.
@@ -37,7 +37,7 @@ pub enum NamespaceAction {
 
 impl NamespaceAction {
     /// The action for what `kubectl get namespace` found; `Err` when it could not tell.
-    pub fn for_found(found: NamespaceFound) -> Result<Self, String> {
+    pub(crate) fn for_found(found: NamespaceFound) -> Result<Self, String> {
         match found {
             NamespaceFound::Exists => Ok(Self::Use),
             NamespaceFound::Missing => Ok(Self::Create),
@@ -49,7 +49,7 @@ impl NamespaceAction {
 
 /// Everything `up` read before deciding.
 #[derive(Clone, Debug)]
-pub struct Facts {
+pub(crate) struct Facts {
     /// The Kubernetes minor the lab wants (kind clusters).
     pub kubernetes: MinorVersion,
     /// The host, on a machine where the lab makes its own kind cluster.
@@ -78,7 +78,7 @@ pub struct Facts {
 
 /// What a bundle brings for this machine.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct BundleFacts {
+pub(crate) struct BundleFacts {
     /// The node image's tag: what kind is handed, so that it never pulls.
     pub node_image: String,
     /// Docker has that tag already, with the manifest's layers.
@@ -90,7 +90,7 @@ pub struct BundleFacts {
 
 /// The host: its checks, the safe fixes for them, and the install plan.
 #[derive(Clone, Debug)]
-pub struct HostFacts {
+pub(crate) struct HostFacts {
     pub checks: Vec<Check>,
     pub fixes: Vec<Fix>,
     pub install: Prepared,
@@ -98,7 +98,7 @@ pub struct HostFacts {
 
 /// The cluster the lab runs on.
 #[derive(Clone, Debug)]
-pub enum ClusterFacts {
+pub(crate) enum ClusterFacts {
     /// `--context`: a cluster someone else runs.
     Existing {
         context: String,
@@ -124,7 +124,7 @@ pub enum ClusterFacts {
 
 /// One image the lab's Job uses.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ImageFacts {
+pub(crate) struct ImageFacts {
     pub image: String,
     pub on_host: bool,
     pub on_node: bool,
@@ -132,7 +132,7 @@ pub struct ImageFacts {
 
 /// What happens to the cluster.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum ClusterAction {
+pub(crate) enum ClusterAction {
     Create {
         name: String,
     },
@@ -153,7 +153,7 @@ pub enum ClusterAction {
 
 /// What happens to one image.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum ImageAction {
+pub(crate) enum ImageAction {
     /// Pull on the host (while the cluster is made), then load into the node.
     PullAndLoad(String),
     /// On the host already: load into the node.
@@ -164,7 +164,7 @@ pub enum ImageAction {
 
 /// One phase of `up`, in the order they run.
 #[derive(Clone, Debug)]
-pub enum Phase {
+pub(crate) enum Phase {
     HostFixes(Vec<Fix>),
     Install(Box<Prepared>),
     /// `docker load` the bundle's node image, checked against its manifest.
@@ -193,7 +193,7 @@ pub enum Phase {
 
 /// The plan: its phases, or why `up` cannot go on (each reason with its fix).
 #[derive(Clone, Debug)]
-pub struct Plan {
+pub(crate) struct Plan {
     pub phases: Vec<Phase>,
     pub stop: Vec<String>,
     /// What may go wrong without stopping `up` (a node too small for the steps).
@@ -202,7 +202,7 @@ pub struct Plan {
 
 impl Plan {
     /// The cluster action, if any.
-    pub fn cluster(&self) -> Option<&ClusterAction> {
+    pub(crate) fn cluster(&self) -> Option<&ClusterAction> {
         self.phases.iter().find_map(|p| match p {
             Phase::Cluster(action) => Some(action),
             _ => None,
@@ -210,7 +210,8 @@ impl Plan {
     }
 
     /// True when the plan changes nothing before the steps (a ready machine and cluster).
-    pub fn only_steps(&self) -> bool {
+    #[cfg(test)]
+    pub(crate) fn only_steps(&self) -> bool {
         self.phases.iter().all(|p| {
             matches!(
                 p,
@@ -230,7 +231,7 @@ impl Plan {
 const FIXED_BY_UP: &[&str] = &["inotify-watches", "inotify-instances"];
 
 /// The plan for `facts`.
-pub fn plan(facts: &Facts) -> Plan {
+pub(crate) fn plan(facts: &Facts) -> Plan {
     let mut plan = Plan {
         phases: Vec::new(),
         stop: Vec::new(),
@@ -475,7 +476,7 @@ fn kind_action(
 }
 
 /// Whether the node already has `image` (the kubelet reports containerd's full names).
-pub fn on_node(image: &str, node_images: &[String]) -> bool {
+pub(crate) fn on_node(image: &str, node_images: &[String]) -> bool {
     let full = full_image_name(image);
     node_images.iter().any(|n| *n == full || n == image)
 }

@@ -7,7 +7,7 @@ use crate::version::MinorVersion;
 
 /// A step `up` may run, as the plan needs it (from the lab, for the cluster's minor).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct StepFacts {
+pub(crate) struct StepFacts {
     pub number: StepNumber,
     pub optional: bool,
     /// The cluster's version cannot run it (`minKubernetes`).
@@ -22,7 +22,7 @@ pub struct StepFacts {
 
 /// The node's CPU as the scheduler counts it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct NodeRoom {
+pub(crate) struct NodeRoom {
     pub allocatable_millis: u64,
     /// Requested by the pods that are not the lab's (kube-system's, anyone else's).
     pub requested_millis: u64,
@@ -32,7 +32,7 @@ pub struct NodeRoom {
 
 impl NodeRoom {
     /// What is left for the lab's pods.
-    pub const fn free_millis(self) -> u64 {
+    pub(crate) const fn free_millis(self) -> u64 {
         self.allocatable_millis
             .saturating_sub(self.requested_millis)
     }
@@ -41,7 +41,7 @@ impl NodeRoom {
 /// A step run after the others, and the steps whose holding Jobs are deleted before it
 /// (their results stay in the state and the report).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct InTurn {
+pub(crate) struct InTurn {
     pub number: StepNumber,
     pub free: Vec<StepNumber>,
 }
@@ -49,14 +49,15 @@ pub struct InTurn {
 /// Which steps run, and how: some together (the three variants, unattended), then the
 /// rest one after another, each after freeing the room that earlier holding steps keep.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct StepsPlan {
+pub(crate) struct StepsPlan {
     pub together: Vec<StepNumber>,
     pub in_turn: Vec<InTurn>,
 }
 
 impl StepsPlan {
     /// Every step the plan runs, in order.
-    pub fn numbers(&self) -> Vec<StepNumber> {
+    #[cfg(test)]
+    pub(crate) fn numbers(&self) -> Vec<StepNumber> {
         self.together
             .iter()
             .copied()
@@ -70,7 +71,7 @@ impl StepsPlan {
 /// would not fit beside the held ones on the node (`room`), their Jobs are deleted. Only
 /// then: on a big enough node, or one that could not be read, every Job stays for the
 /// learner to look at.
-pub fn steps_plan(
+pub(crate) fn steps_plan(
     steps: &[StepFacts],
     all: bool,
     concurrent: bool,
@@ -110,7 +111,11 @@ pub fn steps_plan(
 /// A warning when the lab's pods will not fit on the node: the most the plan asks for at
 /// once (the steps run together, or the largest step run in turn, the room of held steps
 /// freed before it) against what the node has left.
-pub fn room_warning(steps: &[StepFacts], plan: &StepsPlan, room: NodeRoom) -> Option<String> {
+pub(crate) fn room_warning(
+    steps: &[StepFacts],
+    plan: &StepsPlan,
+    room: NodeRoom,
+) -> Option<String> {
     let cpu = |n: &StepNumber| {
         steps
             .iter()
@@ -152,7 +157,7 @@ pub fn room_warning(steps: &[StepFacts], plan: &StepsPlan, room: NodeRoom) -> Op
 /// What step `number` asks of the node on a cluster of `minor`: its Jobs' names, the CPU
 /// its admitted pods request at once (millis; a run expected to be refused or not
 /// admitted gets no pod), and whether one of them holds its pod until the deadline.
-pub fn step_needs(
+pub(crate) fn step_needs(
     template: &k8s_openapi::api::batch::v1::Job,
     number: StepNumber,
     step: &crate::lab::Step,
@@ -174,7 +179,7 @@ pub fn step_needs(
 }
 
 /// The nodes' allocatable CPU in millis, summed, from `kubectl get nodes -o json`.
-pub fn allocatable_cpu_millis(nodes: &str) -> Option<u64> {
+pub(crate) fn allocatable_cpu_millis(nodes: &str) -> Option<u64> {
     let json: serde_json::Value = serde_json::from_str(nodes).ok()?;
     let mut total = 0;
     for node in json.get("items")?.as_array()? {
@@ -187,7 +192,7 @@ pub fn allocatable_cpu_millis(nodes: &str) -> Option<u64> {
 /// What the scheduled pods of `kubectl get pods -A -o json` request of CPU (millis,
 /// each pod's effective request), leaving out those whose labels `skip` picks: the lab's
 /// own, which its steps replace or free.
-pub fn requested_cpu_millis(
+pub(crate) fn requested_cpu_millis(
     pods: &str,
     skip: impl Fn(&std::collections::BTreeMap<String, String>) -> bool,
 ) -> Option<u64> {
@@ -211,14 +216,14 @@ pub fn requested_cpu_millis(
 }
 
 /// Whether a pod is one of the lab's (its Jobs' pods carry the label).
-pub fn is_lab(labels: &std::collections::BTreeMap<String, String>) -> bool {
+pub(crate) fn is_lab(labels: &std::collections::BTreeMap<String, String>) -> bool {
     labels
         .get("app.kubernetes.io/part-of")
         .is_some_and(|part| part == "sidecar-lab")
 }
 
 /// `1, 2 and 3`.
-pub fn numbers_text(numbers: &[StepNumber]) -> String {
+pub(crate) fn numbers_text(numbers: &[StepNumber]) -> String {
     let names: Vec<String> = numbers.iter().map(ToString::to_string).collect();
     match names.split_last() {
         None => String::new(),

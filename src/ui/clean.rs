@@ -10,20 +10,20 @@ use std::borrow::Cow;
 
 /// `value` with every control character shown as an escape; newlines and tabs are kept,
 /// for values that are legitimately several lines (messages, explanations).
-pub fn clean(value: &str) -> Cow<'_, str> {
+pub(crate) fn clean(value: &str) -> Cow<'_, str> {
     escape(value, Keep::Lines)
 }
 
 /// `value` on one line: newlines and tabs are escaped too, so a name cannot forge a
 /// line of its own in a table or a list.
-pub fn clean_line(value: &str) -> Cow<'_, str> {
+pub(crate) fn clean_line(value: &str) -> Cow<'_, str> {
     escape(value, Keep::Nothing)
 }
 
 /// Text a view has already drawn: the colour sequences the view added (`ESC [ … m`)
 /// pass, every other control character is escaped. The `Printer`'s last line of
 /// defence, for a value a view forgot.
-pub fn clean_styled(text: &str) -> Cow<'_, str> {
+pub(crate) fn clean_styled(text: &str) -> Cow<'_, str> {
     escape(text, Keep::LinesAndColours)
 }
 

@@ -5,7 +5,7 @@ use crate::doctor::{Check, Status};
 use crate::ui::Palette;
 
 /// The report for people.
-pub fn text(report: &[Check], target: &Target, palette: &Palette) -> String {
+pub(crate) fn text(report: &[Check], target: &Target, palette: &Palette) -> String {
     let mut out = format!(
         "Preflight for Kubernetes {} (kind cluster `{}`)\n",
         target.kubernetes, target.cluster_name

@@ -9,7 +9,7 @@ use crate::runner::CommandLine;
 use crate::ui::Printer;
 
 /// The plan as people read it.
-pub fn describe(plan: &Plan, platform: Platform, distro: Option<&Distro>) -> String {
+pub(crate) fn describe(plan: &Plan, platform: Platform, distro: Option<&Distro>) -> String {
     // Plain text: names and URLs come from bundles, mirrors and the host.
     crate::ui::clean::clean(&describe_raw(plan, platform, distro)).into_owned()
 }
@@ -81,7 +81,7 @@ fn describe_raw(plan: &Plan, platform: Platform, distro: Option<&Distro>) -> Str
     out
 }
 
-pub fn describe_step(step: &HostStep) -> String {
+pub(crate) fn describe_step(step: &HostStep) -> String {
     // Plain text: commands and URLs come from bundles, mirrors and the host.
     crate::ui::clean::clean(&describe_step_raw(step)).into_owned()
 }
@@ -111,7 +111,7 @@ fn file_name(url: &str) -> &str {
 }
 
 /// An installer's event as the line people read.
-pub fn event_line(event: &Event<'_>) -> String {
+pub(crate) fn event_line(event: &Event<'_>) -> String {
     match event {
         Event::FromBundle {
             tool,

@@ -13,7 +13,7 @@ use crate::verdict::Judgement;
 use crate::verdict::timeline::Row;
 
 /// The frame under the step's spinner line.
-pub fn frame(
+pub(crate) fn frame(
     judgement: &Judgement,
     hold_left: Option<u64>,
     width: usize,
@@ -58,7 +58,7 @@ pub fn frame(
 }
 
 /// The phase's label: the step and its variant, or how many Jobs it watches.
-pub fn label(number: StepNumber, watch: &Watch) -> String {
+pub(crate) fn label(number: StepNumber, watch: &Watch) -> String {
     match watch.jobs() {
         [one] if !watch.grouped() => format!("step {number} ({})", one.variant),
         jobs => format!("step {number} ({} Jobs)", jobs.len()),
@@ -67,7 +67,7 @@ pub fn label(number: StepNumber, watch: &Watch) -> String {
 
 /// What the phase's line says after a judgement: a plain step's outcome and why; each
 /// open Job's outcome in a group. `None` when nothing is open.
-pub fn update(watch: &Watch) -> Option<String> {
+pub(crate) fn update(watch: &Watch) -> Option<String> {
     if watch.grouped() {
         let open: Vec<String> = watch
             .jobs()
@@ -86,7 +86,7 @@ pub fn update(watch: &Watch) -> Option<String> {
 
 /// A plain step's latest outcome as a line said above the frame.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Change {
+pub(crate) struct Change {
     pub line: String,
     /// The outcome differs from the one before (or is the first).
     pub changed: bool,
@@ -95,7 +95,7 @@ pub struct Change {
 }
 
 /// The change a plain step's latest judgement makes; `None` for a group.
-pub fn change(watch: &Watch) -> Option<Change> {
+pub(crate) fn change(watch: &Watch) -> Option<Change> {
     if watch.grouped() {
         return None;
     }
@@ -117,7 +117,7 @@ pub fn change(watch: &Watch) -> Option<Change> {
 }
 
 /// The frame of a plain step's latest judgement, with its hold countdown.
-pub fn frame_of(watch: &Watch, width: usize) -> Option<String> {
+pub(crate) fn frame_of(watch: &Watch, width: usize) -> Option<String> {
     let judgement = watch.jobs().first()?.last()?;
     Some(frame(
         judgement,
@@ -128,7 +128,7 @@ pub fn frame_of(watch: &Watch, width: usize) -> Option<String> {
 }
 
 /// How the step's phase line ends: ✓ or ✗, and a few words.
-pub fn verdict_line(watch: &Watch) -> (bool, String) {
+pub(crate) fn verdict_line(watch: &Watch) -> (bool, String) {
     let ending = watch.ending();
     if watch.grouped() {
         return match ending {

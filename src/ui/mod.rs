@@ -2,18 +2,18 @@
 //! standard output and messages to standard error, with colour only where it belongs,
 //! and never a control character it did not draw itself (`clean`).
 
-pub mod class;
-pub mod clean;
-pub mod doctor;
-pub mod install;
-pub mod live;
-pub mod phase;
-pub mod plan;
-pub mod progress;
-pub mod prompt;
-pub mod report;
-pub mod text;
-pub mod timeline;
+pub(crate) mod class;
+pub(crate) mod clean;
+pub(crate) mod doctor;
+pub(crate) mod install;
+pub(crate) mod live;
+pub(crate) mod phase;
+pub(crate) mod plan;
+pub(crate) mod progress;
+pub(crate) mod prompt;
+pub(crate) mod report;
+pub(crate) mod text;
+pub(crate) mod timeline;
 
 use std::io::{self, Write};
 

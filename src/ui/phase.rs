@@ -9,7 +9,7 @@ use crate::ui::Printer;
 use crate::ui::clean::clean_styled;
 
 /// A phase in progress.
-pub struct Phase {
+pub(crate) struct Phase {
     printer: Printer,
     label: String,
     spinner: Option<ProgressBar>,
@@ -19,12 +19,12 @@ pub struct Phase {
 }
 
 /// Several phases at once (the lab's steps run together): one line each.
-pub struct Board {
+pub(crate) struct Board {
     multi: MultiProgress,
 }
 
 impl Board {
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Self {
             multi: MultiProgress::with_draw_target(ProgressDrawTarget::stderr()),
         }
@@ -39,12 +39,12 @@ impl Default for Board {
 
 impl Phase {
     /// Starts a phase; on a terminal a spinner turns until it ends.
-    pub fn start(printer: Printer, label: &str) -> Self {
+    pub(crate) fn start(printer: Printer, label: &str) -> Self {
         Self::start_on(None, printer, label)
     }
 
     /// Starts a phase on `board`'s own line (a plain line when not on a terminal).
-    pub fn start_on(board: Option<&Board>, printer: Printer, label: &str) -> Self {
+    pub(crate) fn start_on(board: Option<&Board>, printer: Printer, label: &str) -> Self {
         let spinner = printer.stderr_fancy().then(|| {
             let spinner = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
             let spinner = match board {
@@ -72,7 +72,7 @@ impl Phase {
     }
 
     /// Shows what is happening now, on the spinner's line (plain output stays quiet).
-    pub fn update(&self, detail: &str) {
+    pub(crate) fn update(&self, detail: &str) {
         if let Some(spinner) = &self.spinner {
             // indicatif draws past the Printer, and a detail may quote kubectl or a pod.
             spinner.set_message(clean_styled(&format!("{}: {detail}", self.label)).into_owned());
@@ -81,19 +81,19 @@ impl Phase {
 
     /// Shows `frame` (several lines) under the phase's label, redrawn in place; nothing
     /// when not on a terminal.
-    pub fn show_frame(&self, frame: &str) {
+    pub(crate) fn show_frame(&self, frame: &str) {
         if let Some(spinner) = &self.spinner {
             spinner.set_message(clean_styled(&format!("{}\n{frame}", self.label)).into_owned());
         }
     }
 
     /// True when the phase draws on a terminal, on a line of its own.
-    pub const fn is_live(&self) -> bool {
+    pub(crate) const fn is_live(&self) -> bool {
         self.spinner.is_some() && !self.shared
     }
 
     /// Prints a line above the spinner.
-    pub fn println(&self, line: &str) {
+    pub(crate) fn println(&self, line: &str) {
         match &self.spinner {
             Some(spinner) => spinner.println(clean_styled(line)),
             None => self.printer.note(line),
@@ -101,12 +101,12 @@ impl Phase {
     }
 
     /// Ends the phase with ✓.
-    pub fn succeed(self, detail: &str) {
+    pub(crate) fn succeed(self, detail: &str) {
         self.finish("✓", detail);
     }
 
     /// Ends the phase with ✗.
-    pub fn fail(self, detail: &str) {
+    pub(crate) fn fail(self, detail: &str) {
         self.finish("✗", detail);
     }
 
@@ -128,27 +128,27 @@ impl Phase {
 /// A phase that ends with ✗ unless it is committed, as rustup's `Transaction` undoes what
 /// it did unless committed: an early return (`?`) between `begin` and `commit` marks the
 /// phase failed on its way out, so every path through a phase ends its line exactly once.
-pub struct Transaction {
+pub(crate) struct Transaction {
     phase: Option<Phase>,
 }
 
 impl Transaction {
     /// Starts a phase that fails on drop.
-    pub fn begin(printer: Printer, label: &str) -> Self {
+    pub(crate) fn begin(printer: Printer, label: &str) -> Self {
         Self {
             phase: Some(Phase::start(printer, label)),
         }
     }
 
     /// Ends the phase with ✓.
-    pub fn commit(mut self, detail: &str) {
+    pub(crate) fn commit(mut self, detail: &str) {
         if let Some(phase) = self.phase.take() {
             phase.succeed(detail);
         }
     }
 
     /// Ends the phase with ✗ and a word on why (dropping it says nothing more).
-    pub fn fail(mut self, detail: &str) {
+    pub(crate) fn fail(mut self, detail: &str) {
         if let Some(phase) = self.phase.take() {
             phase.fail(detail);
         }
@@ -156,12 +156,12 @@ impl Transaction {
 
     /// Leaves the phase's line open, ended by neither mark (what `up` has always done
     /// when kind could not be run at all).
-    pub fn abandon(mut self) {
+    pub(crate) fn abandon(mut self) {
         drop(self.phase.take());
     }
 
     /// Runs `work` as the phase: ✓ when it returns `Ok`, ✗ when it returns `Err`.
-    pub fn run<T, E>(
+    pub(crate) fn run<T, E>(
         printer: Printer,
         label: &str,
         work: impl FnOnce() -> Result<T, E>,

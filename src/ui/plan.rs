@@ -11,7 +11,7 @@ use crate::ui::install;
 use crate::ui::install::describe_step;
 
 /// What the plan needs to name its commands.
-pub struct Names<'a> {
+pub(crate) struct Names<'a> {
     pub target: &'a Target,
     /// The bundle, as named on the command line.
     pub bundle: Option<&'a str>,
@@ -21,7 +21,7 @@ pub struct Names<'a> {
 
 /// A step as the plan names it: its Jobs and the manifest each is written to.
 #[derive(Clone, Debug)]
-pub struct StepFiles {
+pub(crate) struct StepFiles {
     pub number: StepNumber,
     pub title: String,
     /// (Job, manifest path).
@@ -33,7 +33,7 @@ pub struct StepFiles {
 }
 
 /// The plan, phase by phase.
-pub fn describe(plan: &Plan, names: &Names<'_>) -> String {
+pub(crate) fn describe(plan: &Plan, names: &Names<'_>) -> String {
     // Plain text: image names, paths and step titles come from bundles and lab files.
     crate::ui::clean::clean(&describe_raw(plan, names)).into_owned()
 }

@@ -10,13 +10,13 @@ use crate::ui::Printer;
 use crate::ui::clean::{clean_line, clean_styled};
 
 /// Shows one download at a time.
-pub struct DownloadProgress {
+pub(crate) struct DownloadProgress {
     printer: Printer,
     bar: Option<ProgressBar>,
 }
 
 impl DownloadProgress {
-    pub fn new(printer: Printer) -> Self {
+    pub(crate) fn new(printer: Printer) -> Self {
         let bar = printer.stderr_fancy().then(|| {
             let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
             bar.set_style(

@@ -2,7 +2,7 @@
 //! (unattended classroom setup), the answer is yes without asking.
 
 /// Asks `question` once; `assume_yes` or a non-terminal standard input answers yes.
-pub fn confirm(question: &str, assume_yes: bool, stdin_is_terminal: bool) -> bool {
+pub(crate) fn confirm(question: &str, assume_yes: bool, stdin_is_terminal: bool) -> bool {
     if assume_yes || !stdin_is_terminal {
         return true;
     }

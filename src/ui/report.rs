@@ -9,10 +9,10 @@ use crate::verdict::explain::explain;
 use crate::verdict::{Judgement, Level, Verdict, taught_outcome};
 
 /// Width text is wrapped to.
-pub const WIDTH: usize = 88;
+pub(crate) const WIDTH: usize = 88;
 
 /// The report for people.
-pub fn text(judgement: &Judgement, fancy: bool, palette: &Palette) -> String {
+pub(crate) fn text(judgement: &Judgement, fancy: bool, palette: &Palette) -> String {
     let mut out = String::new();
     let subject = match (&judgement.pod, &judgement.job) {
         (Some(pod), Some(job)) => format!("Pod {} (Job {})", clean_line(pod), clean_line(job)),
@@ -68,7 +68,7 @@ pub fn text(judgement: &Judgement, fancy: bool, palette: &Palette) -> String {
 
 /// A lab step's report: the judged pod, why it behaves so, and what to try.
 /// `timed_out` is the step's timeout when it ended undecided.
-pub fn step(
+pub(crate) fn step(
     judgement: &Judgement,
     timed_out: Option<u64>,
     why: &str,
@@ -96,7 +96,7 @@ pub fn step(
 /// The report of a watched step: a plain step's Job as `step` reports it; a step
 /// group's Jobs one after another, each under its heading, then why and what to try.
 /// `None` when a plain step's Job was never judged.
-pub fn watched(
+pub(crate) fn watched(
     watch: &Watch,
     why: &str,
     commands: &[String],
@@ -160,7 +160,7 @@ fn group(watch: &Watch, why: &str, commands: &[String], fancy: bool, palette: &P
 
 /// `check --step N`: the step, the rule that applied, each of its Jobs judged on its
 /// own, and why.
-pub fn step_check(
+pub(crate) fn step_check(
     judged: &crate::verdict::step::StepJudgement,
     why: &str,
     fancy: bool,
@@ -229,7 +229,7 @@ fn verdict_style(verdict: Verdict, palette: &Palette) -> &console::Style {
 /// The API server's warnings on a step's Jobs (`Warning:` lines of kubectl), each once,
 /// said to be warnings: in a class's namespace, Pod Security `restricted` warns about
 /// every lab Job, and the learner should know that nothing was refused for it.
-pub fn api_warnings(warnings: &[String]) -> String {
+pub(crate) fn api_warnings(warnings: &[String]) -> String {
     if warnings.is_empty() {
         return String::new();
     }

@@ -2,7 +2,7 @@
 
 /// `text` wrapped at `width` columns, every line prefixed with `indent`. Words longer
 /// than a line stay whole.
-pub fn wrap(text: &str, width: usize, indent: &str) -> String {
+pub(crate) fn wrap(text: &str, width: usize, indent: &str) -> String {
     let mut lines = Vec::new();
     let mut line = String::new();
     for word in text.split_whitespace() {
@@ -23,7 +23,7 @@ pub fn wrap(text: &str, width: usize, indent: &str) -> String {
 
 /// `text` wrapped for a place that already has `lead_width` columns in front of its
 /// first line; the following lines start with `indent` (a hanging indent, for lists).
-pub fn wrap_hanging(lead_width: usize, text: &str, width: usize, indent: &str) -> String {
+pub(crate) fn wrap_hanging(lead_width: usize, text: &str, width: usize, indent: &str) -> String {
     let mut out = String::new();
     let mut used = lead_width;
     let mut first_on_line = true;
@@ -47,7 +47,7 @@ pub fn wrap_hanging(lead_width: usize, text: &str, width: usize, indent: &str) -
 }
 
 /// Rows aligned in columns two spaces apart; the last column is not padded.
-pub fn table(rows: &[Vec<String>]) -> String {
+pub(crate) fn table(rows: &[Vec<String>]) -> String {
     let columns = rows.iter().map(Vec::len).max().unwrap_or(0);
     let widths: Vec<usize> = (0..columns)
         .map(|c| {

@@ -38,7 +38,7 @@ const UNICODE: Glyphs = Glyphs {
 };
 
 /// The timeline as text; `fancy` picks Unicode glyphs, `palette` the colours.
-pub fn draw(timeline: &Timeline, fancy: bool, palette: &Palette) -> String {
+pub(crate) fn draw(timeline: &Timeline, fancy: bool, palette: &Palette) -> String {
     let glyphs = if fancy { UNICODE } else { ASCII };
     let Some((t0, t1)) = timeline.span() else {
         return "  no container has started yet\n".to_owned();

@@ -29,7 +29,7 @@ impl Role {
 
 /// One container: its name, role, image and status (if the kubelet reported one).
 #[derive(Clone, Debug)]
-pub struct ContainerInfo<'a> {
+pub(crate) struct ContainerInfo<'a> {
     pub name: &'a str,
     pub role: Role,
     pub image: Option<&'a str>,
@@ -41,7 +41,7 @@ pub struct ContainerInfo<'a> {
 /// containers. A variant is recognised by what defines it, not by a count of
 /// containers: the shapes in the Kubernetes documentation have several of each.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Shape {
+pub(crate) struct Shape {
     pub plain_inits: usize,
     pub sidecars: usize,
     pub apps: usize,
@@ -54,7 +54,7 @@ impl Shape {
     ///   sidecar;
     /// - sidecar: two or more app containers (one can hold the pod after another has
     ///   finished), and no sidecar.
-    pub const fn fits(self, variant: Variant) -> bool {
+    pub(crate) const fn fits(self, variant: Variant) -> bool {
         match variant {
             Variant::Native => self.sidecars > 0,
             Variant::Init => self.sidecars == 0 && self.plain_inits > 0,
@@ -63,12 +63,12 @@ impl Shape {
     }
 
     /// True when the pod has none of the three variants' features.
-    pub fn is_other(self) -> bool {
+    pub(crate) fn is_other(self) -> bool {
         Variant::ALL.iter().all(|v| !self.fits(*v))
     }
 
     /// `1 plain init container, 1 sidecar and 2 app containers`.
-    pub fn describe(self) -> String {
+    pub(crate) fn describe(self) -> String {
         let count =
             |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
         format!(
@@ -85,7 +85,7 @@ impl Shape {
 }
 
 /// The shape of a pod spec.
-pub fn shape(spec: &PodSpec) -> Shape {
+pub(crate) fn shape(spec: &PodSpec) -> Shape {
     let init = spec.init_containers.as_deref().unwrap_or_default();
     let sidecars = init
         .iter()
@@ -100,7 +100,7 @@ pub fn shape(spec: &PodSpec) -> Shape {
 
 /// Init containers in order, then app containers, each with its status. Containers
 /// reported in the status but missing from the spec are kept too.
-pub fn containers<'a>(pod: &'a Pod) -> Vec<ContainerInfo<'a>> {
+pub(crate) fn containers<'a>(pod: &'a Pod) -> Vec<ContainerInfo<'a>> {
     let status = pod.status.as_ref();
     let init_statuses = status
         .and_then(|s| s.init_container_statuses.as_deref())
@@ -150,7 +150,7 @@ pub fn containers<'a>(pod: &'a Pod) -> Vec<ContainerInfo<'a>> {
 }
 
 /// True once the container has run at all (now or before a restart).
-pub fn has_started(status: &ContainerStatus) -> bool {
+pub(crate) fn has_started(status: &ContainerStatus) -> bool {
     let state = status.state.as_ref();
     status.started == Some(true)
         || status.restart_count > 0
@@ -162,17 +162,17 @@ pub fn has_started(status: &ContainerStatus) -> bool {
 }
 
 /// True while the container runs.
-pub fn is_running(status: &ContainerStatus) -> bool {
+pub(crate) fn is_running(status: &ContainerStatus) -> bool {
     status.state.as_ref().is_some_and(|s| s.running.is_some())
 }
 
 /// The container's current terminated state, if it has exited.
-pub fn terminated(status: &ContainerStatus) -> Option<&ContainerStateTerminated> {
+pub(crate) fn terminated(status: &ContainerStatus) -> Option<&ContainerStateTerminated> {
     status.state.as_ref().and_then(|s| s.terminated.as_ref())
 }
 
 /// The reason the container is waiting, if it is.
-pub fn waiting_reason(status: &ContainerStatus) -> Option<(&str, Option<&str>)> {
+pub(crate) fn waiting_reason(status: &ContainerStatus) -> Option<(&str, Option<&str>)> {
     let waiting = status.state.as_ref()?.waiting.as_ref()?;
     Some((
         waiting.reason.as_deref().unwrap_or("Waiting"),
@@ -181,7 +181,7 @@ pub fn waiting_reason(status: &ContainerStatus) -> Option<(&str, Option<&str>)> 
 }
 
 /// Waiting reasons that mean the container will not start without a change.
-pub const ERROR_REASONS: [&str; 8] = [
+pub(crate) const ERROR_REASONS: [&str; 8] = [
     "ErrImagePull",
     "ImagePullBackOff",
     "InvalidImageName",
@@ -193,7 +193,7 @@ pub const ERROR_REASONS: [&str; 8] = [
 ];
 
 /// Waiting reasons that mean the image could not be had.
-pub const IMAGE_REASONS: [&str; 4] = [
+pub(crate) const IMAGE_REASONS: [&str; 4] = [
     "ErrImagePull",
     "ImagePullBackOff",
     "InvalidImageName",

@@ -4,16 +4,16 @@
 
 mod applied;
 mod checks;
-pub mod containers;
+pub(crate) mod containers;
 mod deadline;
 mod decide;
 pub mod explain;
-pub mod finding;
+pub(crate) mod finding;
 mod judge;
-pub mod outcome;
+pub(crate) mod outcome;
 mod pod_findings;
 pub mod step;
-pub mod timeline;
+pub(crate) mod timeline;
 
 use std::fmt;
 

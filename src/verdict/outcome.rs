@@ -11,7 +11,7 @@ use crate::verdict::containers::{
 
 /// The outcome and one sentence on what decided it.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Classified {
+pub(crate) struct Classified {
     pub outcome: Outcome,
     pub message: String,
 }
@@ -26,7 +26,7 @@ impl Classified {
 }
 
 /// The outcome of the latest pod snapshot (and its Job); the first rule that matches wins.
-pub fn classify(pod: Option<&Pod>, job: Option<&Job>) -> Classified {
+pub(crate) fn classify(pod: Option<&Pod>, job: Option<&Job>) -> Classified {
     if let Some(pod) = pod.filter(|p| node_lost(p)) {
         let reason = pod
             .status
@@ -65,7 +65,7 @@ pub fn classify(pod: Option<&Pod>, job: Option<&Job>) -> Classified {
 }
 
 /// Rules 3 to 6 for a pod that has neither failed nor succeeded.
-pub fn classify_live(pod: &Pod) -> Classified {
+pub(crate) fn classify_live(pod: &Pod) -> Classified {
     let all = containers(pod);
     let apps: Vec<_> = all.iter().filter(|c| c.role == Role::App).collect();
     let done = apps.iter().find(|c| {
@@ -144,14 +144,14 @@ pub fn classify_live(pod: &Pod) -> Classified {
 }
 
 /// Phase `Unknown`: the node stopped reporting (NodeLost), so what the pod shows is old.
-pub fn node_lost(pod: &Pod) -> bool {
+pub(crate) fn node_lost(pod: &Pod) -> bool {
     let status = pod.status.as_ref();
     status.and_then(|s| s.phase.as_deref()) == Some("Unknown")
         || status.and_then(|s| s.reason.as_deref()) == Some("NodeLost")
 }
 
 /// The Job has a terminal condition (or marked success, 1.31+).
-pub fn job_terminal(job: &Job) -> bool {
+pub(crate) fn job_terminal(job: &Job) -> bool {
     ["Complete", "SuccessCriteriaMet", "Failed"]
         .iter()
         .any(|t| job_condition(job, t).is_some())
@@ -159,7 +159,7 @@ pub fn job_terminal(job: &Job) -> bool {
 
 /// The pod has finished (or its Job has): its waiting reasons are left from the kubelet's
 /// last attempt and decide nothing.
-pub fn settled(pod: &Pod, job: Option<&Job>) -> bool {
+pub(crate) fn settled(pod: &Pod, job: Option<&Job>) -> bool {
     matches!(
         pod.status.as_ref().and_then(|s| s.phase.as_deref()),
         Some("Succeeded" | "Failed")
@@ -244,7 +244,7 @@ fn failure(pod: Option<&Pod>, job: Option<&Job>) -> Option<Classified> {
 }
 
 /// The Job's condition of `type_` when its status is True.
-pub fn job_condition<'a>(job: &'a Job, type_: &str) -> Option<&'a JobCondition> {
+pub(crate) fn job_condition<'a>(job: &'a Job, type_: &str) -> Option<&'a JobCondition> {
     job.status
         .as_ref()?
         .conditions

@@ -12,7 +12,7 @@ use std::thread::JoinHandle;
 
 /// One scripted answer.
 #[derive(Clone, Debug)]
-pub enum Reply {
+pub(crate) enum Reply {
     /// 200 with this body.
     Body(Vec<u8>),
     /// This status with a short text body.
@@ -40,7 +40,7 @@ struct Routes {
 }
 
 /// The running server.
-pub struct Server {
+pub(crate) struct Server {
     address: SocketAddr,
     routes: Arc<Mutex<Routes>>,
     stop: Arc<AtomicBool>,
@@ -48,7 +48,7 @@ pub struct Server {
 }
 
 impl Server {
-    pub fn start() -> Self {
+    pub(crate) fn start() -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1");
         let address = listener.local_addr().expect("address");
         let routes = Arc::new(Mutex::new(Routes::default()));
@@ -76,18 +76,18 @@ impl Server {
     }
 
     /// `http://127.0.0.1:PORT`.
-    pub fn url(&self) -> String {
+    pub(crate) fn url(&self) -> String {
         format!("http://{}", self.address)
     }
 
     /// Scripts `path`: the replies in order, the last one for every later request.
-    pub fn route(&self, path: &str, replies: Vec<Reply>) {
+    pub(crate) fn route(&self, path: &str, replies: Vec<Reply>) {
         let mut routes = self.routes.lock().expect("lock");
         routes.replies.insert(path.to_owned(), replies);
     }
 
     /// How many requests `path` has had.
-    pub fn hits(&self, path: &str) -> usize {
+    pub(crate) fn hits(&self, path: &str) -> usize {
         self.routes
             .lock()
             .expect("lock")
@@ -98,12 +98,12 @@ impl Server {
     }
 
     /// How many bytes `Endless` replies got out before the client stopped reading.
-    pub fn endless_sent(&self) -> u64 {
+    pub(crate) fn endless_sent(&self) -> u64 {
         self.routes.lock().expect("lock").endless_sent
     }
 
     /// All requests so far.
-    pub fn total_hits(&self) -> usize {
+    pub(crate) fn total_hits(&self) -> usize {
         self.routes.lock().expect("lock").hits.values().sum()
     }
 }

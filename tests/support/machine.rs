@@ -11,14 +11,14 @@ use serde_json::json;
 use super::sim::Sim;
 use super::{assert_ok, text};
 
-pub struct SimMachine {
+pub(crate) struct SimMachine {
     pub root: tempfile::TempDir,
     pub sim: Sim,
 }
 
 impl SimMachine {
     /// A fresh machine; `speed` scales the simulated clock (1.0 is real time).
-    pub fn new(speed: f64) -> Self {
+    pub(crate) fn new(speed: f64) -> Self {
         let root = tempfile::tempdir().expect("temp dir");
         let sim = Sim::start(root.path(), speed);
         let machine = Self { root, sim };
@@ -27,7 +27,7 @@ impl SimMachine {
     }
 
     /// The same, with `kubectl` as the machine's kubectl (another client minor).
-    pub fn with_kubectl(speed: f64, kubectl: &std::path::Path) -> Self {
+    pub(crate) fn with_kubectl(speed: f64, kubectl: &std::path::Path) -> Self {
         let root = tempfile::tempdir().expect("temp dir");
         let sim = Sim::start_with_kubectl(root.path(), speed, kubectl);
         let machine = Self { root, sim };
@@ -35,37 +35,37 @@ impl SimMachine {
         machine
     }
 
-    pub fn home(&self) -> PathBuf {
+    pub(crate) fn home(&self) -> PathBuf {
         self.root.path().join("home")
     }
 
     /// Writes `contents` to `name` under the root; its path.
-    pub fn file(&self, name: &str, contents: &str) -> String {
+    pub(crate) fn file(&self, name: &str, contents: &str) -> String {
         let path = self.root.path().join(name);
         std::fs::write(&path, contents).expect("write");
         path.display().to_string()
     }
 
     /// `program` with the machine's environment.
-    pub fn command(&self, program: impl Into<PathBuf>) -> Command {
+    pub(crate) fn command(&self, program: impl Into<PathBuf>) -> Command {
         let mut command = Command::new(program.into());
         self.sim.prepare(&mut command, &self.home());
         command
     }
 
     /// One of the machine's tools (`kind`, `docker`, `kubectl`, …).
-    pub fn tool(&self, name: &str, args: &[&str]) -> Output {
+    pub(crate) fn tool(&self, name: &str, args: &[&str]) -> Output {
         self.command(self.sim.bin.join(name))
             .args(args)
             .output()
             .expect("runs")
     }
 
-    pub fn kubectl(&self, args: &[&str]) -> Output {
+    pub(crate) fn kubectl(&self, args: &[&str]) -> Output {
         self.tool("kubectl", args)
     }
 
-    pub fn sidecar_lab(&self, args: &[&str]) -> Output {
+    pub(crate) fn sidecar_lab(&self, args: &[&str]) -> Output {
         self.command(assert_cmd::cargo::cargo_bin("sidecar-lab"))
             .args(args)
             .output()
@@ -75,7 +75,7 @@ impl SimMachine {
     /// `kind create cluster --name lab --image IMAGE` with the lab's image preloaded,
     /// ready once the default namespace has its ServiceAccount (a pod's create waits
     /// for it on a real cluster too).
-    pub fn create_lab_cluster(&self, image: &str) {
+    pub(crate) fn create_lab_cluster(&self, image: &str) {
         assert_ok(&self.tool(
             "kind",
             &["create", "cluster", "--name", "lab", "--image", image],
@@ -96,7 +96,7 @@ impl SimMachine {
     }
 
     /// `kubectl ARGS -o jsonpath=PATH`, which must succeed; its output.
-    pub fn jsonpath(&self, args: &[&str], path: &str) -> String {
+    pub(crate) fn jsonpath(&self, args: &[&str], path: &str) -> String {
         let expression = format!("jsonpath={path}");
         let mut all = args.to_vec();
         all.extend_from_slice(&["-o", expression.as_str()]);
@@ -107,7 +107,7 @@ impl SimMachine {
 }
 
 /// Polls `done` until it holds, for at most 30 s.
-pub fn wait_for(mut done: impl FnMut() -> bool, what: &str) {
+pub(crate) fn wait_for(mut done: impl FnMut() -> bool, what: &str) {
     let start = Instant::now();
     while !done() {
         assert!(start.elapsed() < Duration::from_secs(30), "never: {what}");

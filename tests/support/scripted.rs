@@ -17,23 +17,23 @@ struct Rule {
 
 /// A runner that answers from a script and records what it was asked.
 #[derive(Default)]
-pub struct Scripted {
+pub(crate) struct Scripted {
     rules: Vec<Rule>,
     calls: Mutex<Vec<String>>,
 }
 
 impl Scripted {
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Self::default()
     }
 
     /// Commands containing `needle` succeed and print `stdout`.
-    pub fn ok(self, needle: &str, stdout: &str) -> Self {
+    pub(crate) fn ok(self, needle: &str, stdout: &str) -> Self {
         self.answer(needle, 0, stdout, "")
     }
 
     /// Commands containing `needle` exit with `code`, printing `stdout` and `stderr`.
-    pub fn answer(mut self, needle: &str, code: i32, stdout: &str, stderr: &str) -> Self {
+    pub(crate) fn answer(mut self, needle: &str, code: i32, stdout: &str, stderr: &str) -> Self {
         self.rules.push(Rule {
             needle: needle.to_owned(),
             output: Output {
@@ -46,7 +46,7 @@ impl Scripted {
     }
 
     /// Puts `first`'s rules before these (narrow answers ahead of broad ones).
-    pub fn prepend(mut self, first: Self) -> Self {
+    pub(crate) fn prepend(mut self, first: Self) -> Self {
         let mut rules = first.rules;
         rules.append(&mut self.rules);
         self.rules = rules;
@@ -54,7 +54,7 @@ impl Scripted {
     }
 
     /// Every command asked for so far, as its shell line.
-    pub fn calls(&self) -> Vec<String> {
+    pub(crate) fn calls(&self) -> Vec<String> {
         self.calls
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -62,7 +62,7 @@ impl Scripted {
     }
 
     /// The commands asked for whose line contains `needle`.
-    pub fn calls_with(&self, needle: &str) -> Vec<String> {
+    pub(crate) fn calls_with(&self, needle: &str) -> Vec<String> {
         self.calls()
             .into_iter()
             .filter(|c| c.contains(needle))
@@ -105,7 +105,7 @@ impl Runner for Scripted {
 }
 
 /// A dump under tests/fixtures/dumps, as kubectl would print it.
-pub fn dump_fixture(name: &str) -> String {
+pub(crate) fn dump_fixture(name: &str) -> String {
     let path = format!("{}/tests/fixtures/dumps/{name}", env!("CARGO_MANIFEST_DIR"));
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("cannot read {path}: {e}"))
 }

@@ -11,9 +11,9 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// The environment variable naming the real kubectl the tests drive.
-pub const KUBECTL_VAR: &str = "SIDECAR_LAB_TEST_KUBECTL";
+pub(crate) const KUBECTL_VAR: &str = "SIDECAR_LAB_TEST_KUBECTL";
 /// The environment variable naming the Python with the simulator's packages.
-pub const PYTHON_VAR: &str = "SIDECAR_LAB_TEST_PYTHON";
+pub(crate) const PYTHON_VAR: &str = "SIDECAR_LAB_TEST_PYTHON";
 
 fn required(var: &str) -> PathBuf {
     match std::env::var_os(var) {
@@ -25,22 +25,22 @@ fn required(var: &str) -> PathBuf {
 }
 
 /// The real kubectl (pinned by scripts/test.sh).
-pub fn kubectl() -> PathBuf {
+pub(crate) fn kubectl() -> PathBuf {
     required(KUBECTL_VAR)
 }
 
 /// The Python that runs the simulator and its stand-ins.
-pub fn python() -> PathBuf {
+pub(crate) fn python() -> PathBuf {
     required(PYTHON_VAR)
 }
 
 /// tests/sim in the source tree.
-pub fn sim_root() -> PathBuf {
+pub(crate) fn sim_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/sim")
 }
 
 /// One running simulator: its control server, its state directory and its bin directory.
-pub struct Sim {
+pub(crate) struct Sim {
     child: Child,
     pub dir: PathBuf,
     pub bin: PathBuf,
@@ -51,12 +51,12 @@ pub struct Sim {
 impl Sim {
     /// Starts the simulator in `root/sim`, with the tools in `root/bin`. `speed` scales the
     /// simulated clock (1.0 is real time).
-    pub fn start(root: &Path, speed: f64) -> Self {
+    pub(crate) fn start(root: &Path, speed: f64) -> Self {
         Self::start_with_kubectl(root, speed, &kubectl())
     }
 
     /// The same, with `kubectl` as the kubectl on PATH (another client minor).
-    pub fn start_with_kubectl(root: &Path, speed: f64, kubectl: &Path) -> Self {
+    pub(crate) fn start_with_kubectl(root: &Path, speed: f64, kubectl: &Path) -> Self {
         let dir = root.join("sim");
         let bin = root.join("bin");
         std::fs::create_dir_all(&dir).expect("sim dir");
@@ -100,7 +100,12 @@ impl Sim {
     }
 
     /// A call to the control server; panics on anything but 2xx.
-    pub fn control(&self, method: &str, path: &str, body: &serde_json::Value) -> serde_json::Value {
+    pub(crate) fn control(
+        &self,
+        method: &str,
+        path: &str,
+        body: &serde_json::Value,
+    ) -> serde_json::Value {
         let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
         let mut request = self.client.request(method, format!("{}{path}", self.url));
         if !body.is_null() {
@@ -116,7 +121,7 @@ impl Sim {
     }
 
     /// The stand-ins' calls so far (`docker …`, `kind …`, `sysctl …`), one per line.
-    pub fn calls(&self) -> Vec<String> {
+    pub(crate) fn calls(&self) -> Vec<String> {
         std::fs::read_to_string(self.dir.join("calls.log"))
             .unwrap_or_default()
             .lines()
@@ -125,7 +130,7 @@ impl Sim {
     }
 
     /// The API requests a cluster has served: `METHOD PATH?QUERY` with the user.
-    pub fn requests(&self, cluster: &str) -> Vec<serde_json::Value> {
+    pub(crate) fn requests(&self, cluster: &str) -> Vec<serde_json::Value> {
         match self.control(
             "GET",
             &format!("/clusters/{cluster}/requests"),
@@ -137,17 +142,17 @@ impl Sim {
     }
 
     /// Sets the docker stand-in's modes (see tests/sim/kubesim/docker_cli.py).
-    pub fn docker_mode(&self, mode: &serde_json::Value) {
+    pub(crate) fn docker_mode(&self, mode: &serde_json::Value) {
         std::fs::write(self.dir.join("docker-mode.json"), mode.to_string()).expect("docker mode");
     }
 
     /// Sets the sysctl stand-in's values (`KEY=VALUE` lines).
-    pub fn sysctl(&self, settings: &str) {
+    pub(crate) fn sysctl(&self, settings: &str) {
         std::fs::write(self.dir.join("sysctl.conf"), settings).expect("sysctl values");
     }
 
     /// Sets the kind stand-in's version.
-    pub fn kind_version(&self, version: &str) {
+    pub(crate) fn kind_version(&self, version: &str) {
         std::fs::write(
             self.dir.join("kind-version.json"),
             serde_json::json!({ "version": version }).to_string(),
@@ -157,7 +162,7 @@ impl Sim {
 
     /// `command` with the environment of a machine whose tools are the simulator's: a
     /// clean environment, `home` as HOME, the stand-ins and the real kubectl first on PATH.
-    pub fn prepare(&self, command: &mut Command, home: &Path) {
+    pub(crate) fn prepare(&self, command: &mut Command, home: &Path) {
         command
             .env_clear()
             .env("HOME", home)
@@ -168,7 +173,7 @@ impl Sim {
     }
 
     /// Environment every stand-in needs.
-    pub fn env(&self) -> Vec<(String, String)> {
+    pub(crate) fn env(&self) -> Vec<(String, String)> {
         vec![
             ("SIDECAR_SIM_DIR".into(), self.dir.display().to_string()),
             ("SIDECAR_SIM_PYTHON".into(), python().display().to_string()),

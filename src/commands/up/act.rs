@@ -97,11 +97,11 @@ pub(super) struct Execute<'a, 'w> {
 }
 
 impl Execute<'_, '_> {
-    pub fn runner(&self) -> &dyn Runner {
+    pub(super) fn runner(&self) -> &dyn Runner {
         self.world.runner
     }
 
-    pub fn printer(&self) -> Printer {
+    pub(super) fn printer(&self) -> Printer {
         *self.world.printer
     }
 

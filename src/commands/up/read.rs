@@ -41,7 +41,7 @@ pub(super) struct Ground {
 
 impl Ground {
     /// The state directory and the state in it, where the lab runs, and the kind config.
-    pub fn open(settings: &Settings, world: &World<'_>) -> anyhow::Result<(Self, LabState)> {
+    pub(super) fn open(settings: &Settings, world: &World<'_>) -> anyhow::Result<(Self, LabState)> {
         let (dir, state, resolved) =
             workspace::open(&settings.place, world.environment, world.printer)?;
         let kind_name = resolved.kind_name.clone();
