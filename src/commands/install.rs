@@ -10,7 +10,6 @@ use crate::install::prepare::{Settings, prepare};
 use crate::matrix::VersionMatrix;
 use crate::ui::install::describe;
 use crate::ui::progress::DownloadProgress;
-use crate::ui::prompt;
 
 /// Runs `install`.
 pub(crate) fn install(settings: &Settings, world: &World<'_>) -> anyhow::Result<ExitStatus> {
@@ -42,12 +41,7 @@ pub(crate) fn install(settings: &Settings, world: &World<'_>) -> anyhow::Result<
         world.printer.note("nothing to install");
         return Ok(ExitStatus::Success);
     }
-    if !prompt::confirm(
-        "Go ahead?",
-        settings.yes,
-        world.environment.stdin_is_terminal,
-    ) {
-        world.printer.note("nothing was changed");
+    if !crate::commands::go_ahead(settings.yes, world) {
         return Ok(ExitStatus::UsageOrSetup);
     }
     let progress = DownloadProgress::new(*world.printer);

@@ -14,3 +14,13 @@ pub(crate) mod versions;
 
 pub use crate::session::workspace::{Where, lab};
 pub use crate::world::World;
+
+/// Asks once before a verb changes the machine (`--yes` answers for the user); on "no"
+/// says that nothing was changed.
+pub(crate) fn go_ahead(yes: bool, world: &World<'_>) -> bool {
+    let go = crate::ui::prompt::confirm("Go ahead?", yes, world.environment.stdin_is_terminal);
+    if !go {
+        world.printer.note("nothing was changed");
+    }
+    go
+}

@@ -83,6 +83,12 @@ pub(crate) fn step(
         ));
     }
     out.push_str(&text(judgement, fancy, palette));
+    why_and_commands(&mut out, why, commands);
+    out
+}
+
+/// The end of every report: why it came out so, and the commands to see it yourself.
+fn why_and_commands(out: &mut String, why: &str, commands: &[String]) {
     out.push_str(&format!("\nWhy\n{}\n", wrap(why, WIDTH, "  ")));
     if !commands.is_empty() {
         out.push_str("\nSee for yourself\n");
@@ -90,7 +96,6 @@ pub(crate) fn step(
             out.push_str(&format!("  {command}\n"));
         }
     }
-    out
 }
 
 /// The report of a watched step: a plain step's Job as `step` reports it; a step
@@ -146,13 +151,7 @@ fn group(watch: &Watch, why: &str, commands: &[String], fancy: bool, palette: &P
         }
         out.push_str(&text(judgement, fancy, palette));
         if index == last {
-            out.push_str(&format!("\nWhy\n{}\n", wrap(why, WIDTH, "  ")));
-            if !commands.is_empty() {
-                out.push_str("\nSee for yourself\n");
-                for command in commands {
-                    out.push_str(&format!("  {command}\n"));
-                }
-            }
+            why_and_commands(&mut out, why, commands);
         }
     }
     out

@@ -17,7 +17,6 @@ use crate::session::lock;
 use crate::session::workspace::{self, Where};
 use crate::setup_plan::{self, Facts, Plan};
 use crate::ui::plan::{Names, StepFiles, describe};
-use crate::ui::prompt;
 use crate::version::MinorVersion;
 use crate::world::World;
 
@@ -71,12 +70,7 @@ pub fn up(settings: &Settings, world: &World<'_>) -> anyhow::Result<ExitStatus> 
     crate::files::create_dir_all(&ground.dir)
         .with_context(|| format!("cannot create the state directory {}", ground.dir.display()))?;
     // 3. Confirm once.
-    if !prompt::confirm(
-        "Go ahead?",
-        settings.yes,
-        world.environment.stdin_is_terminal,
-    ) {
-        world.printer.note("nothing was changed");
+    if !crate::commands::go_ahead(settings.yes, world) {
         return Ok(ExitStatus::UsageOrSetup);
     }
     // 4. Act.
