@@ -13,5 +13,8 @@ pub const VERSION_MATRIX: &str = include_str!("../templates/versions.yaml");
 /// `labs/native-sidecar.yaml`: the lab's steps.
 pub const NATIVE_SIDECAR_LAB: &str = include_str!("../labs/native-sidecar.yaml");
 
+/// The lab's exercises and the wrong answers it recognises, with their hints.
+pub const EXERCISES: &str = include_str!("../labs/exercises.yaml");
+
 /// `templates/class-learner.yaml`: one learner's objects when a class shares a cluster.
 pub const CLASS_LEARNER_TEMPLATE: &str = include_str!("../templates/class-learner.yaml");

@@ -25,6 +25,7 @@ pub mod clock;
 pub mod commands;
 pub mod doctor;
 pub mod env;
+pub mod exercise;
 pub mod exit;
 pub(crate) mod files;
 pub mod http;

@@ -7,12 +7,16 @@
 mod checks;
 pub(crate) mod labels;
 mod outcome;
+mod progress;
 mod step;
 
 use serde::{Deserialize, Serialize};
 
 pub use checks::Checks;
 pub use outcome::Outcome;
+pub use progress::{
+    AttemptResult, EXERCISE_LABEL, ExerciseNumber, ExerciseRecord, PROGRESS_CONFIGMAP,
+};
 pub use step::{AlsoRun, Edit, Step, VersionRule};
 
 use crate::variant::Variant;

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use serde::{Deserialize, Serialize};
 
-use crate::lab::StepNumber;
+use crate::lab::{ExerciseNumber, ExerciseRecord, StepNumber};
 use crate::session::decide::Ending;
 use crate::state::write_atomically;
 use crate::variant::Variant;
@@ -28,6 +28,9 @@ pub struct LabState {
     /// Step number → its last run.
     #[serde(default)]
     pub steps: BTreeMap<StepNumber, StepRecord>,
+    /// Exercise number → its attempts so far (`sidecar-lab submit`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub exercises: BTreeMap<ExerciseNumber, ExerciseRecord>,
 }
 
 /// The cluster the lab runs on.

@@ -110,4 +110,39 @@ pub(crate) mod code {
     /// What the input shows of the API server (a refusal, a dropped or kept field) is
     /// another version's behaviour than the `--kubernetes` given.
     pub(crate) const VERSION_CONTRADICTED: &str = "version-contradicted";
+
+    /// Every code, for files that name them (the exercises' mistakes).
+    pub(crate) const ALL: [&str; 31] = [
+        GATE_OFF,
+        KUBELET_GATE_OFF,
+        SIDECAR_STOPPED_BEFORE_MAIN,
+        MAIN_STARTED_BEFORE_SIDECAR,
+        IMAGE_PULL_FAILED,
+        CONTAINER_ERROR,
+        APP_CONTAINER_FAILED,
+        DEADLINE_EXCEEDED,
+        VARIANT_MISMATCH,
+        SIDECAR_EXIT_CODE,
+        SIDECAR_RESTARTED,
+        UNSCHEDULABLE,
+        NO_POD,
+        OTHER_PODS,
+        POD_DELETED,
+        INPUT_TRUNCATED,
+        INIT_CONTAINER_FAILED,
+        ORDER_NOT_VISIBLE,
+        NODE_LOST,
+        SIDECAR_NOT_STARTED,
+        UNEXPECTED_OUTCOME,
+        API_REFUSED,
+        NOT_RESTARTED,
+        STOP_ORDER,
+        QUOTA_EXCEEDED,
+        EFFECTIVE_REQUEST,
+        FIELD_DROPPED,
+        MAY_STILL_EXIT,
+        JOB_MISSING,
+        SIDECAR_OOM_KILLED,
+        VERSION_CONTRADICTED,
+    ];
 }

@@ -1,0 +1,9 @@
+//! Exercises: the learner writes the change, and the lab judges what their Job really
+//! did. The catalogue (`labs/exercises.yaml`) is data; reading an answer strictly, the
+//! signs of its manifest and the judgement of an attempt are pure.
+
+pub mod catalogue;
+pub mod signs;
+
+pub use catalogue::{Catalogue, Exercise, Goal, Mistake};
+pub use signs::{MainWork, Sign};
