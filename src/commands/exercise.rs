@@ -26,6 +26,7 @@ pub struct Settings {
 
 /// One exercise as `exercise -o json` lists it.
 #[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
 struct Listed<'a> {
     number: u32,
     title: &'a str,

@@ -255,3 +255,139 @@ fn latest_pod(seen: &Dump) -> Option<&Pod> {
         Object::Job(_) => None,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::exercise::start::starting_job;
+    use crate::lab::{ExerciseNumber, Lab};
+
+    fn setup(number: u32) -> (Catalogue, Job, MainWork) {
+        let catalogue = Catalogue::embedded().expect("catalogue");
+        let exercise = catalogue
+            .exercise(ExerciseNumber(number))
+            .expect("exercise");
+        let job = starting_job(exercise, &Lab::embedded().expect("lab")).expect("job");
+        let work = MainWork::of(&job).expect("main");
+        (catalogue, job, work)
+    }
+
+    fn minor(text: &str) -> Option<MinorVersion> {
+        text.parse().ok()
+    }
+
+    #[test]
+    fn a_refusal_of_the_pods_restart_policy_gets_its_own_hint() {
+        let (catalogue, job, work) = setup(1);
+        let exercise = catalogue.exercise(ExerciseNumber(1)).expect("exercise");
+        let refusal = r#"The Job "exercise-1" is invalid: spec.template.spec.restartPolicy: Unsupported value: "Always": supported values: "OnFailure", "Never""#;
+        let assessment = assess(
+            &catalogue,
+            exercise,
+            &work,
+            Attempt::Refused {
+                sent: &job,
+                refusal,
+            },
+            minor("1.37"),
+        );
+        assert_eq!(assessment.result, AttemptResult::Refused);
+        assert_eq!(
+            assessment.mistake.map(|m| m.id.as_str()),
+            Some("pod-restart-policy-always")
+        );
+        assert!(
+            assessment
+                .on_version
+                .is_some_and(|s| s.contains("Every version"))
+        );
+    }
+
+    #[test]
+    fn a_field_the_decoder_refused_is_recognised_by_its_name_only() {
+        let (catalogue, _, work) = setup(2);
+        let exercise = catalogue.exercise(ExerciseNumber(2)).expect("exercise");
+        let named = assess(
+            &catalogue,
+            exercise,
+            &work,
+            Attempt::NotDecoded {
+                field: Some("restartPolicy"),
+            },
+            None,
+        );
+        assert_eq!(named.result, AttemptResult::NotDecoded);
+        assert_eq!(
+            named.mistake.map(|m| m.id.as_str()),
+            Some("misplaced-restart-policy")
+        );
+        let other = assess(
+            &catalogue,
+            exercise,
+            &work,
+            Attempt::NotDecoded {
+                field: Some("imagePullPolicyy"),
+            },
+            None,
+        );
+        assert!(other.mistake.is_none());
+    }
+
+    #[test]
+    fn an_answer_that_ran_and_left_nothing_to_see_is_not_solved() {
+        let (catalogue, job, work) = setup(1);
+        let exercise = catalogue.exercise(ExerciseNumber(1)).expect("exercise");
+        let seen = Dump::default();
+        let attempt = Attempt::Ran {
+            sent: &job,
+            end: WatchEnd::TimedOut,
+            judgement: None,
+            seen: &seen,
+        };
+        let assessment = assess(&catalogue, exercise, &work, attempt, minor("1.34"));
+        assert_eq!(assessment.result, AttemptResult::TimedOut);
+        // The starting manifest unchanged: postgres is still a regular container.
+        assert_eq!(
+            assessment.mistake.map(|m| m.id.as_str()),
+            Some("postgres-regular")
+        );
+        assert!(!assessment.missing.is_empty());
+    }
+
+    #[test]
+    fn the_second_sidecar_mistakes_belong_to_exercise_3_only() {
+        let (catalogue, job, work) = setup(3);
+        for number in [1, 2] {
+            let exercise = catalogue
+                .exercise(ExerciseNumber(number))
+                .expect("exercise");
+            let seen = Dump::default();
+            let attempt = Attempt::Ran {
+                sent: &job,
+                end: WatchEnd::Decided,
+                judgement: None,
+                seen: &seen,
+            };
+            let assessment = assess(&catalogue, exercise, &work, attempt, None);
+            assert!(
+                assessment
+                    .mistake
+                    .is_none_or(|m| m.id != "no-second-sidecar"),
+                "{number}"
+            );
+        }
+        let exercise = catalogue.exercise(ExerciseNumber(3)).expect("exercise");
+        let seen = Dump::default();
+        let attempt = Attempt::Ran {
+            sent: &job,
+            end: WatchEnd::Decided,
+            judgement: None,
+            seen: &seen,
+        };
+        let assessment = assess(&catalogue, exercise, &work, attempt, None);
+        assert_eq!(
+            assessment.mistake.map(|m| m.id.as_str()),
+            Some("no-second-sidecar")
+        );
+    }
+}
