@@ -150,3 +150,28 @@ fn an_answer_that_is_not_one_job_is_refused_before_any_cluster() {
         text(&refused.stdout)
     );
 }
+
+#[test]
+fn an_answer_that_asks_for_privilege_is_not_sent() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    assert!(run(dir.path(), &["exercise", "1"]).status.success());
+    let job = dir.path().join("exercise-1/job.yaml");
+    let manifest = std::fs::read_to_string(&job).expect("job.yaml");
+    let privileged = manifest.replacen(
+        "      restartPolicy: Never\n",
+        "      restartPolicy: Never\n      hostNetwork: true\n      serviceAccountName: learner\n",
+        1,
+    );
+    assert_ne!(privileged, manifest);
+    std::fs::write(&job, privileged).expect("write");
+    let refused = run(
+        dir.path(),
+        &["submit", "1", "--dry-run", "--context", "nowhere"],
+    );
+    assert_eq!(refused.status.code(), Some(2));
+    let error = text(&refused.stderr);
+    assert!(
+        error.contains("spec.template.spec.hostNetwork") && error.contains("serviceAccountName"),
+        "{error}"
+    );
+}

@@ -99,10 +99,27 @@ pub fn submit(settings: &Settings, world: &World<'_>) -> anyhow::Result<ExitStat
     };
     let tried = match decode_job(&text) {
         Err(error) => Tried::NotDecoded(error),
+        Ok(job) if !privilege(&job).is_empty() => {
+            return Err(anyhow!(
+                "`{}` asks for more than the lab allows, so it is not sent: {}. No exercise needs any of it; remove it and submit again",
+                submission.file.display(),
+                privilege(&job).join("; ")
+            ));
+        }
         Ok(job) if settings.dry_run => return dry_run(&submission, job, world),
         Ok(job) => run(&submission, job, world)?,
     };
     finish(&submission, &tried, settings, world)
+}
+
+/// What the answer asks beyond what a lab's Job may have (Pod Security `baseline`, and
+/// no identity, node or priority of its own): the same rules as a lab file's `edit`, so
+/// an answer never gains what a step could not. In a class the namespace enforces them
+/// too; here they are said before anything is sent.
+fn privilege(job: &Job) -> Vec<String> {
+    let mut found = crate::render::pod_security::check_job(job);
+    found.extend(crate::render::pod_reach::check_job(job));
+    found.iter().map(ToString::to_string).collect()
 }
 
 /// Reads the learner's file: a regular file, at most `MAX_ANSWER_BYTES`.
