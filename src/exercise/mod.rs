@@ -3,6 +3,7 @@
 //! signs of its manifest and the judgement of an attempt are pure.
 
 pub mod catalogue;
+pub mod decode;
 pub mod signs;
 
 pub use catalogue::{Catalogue, Exercise, Goal, Mistake};
