@@ -88,6 +88,7 @@ pub fn decode_job(text: &str) -> Result<Job, DecodeError> {
     })
     .map_err(|error| wrong_type(&error, &lines))?;
     quantities(&value, &lines)?;
+    texts_given_as_numbers(&value, &job, &lines)?;
     match ignored.first() {
         Some(first) => Err(unknown_fields(first, &ignored[1..], &lines)),
         None => Ok(job),
@@ -328,6 +329,77 @@ fn quantities(value: &serde_json::Value, lines: &KeyLines) -> Result<(), DecodeE
         }
     }
     Ok(())
+}
+
+/// A number or a true/false where the API takes a text: YAML reads `value: 5432` as a
+/// number and kubectl sends it as one, which the API server refuses (`cannot unmarshal
+/// number into Go struct field … of type string`), where the k8s-openapi types quietly
+/// take the text "5432". Found by comparing the document with the Job decoded from it.
+fn texts_given_as_numbers(
+    value: &serde_json::Value,
+    job: &Job,
+    lines: &KeyLines,
+) -> Result<(), DecodeError> {
+    let Ok(typed) = serde_json::to_value(job) else {
+        return Ok(());
+    };
+    let mut path = Vec::new();
+    let Some(given) = first_text_given_as_number(value, &typed, &mut path) else {
+        return Ok(());
+    };
+    let field = api_path(&path);
+    let kind = if given.is_boolean() {
+        "true/false"
+    } else {
+        "a number"
+    };
+    Err(DecodeError::new(
+        format!("\"{field}\" is {kind} ({given}); the API server takes only a text there"),
+        format!("put it in quotes, `\"{given}\"`: YAML reads it unquoted as {kind}, and kubectl sends it so"),
+    )
+    .at(lines.line_of(&path), None)
+    .with_field(Some(field)))
+}
+
+fn first_text_given_as_number<'v>(
+    given: &'v serde_json::Value,
+    typed: &serde_json::Value,
+    path: &mut Vec<Seg>,
+) -> Option<&'v serde_json::Value> {
+    use serde_json::Value;
+    // Quantities (`cpu: 1`) are taken as numbers by the API server too.
+    let quantity = |path: &[Seg]| {
+        path.iter().any(|seg| {
+            matches!(seg, Seg::Key(key) if ["requests", "limits", "overhead", "sizeLimit"].contains(&key.as_str()))
+        })
+    };
+    match (given, typed) {
+        (Value::Number(_) | Value::Bool(_), Value::String(_)) if !quantity(path) => Some(given),
+        (Value::Object(given), Value::Object(typed)) => given.iter().find_map(|(key, value)| {
+            let typed = typed.get(key)?;
+            path.push(Seg::Key(key.clone()));
+            let found = first_text_given_as_number(value, typed, path);
+            if found.is_none() {
+                path.pop();
+            }
+            found
+        }),
+        (Value::Array(given), Value::Array(typed)) => {
+            given
+                .iter()
+                .zip(typed)
+                .enumerate()
+                .find_map(|(index, (value, typed))| {
+                    path.push(Seg::Index(index));
+                    let found = first_text_given_as_number(value, typed, path);
+                    if found.is_none() {
+                        path.pop();
+                    }
+                    found
+                })
+        }
+        _ => None,
+    }
 }
 
 /// Kubernetes' `^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$`, the form of a quantity.

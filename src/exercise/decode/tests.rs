@@ -269,6 +269,36 @@ fn a_wrong_type_is_refused_with_the_line_column_and_field() {
 }
 
 #[test]
+fn a_number_where_the_api_takes_a_text_is_refused_and_a_quantity_is_not() {
+    let text = JOB.replacen(
+        "              value: postgres\n",
+        "              value: 5432\n",
+        1,
+    );
+    let error = refused(&text);
+    assert_eq!(
+        error.field.as_deref(),
+        Some("spec.template.spec.initContainers[0].env[0].value")
+    );
+    assert_eq!(
+        error.line,
+        Some(line_of(&text, "              value: 5432"))
+    );
+    assert!(error.message.contains("is a number (5432)"), "{error}");
+    let text = JOB.replacen(
+        "    app.kubernetes.io/name: cy-job\n",
+        "    app.kubernetes.io/name: cy-job\n    sidecar-lab/exercise: 1\n",
+        1,
+    );
+    assert_eq!(
+        refused(&text).field.as_deref(),
+        Some("metadata.labels.sidecar-lab/exercise")
+    );
+    let text = JOB.replacen("cpu: 100m", "cpu: 1", 1);
+    assert!(decode_job(&text).is_ok());
+}
+
+#[test]
 fn a_file_that_is_not_one_job_says_what_it_is() {
     let says = |text: &str| refused(text).message;
     assert!(says("").contains("no YAML document"));
