@@ -7,6 +7,7 @@
 mod lines;
 #[cfg(test)]
 mod tests;
+mod values;
 
 use std::fmt;
 
@@ -31,10 +32,20 @@ pub struct DecodeError {
 
 impl DecodeError {
     /// The last key of `field` (`restartPolicy`), as the catalogue's `decode:` names it.
+    /// A trailing index is no name (`containers[0]` is `containers`); a map key in
+    /// brackets is (`requests[restartPolicy]` is `restartPolicy`).
     pub fn field_name(&self) -> Option<&str> {
-        let field = self.field.as_deref()?;
-        let last = field.rsplit('.').next().unwrap_or(field);
-        let name = last.split('[').next().unwrap_or(last);
+        let mut field = self.field.as_deref()?;
+        while let Some((before, inside)) = field
+            .strip_suffix(']')
+            .and_then(|open| open.rsplit_once('['))
+        {
+            if inside.is_empty() || !inside.chars().all(|c| c.is_ascii_digit()) {
+                return (!inside.is_empty()).then_some(inside);
+            }
+            field = before;
+        }
+        let name = field.rsplit('.').next().unwrap_or(field);
         (!name.is_empty()).then_some(name)
     }
 
@@ -87,8 +98,8 @@ pub fn decode_job(text: &str) -> Result<Job, DecodeError> {
         ignored.push(segments(path));
     })
     .map_err(|error| wrong_type(&error, &lines))?;
-    quantities(&value, &lines)?;
-    texts_given_as_numbers(&value, &job, &lines)?;
+    values::quantities(&value, &lines)?;
+    values::texts_given_as_numbers(&value, &job, &lines)?;
     match ignored.first() {
         Some(first) => Err(unknown_fields(first, &ignored[1..], &lines)),
         None => Ok(job),
@@ -154,9 +165,15 @@ fn unreadable(text: &str, error: &crate::yaml::YamlError, before: usize) -> Deco
         )
         .at(lines.second_document(), None);
     }
-    // The key the parser stopped at, when the walk placed one on that line: a key
-    // indented where YAML allows none (under a list's items) is the usual cause.
-    let field = line.and_then(|line| lines.path_at(line)).map(api_path);
+    // The key the parser stopped at: a key indented where YAML allows none (among a
+    // list's items, under a scalar) is the usual cause. Its path when the walk placed it,
+    // else the key as written.
+    let field = line.and_then(|line| {
+        lines
+            .path_at(line)
+            .map(api_path)
+            .or_else(|| lines::key_written_on(text, line))
+    });
     DecodeError::new(
         format!("the YAML does not parse: {}", error.problem()),
         "look at the indentation of this line and the one above: a field lines up with the \
@@ -255,7 +272,17 @@ fn is_a_job(value: &serde_json::Value, lines: &KeyLines) -> Result<(), DecodeErr
 /// not one: the k8s-openapi types default it, and the API server's validation names it.)
 fn wrong_type(error: &crate::yaml::YamlError, lines: &KeyLines) -> DecodeError {
     let (line, column) = error.location().unzip();
-    let problem = error.problem();
+    // serde's Rust words, in the words of a manifest.
+    let problem = [
+        ("expected i32", "expected a whole number"),
+        ("expected i64", "expected a whole number"),
+        ("expected a sequence", "expected a list"),
+        ("expected a string", "expected a text"),
+    ]
+    .iter()
+    .fold(error.problem(), |problem, (rust, said)| {
+        problem.replace(rust, said)
+    });
     let path = error
         .path()
         .map(str::to_owned)
@@ -270,154 +297,6 @@ fn wrong_type(error: &crate::yaml::YamlError, lines: &KeyLines) -> DecodeError {
     )
     .at(line, column)
     .with_field(path)
-}
-
-/// Every resource quantity is one (`100m`, `128Mi`): the API server reads them while
-/// decoding and refuses the Job with the regular expression below. A `restartPolicy:
-/// Always` indented under `requests:` is read as a resource named `restartPolicy`.
-fn quantities(value: &serde_json::Value, lines: &KeyLines) -> Result<(), DecodeError> {
-    let pod = ["spec", "template", "spec"].map(|key| Seg::Key(key.to_owned()));
-    let at = |path: &[Seg]| {
-        path.iter().try_fold(value, |at, seg| match seg {
-            Seg::Key(key) => at.get(key.as_str()),
-            Seg::Index(index) => at.get(*index),
-        })
-    };
-    let mut maps: Vec<Vec<Seg>> = Vec::new();
-    for kind in ["initContainers", "containers", "ephemeralContainers"] {
-        let list = [&pod[..], &[Seg::Key(kind.to_owned())]].concat();
-        let count = at(&list)
-            .and_then(serde_json::Value::as_array)
-            .map_or(0, Vec::len);
-        for index in 0..count {
-            let container = [
-                &list[..],
-                &[Seg::Index(index), Seg::Key("resources".to_owned())],
-            ]
-            .concat();
-            maps.push([&container[..], &[Seg::Key("requests".to_owned())]].concat());
-            maps.push([&container[..], &[Seg::Key("limits".to_owned())]].concat());
-        }
-    }
-    for tail in [
-        &["resources", "requests"][..],
-        &["resources", "limits"],
-        &["overhead"],
-    ] {
-        let tail: Vec<Seg> = tail.iter().map(|key| Seg::Key((*key).to_owned())).collect();
-        maps.push([&pod[..], &tail[..]].concat());
-    }
-    for map in maps {
-        let Some(serde_json::Value::Object(entries)) = at(&map) else {
-            continue;
-        };
-        for (name, quantity) in entries {
-            let Some(text) = quantity.as_str().filter(|text| !is_quantity(text)) else {
-                continue;
-            };
-            let path = [&map[..], &[Seg::Key(name.clone())]].concat();
-            return Err(DecodeError::new(
-                format!("\"{}\" is {text:?}, not a quantity", api_path(&path)),
-                format!(
-                    "the API server reads every request and limit as a quantity (`100m`, \
-                     `128Mi`) and refuses this one; if `{name}` is meant for the container, line \
-                     it up with the container's `name` and `image`"
-                ),
-            )
-            .at(lines.line_of(&path), None)
-            .with_field(Some(api_path(&path))));
-        }
-    }
-    Ok(())
-}
-
-/// A number or a true/false where the API takes a text: YAML reads `value: 5432` as a
-/// number and kubectl sends it as one, which the API server refuses (`cannot unmarshal
-/// number into Go struct field … of type string`), where the k8s-openapi types quietly
-/// take the text "5432". Found by comparing the document with the Job decoded from it.
-fn texts_given_as_numbers(
-    value: &serde_json::Value,
-    job: &Job,
-    lines: &KeyLines,
-) -> Result<(), DecodeError> {
-    let Ok(typed) = serde_json::to_value(job) else {
-        return Ok(());
-    };
-    let mut path = Vec::new();
-    let Some(given) = first_text_given_as_number(value, &typed, &mut path) else {
-        return Ok(());
-    };
-    let field = api_path(&path);
-    let kind = if given.is_boolean() {
-        "true/false"
-    } else {
-        "a number"
-    };
-    Err(DecodeError::new(
-        format!("\"{field}\" is {kind} ({given}); the API server takes only a text there"),
-        format!("put it in quotes, `\"{given}\"`: YAML reads it unquoted as {kind}, and kubectl sends it so"),
-    )
-    .at(lines.line_of(&path), None)
-    .with_field(Some(field)))
-}
-
-fn first_text_given_as_number<'v>(
-    given: &'v serde_json::Value,
-    typed: &serde_json::Value,
-    path: &mut Vec<Seg>,
-) -> Option<&'v serde_json::Value> {
-    use serde_json::Value;
-    // Quantities (`cpu: 1`) are taken as numbers by the API server too.
-    let quantity = |path: &[Seg]| {
-        path.iter().any(|seg| {
-            matches!(seg, Seg::Key(key) if ["requests", "limits", "overhead", "sizeLimit"].contains(&key.as_str()))
-        })
-    };
-    match (given, typed) {
-        (Value::Number(_) | Value::Bool(_), Value::String(_)) if !quantity(path) => Some(given),
-        (Value::Object(given), Value::Object(typed)) => given.iter().find_map(|(key, value)| {
-            let typed = typed.get(key)?;
-            path.push(Seg::Key(key.clone()));
-            let found = first_text_given_as_number(value, typed, path);
-            if found.is_none() {
-                path.pop();
-            }
-            found
-        }),
-        (Value::Array(given), Value::Array(typed)) => {
-            given
-                .iter()
-                .zip(typed)
-                .enumerate()
-                .find_map(|(index, (value, typed))| {
-                    path.push(Seg::Index(index));
-                    let found = first_text_given_as_number(value, typed, path);
-                    if found.is_none() {
-                        path.pop();
-                    }
-                    found
-                })
-        }
-        _ => None,
-    }
-}
-
-/// Kubernetes' `^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$`, the form of a quantity.
-fn is_quantity(text: &str) -> bool {
-    let rest = text.strip_prefix(['+', '-']).unwrap_or(text);
-    let number = rest
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(rest.len());
-    if number == 0 {
-        return false;
-    }
-    let suffix = &rest[number..];
-    let letters = suffix
-        .find(|c: char| !"eEinumkKMGTP".contains(c))
-        .unwrap_or(suffix.len());
-    let exponent = &suffix[letters..];
-    let digits = exponent.strip_prefix(['+', '-']).unwrap_or(exponent);
-    digits.chars().all(|c| c.is_ascii_digit())
 }
 
 /// The fields the API server does not know: the first named with its line, the others

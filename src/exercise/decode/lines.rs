@@ -80,11 +80,34 @@ impl KeyLines {
     }
 }
 
-/// The path as the API server writes it: `spec.template.spec.initContainers[0].name`.
+/// The plain key written on line `number` of `text` (`restartPolicy` of `  - restartPolicy:
+/// Always`), wherever the walk placed it or not: for a line the parser could not read.
+pub(super) fn key_written_on(text: &str, number: usize) -> Option<String> {
+    let line = text
+        .lines()
+        .nth(number.checked_sub(1)?)?
+        .trim_start_matches(' ');
+    let line = line.trim_start_matches(['-', ' ']);
+    let (key, _) = plain_key(line)?;
+    let plain = key
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || "_-".contains(c));
+    plain.then(|| key.to_owned())
+}
+
+/// The path as the API server writes it: `spec.template.spec.initContainers[0].name`; a
+/// map key that is no plain name in brackets, `metadata.labels[app.kubernetes.io/name]`.
 pub(super) fn api_path(path: &[Seg]) -> String {
     let mut text = String::new();
     for seg in path {
         match seg {
+            Seg::Key(key)
+                if !key
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "_-".contains(c)) =>
+            {
+                text.push_str(&format!("[{key}]"));
+            }
             Seg::Key(key) if text.is_empty() => text.push_str(key),
             Seg::Key(key) => {
                 text.push('.');

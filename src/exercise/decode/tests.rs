@@ -1,4 +1,5 @@
 use super::lines::{KeyLines, Seg};
+use super::values::is_quantity;
 use super::*;
 
 const JOB: &str = crate::assets::JOB_TEMPLATE;
@@ -128,7 +129,7 @@ fn restart_policy_under_requests_is_a_resource_that_is_no_quantity() {
     let error = refused(&text);
     assert_eq!(
         error.field.as_deref(),
-        Some("spec.template.spec.initContainers[0].resources.requests.restartPolicy")
+        Some("spec.template.spec.initContainers[0].resources.requests[restartPolicy]")
     );
     assert_eq!(error.field_name(), Some("restartPolicy"));
     assert_eq!(
@@ -191,6 +192,19 @@ fn a_key_indented_among_list_items_is_a_parse_error_naming_it() {
         "{error}"
     );
     assert_eq!(error.field_name(), Some("restartPolicy"), "{error}");
+
+    // Under a scalar: the parser stops on that line, the walk did not place it.
+    let text = with_line_after(
+        "          image: postgres:17.5-alpine",
+        "            restartPolicy: Always",
+    );
+    let error = refused(&text);
+    assert_eq!(
+        error.line,
+        Some(line_of(&text, "            restartPolicy: Always")),
+        "{error}"
+    );
+    assert_eq!(error.field.as_deref(), Some("restartPolicy"), "{error}");
 }
 
 #[test]
@@ -269,6 +283,39 @@ fn a_wrong_type_is_refused_with_the_line_column_and_field() {
 }
 
 #[test]
+fn the_field_name_is_the_last_key_whatever_the_notation() {
+    let named = |field: &str| {
+        let error = DecodeError::new("m".to_owned(), "n").with_field(Some(field.to_owned()));
+        error.field_name().map(str::to_owned)
+    };
+    assert_eq!(
+        named("spec.template.restartPolicy").as_deref(),
+        Some("restartPolicy")
+    );
+    assert_eq!(named("restartPolicy").as_deref(), Some("restartPolicy"));
+    assert_eq!(
+        named("a.requests[restartPolicy]").as_deref(),
+        Some("restartPolicy")
+    );
+    assert_eq!(
+        named("metadata.labels[app.kubernetes.io/name]").as_deref(),
+        Some("app.kubernetes.io/name")
+    );
+    assert_eq!(named("spec.containers[0]").as_deref(), Some("containers"));
+    assert_eq!(named("a.b[0][1]").as_deref(), Some("b"));
+    assert_eq!(named("x[]").as_deref(), None);
+    assert_eq!(named("").as_deref(), None);
+    assert_eq!(
+        api_path(&[
+            Seg::Key("metadata".into()),
+            Seg::Key("labels".into()),
+            Seg::Key("a.b/c".into())
+        ]),
+        "metadata.labels[a.b/c]"
+    );
+}
+
+#[test]
 fn a_number_where_the_api_takes_a_text_is_refused_and_a_quantity_is_not() {
     let text = JOB.replacen(
         "              value: postgres\n",
@@ -292,7 +339,7 @@ fn a_number_where_the_api_takes_a_text_is_refused_and_a_quantity_is_not() {
     );
     assert_eq!(
         refused(&text).field.as_deref(),
-        Some("metadata.labels.sidecar-lab/exercise")
+        Some("metadata.labels[sidecar-lab/exercise]")
     );
     let text = JOB.replacen("cpu: 100m", "cpu: 1", 1);
     assert!(decode_job(&text).is_ok());
@@ -384,4 +431,24 @@ proptest::proptest! {
             }
         }
     }
+}
+
+#[test]
+fn the_other_mistakes_as_a_learner_reads_them() {
+    let cases = [
+        String::new(),
+        format!("{JOB}---\n{JOB}"),
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n".to_owned(),
+        with_line_after("memory: 128Mi", "              restartPolicy: Always"),
+        with_line_after("value: postgres", "            restartPolicy: Always"),
+        with_line_after("imagePullPolicy: IfNotPresent", "          image: busybox"),
+        JOB.replacen("  backoffLimit: 0\n", "  backoffLimit: ten\n", 1),
+        JOB.replacen(
+            "              value: postgres\n",
+            "              value: 5432\n",
+            1,
+        ),
+    ];
+    let shown: Vec<String> = cases.iter().map(|text| refused(text).to_string()).collect();
+    insta::assert_snapshot!(shown.join("\n"));
 }
