@@ -452,3 +452,85 @@ fn the_other_mistakes_as_a_learner_reads_them() {
     let shown: Vec<String> = cases.iter().map(|text| refused(text).to_string()).collect();
     insta::assert_snapshot!(shown.join("\n"));
 }
+
+#[test]
+fn unknown_fields_are_found_at_every_depth() {
+    let cases = [
+        ("  name: cy-job\n", "  bogus: 1\n", "metadata.bogus"),
+        (
+            "    spec:\n",
+            "      bogus: 1\n",
+            "spec.template.spec.bogus",
+        ),
+        (
+            "          imagePullPolicy: IfNotPresent\n",
+            "          securityContext:\n            runAsUser: 70\n            bogus: 1\n",
+            "spec.template.spec.initContainers[0].securityContext.bogus",
+        ),
+        (
+            "          imagePullPolicy: IfNotPresent\n",
+            "          startupProbe:\n            exec:\n              command: [pg_isready]\n              bogus: 1\n",
+            "spec.template.spec.initContainers[0].startupProbe.exec.bogus",
+        ),
+        (
+            "          imagePullPolicy: IfNotPresent\n",
+            "          readinessProbe:\n            tcpSocket:\n              port: 5432\n              bogus: 1\n",
+            "spec.template.spec.initContainers[0].readinessProbe.tcpSocket.bogus",
+        ),
+        (
+            "      restartPolicy: Never\n",
+            "      volumes:\n        - name: data\n          emptyDir:\n            sizeLimit: 1Gi\n            bogus: 1\n",
+            "spec.template.spec.volumes[0].emptyDir.bogus",
+        ),
+        (
+            "  backoffLimit: 0\n",
+            "  podFailurePolicy:\n    rules: []\n    bogus: 1\n",
+            "spec.podFailurePolicy.bogus",
+        ),
+    ];
+    for (after, added, field) in cases {
+        let text = JOB.replacen(after, &format!("{after}{added}"), 1);
+        let error = refused(&text);
+        assert_eq!(error.field.as_deref(), Some(field), "{error}");
+        let bogus = text
+            .lines()
+            .position(|l| l.trim() == "bogus: 1")
+            .map(|n| n + 1);
+        assert_eq!(error.line, bogus, "{field}");
+    }
+}
+
+#[test]
+fn the_typical_indentation_mistakes_meet_the_catalogue_hint() {
+    let catalogue = crate::exercise::Catalogue::embedded().expect("catalogue");
+    let hinted = |error: &DecodeError| {
+        catalogue
+            .mistakes
+            .iter()
+            .find(|m| m.when.decode.is_some() && m.when.decode.as_deref() == error.field_name())
+            .map(|m| m.id.clone())
+    };
+    let mistakes = [
+        with_line_after("memory: 128Mi", "            restartPolicy: Always"),
+        with_line_after("memory: 128Mi", "              restartPolicy: Always"),
+        with_line_after("value: postgres", "            restartPolicy: Always"),
+        with_line_after("value: postgres", "              restartPolicy: Always"),
+        with_line_after(
+            "          image: postgres:17.5-alpine",
+            "            restartPolicy: Always",
+        ),
+        JOB.replacen(
+            "  template:\n",
+            "  template:\n    restartPolicy: Always\n",
+            1,
+        ),
+    ];
+    for text in mistakes {
+        let error = refused(&text);
+        assert_eq!(
+            hinted(&error).as_deref(),
+            Some("misplaced-restart-policy"),
+            "{error}"
+        );
+    }
+}
