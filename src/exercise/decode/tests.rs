@@ -415,7 +415,7 @@ fn odd_inputs_are_refused_without_a_panic() {
 proptest::proptest! {
     #![proptest_config(proptest::prelude::ProptestConfig::with_cases(300))]
     #[test]
-    fn any_text_is_decoded_or_refused(text in "[ -:#\n\t\\[\\]{}\"'|>&*!?abkJ]{0,120}") {
+    fn any_text_is_decoded_or_refused(text in "[ -:#\n\t\\[\\]{}\"'|>&*!?abkJé\u{feff}]{0,120}") {
         let _ = decode_job(&text).map_err(|e| e.to_string());
     }
 
