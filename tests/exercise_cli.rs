@@ -145,7 +145,7 @@ fn an_answer_that_is_not_one_job_is_refused_before_any_cluster() {
     );
     assert_eq!(refused.status.code(), Some(1));
     assert!(
-        text(&refused.stdout).contains("is not one Job"),
+        text(&refused.stdout).contains("cannot be read as one Job"),
         "{}",
         text(&refused.stdout)
     );

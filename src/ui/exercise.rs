@@ -92,7 +92,7 @@ pub(crate) fn attempt_text(view: &AttemptView<'_>, fancy: bool, palette: &Palett
     let mut out = String::new();
     match view.shown {
         Shown::NotDecoded(error) => out.push_str(&format!(
-            "\n{} is not one Job:\n  {}: {error}\n",
+            "\n{} cannot be read as one Job (nothing was sent to the cluster):\n  {}: {error}\n",
             view.file.display(),
             view.file.display()
         )),
@@ -166,9 +166,12 @@ fn hint(out: &mut String, view: &AttemptView<'_>) {
             out.push('\n');
             paragraph(out, &format!("Hint: {}", mistake.hint));
         }
+        None if matches!(view.shown, Shown::NotDecoded(_)) => {
+            paragraph(out, "Fix what the line above names, then submit again.");
+        }
         None => paragraph(
             out,
-            "No mistake the lab knows matches this answer: read the findings and the timeline above, and compare with what the task asks.",
+            "No mistake the lab knows matches this answer: read what the API server said, or the findings and the timeline above, and compare with what the task asks.",
         ),
     }
     if matches!(view.shown, Shown::Ran { .. }) {
