@@ -194,6 +194,7 @@ impl Target {
 pub(crate) mod class;
 pub(crate) mod cluster;
 pub(crate) mod kind;
+pub(crate) mod progress;
 
 pub(crate) use cluster::Cluster;
 

@@ -8,7 +8,9 @@ use crate::commands::World;
 use crate::exit::ExitStatus;
 use crate::lab::Lab;
 use crate::results::merge::merge;
-use crate::results::{Results, ResultsFormat, StepResult, StepState, Suite, junit};
+use crate::results::{
+    Results, ResultsFormat, StepResult, StepState, Suite, exercise_results, junit,
+};
 use crate::session::state::{LabState, now};
 use crate::session::step::Ending;
 use crate::session::workspace;
@@ -133,6 +135,10 @@ pub(crate) fn from_state(
             namespace: state.cluster.as_ref().map(|c| c.namespace.clone()),
             properties,
             steps,
+            exercises: exercise_results(
+                &state.exercises,
+                crate::exercise::Catalogue::embedded().ok().as_ref(),
+            ),
         }],
     )
 }

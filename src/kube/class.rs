@@ -57,14 +57,15 @@ pub(crate) fn class_objects(context: &str, label: &str, resources: &str) -> Comm
     )
 }
 
-/// The class board's one read per refresh: the learner namespaces and the lab's
-/// Jobs and Pods in every namespace.
+/// The class board's one read per refresh: the learner namespaces, and the lab's Jobs,
+/// Pods and ConfigMaps (the learners' exercise progress, `kube::progress`) in every
+/// namespace.
 pub(crate) fn board(context: &str) -> CommandLine {
     kubectl(
         context,
         &[
             "get",
-            "namespaces,jobs.batch,pods",
+            "namespaces,jobs.batch,pods,configmaps",
             "--all-namespaces",
             "-l",
             LAB_SELECTOR,
