@@ -223,7 +223,7 @@ main{display:grid;grid-template-columns:repeat(auto-fill,minmax(190px,1fr));gap:
 .tile{background:#1d1d1d;border:2px solid #333;border-radius:8px;padding:8px 10px}
 .tile.stuck{border-color:#e0a000}.tile h2{font-size:16px;margin:0 0 6px}
 .marker{background:#e0a000;color:#111;border-radius:4px;padding:0 5px;font-size:12px}
-.cells{display:flex;gap:4px;flex-wrap:wrap}.exercises{margin-top:4px}.exercises .cell{padding:2px 5px;font-weight:normal}.status{color:#aaa;font-size:13px;margin-top:6px}
+.cells{display:flex;gap:4px;flex-wrap:wrap}.exercises{margin-top:4px}.exercises .cell{padding:1px 4px;font-size:12px;font-weight:normal}.status{color:#aaa;font-size:13px;margin-top:6px}
 .cell{display:inline-block;min-width:22px;text-align:center;border-radius:4px;padding:2px 0;font-weight:bold;color:#111}
 .expected{background:#3fb950}.unexpected{background:#f85149}.running{background:#d29922}
 .undecided{background:#a371f7}.not-started{background:#444;color:#bbb}

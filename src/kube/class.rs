@@ -158,8 +158,13 @@ pub(crate) fn missing_permission(stderr: &str) -> Option<Missing> {
     let resource = &rest[..rest.find('"')?];
     let rest = &rest[rest.find("API group \"")? + 11..];
     let group = &rest[..rest.find('"')?];
+    // A failed command's tail joins its last lines with ` / ` (`runner::Failed`): the
+    // scope ends there too.
     let scope = rest[rest.find('"')? + 1..]
         .lines()
+        .next()
+        .unwrap_or_default()
+        .split(" / ")
         .next()
         .unwrap_or_default()
         .trim()
