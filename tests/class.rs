@@ -636,6 +636,16 @@ fn report_writes_this_vms_results_and_merges_many() {
         "{states:?}"
     );
     assert!(results["suites"][0]["properties"]["sidecar-lab"].is_string());
+    // Every exercise, none tried on this VM.
+    let exercises = results["suites"][0]["exercises"]
+        .as_array()
+        .expect("exercises");
+    assert_eq!(exercises.len(), 3, "{exercises:?}");
+    assert!(
+        exercises
+            .iter()
+            .all(|e| e["attempts"] == 0 && e["last"].is_null())
+    );
 
     let junit = room.run(&["report", "-o", "junit", "--name", "vm-07", "--lab", &lab]);
     assert_code(&junit, 0);
@@ -658,6 +668,11 @@ fn report_writes_this_vms_results_and_merges_many() {
     assert_code(&merged, 0);
     let xml = text(&merged.stdout);
     assert_eq!(xml.matches("<testsuite ").count(), 2, "{xml}");
+    assert_eq!(
+        xml.matches("<testcase name=\"exercise ").count(),
+        2 * 3,
+        "{xml}"
+    );
     validate_junit(&xml, dir).unwrap_or_else(|e| panic!("{e}"));
     assert!(
         text(&merged.stderr).contains("`vm-07` is in"),
