@@ -1396,6 +1396,26 @@ fn an_old_cluster_is_told_what_the_class_cannot_enforce() {
         namespace["metadata"]["labels"]["pod-security.kubernetes.io/enforce"],
         "baseline"
     );
+    // Without the admission policy a learner may create other ConfigMaps (RBAC cannot
+    // limit `create` by name), but the quota stops them at four, `kube-root-ca.crt`
+    // included.
+    let made: Vec<bool> = (1..=4)
+        .map(|n| {
+            let file = room.root.path().join(format!("notes-{n}.json"));
+            let manifest = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": format!("notes-{n}")}});
+            std::fs::write(&file, manifest.to_string()).expect("file");
+            let created = room.learner(1, &["create", "-f", file.to_str().expect("utf-8")]);
+            if !created.status.success() {
+                assert!(
+                    text(&created.stderr).contains("exceeded quota: sidecar-lab-learner, requested: count/configmaps=1, used: count/configmaps=4, limited: count/configmaps=4"),
+                    "{}",
+                    text(&created.stderr)
+                );
+            }
+            created.status.success()
+        })
+        .collect();
+    assert_eq!(made, [true, true, true, false]);
     // A second run changes nothing, on the old cluster too.
     let again = room.class_up(1, &[]);
     assert_code(&again, 0);
