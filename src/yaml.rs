@@ -14,6 +14,8 @@ pub struct YamlError {
     message: String,
     /// The key a mapping gave twice, and its second line.
     duplicate: Option<(String, usize)>,
+    /// Where the parser stopped: 1-based line and column.
+    location: Option<(usize, usize)>,
 }
 
 impl YamlError {
@@ -24,6 +26,34 @@ impl YamlError {
             .as_ref()
             .map(|(key, line)| (key.as_str(), *line))
     }
+
+    /// The 1-based line and column where the parser stopped, when it knows them.
+    pub(crate) fn location(&self) -> Option<(usize, usize)> {
+        self.location
+    }
+
+    /// The path of the value a typed decode failed at, as the parser names it
+    /// (`spec.template.spec.containers[0].args`), when it names one.
+    pub(crate) fn path(&self) -> Option<&str> {
+        let (path, _) = self.message.split_once(": ")?;
+        let plain = |c: char| c.is_ascii_alphanumeric() || "._-/[]".contains(c);
+        (!path.is_empty() && path.chars().all(plain)).then_some(path)
+    }
+
+    /// What went wrong, without the path and the parser's own "at line L column C" (the
+    /// caller shows the location its own way).
+    pub(crate) fn problem(&self) -> String {
+        let message = match self.path() {
+            Some(path) => self.message[path.len() + 2..].to_owned(),
+            None => self.message.clone(),
+        };
+        match self.location {
+            Some((line, column)) => {
+                message.replacen(&format!(" at line {line} column {column}"), "", 1)
+            }
+            None => message,
+        }
+    }
 }
 
 impl From<serde_yaml::Error> for YamlError {
@@ -31,6 +61,7 @@ impl From<serde_yaml::Error> for YamlError {
         Self {
             message: error.to_string(),
             duplicate: None,
+            location: error.location().map(|at| (at.line(), at.column())),
         }
     }
 }
@@ -39,6 +70,25 @@ impl From<serde_yaml::Error> for YamlError {
 pub fn from_str<T: DeserializeOwned>(text: &str) -> Result<T, YamlError> {
     deep_enough(text)?;
     Ok(serde_yaml::from_str(text)?)
+}
+
+/// Decodes the first YAML document of `text` into `T`, calling `ignored` with the path
+/// of every key `T`'s decoder skipped: the k8s-openapi types ignore unknown fields, where
+/// kubectl's strict validation refuses them. Duplicate keys are not checked here
+/// (`documents` does that).
+pub(crate) fn from_str_noting_ignored<T: DeserializeOwned>(
+    text: &str,
+    mut ignored: impl FnMut(&serde_ignored::Path<'_>),
+) -> Result<T, YamlError> {
+    deep_enough(text)?;
+    let first = serde_yaml::Deserializer::from_str(text)
+        .next()
+        .ok_or_else(|| YamlError {
+            message: "the text holds no YAML document".to_owned(),
+            duplicate: None,
+            location: None,
+        })?;
+    Ok(serde_ignored::deserialize(first, |path| ignored(&path))?)
 }
 
 /// The shared depth guard, at the codec, so no YAML reaches the recursing parser
@@ -51,6 +101,7 @@ fn deep_enough(text: &str) -> Result<(), YamlError> {
                 crate::render::bounds::MAX_DEPTH
             ),
             duplicate: None,
+            location: None,
         }),
         None => Ok(()),
     }
