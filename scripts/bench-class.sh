@@ -71,7 +71,7 @@ for _ in $(seq 120); do
   [ "$pods" -ge 90 ] && break
   sleep 0.5
 done
-objects=$(kubectl get namespaces,jobs.batch,pods -A -l app.kubernetes.io/part-of=sidecar-lab -o name | wc -l)
+objects=$(kubectl get namespaces,jobs.batch,pods,configmaps -A -l app.kubernetes.io/part-of=sidecar-lab -o name | wc -l)
 
 # Seconds per run of the command given, averaged over $runs runs.
 per_run() {

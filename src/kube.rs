@@ -201,6 +201,7 @@ impl Target {
 pub(crate) mod class;
 pub(crate) mod cluster;
 pub(crate) mod kind;
+pub(crate) mod progress;
 
 pub(crate) use cluster::Cluster;
 
@@ -394,6 +395,11 @@ mod tests {
         assert_eq!(missing.verb, "list");
         assert_eq!(missing.resource, "jobs.batch");
         assert_eq!(missing.scope, "at the cluster scope");
+        let joined = "Error from server (Forbidden): jobs.batch is forbidden: User \"u\" cannot list resource \"jobs\" in API group \"batch\" at the cluster scope / Error from server (Forbidden): pods is forbidden";
+        assert_eq!(
+            class::missing_permission(joined).expect("read").scope,
+            "at the cluster scope"
+        );
         let core = "pods is forbidden: User \"x\" cannot get resource \"pods\" in API group \"\" in the namespace \"a\"";
         assert_eq!(
             class::missing_permission(core).expect("read").resource,

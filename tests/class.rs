@@ -252,6 +252,10 @@ fn mixed_progress(room: &Classroom) {
     room.start_step(4, "native", &|m| m.replace("restartPolicy: Always", ""));
 }
 
+/// One tile as the browser checker reads it: the learner, its steps' states, and its
+/// exercises as (number, attempts, solved).
+type Tile = (String, Vec<String>, Vec<(String, String, String)>);
+
 /// Starts `class board` with `args` after the context; returns it and the URL it prints.
 fn start_board(room: &Classroom, args: &[&str]) -> (std::process::Child, String) {
     use std::io::{BufRead, BufReader};
@@ -413,14 +417,25 @@ fn a_class_of_thirty_is_set_up_locked_down_judged_and_removed() {
     let lists: Vec<String> = room.sim.requests("sidecar-lab")[before..]
         .iter()
         .filter_map(|r| r["path"].as_str().map(str::to_owned))
-        .filter(|p| p.ends_with("/namespaces") || p.ends_with("/jobs") || p.ends_with("/pods"))
+        .filter(|p| {
+            p.ends_with("/namespaces")
+                || p.ends_with("/jobs")
+                || p.ends_with("/pods")
+                || p.ends_with("/configmaps")
+        })
         .collect();
     assert_eq!(
         lists,
-        ["/api/v1/namespaces", "/apis/batch/v1/jobs", "/api/v1/pods"]
+        [
+            "/api/v1/namespaces",
+            "/apis/batch/v1/jobs",
+            "/api/v1/pods",
+            "/api/v1/configmaps"
+        ]
     );
 
-    // JUnit: valid against the schema, one suite per learner, one case per step.
+    // JUnit: valid against the schema, one suite per learner, one case per step and
+    // per exercise (nobody tried one here: skipped).
     let junit = room.status("junit");
     assert_code(&junit, 1);
     let xml = text(&junit.stdout);
@@ -429,11 +444,15 @@ fn a_class_of_thirty_is_set_up_locked_down_judged_and_removed() {
     let steps = include_str!("../labs/native-sidecar.yaml")
         .matches("\n  - title:")
         .count();
-    assert_eq!(xml.matches("<testcase ").count(), 30 * steps);
+    let exercises = include_str!("../labs/exercises.yaml")
+        .matches("\n  - number:")
+        .count();
+    assert_eq!(xml.matches("<testcase ").count(), 30 * (steps + exercises));
     assert_eq!(xml.matches("<failure ").count(), 1);
     assert!(xml.contains("<failure type=\"variant-mismatch\""), "{xml}");
 
-    // The board as a learner: it says which permission is missing.
+    // The board as a learner: it says which permissions it needs and one that is
+    // missing (kubectl refuses each of the four lists; the last lines name three).
     let as_learner = Command::new(assert_cmd::cargo::cargo_bin("sidecar-lab"))
         .args(["class", "status", "--context", "learner-01"])
         .env_clear()
@@ -445,7 +464,9 @@ fn a_class_of_thirty_is_set_up_locked_down_judged_and_removed() {
     assert_code(&as_learner, 2);
     let error = text(&as_learner.stderr);
     assert!(
-        error.contains("may not list namespaces at the cluster scope"),
+        error.contains(
+            "class status needs get and list on namespaces, jobs.batch, pods and configmaps in all namespaces"
+        ) && error.contains("may not list jobs.batch at the cluster scope"),
         "{error}"
     );
 
@@ -615,6 +636,16 @@ fn report_writes_this_vms_results_and_merges_many() {
         "{states:?}"
     );
     assert!(results["suites"][0]["properties"]["sidecar-lab"].is_string());
+    // Every exercise, none tried on this VM.
+    let exercises = results["suites"][0]["exercises"]
+        .as_array()
+        .expect("exercises");
+    assert_eq!(exercises.len(), 3, "{exercises:?}");
+    assert!(
+        exercises
+            .iter()
+            .all(|e| e["attempts"] == 0 && e["last"].is_null())
+    );
 
     let junit = room.run(&["report", "-o", "junit", "--name", "vm-07", "--lab", &lab]);
     assert_code(&junit, 0);
@@ -637,6 +668,11 @@ fn report_writes_this_vms_results_and_merges_many() {
     assert_code(&merged, 0);
     let xml = text(&merged.stdout);
     assert_eq!(xml.matches("<testsuite ").count(), 2, "{xml}");
+    assert_eq!(
+        xml.matches("<testcase name=\"exercise ").count(),
+        2 * 3,
+        "{xml}"
+    );
     validate_junit(&xml, dir).unwrap_or_else(|e| panic!("{e}"));
     assert!(
         text(&merged.stderr).contains("`vm-07` is in"),
@@ -664,8 +700,163 @@ fn the_junit_schema_refuses_a_case_without_time() {
     validate_junit(&good, dir.path()).unwrap_or_else(|e| panic!("{e}"));
 }
 
+/// A learner's exercise progress as `sidecar-lab submit` records it, with their class
+/// kubeconfig: a merge patch of `sidecar-lab-exercises`, created from a file the first
+/// time. They may write that ConfigMap and no other, nor another learner's; `class status`
+/// reads every learner's in the same read as the Jobs, and shows their attempts.
+#[test]
+fn a_learner_records_their_exercises_and_the_class_sees_them() {
+    let room = Classroom::new("1.37", 2);
+    assert_code(&room.class_up(2, &[]), 0);
+    record_progress(
+        &room,
+        1,
+        1,
+        r#"{"attempts":1,"solved":false,"last":"refused","hint":"pod-restart-policy","at":"2026-12-07T10:00:00Z"}"#,
+    );
+    record_progress(
+        &room,
+        1,
+        1,
+        r#"{"attempts":2,"solved":true,"last":"solved","at":"2026-12-07T10:05:00Z"}"#,
+    );
+    record_progress(
+        &room,
+        1,
+        2,
+        r#"{"attempts":1,"solved":false,"last":"wrong","hint":"postgres-plain-init","at":"2026-12-07T10:09:00Z"}"#,
+    );
+    // A record that does not decode (a hand edit) is skipped, never fatal.
+    record_progress(&room, 2, 3, r#"{"attempts":"many"}"#);
+
+    // Nothing more than that one ConfigMap: not another (the class's admission policy
+    // refuses the create RBAC cannot limit by name), not the root CA one, not another
+    // learner's, and no list or delete.
+    let other = room.root.path().join("other.json");
+    std::fs::write(
+        &other,
+        json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "notes"}, "data": {"a": "b"}}).to_string(),
+    )
+    .expect("file");
+    let refused = room.learner(1, &["create", "-f", other.to_str().expect("utf-8")]);
+    assert_code(&refused, 1);
+    assert!(
+        text(&refused.stderr)
+            .contains("a learner may create only the ConfigMap `sidecar-lab-exercises`"),
+        "{}",
+        text(&refused.stderr)
+    );
+    let patch = ["--type=merge", "--patch", r#"{"data":{"x":"y"}}"#];
+    let mut root_ca = vec!["patch", "configmap", "kube-root-ca.crt"];
+    root_ca.extend_from_slice(&patch);
+    assert_forbidden(&room.learner(1, &root_ca), "configmaps");
+    let mut theirs = vec![
+        "patch",
+        "configmap",
+        "sidecar-lab-exercises",
+        "-n",
+        "learner-02",
+    ];
+    theirs.extend_from_slice(&patch);
+    assert_forbidden(&room.learner(1, &theirs), "\"learner-02\"");
+    assert_forbidden(&room.learner(1, &["get", "configmaps"]), "configmaps");
+    assert_forbidden(
+        &room.learner(1, &["delete", "configmap", "sidecar-lab-exercises"]),
+        "configmaps",
+    );
+
+    let status = room.status("json");
+    assert_code(&status, 0);
+    let results: Value = serde_json::from_slice(&status.stdout).expect("JSON");
+    let exercises = |suite: usize| -> Vec<(u64, u64, bool, Value)> {
+        results["suites"][suite]["exercises"]
+            .as_array()
+            .expect("exercises")
+            .iter()
+            .map(|e| {
+                (
+                    e["number"].as_u64().unwrap_or(0),
+                    e["attempts"].as_u64().unwrap_or(0),
+                    e["solved"].as_bool().unwrap_or(false),
+                    e["hint"].clone(),
+                )
+            })
+            .collect()
+    };
+    assert_eq!(
+        exercises(0),
+        [
+            (1, 2, true, Value::Null),
+            (2, 1, false, json!("postgres-plain-init")),
+            (3, 0, false, Value::Null)
+        ]
+    );
+    assert!(exercises(1).iter().all(|(_, attempts, ..)| *attempts == 0));
+    assert!(
+        results["suites"][1]["properties"]["progress-skipped"]
+            .as_str()
+            .is_some_and(|p| p.contains("`exercise-3`")),
+        "{}",
+        results["suites"][1]
+    );
+    let board = text(&room.status("text").stdout);
+    assert!(board.contains("EX1  EX2  EX3"), "{board}");
+    assert!(
+        board.contains(
+            "learner-01 exercise 2: 1 attempt(s), last wrong, hint `postgres-plain-init`"
+        ),
+        "{board}"
+    );
+    let junit = room.status("junit");
+    let xml = text(&junit.stdout);
+    validate_junit(&xml, room.root.path()).unwrap_or_else(|e| panic!("{e}\n{xml}"));
+    assert_eq!(xml.matches("<failure type=\"wrong\"").count(), 1, "{xml}");
+}
+
+/// Records `record` as exercise `number` of learner `learner`, with their kubeconfig and
+/// the commands `sidecar-lab submit` runs (`kube::progress`): a merge patch, and when the
+/// ConfigMap is not there yet, `kubectl create -f` of it.
+fn record_progress(room: &Classroom, learner: u32, number: u32, record: &str) {
+    let key = format!("exercise-{number}");
+    let labels =
+        json!({"app.kubernetes.io/part-of": "sidecar-lab", "sidecar-lab/progress": "exercises"});
+    let body = json!({"metadata": {"labels": labels}, "data": {&key: record}}).to_string();
+    let patched = room.learner(
+        learner,
+        &[
+            "patch",
+            "configmap",
+            "sidecar-lab-exercises",
+            "--type=merge",
+            "--patch",
+            &body,
+        ],
+    );
+    if patched.status.success() {
+        return;
+    }
+    assert!(
+        text(&patched.stderr).contains("(NotFound)"),
+        "{}",
+        text(&patched.stderr)
+    );
+    let namespace = format!("learner-{learner:02}");
+    let file = room.root.path().join(format!("{namespace}-progress.json"));
+    let manifest = json!({
+        "apiVersion": "v1", "kind": "ConfigMap",
+        "metadata": {"name": "sidecar-lab-exercises", "namespace": namespace, "labels": labels},
+        "data": {&key: record},
+    });
+    std::fs::write(&file, manifest.to_string()).expect("manifest");
+    assert_code(
+        &room.learner(learner, &["create", "-f", file.to_str().expect("utf-8")]),
+        0,
+    );
+}
+
 /// The board on the projector: headless Chromium (the Debian package) loads the page for
-/// thirty learners at mixed progress; every tile shows the verdicts `class status` gives;
+/// thirty learners at mixed progress; every tile shows the verdicts `class status` gives
+/// and the learner's exercises (a learner's attempts, solved or not);
 /// a learner who starts a step is seen to change within 3 s, without a reload. The
 /// screenshot is kept in the test output directory for a person to look at.
 #[test]
@@ -675,6 +866,19 @@ fn the_board_shows_every_learner_and_a_change_within_three_seconds() {
     let room = Classroom::new("1.37", 16);
     assert_code(&room.class_up(30, &[]), 0);
     mixed_progress(&room);
+    // Learner 3 has solved exercise 1 at the second attempt and tried exercise 2 once.
+    record_progress(
+        &room,
+        3,
+        1,
+        r#"{"attempts":2,"solved":true,"last":"solved","at":"2026-12-07T10:05:00Z"}"#,
+    );
+    record_progress(
+        &room,
+        3,
+        2,
+        r#"{"attempts":1,"solved":false,"last":"wrong","hint":"postgres-plain-init","at":"2026-12-07T10:09:00Z"}"#,
+    );
     let results = settled(&room);
     let lab = room.lab();
     let (mut board, url) = start_board(
@@ -691,10 +895,20 @@ fn the_board_shows_every_learner_and_a_change_within_three_seconds() {
         .spawn()
         .expect("the browser checker starts");
     let mut lines = BufReader::new(checker.stdout.take().expect("stdout")).lines();
-    let tiles: Vec<(String, Vec<String>)> =
+    let tiles: Vec<Tile> =
         serde_json::from_str(&lines.next().expect("tiles").expect("a line")).expect("tiles JSON");
     assert_eq!(tiles.len(), 30);
-    for ((name, states), suite) in tiles
+    // Each tile shows the learner's exercises: attempts and solved.
+    let shown = |n: usize| -> Vec<String> {
+        tiles[n]
+            .2
+            .iter()
+            .map(|(number, attempts, solved)| format!("{number}:{attempts}:{solved}"))
+            .collect()
+    };
+    assert_eq!(shown(2), ["1:2:true", "2:1:false", "3:0:false"]);
+    assert_eq!(shown(0), ["1:0:false", "2:0:false", "3:0:false"]);
+    for ((name, states, _), suite) in tiles
         .iter()
         .zip(results["suites"].as_array().expect("suites"))
     {
@@ -1182,6 +1396,26 @@ fn an_old_cluster_is_told_what_the_class_cannot_enforce() {
         namespace["metadata"]["labels"]["pod-security.kubernetes.io/enforce"],
         "baseline"
     );
+    // Without the admission policy a learner may create other ConfigMaps (RBAC cannot
+    // limit `create` by name), but the quota stops them at four, `kube-root-ca.crt`
+    // included.
+    let made: Vec<bool> = (1..=4)
+        .map(|n| {
+            let file = room.root.path().join(format!("notes-{n}.json"));
+            let manifest = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": format!("notes-{n}")}});
+            std::fs::write(&file, manifest.to_string()).expect("file");
+            let created = room.learner(1, &["create", "-f", file.to_str().expect("utf-8")]);
+            if !created.status.success() {
+                assert!(
+                    text(&created.stderr).contains("exceeded quota: sidecar-lab-learner, requested: count/configmaps=1, used: count/configmaps=4, limited: count/configmaps=4"),
+                    "{}",
+                    text(&created.stderr)
+                );
+            }
+            created.status.success()
+        })
+        .collect();
+    assert_eq!(made, [true, true, true, false]);
     // A second run changes nothing, on the old cluster too.
     let again = room.class_up(1, &[]);
     assert_code(&again, 0);

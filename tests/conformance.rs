@@ -457,6 +457,64 @@ fn learner_checks(cluster: &Cluster, learner: &str, dir: &Path) -> Outcome {
             )),
         "another namespace is Forbidden to a learner (403)",
         &elsewhere,
+    )?;
+    learner_progress(cluster, learner, &as_learner)
+}
+
+/// The learner's exercise progress as `submit` writes it: the ConfigMap
+/// `sidecar-lab-exercises` created from a file, then merge-patched; any other ConfigMap
+/// is refused (by the class's admission policy from 1.30), and none can be listed.
+fn learner_progress(
+    cluster: &Cluster,
+    learner: &str,
+    as_learner: &dyn Fn(&[&str]) -> Output,
+) -> Outcome {
+    let progress = cluster.file(
+        "learner-progress.json",
+        &format!(
+            r#"{{"apiVersion":"v1","kind":"ConfigMap","metadata":{{"name":"sidecar-lab-exercises","namespace":"{learner}","labels":{{"app.kubernetes.io/part-of":"sidecar-lab","sidecar-lab/progress":"exercises"}}}},"data":{{"exercise-1":"{{}}"}}}}"#
+        ),
+    );
+    let created = as_learner(&["-n", learner, "create", "-f", &progress]);
+    ensure(
+        created.status.success(),
+        "a learner creates their progress ConfigMap",
+        &created,
+    )?;
+    let patched = as_learner(&[
+        "-n",
+        learner,
+        "patch",
+        "configmap",
+        "sidecar-lab-exercises",
+        "--type=merge",
+        "--patch",
+        r#"{"data":{"exercise-2":"{}"}}"#,
+    ]);
+    ensure(
+        patched.status.success(),
+        "a learner patches their progress ConfigMap",
+        &patched,
+    )?;
+    let other = cluster.file(
+        "learner-other.json",
+        r#"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"notes"},"data":{"a":"b"}}"#,
+    );
+    let refused = as_learner(&["-n", learner, "create", "-f", &other]);
+    let served = cluster.minor >= 30;
+    ensure(
+        refused.status.success() != served
+            && (!served
+                || text(&refused.stderr)
+                    .contains("a learner may create only the ConfigMap `sidecar-lab-exercises`")),
+        "from 1.30 the class's policy refuses any other ConfigMap",
+        &refused,
+    )?;
+    let list = as_learner(&["-n", learner, "get", "configmaps"]);
+    ensure(
+        status_code(&text(&list.stderr)) == Some(403),
+        "a learner cannot list the namespace's ConfigMaps (403)",
+        &list,
     )
 }
 

@@ -827,3 +827,112 @@ fn stamp(seconds: i64) -> String {
         rest % 60
     )
 }
+
+// ---- ConfigMaps ------------------------------------------------------------------------
+
+/// The progress ConfigMap's verbs (create from a file, merge patch, get), the root CA
+/// publisher's `kube-root-ca.crt` in every namespace, printing (`NAME DATA AGE`),
+/// ValidateConfigMap's key and size rules with the words of the minor, an immutable
+/// ConfigMap's data, and the namespace controller removing them.
+#[test]
+fn configmaps_are_served_validated_printed_and_removed_with_their_namespace() {
+    let cluster = Cluster::new("1.37");
+    cluster.namespace("team");
+    wait_for(
+        || {
+            cluster
+                .kubectl(&["-n", "team", "get", "configmap", "kube-root-ca.crt"])
+                .status
+                .success()
+        },
+        "the root CA publisher's ConfigMap",
+    );
+    let progress = "{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata\":{\"name\":\"sidecar-lab-exercises\",\"labels\":{\"sidecar-lab/progress\":\"exercises\"}},\"data\":{\"exercise-1\":\"{}\"}}";
+    assert_ok(&cluster.create("team", progress, &[]));
+    // A merge patch sets one key and keeps the others.
+    assert_ok(&cluster.kubectl(&[
+        "-n",
+        "team",
+        "patch",
+        "configmap",
+        "sidecar-lab-exercises",
+        "--type=merge",
+        "--patch",
+        r#"{"data":{"exercise-2":"{\"attempts\":1}"}}"#,
+    ]));
+    let data = cluster.jsonpath(
+        &[
+            "-n",
+            "team",
+            "get",
+            "configmap",
+            "sidecar-lab-exercises",
+            "-o",
+            "json",
+        ],
+        "{.data}",
+    );
+    let data: Value = serde_json::from_str(&data).expect("data");
+    assert_eq!(
+        data,
+        json!({"exercise-1": "{}", "exercise-2": "{\"attempts\":1}"})
+    );
+    let table = cluster.kubectl(&["-n", "team", "get", "configmaps"]);
+    assert_ok(&table);
+    let table = text(&table.stdout);
+    let lines: Vec<Vec<&str>> = table
+        .lines()
+        .map(|l| l.split_whitespace().collect())
+        .collect();
+    assert_eq!(lines[0], ["NAME", "DATA", "AGE"], "{table}");
+    assert_eq!(lines[1][..2], ["kube-root-ca.crt", "1"], "{table}");
+    assert_eq!(lines[2][..2], ["sidecar-lab-exercises", "2"], "{table}");
+
+    let bad = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: bad\ndata:\n  \"a b\": one\n  \"..x\": two\nbinaryData:\n  \"..x\": eQ==\n";
+    assert_eq!(
+        refusal(&cluster.create("team", bad, &[])),
+        "The ConfigMap \"bad\" is invalid: \n* data[..x]: Invalid value: \"..x\": must not start with '..'\n* data[..x]: Invalid value: \"..x\": duplicate of key present in binaryData\n* data[a b]: Invalid value: \"a b\": a valid config key must consist of alphanumeric characters, '-', '_' or '.' (e.g. 'key.name',  or 'KEY_NAME',  or 'key-name', regex used for validation is '[-._a-zA-Z0-9]+')\n* binaryData[..x]: Invalid value: \"..x\": must not start with '..'"
+    );
+    let big = |name: &str| {
+        format!(
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\ndata:\n  a: {}\n  b: x\n",
+            "x".repeat(1024 * 1024)
+        )
+    };
+    assert_eq!(
+        refusal(&cluster.create("team", &big("big"), &[])),
+        "The ConfigMap \"big\" is invalid: : Too long: may not be more than 1048576 bytes"
+    );
+    let immutable = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: fixed\nimmutable: true\ndata:\n  a: x\n";
+    assert_ok(&cluster.create("team", immutable, &[]));
+    let changed = cluster.kubectl(&[
+        "-n",
+        "team",
+        "patch",
+        "configmap",
+        "fixed",
+        "--type=merge",
+        "--patch",
+        r#"{"data":{"a":"y"}}"#,
+    ]);
+    assert!(!changed.status.success());
+    assert!(
+        text(&changed.stderr).contains(
+            "The ConfigMap \"fixed\" is invalid: data: Forbidden: field is immutable when `immutable` is set"
+        ),
+        "{}",
+        text(&changed.stderr)
+    );
+
+    assert_ok(&cluster.kubectl(&["delete", "namespace", "team", "--wait=true"]));
+    let left = cluster.kubectl(&["get", "configmaps", "-A", "-o", "name"]);
+    assert_ok(&left);
+    assert!(!text(&left.stdout).contains("sidecar-lab-exercises"));
+
+    // Before 1.32 the size error had other words (kubernetes PR #128553).
+    let older = Cluster::new("1.31");
+    assert_eq!(
+        refusal(&older.create("default", &big("big"), &[])),
+        "The ConfigMap \"big\" is invalid: : Too long: must have at most 1048576 bytes"
+    );
+}

@@ -1,13 +1,13 @@
 //! The class board as one small web page for the projector: totals on top, one tile per
-//! learner with the steps as coloured cells, the time on the current step, and a marker
-//! on learners stuck longer than a threshold. Server-rendered, so it works with
-//! JavaScript off (a `<noscript>` meta refresh reloads it); with JavaScript on, the page
+//! learner with the steps as coloured cells, a row of their exercises (attempts, solved
+//! or not), the time on the current step, and a marker on learners stuck longer than a
+//! threshold. Server-rendered, so it works with JavaScript off (a `<noscript>` meta refresh reloads it); with JavaScript on, the page
 //! polls `board.json` and redraws the tiles without reloading. No build step, no CDN.
 //! Pure: results in, HTML out.
 
 use std::fmt::Write;
 
-use crate::results::{Results, StepState, Suite};
+use crate::results::{ExerciseResult, Results, StepState, Suite};
 
 /// How the page is drawn.
 pub(crate) struct PageSettings<'a> {
@@ -57,8 +57,16 @@ pub(crate) fn page(results: &Results, settings: &PageSettings<'_>) -> String {
 /// The totals line.
 pub(crate) fn totals(results: &Results) -> String {
     let t = results.totals();
+    let exercises = if t.exercises > 0 {
+        format!(
+            " · exercises: {} solved · {} not solved",
+            t.solved, t.failing
+        )
+    } else {
+        String::new()
+    };
     format!(
-        "{} learners · <b>{}</b> done · {} expected · {} unexpected · {} running · {} not started",
+        "{} learners · <b>{}</b> done · {} expected · {} unexpected · {} running · {} not started{exercises}",
         t.suites, t.done, t.expected, t.unexpected, t.running, t.not_started
     )
 }
@@ -115,8 +123,20 @@ fn tile(suite: &Suite, stuck_after: u64) -> String {
             step.step
         );
     }
+    let exercises = if suite.exercises.is_empty() {
+        String::new()
+    } else {
+        format!(
+            r#"<div class="cells exercises">{}</div>"#,
+            suite
+                .exercises
+                .iter()
+                .map(exercise_cell)
+                .collect::<String>()
+        )
+    };
     format!(
-        r#"<section class="tile{stuck_class}" data-learner="{name}"><h2>{name}{marker}</h2><div class="cells">{cells}</div><div class="status">{status}</div></section>"#,
+        r#"<section class="tile{stuck_class}" data-learner="{name}"><h2>{name}{marker}</h2><div class="cells">{cells}</div>{exercises}<div class="status">{status}</div></section>"#,
         stuck_class = if stuck { " stuck" } else { "" },
         name = escape(&suite.name),
         marker = if stuck {
@@ -125,6 +145,46 @@ fn tile(suite: &Suite, stuck_after: u64) -> String {
             ""
         },
         status = escape(&status),
+    )
+}
+
+/// An exercise's cell: `ex1 ✓ 3` solved in three attempts, `ex2 ✗ 1` tried once and not
+/// solved, `ex3 ·` not tried.
+fn exercise_cell(exercise: &ExerciseResult) -> String {
+    let (class, symbol) = if exercise.solved {
+        ("expected", "✓")
+    } else if exercise.attempts > 0 {
+        ("unexpected", "✗")
+    } else {
+        ("not-started", "·")
+    };
+    let attempts = if exercise.attempts > 0 {
+        format!(" {}", exercise.attempts)
+    } else {
+        String::new()
+    };
+    let title = format!(
+        "exercise {}: {} · {} attempt(s){}{}",
+        exercise.number,
+        exercise.title,
+        exercise.attempts,
+        exercise
+            .last
+            .map(|l| format!(", last {l}"))
+            .unwrap_or_default(),
+        exercise
+            .hint
+            .as_deref()
+            .map(|h| format!(", hint {h}"))
+            .unwrap_or_default()
+    );
+    format!(
+        r#"<span class="cell {class}" data-exercise="{}" data-attempts="{}" data-solved="{}" title="{}">ex{} {symbol}{attempts}</span>"#,
+        exercise.number,
+        exercise.attempts,
+        exercise.solved,
+        escape(&title),
+        exercise.number
     )
 }
 
@@ -163,7 +223,7 @@ main{display:grid;grid-template-columns:repeat(auto-fill,minmax(190px,1fr));gap:
 .tile{background:#1d1d1d;border:2px solid #333;border-radius:8px;padding:8px 10px}
 .tile.stuck{border-color:#e0a000}.tile h2{font-size:16px;margin:0 0 6px}
 .marker{background:#e0a000;color:#111;border-radius:4px;padding:0 5px;font-size:12px}
-.cells{display:flex;gap:4px;flex-wrap:wrap}.status{color:#aaa;font-size:13px;margin-top:6px}
+.cells{display:flex;gap:4px;flex-wrap:wrap}.exercises{margin-top:4px}.exercises .cell{padding:1px 4px;font-size:12px;font-weight:normal}.status{color:#aaa;font-size:13px;margin-top:6px}
 .cell{display:inline-block;min-width:22px;text-align:center;border-radius:4px;padding:2px 0;font-weight:bold;color:#111}
 .expected{background:#3fb950}.unexpected{background:#f85149}.running{background:#d29922}
 .undecided{background:#a371f7}.not-started{background:#444;color:#bbb}
@@ -221,12 +281,14 @@ mod tests {
                         step(1, StepState::Expected, "2026-11-26T10:00:00Z"),
                         step(2, StepState::Running, "2026-11-26T10:10:00Z"),
                     ],
+                    exercises: Vec::new(),
                 },
                 Suite {
                     name: "<script>".to_owned(),
                     namespace: None,
                     properties: BTreeMap::default(),
                     steps: vec![step(1, StepState::Unexpected, "2026-11-26T10:29:00Z")],
+                    exercises: Vec::new(),
                 },
             ],
         )
@@ -245,6 +307,35 @@ mod tests {
         assert!(html.contains("stuck"), "20 minutes on step 2: {html}");
         assert!(html.contains("step 2 for 20 min"));
         assert!(!html.contains("<script>"), "learner names are escaped");
+    }
+
+    #[test]
+    fn a_tile_shows_each_exercises_attempts_and_the_totals_count_them() {
+        use crate::lab::{AttemptResult, ExerciseNumber};
+        let mut results = results();
+        let exercise = |n, attempts, solved, last| ExerciseResult {
+            number: ExerciseNumber(n),
+            title: format!("<b>{n}</b>"),
+            attempts,
+            solved,
+            last,
+            hint: None,
+        };
+        results.suites[0].exercises = vec![
+            exercise(1, 3, true, Some(AttemptResult::Solved)),
+            exercise(2, 1, false, Some(AttemptResult::Wrong)),
+            exercise(3, 0, false, None),
+        ];
+        let html = tiles(&results, 600);
+        assert!(html.contains(r#"data-exercise="1" data-attempts="3" data-solved="true""#));
+        assert!(html.contains("ex1 ✓ 3</span>"), "{html}");
+        assert!(html.contains(r#"<span class="cell unexpected" data-exercise="2""#));
+        assert!(html.contains("ex2 ✗ 1</span>"));
+        assert!(html.contains("ex3 ·</span>"));
+        assert!(!html.contains("<b>"), "titles are escaped");
+        assert!(totals(&results).ends_with(" · exercises: 1 solved · 1 not solved"));
+        results.suites[0].exercises.clear();
+        assert!(!totals(&results).contains("exercises"));
     }
 
     #[test]

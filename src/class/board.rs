@@ -1,6 +1,7 @@
-//! The class board: from one read of the cluster (`kubectl get namespaces,jobs,pods -A
-//! -l app.kubernetes.io/part-of=sidecar-lab -o json`), each learner's steps judged by the
-//! same engine as `sidecar-lab step`. Pure: the read's JSON and the time in, results out.
+//! The class board: from one read of the cluster (`kubectl get
+//! namespaces,jobs,pods,configmaps -A -l app.kubernetes.io/part-of=sidecar-lab -o json`),
+//! each learner's steps judged by the same engine as `sidecar-lab step`, and their
+//! exercise progress read. Pure: the read's JSON and the time in, results out.
 
 use std::collections::BTreeMap;
 
@@ -10,6 +11,7 @@ use k8s_openapi::jiff::Timestamp;
 use serde_json::Value;
 
 use super::{CLASS_LABEL, ClassPrefix, PART_OF};
+use crate::kube::progress::Progress;
 use crate::lab::{Lab, Step, StepNumber};
 use crate::observe::dump::{Dump, Object};
 use crate::render::job::VARIANT_LABEL;
@@ -31,6 +33,8 @@ pub(crate) struct ClassRead {
     pub learners: BTreeMap<u32, String>,
     pub jobs: BTreeMap<String, Vec<Job>>,
     pub pods: BTreeMap<String, Vec<Pod>>,
+    /// Each learner's exercise records (their progress ConfigMap), by namespace.
+    pub progress: BTreeMap<String, Progress>,
 }
 
 impl ClassRead {
@@ -45,6 +49,7 @@ impl ClassRead {
         let mut read = Self::default();
         let mut jobs: BTreeMap<String, Vec<Job>> = BTreeMap::new();
         let mut pods: BTreeMap<String, Vec<Pod>> = BTreeMap::new();
+        let mut progress = BTreeMap::new();
         for item in items {
             match item.get("kind").and_then(Value::as_str) {
                 Some("Namespace") => {
@@ -71,10 +76,19 @@ impl ClassRead {
                         pods.entry(namespace).or_default().push(pod);
                     }
                 }
+                Some("ConfigMap") => {
+                    if let Some((namespace, found)) = Progress::from_configmap(item) {
+                        progress.insert(namespace, found);
+                    }
+                }
                 _ => {}
             }
         }
         let learning: Vec<&String> = read.learners.values().collect();
+        read.progress = progress
+            .into_iter()
+            .filter(|(ns, _)| learning.contains(&ns))
+            .collect();
         read.jobs = jobs
             .into_iter()
             .filter(|(ns, _)| learning.contains(&ns))
@@ -109,6 +123,7 @@ pub(crate) fn judge_class(
                 namespace: Some(namespace.clone()),
                 properties: BTreeMap::new(),
                 steps,
+                exercises: Vec::new(),
             }
         })
         .collect()

@@ -1,9 +1,10 @@
 //! The class's one admission rule, for what RBAC cannot say: no pod (nor Job's pod
 //! template) in a learner namespace may run as the learner's own ServiceAccount, whose
 //! token would then be readable from inside the pod and outlive `--duration`, nor name a
-//! priority class (which would preempt other learners' pods); and a
+//! priority class (which would preempt other learners' pods); a
 //! learner may create a ResourceQuota only under the quota step's own name, the one name
-//! their Role lets them delete. A ValidatingAdmissionPolicy and its Binding,
+//! their Role lets them delete, and a ConfigMap only under the progress ConfigMap's
+//! name, the one their Role lets them write. A ValidatingAdmissionPolicy and its Binding,
 //! cluster-scoped, labelled as the class's. Pure.
 
 use k8s_openapi::api::admissionregistration::v1::{
@@ -15,6 +16,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 
 use super::objects::{ClassObject, ObjectKind, object};
 use super::{CLASS_LABEL, ClassPrefix, LEARNER_ACCOUNT, MANAGED_BY, PART_OF};
+use crate::lab::PROGRESS_CONFIGMAP;
 use crate::version::MinorVersion;
 
 /// The first minor that serves `admissionregistration.k8s.io/v1` ValidatingAdmissionPolicy
@@ -71,7 +73,7 @@ pub fn objects(prefix: &ClassPrefix) -> Vec<ClassObject> {
         spec: Some(ValidatingAdmissionPolicySpec {
             failure_policy: Some("Fail".to_owned()),
             match_constraints: Some(match_resources(Some(vec![
-                rule("", &["pods", "resourcequotas"]),
+                rule("", &["pods", "resourcequotas", "configmaps"]),
                 rule("batch", &["jobs"]),
             ]))),
             validations: Some(validations()),
@@ -117,6 +119,7 @@ fn validations() -> Vec<Validation> {
     let mut rules = account_rules();
     rules.extend(priority_rules());
     rules.push(quota_rule());
+    rules.push(configmap_rule());
     rules
 }
 
@@ -210,6 +213,26 @@ fn quota_rule() -> Validation {
     )
 }
 
+/// The progress ConfigMap is the only one a learner needs (`submit` records attempts in
+/// it); RBAC cannot limit `create` by name, this rule does. `kube-root-ca.crt` stays
+/// allowed: the root CA publisher, a ServiceAccount of kube-system when the controller
+/// manager uses per-controller credentials (kubeadm's default), makes it in every
+/// namespace, and pods mount it (the ServiceAccount admission's projected volume).
+fn configmap_rule() -> Validation {
+    forbid(
+        format!(
+            "request.resource.resource != 'configmaps' || !('system:serviceaccounts' in request.userInfo.groups) || object.metadata.name in ['{PROGRESS_CONFIGMAP}', '{ROOT_CA_CONFIGMAP}']"
+        ),
+        format!(
+            "a learner may create only the ConfigMap `{PROGRESS_CONFIGMAP}` (where `sidecar-lab submit` records their exercises) (sidecar-lab class)"
+        ),
+    )
+}
+
+/// The ConfigMap the root CA publisher keeps in every namespace
+/// (pkg/controller/certificates/rootcacertpublisher).
+const ROOT_CA_CONFIGMAP: &str = "kube-root-ca.crt";
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -255,6 +278,7 @@ mod tests {
         ));
         assert!(rules[3].contains("!has(object.spec.template.spec.priorityClassName)"));
         assert!(rules[4].contains("['sidecar-lab-step-4', 'sidecar-lab-learner']"));
+        assert!(rules[5].contains("['sidecar-lab-exercises', 'kube-root-ca.crt']"));
         let template = crate::class::objects::Template::embedded().expect("template");
         let quota = crate::class::objects::QuotaLimits::default();
         let objects = template.learner(&ClassPrefix::default(), 1, &quota);

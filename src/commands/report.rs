@@ -8,7 +8,9 @@ use crate::commands::World;
 use crate::exit::ExitStatus;
 use crate::lab::Lab;
 use crate::results::merge::merge;
-use crate::results::{Results, ResultsFormat, StepResult, StepState, Suite, junit};
+use crate::results::{
+    Results, ResultsFormat, StepResult, StepState, Suite, exercise_results, junit,
+};
 use crate::session::state::{LabState, now};
 use crate::session::step::Ending;
 use crate::session::workspace;
@@ -133,6 +135,10 @@ pub(crate) fn from_state(
             namespace: state.cluster.as_ref().map(|c| c.namespace.clone()),
             properties,
             steps,
+            exercises: exercise_results(
+                &state.exercises,
+                crate::exercise::Catalogue::embedded().ok().as_ref(),
+            ),
         }],
     )
 }
@@ -146,4 +152,44 @@ fn host_name() -> String {
         .filter(|s| !s.is_empty())
         .or_else(|| std::env::var("HOSTNAME").ok().filter(|s| !s.is_empty()))
         .unwrap_or_else(|| "localhost".to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lab::{AttemptResult, ExerciseNumber, ExerciseRecord};
+
+    /// The state file's exercise records become the suite's exercises, every exercise of
+    /// the catalogue listed, and `report --merge` keeps them.
+    #[test]
+    fn the_state_files_exercises_are_reported_and_merged() {
+        let mut state = LabState::default();
+        state.exercises.insert(
+            ExerciseNumber(2),
+            ExerciseRecord::after(
+                None,
+                AttemptResult::Wrong,
+                Some("postgres-plain-init".into()),
+                "2026-12-07T10:00:00Z".into(),
+            ),
+        );
+        let lab = Lab::embedded().expect("lab");
+        let results = from_state(&state, &lab, "vm-07".into(), "2026-12-07T11:00:00Z".into());
+        let exercises = &results.suites[0].exercises;
+        assert_eq!(exercises.len(), 3);
+        assert_eq!(exercises[1].attempts, 1);
+        assert_eq!(exercises[1].hint.as_deref(), Some("postgres-plain-init"));
+        let json: serde_json::Value = serde_json::from_str(&results.to_json()).expect("JSON");
+        assert_eq!(json["suites"][0]["exercises"][1]["last"], "wrong");
+        assert_eq!(
+            json["suites"][0]["exercises"][0]["last"],
+            serde_json::Value::Null
+        );
+        let (merged, _) = merge(
+            &[("vm-07.json".to_owned(), results.to_json().into_bytes())],
+            "now".to_owned(),
+        )
+        .expect("merges");
+        assert_eq!(merged.suites[0].exercises, *exercises);
+    }
 }

@@ -84,6 +84,8 @@ pub struct Status {
     pub tools: Vec<ToolStatus>,
     pub cluster: ClusterStatus,
     pub steps: Vec<StepStatus>,
+    /// The exercises tried (`sidecar-lab submit`), from the state file.
+    pub exercises: Vec<ExerciseStatus>,
 }
 
 #[derive(Debug, Serialize)]
@@ -114,6 +116,19 @@ pub struct StepStatus {
     pub outcome: Option<crate::verdict::Outcome>,
     pub at: String,
     pub seconds: u64,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ExerciseStatus {
+    pub number: u32,
+    pub title: Option<String>,
+    pub attempts: u32,
+    pub solved: bool,
+    /// How the last attempt ended.
+    pub last: crate::lab::AttemptResult,
+    /// The catalogue id of the mistake the last attempt was recognised as.
+    pub hint: Option<String>,
+    pub at: String,
 }
 
 /// Runs `status`.
@@ -164,6 +179,7 @@ fn gather_status(
             native_sidecars: state.cluster.as_ref().and_then(|c| c.native_sidecars),
         },
         steps: steps_status(state),
+        exercises: exercises_status(state),
     }
 }
 
@@ -216,6 +232,27 @@ fn steps_status(state: &LabState) -> Vec<StepStatus> {
         .collect()
 }
 
+/// The exercises tried, titled from the built-in catalogue.
+fn exercises_status(state: &LabState) -> Vec<ExerciseStatus> {
+    let catalogue = crate::exercise::Catalogue::embedded().ok();
+    state
+        .exercises
+        .iter()
+        .map(|(number, record)| ExerciseStatus {
+            number: number.0,
+            title: catalogue
+                .as_ref()
+                .and_then(|c| c.exercise(*number))
+                .map(|e| e.title.clone()),
+            attempts: record.attempts,
+            solved: record.solved,
+            last: record.last,
+            hint: record.hint.clone(),
+            at: record.at.clone(),
+        })
+        .collect()
+}
+
 fn status_text(status: &Status) -> String {
     let mut out = String::from("Tools\n");
     for tool in &status.tools {
@@ -260,6 +297,37 @@ fn status_text(status: &Status) -> String {
             step.outcome.map_or("-", |o| o.name()),
             step.at,
             step.seconds
+        ));
+    }
+    out.push_str(&exercises_text(&status.exercises));
+    out
+}
+
+/// The Exercises section: one line per exercise tried.
+fn exercises_text(exercises: &[ExerciseStatus]) -> String {
+    let mut out = String::from("\nExercises\n");
+    if exercises.is_empty() {
+        out.push_str("  none tried yet: `sidecar-lab exercise` lists them\n");
+    }
+    let width = exercises
+        .iter()
+        .filter_map(|e| e.title.as_ref().map(|t| t.chars().count()))
+        .max()
+        .unwrap_or(0);
+    for exercise in exercises {
+        let title = exercise.title.as_deref().unwrap_or("(not in this version)");
+        out.push_str(&format!(
+            "  {}  {title:width$}  {:>2} attempt(s)  solved {:3}  last {}{}  ({})\n",
+            exercise.number,
+            exercise.attempts,
+            if exercise.solved { "yes" } else { "no" },
+            exercise.last,
+            exercise
+                .hint
+                .as_deref()
+                .map(|h| format!(", hint `{h}`"))
+                .unwrap_or_default(),
+            exercise.at,
         ));
     }
     out
@@ -325,5 +393,37 @@ fn what_down_does(resolved: &Resolved) -> (String, crate::runner::CommandLine) {
             ),
             resolved.kube.delete_lab_objects(),
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lab::{AttemptResult, ExerciseNumber, ExerciseRecord};
+
+    #[test]
+    fn the_exercises_section_lists_each_exercise_tried() {
+        let mut state = LabState::default();
+        assert!(exercises_text(&exercises_status(&state)).contains("none tried yet"));
+        let wrong = ExerciseRecord::after(
+            None,
+            AttemptResult::Refused,
+            Some("pod-restart-policy".into()),
+            "2026-12-07T10:00:00Z".into(),
+        );
+        let solved = ExerciseRecord::after(
+            Some(&wrong),
+            AttemptResult::Solved,
+            None,
+            "2026-12-07T10:05:00Z".into(),
+        );
+        state.exercises.insert(ExerciseNumber(1), solved);
+        state.exercises.insert(ExerciseNumber(2), wrong);
+        let exercises = exercises_status(&state);
+        let json = serde_json::to_value(&exercises).expect("JSON");
+        assert_eq!(json[1]["hint"], "pod-restart-policy");
+        assert_eq!(json[0]["solved"], true);
+        assert_eq!(json[0]["last"], "solved");
+        insta::assert_snapshot!(exercises_text(&exercises));
     }
 }

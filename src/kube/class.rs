@@ -57,14 +57,15 @@ pub(crate) fn class_objects(context: &str, label: &str, resources: &str) -> Comm
     )
 }
 
-/// The class board's one read per refresh: the learner namespaces and the lab's
-/// Jobs and Pods in every namespace.
+/// The class board's one read per refresh: the learner namespaces, and the lab's Jobs,
+/// Pods and ConfigMaps (the learners' exercise progress, `kube::progress`) in every
+/// namespace.
 pub(crate) fn board(context: &str) -> CommandLine {
     kubectl(
         context,
         &[
             "get",
-            "namespaces,jobs.batch,pods",
+            "namespaces,jobs.batch,pods,configmaps",
             "--all-namespaces",
             "-l",
             LAB_SELECTOR,
@@ -157,8 +158,13 @@ pub(crate) fn missing_permission(stderr: &str) -> Option<Missing> {
     let resource = &rest[..rest.find('"')?];
     let rest = &rest[rest.find("API group \"")? + 11..];
     let group = &rest[..rest.find('"')?];
+    // A failed command's tail joins its last lines with ` / ` (`runner::Failed`): the
+    // scope ends there too.
     let scope = rest[rest.find('"')? + 1..]
         .lines()
+        .next()
+        .unwrap_or_default()
+        .split(" / ")
         .next()
         .unwrap_or_default()
         .trim()

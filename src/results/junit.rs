@@ -2,7 +2,9 @@
 //! read (wave2-facts §2.1): `testsuites` → one `testsuite` per learner → one `testcase`
 //! per step, with `name`, `classname` and `time` always set. A passing case has no child;
 //! `failure` carries an unexpected verdict's finding and explanation, `error` a step that
-//! could not be decided, `skipped` one not started or still running.
+//! could not be decided, `skipped` one not started or still running. Then one `testcase`
+//! per exercise (`exercise N: TITLE`): passing once solved, a `failure` (the last
+//! result and hint) when tried and not solved, `skipped` when never tried.
 //!
 //! GitLab keys cases by classname and name and shows no suite names, so the learner is
 //! part of the classname (`sidecarlab.learner-01`): thirty learners' step 1 stay thirty
@@ -10,7 +12,7 @@
 
 use std::fmt::Write;
 
-use super::{Results, StepResult, StepState, Suite};
+use super::{ExerciseResult, Results, StepResult, StepState, Suite};
 
 /// The JUnit document for `results`.
 pub(crate) fn to_junit(results: &Results) -> String {
@@ -21,6 +23,9 @@ pub(crate) fn to_junit(results: &Results) -> String {
         for step in cases {
             c.add(step);
         }
+        for exercise in suites.iter().flat_map(|s| &s.exercises) {
+            c.add_exercise(exercise);
+        }
         c
     };
     let all = counts(&results.suites);
@@ -28,7 +33,7 @@ pub(crate) fn to_junit(results: &Results) -> String {
     let _ = writeln!(
         xml,
         "<testsuites name=\"sidecar-lab\" tests=\"{}\" failures=\"{}\" errors=\"{}\" skipped=\"{}\" time=\"{}\" timestamp=\"{}\">",
-        totals.steps,
+        totals.steps + totals.exercises,
         all.failures,
         all.errors,
         all.skipped,
@@ -41,7 +46,7 @@ pub(crate) fn to_junit(results: &Results) -> String {
             xml,
             "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" errors=\"{}\" skipped=\"{}\" time=\"{}\" timestamp=\"{}\">",
             attr(&suite.name),
-            suite.steps.len(),
+            suite.steps.len() + suite.exercises.len(),
             c.failures,
             c.errors,
             c.skipped,
@@ -70,6 +75,9 @@ pub(crate) fn to_junit(results: &Results) -> String {
         }
         for step in &suite.steps {
             testcase(&mut xml, suite, step);
+        }
+        for exercise in &suite.exercises {
+            exercise_case(&mut xml, suite, exercise);
         }
         xml.push_str("  </testsuite>\n");
     }
@@ -100,6 +108,50 @@ impl Counts {
             | StepState::Skipped => &mut self.skipped,
         };
         *count = count.saturating_add(1);
+    }
+
+    /// Adds one exercise's case (no time of its own: attempts are not timed here).
+    fn add_exercise(&mut self, exercise: &ExerciseResult) {
+        if exercise.failing() {
+            self.failures = self.failures.saturating_add(1);
+        } else if exercise.attempts == 0 {
+            self.skipped = self.skipped.saturating_add(1);
+        }
+    }
+}
+
+/// One exercise: passing once solved, a failure naming the last result and hint when
+/// tried and not solved, skipped when never tried.
+fn exercise_case(xml: &mut String, suite: &Suite, exercise: &ExerciseResult) {
+    let name = format!("exercise {}: {}", exercise.number, exercise.title);
+    let classname = format!("sidecarlab.{}", suite.name.replace('.', "-"));
+    let open = format!(
+        "    <testcase name=\"{}\" classname=\"{}\" time=\"0\"",
+        attr(&name),
+        attr(&classname)
+    );
+    if exercise.solved {
+        let _ = writeln!(xml, "{open}/>");
+    } else if exercise.attempts == 0 {
+        let _ = writeln!(
+            xml,
+            "{open}>\n      <skipped message=\"not tried yet: sidecar-lab exercise {}\"/>\n    </testcase>",
+            exercise.number
+        );
+    } else {
+        let last = exercise.last.map_or("unknown", |l| l.name());
+        let message = match &exercise.hint {
+            Some(hint) => format!("last attempt {last}, hint `{hint}`"),
+            None => format!("last attempt {last}"),
+        };
+        let _ = writeln!(
+            xml,
+            "{open}>\n      <failure type=\"{}\" message=\"{}\">{} attempt(s), not solved; {}</failure>\n    </testcase>",
+            attr(last),
+            attr(&message),
+            exercise.attempts,
+            text(&message)
+        );
     }
 }
 
@@ -236,6 +288,7 @@ mod tests {
                     step(2, StepState::Unexpected, Some("bad\u{1}\nsecond line")),
                     step(3, StepState::NotStarted, None),
                 ],
+                exercises: Vec::new(),
             }],
         );
         let xml = to_junit(&results);
@@ -244,6 +297,44 @@ mod tests {
         assert!(!xml.contains('\u{1}'));
         assert!(xml.contains("message=\"badsecond line\"") || xml.contains("message=\"bad\""));
         assert!(xml.contains("classname=\"sidecarlab.learner-01\""));
+    }
+
+    /// One case per exercise after the steps: solved passes, tried and not solved is a
+    /// failure naming the last result and hint, never tried is skipped; the counts add
+    /// them.
+    #[test]
+    fn each_exercise_is_a_case() {
+        use crate::lab::{AttemptResult, ExerciseNumber};
+        let exercise = |n, attempts, solved, last, hint: Option<&str>| ExerciseResult {
+            number: ExerciseNumber(n),
+            title: format!("title & {n}"),
+            attempts,
+            solved,
+            last,
+            hint: hint.map(str::to_owned),
+        };
+        let results = Results::new(
+            "2026-12-07T10:00:00Z".to_owned(),
+            "test".to_owned(),
+            vec![Suite {
+                name: "learner-01".to_owned(),
+                namespace: None,
+                properties: BTreeMap::default(),
+                steps: Vec::new(),
+                exercises: vec![
+                    exercise(1, 2, true, Some(AttemptResult::Solved), None),
+                    exercise(
+                        2,
+                        3,
+                        false,
+                        Some(AttemptResult::Wrong),
+                        Some("postgres-plain-init"),
+                    ),
+                    exercise(3, 0, false, None, None),
+                ],
+            }],
+        );
+        insta::assert_snapshot!(to_junit(&results));
     }
 
     #[test]
@@ -269,6 +360,7 @@ mod tests {
                 namespace: None,
                 properties: BTreeMap::default(),
                 steps: vec![step(1, u64::MAX), step(2, 7)],
+                exercises: Vec::new(),
             }],
         );
         let xml = to_junit(&results);

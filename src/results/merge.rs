@@ -123,6 +123,7 @@ mod tests {
                     namespace: None,
                     properties: BTreeMap::new(),
                     steps: Vec::new(),
+                    exercises: Vec::new(),
                 })
                 .collect(),
         );

@@ -2,12 +2,15 @@
 //! per step. `class status` and `report` build them; JSON and JUnit XML write them;
 //! `report --merge` joins files from many VMs. Pure.
 
+pub(crate) mod exercises;
 pub(crate) mod junit;
 pub(crate) mod merge;
 
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
+
+pub(crate) use exercises::{ExerciseResult, exercise_results};
 
 use crate::lab::{Outcome, StepNumber};
 use crate::variant::Variant;
@@ -52,6 +55,10 @@ pub(crate) struct Suite {
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub properties: BTreeMap<String, String>,
     pub steps: Vec<StepResult>,
+    /// The learner's exercises (`sidecar-lab submit`): every one of the catalogue, tried
+    /// or not. Absent from files written before exercises existed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub exercises: Vec<ExerciseResult>,
 }
 
 /// Where a step stands.
@@ -132,6 +139,12 @@ pub(crate) struct Totals {
     /// Undecided or timed out.
     pub undecided: usize,
     pub not_started: usize,
+    /// Exercises listed, over all suites.
+    pub exercises: usize,
+    /// Of those, solved.
+    pub solved: usize,
+    /// Tried and not solved.
+    pub failing: usize,
 }
 
 impl Results {
@@ -154,6 +167,11 @@ impl Results {
             let mut required = suite.steps.iter().filter(|s| !s.optional).peekable();
             if required.peek().is_some() && required.all(|s| s.state == StepState::Expected) {
                 totals.done += 1;
+            }
+            for exercise in &suite.exercises {
+                totals.exercises += 1;
+                totals.solved += usize::from(exercise.solved);
+                totals.failing += usize::from(exercise.failing());
             }
             for step in &suite.steps {
                 totals.steps += 1;

@@ -25,6 +25,17 @@ impl ScriptedRunner {
         self
     }
 
+    /// Commands starting with `prefix` fail with `code`, saying `stderr`.
+    pub(crate) fn fail(mut self, prefix: &str, code: i32, stderr: &str) -> Self {
+        let output = Output {
+            code: Some(code),
+            stdout: String::new(),
+            stderr: stderr.to_owned(),
+        };
+        self.answers.push((prefix.to_owned(), Ok(output)));
+        self
+    }
+
     fn reply(&self, command: &CommandLine) -> Result<Output, RunError> {
         let line = command.to_string();
         if let Ok(mut calls) = self.calls.lock() {

@@ -1,5 +1,6 @@
 """Drives headless Chromium (the Debian package) over the DevTools protocol for the
-class-board test: loads the board, prints the tiles as the DOM shows them (one JSON line),
+class-board test: loads the board, prints the tiles as the DOM shows them (one JSON line:
+each learner's steps and exercises),
 waits for a line on standard input (the test has advanced a learner), then polls the DOM
 until that learner's tile changes (at most `--within` seconds) and prints the result and
 how long it took; a screenshot of the finished page goes to `--screenshot`.
@@ -22,9 +23,18 @@ import websocket
 
 # Null until the document has finished loading: a page still being parsed shows only
 # the tiles read so far (under load, 22 of 30 were seen once).
+# Each tile: the learner, its steps' states, and its exercises as [number, attempts, solved].
 TILES = """document.readyState !== 'complete' ? null :
   JSON.stringify([...document.querySelectorAll('.tile')].map(t =>
-  [t.dataset.learner, [...t.querySelectorAll('.cell')].map(c => c.dataset.state)]))"""
+  [t.dataset.learner,
+   [...t.querySelectorAll('.cells:not(.exercises) .cell')].map(c => c.dataset.state),
+   [...t.querySelectorAll('.exercises .cell')].map(c =>
+     [c.dataset.exercise, c.dataset.attempts, c.dataset.solved])]))"""
+
+
+def steps(tiles):
+    """learner -> its steps' states, from TILES' answer."""
+    return {tile[0]: tile[1] for tile in json.loads(tiles or "[]")}
 
 
 def chromium():
@@ -89,12 +99,12 @@ def main():
                 break
             time.sleep(0.2)
         print(tiles, flush=True)
-        before = dict(json.loads(tiles or "[]")).get(args.learner)
+        before = steps(tiles).get(args.learner)
         sys.stdin.readline()  # the test has advanced the learner
         started = time.monotonic()
         changed = None
         while time.monotonic() - started < args.within:
-            now = dict(json.loads(page.evaluate(TILES) or "[]")).get(args.learner)
+            now = steps(page.evaluate(TILES)).get(args.learner)
             if now != before:
                 changed = now
                 break

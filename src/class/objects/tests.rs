@@ -142,9 +142,28 @@ fn the_role_reaches_nothing_cluster_wide_and_never_secrets() {
                     "pods/status",
                     "events",
                     "resourcequotas",
+                    "configmaps",
                 ]
                 .contains(&resource),
                 "{resource}"
+            );
+        }
+        // Beyond `create`, which RBAC cannot limit by name, a ConfigMap rule names the
+        // progress ConfigMap and no other, and never lets it be deleted or listed.
+        let verbs: Vec<&str> = rule["verbs"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .collect();
+        if rule["resources"][0] == "configmaps" && verbs != ["create"] {
+            assert_eq!(
+                rule["resourceNames"],
+                serde_json::json!(["sidecar-lab-exercises"])
+            );
+            assert!(
+                !verbs.contains(&"delete") && !verbs.contains(&"list"),
+                "{verbs:?}"
             );
         }
         assert!(

@@ -17,7 +17,7 @@ use crate::class::objects::{self, ObjectKind};
 use crate::class::plan::{KubeconfigFound, Observed};
 use crate::class::policy;
 use crate::kube::class as kubectl;
-use crate::results::Results;
+use crate::results::{Results, exercise_results};
 use crate::runner::{CommandLine, Failed, Runner, checked};
 use crate::session::state::now;
 use crate::version::MinorVersion;
@@ -63,11 +63,33 @@ pub(super) fn class_results(
     let read = read_board(runner, context)?;
     let read = ClassRead::parse(read.as_bytes(), prefix)?;
     let at = now();
+    let mut suites = judge_class(&read, lab, minor, at);
+    with_exercises(&mut suites, &read);
     Ok(Results::new(
         at.to_string(),
         format!("class status of `{}` on context {context}", prefix.label()),
-        judge_class(&read, lab, minor, at),
+        suites,
     ))
+}
+
+/// Each learner's exercises, from their progress ConfigMap in the same read; a record
+/// that did not decode is named in the suite's `progress-skipped` property.
+fn with_exercises(suites: &mut [crate::results::Suite], read: &ClassRead) {
+    let catalogue = crate::exercise::Catalogue::embedded().ok();
+    let none = crate::kube::progress::Progress::default();
+    for suite in suites {
+        let progress = suite
+            .namespace
+            .as_ref()
+            .and_then(|ns| read.progress.get(ns))
+            .unwrap_or(&none);
+        suite.exercises = exercise_results(&progress.records, catalogue.as_ref());
+        if !progress.warnings.is_empty() {
+            suite
+                .properties
+                .insert("progress-skipped".to_owned(), progress.warnings.join("; "));
+        }
+    }
 }
 
 /// The board's one read.
@@ -76,7 +98,7 @@ fn read_board(runner: &dyn Runner, context: &str) -> anyhow::Result<String> {
     let output = checked(runner, &command, READ_TIMEOUT).map_err(|e| {
         explain_forbidden(
             e,
-            "read the class (class status needs get and list on namespaces, jobs.batch and pods in all namespaces)",
+            "read the class (class status needs get and list on namespaces, jobs.batch, pods and configmaps in all namespaces)",
         )
     })?;
     Ok(output.stdout)

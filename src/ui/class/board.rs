@@ -5,7 +5,7 @@
 use std::fmt::Write;
 use std::net::SocketAddr;
 
-use crate::results::{Results, StepState, Suite};
+use crate::results::{ExerciseResult, Results, StepState, Suite};
 use crate::ui::Palette;
 use crate::ui::clean::clean_line;
 
@@ -40,7 +40,8 @@ pub(crate) fn board(results: &Results, fancy: bool, palette: &Palette) -> String
     out
 }
 
-/// `LEARNER` and one title per step, from a suite with the most steps.
+/// `LEARNER`, one title per step, from a suite with the most steps, and one per
+/// exercise (`EX1`), from a suite with the most exercises.
 fn header(results: &Results) -> Vec<String> {
     let steps = results
         .suites
@@ -57,11 +58,43 @@ fn header(results: &Results) -> Vec<String> {
                 .map(|s| format!("{} {}", s.step, s.variant).to_uppercase()),
         );
     }
+    let exercises = results.suites.iter().map(|s| s.exercises.len()).max();
+    if let Some(most) = results
+        .suites
+        .iter()
+        .find(|s| Some(s.exercises.len()) == exercises)
+    {
+        header.extend(most.exercises.iter().map(|e| format!("EX{}", e.number)));
+    }
     header
 }
 
-/// A learner's cells.
+/// A learner's cells: the steps, then the exercises.
 fn row(suite: &Suite, fancy: bool) -> Row {
+    let mut row = step_cells(suite, fancy);
+    row.extend(suite.exercises.iter().map(|e| exercise_cell(e, fancy)));
+    row
+}
+
+/// An exercise's cell: solved (`✓ 3`, three attempts), tried and not solved (`✗ 1`), or
+/// not tried (`·`), drawn in the colour of the step state it reads like.
+fn exercise_cell(exercise: &ExerciseResult, fancy: bool) -> (String, StepState) {
+    let state = if exercise.solved {
+        StepState::Expected
+    } else if exercise.attempts > 0 {
+        StepState::Unexpected
+    } else {
+        StepState::NotStarted
+    };
+    let symbol = symbol(state, fancy);
+    if exercise.attempts == 0 {
+        (symbol.to_owned(), state)
+    } else {
+        (format!("{symbol} {}", exercise.attempts), state)
+    }
+}
+
+fn step_cells(suite: &Suite, fancy: bool) -> Row {
     suite
         .steps
         .iter()
@@ -137,8 +170,33 @@ fn table(
     out
 }
 
-/// One line for each step that is unexpected, undecided or timed out.
+/// One line for each step that is unexpected, undecided or timed out, then one for each
+/// exercise tried and not solved.
 fn problems(results: &Results) -> Vec<String> {
+    let mut lines = step_problems(results);
+    lines.extend(results.suites.iter().flat_map(|suite| {
+        suite
+            .exercises
+            .iter()
+            .filter(|e| e.failing())
+            .map(move |e| {
+                format!(
+                    "  {} exercise {}: {} attempt(s), last {}{}",
+                    clean_line(&suite.name),
+                    e.number,
+                    e.attempts,
+                    e.last.map_or("unknown", |l| l.name()),
+                    e.hint
+                        .as_deref()
+                        .map(|h| format!(", hint `{}`", clean_line(h)))
+                        .unwrap_or_default()
+                )
+            })
+    }));
+    lines
+}
+
+fn step_problems(results: &Results) -> Vec<String> {
     results
         .suites
         .iter()
@@ -171,8 +229,28 @@ fn problems(results: &Results) -> Vec<String> {
         .collect()
 }
 
-/// One line per learner and step, for the line-per-change mode of `--watch`.
+/// One line per learner and step (and exercise), for the line-per-change mode of
+/// `--watch`.
 pub(crate) fn cell_lines(results: &Results) -> Vec<(String, String)> {
+    let mut lines = step_lines(results);
+    lines.extend(results.suites.iter().flat_map(|suite| {
+        suite.exercises.iter().map(move |e| {
+            let key = format!("{} exercise {}", clean_line(&suite.name), e.number);
+            let value = match (e.solved, e.attempts) {
+                (_, 0) => "not tried".to_owned(),
+                (true, n) => format!("solved ({n} attempt(s))"),
+                (false, n) => format!(
+                    "not solved ({n} attempt(s), last {})",
+                    e.last.map_or("unknown", |l| l.name())
+                ),
+            };
+            (key, value)
+        })
+    }));
+    lines
+}
+
+fn step_lines(results: &Results) -> Vec<(String, String)> {
     results
         .suites
         .iter()
@@ -200,8 +278,16 @@ pub(crate) fn cell_lines(results: &Results) -> Vec<(String, String)> {
 /// The summary line above the board.
 pub(crate) fn summary(results: &Results) -> String {
     let totals = results.totals();
+    let exercises = if totals.exercises > 0 {
+        format!(
+            " · exercises: {} solved, {} tried and not solved",
+            totals.solved, totals.failing
+        )
+    } else {
+        String::new()
+    };
     format!(
-        "{} learner(s), {} done · steps: {} expected, {} unexpected, {} running, {} undecided, {} not started",
+        "{} learner(s), {} done · steps: {} expected, {} unexpected, {} running, {} undecided, {} not started{exercises}",
         totals.suites,
         totals.done,
         totals.expected,

@@ -169,8 +169,9 @@ pub(crate) fn confinement(rules: &Confinement) -> String {
         Some(name) => {
             let _ = writeln!(
                 out,
-                "  admission      ValidatingAdmissionPolicy {name}: no pod or Job runs as the learner's ServiceAccount or uses a system-critical priority class; a learner creates only the quota `{}`",
-                policy::LEARNER_QUOTA
+                "  admission      ValidatingAdmissionPolicy {name}: no pod or Job runs as the learner's ServiceAccount or uses a system-critical priority class; a learner creates only the quota `{}` and the ConfigMap `{}`",
+                policy::LEARNER_QUOTA,
+                crate::lab::PROGRESS_CONFIGMAP
             );
         }
         None => {
@@ -221,8 +222,9 @@ pub(crate) fn unenforced(rules: &Confinement) -> Option<String> {
         .minor
         .map_or_else(|| "this cluster".to_owned(), |m| format!("Kubernetes {m}"));
     Some(format!(
-        "{minor} does not serve admissionregistration.k8s.io/v1 ValidatingAdmissionPolicy (from 1.30): NOT enforced here: that no pod or Job runs as a learner's ServiceAccount (its token has no automount, but a pod may still name it), and that a learner creates no quota but `{}`. Use a cluster of 1.30 or newer for a class",
-        policy::LEARNER_QUOTA
+        "{minor} does not serve admissionregistration.k8s.io/v1 ValidatingAdmissionPolicy (from 1.30): NOT enforced here: that no pod or Job runs as a learner's ServiceAccount (its token has no automount, but a pod may still name it), that a learner creates no quota but `{}`, and no ConfigMap but `{}`. Use a cluster of 1.30 or newer for a class",
+        policy::LEARNER_QUOTA,
+        crate::lab::PROGRESS_CONFIGMAP
     ))
 }
 

@@ -56,6 +56,7 @@ fn the_board_aligns_learners_and_steps_and_lists_what_needs_a_look() {
                     ),
                     step(3, Variant::Native, StepState::NotStarted, None),
                 ],
+                exercises: Vec::new(),
             },
             Suite {
                 name: "learner-02".to_owned(),
@@ -81,6 +82,7 @@ fn the_board_aligns_learners_and_steps_and_lists_what_needs_a_look() {
                         Some("2026-11-26T09:58:00Z"),
                     ),
                 ],
+                exercises: Vec::new(),
             },
         ],
     );
@@ -111,6 +113,7 @@ fn needs_a_look_shows_terminal_escapes_as_text() {
             namespace: None,
             properties: BTreeMap::new(),
             steps: vec![hostile],
+            exercises: Vec::new(),
         }],
     );
     let shown = board(&results, false, &Palette::new(false));
@@ -232,4 +235,74 @@ fn the_down_plan_lists_the_policy_after_the_namespaces() {
     let at = |what: &str| text.find(what).expect(what);
     assert!(at("namespace(s)") < at("ValidatingAdmissionPolicy "));
     insta::assert_snapshot!(text);
+}
+
+/// Exercises as columns after the steps: solved with its attempts, tried and not solved,
+/// not tried; the summary counts them and "Needs a look" names the one not solved.
+#[test]
+fn the_board_shows_a_column_per_exercise() {
+    use crate::lab::{AttemptResult, ExerciseNumber};
+    use crate::results::ExerciseResult;
+    let exercise = |n: u32, attempts: u32, solved: bool, hint: Option<&str>| ExerciseResult {
+        number: ExerciseNumber(n),
+        title: format!("exercise {n}"),
+        attempts,
+        solved,
+        last: (attempts > 0).then_some(if solved {
+            AttemptResult::Solved
+        } else {
+            AttemptResult::Wrong
+        }),
+        hint: hint.map(str::to_owned),
+    };
+    let suite = |name: &str, exercises| Suite {
+        name: name.to_owned(),
+        namespace: None,
+        properties: BTreeMap::new(),
+        steps: vec![step(
+            1,
+            Variant::Init,
+            StepState::Expected,
+            Some("2026-11-26T09:55:00Z"),
+        )],
+        exercises,
+    };
+    let results = Results::new(
+        "2026-11-26T10:00:00Z".to_owned(),
+        "test".to_owned(),
+        vec![
+            suite(
+                "learner-01",
+                vec![
+                    exercise(1, 3, true, None),
+                    exercise(2, 1, false, Some("postgres-plain-init")),
+                    exercise(3, 0, false, None),
+                ],
+            ),
+            suite(
+                "learner-02",
+                vec![
+                    exercise(1, 0, false, None),
+                    exercise(2, 0, false, None),
+                    exercise(3, 0, false, None),
+                ],
+            ),
+        ],
+    );
+    let fancy = format!(
+        "{}\n\n{}",
+        summary(&results),
+        board(&results, true, &Palette::new(false))
+    );
+    insta::assert_snapshot!("board_exercises_fancy", fancy);
+    insta::assert_snapshot!(
+        "board_exercises_plain",
+        board(&results, false, &Palette::new(false))
+    );
+    let lines = cell_lines(&results);
+    assert!(lines.contains(&(
+        "learner-01 exercise 2".to_owned(),
+        "not solved (1 attempt(s), last wrong)".to_owned()
+    )));
+    assert!(lines.contains(&("learner-02 exercise 3".to_owned(), "not tried".to_owned())));
 }

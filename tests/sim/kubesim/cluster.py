@@ -19,6 +19,13 @@ NODE_READY_AFTER = 2.0
 # namespace after this many simulated seconds; until then the ServiceAccount admission
 # plugin refuses the namespace's pods, so a Job created at once sees a FailedCreate.
 SA_CONTROLLER_DELAY = 1.0
+# The root CA publisher's ConfigMap in every namespace, and its description
+# (pkg/controller/certificates/rootcacertpublisher/publisher.go).
+ROOT_CA_CONFIGMAP = "kube-root-ca.crt"
+ROOT_CA_DESCRIPTION = (
+    "Contains a CA bundle that can be used to verify the kube-apiserver when using internal "
+    "endpoints such as the internal service IP or kubernetes.default.svc. No other usage is "
+    "guaranteed across distributions of Kubernetes clusters.")
 
 
 class QuietServer(ThreadingHTTPServer):
@@ -223,8 +230,9 @@ class Cluster:
 
     def _namespaces(self, now):
         """The namespace controller (deletes the content of a terminating namespace, then
-        the namespace) and the ServiceAccount controller (a `default` ServiceAccount in
-        every active namespace)."""
+        the namespace), the ServiceAccount controller (a `default` ServiceAccount in
+        every active namespace) and the root CA publisher (a `kube-root-ca.crt` ConfigMap
+        in every active namespace, made again when deleted)."""
         from .resources import NAMESPACED
         store = self.store
         for ns in store.items("namespaces"):
@@ -236,6 +244,8 @@ class Cluster:
                     store.create("serviceaccounts", name, {
                         "apiVersion": "v1", "kind": "ServiceAccount",
                         "metadata": {"name": "default"}}, internal=True)
+                if store.find("configmaps", name, ROOT_CA_CONFIGMAP) is None:
+                    store.create("configmaps", name, self._root_ca(), internal=True)
                 continue
             left = False
             for resource in [r for r, namespaced in NAMESPACED.items() if namespaced]:
@@ -245,6 +255,14 @@ class Cluster:
                         store.delete(resource, name, obj["metadata"]["name"], "Background", internal=True)
             if not left:
                 store._remove("namespaces", ns)
+
+    def _root_ca(self):
+        """pkg/controller/certificates/rootcacertpublisher/publisher.go: the cluster's CA
+        as `ca.crt`, with the description annotation."""
+        import base64
+        return {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {
+            "name": ROOT_CA_CONFIGMAP, "annotations": {"kubernetes.io/description": ROOT_CA_DESCRIPTION}},
+            "data": {"ca.crt": base64.b64decode(self.ca_data).decode()}}
 
     def load_images(self, images):
         with self.store.lock:

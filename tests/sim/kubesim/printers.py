@@ -205,6 +205,11 @@ def _netpol_selector(selector):
     return selector_text(selector)
 
 
+def _configmap_row(obj, now):
+    from .configmaps import row
+    return row(obj, now, _age)
+
+
 PRINTERS = {
     # printServiceAccount, printRole/printClusterRole, printRoleBinding, printResourceQuota
     "serviceaccounts": ([_column("Name", fmt="name"), _column("Secrets", "integer"), _column("Age")],
@@ -232,6 +237,9 @@ PRINTERS = {
     "limitranges": ([_column("Name", fmt="name"), _column("Created At", fmt="date")], _created_at),
     "resourcequotas": ([_column("Name", fmt="name"), _column("Age"), _column("Request"),
                         _column("Limit")], _quota_row),
+    # printConfigMap
+    "configmaps": ([_column("Name", fmt="name"), _column("Data", "integer"), _column("Age")],
+                   _configmap_row),
     "pods": (POD_COLUMNS, pod_row),
     "jobs": (JOB_COLUMNS, job_row),
     "nodes": (NODE_COLUMNS, node_row),

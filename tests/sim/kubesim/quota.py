@@ -206,7 +206,8 @@ def count_name(resource):
 
 
 # The legacy names the core evaluators also count (pkg/quota/v1/evaluator/core/*.go).
-LEGACY_COUNTS = {"serviceaccounts": None, "resourcequotas": "resourcequotas"}
+LEGACY_COUNTS = {"serviceaccounts": None, "resourcequotas": "resourcequotas",
+                 "configmaps": "configmaps"}
 
 
 def admit_count(store, resource, obj, dry_run=False):

@@ -8,6 +8,7 @@ RESOURCES = {
     "namespaces": ("", "Namespace", False, ["ns"]),
     "nodes": ("", "Node", False, ["no"]),
     "pods": ("", "Pod", True, ["po"]),
+    "configmaps": ("", "ConfigMap", True, ["cm"]),
     "events": ("", "Event", True, ["ev"]),
     "serviceaccounts": ("", "ServiceAccount", True, ["sa"]),
     "resourcequotas": ("", "ResourceQuota", True, ["quota"]),

@@ -91,6 +91,7 @@ def invalid(kind, group, name, causes):
         "Invalid value": "FieldValueInvalid",
         "Unsupported value": "FieldValueNotSupported",
         "Duplicate value": "FieldValueDuplicate",
+        "Too long": "FieldValueTooLong",
     }
     parts = [f"{field}: {kind_}: {detail}" for field, kind_, detail in causes]
     aggregate = parts[0] if len(parts) == 1 else "[" + ", ".join(parts) + "]"

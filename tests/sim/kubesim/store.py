@@ -115,6 +115,11 @@ class Store:
                 storage_check(obj)
             if not internal:
                 admission.admit_create(obj, resource, self.cluster, uid)
+                if resource == "configmaps":
+                    # The ConfigMap strategy's Validate, where admit_create validates
+                    # the other kinds (kubesim/configmaps.py).
+                    from . import configmaps
+                    configmaps.admit(obj, self.cluster.minor)
             if admitted or (resource == "jobs" and not internal):
                 # The validating admission plugins, in the API server's order
                 # (pkg/kubeapiserver/options/plugins.go AllOrderedPlugins).
@@ -182,6 +187,9 @@ class Store:
             if not internal:
                 new["status"] = old.get("status", {})
                 admission.admit_update(old, new, resource, self.cluster)
+                if resource == "configmaps":
+                    from . import configmaps
+                    configmaps.admit(new, self.cluster.minor, old)
                 if resource == "jobs":
                     podsecurity.admit(self, resource, new, warnings)
                 if resource == "namespaces":
