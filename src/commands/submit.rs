@@ -378,13 +378,34 @@ fn keep(
         world.printer,
     )?;
     let mut lab_state = crate::session::workspace::load_state(world.printer, dir);
+    let cluster = Cluster::new(world.runner, world.clock, &submission.resolved.kube);
+    // Attempts made from another machine (or before the state was reset) are in the
+    // namespace's record: count on from whichever has more.
+    let on_cluster = cluster
+        .read_progress()
+        .ok()
+        .and_then(|progress| progress.records.get(&number).cloned());
+    let previous = [lab_state.exercises.get(&number), on_cluster.as_ref()]
+        .into_iter()
+        .flatten()
+        .max_by_key(|r| r.attempts);
     let record = ExerciseRecord::after(
-        lab_state.exercises.get(&number),
+        previous,
         assessment.result,
         assessment.mistake.map(|m| m.id.clone()),
         state::now().to_string(),
     );
     lab_state.exercises.insert(number, record.clone());
     state::save(dir, &lab_state)?;
+    // The class's view of the attempt: `class status` and the board read it. Not being
+    // able to write it loses nothing of the learner's (the state file has it), so it is
+    // said, not fatal.
+    if let Err(error) = cluster.save_progress(dir, number, &record) {
+        world.printer.warn(&format!(
+            "the attempt is kept on this machine, but not in the namespace's `{}` ConfigMap, where `class status` reads it: {}",
+            crate::lab::PROGRESS_CONFIGMAP,
+            crate::exit::one_line(&error)
+        ));
+    }
     Ok(record)
 }

@@ -170,10 +170,6 @@ impl<'a> Cluster<'a> {
 
     /// Records exercise `number`'s progress in the namespace's ConfigMap (a file for a
     /// first create is written in `dir`): `kube::progress::save_progress`.
-    #[allow(
-        dead_code,
-        reason = "`sidecar-lab submit` records each attempt here; it lands with the exercise verbs"
-    )]
     pub(crate) fn save_progress(
         &self,
         dir: &Path,
@@ -184,10 +180,6 @@ impl<'a> Cluster<'a> {
     }
 
     /// The namespace's exercise records: `kube::progress::read_progress`.
-    #[allow(
-        dead_code,
-        reason = "`sidecar-lab submit` records each attempt here; it lands with the exercise verbs"
-    )]
     pub(crate) fn read_progress(&self) -> anyhow::Result<super::progress::Progress> {
         super::progress::read_progress(self.runner, self.target)
     }
