@@ -1466,3 +1466,129 @@ fn a_learner_runs_all_seven_steps_in_their_confined_namespace() {
         }
     }
 }
+
+/// `sidecar-lab exercise N` then `submit N FILE -o json` as learner `learner`, with their
+/// class kubeconfig and a home of their own; the submit's JSON.
+fn learner_submit(room: &Classroom, learner: u32, number: &str, answer: &str) -> Value {
+    let namespace = format!("learner-{learner:02}");
+    let home = room.root.path().join(format!("home-{namespace}"));
+    std::fs::create_dir_all(&home).expect("home");
+    let file = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/exercises")
+        .join(answer);
+    let mut submit = Command::new(assert_cmd::cargo::cargo_bin("sidecar-lab"));
+    submit.args(["submit", number]).arg(&file).args([
+        "-o",
+        "json",
+        "--context",
+        &namespace,
+        "--namespace",
+        &namespace,
+    ]);
+    room.sim.prepare(&mut submit, &home);
+    submit.env("KUBECONFIG", room.kubeconfig(learner));
+    let output = submit.output().expect("submit runs");
+    assert!(
+        matches!(output.status.code(), Some(0 | 1)),
+        "{}",
+        text(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", text(&output.stderr)))
+}
+
+/// A learner with only their class kubeconfig does every exercise (the learner Role
+/// allows all `submit` needs: the dry run, the Job, the watch, the progress ConfigMap),
+/// their answers never touch a step's Jobs, and `class status` and the board show each
+/// exercise's attempts.
+#[test]
+fn a_learner_does_every_exercise_with_their_kubeconfig_and_the_board_shows_the_attempts() {
+    let room = Classroom::new("1.37", 16);
+    assert_code(&room.class_up(2, &[]), 0);
+    assert_code(&room.learner_step(1, "3"), 0);
+    // Refused by the API server in the server-side dry run the Role allows: kept too.
+    let refused = learner_submit(&room, 1, "1", "exercise-1/pod-restart-policy-always.yaml");
+    assert_eq!(
+        (&refused["result"], &refused["hint"], &refused["attempt"]),
+        (
+            &json!("refused"),
+            &json!("pod-restart-policy-always"),
+            &json!(1)
+        )
+    );
+    for (number, answer) in [
+        ("1", "exercise-1/solved-renamed-sidecar.yaml"),
+        ("2", "exercise-2/solved-startup-probe.yaml"),
+        ("3", "exercise-3/solved-extra-sidecar.yaml"),
+    ] {
+        let solved = learner_submit(&room, 1, number, answer);
+        assert_eq!(solved["result"], "solved", "{number}: {solved}");
+    }
+    // The step's Job is still there, untouched by the answers.
+    let jobs = room.learner(1, &["get", "jobs", "-o", "name"]);
+    assert_code(&jobs, 0);
+    let names = text(&jobs.stdout);
+    for job in [
+        "job.batch/cy-job-native",
+        "job.batch/exercise-1",
+        "job.batch/exercise-2",
+        "job.batch/exercise-3",
+    ] {
+        assert!(names.contains(job), "{job} in {names}");
+    }
+    let status = room.status("json");
+    let results: Value = serde_json::from_slice(&status.stdout).expect("JSON");
+    let attempts: Vec<(Value, Value)> = results["suites"][0]["exercises"]
+        .as_array()
+        .expect("exercises")
+        .iter()
+        .map(|e| (e["attempts"].clone(), e["solved"].clone()))
+        .collect();
+    assert_eq!(
+        attempts,
+        [
+            (json!(2), json!(true)),
+            (json!(1), json!(true)),
+            (json!(1), json!(true))
+        ]
+    );
+    // The board's page data says the same.
+    let lab = room.lab();
+    let (mut board, url) = start_board(
+        &room,
+        &["--lab", &lab, "--listen", "127.0.0.1:0", "--refresh", "1"],
+    );
+    let host = url
+        .trim_start_matches("http://")
+        .split('/')
+        .next()
+        .expect("host")
+        .to_owned();
+    // 503 until the board's first read of the cluster is done.
+    let start = Instant::now();
+    let answer = loop {
+        let mut stream = std::net::TcpStream::connect(&host).expect("connects");
+        std::io::Write::write_all(
+            &mut stream,
+            format!("GET /board.json HTTP/1.1\r\nHost: {host}\r\n\r\n").as_bytes(),
+        )
+        .expect("asks");
+        let mut answer = String::new();
+        std::io::Read::read_to_string(&mut stream, &mut answer).expect("answer");
+        if !answer.starts_with("HTTP/1.1 503") || start.elapsed() > Duration::from_secs(30) {
+            break answer;
+        }
+        std::thread::sleep(Duration::from_millis(300));
+    };
+    let _ = board.kill();
+    let _ = board.wait();
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    let body = answer.split("\r\n\r\n").nth(1).expect("a body");
+    let page: Value = serde_json::from_str(body).expect("board.json");
+    let tiles = page["tiles"].as_str().expect("tiles");
+    for (number, attempts) in [(1, 2), (2, 1), (3, 1)] {
+        let cell =
+            format!(r#"data-exercise="{number}" data-attempts="{attempts}" data-solved="true""#);
+        assert!(tiles.contains(&cell), "{cell} in {tiles}");
+    }
+}
