@@ -1,0 +1,288 @@
+//! Every answer in tests/fixtures/exercises, on the simulator, minor by minor: applied as
+//! it is with the real kubectl, it does what a real cluster of that minor does (the API
+//! server's refusals word for word, fields dropped, pods held, the deadlock, the
+//! deadline, the sidecars' start and stop order); submitted with `sidecar-lab submit`,
+//! each catalogue mistake gets its own hint, three different correct answers pass, and
+//! an answer without postgres or without `main`'s work never does. The index
+//! (`cases.yaml`) says what each must come to; a check without a cluster keeps it and
+//! labs/exercises.yaml in step.
+#![allow(
+    clippy::disallowed_methods,
+    reason = "tests set up files and processes directly"
+)]
+
+mod support;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use sidecar_lab::exercise::Catalogue;
+use support::exercise_cases::{
+    self as cases, ClusterKey, Run, SPEED, fixtures, index, items, pod_statuses, runs, terminal,
+};
+use support::machine::SimMachine;
+use support::text;
+
+/// The files whose answer removes postgres or `main`'s work: never solved.
+const NEVER: [&str; 3] = [
+    "no-postgres.yaml",
+    "main-work-changed.yaml",
+    "no-postgres-main-work-deleted.yaml",
+];
+
+fn stem(file: &str) -> &str {
+    file.rsplit('/').next().unwrap_or(file)
+}
+
+#[test]
+fn the_index_covers_every_mistake_of_every_exercise() {
+    let catalogue = Catalogue::embedded().expect("the built-in catalogue");
+    let index = index();
+    let mut hinted: BTreeSet<(u8, &str)> = BTreeSet::new();
+    for case in &index.cases {
+        let number = case.exercise;
+        assert!(
+            catalogue
+                .exercises
+                .iter()
+                .any(|e| e.number.0 == u32::from(number)),
+            "{}: no exercise {number}",
+            case.file
+        );
+        assert!(
+            fixtures().join(&case.file).is_file(),
+            "{}: no such fixture",
+            case.file
+        );
+        assert!(
+            case.file.starts_with(&format!("exercise-{number}/")),
+            "{}: not under exercise-{number}/",
+            case.file
+        );
+        assert!(
+            !case.on.is_empty(),
+            "{}: names no Kubernetes minor",
+            case.file
+        );
+        if let Some(hint) = &case.hint {
+            let mistake = catalogue
+                .mistake(hint)
+                .unwrap_or_else(|| panic!("{}: no mistake {hint} in the catalogue", case.file));
+            assert!(
+                mistake.exercises.is_empty()
+                    || mistake.exercises.iter().any(|e| e.0 == u32::from(number)),
+                "{}: mistake {hint} does not apply to exercise {number}",
+                case.file
+            );
+            hinted.insert((number, hint.as_str()));
+        }
+        assert_eq!(
+            case.result == "solved",
+            case.hint.is_none() && case.says.is_none(),
+            "{}: a solved case has no hint, every other one has a hint or a text",
+            case.file
+        );
+        if NEVER.contains(&stem(&case.file)) {
+            assert_ne!(case.result, "solved", "{}", case.file);
+        }
+    }
+    for exercise in &catalogue.exercises {
+        let number = u8::try_from(exercise.number.0).expect("a small number");
+        for mistake in catalogue.mistakes.iter().filter(|m| {
+            m.exercises.is_empty() || m.exercises.iter().any(|e| e.0 == u32::from(number))
+        }) {
+            assert!(
+                hinted.contains(&(number, mistake.id.as_str())),
+                "exercise {number}: no case for mistake {}",
+                mistake.id
+            );
+        }
+        let solved: BTreeSet<&str> = index
+            .cases
+            .iter()
+            .filter(|c| c.exercise == number && c.result == "solved")
+            .map(|c| c.file.as_str())
+            .collect();
+        assert!(solved.len() >= 3, "exercise {number}: {solved:?}");
+        for never in NEVER {
+            let file = format!("exercise-{number}/{never}");
+            assert!(
+                index.cases.iter().any(|c| c.file == file),
+                "no case for {file}"
+            );
+        }
+    }
+}
+
+/// What kubectl and the cluster did with one case, or why it differs from the index.
+fn applied(machine: &SimMachine, run: &Run) -> Result<(), String> {
+    let namespace = run.namespace("k");
+    let path = fixtures().join(&run.case.file);
+    let path = path.display().to_string();
+    let output = machine.kubectl(&["apply", "-n", &namespace, "-f", &path]);
+    let stderr = text(&output.stderr);
+    match (&run.case.kubectl.refused, output.status.success()) {
+        (Some(refused), false) => {
+            let want = refused.replace("FILE", &path);
+            if stderr.trim() == want {
+                Ok(())
+            } else {
+                Err(format!("kubectl said\n  {}\nnot\n  {want}", stderr.trim()))
+            }
+        }
+        (Some(_), true) => Err("kubectl apply was not refused".into()),
+        (None, false) => Err(format!("kubectl apply refused: {stderr}")),
+        (None, true) => Ok(()),
+    }
+}
+
+/// Whether the namespace's objects show what the index says; why not when they do not.
+fn settled(
+    run: &Run,
+    jobs: &BTreeMap<String, Value>,
+    pods: &BTreeMap<String, Value>,
+    statuses: &BTreeMap<String, String>,
+) -> Result<(), String> {
+    let namespace = run.namespace("k");
+    let want = &run.case.kubectl;
+    let job = jobs.get(&namespace).ok_or("no Job")?;
+    let condition = terminal(job);
+    if let Some(kind) = &want.job {
+        let Some((got, reason)) = &condition else {
+            return Err(format!("no {kind} condition yet"));
+        };
+        if got != kind || want.reason.as_ref().is_some_and(|r| r != reason) {
+            return Err(format!("the Job is {got} ({reason})"));
+        }
+    } else if let Some((got, reason)) = &condition {
+        return Err(format!("the Job ended: {got} ({reason})"));
+    }
+    if let Some(status) = &want.pod {
+        let got = statuses.get(&namespace).map_or("(no pod)", String::as_str);
+        if got != status {
+            return Err(format!("the pod shows {got}, not {status}"));
+        }
+    }
+    if want.job.as_deref() == Some("Complete") {
+        order(run, pods.get(&namespace).ok_or("no pod")?)?;
+    }
+    Ok(())
+}
+
+/// An RFC 3339 second as a number.
+fn second(stamp: &Value) -> i64 {
+    stamp
+        .as_str()
+        .and_then(|s| s.parse::<k8s_openapi::jiff::Timestamp>().ok())
+        .map_or(0, |t| t.as_second())
+}
+
+/// The start and finish of a pod's container called one of `names`.
+fn times(pod: &Value, names: &[&str]) -> Option<(i64, i64)> {
+    let statuses = pod["status"]["initContainerStatuses"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .chain(
+            pod["status"]["containerStatuses"]
+                .as_array()
+                .into_iter()
+                .flatten(),
+        );
+    statuses
+        .filter(|s| names.contains(&s["name"].as_str().unwrap_or_default()))
+        .map(|s| {
+            let done = &s["state"]["terminated"];
+            (second(&done["startedAt"]), second(&done["finishedAt"]))
+        })
+        .next()
+}
+
+/// The order the kubelet kept: a startupProbe on postgres holds `main` until postgres
+/// accepts connections (1.5 s after it starts); exercise 3's log shipper stops after
+/// postgres when declared before it, and before it when declared after.
+fn order(run: &Run, pod: &Value) -> Result<(), String> {
+    let file = stem(&run.case.file);
+    let postgres = times(pod, &["postgres", "db"]);
+    if file == "solved-startup-probe.yaml" {
+        let (Some((pg, _)), Some((main, _))) = (postgres, times(pod, &["main"])) else {
+            return Err("no postgres or main status".into());
+        };
+        if main < pg + 1 {
+            return Err(format!("main started at {main}, postgres at {pg}"));
+        }
+    }
+    if run.case.exercise == 3 && postgres.is_some() && !file.starts_with("no-postgres") {
+        let (Some((_, pg)), Some((_, shipper))) = (postgres, times(pod, &["log-shipper"])) else {
+            return Ok(());
+        };
+        let after = file != "second-sidecar-wrong-order.yaml";
+        if (shipper > pg) != after {
+            return Err(format!(
+                "the log shipper finished at {shipper}, postgres at {pg}"
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Applies every run on its cluster with plain kubectl and waits until each shows what
+/// the index says (a held pod: once the 60-second give-ups have passed).
+fn kubectl_phase(clusters: &BTreeMap<ClusterKey, SimMachine>, all: &[Run]) -> Vec<String> {
+    let start = Instant::now();
+    for (key, machine) in clusters {
+        let namespaces: Vec<String> = all
+            .iter()
+            .filter(|r| &r.key == key)
+            .map(|r| r.namespace("k"))
+            .collect();
+        cases::create_namespaces(machine, &namespaces);
+    }
+    let refusals = cases::pool(all, 8, |run| applied(&clusters[&run.key], run));
+    eprintln!("applied in {:?}", start.elapsed());
+    let mut failures: Vec<String> = all
+        .iter()
+        .zip(&refusals)
+        .filter_map(|(run, r)| r.as_ref().err().map(|e| format!("{}: {e}", run.label())))
+        .collect();
+    let running: Vec<&Run> = all
+        .iter()
+        .zip(&refusals)
+        .filter(|(run, r)| r.is_ok() && run.case.kubectl.refused.is_none())
+        .map(|(run, _)| run)
+        .collect();
+    // Past main's and the waiting init container's 60-second give-up, in simulated time.
+    let settle = Duration::from_secs_f64(70.0 / SPEED);
+    let mut last = BTreeMap::new();
+    cases::poll(Duration::from_secs(60), || {
+        last.clear();
+        for (key, machine) in clusters {
+            let jobs = items(machine, "jobs");
+            let pods = items(machine, "pods");
+            let statuses = pod_statuses(machine);
+            for run in running.iter().filter(|r| &r.key == key) {
+                if let Err(why) = settled(run, &jobs, &pods, &statuses) {
+                    last.insert(run.label(), why);
+                }
+            }
+        }
+        last.is_empty() && start.elapsed() >= settle
+    });
+    failures.extend(
+        last.into_iter()
+            .map(|(label, why)| format!("{label}: {why}")),
+    );
+    failures
+}
+
+#[test]
+fn every_case_does_with_kubectl_what_a_real_cluster_of_its_minor_does() {
+    let all = runs(&index());
+    let start = Instant::now();
+    let clusters = cases::start_all(&all);
+    eprintln!("{} clusters in {:?}", clusters.len(), start.elapsed());
+    let failures = kubectl_phase(&clusters, &all);
+    eprintln!("{} cases with kubectl in {:?}", all.len(), start.elapsed());
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
