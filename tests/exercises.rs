@@ -239,7 +239,7 @@ fn kubectl_phase(clusters: &BTreeMap<ClusterKey, SimMachine>, all: &[Run]) -> Ve
             .collect();
         cases::create_namespaces(machine, &namespaces);
     }
-    let refusals = cases::pool(all, 8, |run| applied(&clusters[&run.key], run));
+    let refusals = cases::pool(all, 12, |run| applied(&clusters[&run.key], run));
     eprintln!("applied in {:?}", start.elapsed());
     let mut failures: Vec<String> = all
         .iter()
@@ -285,4 +285,141 @@ fn every_case_does_with_kubectl_what_a_real_cluster_of_its_minor_does() {
     let failures = kubectl_phase(&clusters, &all);
     eprintln!("{} cases with kubectl in {:?}", all.len(), start.elapsed());
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// What `sidecar-lab submit` said of one run: its JSON, its exit code, its text (when
+/// the case has words to find), how long it took.
+struct Submitted {
+    json: Option<Value>,
+    code: Option<i32>,
+    text: String,
+    took: Duration,
+}
+
+/// `sidecar-lab exercise N`, then `sidecar-lab submit N FILE -o json` in the run's own
+/// namespace and state directory (and once more in text when the case has words to find).
+fn submit(machine: &SimMachine, run: &Run) -> Submitted {
+    let start = Instant::now();
+    let namespace = run.namespace("s");
+    let dir = machine.root.path().join("answers").join(&namespace);
+    std::fs::create_dir_all(&dir).expect("the case's directory");
+    let number = run.case.exercise.to_string();
+    let file = fixtures().join(&run.case.file).display().to_string();
+    let sidecar_lab = |args: &[&str]| {
+        let mut command = machine.command(assert_cmd::cargo::cargo_bin("sidecar-lab"));
+        command
+            .env("XDG_STATE_HOME", dir.join("state"))
+            .env("KUBECONFIG", machine.home().join(".kube/config"))
+            .current_dir(&dir)
+            .args(args);
+        command.output().expect("sidecar-lab runs")
+    };
+    let dir_text = dir.display().to_string();
+    let started = sidecar_lab(&["exercise", &number, "--dir", &dir_text]);
+    assert!(
+        started.status.success(),
+        "{}: exercise {number}: {}{}",
+        run.label(),
+        text(&started.stdout),
+        text(&started.stderr)
+    );
+    let place = ["--context", "kind-lab", "--namespace", namespace.as_str()];
+    let mut args = vec!["submit", number.as_str(), file.as_str(), "-o", "json"];
+    args.extend_from_slice(&place);
+    let output = sidecar_lab(&args);
+    let json = serde_json::from_slice(&output.stdout).ok();
+    let mut words = format!("{}{}", text(&output.stdout), text(&output.stderr));
+    if run.case.says.is_some() && json.is_some() {
+        let mut args = vec!["submit", number.as_str(), file.as_str()];
+        args.extend_from_slice(&place);
+        let again = sidecar_lab(&args);
+        words = format!("{}{}", text(&again.stdout), text(&again.stderr));
+    }
+    Submitted {
+        json,
+        code: output.status.code(),
+        text: words,
+        took: start.elapsed(),
+    }
+}
+
+/// Why `submitted` is not what the index says for `run`, if it is not.
+fn judged(run: &Run, submitted: &Submitted) -> Result<(), String> {
+    let case = &run.case;
+    if let Some(says) = &case.says {
+        if !submitted.text.contains(says.as_str()) {
+            return Err(format!("the output lacks `{says}`:\n{}", submitted.text));
+        }
+    }
+    if case.result == "too-old" {
+        return match &submitted.json {
+            Some(json) if json["solved"] == true => {
+                Err("solved on a minor it cannot run on".into())
+            }
+            _ if submitted.code == Some(0) => Err("exit 0".into()),
+            _ => Ok(()),
+        };
+    }
+    let json = submitted
+        .json
+        .as_ref()
+        .ok_or_else(|| format!("no JSON (exit {:?}):\n{}", submitted.code, submitted.text))?;
+    let solved = case.result == "solved";
+    let hint = case.hint.as_deref().map_or(Value::Null, |h| Value::from(h));
+    if json["result"] != case.result.as_str() || json["hint"] != hint || json["solved"] != solved {
+        return Err(format!(
+            "got result {}, hint {}, solved {}; want {}, {hint}, {solved}",
+            json["result"], json["hint"], json["solved"], case.result
+        ));
+    }
+    if NEVER.contains(&stem(&case.file)) && json["solved"] != false {
+        return Err("solved without postgres or without main's work".into());
+    }
+    let code = if solved { 0 } else { 1 };
+    if submitted.code != Some(code) {
+        return Err(format!("exit {:?}, not {code}", submitted.code));
+    }
+    Ok(())
+}
+
+#[test]
+fn every_case_gets_its_hint_from_submit_and_every_right_answer_passes() {
+    let all = runs(&index());
+    let start = Instant::now();
+    let clusters = cases::start_all(&all);
+    for (key, machine) in &clusters {
+        let namespaces: Vec<String> = all
+            .iter()
+            .filter(|r| &r.key == key)
+            .map(|r| r.namespace("s"))
+            .collect();
+        cases::create_namespaces(machine, &namespaces);
+    }
+    eprintln!("{} clusters in {:?}", clusters.len(), start.elapsed());
+    let submitted = cases::pool(&all, all.len(), |run| submit(&clusters[&run.key], run));
+    let mut failures = Vec::new();
+    eprintln!(
+        "{:<58} {:>5}  {:<12} {:<36} time",
+        "case", "minor", "result", "hint"
+    );
+    for (run, got) in all.iter().zip(&submitted) {
+        let field = |name: &str| {
+            got.json
+                .as_ref()
+                .map_or_else(|| "-".to_owned(), |j| j[name].to_string().replace('"', ""))
+        };
+        eprintln!(
+            "{:<58} {:>5}  {:<12} {:<36} {:.1}s",
+            run.case.file,
+            format!("{}{}", run.key.0, if run.key.1 { "g" } else { "" }),
+            field("result"),
+            field("hint"),
+            got.took.as_secs_f64()
+        );
+        if let Err(why) = judged(run, got) {
+            failures.push(format!("{}: {why}", run.label()));
+        }
+    }
+    eprintln!("{} cases with submit in {:?}", all.len(), start.elapsed());
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }

@@ -12,8 +12,8 @@ use serde_json::{Value, json};
 use super::machine::SimMachine;
 use super::{assert_ok, text};
 
-/// The simulated clock's speed: `main`'s 60-second give-up takes 12 s.
-pub(crate) const SPEED: f64 = 5.0;
+/// The simulated clock's speed: `main`'s 60-second give-up takes 6 s.
+pub(crate) const SPEED: f64 = 10.0;
 
 /// The index of every case.
 #[derive(Debug, Deserialize)]
