@@ -66,6 +66,8 @@ fn dispatch(command: Command, world: &commands::World<'_>) -> anyhow::Result<Exi
             },
             world,
         ),
+        Command::Exercise(args) => exercise_command(args, world),
+        Command::Submit(args) => submit_command(args, world),
         Command::Status(args) => commands::session::status(
             &place(args.target, args.name),
             args.output.output == OutputFormat::Json,
@@ -282,6 +284,41 @@ fn render_command(what: RenderCommand, printer: Printer) -> anyhow::Result<ExitS
     };
     printer.out(&text);
     Ok(ExitStatus::Success)
+}
+
+/// `exercise [N]`, its settings resolved.
+fn exercise_command(
+    args: crate::cli::ExerciseArgs,
+    world: &commands::World<'_>,
+) -> anyhow::Result<ExitStatus> {
+    commands::exercise::exercise(
+        &commands::exercise::Settings {
+            number: args.number,
+            dir: args.dir,
+            force: args.force,
+            lab: args.lab,
+            json: args.output.output == OutputFormat::Json,
+        },
+        world,
+    )
+}
+
+/// `submit N [FILE]`, its settings resolved.
+fn submit_command(
+    args: crate::cli::SubmitArgs,
+    world: &commands::World<'_>,
+) -> anyhow::Result<ExitStatus> {
+    commands::submit::submit(
+        &commands::submit::Settings {
+            number: args.number,
+            file: args.file,
+            place: place(args.target, args.name),
+            lab: args.lab,
+            dry_run: args.dry_run,
+            json: args.output.output == OutputFormat::Json,
+        },
+        world,
+    )
 }
 
 /// Where the lab runs, from the command line.

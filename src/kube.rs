@@ -185,6 +185,13 @@ impl Target {
         self.namespaced(["apply", "-f", file.as_str()])
     }
 
+    /// `kubectl apply --dry-run=server -f FILE`: every check of a real apply (admission,
+    /// validation, the fields the server drops), and nothing stored.
+    pub fn apply_dry_run(&self, manifest: &Path) -> CommandLine {
+        let file = manifest.display().to_string();
+        self.namespaced(["apply", "--dry-run=server", "-f", file.as_str()])
+    }
+
     /// One observation of a step: its Job and pods, found by the variant label.
     pub fn observe(&self, variant_label: &str) -> CommandLine {
         self.namespaced(["get", "jobs,pods", "-l", variant_label, "-o", "json"])

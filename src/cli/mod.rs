@@ -57,6 +57,10 @@ pub enum Command {
     Up(UpArgs),
     /// Run one lab step on the current cluster (1 init, 2 sidecar, 3 native)
     Step(StepArgs),
+    /// List the exercises, or write exercise N's starting manifest and task to do yourself
+    Exercise(ExerciseArgs),
+    /// Run your answer to exercise N on the cluster, judge what it did, and give a hint
+    Submit(SubmitArgs),
     /// Show the tools, the cluster and each step's last verdict
     Status(StatusArgs),
     /// Delete the lab's cluster (or, on an existing cluster, the lab's objects) and its state
@@ -198,6 +202,56 @@ pub struct StepArgs {
     /// A lab file to run instead of the built-in lab
     #[arg(long, value_name = "FILE")]
     pub lab: Option<PathBuf>,
+
+    /// Name of the kind cluster
+    #[arg(long, default_value = "sidecar-lab")]
+    pub name: ClusterName,
+
+    #[command(flatten)]
+    pub target: TargetArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ExerciseArgs {
+    /// The exercise to start: writes exercise-N/job.yaml and exercise-N/TASK.md (without
+    /// it, the exercises are listed)
+    pub number: Option<crate::lab::ExerciseNumber>,
+
+    /// Where to write exercise-N/
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub dir: PathBuf,
+
+    /// Overwrite an exercise-N/job.yaml you have already edited
+    #[arg(long)]
+    pub force: bool,
+
+    /// A lab file whose steps the exercises start from, instead of the built-in lab
+    #[arg(long, value_name = "FILE")]
+    pub lab: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct SubmitArgs {
+    /// The exercise you answer
+    pub number: crate::lab::ExerciseNumber,
+
+    /// Your answer: one Job manifest [default: exercise-N/job.yaml]
+    #[arg(value_name = "FILE")]
+    pub file: Option<PathBuf>,
+
+    /// Check the file and print the commands, and change nothing
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// A lab file whose steps the exercises start from, instead of the built-in lab
+    #[arg(long, value_name = "FILE")]
+    pub lab: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub output: OutputArgs,
 
     /// Name of the kind cluster
     #[arg(long, default_value = "sidecar-lab")]

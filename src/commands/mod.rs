@@ -5,10 +5,12 @@ pub(crate) mod bundle;
 pub(crate) mod check;
 pub(crate) mod class;
 pub(crate) mod doctor;
+pub mod exercise;
 pub(crate) mod install;
 pub(crate) mod render;
 pub(crate) mod report;
 pub mod session;
+pub mod submit;
 pub mod up;
 pub(crate) mod versions;
 

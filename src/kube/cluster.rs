@@ -101,7 +101,28 @@ impl<'a> Cluster<'a> {
 
     /// Applies a step's Job: created, refused by the API server, or failed.
     pub(crate) fn apply(&self, manifest: &Path) -> Result<Applied, RunError> {
-        let command = self.target.apply(manifest);
+        self.applied(&self.target.apply(manifest))
+    }
+
+    /// A server-side dry run of applying a Job: what the API server would answer, with
+    /// nothing stored. A `BadRequest` (a field the server cannot decode) is a refusal
+    /// too: it is the server's answer to the manifest.
+    pub(crate) fn apply_dry_run(&self, manifest: &Path) -> Result<Applied, RunError> {
+        let mut applied = self.applied(&self.target.apply_dry_run(manifest))?;
+        if let Answer::Failed(failed) = &applied.answer {
+            if let Some(line) = failed
+                .tail
+                .lines()
+                .find(|l| l.starts_with("Error from server (BadRequest)"))
+            {
+                applied.answer = Answer::Refused(line.trim().to_owned());
+            }
+        }
+        Ok(applied)
+    }
+
+    fn applied(&self, command: &CommandLine) -> Result<Applied, RunError> {
+        let command = command.clone();
         let output = self.runner.run(&command, KUBECTL_TIMEOUT)?;
         let warnings = crate::observe::refusal::api_warnings(&output.stderr);
         let answer = if output.success() {

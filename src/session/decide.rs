@@ -250,6 +250,11 @@ impl Watch {
         }
     }
 
+    /// Everything observed so far: every snapshot of the Jobs and pods, oldest first.
+    pub(crate) fn seen(&self) -> &Dump {
+        &self.seen
+    }
+
     pub(crate) fn jobs(&self) -> &[Watched] {
         &self.jobs
     }

@@ -5,6 +5,7 @@
 pub(crate) mod class;
 pub(crate) mod clean;
 pub(crate) mod doctor;
+pub(crate) mod exercise;
 pub(crate) mod install;
 pub(crate) mod live;
 pub(crate) mod phase;

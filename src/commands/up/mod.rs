@@ -76,6 +76,11 @@ pub fn up(settings: &Settings, world: &World<'_>) -> anyhow::Result<ExitStatus> 
     // 4. Act.
     let runs = act::act(settings, &ground, state, &plan, world)?;
     world.printer.out(&steps::summary(&runs));
+    if runs.iter().any(|r| r.ending == crate::session::step::Ending::Expected) {
+        world.printer.note(
+            "your turn: `sidecar-lab exercise` lists three exercises where you change the Job and the lab judges what it did",
+        );
+    }
     Ok(workspace::exit_status(&runs))
 }
 
