@@ -347,7 +347,9 @@ fn submit(machine: &SimMachine, run: &Run) -> Submitted {
 fn judged(run: &Run, submitted: &Submitted) -> Result<(), String> {
     let case = &run.case;
     if let Some(says) = &case.says {
-        if !submitted.text.contains(says.as_str()) {
+        // The text output wraps long lines.
+        let flat = |t: &str| t.split_whitespace().collect::<Vec<_>>().join(" ");
+        if !flat(&submitted.text).contains(&flat(says)) {
             return Err(format!("the output lacks `{says}`:\n{}", submitted.text));
         }
     }
@@ -396,7 +398,7 @@ fn every_case_gets_its_hint_from_submit_and_every_right_answer_passes() {
         cases::create_namespaces(machine, &namespaces);
     }
     eprintln!("{} clusters in {:?}", clusters.len(), start.elapsed());
-    let submitted = cases::pool(&all, all.len(), |run| submit(&clusters[&run.key], run));
+    let submitted = cases::pool(&all, 24, |run| submit(&clusters[&run.key], run));
     let mut failures = Vec::new();
     eprintln!(
         "{:<58} {:>5}  {:<12} {:<36} time",
