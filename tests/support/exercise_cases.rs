@@ -256,18 +256,24 @@ pub(crate) fn pod_statuses(machine: &SimMachine) -> BTreeMap<String, String> {
         .collect()
 }
 
-/// `kubectl get KIND -A -o json`: its items by namespace (the first of each).
-pub(crate) fn items(machine: &SimMachine, kind: &str) -> BTreeMap<String, Value> {
-    let output = machine.kubectl(&["get", kind, "-A", "-o", "json"]);
+/// `kubectl get jobs,pods -A -o json`: the Jobs and the pods by namespace (the first of
+/// each).
+pub(crate) fn items(machine: &SimMachine) -> (BTreeMap<String, Value>, BTreeMap<String, Value>) {
+    let output = machine.kubectl(&["get", "jobs,pods", "-A", "-o", "json"]);
     assert_ok(&output);
     let list: Value = serde_json::from_slice(&output.stdout).expect("kubectl prints JSON");
-    let mut out = BTreeMap::new();
+    let (mut jobs, mut pods) = (BTreeMap::new(), BTreeMap::new());
     for item in list["items"].as_array().into_iter().flatten() {
         let namespace = item["metadata"]["namespace"].as_str().unwrap_or_default();
-        out.entry(namespace.to_owned())
+        let map = if item["kind"] == "Job" {
+            &mut jobs
+        } else {
+            &mut pods
+        };
+        map.entry(namespace.to_owned())
             .or_insert_with(|| item.clone());
     }
-    out
+    (jobs, pods)
 }
 
 /// A Job's terminal condition (`Complete` or `Failed`, status True) and its reason.
@@ -287,7 +293,7 @@ pub(crate) fn terminal(job: &Value) -> Option<(String, String)> {
         })
 }
 
-/// Polls `settled` every half second until it holds or `limit` passes; whether it held.
+/// Polls `settled` every second until it holds or `limit` passes; whether it held.
 pub(crate) fn poll(limit: Duration, mut settled: impl FnMut() -> bool) -> bool {
     let start = Instant::now();
     loop {
@@ -297,6 +303,6 @@ pub(crate) fn poll(limit: Duration, mut settled: impl FnMut() -> bool) -> bool {
         if start.elapsed() > limit {
             return false;
         }
-        std::thread::sleep(Duration::from_millis(500));
+        std::thread::sleep(Duration::from_secs(1));
     }
 }
