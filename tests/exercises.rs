@@ -19,7 +19,8 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 use sidecar_lab::exercise::Catalogue;
 use support::exercise_cases::{
-    self as cases, ClusterKey, Run, SPEED, fixtures, index, items, pod_statuses, runs, terminal,
+    self as cases, ClusterKey, KUBECTL_SPEED, Run, fixtures, index, items, pod_statuses, runs,
+    terminal,
 };
 use support::machine::SimMachine;
 use support::text;
@@ -256,7 +257,7 @@ fn kubectl_phase(clusters: &BTreeMap<ClusterKey, SimMachine>, all: &[Run]) -> Ve
         .filter(|(run, _)| run.case.kubectl.refused.is_none())
         .filter_map(|(run, r)| r.as_ref().ok().map(|at| (run, *at)))
         .collect();
-    let settle = Duration::from_secs_f64(70.0 / SPEED);
+    let settle = Duration::from_secs_f64(70.0 / KUBECTL_SPEED);
     let mut last = BTreeMap::new();
     cases::poll(Duration::from_secs(60), || {
         last.clear();
@@ -303,7 +304,7 @@ fn kubectl_phase(clusters: &BTreeMap<ClusterKey, SimMachine>, all: &[Run]) -> Ve
 fn every_case_does_with_kubectl_what_a_real_cluster_of_its_minor_does() {
     let all = runs(&index());
     let start = Instant::now();
-    let clusters = cases::start_all(&all);
+    let clusters = cases::start_all(&all, KUBECTL_SPEED);
     eprintln!("{} clusters in {:?}", clusters.len(), start.elapsed());
     let failures = kubectl_phase(&clusters, &all);
     eprintln!("{} cases with kubectl in {:?}", all.len(), start.elapsed());
@@ -411,7 +412,7 @@ fn judged(run: &Run, submitted: &Submitted) -> Result<(), String> {
 fn every_case_gets_its_hint_from_submit_and_every_right_answer_passes() {
     let all = runs(&index());
     let start = Instant::now();
-    let clusters = cases::start_all(&all);
+    let clusters = cases::start_all(&all, cases::SPEED);
     for (key, machine) in &clusters {
         let namespaces: Vec<String> = all
             .iter()

@@ -12,8 +12,12 @@ use serde_json::{Value, json};
 use super::machine::SimMachine;
 use super::{assert_ok, text};
 
-/// The simulated clock's speed: `main`'s 60-second give-up takes 6 s.
+/// The simulated clock's speed for `submit`: `main`'s 60-second give-up takes 6 s.
 pub(crate) const SPEED: f64 = 10.0;
+/// The speed for plain kubectl: a held pod is checked after 70 simulated seconds and the
+/// starting Jobs' own deadline (300 s) ends it 77 real seconds later, a window a loaded
+/// machine's polls still hit.
+pub(crate) const KUBECTL_SPEED: f64 = 3.0;
 
 /// The index of every case.
 #[derive(Debug, Deserialize)]
@@ -128,8 +132,8 @@ fn image(minor: &str) -> String {
 /// every case at once, with the lab's image loaded. The SidecarContainers gate is as
 /// `sidecar-lab up` leaves it (turned on for 1.28, where it is alpha and off), or off
 /// when the key says so (1.28 without a word, 1.29-1.32 turned off).
-pub(crate) fn start(key: &ClusterKey) -> SimMachine {
-    let machine = SimMachine::new(SPEED);
+pub(crate) fn start(key: &ClusterKey, speed: f64) -> SimMachine {
+    let machine = SimMachine::new(speed);
     std::fs::write(
         machine.sim.dir.join("kind-version.json"),
         json!({"cpu": "64"}).to_string(),
@@ -173,14 +177,14 @@ pub(crate) fn start(key: &ClusterKey) -> SimMachine {
 }
 
 /// Every cluster the runs need, started side by side.
-pub(crate) fn start_all(runs: &[Run]) -> BTreeMap<ClusterKey, SimMachine> {
+pub(crate) fn start_all(runs: &[Run], speed: f64) -> BTreeMap<ClusterKey, SimMachine> {
     let mut keys: Vec<ClusterKey> = runs.iter().map(|r| r.key.clone()).collect();
     keys.sort();
     keys.dedup();
     std::thread::scope(|scope| {
         let handles: Vec<_> = keys
             .into_iter()
-            .map(|key| scope.spawn(move || (key.clone(), start(&key))))
+            .map(|key| scope.spawn(move || (key.clone(), start(&key, speed))))
             .collect();
         handles
             .into_iter()
