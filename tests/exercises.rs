@@ -10,6 +10,10 @@
     clippy::disallowed_methods,
     reason = "tests set up files and processes directly"
 )]
+#![allow(
+    clippy::print_stderr,
+    reason = "the case table and its times, for whoever runs it with --nocapture"
+)]
 
 mod support;
 
@@ -176,7 +180,7 @@ fn second(stamp: &Value) -> i64 {
     stamp
         .as_str()
         .and_then(|s| s.parse::<k8s_openapi::jiff::Timestamp>().ok())
-        .map_or(0, |t| t.as_second())
+        .map_or(0, k8s_openapi::jiff::Timestamp::as_second)
 }
 
 /// The start and finish of a pod's container called one of `names`.
@@ -391,7 +395,7 @@ fn judged(run: &Run, submitted: &Submitted) -> Result<(), String> {
         .as_ref()
         .ok_or_else(|| format!("no JSON (exit {:?}):\n{}", submitted.code, submitted.text))?;
     let solved = case.result == "solved";
-    let hint = case.hint.as_deref().map_or(Value::Null, |h| Value::from(h));
+    let hint = case.hint.as_deref().map_or(Value::Null, Value::from);
     if json["result"] != case.result.as_str() || json["hint"] != hint || json["solved"] != solved {
         return Err(format!(
             "got result {}, hint {}, solved {}; want {}, {hint}, {solved}",
@@ -401,7 +405,7 @@ fn judged(run: &Run, submitted: &Submitted) -> Result<(), String> {
     if NEVER.contains(&stem(&case.file)) && json["solved"] != false {
         return Err("solved without postgres or without main's work".into());
     }
-    let code = if solved { 0 } else { 1 };
+    let code = i32::from(!solved);
     if submitted.code != Some(code) {
         return Err(format!("exit {:?}, not {code}", submitted.code));
     }

@@ -142,9 +142,8 @@ pub(crate) fn start(key: &ClusterKey, speed: f64) -> SimMachine {
     let (minor, gate_off) = (key.0.as_str(), key.1);
     let gate = match (minor, gate_off) {
         ("1.28", false) => Some(true),
-        ("1.28", true) => None,
-        (_, true) => Some(false),
-        (_, false) => None,
+        (other, true) if other != "1.28" => Some(false),
+        _ => None,
     };
     let mut config = String::from("kind: Cluster\napiVersion: kind.x-k8s.io/v1alpha4\n");
     if let Some(on) = gate {
