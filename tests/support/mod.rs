@@ -2,6 +2,7 @@
 
 #![allow(dead_code)] // each test binary uses a different part
 
+pub(crate) mod exercise_cases;
 pub(crate) mod http_server;
 pub(crate) mod machine;
 pub(crate) mod sim;
