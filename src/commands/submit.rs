@@ -33,6 +33,12 @@ use crate::version::MinorVersion;
 /// The largest answer read: a Job manifest is a few kilobytes.
 const MAX_ANSWER_BYTES: u64 = 1024 * 1024;
 
+/// How long an answer's pod may stay in its init phase before it is judged stuck there.
+/// A correct answer leaves it within seconds (the image is on the node; postgres
+/// accepts connections in one or two, and a startupProbe passes at its first periods);
+/// a plain init container that never exits would otherwise be watched to the timeout.
+const STUCK_IN_INIT_SECONDS: u64 = 30;
+
 /// `submit`'s arguments, free of clap.
 #[derive(Clone, Debug)]
 pub struct Settings {
@@ -263,7 +269,8 @@ fn watch(submission: &Submission<'_>, cluster: Cluster<'_>, world: &World<'_>) -
         exercise.hold_seconds,
         exercise.timeout_seconds,
         false,
-    );
+    )
+    .with_init_hold(STUCK_IN_INIT_SECONDS);
     let interrupted = crate::interrupt::flag();
     let watcher = crate::session::watch::Watcher {
         cluster,

@@ -159,6 +159,31 @@ fn held_for(observed: &[Observed]) -> u64 {
     last.seconds - since
 }
 
+/// Whether `job`, expected to succeed, has stayed undecided in its init phase for at
+/// least `init_hold` seconds.
+fn stuck_in_init(init_hold: Option<u64>, job: &Watched) -> bool {
+    let (Some(hold), Some(last)) = (init_hold, job.observed.last()) else {
+        return false;
+    };
+    job.expectation.outcome == Outcome::Succeeded
+        && last.judgement.outcome == Outcome::InitRunning
+        && last.judgement.verdict == Some(Verdict::Undecided)
+        && held_for(&job.observed) >= hold
+}
+
+/// The judgement of a pod that stayed in its init phase for `seconds`: unexpected.
+fn stuck(mut judgement: Judgement, seconds: u64) -> Judgement {
+    judgement.verdict = Some(Verdict::Unexpected);
+    judgement.findings.push(crate::verdict::Finding::problem(
+        crate::verdict::finding::code::UNEXPECTED_OUTCOME,
+        format!(
+            "{} for {seconds} s: an init container that never finishes keeps every app container from starting",
+            judgement.outcome_message
+        ),
+    ));
+    judgement
+}
+
 /// How one watched Job ended, and the judgement it ended with.
 #[derive(Clone, Debug)]
 pub(crate) struct End {
@@ -229,6 +254,9 @@ pub(crate) struct Watch {
     /// every tick reads. A plain step's one Job is judged from everything read, when a
     /// read brings a dump.
     grouped: bool,
+    /// When set, a Job expected to succeed whose pod has stayed in its init phase this
+    /// long, undecided, is decided: see `stuck_in_init`.
+    init_hold: Option<u64>,
     seen: Dump,
     interrupted: bool,
 }
@@ -245,9 +273,19 @@ impl Watch {
             hold_seconds,
             timeout_seconds,
             grouped,
+            init_hold: None,
             seen: Dump::default(),
             interrupted: false,
         }
+    }
+
+    /// Decides a pod that stays in its init phase for `seconds` (an exercise's answer):
+    /// a lab step's native Job is never cut short so (a slow image pull keeps it there on
+    /// a poor network), but an answer may put any container first, and a plain init
+    /// container that never exits would otherwise be watched until the timeout.
+    pub(crate) const fn with_init_hold(mut self, seconds: u64) -> Self {
+        self.init_hold = Some(seconds);
+        self
     }
 
     /// Everything observed so far: every snapshot of the Jobs and pods, oldest first.
@@ -309,6 +347,12 @@ impl Watch {
     pub(crate) fn decide(&mut self, now: u64) {
         let (hold, timeout) = (self.hold_seconds, self.timeout_seconds);
         for job in self.jobs.iter_mut().filter(|j| j.end.is_none()) {
+            if stuck_in_init(self.init_hold, job) {
+                let held = held_for(&job.observed);
+                let judgement = job.observed.pop().map(|o| stuck(o.judgement, held));
+                job.finish(Ending::Unexpected, judgement);
+                continue;
+            }
             match decide(job.expectation.outcome, hold, timeout, now, &job.observed) {
                 Decision::Watch => {}
                 Decision::Decided => {

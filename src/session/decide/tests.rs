@@ -289,3 +289,29 @@ fn an_interrupted_watch_keeps_what_each_shape_reports() {
     assert!(group.judgement().is_none());
     assert!(group.done());
 }
+
+/// A pod kept in its init phase: a lab step expecting success waits on (an image may
+/// still be pulling), an exercise's answer watched with an init hold is decided, and
+/// unexpected, once it has stayed there that long.
+#[test]
+fn an_answer_stuck_in_its_init_phase_is_decided_after_the_init_hold() {
+    let stuck = |seconds| seen(seconds, Outcome::InitRunning, Verdict::Undecided, false);
+    let watched = || {
+        let mut job = expecting(Variant::Native, Outcome::Succeeded);
+        job.observed = (0..=40).map(stuck).collect();
+        job
+    };
+    let mut step = Watch::new(vec![watched()], 10, 180, false);
+    step.decide(40);
+    assert!(!step.done(), "a step waits for its timeout");
+    let mut answer = Watch::new(vec![watched()], 10, 180, false).with_init_hold(30);
+    answer.decide(40);
+    assert_eq!(answer.ending(), Ending::Unexpected);
+    let judgement = answer.judgement().expect("judgement");
+    assert_eq!(judgement.verdict, Some(Verdict::Unexpected));
+    assert!(judgement.has(crate::verdict::finding::code::UNEXPECTED_OUTCOME));
+    // Not before the hold.
+    let mut early = Watch::new(vec![watched()], 10, 180, false).with_init_hold(60);
+    early.decide(40);
+    assert!(!early.done());
+}
