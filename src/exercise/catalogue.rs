@@ -142,6 +142,14 @@ impl Catalogue {
         self.exercises.iter().find(|e| e.number == number)
     }
 
+    /// Each exercise's number and title, in order.
+    pub fn titles(&self) -> Vec<(ExerciseNumber, String)> {
+        self.exercises
+            .iter()
+            .map(|e| (e.number, e.title.clone()))
+            .collect()
+    }
+
     /// The mistake with `id`.
     pub fn mistake(&self, id: &str) -> Option<&Mistake> {
         self.mistakes.iter().find(|m| m.id == id)

@@ -75,7 +75,9 @@ pub(super) fn class_results(
 /// Each learner's exercises, from their progress ConfigMap in the same read; a record
 /// that did not decode is named in the suite's `progress-skipped` property.
 fn with_exercises(suites: &mut [crate::results::Suite], read: &ClassRead) {
-    let catalogue = crate::exercise::Catalogue::embedded().ok();
+    let titles = crate::exercise::Catalogue::embedded()
+        .map(|c| c.titles())
+        .unwrap_or_default();
     let none = crate::kube::progress::Progress::default();
     for suite in suites {
         let progress = suite
@@ -83,7 +85,7 @@ fn with_exercises(suites: &mut [crate::results::Suite], read: &ClassRead) {
             .as_ref()
             .and_then(|ns| read.progress.get(ns))
             .unwrap_or(&none);
-        suite.exercises = exercise_results(&progress.records, catalogue.as_ref());
+        suite.exercises = exercise_results(&progress.records, &titles);
         if !progress.warnings.is_empty() {
             suite
                 .properties
