@@ -198,6 +198,9 @@ impl Target {
     }
 }
 
+/// How long one kubectl call may take.
+pub(crate) const KUBECTL_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
 pub(crate) mod class;
 pub(crate) mod cluster;
 pub(crate) mod kind;

@@ -14,8 +14,7 @@ use crate::clock::Clock;
 use crate::observe::dump::{self, Dump, Object};
 use crate::runner::{CommandLine, Failed, Output, RunError, Runner, checked};
 
-/// How long one kubectl call may take.
-pub(crate) const KUBECTL_TIMEOUT: Duration = Duration::from_secs(30);
+pub(crate) use super::KUBECTL_TIMEOUT;
 /// Deleting a Job waits for its pods to go; the lab's pods stop within seconds.
 pub(crate) const DELETE_TIMEOUT: Duration = Duration::from_secs(120);
 /// How long the quota controller may take to write a new quota's status (until then

@@ -13,8 +13,7 @@ use std::path::Path;
 use anyhow::Context;
 use serde_json::{Value, json};
 
-use super::Target;
-use super::cluster::KUBECTL_TIMEOUT;
+use super::{KUBECTL_TIMEOUT, Target};
 use crate::lab::{ExerciseNumber, ExerciseRecord, PROGRESS_CONFIGMAP};
 use crate::runner::{CommandLine, Failed, Runner};
 
