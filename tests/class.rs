@@ -1063,7 +1063,7 @@ fn a_learner_cannot_take_the_node_borrow_their_token_or_starve_the_class() {
     let said = text(&up.stdout);
     for line in [
         "Pod Security   baseline enforced, restricted warned and audited (version v1.35)",
-        "quota          count/jobs.batch=50, count/pods=200, limits.ephemeral-storage=16Gi, persistentvolumeclaims=0, pods=20, requests.cpu=4, requests.memory=4Gi",
+        "quota          count/configmaps=4, count/jobs.batch=50, count/pods=200, limits.ephemeral-storage=16Gi, persistentvolumeclaims=0, pods=20, requests.cpu=4, requests.memory=4Gi",
         "NetworkPolicy  default-deny, ingress and egress",
         "admission      ValidatingAdmissionPolicy sidecar-lab-class-learner",
     ] {
