@@ -49,8 +49,9 @@ fn an_exercise_is_written_and_the_learners_work_is_never_overwritten() {
     let job = dir.path().join("exercise-1/job.yaml");
     let manifest = std::fs::read_to_string(&job).expect("job.yaml");
     assert!(
-        manifest.contains("name: exercise-1") && manifest.contains("sidecar-lab/exercise: '1'")
-            || manifest.contains("sidecar-lab/exercise: \"1\""),
+        manifest.contains("name: exercise-1")
+            && (manifest.contains("sidecar-lab/exercise: '1'")
+                || manifest.contains("sidecar-lab/exercise: \"1\"")),
         "{manifest}"
     );
     assert!(dir.path().join("exercise-1/TASK.md").is_file());
