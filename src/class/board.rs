@@ -11,7 +11,7 @@ use k8s_openapi::jiff::Timestamp;
 use serde_json::Value;
 
 use super::{CLASS_LABEL, ClassPrefix, PART_OF};
-use crate::kube::progress::Progress;
+use crate::lab::progress_map::Progress;
 use crate::lab::{Lab, Step, StepNumber};
 use crate::observe::dump::{Dump, Object};
 use crate::render::job::VARIANT_LABEL;

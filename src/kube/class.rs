@@ -58,7 +58,7 @@ pub(crate) fn class_objects(context: &str, label: &str, resources: &str) -> Comm
 }
 
 /// The class board's one read per refresh: the learner namespaces, and the lab's Jobs,
-/// Pods and ConfigMaps (the learners' exercise progress, `kube::progress`) in every
+/// Pods and ConfigMaps (the learners' exercise progress, `lab::progress_map`) in every
 /// namespace.
 pub(crate) fn board(context: &str) -> CommandLine {
     kubectl(

@@ -179,7 +179,7 @@ impl<'a> Cluster<'a> {
     }
 
     /// The namespace's exercise records: `kube::progress::read_progress`.
-    pub(crate) fn read_progress(&self) -> anyhow::Result<super::progress::Progress> {
+    pub(crate) fn read_progress(&self) -> anyhow::Result<crate::lab::progress_map::Progress> {
         super::progress::read_progress(self.runner, self.target)
     }
 

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::ui::Printer;
 // The lock file is anyone's to write, and a terminal would obey escapes in it.
-use crate::ui::clean::clean_line;
+use crate::ui::text::clean_line;
 
 /// How long `up` waits for another `up` (which may be creating a cluster: minutes).
 pub(crate) const UP_WAIT: Duration = Duration::from_secs(15 * 60);

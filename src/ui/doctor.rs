@@ -21,10 +21,10 @@ pub(crate) fn text(report: &[Check], target: &Target, palette: &Palette) -> Stri
             "  {status}  {:width$}  {}\n",
             check.id,
             // Messages quote docker, kind and the host's files.
-            crate::ui::clean::clean(&check.message)
+            crate::ui::text::clean(&check.message)
         ));
         if let Some(fix) = check.fix.as_ref().filter(|_| check.status != Status::Pass) {
-            let fix = crate::ui::clean::clean(fix);
+            let fix = crate::ui::text::clean(fix);
             out.push_str(&format!("        {:width$}  fix: {fix}\n", ""));
         }
     }

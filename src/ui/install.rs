@@ -11,7 +11,7 @@ use crate::ui::Printer;
 /// The plan as people read it.
 pub(crate) fn describe(plan: &Plan, platform: Platform, distro: Option<&Distro>) -> String {
     // Plain text: names and URLs come from bundles, mirrors and the host.
-    crate::ui::clean::clean(&describe_raw(plan, platform, distro)).into_owned()
+    crate::ui::text::clean(&describe_raw(plan, platform, distro)).into_owned()
 }
 
 fn describe_raw(plan: &Plan, platform: Platform, distro: Option<&Distro>) -> String {
@@ -83,7 +83,7 @@ fn describe_raw(plan: &Plan, platform: Platform, distro: Option<&Distro>) -> Str
 
 pub(crate) fn describe_step(step: &HostStep) -> String {
     // Plain text: commands and URLs come from bundles, mirrors and the host.
-    crate::ui::clean::clean(&describe_step_raw(step)).into_owned()
+    crate::ui::text::clean(&describe_step_raw(step)).into_owned()
 }
 
 fn describe_step_raw(step: &HostStep) -> String {

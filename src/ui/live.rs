@@ -7,7 +7,7 @@
 use crate::lab::StepNumber;
 use crate::session::decide::{Ending, Watch};
 use crate::ui::Palette;
-use crate::ui::clean::clean_line;
+use crate::ui::text::clean_line;
 use crate::ui::timeline;
 use crate::verdict::Judgement;
 use crate::verdict::timeline::Row;

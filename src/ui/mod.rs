@@ -3,7 +3,6 @@
 //! and never a control character it did not draw itself (`clean`).
 
 pub(crate) mod class;
-pub(crate) mod clean;
 pub(crate) mod doctor;
 pub(crate) mod exercise;
 pub(crate) mod install;
@@ -67,19 +66,19 @@ impl Printer {
     /// Writes `text` to standard output: its colours as drawn, any other control
     /// character escaped (a value from a cluster or a file that a view did not clean).
     pub fn out(&self, text: &str) {
-        write_ignoring_closed_pipe(&mut io::stdout().lock(), &clean::clean_styled(text));
+        write_ignoring_closed_pipe(&mut io::stdout().lock(), &text::clean_styled(text));
     }
 
     /// Writes one line of progress or information to standard error.
     pub fn note(&self, message: &str) {
-        let message = clean::clean(message);
+        let message = text::clean(message);
         write_ignoring_closed_pipe(&mut io::stderr().lock(), &format!("{message}\n"));
     }
 
     /// Writes one line of `warning: …` to standard error.
     pub fn warn(&self, message: &str) {
         let palette = Palette::new(self.stderr_color);
-        let message = clean::clean(message);
+        let message = text::clean(message);
         let line = format!("{} {message}\n", palette.warning.apply_to("warning:"));
         write_ignoring_closed_pipe(&mut io::stderr().lock(), &line);
     }
@@ -107,7 +106,7 @@ impl Printer {
     /// Writes one line of `error: …` to standard error.
     pub fn error(&self, message: &str) {
         let palette = Palette::new(self.stderr_color);
-        let message = clean::clean(message);
+        let message = text::clean(message);
         let line = format!("{} {message}\n", palette.error.apply_to("error:"));
         write_ignoring_closed_pipe(&mut io::stderr().lock(), &line);
     }

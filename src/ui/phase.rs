@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::ui::Printer;
-use crate::ui::clean::clean_styled;
+use crate::ui::text::clean_styled;
 
 /// A phase in progress.
 pub(crate) struct Phase {

@@ -35,7 +35,7 @@ pub(crate) struct StepFiles {
 /// The plan, phase by phase.
 pub(crate) fn describe(plan: &Plan, names: &Names<'_>) -> String {
     // Plain text: image names, paths and step titles come from bundles and lab files.
-    crate::ui::clean::clean(&describe_raw(plan, names)).into_owned()
+    crate::ui::text::clean(&describe_raw(plan, names)).into_owned()
 }
 
 fn describe_raw(plan: &Plan, names: &Names<'_>) -> String {

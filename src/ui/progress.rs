@@ -7,7 +7,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::install::download::Progress;
 use crate::ui::Printer;
-use crate::ui::clean::{clean_line, clean_styled};
+use crate::ui::text::{clean_line, clean_styled};
 
 /// Shows one download at a time.
 pub(crate) struct DownloadProgress {

@@ -2,7 +2,7 @@
 //! timeline and the explanation (`check`, and every lab step).
 
 use crate::session::decide::{Ending, Watch};
-use crate::ui::clean::{clean, clean_line};
+use crate::ui::text::{clean, clean_line};
 use crate::ui::text::{wrap, wrap_hanging};
 use crate::ui::{Palette, timeline};
 use crate::verdict::explain::explain;

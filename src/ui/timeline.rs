@@ -2,7 +2,7 @@
 //! start and finish marks and exit codes. Unicode and colour on a terminal, plain ASCII
 //! otherwise (pure: timeline and style in, text out).
 
-use crate::ui::clean::clean_line;
+use crate::ui::text::clean_line;
 use k8s_openapi::jiff::Timestamp;
 
 use crate::ui::Palette;

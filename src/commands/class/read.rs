@@ -78,7 +78,7 @@ fn with_exercises(suites: &mut [crate::results::Suite], read: &ClassRead) {
     let titles = crate::exercise::Catalogue::embedded()
         .map(|c| c.titles())
         .unwrap_or_default();
-    let none = crate::kube::progress::Progress::default();
+    let none = crate::lab::progress_map::Progress::default();
     for suite in suites {
         let progress = suite
             .namespace

@@ -7,7 +7,7 @@ use std::net::SocketAddr;
 
 use crate::results::{ExerciseResult, Results, StepState, Suite};
 use crate::ui::Palette;
-use crate::ui::clean::clean_line;
+use crate::ui::text::clean_line;
 
 /// One row of the board: each cell's text and the state it is drawn in.
 type Row = Vec<(String, StepState)>;

@@ -9,7 +9,7 @@ use crate::class::confinement::Confinement;
 use crate::class::objects::ObjectKind;
 use crate::class::plan::{DownPlan, UpPlan};
 use crate::class::policy;
-use crate::ui::clean::clean_line;
+use crate::ui::text::clean_line;
 
 /// The plan of `class up`.
 pub(crate) fn up_plan(

@@ -8,6 +8,7 @@ mod checks;
 pub(crate) mod labels;
 mod outcome;
 mod progress;
+pub(crate) mod progress_map;
 mod step;
 
 use serde::{Deserialize, Serialize};
