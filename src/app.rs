@@ -53,10 +53,13 @@ fn dispatch(command: Command, world: &commands::World<'_>) -> anyhow::Result<Exi
     match command {
         Command::Render(what) => render_command(what, *printer),
         Command::Versions(args) => {
-            printer.out(&versions_text(args.output)?);
+            printer.out(&versions_text(args.output, &matrix()?)?);
             Ok(ExitStatus::Success)
         }
-        Command::Up(args) => commands::up::up(&up_settings(args)?, world),
+        Command::Up(args) => {
+            let matrix = matrix()?;
+            commands::up::run(&up_settings(args, &matrix)?, &matrix, world)
+        }
         Command::Step(args) => commands::session::step(
             &commands::session::StepSettings {
                 number: args.number,
@@ -64,6 +67,7 @@ fn dispatch(command: Command, world: &commands::World<'_>) -> anyhow::Result<Exi
                 lab: args.lab,
                 dry_run: args.dry_run,
             },
+            &matrix()?,
             world,
         ),
         Command::Exercise(args) => exercise_command(args, world),
@@ -76,19 +80,14 @@ fn dispatch(command: Command, world: &commands::World<'_>) -> anyhow::Result<Exi
         Command::Down(args) => {
             commands::session::down(&place(args.target, args.name), args.yes, world)
         }
-        Command::Doctor(args) => commands::doctor::doctor(
-            &commands::doctor::Settings {
-                kubernetes: args.kubernetes.kubernetes,
-                cluster_name: args.name,
-                fix: args.fix,
-                yes: args.yes,
-                json: args.output.output == OutputFormat::Json,
-                bundle: args.bundle,
-            },
-            world,
-        ),
-        Command::Install(args) => commands::install::install(&install_settings(args), world),
-        Command::Bundle(what) => bundle_command(what, world),
+        Command::Doctor(args) => {
+            let matrix = matrix()?;
+            commands::doctor::doctor(&doctor_settings(args, &matrix)?, &matrix, world)
+        }
+        Command::Install(args) => {
+            commands::install::install(&install_settings(args), &matrix()?, world)
+        }
+        Command::Bundle(what) => bundle_command(what, &matrix()?, world),
         Command::Class(what) => class_command(what, world),
         Command::Report(args) => commands::report::report(
             &commands::report::Settings {
@@ -99,33 +98,31 @@ fn dispatch(command: Command, world: &commands::World<'_>) -> anyhow::Result<Exi
             },
             world,
         ),
-        Command::Check(args) => commands::check::run(
-            &commands::check::Settings {
-                from: args.from,
-                step: args.step,
-                variant: args.variant,
-                kubernetes: args.kubernetes,
-                lab: args.lab,
-                json: args.output.output == OutputFormat::Json,
-            },
-            printer,
-        ),
+        Command::Check(args) => commands::check::run(&check_settings(args)?, printer),
     }
 }
 
+/// The version matrix compiled into the binary: parsed here, once, by the arm whose verb
+/// needs it, and handed down.
+fn matrix() -> anyhow::Result<VersionMatrix> {
+    Ok(VersionMatrix::embedded()?)
+}
+
 /// The supported versions, as a table or JSON.
-fn versions_text(output: OutputFormat) -> anyhow::Result<String> {
-    let matrix = VersionMatrix::embedded()?;
+fn versions_text(output: OutputFormat, matrix: &VersionMatrix) -> anyhow::Result<String> {
     Ok(match output {
-        OutputFormat::Text => commands::versions::table(&matrix),
-        OutputFormat::Json => commands::versions::json(&matrix)?,
+        OutputFormat::Text => commands::versions::table(matrix),
+        OutputFormat::Json => commands::versions::json(matrix)?,
     })
 }
 
 /// `up`'s settings: the lab and the release resolved here, once, in this order.
-fn up_settings(args: crate::cli::UpArgs) -> anyhow::Result<commands::up::Settings> {
+fn up_settings(
+    args: crate::cli::UpArgs,
+    matrix: &VersionMatrix,
+) -> anyhow::Result<commands::up::Settings> {
     let lab = commands::lab(args.lab.as_deref())?;
-    let release = release(args.kubernetes.kubernetes)?;
+    let release = release(args.kubernetes.kubernetes, matrix)?;
     Ok(commands::up::Settings {
         kubernetes: args.kubernetes.kubernetes,
         release,
@@ -140,9 +137,44 @@ fn up_settings(args: crate::cli::UpArgs) -> anyhow::Result<commands::up::Setting
 }
 
 /// The Kubernetes release `--kubernetes` names, or the default one.
-fn release(minor: Option<MinorVersion>) -> anyhow::Result<KubernetesRelease> {
-    let matrix = VersionMatrix::embedded()?;
+fn release(
+    minor: Option<MinorVersion>,
+    matrix: &VersionMatrix,
+) -> anyhow::Result<KubernetesRelease> {
     Ok(matrix.release_or_default(minor)?.clone())
+}
+
+/// `doctor`'s settings: the release resolved here, before any check runs, as before.
+fn doctor_settings(
+    args: crate::cli::DoctorArgs,
+    matrix: &VersionMatrix,
+) -> anyhow::Result<commands::doctor::Settings> {
+    Ok(commands::doctor::Settings {
+        release: release(args.kubernetes.kubernetes, matrix)?,
+        cluster_name: args.name,
+        fix: args.fix,
+        yes: args.yes,
+        json: args.output.output == OutputFormat::Json,
+        bundle: args.bundle,
+    })
+}
+
+/// `check`'s settings. `--kubernetes` is looked up here, the matrix parsed only when one
+/// was given (a plain check reads no table); `check` says an unknown one once it has
+/// read the dump, as before.
+fn check_settings(args: crate::cli::CheckArgs) -> anyhow::Result<commands::check::Settings> {
+    let kubernetes = match args.kubernetes {
+        Some(minor) => Some(matrix()?.release(minor).map(|release| release.minor)),
+        None => None,
+    };
+    Ok(commands::check::Settings {
+        from: args.from,
+        step: args.step,
+        variant: args.variant,
+        kubernetes,
+        lab: args.lab,
+        json: args.output.output == OutputFormat::Json,
+    })
 }
 
 fn install_settings(args: crate::cli::InstallArgs) -> crate::install::prepare::Settings {
@@ -174,11 +206,13 @@ fn install_settings(args: crate::cli::InstallArgs) -> crate::install::prepare::S
 
 fn bundle_command(
     what: crate::cli::BundleCommand,
+    matrix: &VersionMatrix,
     world: &commands::World<'_>,
 ) -> anyhow::Result<ExitStatus> {
     use crate::cli::BundleCommand;
     match what {
         BundleCommand::Create(args) => commands::bundle::create(
+            matrix,
             &args.kubernetes,
             &args.platform,
             &args.output,
@@ -186,10 +220,12 @@ fn bundle_command(
             args.dist,
             world,
         ),
-        BundleCommand::Check(args) => commands::bundle::check(&args.bundle, world),
-        BundleCommand::Fetch(args) => commands::bundle::fetch(&args.bundle, args.output, world),
+        BundleCommand::Check(args) => commands::bundle::check(&args.bundle, matrix, world),
+        BundleCommand::Fetch(args) => {
+            commands::bundle::fetch(&args.bundle, args.output, matrix, world)
+        }
         BundleCommand::Load(args) => {
-            commands::bundle::load(&args.bundle, args.kubernetes.kubernetes, world)
+            commands::bundle::load(&args.bundle, args.kubernetes.kubernetes, matrix, world)
         }
     }
 }
@@ -265,11 +301,11 @@ fn render_command(what: RenderCommand, printer: Printer) -> anyhow::Result<ExitS
     let palette = printer.stdout_palette();
     let text = match what {
         RenderCommand::Job(args) => {
-            let release = release(args.kubernetes.kubernetes)?;
+            let release = release(args.kubernetes.kubernetes, &matrix()?)?;
             render::job_manifest(args.variant, args.name.as_ref(), &release)?
         }
         RenderCommand::Config(args) => {
-            let release = release(args.kubernetes.kubernetes)?;
+            let release = release(args.kubernetes.kubernetes, &matrix()?)?;
             render::kind_config_file(&release, &args.name, args.sidecar_gate)?
         }
         RenderCommand::Diff(args) => commands::render::diff(args.from, args.to, &palette)?,

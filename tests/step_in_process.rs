@@ -82,8 +82,9 @@ fn run_step(name: &str, number: u32, runner: &Scripted) -> Ran {
         lab: None,
         dry_run: false,
     };
+    let matrix = sidecar_lab::matrix::VersionMatrix::embedded().expect("the matrix");
     let wall = Instant::now();
-    let status = step(&settings, &world).expect("the step runs");
+    let status = step(&settings, &matrix, &world).expect("the step runs");
     let wall = wall.elapsed();
     let dir = environment.state_dir().expect("a state dir");
     let state: serde_json::Value = serde_json::from_str(

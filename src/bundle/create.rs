@@ -54,13 +54,13 @@ struct Making<'a> {
     progress: DownloadProgress,
 }
 
-/// Writes the bundle; returns its manifest.
+/// Writes the bundle of `settings`' releases from `matrix`; returns its manifest.
 pub(crate) fn create(
     settings: &Settings,
+    matrix: &VersionMatrix,
     runner: &dyn Runner,
     printer: Printer,
 ) -> anyhow::Result<Manifest> {
-    let matrix = VersionMatrix::embedded()?;
     let minors = if settings.kubernetes.is_empty() {
         vec![matrix.release_or_default(None)?.minor]
     } else {
@@ -78,7 +78,7 @@ pub(crate) fn create(
         settings,
         runner,
         printer,
-        matrix: &matrix,
+        matrix,
         releases: &releases,
         mirror,
         client: HttpClient::new()?,

@@ -22,11 +22,13 @@ use crate::version::{MinorVersion, ReleaseVersion};
 
 const TIMEOUT: Duration = Duration::from_secs(30 * 60);
 
-/// The bundle's entry for `minor` on `platform`, or why the bundle does not fit.
+/// The bundle's entry for `minor` on `platform`, or why the bundle does not fit; its node
+/// image is checked against `matrix`'s pins.
 pub(crate) fn entry<'a>(
     bundle: &'a Bundle,
     minor: MinorVersion,
     platform: &str,
+    matrix: &VersionMatrix,
 ) -> anyhow::Result<&'a KubernetesEntry> {
     let carried: Vec<String> = bundle
         .manifest
@@ -49,7 +51,7 @@ pub(crate) fn entry<'a>(
             bundle.manifest.platforms.join(", ")
         );
     }
-    node_image_verdict(bundle, entry, platform)?;
+    node_image_verdict(bundle, entry, platform, matrix)?;
     Ok(entry)
 }
 
@@ -59,34 +61,34 @@ pub(crate) fn node_image_verdict(
     bundle: &Bundle,
     entry: &KubernetesEntry,
     platform: &str,
+    matrix: &VersionMatrix,
 ) -> anyhow::Result<Verdict> {
-    let matrix = VersionMatrix::embedded()?;
     let archive = layout::node_image(platform, entry.minor);
     let image = bundle
         .manifest
         .images_in(&archive)
         .find(|i| i.tag == entry.node_image);
-    trust::node_image(&matrix, entry, image, &archive, bundle.allowed)
+    trust::node_image(matrix, entry, image, &archive, bundle.allowed)
         .map_err(|refusal| anyhow::anyhow!("the bundle {}: {refusal}", bundle.describe()))
 }
 
 /// kind and kubectl at `kind` and `kubectl` for `platform`, as the bundle carries them,
-/// each checked against its pin.
+/// each checked against its pin in `matrix`.
 pub(crate) fn binaries(
     bundle: &Bundle,
     platform: &str,
     kind: ReleaseVersion,
     kubectl: ReleaseVersion,
-) -> anyhow::Result<Vec<(Tool, Offer)>> {
-    let matrix = VersionMatrix::embedded()?;
-    Ok([(Tool::Kind, kind), (Tool::Kubectl, kubectl)]
+    matrix: &VersionMatrix,
+) -> Vec<(Tool, Offer)> {
+    [(Tool::Kind, kind), (Tool::Kubectl, kubectl)]
         .into_iter()
         .map(|(tool, version)| {
             let path = layout::tool(platform, tool.name(), version);
             let offer = match bundle.manifest.file(&path) {
                 None => Offer::Missing,
                 Some(file) => {
-                    match trust::binary(&matrix, tool, version, platform, file, bundle.allowed) {
+                    match trust::binary(matrix, tool, version, platform, file, bundle.allowed) {
                         Err(refusal) => Offer::Refused(refusal),
                         Ok(verdict) => Offer::Taken(Bundled {
                             path: file.path.clone(),
@@ -102,7 +104,7 @@ pub(crate) fn binaries(
             };
             (tool, offer)
         })
-        .collect())
+        .collect()
 }
 
 /// Whether Docker has `tag` with exactly `layers` (then nothing needs loading).

@@ -8,6 +8,7 @@ use anyhow::anyhow;
 use crate::bundle::load;
 use crate::bundle::source::Bundle;
 use crate::bundle::trust::{Allowed, Verdict};
+use crate::matrix::VersionMatrix;
 use crate::platform::Platform;
 use crate::world::World;
 
@@ -21,14 +22,14 @@ pub fn cache(world: &World<'_>) -> anyhow::Result<PathBuf> {
 }
 
 /// Opens a bundle named on the command line. With `--allow-unpinned`, each node image
-/// for this platform that no pin vouches for is warned about here, once.
-pub fn open(location: &str, world: &World<'_>) -> anyhow::Result<Bundle> {
+/// for this platform that no pin in `matrix` vouches for is warned about here, once.
+pub fn open(location: &str, matrix: &VersionMatrix, world: &World<'_>) -> anyhow::Result<Bundle> {
     let bundle = Bundle::open(location, &cache(world)?, allowed(world))?;
     if bundle.allowed.unpinned {
         let platform = this_platform(world)?;
         for entry in &bundle.manifest.kubernetes {
             if let Ok(Verdict::Unpinned(warning)) =
-                load::node_image_verdict(&bundle, entry, &platform)
+                load::node_image_verdict(&bundle, entry, &platform, matrix)
             {
                 world.printer.warn(&warning);
             }

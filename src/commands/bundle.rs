@@ -20,9 +20,9 @@ use crate::state::write_atomically;
 use crate::ui::progress::DownloadProgress;
 use crate::version::MinorVersion;
 
-/// What no pin vouches for in the whole bundle, every platform and minor: refusals (or,
-/// with `--allow-unpinned`, warnings), each once.
-fn pin_report(bundle: &Bundle) -> anyhow::Result<(Vec<String>, Vec<String>)> {
+/// What no pin in `matrix` vouches for in the whole bundle, every platform and minor:
+/// refusals (or, with `--allow-unpinned`, warnings), each once.
+fn pin_report(bundle: &Bundle, matrix: &VersionMatrix) -> (Vec<String>, Vec<String>) {
     let (mut refused, mut warned) = (Vec::new(), Vec::new());
     let mut note = |verdict: Result<Option<String>, String>| match verdict {
         Err(refusal) if !refused.contains(&refusal) => refused.push(refusal),
@@ -31,12 +31,14 @@ fn pin_report(bundle: &Bundle) -> anyhow::Result<(Vec<String>, Vec<String>)> {
     };
     for platform in &bundle.manifest.platforms {
         for entry in &bundle.manifest.kubernetes {
-            note(match load::node_image_verdict(bundle, entry, platform) {
-                Ok(Verdict::Pinned) => Ok(None),
-                Ok(Verdict::Unpinned(warning)) => Ok(Some(warning)),
-                Err(error) => Err(error.to_string()),
-            });
-            for (_, offer) in load::binaries(bundle, platform, entry.kind, entry.kubectl)? {
+            note(
+                match load::node_image_verdict(bundle, entry, platform, matrix) {
+                    Ok(Verdict::Pinned) => Ok(None),
+                    Ok(Verdict::Unpinned(warning)) => Ok(Some(warning)),
+                    Err(error) => Err(error.to_string()),
+                },
+            );
+            for (_, offer) in load::binaries(bundle, platform, entry.kind, entry.kubectl, matrix) {
                 note(match offer {
                     Offer::Refused(refusal) => Err(refusal),
                     Offer::Taken(bundled) => Ok(bundled.unpinned),
@@ -45,11 +47,12 @@ fn pin_report(bundle: &Bundle) -> anyhow::Result<(Vec<String>, Vec<String>)> {
             }
         }
     }
-    Ok((refused, warned))
+    (refused, warned)
 }
 
-/// `bundle create`.
+/// `bundle create`: the releases `kubernetes` names (or the default one) from `matrix`.
 pub(crate) fn create(
+    matrix: &VersionMatrix,
     kubernetes: &[MinorVersion],
     platforms: &[String],
     output: &Path,
@@ -73,7 +76,7 @@ pub(crate) fn create(
         dist,
         allow_http: world.environment.allow_http,
     };
-    let manifest = create::create(&settings, world.runner, *world.printer)?;
+    let manifest = create::create(&settings, matrix, world.runner, *world.printer)?;
     let mut out = format!("Bundle written to {}\n", output.display());
     for platform in &manifest.platforms {
         out.push_str(&format!(
@@ -96,13 +99,17 @@ pub(crate) fn create(
     Ok(ExitStatus::Success)
 }
 
-/// `bundle check`: every file against the manifest.
-pub(crate) fn check(location: &str, world: &World<'_>) -> anyhow::Result<ExitStatus> {
+/// `bundle check`: every file against the manifest, every pin against `matrix`.
+pub(crate) fn check(
+    location: &str,
+    matrix: &VersionMatrix,
+    world: &World<'_>,
+) -> anyhow::Result<ExitStatus> {
     // Not `open`: the pin report below says every warning, once.
     let bundle = Bundle::open(location, &cache(world)?, allowed(world))?;
     let progress = DownloadProgress::new(*world.printer);
     let mut problems = bundle.verify_all(&progress);
-    let (refused, warned) = pin_report(&bundle)?;
+    let (refused, warned) = pin_report(&bundle, matrix);
     for w in &warned {
         world.printer.warn(w);
     }
@@ -129,6 +136,7 @@ pub(crate) fn check(location: &str, world: &World<'_>) -> anyhow::Result<ExitSta
 pub(crate) fn fetch(
     location: &str,
     output: Option<PathBuf>,
+    matrix: &VersionMatrix,
     world: &World<'_>,
 ) -> anyhow::Result<ExitStatus> {
     if !location.starts_with("http://") && !location.starts_with("https://") {
@@ -139,7 +147,7 @@ pub(crate) fn fetch(
     // With --output the files land there directly; without, in the cache `up` reads.
     let bundle = match &output {
         Some(dir) => Bundle::open_into(location, dir, allowed(world))?,
-        None => open(location, world)?,
+        None => open(location, matrix, world)?,
     };
     let progress = DownloadProgress::new(*world.printer);
     for file in &bundle.manifest.files {
@@ -164,20 +172,22 @@ pub(crate) fn fetch(
     Ok(ExitStatus::Success)
 }
 
-/// `bundle load`: the node image into Docker, checked; prints the tag kind gets.
+/// `bundle load`: the node image into Docker, checked; prints the tag kind gets. The
+/// minor is `kubernetes`, else the bundle's first, else `matrix`'s default.
 pub(crate) fn load(
     location: &str,
     kubernetes: Option<MinorVersion>,
+    matrix: &VersionMatrix,
     world: &World<'_>,
 ) -> anyhow::Result<ExitStatus> {
-    let bundle = open(location, world)?;
+    let bundle = open(location, matrix, world)?;
     let minor = match (kubernetes, bundle.manifest.kubernetes.first()) {
         (Some(minor), _) => minor,
         (None, Some(first)) => first.minor,
-        (None, None) => VersionMatrix::embedded()?.release_or_default(None)?.minor,
+        (None, None) => matrix.release_or_default(None)?.minor,
     };
     let platform = this_platform(world)?;
-    let entry = load::entry(&bundle, minor, &platform)?;
+    let entry = load::entry(&bundle, minor, &platform, matrix)?;
     let progress = DownloadProgress::new(*world.printer);
     let tag = load::node_image(&bundle, entry, &platform, world.runner, &progress)?;
     world.printer.out(&format!(

@@ -10,6 +10,7 @@ use serde::Serialize;
 
 use crate::exit::ExitStatus;
 use crate::lab::{Lab, StepNumber};
+use crate::matrix::UnsupportedVersion;
 use crate::observe::dump;
 use crate::observe::refusal::{self, Refusal};
 use crate::observe::step_objects::labelled_steps;
@@ -136,8 +137,10 @@ pub(crate) struct Settings {
     pub from: PathBuf,
     pub step: Option<StepNumber>,
     pub variant: Option<Variant>,
-    /// The cluster's Kubernetes minor, when the learner gave it.
-    pub kubernetes: Option<MinorVersion>,
+    /// The cluster's Kubernetes minor, when the learner gave it, looked up in the version
+    /// matrix by the dispatcher: an `Err` is a minor sidecar-lab does not know, said only
+    /// once the dump has been read.
+    pub kubernetes: Option<Result<MinorVersion, UnsupportedVersion>>,
     /// A lab file other than the built-in lab.
     pub lab: Option<PathBuf>,
     /// `--output json`.
@@ -149,15 +152,13 @@ pub(crate) fn run(settings: &Settings, printer: &Printer) -> anyhow::Result<Exit
     let bytes = read_input(&settings.from)?;
     let origin = settings.from.display().to_string();
     let lab = crate::session::workspace::lab(settings.lab.as_deref())?;
-    if let Some(minor) = settings.kubernetes {
-        // The rules name the minors sidecar-lab knows; another would be judged by a guess.
-        crate::matrix::VersionMatrix::embedded()?.release(minor)?;
-    }
+    // The rules name the minors sidecar-lab knows; another would be judged by a guess.
+    let minor = settings.kubernetes.clone().transpose()?;
     let request = Request {
         lab: &lab,
         step: settings.step,
         variant: settings.variant,
-        minor: settings.kubernetes,
+        minor,
     };
     let judged = judge_request(bytes, &origin, request)?;
     let fancy = printer.stdout_fancy();

@@ -10,16 +10,17 @@ use crate::exit::ExitStatus;
 use crate::http::HttpClient;
 use crate::install::execute;
 use crate::install::prepare::docker_host;
-use crate::matrix::VersionMatrix;
+use crate::matrix::{KubernetesRelease, VersionMatrix};
 use crate::names::ClusterName;
 use crate::platform::Platform;
 use crate::ui::prompt;
 use crate::version::MinorVersion;
 
-/// `doctor`'s arguments, free of clap.
+/// `doctor`'s arguments, free of clap, resolved by the dispatcher.
 #[derive(Clone, Debug)]
 pub(crate) struct Settings {
-    pub kubernetes: Option<MinorVersion>,
+    /// The release `--kubernetes` chose, or the default one.
+    pub release: KubernetesRelease,
     pub cluster_name: ClusterName,
     pub fix: bool,
     pub yes: bool,
@@ -28,16 +29,20 @@ pub(crate) struct Settings {
     pub bundle: Option<String>,
 }
 
-/// Runs the checks (and the fixes); exit 1 when a check still fails.
-pub(crate) fn doctor(settings: &Settings, world: &World<'_>) -> anyhow::Result<ExitStatus> {
+/// Runs the checks (and the fixes); exit 1 when a check still fails. A bundle's pins are
+/// checked against `matrix`.
+pub(crate) fn doctor(
+    settings: &Settings,
+    matrix: &VersionMatrix,
+    world: &World<'_>,
+) -> anyhow::Result<ExitStatus> {
     let World {
         environment,
         printer,
         runner,
         ..
     } = world;
-    let matrix = VersionMatrix::embedded()?;
-    let release = matrix.release_or_default(settings.kubernetes)?;
+    let release = &settings.release;
     let target = Target {
         kubernetes: release.minor,
         cluster_name: settings.cluster_name.to_string(),
@@ -48,7 +53,7 @@ pub(crate) fn doctor(settings: &Settings, world: &World<'_>) -> anyhow::Result<E
     let mut facts = gather::gather(environment, *runner, &bin_dir);
     let mut report = checks::all(&facts, &target);
     if let Some(location) = &settings.bundle {
-        report.push(bundle_check(location, release.minor, world));
+        report.push(bundle_check(location, release.minor, matrix, world));
     }
 
     if settings.fix {
@@ -92,7 +97,7 @@ pub(crate) fn doctor(settings: &Settings, world: &World<'_>) -> anyhow::Result<E
 
     if let (Some(location), true) = (&settings.bundle, settings.fix) {
         report.retain(|c| c.id != "bundle");
-        report.push(bundle_check(location, release.minor, world));
+        report.push(bundle_check(location, release.minor, matrix, world));
     }
     if settings.json {
         let mut text = serde_json::to_string_pretty(&report)?;
@@ -110,12 +115,18 @@ pub(crate) fn doctor(settings: &Settings, world: &World<'_>) -> anyhow::Result<E
 
 pub(crate) use crate::ui::doctor::text;
 
-/// The `bundle` check: the bundle opens and carries this platform and Kubernetes minor.
-fn bundle_check(location: &str, minor: MinorVersion, world: &World<'_>) -> crate::doctor::Check {
+/// The `bundle` check: the bundle opens and carries this platform and Kubernetes minor,
+/// pinned by `matrix`.
+fn bundle_check(
+    location: &str,
+    minor: MinorVersion,
+    matrix: &VersionMatrix,
+    world: &World<'_>,
+) -> crate::doctor::Check {
     use crate::doctor::Check;
-    let fits = crate::bundle::open(location, world).and_then(|bundle| {
+    let fits = crate::bundle::open(location, matrix, world).and_then(|bundle| {
         let platform = crate::bundle::this_platform(world)?;
-        crate::bundle::load::entry(&bundle, minor, &platform)?;
+        crate::bundle::load::entry(&bundle, minor, &platform, matrix)?;
         Ok((bundle.describe(), platform))
     });
     match fits {

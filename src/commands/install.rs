@@ -11,24 +11,27 @@ use crate::matrix::VersionMatrix;
 use crate::ui::install::describe;
 use crate::ui::progress::DownloadProgress;
 
-/// Runs `install`.
-pub(crate) fn install(settings: &Settings, world: &World<'_>) -> anyhow::Result<ExitStatus> {
+/// Runs `install`, its versions and pins from `matrix`.
+pub(crate) fn install(
+    settings: &Settings,
+    matrix: &VersionMatrix,
+    world: &World<'_>,
+) -> anyhow::Result<ExitStatus> {
     let bundle = settings
         .bundle
         .as_deref()
-        .map(|location| crate::bundle::open(location, world))
+        .map(|location| crate::bundle::open(location, matrix, world))
         .transpose()?;
     let mut settings = settings.clone();
     if let Some(bundle) = &bundle {
-        let matrix = VersionMatrix::embedded()?;
         let release = matrix.release_or_default(settings.kubernetes)?;
         let (kind, kubectl) =
             plan::versions(release, settings.kind_version, settings.kubectl_version);
         let platform = crate::bundle::this_platform(world)?;
-        settings.bundled = Some(load::binaries(bundle, &platform, kind, kubectl)?);
+        settings.bundled = Some(load::binaries(bundle, &platform, kind, kubectl, matrix));
     }
     let settings = &settings;
-    let prepared = prepare(settings, world.environment, world.runner)?;
+    let prepared = prepare(settings, matrix, world.environment, world.runner)?;
     world.printer.out(&describe(
         &prepared.plan,
         prepared.platform,

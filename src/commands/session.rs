@@ -29,8 +29,12 @@ pub struct StepSettings {
     pub dry_run: bool,
 }
 
-/// Runs `step N`.
-pub fn step(settings: &StepSettings, world: &World<'_>) -> anyhow::Result<ExitStatus> {
+/// Runs `step N`; the release for the manifest's comments comes from `matrix`.
+pub fn step(
+    settings: &StepSettings,
+    matrix: &VersionMatrix,
+    world: &World<'_>,
+) -> anyhow::Result<ExitStatus> {
     let lab = lab(settings.lab.as_deref())?;
     if !settings.dry_run {
         let dir = crate::session::workspace::state_dir(world.environment)?;
@@ -44,7 +48,6 @@ pub fn step(settings: &StepSettings, world: &World<'_>) -> anyhow::Result<ExitSt
     // Whether the lab's record exists now: if a `down` removes it while the step runs,
     // the result is not written back (see `save_step`).
     let had_state = crate::session::state::path(&dir).exists();
-    let matrix = VersionMatrix::embedded()?;
     let minor = state.cluster.as_ref().and_then(|c| c.kubernetes);
     // The recorded cluster's minor only changes the manifest's comments; an unknown one
     // (a shared cluster on 1.38, say) falls back to the default.

@@ -47,13 +47,14 @@ pub(crate) struct Prepared {
     pub state_dir: PathBuf,
 }
 
-/// Reads what is installed and plans the install `settings` asks for.
+/// Reads what is installed and plans the install `settings` asks for, its versions and
+/// pins from `matrix`.
 pub(crate) fn prepare(
     settings: &Settings,
+    matrix: &VersionMatrix,
     environment: &Environment,
     runner: &dyn Runner,
 ) -> anyhow::Result<Prepared> {
-    let matrix = VersionMatrix::embedded()?;
     let release = matrix.release_or_default(settings.kubernetes)?;
     let (kind, kubectl) = plan::versions(release, settings.kind_version, settings.kubectl_version);
     let platform = platform(environment)?;
@@ -100,7 +101,7 @@ pub(crate) fn prepare(
         kind: kind_found,
         kubectl: kubectl_found,
     };
-    let plan = plan::plan(&request, platform, &docker_host, &installed, &matrix);
+    let plan = plan::plan(&request, platform, &docker_host, &installed, matrix);
     Ok(Prepared {
         plan,
         platform,

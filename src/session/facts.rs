@@ -14,7 +14,7 @@ use crate::env::Environment;
 use crate::install::detect::{self, DockerStatus};
 use crate::install::prepare;
 use crate::kube::{self, Target};
-use crate::matrix::KubernetesRelease;
+use crate::matrix::{KubernetesRelease, VersionMatrix};
 use crate::runner::{CommandLine, RunError, Runner};
 use crate::session::namespace;
 use crate::setup_plan::{self, BundleFacts, ClusterFacts, Facts, HostFacts, ImageFacts};
@@ -25,6 +25,8 @@ const SHORT: Duration = Duration::from_secs(60);
 /// What the facts are gathered for.
 pub(crate) struct Ask<'a> {
     pub release: &'a KubernetesRelease,
+    /// The version matrix, for the install plan's pins and the bundle's.
+    pub matrix: &'a VersionMatrix,
     pub target: &'a Target,
     /// The kind cluster's name; `None` on an existing cluster (`--context`).
     pub kind_name: Option<&'a str>,
@@ -130,19 +132,22 @@ fn host(
         cluster_name: name.to_owned(),
     };
     let report = checks::all(host_facts, &target);
-    let bundled = ask
-        .bundle
-        .map(|(bundle, platform)| {
-            load::binaries(bundle, platform, ask.release.kind, ask.release.kubectl)
-        })
-        .transpose()?;
+    let bundled = ask.bundle.map(|(bundle, platform)| {
+        load::binaries(
+            bundle,
+            platform,
+            ask.release.kind,
+            ask.release.kubectl,
+            ask.matrix,
+        )
+    });
     let settings = prepare::Settings {
         kubernetes: Some(ask.release.minor),
         mirror: ask.mirror.clone(),
         bundled,
         ..prepare::Settings::default()
     };
-    let install = prepare::prepare(&settings, environment, runner)?;
+    let install = prepare::prepare(&settings, ask.matrix, environment, runner)?;
     let fixes = fix::plan(
         &report,
         host_facts,
@@ -251,7 +256,7 @@ fn bundle_facts(
     let Some((bundle, platform)) = ask.bundle else {
         return Ok(None);
     };
-    let entry = load::entry(bundle, ask.release.minor, platform)?;
+    let entry = load::entry(bundle, ask.release.minor, platform, ask.matrix)?;
     let node_archive = layout::node_image(platform, entry.minor);
     let layers = bundle
         .manifest

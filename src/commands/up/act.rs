@@ -10,7 +10,7 @@ use crate::bundle::source::Bundle;
 use crate::http::HttpClient;
 use crate::install::{apply, execute};
 use crate::kube;
-use crate::matrix::KubernetesRelease;
+use crate::matrix::{KubernetesRelease, VersionMatrix};
 use crate::render;
 use crate::runner::{Runner, checked};
 use crate::session::state::{self, ClusterRecord, LabState};
@@ -32,6 +32,7 @@ const SHORT: Duration = Duration::from_secs(60);
 /// Carries the plan out: the phases, the gate check, the steps; what each step gave.
 pub(super) fn act(
     settings: &Settings,
+    matrix: &VersionMatrix,
     ground: &Ground,
     mut state: LabState,
     plan: &Plan,
@@ -40,6 +41,7 @@ pub(super) fn act(
     let run = Execute {
         world,
         release: &settings.release,
+        matrix,
         dir: &ground.dir,
         target: &ground.resolved.kube,
         bundle: ground.bundle.as_ref(),
@@ -90,6 +92,7 @@ pub(super) fn act(
 pub(super) struct Execute<'a, 'w> {
     pub world: &'a World<'w>,
     pub release: &'a KubernetesRelease,
+    pub matrix: &'a VersionMatrix,
     pub dir: &'a Path,
     pub target: &'a kube::Target,
     pub bundle: Option<&'a Bundle>,

@@ -64,7 +64,8 @@ impl Execute<'_, '_> {
     /// The bundle's node image into Docker, its layers checked.
     pub(super) fn load_node_image(&self, tag: &str) -> anyhow::Result<()> {
         let bundle = self.bundle.ok_or_else(|| anyhow!("no bundle was opened"))?;
-        let entry = crate::bundle::load::entry(bundle, self.release.minor, self.platform)?;
+        let entry =
+            crate::bundle::load::entry(bundle, self.release.minor, self.platform, self.matrix)?;
         let progress =
             Transaction::begin(self.printer(), &format!("loading {tag} from the bundle"));
         let downloads = crate::ui::progress::DownloadProgress::new(self.printer());

@@ -12,7 +12,7 @@ use anyhow::{Context, bail};
 
 use crate::exit::ExitStatus;
 use crate::lab::Lab;
-use crate::matrix::KubernetesRelease;
+use crate::matrix::{KubernetesRelease, VersionMatrix};
 use crate::session::lock;
 use crate::session::workspace::{self, Where};
 use crate::setup_plan::{self, Facts, Plan};
@@ -42,8 +42,19 @@ pub struct Settings {
     pub all_steps: bool,
 }
 
-/// Runs `up`: read, plan, show, confirm, act.
+/// Runs `up` with the version matrix parsed here. The dispatcher calls [`run`] with the
+/// matrix it parsed; this entry keeps the in-process test's call as it was.
 pub fn up(settings: &Settings, world: &World<'_>) -> anyhow::Result<ExitStatus> {
+    run(settings, &VersionMatrix::embedded()?, world)
+}
+
+/// Runs `up`: read, plan, show, confirm, act. The install plan's and the bundle's pins
+/// come from `matrix`.
+pub fn run(
+    settings: &Settings,
+    matrix: &VersionMatrix,
+    world: &World<'_>,
+) -> anyhow::Result<ExitStatus> {
     // One `up` at a time: two would both create the cluster, and kind's own race deletes
     // one run's node. Held to the end, so the state is this run's alone (a dry run
     // changes nothing and takes no lock).
@@ -58,9 +69,9 @@ pub fn up(settings: &Settings, world: &World<'_>) -> anyhow::Result<ExitStatus> 
             world.printer,
         )?)
     };
-    let (ground, state) = Ground::open(settings, world)?;
+    let (ground, state) = Ground::open(settings, matrix, world)?;
     // 1. Read.
-    let (facts, steps) = read::facts(settings, &ground, world)?;
+    let (facts, steps) = read::facts(settings, matrix, &ground, world)?;
     // 2. Plan, and show it.
     let plan = setup_plan::plan(&facts);
     show(&plan, &facts, &ground, &steps, settings, world)?;
@@ -74,7 +85,7 @@ pub fn up(settings: &Settings, world: &World<'_>) -> anyhow::Result<ExitStatus> 
         return Ok(ExitStatus::UsageOrSetup);
     }
     // 4. Act.
-    let runs = act::act(settings, &ground, state, &plan, world)?;
+    let runs = act::act(settings, matrix, &ground, state, &plan, world)?;
     world.printer.out(&steps::summary(&runs));
     if runs
         .iter()

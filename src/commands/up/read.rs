@@ -8,7 +8,7 @@ use k8s_openapi::api::batch::v1::Job;
 use crate::assets;
 use crate::bundle::source::Bundle;
 use crate::lab::Lab;
-use crate::matrix::GateChoice;
+use crate::matrix::{GateChoice, VersionMatrix};
 use crate::render::{self, job};
 use crate::session::facts::{self, Ask};
 use crate::session::state::LabState;
@@ -40,8 +40,13 @@ pub(super) struct Ground {
 }
 
 impl Ground {
-    /// The state directory and the state in it, where the lab runs, and the kind config.
-    pub(super) fn open(settings: &Settings, world: &World<'_>) -> anyhow::Result<(Self, LabState)> {
+    /// The state directory and the state in it, where the lab runs, and the kind config;
+    /// a bundle's pins are checked against `matrix`.
+    pub(super) fn open(
+        settings: &Settings,
+        matrix: &VersionMatrix,
+        world: &World<'_>,
+    ) -> anyhow::Result<(Self, LabState)> {
         let (dir, state, resolved) =
             workspace::open(&settings.place, world.environment, world.printer)?;
         let kind_name = resolved.kind_name.clone();
@@ -54,12 +59,13 @@ impl Ground {
         let bundle = settings
             .bundle
             .as_deref()
-            .map(|location| crate::bundle::open(location, world))
+            .map(|location| crate::bundle::open(location, matrix, world))
             .transpose()?;
         let platform = crate::bundle::this_platform(world)?;
         let mut config_release = settings.release.clone();
         if let Some(bundle) = &bundle {
-            let entry = crate::bundle::load::entry(bundle, settings.release.minor, &platform)?;
+            let entry =
+                crate::bundle::load::entry(bundle, settings.release.minor, &platform, matrix)?;
             config_release.node_image.clone_from(&entry.node_image);
         }
         let config =
@@ -87,12 +93,14 @@ impl Ground {
 /// the plan.
 pub(super) fn facts(
     settings: &Settings,
+    matrix: &VersionMatrix,
     ground: &Ground,
     world: &World<'_>,
 ) -> anyhow::Result<(Facts, Vec<StepFiles>)> {
     let release = &settings.release;
     let ask = Ask {
         release,
+        matrix,
         target: &ground.resolved.kube,
         kind_name: ground.kind_name.as_deref(),
         config: ground
