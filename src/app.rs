@@ -311,7 +311,7 @@ fn render_command(what: RenderCommand, printer: Printer) -> anyhow::Result<ExitS
         RenderCommand::Diff(args) => commands::render::diff(args.from, args.to, &palette)?,
         RenderCommand::Lab(args) => {
             let lab = commands::lab(args.lab.as_deref())?;
-            commands::render::lab_text(&lab, args.namespace.as_str(), &palette)
+            commands::render::lab_text(&lab, &args.namespace, &palette)
                 .context("cannot render the lab")?
         }
         RenderCommand::Class(args) => {

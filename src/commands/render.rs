@@ -4,6 +4,7 @@
 use anyhow::Context;
 
 use crate::lab::Lab;
+use crate::names::NamespaceName;
 use crate::render::{self, job};
 use crate::ui::Palette;
 use crate::ui::text::wrap;
@@ -47,7 +48,11 @@ pub(crate) fn diff(from: Variant, to: Variant, palette: &Palette) -> Result<Stri
 }
 
 /// The lab's steps as a learner reads them: what to expect, why, and what to type.
-pub(crate) fn lab_text(lab: &Lab, namespace: &str, palette: &Palette) -> anyhow::Result<String> {
+pub(crate) fn lab_text(
+    lab: &Lab,
+    namespace: &NamespaceName,
+    palette: &Palette,
+) -> anyhow::Result<String> {
     let template = job::parse_template(assets::JOB_TEMPLATE)?;
     let mut out = format!(
         "{}\n{}\n",
@@ -115,7 +120,7 @@ pub(crate) fn lab_text(lab: &Lab, namespace: &str, palette: &Palette) -> anyhow:
         out.push_str(&format!("  Why\n{}\n", wrap(&step.why, WIDTH, "    ")));
         if !step.try_commands.is_empty() {
             out.push_str("\n  Try\n");
-            for command in step.commands(job_name.as_str(), namespace) {
+            for command in step.commands(job_name.as_str(), namespace.as_str()) {
                 out.push_str(&format!("    {command}\n"));
             }
         }
