@@ -38,10 +38,12 @@ pub fn run(cli: Cli, environment: &Environment, printer: &Printer) -> anyhow::Re
         std::sync::Arc::new(move |line: &str| printer.note(line))
     }))
     .preferring(environment.default_bin_dir(), environment.path.clone());
+    let http = crate::http::LazyHttpClient::new();
     let world = commands::World {
         environment,
         printer,
         runner: &runner,
+        http: &http,
         clock: &crate::clock::SystemClock,
     };
     dispatch(cli.command, &world)

@@ -84,6 +84,31 @@ impl HttpError {
     }
 }
 
+/// The HTTP client as a door the verbs share: made on first use, not at start-up, since
+/// making one starts reqwest's I/O thread and may fail (the TLS setup), and most verbs
+/// never download. A failure is not kept: each caller that asks sees it, as when every
+/// caller made its own client.
+#[derive(Debug, Default)]
+pub struct LazyHttpClient {
+    client: std::sync::OnceLock<HttpClient>,
+}
+
+impl LazyHttpClient {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The client, made now if no caller has asked before.
+    pub fn get(&self) -> Result<&HttpClient, HttpError> {
+        if let Some(client) = self.client.get() {
+            return Ok(client);
+        }
+        let made = HttpClient::new()?;
+        // Two threads may both have made one: the first stored is the one kept.
+        Ok(self.client.get_or_init(|| made))
+    }
+}
+
 /// The HTTP client.
 #[derive(Clone, Debug)]
 pub struct HttpClient {

@@ -18,6 +18,7 @@ use sidecar_lab::clock::FakeClock;
 use sidecar_lab::commands::session::{StepSettings, step};
 use sidecar_lab::env::Environment;
 use sidecar_lab::exit::ExitStatus;
+use sidecar_lab::http::LazyHttpClient;
 use sidecar_lab::lab::StepNumber;
 use sidecar_lab::session::workspace::Where;
 use sidecar_lab::ui::Printer;
@@ -66,10 +67,12 @@ fn run_step(name: &str, number: u32, runner: &Scripted) -> Ran {
     };
     let printer = Printer::new(&environment);
     let clock = FakeClock::at(SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000));
+    let http = LazyHttpClient::new();
     let world = World {
         environment: &environment,
         printer: &printer,
         runner,
+        http: &http,
         clock: &clock,
     };
     let settings = StepSettings {

@@ -16,6 +16,7 @@ use sidecar_lab::clock::FakeClock;
 use sidecar_lab::commands::{self, World};
 use sidecar_lab::env::Environment;
 use sidecar_lab::exit::ExitStatus;
+use sidecar_lab::http::LazyHttpClient;
 use sidecar_lab::lab::Lab;
 use sidecar_lab::matrix::{GateChoice, KubernetesRelease, VersionMatrix};
 use sidecar_lab::names::ClusterName;
@@ -215,10 +216,12 @@ fn run_up(dry_run: bool) -> (Home, ScriptedHost, anyhow::Result<ExitStatus>) {
     let host = ScriptedHost::new(&release());
     let printer = Printer::new(&home.environment);
     let clock = FakeClock::at(SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000));
+    let http = LazyHttpClient::new();
     let world = World {
         environment: &home.environment,
         printer: &printer,
         runner: &host,
+        http: &http,
         clock: &clock,
     };
     let status = commands::up::up(&settings(dry_run), &world);

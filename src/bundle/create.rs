@@ -12,7 +12,7 @@ use crate::assets;
 use crate::bundle::manifest::{
     FORMAT, FileEntry, ImageEntry, KubernetesEntry, MANIFEST, Manifest, SHA256SUMS, layout,
 };
-use crate::http::HttpClient;
+use crate::http::{HttpClient, LazyHttpClient};
 use crate::install::Tool;
 use crate::install::download::{self, RetryPolicy};
 use crate::install::plan::Download;
@@ -50,7 +50,7 @@ struct Making<'a> {
     matrix: &'a VersionMatrix,
     releases: &'a [&'a KubernetesRelease],
     mirror: Option<Mirror>,
-    client: HttpClient,
+    client: &'a HttpClient,
     progress: DownloadProgress,
 }
 
@@ -59,6 +59,7 @@ pub(crate) fn create(
     settings: &Settings,
     matrix: &VersionMatrix,
     runner: &dyn Runner,
+    http: &LazyHttpClient,
     printer: Printer,
 ) -> anyhow::Result<Manifest> {
     let minors = if settings.kubernetes.is_empty() {
@@ -81,7 +82,7 @@ pub(crate) fn create(
         matrix,
         releases: &releases,
         mirror,
-        client: HttpClient::new()?,
+        client: http.get()?,
         progress: DownloadProgress::new(printer),
     };
     let mut images = Vec::new();
@@ -158,7 +159,7 @@ impl Making<'_> {
                 }
                 let path = layout::tool(&name, tool.name(), version);
                 download::install(
-                    &self.client,
+                    self.client,
                     &Download {
                         tool,
                         version,

@@ -24,7 +24,7 @@ pub fn cache(world: &World<'_>) -> anyhow::Result<PathBuf> {
 /// Opens a bundle named on the command line. With `--allow-unpinned`, each node image
 /// for this platform that no pin in `matrix` vouches for is warned about here, once.
 pub fn open(location: &str, matrix: &VersionMatrix, world: &World<'_>) -> anyhow::Result<Bundle> {
-    let bundle = Bundle::open(location, &cache(world)?, allowed(world))?;
+    let bundle = Bundle::open(location, &cache(world)?, allowed(world), world.http)?;
     if bundle.allowed.unpinned {
         let platform = this_platform(world)?;
         for entry in &bundle.manifest.kubernetes {

@@ -13,7 +13,7 @@ use anyhow::{Context, anyhow, bail};
 use crate::bundle::file;
 use crate::bundle::manifest::{FileEntry, MANIFEST, Manifest};
 use crate::bundle::trust::{ALLOW_HTTP, Allowed};
-use crate::http::HttpClient;
+use crate::http::{HttpClient, LazyHttpClient};
 use crate::install::apply::Supply;
 use crate::install::download::{self, Fetch, Progress, RetryPolicy};
 
@@ -39,14 +39,24 @@ enum Origin {
 
 impl Bundle {
     /// Opens the bundle at `location`: a directory, or an `http(s)://` URL whose files
-    /// are fetched into `cache`.
-    pub fn open(location: &str, cache: &Path, allowed: Allowed) -> anyhow::Result<Self> {
-        Self::open_with(location, cache, true, allowed)
+    /// are fetched into `cache` through `http`.
+    pub fn open(
+        location: &str,
+        cache: &Path,
+        allowed: Allowed,
+        http: &LazyHttpClient,
+    ) -> anyhow::Result<Self> {
+        Self::open_with(location, cache, true, allowed, http)
     }
 
     /// Opens a bundle at a URL whose files land in `dir` itself (`bundle fetch --output`).
-    pub fn open_into(location: &str, dir: &Path, allowed: Allowed) -> anyhow::Result<Self> {
-        Self::open_with(location, dir, false, allowed)
+    pub fn open_into(
+        location: &str,
+        dir: &Path,
+        allowed: Allowed,
+        http: &LazyHttpClient,
+    ) -> anyhow::Result<Self> {
+        Self::open_with(location, dir, false, allowed, http)
     }
 
     fn open_with(
@@ -54,6 +64,7 @@ impl Bundle {
         cache: &Path,
         per_url: bool,
         allowed: Allowed,
+        http: &LazyHttpClient,
     ) -> anyhow::Result<Self> {
         if location.starts_with("http://") && !allowed.http {
             bail!(
@@ -62,7 +73,8 @@ impl Bundle {
         }
         if location.starts_with("http://") || location.starts_with("https://") {
             let base = location.trim_end_matches('/').to_owned();
-            let client = HttpClient::new()?;
+            // The shared client (a handle: its clones use one connection pool).
+            let client = http.get()?.clone();
             let url = format!("{base}/{MANIFEST}");
             let text = client
                 .get_text(&url, MAX_MANIFEST)

@@ -76,7 +76,7 @@ pub(crate) fn create(
         dist,
         allow_http: world.environment.allow_http,
     };
-    let manifest = create::create(&settings, matrix, world.runner, *world.printer)?;
+    let manifest = create::create(&settings, matrix, world.runner, world.http, *world.printer)?;
     let mut out = format!("Bundle written to {}\n", output.display());
     for platform in &manifest.platforms {
         out.push_str(&format!(
@@ -106,7 +106,7 @@ pub(crate) fn check(
     world: &World<'_>,
 ) -> anyhow::Result<ExitStatus> {
     // Not `open`: the pin report below says every warning, once.
-    let bundle = Bundle::open(location, &cache(world)?, allowed(world))?;
+    let bundle = Bundle::open(location, &cache(world)?, allowed(world), world.http)?;
     let progress = DownloadProgress::new(*world.printer);
     let mut problems = bundle.verify_all(&progress);
     let (refused, warned) = pin_report(&bundle, matrix);
@@ -146,7 +146,7 @@ pub(crate) fn fetch(
     }
     // With --output the files land there directly; without, in the cache `up` reads.
     let bundle = match &output {
-        Some(dir) => Bundle::open_into(location, dir, allowed(world))?,
+        Some(dir) => Bundle::open_into(location, dir, allowed(world), world.http)?,
         None => open(location, matrix, world)?,
     };
     let progress = DownloadProgress::new(*world.printer);

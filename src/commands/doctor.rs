@@ -7,7 +7,6 @@ use crate::commands::World;
 use crate::doctor::checks::{self, Target};
 use crate::doctor::{any_failed, fix, gather};
 use crate::exit::ExitStatus;
-use crate::http::HttpClient;
 use crate::install::execute;
 use crate::install::prepare::docker_host;
 use crate::matrix::{KubernetesRelease, VersionMatrix};
@@ -71,7 +70,7 @@ pub(crate) fn doctor(
             if fixes.is_empty() {
                 printer.note("nothing that doctor --fix can fix");
             }
-            let client = HttpClient::new()?;
+            let client = world.http.get()?;
             for fix in &fixes {
                 printer.note(&format!("fix: {}", fix.title));
                 if !prompt::confirm(
@@ -83,7 +82,7 @@ pub(crate) fn doctor(
                     continue;
                 }
                 if let Err(error) =
-                    execute::steps(&fix.steps, *runner, &client, *printer, &state_dir)
+                    execute::steps(&fix.steps, *runner, client, *printer, &state_dir)
                 {
                     printer.error(&crate::exit::one_line(&error));
                 }

@@ -53,6 +53,13 @@ pub(crate) fn install(
         report: world.printer,
     };
     let supply = bundle.as_ref().map(|b| b as &dyn Supply);
-    apply(&prepared, supply, world.environment, world.runner, heard)?;
+    apply(
+        &prepared,
+        supply,
+        world.environment,
+        world.runner,
+        world.http,
+        heard,
+    )?;
     Ok(ExitStatus::Success)
 }

@@ -7,7 +7,7 @@ use std::path::Path;
 use anyhow::{Context, anyhow};
 
 use crate::env::Environment;
-use crate::http::HttpClient;
+use crate::http::LazyHttpClient;
 use crate::install::docker::DockerPlan;
 use crate::install::download::{self, Event, Progress, Report, RetryPolicy};
 use crate::install::execute;
@@ -35,16 +35,17 @@ pub(crate) fn apply(
     supply: Option<&dyn Supply>,
     environment: &Environment,
     runner: &dyn Runner,
+    http: &LazyHttpClient,
     heard: Heard<'_>,
 ) -> anyhow::Result<()> {
-    let client = HttpClient::new()?;
+    let client = http.get()?;
     let Heard { progress, report } = heard;
     let mut cannot = Vec::new();
     for action in &prepared.plan.actions {
         match action {
             Action::Fine { .. } | Action::Docker(DockerPlan::Fine { .. }) => {}
             Action::Download(d) => {
-                download::install(&client, d, progress, RetryPolicy::default())
+                download::install(client, d, progress, RetryPolicy::default())
                     .with_context(|| format!("{} {} was not installed", d.tool, d.version))?;
             }
             Action::FromBundle {
@@ -64,7 +65,7 @@ pub(crate) fn apply(
                 });
             }
             Action::Docker(DockerPlan::Steps { steps, notes, .. }) => {
-                execute::steps(steps, runner, &client, report, &prepared.state_dir)?;
+                execute::steps(steps, runner, client, report, &prepared.state_dir)?;
                 for n in notes {
                     report.report(Event::PlanNote(n));
                 }

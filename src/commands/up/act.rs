@@ -7,7 +7,6 @@ use std::time::Duration;
 use anyhow::{anyhow, bail};
 
 use crate::bundle::source::Bundle;
-use crate::http::HttpClient;
 use crate::install::{apply, execute};
 use crate::kube;
 use crate::matrix::{KubernetesRelease, VersionMatrix};
@@ -177,13 +176,13 @@ impl Execute<'_, '_> {
     }
 
     fn host_fixes(&self, fixes: &[crate::doctor::fix::Fix]) -> anyhow::Result<()> {
-        let client = HttpClient::new()?;
+        let client = self.world.http.get()?;
         for fix in fixes {
             Transaction::run(self.printer(), &fix.title, || {
                 execute::steps(
                     &fix.steps,
                     self.runner(),
-                    &client,
+                    client,
                     self.world.printer,
                     self.dir,
                 )
@@ -206,6 +205,7 @@ impl Execute<'_, '_> {
                 supply,
                 self.world.environment,
                 self.runner(),
+                self.world.http,
                 heard,
             )
         })
