@@ -1,18 +1,21 @@
 //! One line per phase of a long operation — a spinner on a terminal, a plain line
-//! otherwise — ending in ✓ or ✗ (as kind reports its own steps).
+//! otherwise — ending in ✓ or ✗ (as kind reports its own steps). Its seconds are read
+//! from a clock handed in, so a fake clock times `up`'s phases in tests.
 
 use std::time::{Duration, Instant};
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
+use crate::clock::{Clock, SystemClock};
 use crate::ui::Printer;
 use crate::ui::text::clean_styled;
 
 /// A phase in progress.
-pub(crate) struct Phase {
+pub(crate) struct Phase<'a> {
     printer: Printer,
     label: String,
     spinner: Option<ProgressBar>,
+    clock: &'a dyn Clock,
     started: Instant,
     /// One line among others (steps that run at once): no room for a frame.
     shared: bool,
@@ -37,14 +40,28 @@ impl Default for Board {
     }
 }
 
-impl Phase {
-    /// Starts a phase; on a terminal a spinner turns until it ends.
+impl Phase<'static> {
+    /// Starts a phase timed by the system clock; on a terminal a spinner turns until it
+    /// ends.
     pub(crate) fn start(printer: Printer, label: &str) -> Self {
         Self::start_on(None, printer, label)
     }
 
-    /// Starts a phase on `board`'s own line (a plain line when not on a terminal).
+    /// Starts a phase timed by the system clock on `board`'s own line (a plain line when
+    /// not on a terminal).
     pub(crate) fn start_on(board: Option<&Board>, printer: Printer, label: &str) -> Self {
+        Phase::timed(&SystemClock, board, printer, label)
+    }
+}
+
+impl<'a> Phase<'a> {
+    /// Starts a phase timed by `clock`, on `board`'s own line when there is one.
+    pub(crate) fn timed(
+        clock: &'a dyn Clock,
+        board: Option<&Board>,
+        printer: Printer,
+        label: &str,
+    ) -> Self {
         let spinner = printer.stderr_fancy().then(|| {
             let spinner = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
             let spinner = match board {
@@ -66,7 +83,8 @@ impl Phase {
             printer,
             label: label.to_owned(),
             spinner,
-            started: Instant::now(),
+            clock,
+            started: clock.now(),
             shared: board.is_some(),
         }
     }
@@ -114,29 +132,34 @@ impl Phase {
         if let Some(spinner) = &self.spinner {
             spinner.finish_and_clear();
         }
-        let seconds = self.started.elapsed().as_secs_f64();
+        self.printer.note(&self.ending(mark, detail));
+    }
+
+    /// The phase's last line: its mark, label and detail, and the seconds it took on its
+    /// clock.
+    fn ending(&self, mark: &str, detail: &str) -> String {
+        let seconds = self.clock.now().duration_since(self.started).as_secs_f64();
         let detail = if detail.is_empty() {
             String::new()
         } else {
             format!(": {detail}")
         };
-        self.printer
-            .note(&format!(" {mark} {}{detail} ({seconds:.1} s)", self.label));
+        format!(" {mark} {}{detail} ({seconds:.1} s)", self.label)
     }
 }
 
 /// A phase that ends with ✗ unless it is committed, as rustup's `Transaction` undoes what
 /// it did unless committed: an early return (`?`) between `begin` and `commit` marks the
 /// phase failed on its way out, so every path through a phase ends its line exactly once.
-pub(crate) struct Transaction {
-    phase: Option<Phase>,
+pub(crate) struct Transaction<'a> {
+    phase: Option<Phase<'a>>,
 }
 
-impl Transaction {
-    /// Starts a phase that fails on drop.
-    pub(crate) fn begin(printer: Printer, label: &str) -> Self {
+impl<'a> Transaction<'a> {
+    /// Starts a phase, timed by `clock`, that fails on drop.
+    pub(crate) fn begin(printer: Printer, clock: &'a dyn Clock, label: &str) -> Self {
         Self {
-            phase: Some(Phase::start(printer, label)),
+            phase: Some(Phase::timed(clock, None, printer, label)),
         }
     }
 
@@ -163,20 +186,40 @@ impl Transaction {
     /// Runs `work` as the phase: ✓ when it returns `Ok`, ✗ when it returns `Err`.
     pub(crate) fn run<T, E>(
         printer: Printer,
+        clock: &'a dyn Clock,
         label: &str,
         work: impl FnOnce() -> Result<T, E>,
     ) -> Result<T, E> {
-        let phase = Self::begin(printer, label);
+        let phase = Self::begin(printer, clock, label);
         let value = work()?;
         phase.commit("");
         Ok(value)
     }
 }
 
-impl Drop for Transaction {
+impl Drop for Transaction<'_> {
     fn drop(&mut self) {
         if let Some(phase) = self.phase.take() {
             phase.fail("");
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::FakeClock;
+    use crate::env::Environment;
+
+    #[test]
+    fn a_phase_takes_its_seconds_from_the_clock_it_is_given() {
+        let clock = FakeClock::at(std::time::SystemTime::UNIX_EPOCH);
+        let printer = Printer::new(&Environment::default());
+        let phase = Phase::timed(&clock, None, printer, "creating kind cluster `lab`");
+        clock.advance(Duration::from_millis(95_040));
+        assert_eq!(
+            phase.ending("✓", "ready"),
+            " ✓ creating kind cluster `lab`: ready (95.0 s)"
+        );
     }
 }

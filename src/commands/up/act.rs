@@ -7,6 +7,7 @@ use std::time::Duration;
 use anyhow::{anyhow, bail};
 
 use crate::bundle::source::Bundle;
+use crate::clock::Clock;
 use crate::install::{apply, execute};
 use crate::kube;
 use crate::matrix::{KubernetesRelease, VersionMatrix};
@@ -107,6 +108,11 @@ impl Execute<'_, '_> {
         *self.world.printer
     }
 
+    /// What times the phases.
+    pub(super) fn clock(&self) -> &dyn Clock {
+        self.world.clock
+    }
+
     /// Every phase before the gate check, in order. Image pulls start with the cluster
     /// phase and run while the cluster is made: both take minutes on a slow link.
     fn setup(&self, plan: &Plan) -> anyhow::Result<()> {
@@ -153,21 +159,25 @@ impl Execute<'_, '_> {
             }
             Phase::RestoreContext { name } => Transaction::run(
                 self.printer(),
+                self.clock(),
                 &format!("restoring the kubeconfig context `kind-{name}`"),
                 || checked(self.runner(), &kube::kind::export_kubeconfig(name), SHORT),
             )
             .map(drop),
-            Phase::WaitForNode => {
-                Transaction::run(self.printer(), "waiting for the node to be Ready", || {
+            Phase::WaitForNode => Transaction::run(
+                self.printer(),
+                self.clock(),
+                "waiting for the node to be Ready",
+                || {
                     checked(
                         self.runner(),
                         &self.target.wait_nodes_ready(180),
                         Duration::from_secs(200),
                     )
                     .map_err(|error| error.context("the node did not become Ready within 180 s"))
-                })
-                .map(drop)
-            }
+                },
+            )
+            .map(drop),
             Phase::Namespace(action) => {
                 namespace::apply(self.runner(), self.target, action, &self.printer())
             }
@@ -178,7 +188,7 @@ impl Execute<'_, '_> {
     fn host_fixes(&self, fixes: &[crate::doctor::fix::Fix]) -> anyhow::Result<()> {
         let client = self.world.http.get()?;
         for fix in fixes {
-            Transaction::run(self.printer(), &fix.title, || {
+            Transaction::run(self.printer(), self.clock(), &fix.title, || {
                 execute::steps(
                     &fix.steps,
                     self.runner(),
@@ -193,7 +203,7 @@ impl Execute<'_, '_> {
     }
 
     fn install(&self, prepared: &crate::install::prepare::Prepared) -> anyhow::Result<()> {
-        Transaction::run(self.printer(), "installing the tools", || {
+        Transaction::run(self.printer(), self.clock(), "installing the tools", || {
             let downloads = crate::ui::progress::DownloadProgress::new(self.printer());
             let heard = apply::Heard {
                 progress: &downloads,
@@ -242,13 +252,18 @@ impl Execute<'_, '_> {
             }
         };
         if delete {
-            Transaction::run(printer, &format!("deleting kind cluster `{name}`"), || {
-                checked(
-                    self.runner(),
-                    &kube::kind::delete_cluster(name),
-                    CREATE_TIMEOUT,
-                )
-            })?;
+            Transaction::run(
+                printer,
+                self.clock(),
+                &format!("deleting kind cluster `{name}`"),
+                || {
+                    checked(
+                        self.runner(),
+                        &kube::kind::delete_cluster(name),
+                        CREATE_TIMEOUT,
+                    )
+                },
+            )?;
         }
         self.create_cluster(name)
     }
@@ -259,6 +274,7 @@ impl Execute<'_, '_> {
         let create = kube::kind::create_cluster(name, &config);
         let progress = Transaction::begin(
             printer,
+            self.clock(),
             &format!(
                 "creating kind cluster `{name}` (Kubernetes {})",
                 self.release.minor
@@ -296,8 +312,11 @@ impl Execute<'_, '_> {
             &manifest,
             render::gate_check_manifest(self.release)?.as_bytes(),
         )?;
-        let progress =
-            Transaction::begin(self.printer(), "checking that native sidecars work here");
+        let progress = Transaction::begin(
+            self.printer(),
+            self.clock(),
+            "checking that native sidecars work here",
+        );
         let dry_run = self.target.dry_run_create(&manifest);
         let output = checked(self.runner(), &dry_run, SHORT)?;
         match kube::native_sidecars_kept(&output.stdout) {

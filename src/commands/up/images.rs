@@ -29,7 +29,11 @@ impl Execute<'_, '_> {
     /// Loads the images into the node; problems are warnings: the node may still pull.
     pub(super) fn preload(&self, images: &[ImageAction], pulled: &Pulled) {
         let printer = self.printer();
-        let progress = Transaction::begin(printer, "preloading the lab images into the node");
+        let progress = Transaction::begin(
+            printer,
+            self.clock(),
+            "preloading the lab images into the node",
+        );
         let mut problems = Vec::new();
         let mut loaded = Vec::new();
         for action in images {
@@ -66,8 +70,11 @@ impl Execute<'_, '_> {
         let bundle = self.bundle.ok_or_else(|| anyhow!("no bundle was opened"))?;
         let entry =
             crate::bundle::load::entry(bundle, self.release.minor, self.platform, self.matrix)?;
-        let progress =
-            Transaction::begin(self.printer(), &format!("loading {tag} from the bundle"));
+        let progress = Transaction::begin(
+            self.printer(),
+            self.clock(),
+            &format!("loading {tag} from the bundle"),
+        );
         let downloads = crate::ui::progress::DownloadProgress::new(self.printer());
         let tag = crate::bundle::load::node_image(
             bundle,

@@ -117,9 +117,12 @@ pub(super) fn facts(
             .as_ref()
             .map(|b| (b, ground.platform.as_str())),
     };
-    let mut facts = Transaction::run(*world.printer, "reading the host and the cluster", || {
-        facts::gather(&ask, world.environment, world.runner)
-    })?;
+    let mut facts = Transaction::run(
+        *world.printer,
+        world.clock,
+        "reading the host and the cluster",
+        || facts::gather(&ask, world.environment, world.runner),
+    )?;
     // The steps as they run on the cluster's minor: an existing cluster's own, else the
     // one the lab makes.
     let minor = match &facts.cluster {
