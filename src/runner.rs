@@ -82,6 +82,21 @@ pub fn checked(
     }
 }
 
+/// Runs `command` with its output shown to the user and fails unless it exits 0: the
+/// output is on the screen, so the error only points at it.
+pub fn checked_shown(
+    runner: &dyn Runner,
+    command: &CommandLine,
+    timeout: Duration,
+) -> anyhow::Result<()> {
+    let output = runner.run_shown(command, timeout)?;
+    if output.success() {
+        Ok(())
+    } else {
+        Err(anyhow::anyhow!("`{command}` failed; its output is above"))
+    }
+}
+
 impl CommandLine {
     pub fn new<I, S>(program: &str, args: I) -> Self
     where

@@ -10,9 +10,11 @@ use crate::commands::World;
 use crate::exit::ExitStatus;
 use crate::install::detect;
 use crate::kube;
+use crate::kube::Cluster;
+use crate::kube::cluster::DOWN_TIMEOUT;
 use crate::lab::{Lab, StepNumber};
 use crate::matrix::VersionMatrix;
-use crate::runner::Runner;
+use crate::runner::{Runner, checked_shown};
 use crate::session::namespace;
 use crate::session::state::LabState;
 use crate::session::step::{self, Session};
@@ -70,7 +72,7 @@ pub fn step(
         dry_run: settings.dry_run,
     };
     if !settings.dry_run {
-        namespace::ensure(world.runner, &resolved.kube, world.printer)?;
+        namespace::ensure(&session.cluster(), world.printer)?;
         crate::session::room::free_if_needed(&session, &lab, &state, settings.number)?;
     }
     let run = step::run(&session, &lab, settings.number, None)?;
@@ -368,11 +370,10 @@ pub fn down(place: &Where, yes: bool, world: &World<'_>) -> anyhow::Result<ExitS
         ));
     }
     world.printer.note(&format!("$ {command}"));
-    let output = world
-        .runner
-        .run_shown(&command, std::time::Duration::from_secs(300))?;
-    if !output.success() {
-        return Err(anyhow!("`{command}` failed; its output is above"));
+    match &resolved.kind_name {
+        // kind's own command: the cluster goes with everything in it.
+        Some(_) => checked_shown(world.runner, &command, DOWN_TIMEOUT)?,
+        None => Cluster::new(world.runner, world.clock, &resolved.kube).delete_lab_objects()?,
     }
     for file in lab_files(&dir) {
         crate::files::remove_file(&file)

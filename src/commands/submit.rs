@@ -215,8 +215,8 @@ fn run(submission: &Submission<'_>, mut job: Job, world: &World<'_>) -> anyhow::
     let (path, manifest) = answer_manifest(submission, &mut job)?;
     write_atomically(&path, manifest.as_bytes())?;
     let target = &submission.resolved.kube;
-    crate::session::namespace::ensure(world.runner, target, world.printer)?;
     let cluster = Cluster::new(world.runner, world.clock, target);
+    crate::session::namespace::ensure(&cluster, world.printer)?;
     let number = submission.exercise.number;
     // The previous attempt goes first: applied over it, this one would be a patch of its
     // pod template, which the API server refuses (a Job's template is immutable).

@@ -9,10 +9,10 @@ use std::time::Duration;
 
 use k8s_openapi::api::core::v1::Event;
 
-use super::Target;
+use super::{NamespaceFound, Target};
 use crate::clock::Clock;
 use crate::observe::dump::{self, Dump, Object};
-use crate::runner::{CommandLine, Failed, Output, RunError, Runner, checked};
+use crate::runner::{CommandLine, Failed, Output, RunError, Runner, checked, checked_shown};
 
 pub(crate) use super::KUBECTL_TIMEOUT;
 /// Deleting a Job waits for its pods to go; the lab's pods stop within seconds.
@@ -21,6 +21,10 @@ pub(crate) const DELETE_TIMEOUT: Duration = Duration::from_secs(120);
 /// admission tracks nothing against it, so a pod the quota should refuse would be
 /// admitted), and the Job controller to mark Jobs suspended.
 pub(crate) const QUOTA_READY: Duration = Duration::from_secs(20);
+/// Reading or creating the namespace.
+pub(crate) const NAMESPACE_TIMEOUT: Duration = Duration::from_secs(60);
+/// `down`'s delete of the lab's Jobs (it does not wait for their pods to go).
+pub(crate) const DOWN_TIMEOUT: Duration = Duration::from_secs(300);
 /// How often a wait asks again.
 const WAIT_POLL: Duration = Duration::from_millis(200);
 
@@ -63,6 +67,11 @@ impl<'a> Cluster<'a> {
         self.clock
     }
 
+    /// The context and namespace the commands go to.
+    pub(crate) fn target(&self) -> &'a Target {
+        self.target
+    }
+
     /// Runs a read; its standard output when it succeeded.
     fn read(&self, command: &CommandLine) -> Option<String> {
         self.runner
@@ -76,6 +85,32 @@ impl<'a> Cluster<'a> {
     pub(crate) fn server_minor(&self) -> Option<crate::version::MinorVersion> {
         self.read(&self.target.version())
             .and_then(|stdout| super::server_minor(&stdout))
+    }
+
+    /// Whether the namespace exists; what kubectl said when that cannot be told.
+    pub(crate) fn namespace_found(&self) -> NamespaceFound {
+        match self
+            .runner
+            .run(&self.target.get_namespace(), NAMESPACE_TIMEOUT)
+        {
+            Ok(output) => super::namespace_found(output.success(), &output.stderr),
+            Err(error) => NamespaceFound::Unknown(error.to_string()),
+        }
+    }
+
+    /// Creates the namespace.
+    pub(crate) fn create_namespace(&self) -> anyhow::Result<()> {
+        checked(
+            self.runner,
+            &self.target.create_namespace(),
+            NAMESPACE_TIMEOUT,
+        )
+        .map(drop)
+    }
+
+    /// Deletes the lab's Jobs in the namespace, kubectl's output shown as it goes.
+    pub(crate) fn delete_lab_objects(&self) -> anyhow::Result<()> {
+        checked_shown(self.runner, &self.target.delete_lab_objects(), DOWN_TIMEOUT)
     }
 
     /// The nodes as JSON, when they can be read.

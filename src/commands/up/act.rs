@@ -179,7 +179,8 @@ impl Execute<'_, '_> {
             )
             .map(drop),
             Phase::Namespace(action) => {
-                namespace::apply(self.runner(), self.target, action, &self.printer())
+                let cluster = kube::Cluster::new(self.runner(), self.clock(), self.target);
+                namespace::apply(&cluster, action, &self.printer())
             }
             Phase::Cluster(_) | Phase::Images(_) | Phase::GateCheck | Phase::Steps { .. } => Ok(()),
         }
