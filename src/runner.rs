@@ -4,8 +4,10 @@
 
 mod failed;
 mod find;
-#[cfg(test)]
-pub(crate) mod scripted;
+// Public for the integration tests, which run verbs in-process against it; the binary
+// never names it.
+#[doc(hidden)]
+pub mod scripted;
 mod system;
 
 use std::fmt;

@@ -7,19 +7,20 @@
     reason = "tests set up files and processes directly"
 )]
 
-#[path = "support/scripted.rs"]
-mod scripted;
+#[path = "support/dumps.rs"]
+mod dumps;
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant, SystemTime};
 
-use scripted::{Scripted, dump_fixture};
+use dumps::dump_fixture;
 use sidecar_lab::clock::FakeClock;
 use sidecar_lab::commands::session::{StepSettings, step};
 use sidecar_lab::env::Environment;
 use sidecar_lab::exit::ExitStatus;
 use sidecar_lab::http::LazyHttpClient;
 use sidecar_lab::lab::StepNumber;
+use sidecar_lab::runner::scripted::ScriptedRunner;
 use sidecar_lab::session::workspace::Where;
 use sidecar_lab::ui::Printer;
 use sidecar_lab::world::World;
@@ -40,8 +41,8 @@ fn state_home(name: &str) -> PathBuf {
 }
 
 /// A kind cluster `sidecar-lab` whose step Jobs and pods read as `dump`.
-fn cluster(dump: &str) -> Scripted {
-    Scripted::new()
+fn cluster(dump: &str) -> ScriptedRunner {
+    ScriptedRunner::new()
         .ok(" version -o json", VERSION)
         .ok(" get namespace ", "namespace/default\n")
         .ok(" delete job ", "")
@@ -58,7 +59,7 @@ struct Ran {
     wall: Duration,
 }
 
-fn run_step(name: &str, number: u32, runner: &Scripted) -> Ran {
+fn run_step(name: &str, number: u32, runner: &ScriptedRunner) -> Ran {
     let home = state_home(name);
     let environment = Environment {
         home: Some(home.clone()),
@@ -211,7 +212,7 @@ fn a_step_group_under_a_quota_judges_each_job_and_cleans_up() {
             objects.push(item);
         }
     }
-    let runner = Scripted::new()
+    let runner = ScriptedRunner::new()
         .ok(
             " get resourcequota ",
             r#"{"status":{"hard":{"requests.cpu":"1"}}}"#,

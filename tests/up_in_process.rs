@@ -9,7 +9,6 @@
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 use std::time::{Duration, SystemTime};
 
 use sidecar_lab::clock::FakeClock;
@@ -20,90 +19,91 @@ use sidecar_lab::http::LazyHttpClient;
 use sidecar_lab::lab::Lab;
 use sidecar_lab::matrix::{GateChoice, KubernetesRelease, VersionMatrix};
 use sidecar_lab::names::ClusterName;
-use sidecar_lab::runner::{CommandLine, Output, RunError, Runner};
+use sidecar_lab::runner::Output;
+use sidecar_lab::runner::scripted::ScriptedRunner;
 use sidecar_lab::ui::Printer;
 
 /// A host with Docker running, kind and kubectl at the lab's versions, and no cluster
 /// until `kind create cluster` makes one. Every command is recorded as it would print.
-struct ScriptedHost {
-    release: KubernetesRelease,
-    ran: Mutex<Vec<String>>,
-    cluster: Mutex<bool>,
+fn scripted_host(release: &KubernetesRelease) -> ScriptedRunner {
+    let release = release.clone();
+    ScriptedRunner::new().respond(move |command, earlier| {
+        // Found on PATH or in the bin dir, a tool may be named by its full path.
+        let program = Path::new(&command.program)
+            .file_name()
+            .and_then(|name| name.to_str())
+            .unwrap_or_default();
+        let args: Vec<&str> = command.args.iter().map(String::as_str).collect();
+        let cluster = earlier.iter().any(|line| creates_the_cluster(line));
+        Some(answer(&release, cluster, program, &args))
+    })
 }
 
-impl ScriptedHost {
-    fn new(release: &KubernetesRelease) -> Self {
-        Self {
-            release: release.clone(),
-            ran: Mutex::new(Vec::new()),
-            cluster: Mutex::new(false),
+/// Whether `line` is the `kind create` the host answers by making the cluster.
+fn creates_the_cluster(line: &str) -> bool {
+    let mut words = line.split_whitespace();
+    let program = words
+        .next()
+        .and_then(|p| Path::new(p).file_name())
+        .and_then(|p| p.to_str());
+    program == Some("kind") && words.next() == Some("create")
+}
+
+fn has_cluster(host: &ScriptedRunner) -> bool {
+    host.calls().iter().any(|line| creates_the_cluster(line))
+}
+
+fn answer(release: &KubernetesRelease, cluster: bool, program: &str, args: &[&str]) -> Output {
+    let has = |word: &str| args.contains(&word);
+    #[allow(
+        clippy::match_same_arms,
+        reason = "one arm per command the stand-ins answer, in the order `up` runs them"
+    )]
+    match (program, args.first().copied().unwrap_or_default()) {
+        ("docker", "version") => ok(
+            r#"{"Client":{"Version":"28.2.2","ApiVersion":"1.50"},"Server":{"Version":"28.2.2","ApiVersion":"1.50","Os":"linux","Arch":"amd64"}}"#,
+        ),
+        ("docker", "info") => ok(&serde_json::json!({
+            "ServerVersion": "28.2.2", "CgroupVersion": "2", "CgroupDriver": "systemd",
+            "DockerRootDir": "/var/lib/docker", "Driver": "overlay2",
+            "DriverStatus": [["Backing Filesystem", "extfs"], ["Supports d_type", "true"]],
+            "SecurityOptions": ["name=seccomp,profile=builtin", "name=cgroupns"],
+            "OperatingSystem": "Debian GNU/Linux 12 (bookworm)", "NCPU": 4,
+            "MemTotal": 16_000_000_000_u64, "Name": "scripted",
+        })
+        .to_string()),
+        ("stat", _) => ok("cgroup2fs"),
+        ("docker", "image" | "save") => ok(""),
+        ("sysctl", _) if has("fs.inotify.max_user_watches") => ok("524288"),
+        ("sysctl", _) if has("fs.inotify.max_user_instances") => ok("512"),
+        ("df", _) => ok(
+            "Filesystem 1024-blocks Used Available Capacity Mounted on\n/dev/vda 200000000 1000 190000000 1% /\n",
+        ),
+        ("id", _) => ok("1000"),
+        ("kind", "version") => ok(&format!("kind {} go1.24.0 linux/amd64", release.kind)),
+        ("kind", "get") if has("clusters") => ok(if cluster { "sidecar-lab" } else { "" }),
+        ("kind", "create") => ok(""),
+        ("kind", "load") => ok(""),
+        ("kubectl", "version") if has("--client") => ok(&format!(
+            r#"{{"clientVersion":{{"gitVersion":"{}"}}}}"#,
+            release.kubectl
+        )),
+        ("kubectl", "config") if has("get-contexts") => {
+            ok(if cluster { "kind-sidecar-lab" } else { "" })
         }
-    }
-
-    fn ran(&self) -> Vec<String> {
-        self.ran.lock().expect("not poisoned").clone()
-    }
-
-    fn has_cluster(&self) -> bool {
-        *self.cluster.lock().expect("not poisoned")
-    }
-
-    fn answer(&self, program: &str, args: &[&str]) -> Output {
-        let cluster = self.has_cluster();
-        let has = |word: &str| args.contains(&word);
-        #[allow(
-            clippy::match_same_arms,
-            reason = "one arm per command the stand-ins answer, in the order `up` runs them"
-        )]
-        match (program, args.first().copied().unwrap_or_default()) {
-            ("docker", "version") => ok(
-                r#"{"Client":{"Version":"28.2.2","ApiVersion":"1.50"},"Server":{"Version":"28.2.2","ApiVersion":"1.50","Os":"linux","Arch":"amd64"}}"#,
-            ),
-            ("docker", "info") => ok(&serde_json::json!({
-                "ServerVersion": "28.2.2", "CgroupVersion": "2", "CgroupDriver": "systemd",
-                "DockerRootDir": "/var/lib/docker", "Driver": "overlay2",
-                "DriverStatus": [["Backing Filesystem", "extfs"], ["Supports d_type", "true"]],
-                "SecurityOptions": ["name=seccomp,profile=builtin", "name=cgroupns"],
-                "OperatingSystem": "Debian GNU/Linux 12 (bookworm)", "NCPU": 4,
-                "MemTotal": 16_000_000_000_u64, "Name": "scripted",
-            })
-            .to_string()),
-            ("stat", _) => ok("cgroup2fs"),
-            ("docker", "image" | "save") => ok(""),
-            ("sysctl", _) if has("fs.inotify.max_user_watches") => ok("524288"),
-            ("sysctl", _) if has("fs.inotify.max_user_instances") => ok("512"),
-            ("df", _) => ok(
-                "Filesystem 1024-blocks Used Available Capacity Mounted on\n/dev/vda 200000000 1000 190000000 1% /\n",
-            ),
-            ("id", _) => ok("1000"),
-            ("kind", "version") => ok(&format!("kind {} go1.24.0 linux/amd64", self.release.kind)),
-            ("kind", "get") if has("clusters") => ok(if cluster { "sidecar-lab" } else { "" }),
-            ("kind", "create") => {
-                *self.cluster.lock().expect("not poisoned") = true;
-                ok("")
-            }
-            ("kind", "load") => ok(""),
-            ("kubectl", "version") if has("--client") => ok(&format!(
-                r#"{{"clientVersion":{{"gitVersion":"{}"}}}}"#,
-                self.release.kubectl
-            )),
-            ("kubectl", "config") if has("get-contexts") => {
-                ok(if cluster { "kind-sidecar-lab" } else { "" })
-            }
-            ("kubectl", _) if has("wait") => ok("node/sidecar-lab-control-plane condition met"),
-            ("kubectl", _) if has("--dry-run=server") => ok(&serde_json::json!({
-                "kind": "Job",
-                "spec": {"template": {"spec": {"initContainers": [
-                    {"name": "proxy", "restartPolicy": "Always"}
-                ]}}}
-            })
-            .to_string()),
-            _ => Output {
-                code: Some(1),
-                stdout: String::new(),
-                stderr: format!("not scripted: {program} {}", args.join(" ")),
-            },
-        }
+        ("kubectl", _) if has("wait") => ok("node/sidecar-lab-control-plane condition met"),
+        ("kubectl", _) if has("--dry-run=server") => ok(&serde_json::json!({
+            "kind": "Job",
+            "spec": {"template": {"spec": {"initContainers": [
+                {"name": "proxy", "restartPolicy": "Always"}
+            ]}}}
+        })
+        .to_string()),
+        _ => Output {
+            code: Some(1),
+            stdout: String::new(),
+            stderr: format!("not scripted: {program} {}", args.join(" ")),
+        },
     }
 }
 
@@ -112,32 +112,6 @@ fn ok(stdout: &str) -> Output {
         code: Some(0),
         stdout: format!("{stdout}\n"),
         stderr: String::new(),
-    }
-}
-
-impl Runner for ScriptedHost {
-    fn run(&self, command: &CommandLine, _timeout: Duration) -> Result<Output, RunError> {
-        self.ran
-            .lock()
-            .expect("not poisoned")
-            .push(command.to_string());
-        // Found on PATH or in the bin dir, a tool may be named by its full path.
-        let program = Path::new(&command.program)
-            .file_name()
-            .and_then(|name| name.to_str())
-            .unwrap_or_default();
-        let args: Vec<&str> = command.args.iter().map(String::as_str).collect();
-        Ok(self.answer(program, &args))
-    }
-
-    fn run_shown(&self, command: &CommandLine, timeout: Duration) -> Result<Output, RunError> {
-        self.run(command, timeout)
-    }
-
-    fn start_detached(&self, command: &CommandLine, _log: &Path) -> Result<(), RunError> {
-        Err(RunError::NotFound {
-            command: command.to_string(),
-        })
     }
 }
 
@@ -211,9 +185,9 @@ fn settings(dry_run: bool) -> commands::up::Settings {
     }
 }
 
-fn run_up(dry_run: bool) -> (Home, ScriptedHost, anyhow::Result<ExitStatus>) {
+fn run_up(dry_run: bool) -> (Home, ScriptedRunner, anyhow::Result<ExitStatus>) {
     let home = home();
-    let host = ScriptedHost::new(&release());
+    let host = scripted_host(&release());
     let printer = Printer::new(&home.environment);
     let clock = FakeClock::at(SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000));
     let http = LazyHttpClient::new();
@@ -252,7 +226,7 @@ fn changes_the_machine(command: &str) -> bool {
 #[test]
 fn up_yes_on_a_ready_host_creates_the_cluster_from_the_config_it_wrote() {
     let (home, host, status) = run_up(false);
-    let ran = host.ran();
+    let ran = host.calls();
     assert_eq!(
         status.expect("up succeeds"),
         ExitStatus::Success,
@@ -292,7 +266,7 @@ fn up_yes_on_a_ready_host_creates_the_cluster_from_the_config_it_wrote() {
 #[test]
 fn up_dry_run_runs_nothing_that_changes_the_machine() {
     let (home, host, status) = run_up(true);
-    let ran = host.ran();
+    let ran = host.calls();
     assert_eq!(status.expect("dry run succeeds"), ExitStatus::Success);
     assert!(!ran.is_empty(), "a dry run reads the host");
     let changing: Vec<&String> = ran.iter().filter(|c| changes_the_machine(c)).collect();
@@ -300,7 +274,7 @@ fn up_dry_run_runs_nothing_that_changes_the_machine() {
         changing.is_empty(),
         "a dry run changed the machine: {changing:?}"
     );
-    assert!(!host.has_cluster());
+    assert!(!has_cluster(&host));
     assert!(
         !home.state_dir.join("state.json").exists(),
         "a dry run writes no state"

@@ -145,10 +145,9 @@ mod tests {
     #[test]
     fn sudo_is_asked_for_once_up_front_and_steps_run_in_order() {
         let dir = tempfile::tempdir().expect("temp dir");
-        let runner =
-            ScriptedRunner::default()
-                .answer("sudo", 0, "")
-                .answer("docker info", 0, "28.2.2\n");
+        let runner = ScriptedRunner::new()
+            .ok("sudo", "")
+            .ok("docker info", "28.2.2\n");
         let staged = dir.path().join("staged.conf");
         let steps = [
             HostStep::Run(CommandLine::new("sysctl", ["-w", "a=1"]).as_root(false)),
@@ -162,7 +161,7 @@ mod tests {
         ];
         let client = HttpClient::new().expect("client");
         steps_ok(&steps, &runner, &client, dir.path());
-        let calls = runner.calls.lock().expect("calls").clone();
+        let calls = runner.calls();
         assert_eq!(
             calls,
             [
@@ -180,9 +179,9 @@ mod tests {
     #[test]
     fn a_failing_step_stops_the_rest_and_is_named() {
         let dir = tempfile::tempdir().expect("temp dir");
-        let runner = ScriptedRunner::default()
-            .answer("apt-get update", 100, "")
-            .answer("apt-get", 0, "");
+        let runner = ScriptedRunner::new()
+            .answer("apt-get update", 100, "", "")
+            .ok("apt-get", "");
         let steps = [
             HostStep::Run(CommandLine::new("apt-get", ["update"])),
             HostStep::Run(CommandLine::new("apt-get", ["install", "-y", "docker.io"])),
@@ -194,7 +193,7 @@ mod tests {
             error.to_string(),
             "`apt-get update` failed with exit code 100; its output is above"
         );
-        assert_eq!(runner.calls.lock().expect("calls").len(), 1);
+        assert_eq!(runner.calls().len(), 1);
     }
 
     fn steps_ok(steps: &[HostStep], runner: &ScriptedRunner, client: &HttpClient, dir: &Path) {

@@ -144,18 +144,20 @@ mod tests {
         let target = Target::kind("lab", "learner-01");
         let patch = target.patch_progress(&patch_body(ExerciseNumber(1), &record()));
         let file = dir.path().join("sidecar-lab-exercises.json");
-        let runner = ScriptedRunner::default()
-            .fail(
+        let runner = ScriptedRunner::new()
+            .exact(
                 &patch.to_string(),
                 1,
+                "",
                 "Error from server (NotFound): configmaps \"sidecar-lab-exercises\" not found\n",
             )
-            .answer(&target.create_from(&file).to_string(), 0, "");
+            .exact(&target.create_from(&file).to_string(), 0, "", "");
         save_progress(&runner, &target, dir.path(), ExerciseNumber(1), &record()).expect("saved");
         assert!(crate::files::read_to_string(&file).is_ok_and(|t| t.contains("exercise-1")));
-        let forbidden = ScriptedRunner::default().fail(
+        let forbidden = ScriptedRunner::new().exact(
             &patch.to_string(),
             1,
+            "",
             "Error from server (Forbidden): configmaps \"sidecar-lab-exercises\" is forbidden\n",
         );
         let error = save_progress(
