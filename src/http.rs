@@ -344,6 +344,18 @@ fn chain(url: &str, error: &(dyn std::error::Error + 'static)) -> String {
 mod tests {
     use super::*;
 
+    #[test]
+    fn the_lazy_client_is_made_once_and_shared() {
+        let lazy = LazyHttpClient::new();
+        assert!(
+            lazy.client.get().is_none(),
+            "nothing is made before it is asked for"
+        );
+        let first: *const HttpClient = lazy.get().expect("a client");
+        let second: *const HttpClient = lazy.get().expect("a client");
+        assert_eq!(first, second);
+    }
+
     #[derive(Debug)]
     struct Layer(String, Option<Box<dyn std::error::Error + 'static>>);
 
