@@ -60,7 +60,7 @@ fn dispatch(command: Command, world: &commands::World<'_>) -> anyhow::Result<Exi
         }
         Command::Up(args) => {
             let matrix = matrix()?;
-            commands::up::run(&up_settings(args, &matrix)?, &matrix, world)
+            commands::up::up(&up_settings(args, &matrix)?, &matrix, world)
         }
         Command::Step(args) => commands::session::step(
             &commands::session::StepSettings {

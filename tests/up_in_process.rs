@@ -198,7 +198,8 @@ fn run_up(dry_run: bool) -> (Home, ScriptedRunner, anyhow::Result<ExitStatus>) {
         http: &http,
         clock: &clock,
     };
-    let status = commands::up::up(&settings(dry_run), &world);
+    let matrix = VersionMatrix::embedded().expect("the embedded matrix");
+    let status = commands::up::up(&settings(dry_run), &matrix, &world);
     (home, host, status)
 }
 

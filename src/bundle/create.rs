@@ -12,7 +12,8 @@ use crate::assets;
 use crate::bundle::manifest::{
     FORMAT, FileEntry, ImageEntry, KubernetesEntry, MANIFEST, Manifest, SHA256SUMS, layout,
 };
-use crate::http::{HttpClient, LazyHttpClient};
+use crate::clock::Clock;
+use crate::http::HttpClient;
 use crate::install::Tool;
 use crate::install::download::{self, RetryPolicy};
 use crate::install::plan::Download;
@@ -26,6 +27,7 @@ use crate::ui::Printer;
 use crate::ui::phase::Phase;
 use crate::ui::progress::DownloadProgress;
 use crate::version::MinorVersion;
+use crate::world::World;
 
 const DOCKER_TIMEOUT: Duration = Duration::from_secs(30 * 60);
 
@@ -47,6 +49,7 @@ struct Making<'a> {
     settings: &'a Settings,
     runner: &'a dyn Runner,
     printer: Printer,
+    clock: &'a dyn Clock,
     matrix: &'a VersionMatrix,
     releases: &'a [&'a KubernetesRelease],
     mirror: Option<Mirror>,
@@ -54,14 +57,22 @@ struct Making<'a> {
     progress: DownloadProgress,
 }
 
+/// What pulls and saves images: Docker through the runner, each one a phase on the
+/// terminal timed by the clock.
+#[derive(Clone, Copy)]
+struct Docker<'a> {
+    runner: &'a dyn Runner,
+    printer: Printer,
+    clock: &'a dyn Clock,
+}
+
 /// Writes the bundle of `settings`' releases from `matrix`; returns its manifest.
 pub(crate) fn create(
     settings: &Settings,
     matrix: &VersionMatrix,
-    runner: &dyn Runner,
-    http: &LazyHttpClient,
-    printer: Printer,
+    world: &World<'_>,
 ) -> anyhow::Result<Manifest> {
+    let (runner, printer) = (world.runner, *world.printer);
     let minors = if settings.kubernetes.is_empty() {
         vec![matrix.release_or_default(None)?.minor]
     } else {
@@ -79,10 +90,11 @@ pub(crate) fn create(
         settings,
         runner,
         printer,
+        clock: world.clock,
         matrix,
         releases: &releases,
         mirror,
-        client: http.get()?,
+        client: world.http.get()?,
         progress: DownloadProgress::new(printer),
     };
     let mut images = Vec::new();
@@ -125,6 +137,14 @@ pub(crate) fn create(
 }
 
 impl Making<'_> {
+    fn docker(&self) -> Docker<'_> {
+        Docker {
+            runner: self.runner,
+            printer: self.printer,
+            clock: self.clock,
+        }
+    }
+
     /// kind and kubectl for `platform`, each version once, verified as `install` does.
     fn tools(&self, platform: Platform) -> anyhow::Result<()> {
         let name = platform.to_string();
@@ -215,8 +235,7 @@ impl Making<'_> {
                 .map(|(_, d)| d.to_owned());
             let archive = layout::node_image(&name, release.minor);
             let layers = save_images(
-                self.runner,
-                self.printer,
+                self.docker(),
                 platform,
                 &[(release.node_image.clone(), tag.clone())],
                 &self.settings.output.join(&archive),
@@ -243,7 +262,7 @@ impl Making<'_> {
         let pairs: Vec<(String, String)> =
             lab_images.iter().map(|i| (i.clone(), i.clone())).collect();
         let out = self.settings.output.join(&archive);
-        let layers = save_images(self.runner, self.printer, platform, &pairs, &out)?;
+        let layers = save_images(self.docker(), platform, &pairs, &out)?;
         Ok(lab_images
             .iter()
             .zip(layers)
@@ -261,8 +280,7 @@ impl Making<'_> {
 /// Pulls each `(reference, tag)` (unless Docker has it), tags it, and saves them all by
 /// tag into `archive`; returns each image's `RootFS.Layers`.
 fn save_images(
-    runner: &dyn Runner,
-    printer: Printer,
+    docker: Docker<'_>,
     platform: Platform,
     images: &[(String, String)],
     archive: &Path,
@@ -270,27 +288,36 @@ fn save_images(
     let docker_platform = format!("linux/{}", platform.arch.name());
     let mut layers = Vec::new();
     for (reference, tag) in images {
-        layers.push(pull(runner, printer, &docker_platform, reference, tag)?);
+        layers.push(pull(docker, &docker_platform, reference, tag)?);
     }
     if let Some(dir) = archive.parent() {
         crate::files::create_dir_all(dir)
             .with_context(|| format!("cannot create `{}`", dir.display()))?;
     }
     let tags: Vec<&str> = images.iter().map(|(_, t)| t.as_str()).collect();
-    save(runner, printer, &docker_platform, &tags, archive)?;
+    save(docker, &docker_platform, &tags, archive)?;
     Ok(layers)
 }
 
 /// Pulls `reference` for `docker_platform` unless Docker has it, tags it `tag`; returns
 /// its `RootFS.Layers`.
 fn pull(
-    runner: &dyn Runner,
-    printer: Printer,
+    docker: Docker<'_>,
     docker_platform: &str,
     reference: &str,
     tag: &str,
 ) -> anyhow::Result<Vec<String>> {
-    let phase = Phase::start(printer, &format!("pulling {reference} ({docker_platform})"));
+    let Docker {
+        runner,
+        printer,
+        clock,
+    } = docker;
+    let phase = Phase::timed(
+        clock,
+        None,
+        printer,
+        &format!("pulling {reference} ({docker_platform})"),
+    );
     let present = runner
         .run(
             &CommandLine::new("docker", ["image", "inspect", reference]),
@@ -321,15 +348,19 @@ fn pull(
 
 /// Saves `tags` into `archive` through a partial file renamed into place.
 fn save(
-    runner: &dyn Runner,
-    printer: Printer,
+    docker: Docker<'_>,
     docker_platform: &str,
     tags: &[&str],
     archive: &Path,
 ) -> anyhow::Result<()> {
     let partial = archive.with_extension("tar.partial");
     let partial_text = partial.display().to_string();
-    let phase = Phase::start(printer, &format!("saving {}", tags.join(", ")));
+    let Docker {
+        runner,
+        printer,
+        clock,
+    } = docker;
+    let phase = Phase::timed(clock, None, printer, &format!("saving {}", tags.join(", ")));
     let mut with_platform = vec![
         "save",
         "--platform",

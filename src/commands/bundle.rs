@@ -76,7 +76,7 @@ pub(crate) fn create(
         dist,
         allow_http: world.environment.allow_http,
     };
-    let manifest = create::create(&settings, matrix, world.runner, world.http, *world.printer)?;
+    let manifest = create::create(&settings, matrix, world)?;
     let mut out = format!("Bundle written to {}\n", output.display());
     for platform in &manifest.platforms {
         out.push_str(&format!(

@@ -277,7 +277,12 @@ fn watch(submission: &Submission<'_>, cluster: Cluster<'_>, world: &World<'_>) -
         printer: *world.printer,
         interrupted: &interrupted,
     };
-    let phase = Phase::start(*world.printer, &format!("Exercise {number}: your Job"));
+    let phase = Phase::timed(
+        world.clock,
+        None,
+        *world.printer,
+        &format!("Exercise {number}: your Job"),
+    );
     let started = world.clock.now();
     watcher.follow(&mut watch, &phase, &label(number), started);
     let outcome = watch.judgement().map(|j| j.outcome);

@@ -22,12 +22,24 @@ pub(crate) const UP_WAIT: Duration = Duration::from_secs(15 * 60);
 pub(crate) const STEP_WAIT: Duration = Duration::from_secs(5 * 60);
 /// How often a waiter tries again.
 const POLL: Duration = Duration::from_millis(200);
+/// How long a waiter holds its line while the file names nobody: a new holder writes
+/// itself just after it takes the lock, and a waiter that read in between would name
+/// "another sidecar-lab" instead of the command it really waits for.
+const NAME_GRACE: Duration = Duration::from_secs(1);
 
 /// The lab's state, held: dropped, the lock is released.
 #[derive(Debug)]
 pub(crate) struct StateLock {
     // Held for its lock; closing the file releases it.
-    _file: File,
+    file: File,
+}
+
+impl Drop for StateLock {
+    /// Leaves the file naming nobody, while the lock is still held (the file closes
+    /// after this), so the next waiter never names a holder that has gone.
+    fn drop(&mut self) {
+        let _ = self.file.set_len(0);
+    }
 }
 
 /// Who holds the lock, as the holder wrote it.
@@ -64,14 +76,15 @@ pub(crate) fn acquire(
                     .with_context(|| format!("cannot lock `{}`", path(state_dir).display()));
             }
         }
-        let holder = describe(read_holder(&file).as_ref());
+        let known = read_holder(&file);
+        let holder = describe(known.as_ref());
         if started.elapsed() >= wait {
             bail!(
                 "the lab's state in `{}` is in use by {holder}; wait for it to finish (or stop it if it hangs), then run `{command}` again",
                 state_dir.display()
             );
         }
-        if !said {
+        if !said && (known.is_some() || started.elapsed() >= NAME_GRACE) {
             printer.note(&format!(
                 "waiting for {holder} to finish with the lab's state (at most {} s)",
                 wait.as_secs()
@@ -106,7 +119,7 @@ fn hold(mut file: File, state_dir: &Path, command: &str) -> anyhow::Result<State
         .and_then(|()| file.rewind())
         .and_then(|()| file.write_all(text.as_bytes()))
         .with_context(|| format!("cannot write `{}`", path(state_dir).display()))?;
-    Ok(StateLock { _file: file })
+    Ok(StateLock { file })
 }
 
 fn read_holder(mut file: &File) -> Option<Holder> {

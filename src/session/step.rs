@@ -146,7 +146,8 @@ fn watched(
 ) -> StepRun {
     let clock = session.clock;
     let started = clock.now();
-    let phase = Phase::start_on(
+    let phase = Phase::timed(
+        clock,
         board,
         session.printer,
         &crate::ui::live::label(number, &watch),

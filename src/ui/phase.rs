@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use crate::clock::{Clock, SystemClock};
+use crate::clock::Clock;
 use crate::ui::Printer;
 use crate::ui::text::clean_styled;
 
@@ -37,20 +37,6 @@ impl Board {
 impl Default for Board {
     fn default() -> Self {
         Self::new()
-    }
-}
-
-impl Phase<'static> {
-    /// Starts a phase timed by the system clock; on a terminal a spinner turns until it
-    /// ends.
-    pub(crate) fn start(printer: Printer, label: &str) -> Self {
-        Self::start_on(None, printer, label)
-    }
-
-    /// Starts a phase timed by the system clock on `board`'s own line (a plain line when
-    /// not on a terminal).
-    pub(crate) fn start_on(board: Option<&Board>, printer: Printer, label: &str) -> Self {
-        Phase::timed(&SystemClock, board, printer, label)
     }
 }
 

@@ -42,15 +42,9 @@ pub struct Settings {
     pub all_steps: bool,
 }
 
-/// Runs `up` with the version matrix parsed here. The dispatcher calls [`run`] with the
-/// matrix it parsed; this entry keeps the in-process test's call as it was.
-pub fn up(settings: &Settings, world: &World<'_>) -> anyhow::Result<ExitStatus> {
-    run(settings, &VersionMatrix::embedded()?, world)
-}
-
 /// Runs `up`: read, plan, show, confirm, act. The install plan's and the bundle's pins
 /// come from `matrix`.
-pub fn run(
+pub fn up(
     settings: &Settings,
     matrix: &VersionMatrix,
     world: &World<'_>,
