@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 
-use crate::bundle::create::image_layers;
+use crate::bundle::images::image_layers;
 use crate::bundle::manifest::{KubernetesEntry, layout};
 use crate::bundle::source::Bundle;
 use crate::bundle::trust::{self, Verdict};

@@ -3,6 +3,7 @@
 
 pub(crate) mod create;
 pub(crate) mod file;
+pub(crate) mod images;
 pub(crate) mod load;
 pub mod manifest;
 mod open;
