@@ -5,7 +5,8 @@ use std::path::PathBuf;
 
 use crate::commands::World;
 use crate::doctor::checks::{self, Target};
-use crate::doctor::{any_failed, fix, gather};
+use crate::doctor::gather::Facts;
+use crate::doctor::{Check, any_failed, fix, gather};
 use crate::exit::ExitStatus;
 use crate::install::execute;
 use crate::install::prepare::docker_host;
@@ -55,43 +56,9 @@ pub(crate) fn doctor(
         report.push(bundle_check(location, release.minor, matrix, world));
     }
 
-    if settings.fix {
-        let state_dir = environment
-            .state_dir()
-            .unwrap_or_else(|| PathBuf::from(".sidecar-lab"));
-        let platform = facts
-            .platform
-            .clone()
-            .and_then(Result::ok)
-            .or_else(|| Platform::of_this_build().ok());
-        if let Some(platform) = platform {
-            let host = docker_host(environment, *runner, platform, &state_dir);
-            let fixes = fix::plan(&report, &facts, &host);
-            if fixes.is_empty() {
-                printer.note("nothing that doctor --fix can fix");
-            }
-            let client = world.http.get()?;
-            for fix in &fixes {
-                printer.note(&format!("fix: {}", fix.title));
-                if !prompt::confirm(
-                    &format!("Apply: {}?", fix.title),
-                    settings.yes,
-                    environment.stdin_is_terminal,
-                ) {
-                    printer.note("skipped");
-                    continue;
-                }
-                if let Err(error) =
-                    execute::steps(&fix.steps, *runner, client, *printer, &state_dir)
-                {
-                    printer.error(&crate::exit::one_line(&error));
-                }
-            }
-            if !fixes.is_empty() {
-                facts = gather::gather(environment, *runner, &bin_dir);
-                report = checks::all(&facts, &target);
-            }
-        }
+    if settings.fix && apply_fixes(settings, world, &report, &facts)? {
+        facts = gather::gather(environment, *runner, &bin_dir);
+        report = checks::all(&facts, &target);
     }
 
     if let (Some(location), true) = (&settings.bundle, settings.fix) {
@@ -113,6 +80,54 @@ pub(crate) fn doctor(
 }
 
 pub(crate) use crate::ui::doctor::text;
+
+/// `--fix`: plans the fixes the report calls for, asks for each, applies it; says
+/// whether there were any (the checks are then run again).
+fn apply_fixes(
+    settings: &Settings,
+    world: &World<'_>,
+    report: &[Check],
+    facts: &Facts,
+) -> anyhow::Result<bool> {
+    let World {
+        environment,
+        printer,
+        runner,
+        ..
+    } = world;
+    let state_dir = environment
+        .state_dir()
+        .unwrap_or_else(|| PathBuf::from(".sidecar-lab"));
+    let platform = facts
+        .platform
+        .clone()
+        .and_then(Result::ok)
+        .or_else(|| Platform::of_this_build().ok());
+    let Some(platform) = platform else {
+        return Ok(false);
+    };
+    let host = docker_host(environment, *runner, platform, &state_dir);
+    let fixes = fix::plan(report, facts, &host);
+    if fixes.is_empty() {
+        printer.note("nothing that doctor --fix can fix");
+    }
+    let client = world.http.get()?;
+    for fix in &fixes {
+        printer.note(&format!("fix: {}", fix.title));
+        if !prompt::confirm(
+            &format!("Apply: {}?", fix.title),
+            settings.yes,
+            environment.stdin_is_terminal,
+        ) {
+            printer.note("skipped");
+            continue;
+        }
+        if let Err(error) = execute::steps(&fix.steps, *runner, client, *printer, &state_dir) {
+            printer.error(&crate::exit::one_line(&error));
+        }
+    }
+    Ok(!fixes.is_empty())
+}
 
 /// The `bundle` check: the bundle opens and carries this platform and Kubernetes minor,
 /// pinned by `matrix`.
