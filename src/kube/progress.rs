@@ -117,17 +117,8 @@ pub(crate) fn read_progress(runner: &dyn Runner, target: &Target) -> anyhow::Res
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::lab::AttemptResult;
+    use crate::lab::progress_map::tests::record;
     use crate::runner::scripted::ScriptedRunner;
-
-    fn record() -> ExerciseRecord {
-        ExerciseRecord::after(
-            None,
-            AttemptResult::Wrong,
-            Some("no-postgres".into()),
-            "2026-12-07T10:00:00Z".into(),
-        )
-    }
 
     #[test]
     fn the_progress_is_read_from_its_own_configmap() {

@@ -113,11 +113,12 @@ impl Progress {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::lab::AttemptResult;
 
-    fn record() -> ExerciseRecord {
+    /// A wrong first attempt, as the tests of both ends of the ConfigMap use it.
+    pub(crate) fn record() -> ExerciseRecord {
         ExerciseRecord::after(
             None,
             AttemptResult::Wrong,
