@@ -58,6 +58,11 @@ impl Watcher<'_> {
                 watch.interrupt();
                 return;
             }
+            // Decided: no pause before the next step (it would add a second to every
+            // step's time and to `up`'s).
+            if watch.done() {
+                return;
+            }
             if let Some(rest) = POLL.checked_sub(clock.now().duration_since(tick)) {
                 clock.sleep(rest);
             }
@@ -87,5 +92,72 @@ impl Watcher<'_> {
         } else if change.changed {
             phase.println(&change.line);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::AtomicBool;
+    use std::time::{Duration, SystemTime};
+
+    use super::Watcher;
+    use crate::clock::{Clock, FakeClock};
+    use crate::kube::{Cluster, Target};
+    use crate::runner::scripted::ScriptedRunner;
+    use crate::session::decide::{Ending, Watch, Watched};
+    use crate::ui::Printer;
+    use crate::ui::phase::Phase;
+    use crate::variant::Variant;
+    use crate::verdict::{Expectation, Outcome};
+
+    /// Watches one Job expecting `outcome` (held for 10 s), its reads answered with
+    /// `dump`: how it ended, how long it took on the fake clock, and how many reads.
+    fn follow(dump: &str, variant: Variant, outcome: Outcome) -> (Ending, Duration, usize) {
+        let runner = ScriptedRunner::default().answer("kubectl", 0, dump);
+        let clock = FakeClock::at(SystemTime::UNIX_EPOCH);
+        let target = Target::kind("sidecar-lab", "default");
+        let interrupted = AtomicBool::new(false);
+        let printer = Printer::new(&crate::env::Environment {
+            no_color: true,
+            ..crate::env::Environment::default()
+        });
+        let watcher = Watcher {
+            cluster: Cluster::new(&runner, &clock, &target),
+            printer,
+            interrupted: &interrupted,
+        };
+        let expectation = Expectation {
+            variant,
+            outcome,
+            checks: crate::lab::Checks::default(),
+        };
+        let job = Watched::new(variant, format!("cy-job-{variant}"), expectation);
+        let mut watch = Watch::new(vec![job], 10, 180, false);
+        let phase = Phase::start(printer, "step");
+        watcher.follow(&mut watch, &phase, "sidecar-lab/step=1", clock.now());
+        let reads = runner.calls.lock().map_or(0, |calls| calls.len());
+        (watch.ending(), clock.elapsed(), reads)
+    }
+
+    /// A Job decided at the first read ends the watch at once: no pause after the
+    /// decision, which would add a second to the step's time and to `up`'s.
+    #[test]
+    fn a_decided_job_is_not_followed_by_a_pause() {
+        let dump = include_str!("../../tests/fixtures/dumps/native-succeeded.yaml");
+        let (ending, elapsed, reads) = follow(dump, Variant::Native, Outcome::Succeeded);
+        assert_eq!(ending, Ending::Expected);
+        assert_eq!(elapsed, Duration::ZERO);
+        assert_eq!(reads, 1);
+    }
+
+    /// A held outcome is read once a second and decided at the read where it has held
+    /// for the hold time, and the watch ends there.
+    #[test]
+    fn a_held_outcome_ends_the_watch_at_the_deciding_read() {
+        let dump = include_str!("../../tests/fixtures/dumps/init-running.yaml");
+        let (ending, elapsed, reads) = follow(dump, Variant::Init, Outcome::InitRunning);
+        assert_eq!(ending, Ending::Expected);
+        assert_eq!(elapsed, Duration::from_secs(10));
+        assert_eq!(reads, 11);
     }
 }
