@@ -113,7 +113,7 @@ mod tests {
     /// Watches one Job expecting `outcome` (held for 10 s), its reads answered with
     /// `dump`: how it ended, how long it took on the fake clock, and how many reads.
     fn follow(dump: &str, variant: Variant, outcome: Outcome) -> (Ending, Duration, usize) {
-        let runner = ScriptedRunner::default().answer("kubectl", 0, dump);
+        let runner = ScriptedRunner::default().ok("kubectl", dump);
         let clock = FakeClock::at(SystemTime::UNIX_EPOCH);
         let target = Target::kind("sidecar-lab", "default");
         let interrupted = AtomicBool::new(false);
@@ -133,9 +133,9 @@ mod tests {
         };
         let job = Watched::new(variant, format!("cy-job-{variant}"), expectation);
         let mut watch = Watch::new(vec![job], 10, 180, false);
-        let phase = Phase::start(printer, "step");
+        let phase = Phase::timed(&clock, None, printer, "step");
         watcher.follow(&mut watch, &phase, "sidecar-lab/step=1", clock.now());
-        let reads = runner.calls.lock().map_or(0, |calls| calls.len());
+        let reads = runner.calls().len();
         (watch.ending(), clock.elapsed(), reads)
     }
 
