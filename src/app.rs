@@ -46,7 +46,11 @@ pub fn run(cli: Cli, environment: &Environment, printer: &Printer) -> anyhow::Re
         http: &http,
         clock: &crate::clock::SystemClock,
     };
-    dispatch(cli.command, &world)
+    let result = dispatch(cli.command, &world);
+    // A signal outside the steps: the handler is stopping the children and ends the
+    // program with 130; the verb, which saw its child die, must not end it first.
+    crate::interrupt::await_ending();
+    result
 }
 
 /// Hands the command, its settings resolved, to its verb.

@@ -29,8 +29,10 @@ struct Shared {
     trees: Mutex<BTreeSet<i32>>,
 }
 
+/// Made, and the handler installed, on first use.
+static SHARED: OnceLock<Shared> = OnceLock::new();
+
 fn shared() -> &'static Shared {
-    static SHARED: OnceLock<Shared> = OnceLock::new();
     SHARED.get_or_init(|| {
         let shared = Shared {
             flag: Arc::new(AtomicBool::new(false)),
@@ -47,8 +49,10 @@ fn shared() -> &'static Shared {
 
 fn on_ctrl_c() {
     let shared = shared();
-    signal_groups(shared, rustix::process::Signal::INT);
+    // Raised before the children are told: one that dies of it must find the flag up,
+    // or the verb waiting on it could end the program with its own status first.
     shared.flag.store(true, Ordering::SeqCst);
+    signal_groups(shared, rustix::process::Signal::INT);
     if !shared.steps.load(Ordering::SeqCst) {
         // A child that ignores SIGINT (or is slow to act on it) would outlive this
         // process and its lock: give the groups a moment, then kill what is left.
@@ -68,6 +72,21 @@ fn on_ctrl_c() {
 
 /// How long children have to end on SIGINT before an ending sidecar-lab kills them.
 const GRACE: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Called as a verb returns. When a signal came outside the lab's steps, the handler is
+/// ending the program with 130 once the children are gone; the verb (which saw its child
+/// die and went on) must not end it first with its own status, nor release the lab's lock
+/// while a child may still run. So it waits here for the handler's exit, and ends with
+/// 130 itself should that not come.
+pub(crate) fn await_ending() {
+    let Some(shared) = SHARED.get() else {
+        return;
+    };
+    if shared.flag.load(Ordering::SeqCst) && !shared.steps.load(Ordering::SeqCst) {
+        std::thread::sleep(GRACE + TREE_GRACE + std::time::Duration::from_secs(1));
+        std::process::exit(130);
+    }
+}
 
 fn running_groups(shared: &Shared) -> Vec<i32> {
     shared
