@@ -52,6 +52,12 @@ fn main() {
         .ok()
         .and_then(|head| head.strip_prefix("ref: ").map(|r| r.trim().to_owned()))
     {
-        watch(&common.join(branch));
+        // A branch only in packed-refs (or not born yet) has no file until the next
+        // commit writes one: watch the nearest folder that holds it, which that write
+        // changes.
+        let branch = common.join(branch);
+        if let Some(found) = branch.ancestors().find(|path| path.exists()) {
+            watch(found);
+        }
     }
 }

@@ -73,20 +73,29 @@ fn on_ctrl_c() {
 /// How long children have to end on SIGINT before an ending sidecar-lab kills them.
 const GRACE: std::time::Duration = std::time::Duration::from_secs(2);
 
-/// Called as a verb returns. When a signal came outside the lab's steps, the handler is
-/// ending the program with 130 once the children are gone; the verb (which saw its child
-/// die and went on) must not end it first with its own status, nor release the lab's lock
-/// while a child may still run. So it waits here for the handler's exit, and ends with
-/// 130 itself should that not come.
+/// Called before a child starts, as the lab's lock is let go, and as a verb returns.
+/// When a signal came outside the lab's steps, the handler is ending the program with
+/// 130 once the children are gone; the verb (which saw its child die and went on) must
+/// not start another child, release the lock, or end the program first with its own
+/// status. So it waits here for the handler's exit, and ends with 130 itself should that
+/// not come.
 pub(crate) fn await_ending() {
     let Some(shared) = SHARED.get() else {
         return;
     };
-    if shared.flag.load(Ordering::SeqCst) && !shared.steps.load(Ordering::SeqCst) {
-        std::thread::sleep(GRACE + TREE_GRACE + std::time::Duration::from_secs(1));
-        std::process::exit(130);
+    if !shared.flag.load(Ordering::SeqCst) || shared.steps.load(Ordering::SeqCst) {
+        return;
     }
+    // The handler needs GRACE, then up to TREE_GRACE for each tree it kills.
+    let started = std::time::Instant::now();
+    while started.elapsed() < ENDING_AT_MOST {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    std::process::exit(130);
 }
+
+/// How long a verb waits for the handler to end the program.
+const ENDING_AT_MOST: std::time::Duration = std::time::Duration::from_secs(30);
 
 fn running_groups(shared: &Shared) -> Vec<i32> {
     shared

@@ -186,6 +186,8 @@ impl SystemRunner {
 
 impl Runner for SystemRunner {
     fn run(&self, command: &CommandLine, timeout: Duration) -> Result<Output, RunError> {
+        // Nothing new starts once a signal is ending the program.
+        crate::interrupt::await_ending();
         let command = &self.in_group(command);
         let expression = self
             .expression(command, true)
@@ -198,6 +200,7 @@ impl Runner for SystemRunner {
     fn run_shown(&self, command: &CommandLine, timeout: Duration) -> Result<Output, RunError> {
         use std::io::IsTerminal;
 
+        crate::interrupt::await_ending();
         let command = &self.in_group(command);
         // Shown on standard error, so standard output stays clean for `-o json`; standard
         // input stays connected so that sudo can ask for a password. On a terminal the
@@ -219,6 +222,7 @@ impl Runner for SystemRunner {
     }
 
     fn start_detached(&self, command: &CommandLine, log: &Path) -> Result<(), RunError> {
+        crate::interrupt::await_ending();
         let log_file = crate::files::open_for_append(log).map_err(|source| RunError::Io {
             command: command.to_string(),
             source,

@@ -38,6 +38,8 @@ impl Drop for StateLock {
     /// Leaves the file naming nobody, while the lock is still held (the file closes
     /// after this), so the next waiter never names a holder that has gone.
     fn drop(&mut self) {
+        // Held until a signal's handler has stopped the children and ended the program.
+        crate::interrupt::await_ending();
         let _ = self.file.set_len(0);
     }
 }

@@ -1,6 +1,6 @@
 //! Everything the user sees goes through here: the `Printer` writes results to
 //! standard output and messages to standard error, with colour only where it belongs,
-//! and never a control character it did not draw itself (`clean`).
+//! and never a control character it did not draw itself (`text::clean`).
 
 pub(crate) mod class;
 pub(crate) mod doctor;
