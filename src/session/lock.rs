@@ -185,6 +185,23 @@ mod tests {
     }
 
     #[test]
+    fn a_released_lock_names_nobody_and_a_holder_names_itself() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let file = path(dir.path());
+        let held = acquire(dir.path(), "sidecar-lab up", UP_WAIT, &printer()).expect("lock");
+        let holder: Holder =
+            serde_json::from_str(&crate::files::read_to_string(&file).expect("the holder's line"))
+                .expect("a holder");
+        assert_eq!(holder.command, "sidecar-lab up");
+        drop(held);
+        assert_eq!(
+            crate::files::read_to_string(&file).expect("the file stays"),
+            "",
+            "a waiter reading now must not name the holder that has gone"
+        );
+    }
+
+    #[test]
     fn a_waiter_gets_the_lock_when_the_holder_lets_go() {
         let dir = tempfile::tempdir().expect("temp dir");
         let first = acquire(dir.path(), "sidecar-lab up", UP_WAIT, &printer()).expect("lock");
